@@ -1,0 +1,3 @@
+from launchready.cli.main import main
+
+main()

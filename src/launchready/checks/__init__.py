@@ -1,0 +1,1 @@
+"""Built-in checks, one per module; the registry in launchready.core.registry lists them."""

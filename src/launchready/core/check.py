@@ -1,0 +1,144 @@
+"""What a check is: metadata and doc beside one async function that turns probe facts into findings.
+
+A check module defines a module-level ``CHECK = Check(meta=CheckMeta(...), run=run)``. The
+metadata declares every finding id the check can emit, with its default severity, impact and
+fix, so ``launchready checks`` and ``launchready explain`` know them without running anything,
+and a check cannot emit an id it did not declare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from launchready.core.finding import FINDING_ID_PATTERN, Finding
+from launchready.core.severity import Confidence, Impact, Severity
+
+if TYPE_CHECKING:
+    from launchready.engine.context import AuditContext
+
+
+class Scope(str, Enum):
+    """What the runner fans a check out over; each (check, target) pair gets its own timeout."""
+
+    DOMAIN = "domain"  # once, target = the apex domain
+    WEB_HOST = "web-host"  # once per discovered host that has an address
+    ENVIRONMENT = "environment"  # once per configured environment (base URL)
+    REPO = "repo"  # once, when a repository is given or found
+
+
+class CheckDoc(BaseModel):
+    """The text ``launchready explain`` prints: what is checked, why it matters, how to fix it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    what: str = Field(min_length=20)
+    why: str = Field(min_length=20)
+    fix: str = Field(min_length=20)
+
+
+def _check_url(url: str) -> str:
+    if not url.startswith("https://"):
+        raise ValueError(f"reference {url!r} must be an https:// URL")
+    return url
+
+
+class FindingSpec(BaseModel):
+    """One finding id a check can emit, with the defaults every emitted finding starts from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=FINDING_ID_PATTERN)
+    title: str = Field(min_length=5)
+    severity: Severity
+    impact: Impact
+    remediation: str = Field(min_length=10)
+    confidence: Confidence = Confidence.CERTAIN
+    references: tuple[str, ...] = ()
+
+    @field_validator("references")
+    @classmethod
+    def _references_are_urls(cls, refs: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(r) for r in refs)
+
+
+class CheckMeta(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=FINDING_ID_PATTERN)
+    title: str = Field(min_length=5)
+    scope: Scope
+    doc: CheckDoc
+    findings: tuple[FindingSpec, ...] = Field(min_length=1)
+    references: tuple[str, ...] = Field(min_length=1)
+    # Probe names the check reads (dns, http, tls, repo, ...): documentation and "could not run" hints.
+    probes: tuple[str, ...] = ()
+
+    @field_validator("references")
+    @classmethod
+    def _references_are_urls(cls, refs: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(r) for r in refs)
+
+    @model_validator(mode="after")
+    def _finding_ids_under_check_id(self) -> "CheckMeta":
+        seen: set[str] = set()
+        for spec in self.findings:
+            if not spec.id.startswith(self.id + "."):
+                raise ValueError(f"finding id {spec.id!r} must start with the check id {self.id!r} + '.'")
+            if spec.id in seen:
+                raise ValueError(f"finding id {spec.id!r} declared twice")
+            seen.add(spec.id)
+        return self
+
+    def spec(self, finding_id: str) -> FindingSpec:
+        for spec in self.findings:
+            if spec.id == finding_id:
+                return spec
+        raise KeyError(f"check {self.id} emitted undeclared finding id {finding_id!r}")
+
+    def finding(
+        self,
+        finding_id: str,
+        *,
+        target: str,
+        evidence: Iterable[str] = (),
+        remediation: str | None = None,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        title: str | None = None,
+    ) -> Finding:
+        """Build a finding from its declared spec; ``finding_id`` may be the suffix after the check id."""
+        full_id = finding_id if finding_id.startswith(self.id + ".") else f"{self.id}.{finding_id}"
+        spec = self.spec(full_id)
+        return Finding(
+            id=full_id,
+            check_id=self.id,
+            title=title or spec.title,
+            severity=severity or spec.severity,
+            impact=spec.impact,
+            confidence=confidence or spec.confidence,
+            target=target,
+            evidence=tuple(evidence),
+            remediation=remediation or spec.remediation,
+            references=spec.references or self.references,
+        )
+
+
+CheckFunction = Callable[["AuditContext", str], Awaitable[Iterable[Finding]]]
+"""Called with the audit context and one target (domain, host, environment name or repo path).
+
+Returns the findings (empty: passed); raises CouldNotRun or NotApplicable when it has no verdict.
+"""
+
+
+@dataclass(frozen=True)
+class Check:
+    meta: CheckMeta
+    run: CheckFunction
+
+    @property
+    def id(self) -> str:
+        return self.meta.id

@@ -1,0 +1,94 @@
+"""What a check sees: the target, the config, the shared probes and the discovered site map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from launchready.config.model import Config
+from launchready.engine.net import NetSettings
+from launchready.probes.dns import DnsAnswer, DnsProbe
+from launchready.probes.http import HttpProbe
+from launchready.probes.tls import TlsProbe
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """One name under the domain that answered in DNS, and how it was found."""
+
+    name: str
+    a: DnsAnswer
+    aaaa: DnsAnswer
+    found_by: str  # "apex", "www", "config", "common-name", "mx"
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return self.a.records + self.aaaa.records
+
+    @property
+    def cname_chain(self) -> tuple[str, ...]:
+        return self.a.chain[1:] if len(self.a.chain) > 1 else self.aaaa.chain[1:]
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.addresses)
+
+
+@dataclass(frozen=True)
+class SiteMap:
+    domain: str
+    hosts: tuple[HostInfo, ...]
+    mx: DnsAnswer
+
+    @property
+    def web_hosts(self) -> tuple[str, ...]:
+        """Hosts that resolve to an address, apex first: the ones web checks fan out over."""
+        return tuple(h.name for h in self.hosts if h.has_address and h.found_by != "mx")
+
+    def host(self, name: str) -> HostInfo | None:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        return None
+
+
+@dataclass
+class Probes:
+    """The run's shared probes; identical questions within a run are asked once."""
+
+    dns: DnsProbe
+    http: HttpProbe
+    tls: TlsProbe
+
+    @classmethod
+    def open(cls, net: NetSettings) -> "Probes":
+        dns = DnsProbe(net)
+        return cls(dns=dns, http=HttpProbe(net, dns), tls=TlsProbe(net, dns))
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.dns.close()
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    domain: str
+    config: Config
+    net: NetSettings
+    probes: Probes
+    site: SiteMap
+    repo: Path | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def dns(self) -> DnsProbe:
+        return self.probes.dns
+
+    @property
+    def http(self) -> HttpProbe:
+        return self.probes.http
+
+    @property
+    def tls(self) -> TlsProbe:
+        return self.probes.tls

@@ -1,0 +1,147 @@
+"""Network settings shared by every command that touches the network.
+
+``--nameserver HOST[:PORT]``, ``--ca-bundle FILE``, ``--connect-to HOST:PORT:ADDR:PORT`` (as
+curl: an empty HOST or PORT matches any) and ``--timeout SECONDS``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from launchready.core.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Nameserver:
+    host: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ConnectTo:
+    """Connect to ``to_host:to_port`` whenever ``host:port`` is requested (None matches any)."""
+
+    host: str | None
+    port: int | None
+    to_host: str
+    to_port: int
+
+    def matches(self, host: str, port: int) -> bool:
+        return (self.host is None or self.host == host.lower().rstrip(".")) and (
+            self.port is None or self.port == port
+        )
+
+
+@dataclass(frozen=True)
+class NetSettings:
+    nameservers: tuple[Nameserver, ...] = ()
+    ca_bundle: Path | None = None
+    connect_to: tuple[ConnectTo, ...] = field(default=())
+    timeout: float = 10.0
+
+    def route(self, host: str, port: int) -> tuple[str, int] | None:
+        """The (address, port) to dial instead of resolving ``host``, or None to resolve it."""
+        for rule in self.connect_to:
+            if rule.matches(host, port):
+                return rule.to_host, rule.to_port
+        return None
+
+
+def _split_host_port(text: str, what: str) -> tuple[str, str]:
+    """Split ``host:port`` where host may be ``[v6]``; returns (host, port-or-empty)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise UsageError(f"{what}: unclosed '[' in {text!r}")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise UsageError(f"{what}: expected ':' after ']' in {text!r}")
+        return host, rest[1:]
+    if text.count(":") > 1:
+        # A bare IPv6 address without a port.
+        return text, ""
+    host, _, port = text.partition(":")
+    return host, port
+
+
+def _parse_port(text: str, what: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageError(f"{what}: port {text!r} is not a number from 1 to 65535")
+    return int(text)
+
+
+def parse_nameserver(text: str) -> Nameserver:
+    """``HOST[:PORT]`` or ``[V6]:PORT``; the host must be an IP address (a resolver needs one)."""
+    what = f"--nameserver {text}"
+    host, port = _split_host_port(text.strip(), what)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise UsageError(f"{what}: {host!r} is not an IP address") from None
+    return Nameserver(host, _parse_port(port, what) if port else 53)
+
+
+def parse_connect_to(text: str) -> ConnectTo:
+    """curl's ``HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT``; IPv6 hosts go in brackets."""
+    what = f"--connect-to {text}"
+    parts: list[str] = []
+    rest = text.strip()
+    while rest:
+        if rest.startswith("["):
+            end = rest.find("]")
+            if end < 0:
+                raise UsageError(f"{what}: unclosed '['")
+            parts.append(rest[1:end])
+            rest = rest[end + 1 :]
+            if rest.startswith(":"):
+                rest = rest[1:]
+                if not rest:
+                    parts.append("")
+            elif rest:
+                raise UsageError(f"{what}: expected ':' after ']'")
+        else:
+            head, sep, rest = rest.partition(":")
+            parts.append(head)
+            if sep and not rest:
+                parts.append("")
+    if len(parts) != 4:
+        raise UsageError(f"{what}: expected HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT")
+    host, port, to_host, to_port = parts
+    if not to_host:
+        raise UsageError(f"{what}: CONNECT-TO-HOST must not be empty")
+    return ConnectTo(
+        host=host.lower().rstrip(".") or None,
+        port=_parse_port(port, what) if port else None,
+        to_host=to_host,
+        to_port=_parse_port(to_port, what),
+    )
+
+
+def build_net_settings(
+    nameservers: list[str] | None,
+    ca_bundle: Path | None,
+    connect_to: list[str] | None,
+    timeout: float,
+    environ: dict[str, str] | None = None,
+) -> NetSettings:
+    """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent."""
+    import os
+
+    env = os.environ if environ is None else environ
+    if ca_bundle is None and env.get("SSL_CERT_FILE"):
+        ca_bundle = Path(env["SSL_CERT_FILE"])
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise UsageError(f"--ca-bundle {ca_bundle}: no such file")
+    if not timeout > 0:
+        raise UsageError(f"--timeout {timeout}: must be a positive number of seconds")
+    return NetSettings(
+        nameservers=tuple(parse_nameserver(n) for n in nameservers or ()),
+        ca_bundle=ca_bundle,
+        connect_to=tuple(parse_connect_to(c) for c in connect_to or ()),
+        timeout=timeout,
+    )

@@ -1,0 +1,48 @@
+"""HTTP probe: one aiohttp session per run, with --connect-to routing and the run's DNS.
+
+IMPLEMENTATION PENDING (helper "probes"): see the interface below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+HttpErrorKind = Literal["timeout", "refused", "reset", "tls", "dns", "protocol", "too-large", "other"]
+
+
+@dataclass(frozen=True)
+class HttpExchange:
+    """One request and what came back (or why nothing did). Redirects are never followed here."""
+
+    url: str
+    method: str
+    status: int | None = None
+    # Lower-cased names, in the order received; repeated headers (Set-Cookie) appear repeatedly.
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""  # at most the probe's body limit
+    body_size: int = 0  # bytes actually read (may be capped)
+    body_truncated: bool = False
+    elapsed_ms: float = 0.0
+    peer: str | None = None  # "addr:port" actually dialled
+    error: str | None = None
+    error_kind: HttpErrorKind | None = None
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_all(self, name: str) -> tuple[str, ...]:
+        name = name.lower()
+        return tuple(v for k, v in self.headers if k == name)
+
+    @property
+    def location(self) -> str | None:
+        return self.header("location")
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in (301, 302, 303, 307, 308)
