@@ -76,6 +76,9 @@ class CheckMeta(BaseModel):
     references: tuple[str, ...] = Field(min_length=1)
     # Probe names the check reads (dns, http, tls, repo, ...): documentation and "could not run" hints.
     probes: tuple[str, ...] = ()
+    # When the domain does not exist in DNS every other verdict is noise; only checks that judge
+    # the DNS itself (False here) still run.
+    needs_existing_domain: bool = True
 
     @field_validator("references")
     @classmethod

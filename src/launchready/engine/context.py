@@ -42,9 +42,29 @@ class SiteMap:
     mx: DnsAnswer
 
     @property
+    def mx_hosts(self) -> tuple[str, ...]:
+        """The MX targets (a null MX "0 ." yields none)."""
+        names: list[str] = []
+        for record in self.mx.records:
+            parts = record.split()
+            if len(parts) == 2 and parts[1] != ".":
+                names.append(parts[1].rstrip(".").lower())
+        return tuple(names)
+
+    @property
     def web_hosts(self) -> tuple[str, ...]:
-        """Hosts that resolve to an address, apex first: the ones web checks fan out over."""
-        return tuple(h.name for h in self.hosts if h.has_address and h.found_by != "mx")
+        """Hosts that resolve to an address, apex first: the ones web checks fan out over.
+
+        Mail exchangers are left out: they speak SMTP, and a missing website there is no risk.
+        """
+        mail = set(self.mx_hosts)
+        return tuple(h.name for h in self.hosts if h.has_address and h.name not in mail)
+
+    @property
+    def domain_missing(self) -> bool:
+        """The apex is NXDOMAIN: the domain is not registered or not delegated."""
+        apex = self.host(self.domain)
+        return apex is not None and apex.a.status == "nxdomain" and apex.aaaa.status == "nxdomain"
 
     def host(self, name: str) -> HostInfo | None:
         for h in self.hosts:

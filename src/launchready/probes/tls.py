@@ -1,15 +1,39 @@
 """TLS probe: a real handshake with the standard ssl module; cryptography parses the certificate.
 
-IMPLEMENTATION PENDING (helper "probes"): see the interface below.
+Trust: the system store *plus* ``--ca-bundle`` when given. A launch audit often mixes names served
+by a public CA with names behind a private/lab CA, and adding the bundle must not make every
+public certificate look untrusted. (With ``SSL_CERT_FILE`` set and no ``--ca-bundle``, OpenSSL's
+"system store" already is that file.)
+
+When verification fails the handshake is repeated with verification off, so the certificate is
+still read and judged (expiry, names, key) even when the chain is bad. ``hostname_matches`` is our
+own RFC 6125 matching against the SAN, for the same reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
+import ssl
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+from launchready.engine.net import NetSettings
+from launchready.probes.dns import DnsProbe
 
 TlsErrorKind = Literal["timeout", "refused", "reset", "handshake", "dns", "other"]
+
+# Closing politely (close_notify) is worth a moment, not a run's timeout.
+_CLOSE_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +51,7 @@ class CertificateFacts:
     serial: str  # hex
     sha256_fingerprint: str  # hex
     self_signed: bool
+    san_ip: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,3 +69,449 @@ class TlsFacts:
     chain_length: int | None = None
     error: str | None = None
     error_kind: TlsErrorKind | None = None
+
+
+# --- where to dial ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DialPlan:
+    """The (address, port) pairs to try for a requested host:port, in order, or why there are none."""
+
+    endpoints: tuple[tuple[str, int], ...]
+    error: str | None = None
+
+
+def format_peer(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def _system_addresses(name: str, port: int) -> tuple[tuple[str, int], ...]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return ()
+    seen: dict[tuple[str, int], None] = {}
+    for family, _, _, _, sockaddr in infos:
+        if family in (socket.AF_INET, socket.AF_INET6):
+            seen[(str(sockaddr[0]), port)] = None
+    return tuple(seen)
+
+
+async def dial_plan(net: NetSettings, dns: DnsProbe, host: str, port: int) -> DialPlan:
+    """Where a connection to ``host:port`` goes: --connect-to first, else the run's DNS (A, then AAAA).
+
+    A --connect-to target that is a name (``localhost``) goes through the system resolver, as curl
+    does: it names the operator's own infrastructure, which a lab --nameserver does not serve.
+    """
+    name = host.lower().rstrip(".")
+    routed = net.route(name, port)
+    if routed is not None:
+        to_host, to_port = routed
+        if is_ip(to_host):
+            return DialPlan(((to_host, to_port),))
+        found = await _system_addresses(to_host, to_port)
+        if not found:
+            return DialPlan((), f"--connect-to target {to_host} does not resolve")
+        return DialPlan(found)
+    if is_ip(name):
+        return DialPlan(((name, port),))
+    a, aaaa = await dns.addresses(name)
+    endpoints = tuple((addr, port) for addr in a.records + aaaa.records)
+    if endpoints:
+        return DialPlan(endpoints)
+    why = "; ".join(
+        f"{ans.rdtype} {ans.status}" + (f" ({ans.error})" if ans.error else "") for ans in (a, aaaa)
+    )
+    return DialPlan((), f"{name} has no address: {why}")
+
+
+# --- hostname matching (RFC 6125) ------------------------------------------------------------
+
+
+def _dns_pattern_matches(pattern: str, host: str) -> bool:
+    pattern = pattern.lower().rstrip(".")
+    if pattern == host:
+        return True
+    if not pattern.startswith("*."):
+        # Partial wildcards ("f*.example.com") and wildcards outside the left-most label are not
+        # honoured by browsers (CA/B Forum rules), so they never match here either.
+        return False
+    suffix = pattern[1:]  # ".example.com"
+    if "*" in suffix or suffix.count(".") < 2:
+        # "*.com" would cover a whole public suffix: refused, as browsers do.
+        return False
+    if not host.endswith(suffix):
+        return False
+    label = host[: -len(suffix)]
+    # The wildcard stands for exactly one non-empty label, and never an IDN A-label.
+    return bool(label) and "." not in label and not label.startswith("xn--")
+
+
+def hostname_matches(host: str, san_dns: tuple[str, ...], san_ip: tuple[str, ...] = ()) -> bool:
+    """Whether a certificate with these SAN entries is valid for ``host`` (the CN is not consulted)."""
+    name = host.lower().rstrip(".")
+    if is_ip(name):
+        wanted = ipaddress.ip_address(name)
+        return any(ipaddress.ip_address(ip) == wanted for ip in san_ip)
+    return any(_dns_pattern_matches(p, name) for p in san_dns)
+
+
+# --- certificate parsing ---------------------------------------------------------------------
+
+
+def _first_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+    attrs = name.get_attributes_for_oid(oid)
+    if not attrs:
+        return None
+    value = attrs[0].value
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def _key_facts(cert: x509.Certificate) -> tuple[str, int]:
+    try:
+        key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return "unknown", 0
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    return type(key).__name__, 0
+
+
+def _is_self_signed(cert: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def certificate_facts(der: bytes) -> CertificateFacts:
+    """Parse a DER certificate; raises ValueError when it is not one."""
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        san_dns = tuple(san.get_values_for_type(x509.DNSName))
+        san_ip = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        san_dns, san_ip = (), ()
+    try:
+        algorithm = cert.signature_hash_algorithm
+        signature_hash = algorithm.name if algorithm is not None else None
+    except UnsupportedAlgorithm:
+        signature_hash = "unknown"
+    key_type, key_bits = _key_facts(cert)
+    return CertificateFacts(
+        subject=cert.subject.rfc4514_string(),
+        common_name=_first_attr(cert.subject, NameOID.COMMON_NAME),
+        san_dns=san_dns,
+        issuer=cert.issuer.rfc4514_string(),
+        issuer_common_name=_first_attr(cert.issuer, NameOID.COMMON_NAME),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        key_type=key_type,
+        key_bits=key_bits,
+        signature_hash=signature_hash,
+        serial=format(cert.serial_number, "x"),
+        sha256_fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
+        self_signed=_is_self_signed(cert),
+        san_ip=san_ip,
+    )
+
+
+# --- contexts --------------------------------------------------------------------------------
+
+
+def verifying_context(net: NetSettings) -> ssl.SSLContext:
+    """The system store plus ``--ca-bundle``, hostname checked. Raises ssl.SSLError on a bad bundle."""
+    ctx = ssl.create_default_context()
+    if net.ca_bundle is not None:
+        ctx.load_verify_locations(cafile=str(net.ca_bundle))
+    return ctx
+
+
+def _permissive_context(
+    minimum: ssl.TLSVersion = ssl.TLSVersion.MINIMUM_SUPPORTED,
+    maximum: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
+) -> ssl.SSLContext:
+    """No verification, every protocol and key size OpenSSL can still do: for *reading* a server."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    # Security level 0 lets the handshake reach weak keys, SHA-1 and TLS 1.0/1.1, which is
+    # exactly what the audit must be able to see and report.
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = minimum
+    ctx.maximum_version = maximum
+    return ctx
+
+
+# --- single flight ---------------------------------------------------------------------------
+
+_K = TypeVar("_K", bound=Hashable)
+_T = TypeVar("_T")
+
+
+async def single_flight(
+    registry: dict[_K, asyncio.Task[_T]], key: _K, start: Callable[[], Coroutine[Any, Any, _T]]
+) -> _T:
+    """The answer for ``key``, computed once: later and concurrent callers await the same task."""
+    task = registry.get(key)
+    if task is None:
+        task = asyncio.ensure_future(start())
+        registry[key] = task
+    # shield: one caller's cancellation (its check timed out) must not cancel the others' answer.
+    return await asyncio.shield(task)
+
+
+# --- the handshake itself --------------------------------------------------------------------
+
+
+class _Sink(asyncio.Protocol):
+    """Reads nothing; only tells us when the connection is gone."""
+
+    def __init__(self) -> None:
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+@dataclass(frozen=True)
+class _Session:
+    peer: str
+    protocol: str | None
+    cipher: str | None
+    leaf_der: bytes | None
+    chain_length: int | None
+
+
+def _chain_length(ssl_object: object) -> int | None:
+    # Public from Python 3.13; before that the C object underneath has it.
+    getter = getattr(ssl_object, "get_unverified_chain", None)
+    if getter is None:
+        getter = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    if getter is None:
+        return None
+    try:
+        chain = getter()
+    except (ssl.SSLError, ValueError, AttributeError):
+        return None
+    return len(chain) if chain is not None else None
+
+
+async def _close(transport: asyncio.BaseTransport, sink: _Sink) -> None:
+    transport.close()
+    try:
+        await asyncio.wait_for(asyncio.shield(sink.closed), _CLOSE_GRACE)
+    except TimeoutError:
+        transport.abort()
+
+
+async def _handshake_once(
+    address: str, port: int, server_hostname: str | None, ctx: ssl.SSLContext, timeout: float
+) -> _Session:
+    """One TCP connect + TLS handshake, then a polite close. Raises on any failure."""
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(timeout):
+        transport, sink = await loop.create_connection(
+            _Sink,
+            address,
+            port,
+            ssl=ctx,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=timeout,
+            ssl_shutdown_timeout=_CLOSE_GRACE,
+        )
+    try:
+        ssl_object = transport.get_extra_info("ssl_object")
+        cipher = transport.get_extra_info("cipher")
+        return _Session(
+            peer=format_peer(address, port),
+            protocol=ssl_object.version() if ssl_object is not None else None,
+            cipher=cipher[0] if cipher else None,
+            leaf_der=ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None,
+            chain_length=_chain_length(ssl_object),
+        )
+    finally:
+        await _close(transport, sink)
+
+
+def _classify(exc: BaseException, timeout: float) -> tuple[TlsErrorKind, str]:
+    if isinstance(exc, TimeoutError):
+        return "timeout", f"no TLS handshake within {timeout:g}s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused", "connection refused"
+    if isinstance(exc, (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return "reset", f"connection closed during the handshake ({exc})"
+    if isinstance(exc, ssl.SSLError):
+        return "handshake", f"handshake failed: {exc.reason or exc}"
+    if isinstance(exc, OSError):
+        return "other", f"{type(exc).__name__}: {exc.strerror or exc}"
+    return "other", f"{type(exc).__name__}: {exc}"
+
+
+def _sni(host: str) -> str | None:
+    # An IP literal is never sent as SNI (RFC 6066 3); the ssl module skips it too.
+    return None if is_ip(host) else host
+
+
+class TlsProbe:
+    """Handshakes with each (host, port) once per run; concurrent askers share the same attempt."""
+
+    def __init__(self, net: NetSettings, dns: DnsProbe) -> None:
+        self._net = net
+        self._dns = dns
+        self._verifying: ssl.SSLContext | None = None
+        self._handshakes: dict[tuple[str, int], asyncio.Task[TlsFacts]] = {}
+        self._protocols: dict[tuple[str, int, ssl.TLSVersion], asyncio.Task[bool | None]] = {}
+
+    async def handshake(self, host: str, port: int = 443) -> TlsFacts:
+        key = (host.lower().rstrip("."), port)
+        return await single_flight(self._handshakes, key, lambda: self._handshake(*key))
+
+    async def accepts_protocol(self, host: str, port: int, version: ssl.TLSVersion) -> bool | None:
+        """Whether the server completes a handshake at exactly ``version``; None when we cannot tell.
+
+        "Cannot tell": no address, refused, timeout, a reset (some servers reset rather than alert,
+        others reset everything), or a version this machine's OpenSSL cannot offer.
+        """
+        key = (host.lower().rstrip("."), port, version)
+        return await single_flight(self._protocols, key, lambda: self._accepts(*key))
+
+    async def close(self) -> None:
+        for task in (*self._handshakes.values(), *self._protocols.values()):
+            if not task.done():
+                task.cancel()
+
+    def _verifying_context(self) -> ssl.SSLContext:
+        if self._verifying is None:
+            self._verifying = verifying_context(self._net)
+        return self._verifying
+
+    async def _handshake(self, host: str, port: int) -> TlsFacts:
+        timeout = self._net.timeout
+        plan = await dial_plan(self._net, self._dns, host, port)
+        if not plan.endpoints:
+            return TlsFacts(host, port, connected=False, error=plan.error, error_kind="dns")
+        try:
+            verifying = self._verifying_context()
+        except (ssl.SSLError, OSError) as exc:
+            return TlsFacts(
+                host, port, connected=False, error=f"cannot load --ca-bundle {self._net.ca_bundle}: {exc}",
+                error_kind="other",
+            )
+
+        last: tuple[TlsErrorKind, str] = ("other", "no address to dial")
+        for address, dial_port in plan.endpoints:
+            try:
+                session = await _handshake_once(address, dial_port, _sni(host), verifying, timeout)
+            except ssl.SSLCertVerificationError as exc:
+                verify_error = str(exc.verify_message or exc.reason or exc)
+            except ssl.SSLEOFError as exc:
+                last = _classify(exc, timeout)
+                break
+            except ssl.SSLError as exc:
+                # Refused under secure defaults (old protocol, weak key, ...): a browser fails too,
+                # but the certificate is still worth reading below.
+                verify_error = f"handshake failed with secure client defaults: {exc.reason or exc}"
+            except OSError as exc:  # includes TimeoutError
+                last = _classify(exc, timeout)
+                if isinstance(exc, (TimeoutError, ConnectionResetError)):
+                    break  # the address answered (or hung): another one would not tell us more
+                continue  # refused / unreachable: another address may be up
+            else:
+                return self._facts(host, port, session, verified=True, verify_error=None)
+
+            try:
+                session = await _handshake_once(
+                    address, dial_port, _sni(host), _permissive_context(), timeout
+                )
+            except OSError as exc:
+                kind, message = _classify(exc, timeout)
+                return TlsFacts(
+                    host,
+                    port,
+                    connected=False,
+                    peer=format_peer(address, dial_port),
+                    verify_error=verify_error,
+                    error=message,
+                    error_kind=kind,
+                )
+            return self._facts(host, port, session, verified=False, verify_error=verify_error)
+        kind, message = last
+        return TlsFacts(host, port, connected=False, error=message, error_kind=kind)
+
+    @staticmethod
+    def _facts(host: str, port: int, session: _Session, *, verified: bool, verify_error: str | None) -> TlsFacts:
+        leaf: CertificateFacts | None = None
+        error: str | None = None
+        if session.leaf_der is not None:
+            try:
+                leaf = certificate_facts(session.leaf_der)
+            except ValueError as exc:
+                error = f"the server's certificate could not be parsed: {exc}"
+        return TlsFacts(
+            host=host,
+            port=port,
+            connected=True,
+            peer=session.peer,
+            protocol=session.protocol,
+            cipher=session.cipher,
+            verified=verified,
+            verify_error=verify_error,
+            hostname_matches=leaf is not None and hostname_matches(host, leaf.san_dns, leaf.san_ip),
+            leaf=leaf,
+            chain_length=session.chain_length,
+            error=error,
+            error_kind="other" if error else None,
+        )
+
+    async def _accepts(self, host: str, port: int, version: ssl.TLSVersion) -> bool | None:
+        try:
+            ctx = _permissive_context(version, version)
+        except (ValueError, ssl.SSLError):
+            return None
+        plan = await dial_plan(self._net, self._dns, host, port)
+        for address, dial_port in plan.endpoints:
+            try:
+                session = await _handshake_once(address, dial_port, _sni(host), ctx, self._net.timeout)
+            except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+                return None
+            except ssl.SSLError as exc:
+                # OpenSSL refuses to even offer a version it was built or configured without.
+                if "NO_PROTOCOLS_AVAILABLE" in str(exc).upper():
+                    return None
+                return False
+            except ConnectionRefusedError:
+                continue
+            except OSError:  # includes TimeoutError
+                return None
+            return session.protocol == _VERSION_NAMES.get(version, session.protocol)
+        return None
+
+
+_VERSION_NAMES: dict[ssl.TLSVersion, str] = {
+    ssl.TLSVersion.TLSv1: "TLSv1",
+    ssl.TLSVersion.TLSv1_1: "TLSv1.1",
+    ssl.TLSVersion.TLSv1_2: "TLSv1.2",
+    ssl.TLSVersion.TLSv1_3: "TLSv1.3",
+}

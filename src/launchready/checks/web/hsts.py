@@ -1,0 +1,180 @@
+"""web.hsts: HTTPS responses tell browsers to never use plain HTTP for the host again."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.errors import CouldNotRun
+from launchready.core.finding import Finding
+from launchready.core.severity import Impact, Severity
+from launchready.probes.http import HttpExchange
+
+if TYPE_CHECKING:
+    from launchready.engine.context import AuditContext
+
+_RFC6797 = "https://www.rfc-editor.org/rfc/rfc6797"
+_RFC6797_6_1 = "https://www.rfc-editor.org/rfc/rfc6797#section-6.1"
+_MDN_HSTS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Strict-Transport-Security"
+_PRELOAD = "https://hstspreload.org/"
+
+# Six months: below this the protection lapses for visitors who come back less often, and it is
+# the floor the HSTS preload list and most scanners use.
+MIN_MAX_AGE = 15_552_000
+RECOMMENDED = "Strict-Transport-Security: max-age=63072000; includeSubDomains"
+
+_HOW = (
+    f"Send `{RECOMMENDED}` on every HTTPS response. nginx (in the `listen 443` server block): "
+    '`add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;`. '
+    'Caddy: `header Strict-Transport-Security "max-age=63072000; includeSubDomains"`. '
+    "Cloudflare: SSL/TLS > Edge Certificates > HTTP Strict Transport Security. Express: helmet(); "
+    "Django: SECURE_HSTS_SECONDS. Ramp it: start with max-age=300, then 604800 (a week), then 2592000 "
+    "(a month), then 63072000 once every subdomain serves valid HTTPS (includeSubDomains covers them all, "
+    "and browsers will refuse plain HTTP on any of them for the whole max-age)."
+)
+
+META = CheckMeta(
+    id="web.hsts",
+    title="HTTPS responses send Strict-Transport-Security",
+    scope=Scope.WEB_HOST,
+    doc=CheckDoc(
+        what=(
+            "Requests https://HOST/ on every web host, without following redirects (a redirect response must "
+            "carry the header too), and reads the Strict-Transport-Security header: present, parseable, and "
+            "with a max-age of at least six months."
+        ),
+        why=(
+            "Without HSTS, a visitor who types the domain or follows an old http:// link makes a first request "
+            "in clear text; on a hostile Wi-Fi an attacker can answer it with a look-alike login page "
+            "(SSL stripping) and collect passwords. HSTS makes the browser go straight to HTTPS for months."
+        ),
+        fix=(
+            f"Add `{RECOMMENDED}` to every HTTPS response from the web server, CDN or app framework. Ramp the "
+            "max-age up from a few minutes to two years as you confirm every subdomain serves valid HTTPS."
+        ),
+    ),
+    findings=(
+        FindingSpec(
+            id="web.hsts.missing",
+            title="No Strict-Transport-Security header",
+            severity=Severity.MEDIUM,
+            impact=Impact.TRUST,
+            remediation=_HOW,
+            references=(_MDN_HSTS, _RFC6797),
+        ),
+        FindingSpec(
+            id="web.hsts.short-max-age",
+            title="HSTS max-age is shorter than six months",
+            severity=Severity.LOW,
+            impact=Impact.TRUST,
+            remediation=f"Raise max-age to at least 15552000 (six months); two years is usual: `{RECOMMENDED}`.",
+            references=(_MDN_HSTS, _PRELOAD),
+        ),
+        FindingSpec(
+            id="web.hsts.invalid",
+            title="The Strict-Transport-Security header is malformed and ignored",
+            severity=Severity.LOW,
+            impact=Impact.TRUST,
+            remediation=f"Replace the header with exactly `{RECOMMENDED}`.",
+            references=(_RFC6797_6_1, _MDN_HSTS),
+        ),
+    ),
+    references=(_RFC6797, _MDN_HSTS),
+    probes=("http",),
+)
+
+
+@dataclass(frozen=True)
+class HstsPolicy:
+    max_age: int
+    include_subdomains: bool
+    preload: bool
+
+
+_DIRECTIVE = re.compile(r'^\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s";]*)\s*)?$')
+
+
+def parse_hsts(value: str) -> HstsPolicy | str:
+    """Parse a header value per RFC 6797 6.1; returns the policy or why a browser would ignore it."""
+    seen: dict[str, str | None] = {}
+    for part in value.split(";"):
+        if not part.strip():
+            continue  # RFC 6797 6.1 allows empty directives ("max-age=1;;")
+        m = _DIRECTIVE.match(part)
+        if m is None:
+            return f"cannot parse directive {part.strip()!r}"
+        name = m[1].lower()
+        if name in seen:
+            return f"directive {name!r} appears twice (RFC 6797 6.1: the whole header is ignored)"
+        raw = m[2]
+        seen[name] = raw[1:-1] if raw is not None and raw.startswith('"') else raw
+    if "max-age" not in seen:
+        return "no max-age directive"
+    age = seen["max-age"]
+    if age is None or not age.isdigit():
+        return f"max-age {age!r} is not a number of seconds"
+    return HstsPolicy(
+        max_age=int(age),
+        include_subdomains="includesubdomains" in seen,
+        preload="preload" in seen,
+    )
+
+
+def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> list[Finding]:
+    """Judge the un-followed answer to ``GET https://host/``.
+
+    ``tls_trusted`` is False when the answer was only obtainable with verification off: the header
+    is still observable, but browsers ignore HSTS until the certificate is fixed.
+    """
+    if exchange.status is None:
+        raise CouldNotRun(f"GET {exchange.url} failed: {exchange.error or exchange.error_kind or 'no response'}")
+    evidence = [f"GET {exchange.url} -> {exchange.status}"]
+    if not tls_trusted:
+        evidence.append("certificate not trusted: browsers ignore HSTS until it is fixed (see tls.certificate)")
+    values = exchange.header_all("strict-transport-security")
+    if not values:
+        evidence.append("Strict-Transport-Security: (absent)")
+        return [META.finding("missing", target=host, evidence=evidence)]
+    # RFC 6797 8.1: a browser processes only the first header.
+    evidence.append(f"Strict-Transport-Security: {values[0]}")
+    if len(values) > 1:
+        evidence.append(f"{len(values)} headers sent; browsers use only the first")
+    policy = parse_hsts(values[0])
+    if isinstance(policy, str):
+        return [META.finding("invalid", target=host, evidence=[*evidence, f"problem: {policy}"])]
+    if policy.max_age < MIN_MAX_AGE:
+        days = policy.max_age / 86400
+        note = (
+            "max-age=0 tells browsers to forget HSTS for this host"
+            if policy.max_age == 0
+            else f"max-age={policy.max_age} is {days:.1f} day(s); at least 15552000 (180 days) is expected"
+        )
+        sub = "; includeSubDomains" if policy.include_subdomains else ""
+        return [
+            META.finding(
+                "short-max-age",
+                target=host,
+                evidence=[*evidence, note],
+                remediation=(
+                    f"Raise max-age to two years once HTTPS is stable: `Strict-Transport-Security: max-age=63072000{sub}` "
+                    "(ramp through 604800 and 2592000 if you are not sure every subdomain serves valid HTTPS)."
+                ),
+            )
+        ]
+    return []
+
+
+async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    url = f"https://{target}/"
+    exchange = await ctx.http.fetch(url)
+    trusted = True
+    if exchange.status is None and exchange.error_kind == "tls":
+        # The header is still there behind an invalid certificate; tls.certificate reports the cert.
+        exchange = await ctx.http.fetch(url, verify_tls=False)
+        trusted = False
+    return judge(target, exchange, tls_trusted=trusted)
+
+
+CHECK = Check(meta=META, run=run)

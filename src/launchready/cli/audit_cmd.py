@@ -1,0 +1,131 @@
+"""`launchready audit DOMAIN`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from launchready.cli import common
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
+from launchready.config.model import Config
+from launchready.core.errors import UsageError
+from launchready.core.registry import load_registry
+from launchready.core.run import AuditRun
+from launchready.core.severity import Severity
+from launchready.engine.audit import run_audit
+from launchready.engine.net import NetSettings
+from launchready.engine.progress import make_progress
+from launchready.engine.runner import RunnerOptions
+from launchready.history.store import HistoryError, HistoryStore
+from launchready.report.render import ReportFormat, render
+from launchready.report.terminal import render_terminal
+
+
+class OutputFormat(str, Enum):
+    TERMINAL = "terminal"
+    JSON = "json"
+    MD = "md"
+    HTML = "html"
+    SARIF = "sarif"
+    JUNIT = "junit"
+
+
+def exit_code(run: AuditRun, fail_on: Severity) -> int:
+    return 1 if any(f.severity.at_least(fail_on) for f in run.findings) else 0
+
+
+def execute_audit(
+    domain: str,
+    config: Config,
+    net: NetSettings,
+    *,
+    history_dir: Path | None,
+    repo: Path | None = None,
+    quiet: bool = False,
+    only: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+    options: RunnerOptions = RunnerOptions(),
+) -> AuditRun:
+    """Run, compare with the previous audit and store; shared by `audit` and `demo`."""
+    registry = load_registry().select(only=only or config.audit.only, skip=skip + config.audit.skip)
+    progress = make_progress(sys.stderr, quiet=quiet)
+    run = asyncio.run(run_audit(domain, config, net, registry, repo=repo, options=options, progress=progress))
+    if history_dir is None:
+        return run
+    try:
+        store = HistoryStore(history_dir)
+        try:
+            run = run.model_copy(update={"delta": store.delta(run)})
+            run = store.save(run)
+        finally:
+            store.close()
+    except HistoryError as exc:
+        # The audit itself succeeded; losing the comparison is worth a warning, not the report.
+        print(f"launchready: warning: history not updated: {exc}", file=sys.stderr)
+    return run
+
+
+def write_report(run: AuditRun, fmt: OutputFormat, output: Path | None, *, verbose: bool = False) -> None:
+    if fmt is OutputFormat.TERMINAL:
+        if output is not None:
+            with output.open("w", encoding="utf-8") as fh:
+                render_terminal(run, Console(file=fh, width=100, force_terminal=False), verbose=verbose)
+        else:
+            render_terminal(run, Console(), verbose=verbose)
+        return
+    text = render(run, ReportFormat(fmt.value))
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def audit(
+        domain: Annotated[Optional[str], typer.Argument(help="The apex domain, e.g. example.com (default: 'domain' in launchready.toml).")] = None,
+        config: ConfigOpt = None,
+        fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TERMINAL,
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+        fail_on: Annotated[Optional[Severity], typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (default: blocker, or audit.fail_on).")] = None,
+        only: Annotated[Optional[list[str]], typer.Option("--only", help="Run only checks with this id or id prefix (repeatable).")] = None,
+        skip: Annotated[Optional[list[str]], typer.Option("--skip", help="Skip checks with this id or id prefix (repeatable).")] = None,
+        repo: Annotated[Optional[Path], typer.Option("--repo", help="Repository for repo checks (default: the current git checkout).")] = None,
+        no_history: Annotated[bool, typer.Option("--no-history", help="Do not compare with or store in .launchready/history.sqlite.")] = False,
+        concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Checks running at once.")] = 16,
+        check_timeout: Annotated[float, typer.Option("--check-timeout", min=1, help="Seconds one check may take on one target.")] = 60.0,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show evidence for every finding and every check result.")] = False,
+        quiet: QuietOpt = False,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """Audit DOMAIN: DNS, email authentication, HTTPS, headers, app health; ranked risks and a launch decision."""
+        loaded = common.load(config)
+        target = common.resolve_domain(domain, loaded)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        run = execute_audit(
+            target,
+            loaded.config,
+            net,
+            history_dir=None if no_history else loaded.base_dir,
+            repo=common.find_repo(repo),
+            quiet=quiet,
+            only=tuple(only or ()),
+            skip=tuple(skip or ()),
+            options=RunnerOptions(concurrency=concurrency, check_timeout=check_timeout),
+        )
+        write_report(run, fmt, output, verbose=verbose)
+        if output is not None and not quiet:
+            print(f"report written to {output}", file=sys.stderr)
+        raise typer.Exit(exit_code(run, fail_on or loaded.config.audit.fail_on))

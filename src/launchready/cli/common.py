@@ -1,0 +1,45 @@
+"""Steps several commands share: loading config, validating the domain, building net settings."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from launchready.config.loader import LoadedConfig, load_config
+from launchready.core.errors import UsageError
+from launchready.engine.net import NetSettings, build_net_settings
+from launchready.engine.target import normalise_domain
+
+
+def load(config_path: Path | None) -> LoadedConfig:
+    return load_config(config_path, start=Path.cwd())
+
+
+def resolve_domain(argument: str | None, loaded: LoadedConfig) -> str:
+    if argument:
+        return normalise_domain(argument)
+    if loaded.config.domain:
+        return normalise_domain(loaded.config.domain)
+    where = f" in {loaded.path}" if loaded.path else " (no launchready.toml found)"
+    raise UsageError(f"no DOMAIN given and no 'domain' set{where}")
+
+
+def net_settings(
+    nameservers: list[str] | None, ca_bundle: Path | None, connect_to: list[str] | None, timeout: float
+) -> NetSettings:
+    return build_net_settings(nameservers, ca_bundle, connect_to, timeout)
+
+
+def find_repo(explicit: Path | None) -> Path | None:
+    """--repo PATH, else the current directory when it is inside a git checkout."""
+    if explicit is not None:
+        if not explicit.is_dir():
+            raise UsageError(f"--repo {explicit}: no such directory")
+        return explicit.resolve()
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None

@@ -1,0 +1,52 @@
+"""`launchready demo`: start the lab with a realistic mix of faults, audit it, show the result."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from launchready.cli.audit_cmd import execute_audit
+from launchready.config.loader import load_config
+from launchready.engine.net import build_net_settings
+from launchready.lab.faults import DEMO_FAULTS
+from launchready.report.render import ReportFormat, render
+from launchready.report.terminal import render_terminal
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def demo(
+        output_dir: Annotated[Path, typer.Option("--output-dir", help="Where to write the HTML report.")] = Path("launchready-demo"),
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")] = False,
+    ) -> None:
+        """Audit the lab (a fragile marketplace MVP on loopback) and write an HTML report. Works offline."""
+        from launchready.lab.lab import Lab
+
+        err = Console(stderr=True)
+        if not quiet:
+            err.print(f"[bold]Starting the lab[/bold] (marketlab.test on loopback) with faults: {', '.join(DEMO_FAULTS)}")
+        with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp, Lab(faults=DEMO_FAULTS) as lab:
+            config_path = Path(tmp) / "launchready.toml"
+            config_path.write_text(lab.config_toml(), encoding="utf-8")
+            loaded = load_config(config_path)
+            args = lab.cli_args()
+            nameservers = [args[i + 1] for i, a in enumerate(args) if a == "--nameserver"]
+            connect_to = [args[i + 1] for i, a in enumerate(args) if a == "--connect-to"]
+            net = build_net_settings(nameservers, lab.ca_bundle, connect_to, timeout=5.0, environ={})
+            # History lives with the demo output so the demo never touches a real project's store.
+            run = execute_audit(lab.domain, loaded.config, net, history_dir=output_dir, quiet=quiet)
+        render_terminal(run, Console())
+        output_dir.mkdir(parents=True, exist_ok=True)
+        report = output_dir / "report.html"
+        report.write_text(render(run, ReportFormat.HTML), encoding="utf-8")
+        Console().print(
+            f"\n[bold]HTML report:[/bold] {report.resolve()}\n"
+            f"Try it yourself: [bold]launchready lab up --faults {','.join(DEMO_FAULTS)}[/bold] "
+            "and run the audit command it prints."
+        )
+        sys.stdout.flush()

@@ -1,0 +1,34 @@
+"""`launchready history`: the audits stored under .launchready/."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from launchready.cli import common
+from launchready.cli.options import ConfigOpt
+from launchready.core.errors import UsageError
+from launchready.history.store import HistoryError, HistoryStore, render_history
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def history(
+        target: Annotated[Optional[str], typer.Argument(help="Only runs for this domain.")] = None,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to show.")] = 20,
+        config: ConfigOpt = None,
+    ) -> None:
+        """List stored audits with their decision and counts, newest first."""
+        loaded = common.load(config)
+        domain = common.normalise_domain(target) if target else None
+        try:
+            store = HistoryStore(loaded.base_dir)
+            try:
+                runs = store.list_runs(domain, limit=limit)
+            finally:
+                store.close()
+        except HistoryError as exc:
+            raise UsageError(str(exc)) from None
+        render_history(runs, Console())

@@ -1,0 +1,55 @@
+"""`launchready lab up` and `launchready lab faults`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from launchready.core.errors import UsageError
+from launchready.lab.faults import FAULTS, parse_faults
+
+
+def _faults(text: str | None) -> frozenset[str]:
+    try:
+        return parse_faults(text)
+    except ValueError as exc:
+        raise UsageError(f"--faults: {exc}") from None
+
+
+def build() -> typer.Typer:
+    lab = typer.Typer(help="The lab: a fragile marketplace MVP on loopback to try launchready against.", no_args_is_help=True)
+
+    @lab.command()
+    def up(
+        faults: Annotated[Optional[str], typer.Option("--faults", help="Comma-separated fault switches, 'all' or 'none' (see `launchready lab faults`).")] = None,
+        bind: Annotated[str, typer.Option("--bind", help="Loopback address to listen on.")] = "127.0.0.1",
+        dns_port: Annotated[int, typer.Option("--dns-port", min=0, max=65535, help="0 picks a free port.")] = 0,
+        https_port: Annotated[int, typer.Option("--https-port", min=0, max=65535)] = 0,
+        http_port: Annotated[int, typer.Option("--http-port", min=0, max=65535)] = 0,
+        smtp_port: Annotated[int, typer.Option("--smtp-port", min=0, max=65535)] = 0,
+    ) -> None:
+        """Run the lab in the foreground and print the flags that point other commands at it."""
+        from launchready.lab.lab import run_lab_foreground
+
+        if not (bind.startswith("127.") or bind == "::1"):
+            raise UsageError(f"--bind {bind}: the lab only listens on loopback (127.0.0.0/8 or ::1)")
+        run_lab_foreground(
+            _faults(faults),
+            bind=bind,
+            dns_port=dns_port,
+            https_port=https_port,
+            http_port=http_port,
+            smtp_port=smtp_port,
+            out=sys.stdout,
+        )
+
+    @lab.command("faults")
+    def list_faults() -> None:
+        """List the lab's fault switches and the findings each one should trigger."""
+        width = max(len(f.name) for f in FAULTS)
+        for fault in FAULTS:
+            print(f"{fault.name:<{width}}  {fault.description}  -> {', '.join(fault.triggers)}")
+
+    return lab

@@ -1,0 +1,33 @@
+"""Option types shared by every command that touches the network or renders a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+NameserverOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--nameserver", metavar="HOST[:PORT]", help="DNS server to ask (repeatable); default: the system resolver."),
+]
+CaBundleOpt = Annotated[
+    Optional[Path],
+    typer.Option("--ca-bundle", metavar="FILE", help="Extra trusted CA certificates (PEM); also read from SSL_CERT_FILE."),
+]
+ConnectToOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--connect-to",
+        metavar="HOST:PORT:ADDR:PORT",
+        help="Dial ADDR:PORT whenever HOST:PORT is requested, as curl does; empty HOST or PORT matches any (repeatable).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", metavar="SECONDS", help="Network timeout for one DNS, TLS or HTTP exchange.")
+]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", metavar="FILE", help="launchready.toml or pyproject.toml; default: searched upward from here."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]

@@ -1,0 +1,62 @@
+"""One audit end to end: discovery, checks, ranking, decision. No rendering, no storage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from launchready import __version__
+from launchready.config.model import Config
+from launchready.core.registry import Registry
+from launchready.core.run import AuditRun, HostSummary
+from launchready.engine.context import AuditContext, Probes, SiteMap
+from launchready.engine.decision import decide
+from launchready.engine.discovery import discover
+from launchready.engine.net import NetSettings
+from launchready.engine.progress import NullProgress, ProgressSink
+from launchready.engine.ranking import rank
+from launchready.engine.runner import RunnerOptions, run_checks
+
+
+def _host_summaries(site: SiteMap) -> tuple[HostSummary, ...]:
+    return tuple(
+        HostSummary(name=h.name, addresses=h.addresses, cname_chain=h.cname_chain, found_by=h.found_by)
+        for h in site.hosts
+    )
+
+
+async def run_audit(
+    domain: str,
+    config: Config,
+    net: NetSettings,
+    registry: Registry,
+    *,
+    repo: Path | None = None,
+    options: RunnerOptions = RunnerOptions(),
+    progress: ProgressSink | None = None,
+    now: datetime | None = None,
+) -> AuditRun:
+    progress = progress or NullProgress()
+    started = datetime.now(timezone.utc)
+    probes = Probes.open(net)
+    try:
+        progress.phase(f"discovering hosts under {domain} ...")
+        site = await discover(domain, config, probes.dns)
+        progress.phase(f"{len(site.web_hosts)} web host(s): {', '.join(site.web_hosts) or 'none'}")
+        ctx = AuditContext(
+            domain=domain, config=config, net=net, probes=probes, site=site, repo=repo, now=now or started
+        )
+        results = await run_checks(registry, ctx, options, progress)
+    finally:
+        await probes.close()
+    findings = rank(f for r in results for f in r.findings)
+    return AuditRun(
+        tool_version=__version__,
+        target=domain,
+        started=started,
+        finished=datetime.now(timezone.utc),
+        decision=decide(findings, results),
+        findings=findings,
+        results=results,
+        hosts=_host_summaries(site),
+    )

@@ -1,0 +1,86 @@
+"""Zero-config discovery: which names under the domain exist, found through real DNS queries.
+
+The apex and www are always asked; then the config's subdomains and a built-in list of the
+names products commonly use; then the MX hosts. A wildcard record would make every guessed
+name "exist", so a random label is asked first and guessed names that only match the wildcard
+are dropped (names the user declared are kept regardless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from launchready.config.model import Config
+from launchready.engine.context import HostInfo, SiteMap
+from launchready.probes.dns import DnsAnswer, DnsProbe
+
+COMMON_SUBDOMAINS: tuple[str, ...] = (
+    "app", "admin", "api", "mail", "status", "blog", "docs", "help", "staging", "dev", "cdn",
+    "assets", "static", "auth", "login", "dashboard", "portal", "shop", "support", "beta", "my",
+    "account", "accounts", "community", "members", "media", "images", "files", "store", "pay",
+    "billing", "checkout", "id", "sso", "console", "cms", "hooks", "webhooks", "ws", "test",
+    "demo", "preview", "sandbox", "uat", "qa", "m", "go", "news", "email", "webmail",
+)  # fmt: skip
+
+# Discovery asks many names at once; more in flight than this only queues at the resolver.
+_DISCOVERY_CONCURRENCY = 16
+
+
+def _candidates(domain: str, config: Config) -> list[tuple[str, str]]:
+    """(name, found_by) in the order hosts are reported: apex, www, declared, common."""
+    out: list[tuple[str, str]] = [(domain, "apex"), (f"www.{domain}", "www")]
+    for label in config.subdomains:
+        name = label if label.endswith("." + domain) else f"{label}.{domain}"
+        out.append((name, "config"))
+    if config.audit.discover:
+        out.extend((f"{label}.{domain}", "common-name") for label in COMMON_SUBDOMAINS)
+    seen: set[str] = set()
+    unique: list[tuple[str, str]] = []
+    for name, how in out:
+        if name not in seen:
+            seen.add(name)
+            unique.append((name, how))
+    return unique
+
+
+def _exists(a: DnsAnswer, aaaa: DnsAnswer) -> bool:
+    """A name exists for our purposes when it has an address or a CNAME (even a dangling one)."""
+    return a.ok or aaaa.ok or len(a.chain) > 1 or len(aaaa.chain) > 1
+
+
+async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
+    domain = domain.lower().rstrip(".")
+    limit = asyncio.Semaphore(_DISCOVERY_CONCURRENCY)
+
+    async def lookup(name: str) -> tuple[DnsAnswer, DnsAnswer]:
+        async with limit:
+            return await dns.addresses(name)
+
+    wildcard_probe = f"lr-{secrets.token_hex(6)}.{domain}"
+    candidates = _candidates(domain, config)
+    mx_task = asyncio.ensure_future(dns.query(domain, "MX"))
+    wildcard_task = asyncio.ensure_future(lookup(wildcard_probe))
+    answers = await asyncio.gather(*(lookup(name) for name, _ in candidates))
+    wild_a, wild_aaaa = await wildcard_task
+    wildcard = (wild_a.records, wild_aaaa.records) if _exists(wild_a, wild_aaaa) else None
+
+    hosts: list[HostInfo] = []
+    for (name, how), (a, aaaa) in zip(candidates, answers):
+        if how in ("apex", "config"):
+            # Always reported: the apex check needs the apex's answer even when it is NXDOMAIN,
+            # and a declared name that does not resolve is itself worth showing.
+            hosts.append(HostInfo(name, a, aaaa, how))
+            continue
+        if not _exists(a, aaaa):
+            continue
+        if wildcard is not None and how != "www" and (a.records, aaaa.records) == wildcard:
+            continue
+        hosts.append(HostInfo(name, a, aaaa, how))
+
+    mx = await mx_task
+    known = {h.name for h in hosts}
+    mx_names = [n for n in SiteMap(domain, (), mx).mx_hosts if n not in known]
+    mx_answers = await asyncio.gather(*(lookup(n) for n in mx_names))
+    hosts.extend(HostInfo(n, a, aaaa, "mx") for n, (a, aaaa) in zip(mx_names, mx_answers))
+    return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)

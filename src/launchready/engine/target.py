@@ -1,0 +1,26 @@
+"""The audit target as people type it, normalised to the A-label apex domain."""
+
+from __future__ import annotations
+
+from launchready.core.errors import UsageError
+
+
+def normalise_domain(text: str) -> str:
+    """Accept what people paste (URL, trailing dot, upper case, IDN) and return the A-label apex."""
+    value = text.strip()
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    value = value.split("/", 1)[0].split("?", 1)[0].rstrip(".").lower()
+    if ":" in value:
+        raise UsageError(f"DOMAIN {text!r}: give a domain name without a port")
+    try:
+        value = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UsageError(f"DOMAIN {text!r}: not a valid domain name") from None
+    labels = value.split(".")
+    if len(labels) < 2 or not all(
+        0 < len(label) <= 63 and label.replace("-", "").isalnum() and not label.startswith("-") and not label.endswith("-")
+        for label in labels
+    ):
+        raise UsageError(f"DOMAIN {text!r}: not a valid domain name (expected e.g. example.com)")
+    return value

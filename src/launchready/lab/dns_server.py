@@ -1,0 +1,226 @@
+"""The lab's authoritative DNS server: the real wire protocol over UDP and TCP on one port.
+
+The lab stands in for the whole DNS, so a name outside every lab zone is answered NXDOMAIN
+(authoritatively) instead of being refused or recursed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from typing import cast
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdataset
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+
+# The EDNS payload the lab advertises: the DNS-flag-day size that avoids IP fragmentation.
+OUR_EDNS_PAYLOAD = 1232
+_PLAIN_UDP_LIMIT = 512
+_MAX_CNAME_CHAIN = 8
+_TCP_IDLE_SECONDS = 10.0
+_PORT_ATTEMPTS = 20
+
+
+def _rrset(name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
+    return dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset))
+
+
+class DnsAuthority:
+    """Answers queries from a fixed set of zones (pure: message in, message out)."""
+
+    def __init__(self, zones: Iterable[dns.zone.Zone]) -> None:
+        # Longest origin first, so a child zone wins over its parent.
+        self._zones = sorted(zones, key=lambda z: len(z.origin), reverse=True)  # type: ignore[arg-type]
+
+    def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
+        for zone in self._zones:
+            if name.is_subdomain(zone.origin):  # type: ignore[arg-type]
+                return zone
+        return None
+
+    @staticmethod
+    def _is_empty_non_terminal(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
+        # e.g. _domainkey.example when only sel._domainkey.example has records: NODATA, not NXDOMAIN.
+        return any(owner != name and owner.is_subdomain(name) for owner in zone.nodes)
+
+    @staticmethod
+    def _negative_soa(zone: dns.zone.Zone) -> dns.rrset.RRset:
+        origin = zone.origin
+        assert origin is not None
+        soa = zone.find_rdataset(origin, dns.rdatatype.SOA)
+        # RFC 2308: the negative-caching TTL is the smaller of the SOA TTL and its MINIMUM field.
+        ttl = min(soa.ttl, soa[0].minimum)  # type: ignore[attr-defined]
+        return dns.rrset.from_rdata_list(origin, ttl, list(soa))
+
+    def answer(self, query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query, our_payload=OUR_EDNS_PAYLOAD)
+        if query.edns > 0:
+            response.set_rcode(dns.rcode.BADVERS)
+            return response
+        if query.opcode() != dns.opcode.QUERY:
+            response.set_rcode(dns.rcode.NOTIMP)
+            return response
+        if len(query.question) != 1:
+            response.set_rcode(dns.rcode.FORMERR)
+            return response
+        question = query.question[0]
+        if question.rdclass != dns.rdataclass.IN or question.rdtype in (dns.rdatatype.AXFR, dns.rdatatype.IXFR):
+            response.set_rcode(dns.rcode.REFUSED)
+            return response
+        response.flags |= dns.flags.AA
+        self._resolve(response, question.name, question.rdtype)
+        return response
+
+    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> None:
+        name = qname
+        visited: set[dns.name.Name] = set()
+        for _ in range(_MAX_CNAME_CHAIN):
+            visited.add(name)
+            zone = self._zone_for(name)
+            if zone is None:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+                return
+            node = zone.get_node(name)
+            if node is None:
+                if not self._is_empty_non_terminal(zone, name):
+                    response.set_rcode(dns.rcode.NXDOMAIN)
+                response.authority.append(self._negative_soa(zone))
+                return
+            if rdtype == dns.rdatatype.ANY:
+                response.answer.extend(_rrset(name, rds) for rds in node.rdatasets)
+                return
+            found = node.get_rdataset(dns.rdataclass.IN, rdtype)
+            if found is not None:
+                response.answer.append(_rrset(name, found))
+                return
+            cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
+            if cname is None:
+                response.authority.append(self._negative_soa(zone))  # NODATA
+                return
+            response.answer.append(_rrset(name, cname))
+            name = cname[0].target  # type: ignore[attr-defined]
+            if name in visited:
+                response.set_rcode(dns.rcode.SERVFAIL)
+                return
+        # Chain longer than any resolver follows: what is in the answer so far is all we give.
+
+    def handle_wire(self, wire: bytes, *, tcp: bool) -> bytes | None:
+        """The wire reply to one wire query, or None when there is nothing to answer."""
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.message.ShortHeader:
+            return None
+        except Exception:  # noqa: BLE001 - garbage from the network must not stop the server
+            formerr = dns.message.Message(id=int.from_bytes(wire[:2], "big"))
+            formerr.flags = dns.flags.QR
+            formerr.set_rcode(dns.rcode.FORMERR)
+            return formerr.to_wire(prepend_length=tcp)
+        if query.flags & dns.flags.QR:
+            return None  # a response, not a query: answering it could start a loop
+        response = self.answer(query)
+        if tcp:
+            return response.to_wire(max_size=65535, prepend_length=True)
+        limit = max(_PLAIN_UDP_LIMIT, query.payload) if query.edns >= 0 else _PLAIN_UDP_LIMIT
+        # Too big for this UDP exchange: send what fits with TC set so the client retries over TCP.
+        return response.to_wire(max_size=limit, prefer_truncation=True)
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, authority: DnsAuthority) -> None:
+        self._authority = authority
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # asyncio's selector transport is a DatagramTransport in all but its class hierarchy.
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        reply = self._authority.handle_wire(data, tcp=False)
+        if reply is not None and self._transport is not None:
+            self._transport.sendto(reply, addr)
+
+
+class DnsServer:
+    """Serves a :class:`DnsAuthority` on ``host:port`` over both UDP and TCP (port 0: ephemeral)."""
+
+    def __init__(self, authority: DnsAuthority, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._authority = authority
+        self._host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+        self._tcp_clients: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the DNS server is not running")
+        return self._port
+
+    async def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        attempts = _PORT_ATTEMPTS if self._requested_port == 0 else 1
+        for attempt in range(attempts):
+            udp, _ = await loop.create_datagram_endpoint(
+                lambda: _UdpProtocol(self._authority), local_addr=(self._host, self._requested_port)
+            )
+            port = int(udp.get_extra_info("sockname")[1])
+            try:
+                # The ephemeral UDP port may already be taken on the TCP side: pick another pair.
+                self._tcp = await asyncio.start_server(self._serve_tcp, self._host, port)
+            except OSError:
+                udp.close()
+                if attempt + 1 == attempts:
+                    raise
+                continue
+            self._udp, self._port = udp, port
+            return port
+        raise RuntimeError("unreachable")
+
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tcp_clients.add(task)  # type: ignore[arg-type]
+        try:
+            while True:
+                try:
+                    length = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), _TCP_IDLE_SECONDS), "big")
+                    wire = await asyncio.wait_for(reader.readexactly(length), _TCP_IDLE_SECONDS)
+                except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+                    return
+                reply = self._authority.handle_wire(wire, tcp=True)
+                if reply is None:
+                    return
+                writer.write(reply)
+                await writer.drain()
+        except ConnectionError:
+            return
+        finally:
+            self._tcp_clients.discard(task)  # type: ignore[arg-type]
+            writer.close()
+
+    async def stop(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        if self._tcp is not None:
+            self._tcp.close()
+            for task in list(self._tcp_clients):
+                task.cancel()
+            for task in list(self._tcp_clients):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self._tcp.wait_closed()
+            self._tcp = None
+        self._port = None

@@ -1,0 +1,171 @@
+"""The lab's DNS data: a pure function from the fault set to the zones the lab serves.
+
+Kept free of sockets and key generation so tests can check exactly which records each fault
+removes or changes. A later issue that needs another zone (an email provider's SPF include,
+a CDN's CNAME target) adds a builder to :func:`lab_zones`; one that needs another DNS fault
+adds a condition to the builder of the records it breaks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.zone
+
+from launchready.lab.faults import LAB_DOMAIN
+
+DKIM_SELECTOR = "lab"
+DEFAULT_TTL = 300
+# What the CAA record allows to issue: the lab CA's made-up identity.
+CAA_ISSUER = "launchready-lab.test"
+
+# Hosts with an address record: "@" is the apex; mail is the MX target; ns1/ns2 the NS targets.
+ADDRESS_HOSTS: tuple[str, ...] = ("@", "www", "app", "admin", "api", "mail", "ns1", "ns2")
+
+# Site-verification tokens real apexes accumulate. They make the apex TXT RRset bigger than a
+# plain 512-byte UDP answer, which is exactly what makes resolvers retry over TCP (the lab's
+# truncation path gets exercised by ordinary traffic, not a synthetic record).
+_APEX_VERIFICATION_TXT: tuple[str, ...] = (
+    "google-site-verification=lAbV3r1f1cAt10nT0k3nF0rM4rk3tL4bT35tD0m41n",
+    "stripe-verification=5f1e7c0a9b2d4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f",
+    "facebook-domain-verification=q8x2lab7market0test4verify9token",
+    "atlassian-domain-verification=Lab/MarketLabTestAtlassianVerificationTokenValue0001",
+    "apple-domain-verification=MarketLabAppleVerify01",
+    "MS=ms48151623",
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resource record; ``name`` is relative to the zone origin (``@`` is the origin)."""
+
+    name: str
+    rdtype: str
+    value: str  # presentation format, as in a zone file
+    ttl: int = DEFAULT_TTL
+
+
+@dataclass(frozen=True)
+class ZoneData:
+    origin: str  # without the trailing dot
+    records: tuple[Record, ...]
+
+    def values(self, name: str, rdtype: str) -> tuple[str, ...]:
+        """The presentation values of ``name``/``rdtype`` (relative name, ``@`` for the apex)."""
+        rdtype = rdtype.upper()
+        return tuple(r.value for r in self.records if r.name == name and r.rdtype == rdtype)
+
+    def txt_strings(self, name: str) -> tuple[str, ...]:
+        """Each TXT record at ``name`` with its character-strings joined, unquoted."""
+        owner = self.absolute(name)
+        joined: list[str] = []
+        for value in self.values(name, "TXT"):
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, value, origin=owner)
+            joined.append(b"".join(rdata.strings).decode())  # type: ignore[attr-defined]
+        return tuple(joined)
+
+    def absolute(self, name: str) -> dns.name.Name:
+        origin = dns.name.from_text(self.origin)
+        return origin if name == "@" else dns.name.from_text(name, origin)
+
+    def to_zone(self) -> dns.zone.Zone:
+        """A dnspython zone with absolute names (what the DNS server answers from)."""
+        origin = dns.name.from_text(self.origin)
+        zone = dns.zone.Zone(origin, relativize=False)
+        for record in self.records:
+            owner = self.absolute(record.name)
+            rdtype = dns.rdatatype.from_text(record.rdtype)
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, record.value, origin=origin)
+            rdataset = zone.find_rdataset(owner, rdtype, create=True)
+            rdataset.add(rdata, record.ttl)
+        zone.check_origin()
+        return zone
+
+
+def txt_value(text: str) -> str:
+    """A TXT value in presentation format, split into <=255-byte character-strings."""
+    raw = text.encode()
+    chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
+    quoted = []
+    for chunk in chunks:
+        escaped = chunk.decode().replace("\\", "\\\\").replace('"', '\\"')
+        quoted.append(f'"{escaped}"')
+    return " ".join(quoted)
+
+
+def spf_value(faults: frozenset[str], address: str) -> str | None:
+    if "spf-missing" in faults:
+        return None
+    mechanism = "ip6" if ipaddress.ip_address(address).version == 6 else "ip4"
+    qualifier = "+all" if "spf-plus-all" in faults else "-all"
+    return f"v=spf1 {mechanism}:{address} {qualifier}"
+
+
+def dkim_value(public_key_b64: str) -> str:
+    return f"v=DKIM1; k=rsa; p={public_key_b64}"
+
+
+def _soa_and_ns(domain: str) -> list[Record]:
+    return [
+        Record("@", "SOA", f"ns1.{domain}. hostmaster.{domain}. 2024060101 3600 600 1209600 300"),
+        Record("@", "NS", f"ns1.{domain}.", ttl=3600),
+        Record("@", "NS", f"ns2.{domain}.", ttl=3600),
+    ]
+
+
+def _address_records(faults: frozenset[str], address: str) -> list[Record]:
+    rdtype = "AAAA" if ipaddress.ip_address(address).version == 6 else "A"
+    hosts = [h for h in ADDRESS_HOSTS if not (h == "@" and "apex-no-address" in faults)]
+    return [Record(host, rdtype, address) for host in hosts]
+
+
+def _mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_key_b64: str) -> list[Record]:
+    records = [Record("@", "MX", f"10 mail.{domain}.")]
+    spf = spf_value(faults, address)
+    if spf is not None:
+        records.append(Record("@", "TXT", txt_value(spf)))
+    if "dmarc-missing" not in faults:
+        dmarc = f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}"
+        records.append(Record("_dmarc", "TXT", txt_value(dmarc)))
+    records.append(Record(f"{DKIM_SELECTOR}._domainkey", "TXT", txt_value(dkim_value(dkim_public_key_b64))))
+    return records
+
+
+def _policy_records() -> list[Record]:
+    records = [Record("@", "CAA", f'0 issue "{CAA_ISSUER}"')]
+    records += [Record("@", "TXT", txt_value(token)) for token in _APEX_VERIFICATION_TXT]
+    return records
+
+
+def lab_zone(
+    faults: Iterable[str],
+    *,
+    address: str = "127.0.0.1",
+    dkim_public_key_b64: str,
+    domain: str = LAB_DOMAIN,
+) -> ZoneData:
+    """The lab domain's zone with ``faults`` applied (names must already be validated)."""
+    active = frozenset(faults)
+    records = (
+        _soa_and_ns(domain)
+        + _address_records(active, address)
+        + _mail_records(active, domain, address, dkim_public_key_b64)
+        + _policy_records()
+    )
+    return ZoneData(origin=domain, records=tuple(records))
+
+
+def lab_zones(
+    faults: Iterable[str],
+    *,
+    address: str = "127.0.0.1",
+    dkim_public_key_b64: str,
+) -> tuple[ZoneData, ...]:
+    """Every zone the lab's DNS serves; any name outside them is answered NXDOMAIN."""
+    return (lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),)

@@ -1,0 +1,232 @@
+"""The JSON report: a versioned document for machines (CI gates, dashboards, diffing runs).
+
+The shape is fixed by ``schema/audit-report-1.0.schema.json`` and described in
+docs/report-schema.md. Adding optional fields is a minor version; renaming or removing one, or
+changing a meaning, is a major version.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from launchready.core.finding import Finding
+from launchready.core.run import AuditRun
+from launchready.report.view import iso_utc, severity_counts, status_counts
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_RESOURCE = "audit-report-1.0.schema.json"
+TOOL_NAME = "launchready"
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReportTool(_Doc):
+    name: str
+    version: str
+
+
+class ReportDecision(_Doc):
+    verdict: str
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+class SeverityCounts(_Doc):
+    total: int
+    blocker: int
+    high: int
+    medium: int
+    low: int
+    info: int
+
+
+class StatusCounts(_Doc):
+    total: int
+    passed: int
+    failed: int
+    error: int
+    skipped: int
+
+
+class ReportSummary(_Doc):
+    findings: SeverityCounts
+    checks: StatusCounts
+
+
+class ReportFinding(_Doc):
+    rank: int
+    id: str
+    check_id: str
+    title: str
+    severity: str
+    impact: str
+    confidence: str
+    target: str
+    evidence: tuple[str, ...]
+    remediation: str
+    references: tuple[str, ...]
+    fingerprint: str
+    change: str | None
+
+
+class ReportNotRun(_Doc):
+    check_id: str
+    target: str
+    reason: str | None
+
+
+class ReportResult(_Doc):
+    check_id: str
+    target: str
+    status: str
+    reason: str | None
+    duration_ms: float
+    finding_fingerprints: tuple[str, ...]
+
+
+class ReportHost(_Doc):
+    name: str
+    addresses: tuple[str, ...]
+    cname_chain: tuple[str, ...]
+    found_by: str
+
+
+class ReportFixed(_Doc):
+    id: str
+    check_id: str
+    title: str
+    severity: str
+    impact: str
+    target: str
+    fingerprint: str
+
+
+class ReportHistory(_Doc):
+    previous_run_id: int | None
+    previous_started: str | None
+    new: tuple[str, ...]
+    still_open: tuple[str, ...]
+    fixed: tuple[ReportFixed, ...]
+
+
+class JsonReport(_Doc):
+    schema_version: str
+    tool: ReportTool
+    run_id: int | None
+    target: str
+    started: str
+    finished: str
+    duration_seconds: float
+    decision: ReportDecision
+    summary: ReportSummary
+    findings: tuple[ReportFinding, ...]
+    not_run: tuple[ReportNotRun, ...]
+    results: tuple[ReportResult, ...]
+    hosts: tuple[ReportHost, ...]
+    # None when history was not consulted (e.g. --no-history); an object otherwise, with
+    # previous_run_id None on the first audit of a target.
+    history: ReportHistory | None
+
+
+def build_report(run: AuditRun) -> JsonReport:
+    sev = severity_counts(run)
+    stat = status_counts(run)
+    return JsonReport(
+        schema_version=SCHEMA_VERSION,
+        tool=ReportTool(name=TOOL_NAME, version=run.tool_version),
+        run_id=run.run_id,
+        target=run.target,
+        started=iso_utc(run.started),
+        finished=iso_utc(run.finished),
+        duration_seconds=round(max(0.0, (run.finished - run.started).total_seconds()), 3),
+        decision=ReportDecision(
+            verdict=run.decision.verdict.value,
+            reasons=run.decision.reasons,
+            rules=run.decision.rules,
+        ),
+        summary=ReportSummary(
+            findings=SeverityCounts(total=len(run.findings), **{s.value: n for s, n in sev.items()}),
+            checks=StatusCounts(total=len(run.results), **{s.value: n for s, n in stat.items()}),
+        ),
+        findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
+        not_run=tuple(
+            ReportNotRun(check_id=r.check_id, target=r.target, reason=r.reason) for r in run.not_run
+        ),
+        results=tuple(
+            ReportResult(
+                check_id=r.check_id,
+                target=r.target,
+                status=r.status.value,
+                reason=r.reason,
+                duration_ms=round(r.duration_ms, 3),
+                finding_fingerprints=tuple(f.fingerprint for f in r.findings),
+            )
+            for r in run.results
+        ),
+        hosts=tuple(
+            ReportHost(name=h.name, addresses=h.addresses, cname_chain=h.cname_chain, found_by=h.found_by)
+            for h in run.hosts
+        ),
+        history=_history(run),
+    )
+
+
+def render_json(run: AuditRun) -> str:
+    document = build_report(run).model_dump(mode="json")
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every ``render_json`` output validates against."""
+    text = resources.files("launchready.report").joinpath("schema", SCHEMA_RESOURCE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _finding(run: AuditRun, finding: Finding, rank: int) -> ReportFinding:
+    change = run.change_of(finding)
+    return ReportFinding(
+        rank=rank,
+        id=finding.id,
+        check_id=finding.check_id,
+        title=finding.title,
+        severity=finding.severity.value,
+        impact=finding.impact.value,
+        confidence=finding.confidence.value,
+        target=finding.target,
+        evidence=finding.evidence,
+        remediation=finding.remediation,
+        references=finding.references,
+        fingerprint=finding.fingerprint,
+        change=change.value if change is not None else None,
+    )
+
+
+def _history(run: AuditRun) -> ReportHistory | None:
+    delta = run.delta
+    if delta is None:
+        return None
+    return ReportHistory(
+        previous_run_id=delta.previous_run_id,
+        previous_started=iso_utc(delta.previous_started) if delta.previous_started else None,
+        new=delta.new,
+        still_open=delta.still_open,
+        fixed=tuple(
+            ReportFixed(
+                id=f.id,
+                check_id=f.check_id,
+                title=f.title,
+                severity=f.severity.value,
+                impact=f.impact.value,
+                target=f.target,
+                fingerprint=f.fingerprint,
+            )
+            for f in delta.fixed
+        ),
+    )

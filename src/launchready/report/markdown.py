@@ -1,0 +1,176 @@
+"""The Markdown report: for a pull request comment, an issue, or a wiki page.
+
+Order: decision, ranked table, each finding with evidence and fix, what could not be verified,
+what was fixed since the previous audit.
+"""
+
+from __future__ import annotations
+
+import re
+
+from launchready.core.finding import Finding
+from launchready.core.run import AuditRun
+from launchready.report.view import (
+    IMPACT_LABEL,
+    IMPACT_PLAIN,
+    SEVERITIES,
+    STATUSES,
+    VERDICT_PLAIN,
+    change_label,
+    fixed_findings,
+    has_previous,
+    human_utc,
+    is_link,
+    severity_counts,
+    status_counts,
+)
+
+# Backslash-escaping every CommonMark-significant character keeps user-controlled text (titles,
+# evidence snippets, reasons) from turning into links, HTML or table breaks.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!{}])")
+
+
+def md_text(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def md_code(text: str) -> str:
+    """Inline code that survives backticks inside the text."""
+    flat = " ".join(text.split())
+    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}" if flat else ""
+
+
+def md_block(lines: tuple[str, ...] | list[str]) -> str:
+    text = "\n".join(lines)
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def render_markdown(run: AuditRun) -> str:
+    out: list[str] = []
+    out += _header(run)
+    out += _decision(run)
+    out += _ranked_table(run)
+    out += _details(run)
+    out += _not_verified(run)
+    out += _fixed(run)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _header(run: AuditRun) -> list[str]:
+    meta = [f"Audited {human_utc(run.started)}", f"launchready {md_text(run.tool_version)}"]
+    if run.run_id is not None:
+        meta.append(f"run #{run.run_id}")
+    return [f"# Launch readiness: {md_text(run.target)}", "", " · ".join(meta), ""]
+
+
+def _decision(run: AuditRun) -> list[str]:
+    verdict = run.decision.verdict
+    out = [f"## Decision: {verdict.value}", "", f"> {md_text(VERDICT_PLAIN[verdict])}", ""]
+    out += [f"- {md_text(reason)}" for reason in run.decision.reasons]
+    if run.decision.reasons:
+        out.append("")
+    counts = severity_counts(run)
+    statuses = status_counts(run)
+    out.append(
+        "**Risks:** " + " · ".join(f"{counts[s]} {s.value}" for s in SEVERITIES)
+        + "  \n**Checks:** " + " · ".join(f"{statuses[s]} {s.value}" for s in STATUSES)
+    )
+    out.append("")
+    if run.decision.rules:
+        out += ["<details><summary>How the decision is made</summary>", ""]
+        out += [f"- {md_text(rule)}" for rule in run.decision.rules]
+        out += ["", "</details>", ""]
+    return out
+
+
+def _ranked_table(run: AuditRun) -> list[str]:
+    out = ["## Ranked risks", ""]
+    if not run.findings:
+        return out + ["No risks found.", ""]
+    with_change = has_previous(run)
+    head = "| # | Severity | Risk | Target | Impact |" + (" Change |" if with_change else "")
+    rule = "|---:|---|---|---|---|" + ("---|" if with_change else "")
+    out += [head, rule]
+    for rank, finding in enumerate(run.findings, start=1):
+        row = (
+            f"| {rank} | **{finding.severity.value.upper()}** | {md_text(finding.title)} "
+            f"{md_code(finding.id)} | {md_code(finding.target)} | {IMPACT_LABEL[finding.impact]} |"
+        )
+        if with_change:
+            row += f" {change_label(run, finding) or ''} |"
+        out.append(row)
+    return out + [""]
+
+
+def _details(run: AuditRun) -> list[str]:
+    if not run.findings:
+        return []
+    out = ["## What to fix", ""]
+    for rank, finding in enumerate(run.findings, start=1):
+        out += _finding_section(run, finding, rank)
+    return out
+
+
+def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
+    change = change_label(run, finding)
+    badge = f" ({change})" if change else ""
+    out = [
+        f"### {rank}. [{finding.severity.value.upper()}] {md_text(finding.title)}{badge}",
+        "",
+        f"- **Target:** {md_code(finding.target)}",
+        f"- **ID:** {md_code(finding.id)} (confidence: {finding.confidence.value})",
+        f"- **Business impact:** {IMPACT_LABEL[finding.impact]}: {md_text(IMPACT_PLAIN[finding.impact])}",
+        "",
+        "**Fix:** " + md_text(finding.remediation),
+        "",
+    ]
+    if finding.evidence:
+        out += ["**Evidence:**", "", md_block(finding.evidence), ""]
+    if finding.references:
+        out += ["**References:**", ""]
+        for ref in finding.references:
+            out.append(f"- <{ref}>" if is_link(ref) and not re.search(r"[\s<>]", ref) else f"- {md_text(ref)}")
+        out.append("")
+    return out
+
+
+def _not_verified(run: AuditRun) -> list[str]:
+    out = ["## Not verified", ""]
+    not_run = run.not_run
+    if not not_run:
+        return out + ["Every check ran.", ""]
+    out += [
+        "These checks could not run, so nothing is known about them: they are **not** passes.",
+        "",
+        "| Check | Target | Why it could not run |",
+        "|---|---|---|",
+    ]
+    for result in not_run:
+        out.append(
+            f"| {md_code(result.check_id)} | {md_code(result.target)} | {md_text(result.reason or 'unknown')} |"
+        )
+    return out + [""]
+
+
+def _fixed(run: AuditRun) -> list[str]:
+    if not has_previous(run):
+        return []
+    assert run.delta is not None
+    since = f"run #{run.delta.previous_run_id}"
+    if run.delta.previous_started is not None:
+        since += f", {human_utc(run.delta.previous_started)}"
+    out = [f"## Fixed since last audit ({since})", ""]
+    fixed = fixed_findings(run)
+    if not fixed:
+        return out + ["Nothing was fixed since the previous audit.", ""]
+    for finding in fixed:
+        out.append(
+            f"- ~~{md_text(finding.title)}~~ {md_code(finding.id)} on {md_code(finding.target)} "
+            f"(was {finding.severity.value})"
+        )
+    return out + [""]

@@ -1,0 +1,172 @@
+"""Facts every renderer shows the same way: counts, plain-language impact, timestamps, locations.
+
+Renderers stay ignorant of individual checks: everything here is derived from the findings and
+results an ``AuditRun`` carries, never from check ids.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from launchready.core.finding import Finding, Status
+from launchready.core.run import AuditRun, Change, Verdict
+from launchready.core.severity import Impact, Severity
+
+# Worst first: the order every table, count and badge uses.
+SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+STATUSES: tuple[Status, ...] = (Status.PASSED, Status.FAILED, Status.ERROR, Status.SKIPPED)
+
+# What a non-engineer should read for each business flow: the consequence, not the mechanism.
+IMPACT_LABEL: dict[Impact, str] = {
+    Impact.SIGNUP: "Sign-up",
+    Impact.LOGIN: "Login",
+    Impact.EMAIL: "Email delivery",
+    Impact.PAYMENTS: "Payments",
+    Impact.TRUST: "Trust and reputation",
+    Impact.DATA_EXPOSURE: "Data exposure",
+    Impact.AVAILABILITY: "Availability",
+    Impact.PERFORMANCE: "Performance",
+}
+
+IMPACT_PLAIN: dict[Impact, str] = {
+    Impact.SIGNUP: "New users may be unable to sign up, so launch traffic does not turn into members.",
+    Impact.LOGIN: "Members may be unable to log in, or their sessions may be at risk.",
+    Impact.EMAIL: (
+        "Your emails (verification links, receipts, invites) may land in spam or be forged by "
+        "someone else in your name."
+    ),
+    Impact.PAYMENTS: "Checkout or payment confirmation may fail, which costs money directly.",
+    Impact.TRUST: "Browsers or mail providers may warn visitors, which makes the product look unsafe.",
+    Impact.DATA_EXPOSURE: "Private data of customers or the company could be seen by people who should not see it.",
+    Impact.AVAILABILITY: "The site or part of it may be unreachable for some or all visitors.",
+    Impact.PERFORMANCE: "Pages may load slowly, so visitors give up before they convert.",
+}
+
+SEVERITY_PLAIN: dict[Severity, str] = {
+    Severity.BLOCKER: "Blocker: fix before launch",
+    Severity.HIGH: "High: fix this week",
+    Severity.MEDIUM: "Medium: fix soon after launch",
+    Severity.LOW: "Low: worth fixing",
+    Severity.INFO: "Info: for your awareness",
+}
+
+VERDICT_PLAIN: dict[Verdict, str] = {
+    Verdict.PAUSE: "Do not launch yet: something will break for your users.",
+    Verdict.SHIP_WITH_FIXES: "You can launch, but fix the listed items first or right after.",
+    Verdict.SHIP: "Nothing found that should stop the launch.",
+}
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix; naive datetimes are taken to be UTC already."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def human_utc(moment: datetime) -> str:
+    """Short form for people: ``2024-05-01 14:03 UTC``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration_seconds(run: AuditRun) -> float:
+    return max(0.0, (run.finished - run.started).total_seconds())
+
+
+def severity_counts(run: AuditRun) -> dict[Severity, int]:
+    """Every severity, zeros included, worst first."""
+    counts = {s: 0 for s in SEVERITIES}
+    for finding in run.findings:
+        counts[finding.severity] += 1
+    return counts
+
+
+def status_counts(run: AuditRun) -> dict[Status, int]:
+    counts = {s: 0 for s in STATUSES}
+    for result in run.results:
+        counts[result.status] += 1
+    return counts
+
+
+def change_label(run: AuditRun, finding: Finding) -> str | None:
+    """``NEW`` / ``still open`` when the run was compared with a previous one, else None."""
+    change = run.change_of(finding)
+    if change is Change.NEW:
+        return "NEW"
+    if change is Change.STILL_OPEN:
+        return "still open"
+    return None
+
+
+def fixed_findings(run: AuditRun) -> tuple[Finding, ...]:
+    if run.delta is None:
+        return ()
+    return run.delta.fixed
+
+
+def has_previous(run: AuditRun) -> bool:
+    return run.delta is not None and run.delta.previous_run_id is not None
+
+
+@dataclass(frozen=True)
+class FileLocation:
+    path: str
+    line: int
+    column: int | None = None
+
+
+_FILE_LINE = re.compile(r"(?P<path>[^\s:][^:]*?):(?P<line>[1-9][0-9]*)(?::(?P<col>[1-9][0-9]*))?")
+
+
+def file_location(target: str, run: AuditRun) -> FileLocation | None:
+    """``path:line[:col]`` targets are source locations; hosts (even ``host:port``) and URLs are not.
+
+    ``settings.py:443`` and ``api.example.com:443`` look alike, so a name counts as a host when it
+    is an IP address, the audited domain or a name under it, or a host the run discovered.
+    """
+    if "://" in target:
+        return None
+    match = _FILE_LINE.fullmatch(target.strip())
+    if match is None:
+        return None
+    path = match["path"]
+    if _is_host(path, run):
+        return None
+    col = match["col"]
+    return FileLocation(path=path, line=int(match["line"]), column=int(col) if col else None)
+
+
+def _is_host(name: str, run: AuditRun) -> bool:
+    bare = name.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+        return True
+    except ValueError:
+        pass
+    if "/" in name or "\\" in name:
+        return False
+    lowered = name.lower().rstrip(".")
+    apex = run.target.lower().rstrip(".")
+    if lowered == apex or lowered.endswith("." + apex):
+        return True
+    return any(lowered == host.name.lower().rstrip(".") for host in run.hosts)
+
+
+def is_link(reference: str) -> bool:
+    """Only web links become clickable; anything else (e.g. ``javascript:``) stays plain text."""
+    return reference.startswith(("https://", "http://"))
+
+
+def finding_titles(findings: tuple[Finding, ...]) -> str:
+    return "; ".join(f.title for f in findings)
+
+
+def worst(findings: tuple[Finding, ...]) -> Severity | None:
+    if not findings:
+        return None
+    return max(findings, key=lambda f: f.severity.rank).severity
