@@ -1,15 +1,106 @@
 """What a launchready.toml (or [tool.launchready] in pyproject.toml) may contain.
 
 Every model forbids unknown keys so a typo is an error that names the key, not a silent no-op.
+Scalars are strict (a TOML string where a number belongs is an error, never coerced), and every
+validator message reads "expected X, got Y" because the loader prints it after "file:line: key:".
+docs/configuration.md documents each key; keep the two in step.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic.fields import FieldInfo
 
 from launchready.core.severity import Severity
 
 _HOST_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+# SPF include targets and DKIM selectors are DNS names that may carry underscores (_spf.google.com).
+_DNS_NAME = r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$"
+_PROVIDER = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# A check id or an id prefix: "email", "email.spf", "email.spf.too-many-lookups".
+_CHECK_ID_PREFIX = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*$"
+
+
+def _normalise_host(value: str) -> str:
+    return value.strip().lower().rstrip(".")
+
+
+def _host_label(value: str) -> str:
+    host = _normalise_host(value)
+    if not re.match(_HOST_LABEL, host):
+        raise ValueError(f"expected a host name label like 'app' or 'app.example.com', got {value!r}")
+    return host
+
+
+def _dkim_selector(value: str) -> str:
+    selector = _normalise_host(value)
+    if not re.match(_DNS_NAME, selector):
+        raise ValueError(f"expected a DKIM selector like 'google' or 's1', got {value!r}")
+    return selector
+
+
+def _sender(value: str) -> str:
+    kind, sep, rest = value.strip().partition(":")
+    kind = kind.lower()
+    expected = "expected a provider name (google, postmark, ...), include:DOMAIN, ip4:ADDR, ip6:ADDR, a or mx"
+    if not sep:
+        if re.match(_PROVIDER, kind):
+            return kind
+        raise ValueError(f"{expected}, got {value!r}")
+    if kind in ("include", "a", "mx") and re.match(_DNS_NAME, _normalise_host(rest)):
+        return f"{kind}:{_normalise_host(rest)}"
+    if kind in ("ip4", "ip6"):
+        network = ipaddress.IPv4Network if kind == "ip4" else ipaddress.IPv6Network
+        try:
+            network(rest, strict=False)
+        except ValueError:
+            raise ValueError(f"expected an {'IPv4' if kind == 'ip4' else 'IPv6'} address or network, got {value!r}")
+        return f"{kind}:{rest.lower()}"
+    raise ValueError(f"{expected}, got {value!r}")
+
+
+def _check_id_prefix(value: str) -> str:
+    if not re.match(_CHECK_ID_PREFIX, value):
+        raise ValueError(f"expected a check id or id prefix like 'email.spf', got {value!r}")
+    return value
+
+
+def _redirect_ref(value: str) -> str:
+    if value.startswith("/") or re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        return value
+    raise ValueError(f"expected a path starting with '/' or an http(s) URL, got {value!r}")
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a non-empty string, got ''")
+    return value
+
+
+HostLabel = Annotated[str, AfterValidator(_host_label)]
+DkimSelector = Annotated[str, AfterValidator(_dkim_selector)]
+Sender = Annotated[str, AfterValidator(_sender)]
+CheckIdPrefix = Annotated[str, AfterValidator(_check_id_prefix)]
+RedirectRef = Annotated[str, AfterValidator(_redirect_ref)]
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+# Marks fields the loader fills in; written in a file they are rejected like unknown keys.
+_SET_BY_LOADER: dict[str, Any] = {"set_by_loader": True}
+
+
+def set_by_loader(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("set_by_loader") is True
 
 
 class _Strict(BaseModel):
@@ -17,64 +108,93 @@ class _Strict(BaseModel):
 
 
 class Environment(_Strict):
-    base_url: HttpUrl
-    health_path: str = "/health"
+    """A deployed copy of the product (production, staging, ...) that environment checks visit."""
+
+    base_url: HttpUrl = Field(description="Where this environment is served, e.g. https://example.com.")
+    health_path: str = Field(default="/health", description="Path that answers 200 when the app is healthy.")
 
     @field_validator("health_path")
     @classmethod
     def _absolute(cls, value: str) -> str:
         if not value.startswith("/"):
-            raise ValueError("must start with '/'")
+            raise ValueError(f"expected a path starting with '/', got {value!r}")
         return value
 
 
 class EmailConfig(_Strict):
     # Who sends mail as the domain: provider names (google, postmark, sendgrid, amazonses, ...),
-    # "include:DOMAIN", or "ip4:ADDR"/"ip6:ADDR".
-    senders: tuple[str, ...] = ()
-    dkim_selectors: tuple[str, ...] = ()
-    sends_mail: bool = True
-    receives_mail: bool = True
+    # "include:DOMAIN", "ip4:ADDR"/"ip6:ADDR", or SPF's "a"/"mx" (optionally ":DOMAIN").
+    senders: tuple[Sender, ...] = Field(default=(), description="Approved senders of mail as the domain.")
+    dkim_selectors: tuple[DkimSelector, ...] = Field(
+        default=(), description="DKIM selectors to check besides the common ones."
+    )
+    sends_mail: bool = Field(default=True, strict=True, description="The domain sends mail (SPF, DKIM, DMARC).")
+    receives_mail: bool = Field(default=True, strict=True, description="The domain receives mail (MX).")
+
+    @field_validator("senders", "dkim_selectors")
+    @classmethod
+    def _dedupe(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(values)
 
 
 class Budgets(_Strict):
-    p95_ms: float = Field(default=300, gt=0)
-    error_rate: float = Field(default=0.01, ge=0, le=1)
-    lcp_ms: float = Field(default=2000, gt=0)
+    p95_ms: float = Field(default=300.0, gt=0, strict=True, description="95th percentile response time, ms.")
+    error_rate: float = Field(default=0.01, ge=0, le=1, strict=True, description="Share of failed requests, 0..1.")
+    lcp_ms: float = Field(default=2000.0, gt=0, strict=True, description="Largest Contentful Paint, ms.")
 
 
 class AuditSettings(_Strict):
-    fail_on: Severity = Severity.BLOCKER
+    fail_on: Severity = Field(
+        default=Severity.BLOCKER, description="Exit 1 when a finding is at or above this severity."
+    )
     # Check ids (or id prefixes) to skip or to run exclusively.
-    skip: tuple[str, ...] = ()
-    only: tuple[str, ...] = ()
-    discover: bool = True  # probe the built-in list of common subdomains
+    skip: tuple[CheckIdPrefix, ...] = Field(default=(), description="Check ids or id prefixes not to run.")
+    only: tuple[CheckIdPrefix, ...] = Field(default=(), description="Run only these check ids or id prefixes.")
+    discover: bool = Field(
+        default=True, strict=True, description="Probe the built-in list of common subdomains."
+    )
 
 
 class RedirectEntry(_Strict):
-    old: str
-    new: str
-    status: int = Field(default=301, ge=300, le=399)
+    old: RedirectRef = Field(description="Path (or URL) that must keep working after launch.")
+    new: RedirectRef = Field(description="Where it must redirect to.")
+    status: int = Field(default=301, ge=300, le=399, strict=True, description="Expected redirect status.")
+    # Where the entry is written ("launchready.toml:14", "redirects.csv:3") so findings can point
+    # at it. The loader fills it in; it is not a key users write.
+    source: str | None = Field(
+        default=None, description="file:line of the entry.", json_schema_extra=_SET_BY_LOADER
+    )
 
 
 class Config(_Strict):
-    domain: str | None = Field(default=None, pattern=_HOST_LABEL)
+    domain: str | None = Field(default=None, description="The apex domain audited when none is given.")
     # Extra subdomain labels (e.g. "app", "members") or full host names under the domain.
-    subdomains: tuple[str, ...] = ()
-    environments: dict[str, Environment] = {}
+    subdomains: tuple[HostLabel, ...] = Field(default=(), description="Extra names under the domain to audit.")
+    environments: dict[str, Environment] = Field(default={}, description="Deployed environments by name.")
     email: EmailConfig = EmailConfig()
     budgets: Budgets = Budgets()
     audit: AuditSettings = AuditSettings()
-    redirects: tuple[RedirectEntry, ...] = ()
+    # In the file either [[redirects]] tables or the name of a CSV file; the loader turns the CSV
+    # into entries, so here it is always the entries.
+    redirects: tuple[RedirectEntry, ...] = Field(default=(), description="Old URLs that must redirect.")
+    # The CSV file (absolute) the redirects were read from; set by the loader, not written by users.
+    redirects_file: Path | None = Field(
+        default=None, description="CSV the redirects came from.", json_schema_extra=_SET_BY_LOADER
+    )
     # Who owns what (dns, email, deploys, on-call...): free-form names or addresses for the handover.
-    owners: dict[str, str] = {}
+    owners: dict[str, NonBlank] = Field(default={}, description="Who owns what, for the handover.")
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host = _normalise_host(value)
+        if "." not in host or not re.match(_HOST_LABEL, host):
+            raise ValueError(f"expected a domain name like 'example.com', got {value!r}")
+        return host
 
     @field_validator("subdomains")
     @classmethod
-    def _labels(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-
-        for value in values:
-            if not re.match(_HOST_LABEL, value.lower()):
-                raise ValueError(f"{value!r} is not a host name label")
-        return tuple(v.lower() for v in values)
+    def _dedupe(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(values)

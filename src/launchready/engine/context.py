@@ -88,6 +88,7 @@ class Probes:
 
     async def close(self) -> None:
         await self.http.close()
+        await self.tls.close()
         await self.dns.close()
 
 

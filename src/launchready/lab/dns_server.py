@@ -121,18 +121,29 @@ class DnsAuthority:
         except dns.message.ShortHeader:
             return None
         except Exception:  # noqa: BLE001 - garbage from the network must not stop the server
-            formerr = dns.message.Message(id=int.from_bytes(wire[:2], "big"))
-            formerr.flags = dns.flags.QR
-            formerr.set_rcode(dns.rcode.FORMERR)
-            return formerr.to_wire(prepend_length=tcp)
+            return _bare_reply(wire, dns.rcode.FORMERR, tcp=tcp)
         if query.flags & dns.flags.QR:
             return None  # a response, not a query: answering it could start a loop
-        response = self.answer(query)
+        try:
+            return self._render(query, self.answer(query), tcp=tcp)
+        except Exception:  # noqa: BLE001 - a lab bug shows up as SERVFAIL, not a client timeout
+            return _bare_reply(wire, dns.rcode.SERVFAIL, tcp=tcp)
+
+    @staticmethod
+    def _render(query: dns.message.Message, response: dns.message.Message, *, tcp: bool) -> bytes:
         if tcp:
             return response.to_wire(max_size=65535, prepend_length=True)
         limit = max(_PLAIN_UDP_LIMIT, query.payload) if query.edns >= 0 else _PLAIN_UDP_LIMIT
         # Too big for this UDP exchange: send what fits with TC set so the client retries over TCP.
         return response.to_wire(max_size=limit, prefer_truncation=True)
+
+
+def _bare_reply(wire: bytes, rcode: dns.rcode.Rcode, *, tcp: bool) -> bytes:
+    """A reply carrying only the query's id and an error code."""
+    reply = dns.message.Message(id=int.from_bytes(wire[:2], "big"))
+    reply.flags = dns.flags.QR
+    reply.set_rcode(rcode)
+    return reply.to_wire(prepend_length=tcp)
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):

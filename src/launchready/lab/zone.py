@@ -38,6 +38,8 @@ _APEX_VERIFICATION_TXT: tuple[str, ...] = (
     "atlassian-domain-verification=Lab/MarketLabTestAtlassianVerificationTokenValue0001",
     "apple-domain-verification=MarketLabAppleVerify01",
     "MS=ms48151623",
+    "docusign=5a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+    "globalsign-domain-verification=MarketLabGlobalSignVerification0123456789",
 )
 
 
@@ -81,7 +83,9 @@ class ZoneData:
         for record in self.records:
             owner = self.absolute(record.name)
             rdtype = dns.rdatatype.from_text(record.rdtype)
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, record.value, origin=origin)
+            rdata = dns.rdata.from_text(
+                dns.rdataclass.IN, rdtype, record.value, origin=origin, relativize=False
+            )
             rdataset = zone.find_rdataset(owner, rdtype, create=True)
             rdataset.add(rdata, record.ttl)
         zone.check_origin()

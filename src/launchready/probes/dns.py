@@ -13,6 +13,7 @@ import dns.rdatatype
 import dns.resolver
 
 from launchready.engine.net import NetSettings
+from launchready.probes.flight import single_flight
 
 DnsStatus = Literal["ok", "nxdomain", "nodata", "timeout", "servfail", "error"]
 
@@ -59,11 +60,7 @@ class DnsProbe:
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
         key = (name.lower().rstrip("."), rdtype.upper())
-        task = self._pending.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._query(*key))
-            self._pending[key] = task
-        return await asyncio.shield(task)
+        return await single_flight(self._pending, key, lambda: self._query(*key))
 
     async def _query(self, name: str, rdtype: str) -> DnsAnswer:
         try:

@@ -28,14 +28,9 @@ from yarl import URL
 from launchready import __version__
 from launchready.engine.net import NetSettings
 from launchready.probes.dns import DnsProbe
-from launchready.probes.tls import (
-    DialPlan,
-    dial_plan,
-    format_peer,
-    is_ip,
-    single_flight,
-    verifying_context,
-)
+from launchready.probes.dial import DialPlan, dial_plan, format_peer, is_ip
+from launchready.probes.flight import single_flight
+from launchready.probes.tls import verifying_context
 
 HttpErrorKind = Literal["timeout", "refused", "reset", "tls", "dns", "protocol", "too-large", "other"]
 RedirectStop = Literal["loop", "max-hops", "bad-location"]
@@ -215,10 +210,12 @@ class HttpProbe:
         use_cache: bool = True,
     ) -> HttpExchange:
         method = method.upper()
-        header_items = tuple(sorted((k.lower(), v) for k, v in (headers or {}).items()))
+        # Sent as the caller spelled them; compared case-insensitively for the cache.
+        header_items = tuple(sorted((headers or {}).items(), key=lambda kv: (kv[0].lower(), kv[1])))
         if not use_cache or method not in _CACHEABLE:
             return await self._exchange(url, method, header_items, verify_tls, max_body)
-        key: _CacheKey = (method, url, verify_tls, header_items, max_body)
+        folded = tuple((k.lower(), v) for k, v in header_items)
+        key: _CacheKey = (method, url, verify_tls, folded, max_body)
         return await single_flight(
             self._cache, key, lambda: self._exchange(url, method, header_items, verify_tls, max_body)
         )
@@ -320,12 +317,12 @@ class HttpProbe:
         def elapsed() -> float:
             return round((time.perf_counter() - started) * 1000, 1)
 
-        if verify_tls and self._ssl_error is not None:
-            return HttpExchange(url, method, error=self._ssl_error, error_kind="tls")
         try:
             parsed = URL(url)
         except ValueError as exc:
             return HttpExchange(url, method, error=f"invalid URL: {exc}", error_kind="other")
+        if verify_tls and parsed.scheme == "https" and self._ssl_error is not None:
+            return HttpExchange(url, method, error=self._ssl_error, error_kind="tls")
 
         status: int | None = None
         received: tuple[tuple[str, str], ...] = ()
@@ -362,6 +359,11 @@ class HttpProbe:
                             break
         except Exception as exc:  # noqa: BLE001 - every network failure is a fact, never a crash
             kind, message = _classify(exc, self._net.timeout)
+            if kind == "timeout" and status is not None:
+                message = (
+                    f"status {status} and headers arrived, then the body stalled: "
+                    f"not complete within {self._net.timeout:g}s ({size} bytes read)"
+                )
             body = b"".join(chunks)[:max_body]
             return HttpExchange(
                 url=url,
@@ -373,7 +375,7 @@ class HttpProbe:
                 body_truncated=truncated,
                 elapsed_ms=elapsed(),
                 peer=peer or self._peer_guess(parsed),
-                error=message,
+                error=" ".join(message.split()),  # parser messages span lines; evidence is one
                 error_kind=kind,
             )
         body = b"".join(chunks)[:max_body]

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 import ssl
-from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -28,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from launchready.engine.net import NetSettings
+from launchready.probes.dial import dial_plan, format_peer, is_ip
+from launchready.probes.flight import single_flight
 from launchready.probes.dns import DnsProbe
 
 TlsErrorKind = Literal["timeout", "refused", "reset", "handshake", "dns", "other"]
@@ -69,70 +69,6 @@ class TlsFacts:
     chain_length: int | None = None
     error: str | None = None
     error_kind: TlsErrorKind | None = None
-
-
-# --- where to dial ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DialPlan:
-    """The (address, port) pairs to try for a requested host:port, in order, or why there are none."""
-
-    endpoints: tuple[tuple[str, int], ...]
-    error: str | None = None
-
-
-def format_peer(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-async def _system_addresses(name: str, port: int) -> tuple[tuple[str, int], ...]:
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return ()
-    seen: dict[tuple[str, int], None] = {}
-    for family, _, _, _, sockaddr in infos:
-        if family in (socket.AF_INET, socket.AF_INET6):
-            seen[(str(sockaddr[0]), port)] = None
-    return tuple(seen)
-
-
-async def dial_plan(net: NetSettings, dns: DnsProbe, host: str, port: int) -> DialPlan:
-    """Where a connection to ``host:port`` goes: --connect-to first, else the run's DNS (A, then AAAA).
-
-    A --connect-to target that is a name (``localhost``) goes through the system resolver, as curl
-    does: it names the operator's own infrastructure, which a lab --nameserver does not serve.
-    """
-    name = host.lower().rstrip(".")
-    routed = net.route(name, port)
-    if routed is not None:
-        to_host, to_port = routed
-        if is_ip(to_host):
-            return DialPlan(((to_host, to_port),))
-        found = await _system_addresses(to_host, to_port)
-        if not found:
-            return DialPlan((), f"--connect-to target {to_host} does not resolve")
-        return DialPlan(found)
-    if is_ip(name):
-        return DialPlan(((name, port),))
-    a, aaaa = await dns.addresses(name)
-    endpoints = tuple((addr, port) for addr in a.records + aaaa.records)
-    if endpoints:
-        return DialPlan(endpoints)
-    why = "; ".join(
-        f"{ans.rdtype} {ans.status}" + (f" ({ans.error})" if ans.error else "") for ans in (a, aaaa)
-    )
-    return DialPlan((), f"{name} has no address: {why}")
 
 
 # --- hostname matching (RFC 6125) ------------------------------------------------------------
@@ -257,28 +193,10 @@ def _permissive_context(
     ctx.verify_mode = ssl.CERT_NONE
     # Security level 0 lets the handshake reach weak keys, SHA-1 and TLS 1.0/1.1, which is
     # exactly what the audit must be able to see and report.
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.set_ciphers("ALL:!aNULL:@SECLEVEL=0")
     ctx.minimum_version = minimum
     ctx.maximum_version = maximum
     return ctx
-
-
-# --- single flight ---------------------------------------------------------------------------
-
-_K = TypeVar("_K", bound=Hashable)
-_T = TypeVar("_T")
-
-
-async def single_flight(
-    registry: dict[_K, asyncio.Task[_T]], key: _K, start: Callable[[], Coroutine[Any, Any, _T]]
-) -> _T:
-    """The answer for ``key``, computed once: later and concurrent callers await the same task."""
-    task = registry.get(key)
-    if task is None:
-        task = asyncio.ensure_future(start())
-        registry[key] = task
-    # shield: one caller's cancellation (its check timed out) must not cancel the others' answer.
-    return await asyncio.shield(task)
 
 
 # --- the handshake itself --------------------------------------------------------------------
@@ -391,8 +309,8 @@ class TlsProbe:
     async def accepts_protocol(self, host: str, port: int, version: ssl.TLSVersion) -> bool | None:
         """Whether the server completes a handshake at exactly ``version``; None when we cannot tell.
 
-        "Cannot tell": no address, refused, timeout, a reset (some servers reset rather than alert,
-        others reset everything), or a version this machine's OpenSSL cannot offer.
+        "Cannot tell": no address, refused, timeout, a server that drops every handshake, or a
+        version this machine's OpenSSL cannot offer.
         """
         key = (host.lower().rstrip("."), port, version)
         return await single_flight(self._protocols, key, lambda: self._accepts(*key))
@@ -408,6 +326,13 @@ class TlsProbe:
         return self._verifying
 
     async def _handshake(self, host: str, port: int) -> TlsFacts:
+        try:
+            return await self._attempt(host, port)
+        except (ValueError, UnicodeError) as exc:
+            # e.g. a name the ssl module will not put in SNI: still a fact, not a crash.
+            return TlsFacts(host, port, connected=False, error=f"{type(exc).__name__}: {exc}", error_kind="other")
+
+    async def _attempt(self, host: str, port: int) -> TlsFacts:
         timeout = self._net.timeout
         plan = await dial_plan(self._net, self._dns, host, port)
         if not plan.endpoints:
@@ -415,24 +340,26 @@ class TlsProbe:
         try:
             verifying = self._verifying_context()
         except (ssl.SSLError, OSError) as exc:
-            return TlsFacts(
-                host, port, connected=False, error=f"cannot load --ca-bundle {self._net.ca_bundle}: {exc}",
-                error_kind="other",
-            )
+            error = f"cannot load --ca-bundle {self._net.ca_bundle}: {exc}"
+            return TlsFacts(host, port, connected=False, error=error, error_kind="other")
 
         last: tuple[TlsErrorKind, str] = ("other", "no address to dial")
+        last_peer: str | None = None
         for address, dial_port in plan.endpoints:
+            last_peer = format_peer(address, dial_port)
+            cert_error: str | None = None
             try:
                 session = await _handshake_once(address, dial_port, _sni(host), verifying, timeout)
             except ssl.SSLCertVerificationError as exc:
-                verify_error = str(exc.verify_message or exc.reason or exc)
+                cert_error = str(exc.verify_message or exc.reason or exc)
+                secure_error = cert_error
             except ssl.SSLEOFError as exc:
                 last = _classify(exc, timeout)
                 break
             except ssl.SSLError as exc:
                 # Refused under secure defaults (old protocol, weak key, ...): a browser fails too,
                 # but the certificate is still worth reading below.
-                verify_error = f"handshake failed with secure client defaults: {exc.reason or exc}"
+                secure_error = f"handshake failed with secure client defaults: {exc.reason or exc}"
             except OSError as exc:  # includes TimeoutError
                 last = _classify(exc, timeout)
                 if isinstance(exc, (TimeoutError, ConnectionResetError)):
@@ -447,18 +374,20 @@ class TlsProbe:
                 )
             except OSError as exc:
                 kind, message = _classify(exc, timeout)
+                if cert_error is None:
+                    message = f"{secure_error}; without verification: {message}"
                 return TlsFacts(
                     host,
                     port,
                     connected=False,
-                    peer=format_peer(address, dial_port),
-                    verify_error=verify_error,
+                    peer=last_peer,
+                    verify_error=cert_error,
                     error=message,
                     error_kind=kind,
                 )
-            return self._facts(host, port, session, verified=False, verify_error=verify_error)
+            return self._facts(host, port, session, verified=False, verify_error=secure_error)
         kind, message = last
-        return TlsFacts(host, port, connected=False, error=message, error_kind=kind)
+        return TlsFacts(host, port, connected=False, peer=last_peer, error=message, error_kind=kind)
 
     @staticmethod
     def _facts(host: str, port: int, session: _Session, *, verified: bool, verify_error: str | None) -> TlsFacts:
@@ -495,7 +424,10 @@ class TlsProbe:
             try:
                 session = await _handshake_once(address, dial_port, _sni(host), ctx, self._net.timeout)
             except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
-                return None
+                # Many servers (asyncio's among them) drop the connection instead of sending a
+                # protocol_version alert. A drop means "not this version" only if an ordinary
+                # handshake with the same server works.
+                return False if (await self.handshake(host, port)).connected else None
             except ssl.SSLError as exc:
                 # OpenSSL refuses to even offer a version it was built or configured without.
                 if "NO_PROTOCOLS_AVAILABLE" in str(exc).upper():

@@ -155,7 +155,8 @@ def judge(
         raise CouldNotRun(
             f"{failed.rdtype} query for {domain} failed ({failed.status}); cannot tell whether it has an address"
         )
-    return [META.finding("no-address", target=domain, evidence=evidence, remediation=_no_address_fix(domain, www_addresses))]
+    fix = _no_address_fix(domain, www_addresses)
+    return [META.finding("no-address", target=domain, evidence=evidence, remediation=fix)]
 
 
 def _resolver_label(ctx: AuditContext) -> str:

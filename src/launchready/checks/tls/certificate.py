@@ -109,20 +109,6 @@ META = CheckMeta(
 )
 
 
-def host_matches(host: str, names: tuple[str, ...]) -> bool:
-    """RFC 6125 6.4 as browsers apply it: exact name, or a '*.' wildcard covering exactly one label."""
-    host = host.lower().rstrip(".")
-    for name in names:
-        name = name.lower().rstrip(".")
-        if name == host:
-            return True
-        if name.startswith("*.") and "*" not in name[2:]:
-            label, _, rest = host.partition(".")
-            if label and rest == name[2:]:
-                return True
-    return False
-
-
 def _evidence(facts: TlsFacts, leaf: CertificateFacts, now: datetime) -> list[str]:
     days = (leaf.not_after - now).total_seconds() / 86400
     out = [
@@ -169,7 +155,8 @@ def judge(host: str, facts: TlsFacts, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
     explained = False  # whether a finding below accounts for a failed verification
 
-    if not host_matches(host, leaf.san_dns):
+    # The probe matches the SAN entries itself (RFC 6125), even when the chain failed to verify.
+    if not facts.hostname_matches:
         explained = True
         findings.append(
             META.finding(

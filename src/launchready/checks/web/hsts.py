@@ -158,7 +158,8 @@ def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> lis
                 target=host,
                 evidence=[*evidence, note],
                 remediation=(
-                    f"Raise max-age to two years once HTTPS is stable: `Strict-Transport-Security: max-age=63072000{sub}` "
+                    "Raise max-age to two years once HTTPS is stable: "
+                    f"`Strict-Transport-Security: max-age=63072000{sub}` "
                     "(ramp through 604800 and 2592000 if you are not sure every subdomain serves valid HTTPS)."
                 ),
             )

@@ -21,6 +21,7 @@ _RFC9110_REDIRECT = "https://www.rfc-editor.org/rfc/rfc9110#section-15.4"
 _RFC6797_7_2 = "https://www.rfc-editor.org/rfc/rfc6797#section-7.2"
 
 PERMANENT = (301, 308)
+_NGINX_RETURN = "`return 301 https://$host$request_uri;`"
 
 
 def _redirect_fix(host: str) -> str:
@@ -69,7 +70,7 @@ META = CheckMeta(
             title="The HTTP-to-HTTPS redirect is temporary",
             severity=Severity.MEDIUM,
             impact=Impact.TRUST,
-            remediation="Answer with 301 (or 308) instead of 302/303/307: nginx `return 301 https://$host$request_uri;`.",
+            remediation=f"Answer with 301 (or 308) instead of 302/303/307: nginx {_NGINX_RETURN}.",
             references=(_MDN_301, _MDN_308, _RFC9110_REDIRECT),
         ),
         FindingSpec(
@@ -77,7 +78,7 @@ META = CheckMeta(
             title="The HTTP redirect does not lead to HTTPS on this site",
             severity=Severity.MEDIUM,
             impact=Impact.TRUST,
-            remediation="Point the redirect at https:// on the same host: nginx `return 301 https://$host$request_uri;`.",
+            remediation=f"Point the redirect at https:// on the same host: nginx {_NGINX_RETURN}.",
             references=(_MDN_REDIRECTS, _RFC9110_REDIRECT),
         ),
     ),

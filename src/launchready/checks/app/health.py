@@ -1,0 +1,166 @@
+"""app.health: every configured environment's health route answers 2xx."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.errors import CouldNotRun, NotApplicable
+from launchready.core.finding import Finding
+from launchready.core.masking import mask_secret, mask_url_password
+from launchready.core.severity import Impact, Severity
+from launchready.probes.http import HttpExchange
+
+if TYPE_CHECKING:
+    from launchready.engine.context import AuditContext
+
+_RFC9110_STATUS = "https://www.rfc-editor.org/rfc/rfc9110#section-15"
+_MDN_STATUS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status"
+_MDN_503 = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/503"
+
+EXCERPT_CHARS = 300
+MAX_HOPS = 5
+
+# key=value / "key": "value" pairs whose value is a credential; health pages love to dump config.
+_SECRET_PAIR = re.compile(
+    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|dsn)"""
+    r"""[\w.-]*["']?\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^"'\s,;}&]+)""",
+    re.IGNORECASE,
+)
+
+META = CheckMeta(
+    id="app.health",
+    title="The application's health route answers",
+    scope=Scope.ENVIRONMENT,
+    doc=CheckDoc(
+        what=(
+            "For every environment declared in launchready.toml (production, staging...), requests its "
+            "base_url plus health_path (default /health), following up to five redirects, and expects a 2xx "
+            "answer. A server that does not answer at all is reported too: a dead server is a finding."
+        ),
+        why=(
+            "The health route is what load balancers, uptime monitors and deploy pipelines ask before sending "
+            "traffic. If it fails, the platform may pull the app out of rotation or roll back a deploy, and "
+            "a failing health route usually means the database, cache or a secret is broken for real users too."
+        ),
+        fix=(
+            "Open the health URL yourself, read the application logs for the failing dependency (database "
+            "connection, migrations not run, missing environment variable) and fix it; if nothing answers, "
+            "check that the app is deployed and running and that its port is exposed to the load balancer."
+        ),
+    ),
+    findings=(
+        FindingSpec(
+            id="app.health.down",
+            title="The health route reports the application unhealthy",
+            severity=Severity.BLOCKER,
+            impact=Impact.AVAILABILITY,
+            remediation=(
+                "Read the application logs around the failing request, fix the dependency the health route "
+                "reports (database, cache, queue, missing environment variable), then redeploy."
+            ),
+            references=(_RFC9110_STATUS, _MDN_STATUS, _MDN_503),
+        ),
+        FindingSpec(
+            id="app.health.unreachable",
+            title="The application does not answer at all",
+            severity=Severity.BLOCKER,
+            impact=Impact.AVAILABILITY,
+            remediation=(
+                "Check that the app is deployed and its process is running (platform dashboard, `systemctl "
+                "status`, `docker ps`), that it listens on the port the load balancer forwards to, and that "
+                "DNS and the certificate for the base URL are right."
+            ),
+            references=(_MDN_STATUS, _RFC9110_STATUS),
+        ),
+    ),
+    references=(_RFC9110_STATUS, _MDN_STATUS),
+    probes=("http",),
+)
+
+
+def mask_text(text: str) -> str:
+    """Mask credentials a health page may print: URL passwords and secret-looking key/value pairs."""
+    text = mask_url_password(text)
+    return _SECRET_PAIR.sub(lambda m: f"{m['key']}{m['quote']}{mask_secret(m['value'])}", text)
+
+
+def body_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    # Mask before cutting so a secret straddling the cut is still recognised whole.
+    masked = mask_text(text)
+    return masked if len(masked) <= limit else masked[:limit] + "…"
+
+
+def _chain_evidence(chain: tuple[HttpExchange, ...]) -> list[str]:
+    out: list[str] = []
+    for ex in chain:
+        answer = str(ex.status) if ex.status is not None else f"no answer ({ex.error_kind or 'error'})"
+        out.append(f"GET {mask_url_password(ex.url)} -> {answer}")
+    return out
+
+
+def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[Finding]:
+    """Judge the (followed) request chain for ``url``; the last exchange is the verdict."""
+    target = mask_url_password(url)
+    if not chain:
+        raise CouldNotRun(f"no request was made to {target}")
+    last = chain[-1]
+    evidence = [f"environment: {environment}", *_chain_evidence(chain)]
+    if last.status is None:
+        evidence.append(f"error: {mask_text(last.error or last.error_kind or 'no response')}")
+        return [
+            META.finding(
+                "unreachable",
+                target=target,
+                evidence=evidence,
+                remediation=(
+                    f"Nothing answered {mask_url_password(last.url)} ({last.error_kind or 'error'}). Check that the "
+                    f"{environment} app is deployed and running (platform dashboard, `systemctl status`, `docker ps`), "
+                    "that it listens on the port the load balancer or proxy forwards to, that the firewall allows it, "
+                    "and that the base URL's DNS and certificate are right."
+                ),
+            )
+        ]
+    if 200 <= last.status < 300 and last.error is None:
+        return []
+    if last.is_redirect:
+        stop = {"loop": "a redirect loop", "max-hops": f"more than {MAX_HOPS} redirects"}.get(
+            last.redirect_stop or "", "a redirect with an unusable Location"
+        )
+        evidence.append(f"stopped on {stop}")
+    if last.error is not None:
+        # Headers arrived but the body broke off (reset, stall): a monitor sees a failure.
+        evidence.append(f"response broke off: {mask_text(last.error)}")
+    if last.body:
+        evidence.append(f"body: {body_excerpt(last.body)}")
+    title = f"The {environment} health route answers {last.status}"
+    if last.error is not None:
+        title += " but the response broke off"
+    return [
+        META.finding(
+            "down",
+            target=target,
+            evidence=evidence,
+            title=title,
+            remediation=(
+                f"Open {mask_url_password(last.url)} and read the {environment} application logs for that request; "
+                "fix the dependency it reports (database connection, pending migrations, cache, a missing "
+                "environment variable), redeploy, and re-run the audit. A health route must answer 200 when the "
+                "app can serve members and a non-2xx status only when it cannot."
+            ),
+        )
+    ]
+
+
+async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    env = ctx.config.environments.get(target)
+    if env is None:
+        raise NotApplicable(f"no environment named {target!r} in the configuration")
+    url = str(env.base_url).rstrip("/") + env.health_path
+    chain = await ctx.http.follow(url, max_hops=MAX_HOPS)
+    return judge(target, url, tuple(chain))
+
+
+CHECK = Check(meta=META, run=run)

@@ -1,0 +1,190 @@
+"""web.private-cache: a response that starts a session must never be stored by a shared cache."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.errors import CouldNotRun
+from launchready.core.finding import Finding
+from launchready.core.severity import Impact, Severity
+from launchready.probes.http import HttpExchange
+
+if TYPE_CHECKING:
+    from launchready.engine.context import AuditContext
+
+_RFC9111_SHARED = "https://www.rfc-editor.org/rfc/rfc9111#section-3"
+_RFC9111_CC = "https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2"
+_MDN_CC = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Cache-Control"
+_MDN_CACHING = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Caching"
+
+# Pages that set a session on a typical MVP: home (anonymous session), login (CSRF + session),
+# and member pages a redirect-to-login may still cookie.
+PATHS: tuple[str, ...] = ("/", "/login", "/dashboard", "/account")
+
+_FIX = (
+    "Send `Cache-Control: private, no-store` on every response that sets a cookie or shows member data "
+    "(Django: @never_cache / patch_cache_control(private=True, no_store=True); Rails: "
+    "`response.headers[\"Cache-Control\"] = \"private, no-store\"`; Express: "
+    "`res.set(\"Cache-Control\", \"private, no-store\")`; nginx in front of the app: remove any "
+    "`proxy_ignore_headers Set-Cookie` / `add_header Cache-Control public`). At the CDN, bypass the cache "
+    "whenever a session cookie is present or the response sets one (Cloudflare: a Cache Rule 'Bypass cache' "
+    "when the Cookie header contains your session cookie; Fastly/Varnish: `return(pass)` on Cookie and "
+    "never cache beresp with Set-Cookie)."
+)
+
+META = CheckMeta(
+    id="web.private-cache",
+    title="Pages that set a session cookie are not cacheable by CDNs or proxies",
+    scope=Scope.WEB_HOST,
+    doc=CheckDoc(
+        what=(
+            "Fetches the home page, /login, /dashboard and /account of every web host without cookies and "
+            "flags any response that sets a cookie while its Cache-Control lets a shared cache (CDN, reverse "
+            "proxy, corporate proxy) store it: `public`, `s-maxage` above zero, or `max-age` above zero "
+            "without `private` or `no-store`. Pages that answer 404 are ignored."
+        ),
+        why=(
+            "A shared cache keeps one copy and hands it to everyone. If that copy carries a Set-Cookie or a "
+            "member's page, the next visitors receive someone else's session and are logged in as them: "
+            "a data leak that goes viral on launch day, and a classic CDN misconfiguration."
+        ),
+        fix=(
+            "Mark every response that sets a cookie or shows member data `Cache-Control: private, no-store`, "
+            "and configure the CDN to bypass its cache whenever a session cookie is present. Cache only "
+            "anonymous, cookie-free responses (static assets, public marketing pages)."
+        ),
+    ),
+    findings=(
+        FindingSpec(
+            id="web.private-cache.shared-cacheable",
+            title="A page that sets a session cookie may be stored and served to others by a shared cache",
+            severity=Severity.BLOCKER,
+            impact=Impact.DATA_EXPOSURE,
+            remediation=_FIX,
+            references=(_RFC9111_SHARED, _RFC9111_CC, _MDN_CC),
+        ),
+    ),
+    references=(_RFC9111_SHARED, _MDN_CC, _MDN_CACHING),
+    probes=("http",),
+)
+
+
+@dataclass(frozen=True)
+class CacheControl:
+    directives: dict[str, str | None]
+
+    @classmethod
+    def parse(cls, values: tuple[str, ...]) -> "CacheControl":
+        """Parse one or more Cache-Control header values (RFC 9111 5.2: a comma-separated list)."""
+        out: dict[str, str | None] = {}
+        for value in values:
+            for item in _split_commas(value):
+                name, sep, arg = item.partition("=")
+                name = name.strip().lower()
+                if not name:
+                    continue
+                arg = arg.strip()
+                if arg.startswith('"') and arg.endswith('"') and len(arg) >= 2:
+                    arg = arg[1:-1]
+                # RFC 9111 4.2.1: with duplicates the first occurrence is the one to trust.
+                out.setdefault(name, arg if sep else None)
+        return cls(out)
+
+    def seconds(self, name: str) -> int | None:
+        value = self.directives.get(name)
+        if value is None or not value.isdigit():
+            return None
+        return int(value)
+
+    @property
+    def shared_cacheable(self) -> bool:
+        """Whether a shared cache may store the response and reuse it (RFC 9111 3 and 5.2.2)."""
+        d = self.directives
+        if "no-store" in d or "private" in d:
+            return False
+        if "public" in d:
+            return True
+        s_maxage = self.seconds("s-maxage")
+        if s_maxage is not None:
+            return s_maxage > 0  # s-maxage overrides max-age for shared caches
+        max_age = self.seconds("max-age")
+        return max_age is not None and max_age > 0
+
+
+def _split_commas(value: str) -> list[str]:
+    """Split on commas outside quoted strings (private="set-cookie, x" is one directive)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def cookie_names(set_cookies: tuple[str, ...]) -> tuple[str, ...]:
+    """The cookie names only: values are session secrets and never leave this function."""
+    names: list[str] = []
+    for header in set_cookies:
+        name = header.split(";", 1)[0].split("=", 1)[0].strip()
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def judge_one(host: str, exchange: HttpExchange) -> Finding | None:
+    """One response: a finding when it sets a cookie and a shared cache may store it."""
+    if exchange.status is None or exchange.status in (404, 410):
+        return None
+    set_cookies = exchange.header_all("set-cookie")
+    if not set_cookies:
+        return None
+    cache_values = exchange.header_all("cache-control")
+    if not CacheControl.parse(cache_values).shared_cacheable:
+        return None
+    names = cookie_names(set_cookies)
+    return META.finding(
+        "shared-cacheable",
+        target=exchange.url,
+        evidence=[
+            f"GET {exchange.url} -> {exchange.status} (no cookies sent)",
+            f"Cache-Control: {', '.join(cache_values)}",
+            f"sets cookie(s): {', '.join(names)}",
+        ],
+    )
+
+
+def judge(host: str, exchanges: tuple[HttpExchange, ...]) -> list[Finding]:
+    """Judge the fetches of PATHS on one host; failed fetches with no finding mean 'could not run'."""
+    findings = [f for f in (judge_one(host, ex) for ex in exchanges) if f is not None]
+    failed = [ex for ex in exchanges if ex.status is None]
+    if failed and not findings:
+        detail = "; ".join(f"{ex.url}: {ex.error or ex.error_kind or 'no response'}" for ex in failed)
+        raise CouldNotRun(f"could not fetch {len(failed)} of {len(exchanges)} pages: {detail}")
+    return findings
+
+
+async def _fetch(ctx: AuditContext, url: str) -> HttpExchange:
+    exchange = await ctx.http.fetch(url)
+    if exchange.status is None and exchange.error_kind == "tls":
+        # Whether a cache may store the page does not depend on the certificate (tls.certificate
+        # reports that); look past it so this risk is not hidden behind another.
+        exchange = await ctx.http.fetch(url, verify_tls=False)
+    return exchange
+
+
+async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    exchanges = await asyncio.gather(*(_fetch(ctx, f"https://{target}{path}") for path in PATHS))
+    return judge(target, tuple(exchanges))
+
+
+CHECK = Check(meta=META, run=run)

@@ -1,0 +1,352 @@
+"""The marketplace app (app. host) and its JSON API (api. host).
+
+Flows: sign up -> verification email -> verify -> log in -> dashboard; invite a friend ->
+invite email -> accept; member directory search; community feed; checkout creates a pending
+order that the payment provider's signed webhook marks paid; a health route.
+
+Sessions: every visitor of an HTML page gets a ``session`` cookie (anonymous until login,
+rotated at login and logout, like most web frameworks). The dashboard re-sends it on every
+response to slide its expiry, which is what makes its Cache-Control matter.
+
+The payment webhook takes ``{"id": "evt_...", "type": "payment.succeeded",
+"data": {"order_id": N}}`` signed as in :mod:`launchready.lab.payments`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from launchready.lab.assets import SiteAssets
+from launchready.lab.hosts import LabHosts
+from launchready.lab.mailer import Mailer
+from launchready.lab.pages import Pages
+from launchready.lab.payments import SIGNATURE_HEADER, verify_webhook
+from launchready.lab.store import DuplicateEmail, Member, Session, Store
+from launchready.lab.web import Handler, static_routes
+
+SESSION_COOKIE = "session"
+PRIVATE_CACHE = "private, no-store"
+# The public-cache-private-page fault: what a CDN-friendly default applied to every page looks like.
+PUBLIC_CACHE = "public, max-age=600"
+PRO_PRICE_CENTS = 2900
+PRO_CURRENCY = "USD"
+MIN_PASSWORD_LENGTH = 8
+
+# Request-scoped state (plain string keys: aiohttp's typed RequestKey needs aiohttp 3.12+).
+_SESSION_KEY = "marketlab.session"
+_SET_COOKIE_KEY = "marketlab.set_session_cookie"
+# Machine-facing routes: no session for monitors, webhooks and asset fetches.
+_STATELESS_PREFIXES = ("/health", "/webhooks/", "/static/")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    hosts: LabHosts
+    faults: frozenset[str]
+    webhook_secret: str
+
+
+def _json(payload: object, *, status: int = 200) -> web.Response:
+    return web.json_response(payload, status=status, headers={"Cache-Control": "no-store"})
+
+
+class Marketplace:
+    def __init__(self, settings: AppSettings, store: Store, mailer: Mailer, pages: Pages, assets: SiteAssets) -> None:
+        self._settings = settings
+        self._hosts = settings.hosts
+        self._faults = settings.faults
+        self._store = store
+        self._mailer = mailer
+        self._pages = pages
+        self._assets = assets
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def _session(self, request: web.Request) -> Session:
+        session: Session = request[_SESSION_KEY]
+        return session
+
+    def _member(self, request: web.Request) -> Member | None:
+        session = request.get(_SESSION_KEY)
+        return session.member if session is not None else None
+
+    def _start_session(self, request: web.Request, member_id: int | None) -> None:
+        """Replace the visitor's session (a new id on login/logout prevents session fixation)."""
+        self._store.delete_session(self._session(request).id)
+        request[_SESSION_KEY] = self._store.create_session(member_id)
+        request[_SET_COOKIE_KEY] = True
+
+    @web.middleware
+    async def _sessions(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(_STATELESS_PREFIXES):
+            return await handler(request)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        session = self._store.session(cookie) if cookie else None
+        if session is None:
+            session = self._store.create_session(None)
+            request[_SET_COOKIE_KEY] = True
+        request[_SESSION_KEY] = session
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            # Redirects are raised; they carry the cookie too.
+            self._finish(request, exc)
+            raise
+        self._finish(request, response)
+        return response
+
+    def _finish(self, request: web.Request, response: web.StreamResponse) -> None:
+        if request.get(_SET_COOKIE_KEY):
+            response.set_cookie(
+                SESSION_COOKIE,
+                self._session(request).id,
+                secure=True,
+                httponly=True,
+                samesite="Lax",
+                max_age=14 * 24 * 3600,
+                path="/",
+            )
+        response.headers.setdefault("Cache-Control", PRIVATE_CACHE)
+
+    def _login_redirect(self, request: web.Request) -> web.HTTPSeeOther:
+        return web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
+
+    # -- pages -----------------------------------------------------------------------------
+
+    async def home(self, request: web.Request) -> web.StreamResponse:
+        if self._member(request) is not None:
+            raise web.HTTPSeeOther("/dashboard")
+        return self._pages.response("home.html.j2")
+
+    async def signup_page(self, request: web.Request) -> web.StreamResponse:
+        return self._pages.response("signup.html.j2")
+
+    async def signup(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        name, email, password = (str(form.get(k, "")).strip() for k in ("name", "email", "password"))
+        error = None
+        if not name:
+            error = "Please tell us your name."
+        elif "@" not in email or email.startswith("@") or email.endswith("@"):
+            error = "That email address does not look right."
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            error = f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
+        if error:
+            return self._pages.response("signup.html.j2", status=400, error=error, name=name, email=email)
+        try:
+            member = self._store.create_member(email, name, password)
+        except DuplicateEmail:
+            return self._pages.response(
+                "signup.html.j2", status=409, error="That email already has an account; log in instead.", name=name
+            )
+        token = self._store.create_verification_token(member.id)
+        link = f"https://{self._hosts.app}/verify?token={token}"
+        sent = await self._mailer.send(
+            member.email,
+            "Confirm your Market Lab account",
+            f"Hi {member.name},\n\nConfirm your email address to finish signing up:\n\n{link}\n\n"
+            "If you did not sign up, ignore this message.\n",
+        )
+        if not sent.sent:
+            return self._pages.message(
+                "Almost there",
+                "Your account is created, but we could not send the confirmation email. Try again later.",
+                status=502,
+                kind="error",
+            )
+        return self._pages.message("Check your inbox", f"We sent a confirmation link to {member.email}.")
+
+    async def verify(self, request: web.Request) -> web.StreamResponse:
+        member = self._store.verify_email(request.query.get("token", ""))
+        if member is None:
+            return self._pages.message(
+                "Link expired", "This confirmation link is invalid or was already used.", status=400, kind="error"
+            )
+        return self._pages.message("Email confirmed", "Thanks! You can now log in.", link=("/login", "Log in"))
+
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        return self._pages.response("login.html.j2")
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
+        member = self._store.authenticate(email, password)
+        if member is None:
+            return self._pages.response("login.html.j2", status=401, email=email, error="Invalid email or password.")
+        if not member.verified:
+            return self._pages.response(
+                "login.html.j2", status=403, email=email, error="Confirm your email first: check your inbox."
+            )
+        self._start_session(request, member.id)
+        raise web.HTTPSeeOther("/dashboard")
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        self._start_session(request, None)
+        raise web.HTTPSeeOther("/login")
+
+    async def dashboard(self, request: web.Request) -> web.StreamResponse:
+        # Slide the session's expiry on every dashboard view, so this response always sets the cookie.
+        self._store.touch_session(self._session(request).id)
+        request[_SET_COOKIE_KEY] = True
+        cache = PUBLIC_CACHE if "public-cache-private-page" in self._faults else PRIVATE_CACHE
+        member = self._member(request)
+        if member is None:
+            redirect = self._login_redirect(request)
+            redirect.headers["Cache-Control"] = cache
+            raise redirect
+        notice = "Invitation sent." if request.query.get("invited") else None
+        orders = self._store.orders_of(member.id)
+        response = self._pages.response("dashboard.html.j2", member=member, notice=notice, orders=orders)
+        response.headers["Cache-Control"] = cache
+        return response
+
+    async def create_invite(self, request: web.Request) -> web.StreamResponse:
+        member = self._member(request)
+        if member is None:
+            raise self._login_redirect(request)
+        email = str((await request.post()).get("email", "")).strip()
+        if "@" not in email:
+            return self._pages.message("Invite not sent", "That email address does not look right.", status=400, kind="error", member=member)
+        invite = self._store.create_invite(member.id, email)
+        link = f"https://{self._hosts.app}/invite/{invite.token}"
+        await self._mailer.send(
+            email,
+            f"{member.name} invited you to Market Lab",
+            f"{member.name} invited you to join Market Lab.\n\nAccept the invitation:\n\n{link}\n",
+        )
+        raise web.HTTPSeeOther("/dashboard?invited=1")
+
+    async def invite_page(self, request: web.Request) -> web.StreamResponse:
+        invite = self._store.invite(request.match_info["token"])
+        if invite is None or invite.accepted_by is not None:
+            return self._pages.message("Invitation not found", "This invitation is invalid or was already used.", status=404, kind="error")
+        return self._pages.response("invite.html.j2", invite=invite)
+
+    async def accept_invite(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        invite = self._store.invite(token)
+        if invite is None or invite.accepted_by is not None:
+            return self._pages.message("Invitation not found", "This invitation is invalid or was already used.", status=404, kind="error")
+        form = await request.post()
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        if not name or len(password) < MIN_PASSWORD_LENGTH:
+            error = f"Enter your name and a password of at least {MIN_PASSWORD_LENGTH} characters."
+            return self._pages.response("invite.html.j2", status=400, invite=invite, error=error)
+        try:
+            member = self._store.accept_invite(token, name, password)
+        except DuplicateEmail:
+            return self._pages.message("Already a member", "That email already has an account.", status=409, kind="error", link=("/login", "Log in"))
+        if member is None:
+            return self._pages.message("Invitation not found", "This invitation was already used.", status=404, kind="error")
+        self._start_session(request, member.id)
+        raise web.HTTPSeeOther("/dashboard")
+
+    async def members(self, request: web.Request) -> web.StreamResponse:
+        member = self._member(request)
+        if member is None:
+            raise self._login_redirect(request)
+        query = request.query.get("q", "")
+        results = self._store.search_members(query)
+        return self._pages.response("members.html.j2", member=member, query=query, results=results)
+
+    async def feed(self, request: web.Request) -> web.StreamResponse:
+        member = self._member(request)
+        if member is None:
+            raise self._login_redirect(request)
+        return self._pages.response("feed.html.j2", member=member, posts=self._store.feed())
+
+    async def post_to_feed(self, request: web.Request) -> web.StreamResponse:
+        member = self._member(request)
+        if member is None:
+            raise self._login_redirect(request)
+        body = str((await request.post()).get("body", "")).strip()
+        if not body or len(body) > 2000:
+            error = "Posts need between 1 and 2000 characters."
+            return self._pages.response("feed.html.j2", status=400, member=member, posts=self._store.feed(), error=error)
+        self._store.add_post(member.id, body)
+        raise web.HTTPSeeOther("/feed")
+
+    async def checkout_page(self, request: web.Request) -> web.StreamResponse:
+        member = self._member(request)
+        if member is None:
+            raise self._login_redirect(request)
+        return self._pages.response(
+            "checkout.html.j2", member=member, order=None, price_cents=PRO_PRICE_CENTS, currency=PRO_CURRENCY
+        )
+
+    async def checkout(self, request: web.Request) -> web.StreamResponse:
+        member = self._member(request)
+        if member is None:
+            raise self._login_redirect(request)
+        order = self._store.create_order(member.id, PRO_PRICE_CENTS, PRO_CURRENCY)
+        return self._pages.response("checkout.html.j2", status=201, member=member, order=order)
+
+    # -- machine routes --------------------------------------------------------------------
+
+    async def payment_webhook(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        check = verify_webhook(self._settings.webhook_secret, body, request.headers.get(SIGNATURE_HEADER))
+        if not check.valid:
+            return _json({"error": check.reason}, status=400)
+        try:
+            event = json.loads(body)
+            event_id, event_type = str(event["id"]), str(event["type"])
+            data = event.get("data") or {}
+        except (ValueError, KeyError, TypeError):
+            return _json({"error": "the body is not a payment event"}, status=400)
+        if event_type == "payment.succeeded":
+            try:
+                order_id = int(data["order_id"])
+            except (KeyError, TypeError, ValueError):
+                return _json({"error": "payment.succeeded needs data.order_id"}, status=400)
+            # An unknown order is acknowledged anyway: a 4xx/5xx only makes the provider retry forever.
+            known = self._store.record_payment(event_id, order_id)
+            return _json({"received": True, "order_id": order_id, "applied": known})
+        return _json({"received": True, "applied": False})
+
+    async def health(self, request: web.Request) -> web.StreamResponse:
+        if "health-down" in self._faults:
+            return _json({"status": "degraded"}, status=503)
+        return _json({"status": "ok"})
+
+    async def api_members(self, request: web.Request) -> web.StreamResponse:
+        # The public directory: display names only, never email addresses.
+        found = self._store.search_members(request.query.get("q", ""))
+        return _json({"members": [{"id": m.id, "name": m.name, "joined": int(m.created_at)} for m in found]})
+
+    # -- apps ------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        application = web.Application(middlewares=[self._sessions])
+        application.add_routes(
+            [
+                web.get("/", self.home),
+                web.get("/signup", self.signup_page),
+                web.post("/signup", self.signup),
+                web.get("/verify", self.verify),
+                web.get("/login", self.login_page),
+                web.post("/login", self.login),
+                web.post("/logout", self.logout),
+                web.get("/dashboard", self.dashboard),
+                web.post("/invites", self.create_invite),
+                web.get("/invite/{token}", self.invite_page),
+                web.post("/invite/{token}", self.accept_invite),
+                web.get("/members", self.members),
+                web.get("/feed", self.feed),
+                web.post("/feed", self.post_to_feed),
+                web.get("/checkout", self.checkout_page),
+                web.post("/checkout", self.checkout),
+                web.post("/webhooks/payments", self.payment_webhook),
+                web.get("/health", self.health),
+            ]
+            + static_routes(self._assets)
+        )
+        return application
+
+    def api(self) -> web.Application:
+        application = web.Application()
+        application.add_routes([web.get("/health", self.health), web.get("/v1/members", self.api_members)])
+        return application

@@ -1,0 +1,73 @@
+"""Each web host's certificate (broken ones under the certificate faults) and the SNI context."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from launchready.lab.ca import IssuedCert, LabCA
+from launchready.lab.hosts import LabHosts
+
+WRONG_HOST_NAME = "other.example.test"
+
+
+@dataclass(frozen=True)
+class HostCertFiles:
+    cert: Path
+    key: Path
+
+
+def issue_host_certs(ca: LabCA, hosts: LabHosts, faults: frozenset[str]) -> dict[str, IssuedCert]:
+    """One certificate per web host; EC keys because they are fast to make (lab start-up)."""
+    now = datetime.now(timezone.utc)
+    certs: dict[str, IssuedCert] = {}
+    for host in hosts.web:
+        if host == hosts.admin and "cert-expired" in faults:
+            certs[host] = ca.issue([host], not_after=now - timedelta(days=3))
+        elif host == hosts.app and "cert-expiring-soon" in faults:
+            certs[host] = ca.issue([host], not_after=now + timedelta(days=10))
+        elif host == hosts.api and "cert-wrong-host" in faults:
+            certs[host] = ca.issue([WRONG_HOST_NAME])
+        elif host == hosts.www and "cert-self-signed" in faults:
+            certs[host] = ca.issue([host], self_signed=True)
+        else:
+            certs[host] = ca.issue([host])
+    return certs
+
+
+def write_host_certs(certs: Mapping[str, IssuedCert], directory: Path) -> dict[str, HostCertFiles]:
+    files: dict[str, HostCertFiles] = {}
+    for host, issued in certs.items():
+        cert_path, key_path = issued.write(directory, host)
+        files[host] = HostCertFiles(cert_path, key_path)
+    return files
+
+
+def _server_context(files: HostCertFiles) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    context.load_cert_chain(files.cert, files.key)
+    return context
+
+
+def sni_context(files: Mapping[str, HostCertFiles], default_host: str) -> ssl.SSLContext:
+    """A server context that switches to the requested host's certificate during the handshake.
+
+    Clients that send no SNI, or a name the lab does not serve, get ``default_host``'s
+    certificate (what most real servers do with their default virtual host).
+    """
+    per_host = {host: _server_context(paths) for host, paths in files.items()}
+    default = _server_context(files[default_host])
+
+    def choose(connection: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext) -> None:
+        if server_name is not None:
+            chosen = per_host.get(server_name.lower().rstrip("."))
+            if chosen is not None:
+                connection.context = chosen
+
+    default.sni_callback = choose
+    return default

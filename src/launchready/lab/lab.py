@@ -1,0 +1,409 @@
+"""The lab orchestrator: DNS, HTTPS, HTTP, SMTP and the marketplace in one background thread.
+
+Everything listens on loopback, on ephemeral ports by default, so the lab needs no root and
+several labs (parallel tests) never collide. Other commands reach ports 80/443 through
+``--connect-to`` and the lab's DNS through ``--nameserver`` (see :meth:`Lab.cli_args`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import secrets
+import shutil
+import ssl
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import TextIO
+
+from aiohttp import web
+
+from launchready.lab.app import AppSettings, Marketplace
+from launchready.lab.assets import site_assets
+from launchready.lab.ca import LabCA
+from launchready.lab.certs import issue_host_certs, sni_context, write_host_certs
+from launchready.lab.dkim import DkimKey, generate_dkim_key
+from launchready.lab.dns_server import DnsAuthority, DnsServer
+from launchready.lab.faults import LAB_DOMAIN, fault_names
+from launchready.lab.hosts import LabHosts
+from launchready.lab.mailer import Mailer
+from launchready.lab.pages import Pages
+from launchready.lab.smtp import Mailbox, SmtpServer
+from launchready.lab.store import Store
+from launchready.lab.web import admin_app, apex_app, http_front, https_front, www_app
+from launchready.lab.zone import lab_zones
+
+# Closing keep-alive connections on stop should not make tests wait.
+_HTTP_SHUTDOWN_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class LabPorts:
+    dns: int
+    https: int
+    http: int
+    smtp: int
+
+
+def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
+    names = frozenset(faults)
+    unknown = sorted(names - set(fault_names()))
+    if unknown:
+        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
+    return names
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Lab:
+    """``with Lab(faults=["no-hsts"]) as lab: ...`` runs the whole lab until the block ends."""
+
+    def __init__(
+        self,
+        faults: Iterable[str] = (),
+        *,
+        workdir: Path | None = None,
+        bind: str = "127.0.0.1",
+        dns_port: int = 0,
+        https_port: int = 0,
+        http_port: int = 0,
+        smtp_port: int = 0,
+    ) -> None:
+        self.faults: frozenset[str] = _validated_faults(faults)
+        try:
+            self._ip_version = ipaddress.ip_address(bind).version
+        except ValueError:
+            raise ValueError(f"bind {bind!r}: the lab binds to an IP address (e.g. 127.0.0.1 or ::1)") from None
+        self.domain: str = LAB_DOMAIN
+        self.hosts = LabHosts(LAB_DOMAIN)
+        self.bind = bind
+        self._requested = LabPorts(dns_port, https_port, http_port, smtp_port)
+        self._workdir_arg = workdir
+        self._workdir: Path | None = None
+        self._owns_workdir = False
+        self.mailbox = Mailbox()
+        # The payment provider's signing secret (what sign_webhook needs to call /webhooks/payments).
+        self.webhook_secret = "whsec_" + secrets.token_urlsafe(24)
+        self._ports: LabPorts | None = None
+        self._ca_bundle: Path | None = None
+        self._dkim: DkimKey | None = None
+        self._store: Store | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._startup_error: BaseException | None = None
+
+    # -- what is running where ----------------------------------------------------------
+
+    def _running(self) -> LabPorts:
+        if self._ports is None:
+            raise RuntimeError("the lab is not running (call start() or use it as a context manager)")
+        return self._ports
+
+    @property
+    def running(self) -> bool:
+        return self._ports is not None
+
+    @property
+    def dns_port(self) -> int:
+        return self._running().dns
+
+    @property
+    def https_port(self) -> int:
+        return self._running().https
+
+    @property
+    def http_port(self) -> int:
+        return self._running().http
+
+    @property
+    def smtp_port(self) -> int:
+        return self._running().smtp
+
+    @property
+    def ca_bundle(self) -> Path:
+        """The lab CA certificate (PEM): what ``--ca-bundle`` must point at."""
+        self._running()
+        assert self._ca_bundle is not None
+        return self._ca_bundle
+
+    @property
+    def workdir(self) -> Path:
+        self._running()
+        assert self._workdir is not None
+        return self._workdir
+
+    @property
+    def dkim(self) -> DkimKey:
+        """The DKIM key published at ``lab._domainkey`` (the app does not sign with it yet)."""
+        self._running()
+        assert self._dkim is not None
+        return self._dkim
+
+    @property
+    def store(self) -> Store:
+        """The marketplace's database (thread-safe), for tests and flows that inspect state."""
+        self._running()
+        assert self._store is not None
+        return self._store
+
+    def cli_args(self) -> list[str]:
+        """The flags that point launchready at this lab."""
+        ports = self._running()
+        return [
+            "--nameserver", _host_port(self.bind, ports.dns),
+            "--ca-bundle", str(self.ca_bundle),
+            "--connect-to", f":443:{_host_port(self.bind, ports.https)}",
+            "--connect-to", f":80:{_host_port(self.bind, ports.http)}",
+        ]  # fmt: skip
+
+    def config_toml(self) -> str:
+        """A launchready.toml describing the lab (what discovery alone cannot know)."""
+        sender = f"ip{self._ip_version}:{self.bind}"
+        return (
+            "# launchready configuration for the lab (marketlab.test on loopback)\n"
+            f'domain = "{self.domain}"\n'
+            'subdomains = ["app", "admin", "api"]\n'
+            "\n"
+            "[environments.production]\n"
+            f'base_url = "https://{self.hosts.app}"\n'
+            'health_path = "/health"\n'
+            "\n"
+            "[email]\n"
+            f'senders = ["{sender}"]\n'
+            'dkim_selectors = ["lab"]\n'
+        )
+
+    def messages(self) -> list[EmailMessage]:
+        """Every message the lab's SMTP server received, oldest first."""
+        return [received.message for received in self.mailbox.messages()]
+
+    def wait_for_message(self, to: str, timeout: float, *, subject: str | None = None) -> EmailMessage:
+        """The oldest message to ``to`` (Subject containing ``subject``); TimeoutError if none came."""
+        return self.mailbox.wait_for(to, timeout, subject=subject).message
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> "Lab":
+        if self._thread is not None:
+            raise RuntimeError("the lab is already running")
+        if self._workdir_arg is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="launchready-lab-"))
+            self._owns_workdir = True
+        else:
+            self._workdir = self._workdir_arg
+            self._workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._prepare_and_launch()
+        except BaseException:
+            self._cleanup_workdir()
+            raise
+        return self
+
+    def _prepare_and_launch(self) -> None:
+        assert self._workdir is not None
+        # Key and certificate generation is CPU work: done here, before the loop thread starts.
+        ca = LabCA.create(common_name="launchready lab CA")
+        self._ca_bundle = ca.write_bundle(self._workdir / "ca.pem")
+        cert_files = write_host_certs(issue_host_certs(ca, self.hosts, self.faults), self._workdir / "certs")
+        tls = sni_context(cert_files, default_host=self.hosts.apex)
+        self._dkim = generate_dkim_key()
+        zones = [
+            zone.to_zone()
+            for zone in lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
+        ]
+        ready = threading.Event()
+        self._startup_error = None
+        self._thread = threading.Thread(
+            target=self._thread_main, args=(DnsAuthority(zones), tls, ready), name="launchready-lab", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if self._startup_error is not None:
+            self._thread.join()
+            self._thread = None
+            error, self._startup_error = self._startup_error, None
+            raise error
+
+    def _thread_main(self, authority: DnsAuthority, tls: ssl.SSLContext | None, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve(authority, tls, ready))
+        finally:
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+                self._loop = None
+                ready.set()  # in case start-up failed before signalling
+
+    async def _serve(self, authority: DnsAuthority, tls: ssl.SSLContext | None, ready: threading.Event) -> None:
+        assert self._workdir is not None
+        self._stop_event = asyncio.Event()
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                ports = await self._start_services(stack, authority, tls)
+            except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller
+                self._startup_error = exc
+                ready.set()
+                return
+            self._ports = ports
+            ready.set()
+            await self._stop_event.wait()
+            self._ports = None
+
+    async def _start_services(self, stack: contextlib.AsyncExitStack, authority: DnsAuthority, tls: ssl.SSLContext | None) -> LabPorts:
+        assert self._workdir is not None
+        requested = self._requested
+        dns_server = DnsServer(authority, host=self.bind, port=requested.dns)
+        dns_port = await dns_server.start()
+        stack.push_async_callback(dns_server.stop)
+
+        smtp_server = SmtpServer(self.mailbox, host=self.bind, port=requested.smtp, hostname=self.hosts.mail)
+        smtp_port = await smtp_server.start()
+        stack.push_async_callback(smtp_server.stop)
+
+        store = Store(self._workdir / "marketlab.sqlite3")
+        stack.callback(store.close)
+        self._store = store
+        mailer = Mailer(
+            host=self.bind, port=smtp_port, sender=f"Market Lab <no-reply@{self.domain}>", sender_domain=self.domain
+        )
+        assets = site_assets()
+        pages = Pages(self.hosts, assets)
+        marketplace = Marketplace(
+            AppSettings(self.hosts, self.faults, self.webhook_secret), store, mailer, pages, assets
+        )
+        sites = {
+            self.hosts.apex: apex_app(self.hosts, pages, assets),
+            self.hosts.www: www_app(self.hosts),
+            self.hosts.app: marketplace.app(),
+            self.hosts.admin: admin_app(pages),
+            self.hosts.api: marketplace.api(),
+        }
+        https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
+        http_port = await self._serve_web(stack, http_front(self.hosts, self.faults, pages), requested.http, None)
+        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port)
+
+    async def _serve_web(
+        self, stack: contextlib.AsyncExitStack, app: web.Application, port: int, tls: ssl.SSLContext | None
+    ) -> int:
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=_HTTP_SHUTDOWN_SECONDS)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, self.bind, port, ssl_context=tls)
+        await site.start()
+        return int(runner.addresses[0][1])
+
+    def stop(self) -> None:
+        """Stop every server and join the thread; safe to call twice or before start()."""
+        thread, loop, stop_event = self._thread, self._loop, self._stop_event
+        if thread is None:
+            return
+        if loop is not None and stop_event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(stop_event.set)
+        thread.join()
+        self._thread = None
+        self._stop_event = None
+        self._ports = None
+        self._store = None
+        self._cleanup_workdir()
+
+    def _cleanup_workdir(self) -> None:
+        if self._owns_workdir and self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+            self._owns_workdir = False
+
+    def __enter__(self) -> "Lab":
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def describe(lab: Lab) -> str:
+    """What runs where, and the exact flags to point launchready (and curl, dig) at the lab."""
+    flags = " ".join(lab.cli_args())
+    bind = lab.bind
+    faults = ", ".join(sorted(lab.faults)) or "none"
+    hosts = ", ".join(lab.hosts.web)
+    https = _host_port(bind, lab.https_port)
+    return "\n".join(
+        [
+            f"launchready lab: {lab.domain} on {bind} (faults: {faults})",
+            f"  DNS    {_host_port(bind, lab.dns_port)}  UDP+TCP, authoritative for {lab.domain}",
+            f"  HTTPS  {https}  {hosts} (by SNI)",
+            f"  HTTP   {_host_port(bind, lab.http_port)}  same hosts, plain",
+            f"  SMTP   {_host_port(bind, lab.smtp_port)}  receives the app's mail (printed below)",
+            f"  CA     {lab.ca_bundle}",
+            f"  config {lab.workdir / 'launchready.toml'}",
+            "",
+            "Audit it:",
+            f"  launchready audit {lab.domain} {flags}",
+            "",
+            "Poke at it by hand:",
+            f"  curl --cacert {lab.ca_bundle} --connect-to :443:{https} https://{lab.hosts.app}/health",
+            f"  dig @{bind} -p {lab.dns_port} {lab.domain} TXT",
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+def _describe_message(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    indented = "\n".join(f"    {line}" for line in str(text).strip().splitlines())
+    return f"mail to {message['To']}: {message['Subject']}\n{indented}"
+
+
+def run_lab_foreground(
+    faults: Iterable[str] = (),
+    *,
+    workdir: Path | None = None,
+    bind: str = "127.0.0.1",
+    dns_port: int = 0,
+    https_port: int = 0,
+    http_port: int = 0,
+    smtp_port: int = 0,
+    out: TextIO = sys.stdout,
+    stop: threading.Event | None = None,
+) -> int:
+    """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), printing the mail it gets."""
+    stop = stop if stop is not None else threading.Event()
+    with Lab(
+        faults, workdir=workdir, bind=bind, dns_port=dns_port, https_port=https_port, http_port=http_port, smtp_port=smtp_port
+    ) as lab:
+        (lab.workdir / "launchready.toml").write_text(lab.config_toml(), encoding="utf-8")
+        print(describe(lab), file=out, flush=True)
+        shown = 0
+        try:
+            while not stop.wait(0.5):
+                messages = lab.messages()
+                for message in messages[shown:]:
+                    print(_describe_message(message), file=out, flush=True)
+                shown = len(messages)
+        except KeyboardInterrupt:
+            pass
+        print("Stopping the lab.", file=out, flush=True)
+    return 0

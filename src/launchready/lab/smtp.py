@@ -1,0 +1,152 @@
+"""The lab's SMTP server: receives the app's mail (aiosmtpd) into an in-memory mailbox.
+
+The server runs on the lab's event loop; the mailbox is read from other threads (tests, the
+foreground runner), so it is guarded by a condition variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any, cast
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+_SMTP_IDLE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+    peer: str
+
+
+class Mailbox:
+    """Every message the lab's SMTP server accepted, oldest first (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._messages: list[ReceivedMessage] = []
+        self._changed = threading.Condition()
+
+    def add(self, received: ReceivedMessage) -> None:
+        with self._changed:
+            self._messages.append(received)
+            self._changed.notify_all()
+
+    def messages(self) -> list[ReceivedMessage]:
+        with self._changed:
+            return list(self._messages)
+
+    def _find(self, to: str, subject: str | None) -> ReceivedMessage | None:
+        wanted = to.strip().lower()
+        for received in self._messages:
+            if wanted not in (r.lower() for r in received.rcpt_tos):
+                continue
+            if subject is not None and subject not in str(received.message.get("Subject", "")):
+                continue
+            return received
+        return None
+
+    def wait_for(self, to: str, timeout: float, *, subject: str | None = None) -> ReceivedMessage:
+        """The oldest message to ``to`` (whose Subject contains ``subject``, if given).
+
+        Raises TimeoutError when none arrived within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while (found := self._find(to, subject)) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no message to {to} within {timeout:g}s")
+                self._changed.wait(remaining)
+            return found
+
+
+class _MailboxHandler:
+    """aiosmtpd handler: parse and keep every message; accept any recipient (the lab is a sink)."""
+
+    def __init__(self, mailbox: Mailbox) -> None:
+        self._mailbox = mailbox
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        raw = content if isinstance(content, bytes) else content.encode()
+        message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
+        peer = session.peer
+        self._mailbox.add(
+            ReceivedMessage(
+                mail_from=envelope.mail_from or "",
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                message=message,
+                peer=f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer),
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """aiosmtpd on the running loop (no extra thread, unlike aiosmtpd's Controller)."""
+
+    def __init__(self, mailbox: Mailbox, *, host: str = "127.0.0.1", port: int = 0, hostname: str = "mail.lab") -> None:
+        self._mailbox = mailbox
+        self._host = host
+        self._requested_port = port
+        self._hostname = hostname
+        self._server: asyncio.Server | None = None
+        self._connections: set[SMTP] = set()
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the SMTP server is not running")
+        return self._port
+
+    def _protocol(self) -> SMTP:
+        protocol = _TrackedSMTP(
+            _MailboxHandler(self._mailbox),
+            hostname=self._hostname,
+            timeout=_SMTP_IDLE_SECONDS,
+            connections=self._connections,
+        )
+        return protocol
+
+    async def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._protocol, self._host, self._requested_port)
+        self._port = int(self._server.sockets[0].getsockname()[1])
+        return self._port
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        for connection in list(self._connections):
+            if connection.transport is not None:
+                connection.transport.close()
+        await self._server.wait_closed()
+        self._server = None
+        self._port = None
+
+
+class _TrackedSMTP(SMTP):
+    """An SMTP session that registers itself so stop() can close sessions still open."""
+
+    def __init__(self, handler: Any, *, connections: set[SMTP], **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._registry = connections
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._registry.add(self)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._registry.discard(self)
+        super().connection_lost(error)

@@ -1,0 +1,190 @@
+"""The HTML report: one self-contained file a founder can open, print or forward.
+
+Inline CSS only, no scripts, no external fetches; the only URLs are the references a reader may
+click. Jinja2 autoescaping is on, so evidence copied from the audited site (which an attacker may
+control) is shown as text and never becomes markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from jinja2 import Environment, StrictUndefined
+
+from launchready.core.finding import Finding, Status
+from launchready.core.run import AuditRun, Verdict
+from launchready.report.view import (
+    IMPACT_LABEL,
+    IMPACT_PLAIN,
+    SEVERITIES,
+    SEVERITY_PLAIN,
+    VERDICT_PLAIN,
+    change_label,
+    fixed_findings,
+    has_previous,
+    human_utc,
+    is_link,
+    severity_counts,
+    status_counts,
+)
+
+TEMPLATE = "report.html.j2"
+
+_VERDICT_CLASS = {Verdict.PAUSE: "pause", Verdict.SHIP_WITH_FIXES: "fixes", Verdict.SHIP: "ship"}
+
+
+@dataclass(frozen=True)
+class HtmlFinding:
+    rank: int
+    id: str
+    title: str
+    severity: str
+    severity_label: str
+    target: str
+    impact_label: str
+    impact_text: str
+    confidence: str
+    remediation: str
+    evidence: tuple[str, ...]
+    links: tuple[str, ...]
+    plain_references: tuple[str, ...]
+    change: str | None
+
+
+@dataclass(frozen=True)
+class HtmlCount:
+    severity: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class HtmlNotRun:
+    check_id: str
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HtmlFixed:
+    id: str
+    title: str
+    severity: str
+    target: str
+
+
+@dataclass(frozen=True)
+class HtmlHost:
+    name: str
+    addresses: str
+    cname_chain: str
+    found_by: str
+
+
+@dataclass(frozen=True)
+class HtmlHistory:
+    previous_run_id: int
+    previous_started: str | None
+    new: int
+    still_open: int
+    fixed: tuple[HtmlFixed, ...]
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    target: str
+    started: str
+    duration: str
+    tool_version: str
+    run_id: int | None
+    verdict: str
+    verdict_class: str
+    verdict_text: str
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
+    counts: tuple[HtmlCount, ...]
+    checks_total: int
+    checks_passed: int
+    checks_failed: int
+    checks_not_run: int
+    checks_skipped: int
+    findings: tuple[HtmlFinding, ...]
+    not_run: tuple[HtmlNotRun, ...]
+    history: HtmlHistory | None
+    hosts: tuple[HtmlHost, ...]
+
+
+def render_html(run: AuditRun) -> str:
+    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    source = resources.files("launchready.report").joinpath("templates", TEMPLATE).read_text("utf-8")
+    return env.from_string(source).render(page=build_page(run))
+
+
+def build_page(run: AuditRun) -> HtmlPage:
+    counts = severity_counts(run)
+    statuses = status_counts(run)
+    seconds = max(0.0, (run.finished - run.started).total_seconds())
+    return HtmlPage(
+        target=run.target,
+        started=human_utc(run.started),
+        duration=f"{seconds:.1f} s",
+        tool_version=run.tool_version,
+        run_id=run.run_id,
+        verdict=run.decision.verdict.value,
+        verdict_class=_VERDICT_CLASS[run.decision.verdict],
+        verdict_text=VERDICT_PLAIN[run.decision.verdict],
+        reasons=run.decision.reasons,
+        rules=run.decision.rules,
+        counts=tuple(HtmlCount(s.value, s.value.capitalize(), counts[s]) for s in SEVERITIES),
+        checks_total=len(run.results),
+        checks_passed=statuses[Status.PASSED],
+        checks_failed=statuses[Status.FAILED],
+        checks_not_run=statuses[Status.ERROR],
+        checks_skipped=statuses[Status.SKIPPED],
+        findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
+        not_run=tuple(HtmlNotRun(r.check_id, r.target, r.reason or "unknown reason") for r in run.not_run),
+        history=_history(run),
+        hosts=tuple(
+            HtmlHost(
+                name=h.name,
+                addresses=", ".join(h.addresses) or "no address",
+                cname_chain=" → ".join(h.cname_chain),
+                found_by=h.found_by,
+            )
+            for h in run.hosts
+        ),
+    )
+
+
+def _finding(run: AuditRun, finding: Finding, rank: int) -> HtmlFinding:
+    return HtmlFinding(
+        rank=rank,
+        id=finding.id,
+        title=finding.title,
+        severity=finding.severity.value,
+        severity_label=SEVERITY_PLAIN[finding.severity],
+        target=finding.target,
+        impact_label=IMPACT_LABEL[finding.impact],
+        impact_text=IMPACT_PLAIN[finding.impact],
+        confidence=finding.confidence.value,
+        remediation=finding.remediation,
+        evidence=finding.evidence,
+        links=tuple(r for r in finding.references if is_link(r)),
+        plain_references=tuple(r for r in finding.references if not is_link(r)),
+        change=change_label(run, finding),
+    )
+
+
+def _history(run: AuditRun) -> HtmlHistory | None:
+    if not has_previous(run) or run.delta is None or run.delta.previous_run_id is None:
+        return None
+    delta = run.delta
+    return HtmlHistory(
+        previous_run_id=delta.previous_run_id,
+        previous_started=human_utc(delta.previous_started) if delta.previous_started else None,
+        new=len(delta.new),
+        still_open=len(delta.still_open),
+        fixed=tuple(HtmlFixed(f.id, f.title, f.severity.value, f.target) for f in fixed_findings(run)),
+    )
+

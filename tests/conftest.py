@@ -1,0 +1,93 @@
+"""Shared fixtures. Keep each fixture in its own clearly named function."""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from launchready.engine.net import Nameserver
+from launchready.lab.ca import LabCA
+
+
+@pytest.fixture
+def lab_ca() -> LabCA:
+    """A fresh lab CA (EC P-256, fast to create)."""
+    return LabCA.create()
+
+
+@pytest.fixture
+def lab_ca_bundle(lab_ca: LabCA, tmp_path: Path) -> Path:
+    """The lab CA certificate written to a file, as --ca-bundle takes it."""
+    return lab_ca.write_bundle(tmp_path / "lab-ca.pem")
+
+
+class _UdpDnsResponder:
+    """A tiny authoritative UDP DNS server on 127.0.0.1, in a thread, answering A from a dict."""
+
+    def __init__(self, a_records: dict[str, str]) -> None:
+        self._records = {k.lower().rstrip("."): v for k, v in a_records.items()}
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self.queries: list[tuple[str, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="test-dns", daemon=True)
+        self._thread.start()
+
+    def _answer(self, wire: bytes) -> bytes:
+        query = dns.message.from_wire(wire)
+        reply = dns.message.make_response(query)
+        reply.flags |= dns.flags.AA
+        question = query.question[0]
+        name = question.name.to_text().lower().rstrip(".")
+        self.queries.append((name, dns.rdatatype.to_text(question.rdtype)))
+        if name not in self._records:
+            reply.set_rcode(dns.rcode.NXDOMAIN)
+        elif question.rdtype == dns.rdatatype.A:
+            reply.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", self._records[name]))
+        # Other types for a known name: NOERROR with no answer (NODATA).
+        return reply.to_wire()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._sock], [], [], 0.05)
+            if not ready:
+                continue
+            wire, client = self._sock.recvfrom(4096)
+            try:
+                self._sock.sendto(self._answer(wire), client)
+            except Exception:  # noqa: BLE001 - a malformed query is simply not answered
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()
+
+
+@pytest.fixture
+def udp_dns_responder() -> Iterator[Callable[[dict[str, str]], tuple[Nameserver, _UdpDnsResponder]]]:
+    """Factory: ``udp_dns_responder({"name.test": "127.0.0.1"})`` -> (Nameserver, responder).
+
+    The responder records the questions it got in ``.queries``; all are stopped at teardown.
+    """
+    started: list[_UdpDnsResponder] = []
+
+    def start(a_records: dict[str, str]) -> tuple[Nameserver, _UdpDnsResponder]:
+        responder = _UdpDnsResponder(a_records)
+        started.append(responder)
+        return Nameserver("127.0.0.1", responder.port), responder
+
+    yield start
+    for responder in started:
+        responder.stop()

@@ -1,0 +1,87 @@
+"""email.dmarc: record parsing and judging on TXT answers, then the check against the lab's DNS."""
+
+from __future__ import annotations
+
+import pytest
+
+from launchready.checks.email.dmarc import DmarcRecord, judge
+from launchready.core.errors import CouldNotRun
+from launchready.core.severity import Impact, Severity
+from launchready.probes.dns import DnsAnswer, DnsStatus
+
+DOMAIN = "shop.test"
+
+
+def txt(*records: str, status: DnsStatus = "ok") -> DnsAnswer:
+    return DnsAnswer(f"_dmarc.{DOMAIN}", "TXT", status, tuple(records))
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "v=DMARC1; p=none; rua=mailto:dmarc@shop.test",
+        "v=DMARC1;p=reject",
+        "v = DMARC1 ; p = Quarantine ; pct=25;",
+        "v=DMARC1; p=none; unknown=tag",
+    ],
+)
+def test_a_valid_record_passes(record: str) -> None:
+    assert judge(DOMAIN, txt(record)) == []
+
+
+@pytest.mark.parametrize("status", ["nxdomain", "nodata"])
+def test_no_record_is_missing_with_the_exact_record_and_ramp(status: DnsStatus) -> None:
+    [f] = judge(DOMAIN, txt(status=status))
+    assert f.id == "email.dmarc.missing"
+    assert f.severity is Severity.HIGH and f.impact is Impact.EMAIL
+    assert f.target == DOMAIN
+    assert f'`_dmarc.{DOMAIN}. 300 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@{DOMAIN}"`' in f.remediation
+    assert "p=quarantine" in f.remediation and "p=reject" in f.remediation
+
+
+def test_unrelated_txt_records_are_still_missing() -> None:
+    [f] = judge(DOMAIN, txt("some-verification=abc"))
+    assert f.id == "email.dmarc.missing"
+
+
+def test_two_records_are_multiple() -> None:
+    [f] = judge(DOMAIN, txt("v=DMARC1; p=none; rua=mailto:a@shop.test", "v=DMARC1; p=reject"))
+    assert f.id == "email.dmarc.multiple"
+    # The suggestion keeps the strongest policy and the existing report address.
+    assert '"v=DMARC1; p=reject; rua=mailto:a@shop.test"' in f.remediation
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ("v=DMARC1; rua=mailto:x@shop.test", "no p= tag"),
+        ("v=DMARC1; p=block", "p=block is not one of"),
+        ("p=none; v=DMARC1", None),  # not DMARC at all (first tag is not v): missing
+        ("v=dmarc1; p=none", "must be exactly v=DMARC1"),
+        ("v=DMARC2; p=none", "must be exactly v=DMARC1"),
+    ],
+)
+def test_invalid_records_say_why(record: str, problem: str | None) -> None:
+    [f] = judge(DOMAIN, txt(record))
+    if problem is None:
+        assert f.id == "email.dmarc.missing"
+        return
+    assert f.id == "email.dmarc.invalid"
+    assert any(e.startswith("problem: ") and problem in e for e in f.evidence)
+    assert f"_dmarc.{DOMAIN}. 300 IN TXT" in f.remediation
+
+
+def test_invalid_fix_keeps_the_report_address() -> None:
+    [f] = judge(DOMAIN, txt("v=DMARC1; rua=mailto:reports@shop.test"))
+    assert '"v=DMARC1; p=none; rua=mailto:reports@shop.test"' in f.remediation
+
+
+def test_parse_tags() -> None:
+    record = DmarcRecord.parse("v=DMARC1; P=Reject; rua=mailto:a@b.test")
+    assert record.is_dmarc and record.policy == "reject" and record.tag("rua") == "mailto:a@b.test"
+
+
+@pytest.mark.parametrize("status", ["timeout", "servfail", "error"])
+def test_dns_failure_is_could_not_run(status: DnsStatus) -> None:
+    with pytest.raises(CouldNotRun, match=f"_dmarc.{DOMAIN}"):
+        judge(DOMAIN, txt(status=status))

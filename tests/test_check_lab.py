@@ -1,0 +1,270 @@
+"""Every built-in check against the lab over real loopback DNS/TLS/HTTP: caught with its fault, clean without.
+
+Each fault gets a lab of its own, so a finding can only come from that fault; the clean lab is
+shared by the "no findings" tests. Checks are run the way the runner fans them out (every target
+of their scope), but directly, so a CouldNotRun or NotApplicable shows up as itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from launchready.config.model import Config, Environment
+from launchready.core.check import Check, Scope
+from launchready.core.errors import CouldNotRun, NotApplicable
+from launchready.core.finding import Finding
+from launchready.core.registry import load_registry
+from launchready.engine.context import AuditContext, Probes
+from launchready.engine.discovery import discover
+from launchready.engine.net import ConnectTo, Nameserver, NetSettings
+from launchready.lab.faults import FAULTS, LAB_DOMAIN
+from launchready.lab.lab import Lab
+
+APEX = LAB_DOMAIN
+WWW, APP, ADMIN, API = (f"{label}.{LAB_DOMAIN}" for label in ("www", "app", "admin", "api"))
+# A name the lab's DNS does not serve, routed by --connect-to to a port nobody listens on.
+DEAD = f"down.{LAB_DOMAIN}"
+
+Outcome = list[Finding] | CouldNotRun | NotApplicable
+
+
+def net_for(lab: Lab, *, extra: tuple[ConnectTo, ...] = (), timeout: float = 5.0) -> NetSettings:
+    return NetSettings(
+        nameservers=(Nameserver("127.0.0.1", lab.dns_port),),
+        ca_bundle=lab.ca_bundle,
+        # Specific routes first: NetSettings.route takes the first rule that matches.
+        connect_to=(
+            *extra,
+            ConnectTo(None, 443, "127.0.0.1", lab.https_port),
+            ConnectTo(None, 80, "127.0.0.1", lab.http_port),
+        ),
+        timeout=timeout,
+    )
+
+
+def lab_config(lab: Lab, **changes: object) -> Config:
+    """The configuration the lab itself publishes, optionally changed (e.g. more environments)."""
+    data = tomllib.loads(lab.config_toml())
+    data.update(changes)
+    return Config.model_validate(data)
+
+
+async def _run_check(check: Check, net: NetSettings, config: Config, targets: tuple[str, ...] | None) -> dict[str, Outcome]:
+    probes = Probes.open(net)
+    try:
+        site = await discover(APEX, config, probes.dns)
+        ctx = AuditContext(domain=APEX, config=config, net=net, probes=probes, site=site)
+        if targets is None:
+            scope = check.meta.scope
+            if scope is Scope.DOMAIN:
+                targets = (APEX,)
+            elif scope is Scope.WEB_HOST:
+                targets = site.web_hosts
+            else:
+                targets = tuple(config.environments)
+        outcomes: dict[str, Outcome] = {}
+        for target in targets:
+            try:
+                outcomes[target] = list(await check.run(ctx, target))
+            except (CouldNotRun, NotApplicable) as exc:
+                outcomes[target] = exc
+        return outcomes
+    finally:
+        await probes.close()
+
+
+def run_check(
+    check_id: str,
+    lab: Lab,
+    *,
+    config: Config | None = None,
+    targets: tuple[str, ...] | None = None,
+    extra: tuple[ConnectTo, ...] = (),
+    timeout: float = 5.0,
+) -> dict[str, Outcome]:
+    check = load_registry().get(check_id)
+    net = net_for(lab, extra=extra, timeout=timeout)
+    return asyncio.run(_run_check(check, net, config or lab_config(lab), targets))
+
+
+def findings_of(outcomes: dict[str, Outcome]) -> list[Finding]:
+    for target, outcome in outcomes.items():
+        assert isinstance(outcome, list), f"{target}: {type(outcome).__name__}: {outcome}"
+    return [f for outcome in outcomes.values() if isinstance(outcome, list) for f in outcome]
+
+
+def closed_port() -> int:
+    """A loopback TCP port with nothing listening (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def clean_lab() -> Iterator[Lab]:
+    with Lab(faults=()) as lab:
+        yield lab
+
+
+# -- clean: every check, every target, no finding and no "could not run" --------------------
+
+ALL_CHECKS = tuple(c.id for c in load_registry().checks)
+
+
+@pytest.mark.parametrize("check_id", ALL_CHECKS)
+def test_clean_lab_passes(clean_lab: Lab, check_id: str) -> None:
+    outcomes = run_check(check_id, clean_lab)
+    assert outcomes, f"{check_id} had no target in the lab"
+    assert findings_of(outcomes) == []
+    if load_registry().get(check_id).meta.scope is Scope.WEB_HOST:
+        assert set(outcomes) == {APEX, WWW, APP, ADMIN, API}
+
+
+# -- caught: each fault alone makes exactly its finding(s) appear ---------------------------
+
+
+@dataclass(frozen=True)
+class Caught:
+    fault: str
+    check_id: str
+    expected: frozenset[tuple[str, str]]  # (finding id, finding target)
+
+
+CAUGHT = (
+    Caught("apex-no-address", "dns.apex", frozenset({("dns.apex.no-address", APEX)})),
+    Caught("cert-expired", "tls.certificate", frozenset({("tls.certificate.expired", ADMIN)})),
+    Caught("cert-expiring-soon", "tls.certificate", frozenset({("tls.certificate.expires-soon", APP)})),
+    Caught("cert-wrong-host", "tls.certificate", frozenset({("tls.certificate.hostname-mismatch", API)})),
+    Caught("cert-self-signed", "tls.certificate", frozenset({("tls.certificate.untrusted", WWW)})),
+    Caught("http-no-redirect", "web.https-redirect", frozenset({("web.https-redirect.missing", APEX)})),
+    Caught("no-hsts", "web.hsts", frozenset({("web.hsts.missing", h) for h in (APEX, WWW, APP, ADMIN, API)})),
+    Caught(
+        "public-cache-private-page",
+        "web.private-cache",
+        frozenset({("web.private-cache.shared-cacheable", f"https://{APP}/dashboard")}),
+    ),
+    Caught("spf-missing", "email.spf", frozenset({("email.spf.missing", APEX)})),
+    Caught("spf-plus-all", "email.spf", frozenset({("email.spf.permissive-all", APEX)})),
+    Caught("dmarc-missing", "email.dmarc", frozenset({("email.dmarc.missing", APEX)})),
+    Caught("health-down", "app.health", frozenset({("app.health.down", f"https://{APP}/health")})),
+)
+
+
+def test_every_fault_has_a_caught_case() -> None:
+    assert {c.fault for c in CAUGHT} == {f.name for f in FAULTS}
+    for case in CAUGHT:
+        [fault] = [f for f in FAULTS if f.name == case.fault]
+        assert {fid for fid, _ in case.expected} == set(fault.triggers), case.fault
+
+
+@pytest.mark.parametrize("case", CAUGHT, ids=lambda c: c.fault)
+def test_fault_is_caught(case: Caught) -> None:
+    with Lab(faults=[case.fault]) as lab:
+        outcomes = run_check(case.check_id, lab)
+    found = {(f.id, f.target) for f in findings_of(outcomes)}
+    assert found == case.expected
+
+
+# -- what the lab findings say: the evidence and the exact fix ------------------------------
+
+
+def test_caught_findings_carry_evidence_and_concrete_fixes() -> None:
+    faults = ["apex-no-address", "spf-missing", "cert-expired", "public-cache-private-page", "health-down"]
+    with Lab(faults=faults) as lab:
+        [no_address] = findings_of(run_check("dns.apex", lab))
+        [spf] = findings_of(run_check("email.spf", lab))
+        [expired] = findings_of(run_check("tls.certificate", lab, targets=(ADMIN,)))
+        [cache] = findings_of(run_check("web.private-cache", lab, targets=(APP,)))
+        [health] = findings_of(run_check("app.health", lab))
+    # www still resolves, so the fix names the exact record with its address.
+    assert f"`{APEX}. 300 IN A 127.0.0.1`" in no_address.remediation
+    # The lab's configuration lists its sender, so the SPF record is exact.
+    assert f'`{APEX}. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"`' in spf.remediation
+    assert "verification error: certificate has expired" in expired.evidence
+    assert any(e.startswith("expired ") and e.endswith("day(s) ago") for e in expired.evidence)
+    assert "sets cookie(s): session" in cache.evidence
+    assert "Cache-Control: public, max-age=600" in cache.evidence
+    assert f"GET https://{APP}/health -> 503" in health.evidence
+
+
+# -- failures of the network: findings where the site is at fault, "could not run" otherwise --
+
+
+def test_dead_environment_is_unreachable(clean_lab: Lab) -> None:
+    config = lab_config(clean_lab)
+    config = config.model_copy(
+        update={"environments": {**config.environments, "edge": Environment(base_url=f"https://{DEAD}")}}
+    )
+    dead = ConnectTo(DEAD, 443, "127.0.0.1", closed_port())
+    outcomes = run_check("app.health", clean_lab, config=config, extra=(dead,))
+    assert findings_of({"production": outcomes["production"]}) == []
+    [finding] = findings_of({"edge": outcomes["edge"]})
+    assert finding.id == "app.health.unreachable"
+    assert "error: connection refused" in finding.evidence
+
+
+def test_nothing_on_443_is_unreachable(clean_lab: Lab) -> None:
+    dead = ConnectTo(DEAD, 443, "127.0.0.1", closed_port())
+    outcomes = run_check("tls.certificate", clean_lab, targets=(DEAD,), extra=(dead,))
+    [finding] = findings_of(outcomes)
+    assert finding.id == "tls.certificate.unreachable"
+    assert finding.target == DEAD
+
+
+def test_port_80_refused_is_not_a_finding(clean_lab: Lab) -> None:
+    refused = ConnectTo(APP, 80, "127.0.0.1", closed_port())
+    assert run_check("web.https-redirect", clean_lab, targets=(APP,), extra=(refused,)) == {APP: []}
+
+
+def test_nothing_on_443_makes_hsts_could_not_run(clean_lab: Lab) -> None:
+    dead = ConnectTo(APP, 443, "127.0.0.1", closed_port())
+    outcomes = run_check("web.hsts", clean_lab, targets=(APP,), extra=(dead,))
+    assert isinstance(outcomes[APP], CouldNotRun)
+
+
+def test_name_missing_from_the_zone_is_nxdomain(clean_lab: Lab) -> None:
+    [finding] = findings_of(run_check("dns.apex", clean_lab, targets=(DEAD,)))
+    assert finding.id == "dns.apex.nxdomain"
+
+
+def test_nameserver_refusing_the_zone_is_unresolvable(clean_lab: Lab) -> None:
+    # The lab is authoritative for its domain only: it refuses other zones, a real-world lame delegation.
+    [finding] = findings_of(run_check("dns.apex", clean_lab, targets=("elsewhere.test",)))
+    assert finding.id == "dns.apex.unresolvable"
+    assert any("SERVFAIL" in e for e in finding.evidence)
+
+
+def test_silent_nameserver_is_unresolvable_and_email_checks_could_not_run(clean_lab: Lab) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # receives queries, never answers
+        net = NetSettings(nameservers=(Nameserver("127.0.0.1", silent.getsockname()[1]),), timeout=0.3)
+        config = lab_config(clean_lab)
+
+        async def run_all() -> dict[str, Outcome]:
+            probes = Probes.open(net)
+            try:
+                site = await discover(APEX, config.model_copy(update={"audit": config.audit.model_copy(
+                    update={"discover": False})}), probes.dns)
+                ctx = AuditContext(domain=APEX, config=config, net=net, probes=probes, site=site)
+                out: dict[str, Outcome] = {}
+                for check_id in ("dns.apex", "email.spf", "email.dmarc"):
+                    try:
+                        out[check_id] = list(await load_registry().get(check_id).run(ctx, APEX))
+                    except (CouldNotRun, NotApplicable) as exc:
+                        out[check_id] = exc
+                return out
+            finally:
+                await probes.close()
+
+        outcomes = asyncio.run(run_all())
+    [finding] = findings_of({"dns.apex": outcomes["dns.apex"]})
+    assert finding.id == "dns.apex.unresolvable"
+    assert any("TIMEOUT" in e for e in finding.evidence)
+    assert isinstance(outcomes["email.spf"], CouldNotRun)
+    assert isinstance(outcomes["email.dmarc"], CouldNotRun)

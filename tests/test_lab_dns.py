@@ -1,0 +1,142 @@
+"""The lab's authoritative DNS over real UDP and TCP on loopback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+import pytest
+
+from launchready.lab.lab import Lab
+
+TIMEOUT = 3.0
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with Lab() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def faulty_lab() -> Iterator[Lab]:
+    with Lab(["apex-no-address", "spf-missing", "dmarc-missing"]) as running:
+        yield running
+
+
+def udp(lab: Lab, name: str, rdtype: str, **kwargs: object) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype, **kwargs)  # type: ignore[arg-type]
+    return dns.query.udp(query, "127.0.0.1", port=lab.dns_port, timeout=TIMEOUT)
+
+
+def tcp(lab: Lab, name: str, rdtype: str) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype)
+    return dns.query.tcp(query, "127.0.0.1", port=lab.dns_port, timeout=TIMEOUT)
+
+
+def texts(response: dns.message.Message) -> list[str]:
+    return [b"".join(rr.strings).decode() for rrset in response.answer for rr in rrset]
+
+
+def test_a_over_udp_is_authoritative(lab: Lab) -> None:
+    response = udp(lab, "app.marketlab.test", "A")
+    assert response.rcode() == dns.rcode.NOERROR
+    assert response.flags & dns.flags.AA
+    assert [rr.address for rr in response.answer[0]] == ["127.0.0.1"]
+
+
+def test_a_over_tcp(lab: Lab) -> None:
+    response = tcp(lab, "marketlab.test", "A")
+    assert [rr.address for rr in response.answer[0]] == ["127.0.0.1"]
+
+
+def test_mx(lab: Lab) -> None:
+    response = udp(lab, "marketlab.test", "MX")
+    assert [(rr.preference, rr.exchange.to_text()) for rr in response.answer[0]] == [(10, "mail.marketlab.test.")]
+
+
+def test_spf_dmarc_dkim_caa(lab: Lab) -> None:
+    spf = [t for t in texts(tcp(lab, "marketlab.test", "TXT")) if t.startswith("v=spf1")]
+    assert spf == ["v=spf1 ip4:127.0.0.1 -all"]
+    assert texts(udp(lab, "_dmarc.marketlab.test", "TXT")) == ["v=DMARC1; p=reject; rua=mailto:dmarc@marketlab.test"]
+    dkim = texts(udp(lab, "lab._domainkey.marketlab.test", "TXT"))
+    assert dkim == [f"v=DKIM1; k=rsa; p={lab.dkim.public_key_b64}"]
+    caa = udp(lab, "marketlab.test", "CAA")
+    assert caa.answer[0][0].to_text() == '0 issue "launchready-lab.test"'
+
+
+def test_nxdomain_carries_soa(lab: Lab) -> None:
+    response = udp(lab, "nope.marketlab.test", "A")
+    assert response.rcode() == dns.rcode.NXDOMAIN
+    assert response.flags & dns.flags.AA
+    assert not response.answer
+    assert response.authority[0].rdtype == dns.rdatatype.SOA
+
+
+def test_nodata_is_noerror_without_answer(lab: Lab) -> None:
+    response = udp(lab, "www.marketlab.test", "AAAA")
+    assert response.rcode() == dns.rcode.NOERROR
+    assert not response.answer
+    assert response.authority[0].rdtype == dns.rdatatype.SOA
+
+
+def test_empty_non_terminal_is_nodata(lab: Lab) -> None:
+    response = udp(lab, "_domainkey.marketlab.test", "TXT")
+    assert response.rcode() == dns.rcode.NOERROR
+    assert not response.answer
+
+
+def test_names_outside_the_lab_are_nxdomain(lab: Lab) -> None:
+    response = udp(lab, "example.com", "A")
+    assert response.rcode() == dns.rcode.NXDOMAIN
+
+
+def test_big_answer_truncates_over_udp_then_tcp_succeeds(lab: Lab) -> None:
+    truncated = udp(lab, "marketlab.test", "TXT")  # no EDNS: 512-byte limit
+    assert truncated.flags & dns.flags.TC
+    response, used_tcp = dns.query.udp_with_fallback(
+        dns.message.make_query("marketlab.test", "TXT"), "127.0.0.1", port=lab.dns_port, timeout=TIMEOUT
+    )
+    assert used_tcp
+    assert not response.flags & dns.flags.TC
+    assert "v=spf1 ip4:127.0.0.1 -all" in texts(response)
+
+
+def test_edns_payload_lets_the_big_answer_fit_in_udp(lab: Lab) -> None:
+    response = udp(lab, "marketlab.test", "TXT", use_edns=0, payload=1232)
+    assert not response.flags & dns.flags.TC
+    assert "v=spf1 ip4:127.0.0.1 -all" in texts(response)
+
+
+def test_stub_resolver_pointed_at_the_lab(lab: Lab) -> None:
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = ["127.0.0.1"]
+    resolver.port = lab.dns_port
+    resolver.lifetime = TIMEOUT
+    assert [r.to_text() for r in resolver.resolve("api.marketlab.test", "A")] == ["127.0.0.1"]
+    with pytest.raises(dns.resolver.NXDOMAIN):
+        resolver.resolve("missing.marketlab.test", "A")
+
+
+def test_garbage_gets_formerr_and_the_server_keeps_answering(lab: Lab) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.sendto(b"\x12\x34" + b"\x01\x00" + b"\x00\x01" + b"\xff" * 20, ("127.0.0.1", lab.dns_port))
+        reply = dns.message.from_wire(sock.recv(512))
+    assert reply.id == 0x1234
+    assert reply.rcode() == dns.rcode.FORMERR
+    assert udp(lab, "app.marketlab.test", "A").rcode() == dns.rcode.NOERROR
+
+
+def test_faults_show_on_the_wire(faulty_lab: Lab) -> None:
+    apex = udp(faulty_lab, "marketlab.test", "A")
+    assert apex.rcode() == dns.rcode.NOERROR and not apex.answer  # NODATA: the name has other records
+    assert udp(faulty_lab, "www.marketlab.test", "A").answer
+    assert not [t for t in texts(tcp(faulty_lab, "marketlab.test", "TXT")) if t.startswith("v=spf1")]
+    assert udp(faulty_lab, "_dmarc.marketlab.test", "TXT").rcode() == dns.rcode.NXDOMAIN
