@@ -449,9 +449,19 @@ def test_find_config_picks_a_broken_pyproject_meant_for_us(tmp_path: Path) -> No
     assert message == "pyproject.toml:2: invalid TOML: Invalid value"
 
 
-def test_shown_name_outside_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write(tmp_path, "x = 1\n")
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)
+def test_shown_name_from_a_subdirectory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "x = 1\n")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert error_of() == f"{Path('..', '..', 'launchready.toml')}:1: unknown key 'x'"
+
+
+def test_shown_name_elsewhere_is_the_path_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "one").mkdir()
+    path = write(tmp_path / "one", "x = 1\n")
+    other = tmp_path / "two"
+    other.mkdir()
+    monkeypatch.chdir(other)
     assert error_of(path) == f"{path}:1: unknown key 'x'"

@@ -45,7 +45,7 @@ def test_normalisation() -> None:
     [
         {"domain": "localhost"},
         {"subdomains": ["-app"]},
-        {"email": {"senders": ["mx:foo"]}},
+        {"email": {"senders": ["ptr:foo.example"]}},
         {"email": {"senders": ["ip6:1.2.3.4"]}},
         {"email": {"dkim_selectors": ["a b"]}},
         {"audit": {"skip": ["Email SPF"]}},
@@ -59,6 +59,11 @@ def test_normalisation() -> None:
 def test_rejected(data: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Config.model_validate(data)
+
+
+def test_sender_forms_the_spf_check_understands() -> None:
+    senders = ["ip6:::1", "ip4:127.0.0.1", "a", "mx", "a:web.example.com", "mx:mail.example.com", "sendgrid"]
+    assert Config.model_validate({"email": {"senders": senders}}).email.senders == tuple(senders)
 
 
 def test_format_key_and_show_value() -> None:

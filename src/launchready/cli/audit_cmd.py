@@ -22,8 +22,9 @@ from launchready.engine.audit import run_audit
 from launchready.engine.net import NetSettings
 from launchready.engine.progress import make_progress
 from launchready.engine.runner import RunnerOptions
-from launchready.history.store import HistoryError, HistoryStore
-from launchready.report.render import ReportFormat, render
+from launchready.history.errors import HistoryError
+from launchready.history.store import HistoryStore
+from launchready.report.formats import ReportFormat, render
 from launchready.report.terminal import render_terminal
 
 
@@ -53,7 +54,7 @@ def execute_audit(
     options: RunnerOptions = RunnerOptions(),
 ) -> AuditRun:
     """Run, compare with the previous audit and store; shared by `audit` and `demo`."""
-    registry = load_registry().select(only=only or config.audit.only, skip=skip + config.audit.skip)
+    registry = load_registry().select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
     progress = make_progress(sys.stderr, quiet=quiet)
     run = asyncio.run(run_audit(domain, config, net, registry, repo=repo, options=options, progress=progress))
     if history_dir is None:

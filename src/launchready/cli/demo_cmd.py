@@ -14,7 +14,7 @@ from launchready.cli.audit_cmd import execute_audit
 from launchready.config.loader import load_config
 from launchready.engine.net import build_net_settings
 from launchready.lab.faults import DEMO_FAULTS
-from launchready.report.render import ReportFormat, render
+from launchready.report.formats import ReportFormat, render
 from launchready.report.terminal import render_terminal
 
 

@@ -10,7 +10,9 @@ from rich.console import Console
 from launchready.cli import common
 from launchready.cli.options import ConfigOpt
 from launchready.core.errors import UsageError
-from launchready.history.store import HistoryError, HistoryStore, render_history
+from launchready.history.errors import HistoryError
+from launchready.history.render import render_history
+from launchready.history.store import HistoryStore
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ it and exit 2. tomllib gives values without positions; KeyLines finds the line o
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -121,8 +122,12 @@ class _Where:
     def line(self, key: tuple[str | int, ...]) -> int:
         return self.lines.line_of(self.prefix + key)
 
-    def problem(self, key: tuple[str | int, ...], message: str, *, line_key: tuple[str | int, ...] | None = None) -> ConfigProblem:
-        return ConfigProblem(self.shown, self.line(key if line_key is None else line_key), format_key(key), message)
+    def problem(
+        self, key: tuple[str | int, ...], message: str, *, line_key: tuple[str | int, ...] | None = None
+    ) -> ConfigProblem:
+        """A problem shown under ``key``, placed on the line of ``line_key`` (default ``key``)."""
+        line = self.line(key if line_key is None else line_key)
+        return ConfigProblem(self.shown, line, format_key(key), message)
 
 
 def _validate(data: dict[str, Any], where: _Where) -> Config:
@@ -199,8 +204,14 @@ def _parse(text: str, shown: str) -> dict[str, Any]:
 
 
 def _shown_name(path: Path) -> str:
-    """The path relative to the working directory when it is below it, else as given."""
+    """How errors name the file: relative to the working directory when it is below it or in a
+    parent directory (found by the upward search, "../launchready.toml"), else as given."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
+        resolved, cwd = path.resolve(), Path.cwd().resolve()
+    except OSError:
         return str(path)
+    if resolved.is_relative_to(cwd):
+        return str(resolved.relative_to(cwd))
+    if cwd.is_relative_to(resolved.parent):
+        return os.path.relpath(resolved, cwd)
+    return str(path)

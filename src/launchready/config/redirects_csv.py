@@ -63,9 +63,8 @@ def read_redirects_csv(path: Path, shown_as: str) -> tuple[RedirectEntry, ...]:
                 columns = header
                 continue
         if len(cells) > len(columns):
-            problems.append(
-                ConfigProblem(shown_as, line, "", f"expected at most {len(columns)} columns ({','.join(columns)}), got {len(cells)}")
-            )
+            expected = f"expected at most {len(columns)} columns ({','.join(columns)}), got {len(cells)}"
+            problems.append(ConfigProblem(shown_as, line, "", expected))
             continue
         raw: dict[str, object] = {}
         for name, cell in zip(columns, cells):

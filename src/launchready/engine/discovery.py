@@ -84,3 +84,33 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     mx_answers = await asyncio.gather(*(lookup(n) for n in mx_names))
     hosts.extend(HostInfo(n, a, aaaa, "mx") for n, (a, aaaa) in zip(mx_names, mx_answers))
     return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)
+
+
+# Selectors the big senders publish by default (Google Workspace, Microsoft 365, Mailchimp/
+# Mandrill, SendGrid, Amazon SES easy-DKIM uses random tokens and cannot be guessed).
+COMMON_DKIM_SELECTORS: tuple[str, ...] = (
+    "google", "selector1", "selector2", "s1", "s2", "k1", "k2", "k3", "default", "mail", "dkim",
+    "smtp", "mandrill", "mxvault", "pm", "postmark", "sendgrid", "smtpapi", "mailjet", "resend",
+    "zoho", "fm1", "fm2", "fm3", "protonmail", "protonmail2", "protonmail3", "everlytickey1", "cm",
+)  # fmt: skip
+
+
+async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Selectors (declared first, then common ones) with a DKIM key record at SEL._domainkey."""
+    candidates = list(dict.fromkeys((*declared, *COMMON_DKIM_SELECTORS)))
+    answers = await asyncio.gather(*(dns.txt(f"{sel}._domainkey.{domain}") for sel in candidates))
+    return tuple(
+        sel
+        for sel, answer in zip(candidates, answers)
+        if answer.ok and any("p=" in r or r.startswith("v=DKIM1") for r in answer.records)
+    )
+
+
+async def spf_terms(domain: str, dns: DnsProbe) -> tuple[str, ...]:
+    """The sender-naming mechanisms (include:, ip4:, ip6:, a, mx) of the apex SPF record, if one."""
+    answer = await dns.txt(domain)
+    records = [r for r in answer.records if r.lower().startswith("v=spf1")]
+    if len(records) != 1:
+        return ()
+    terms = records[0].split()[1:]
+    return tuple(t for t in terms if t.lower().lstrip("+-~?").split(":")[0].split("/")[0] in ("include", "ip4", "ip6", "a", "mx"))

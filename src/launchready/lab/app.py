@@ -15,6 +15,7 @@ The payment webhook takes ``{"id": "evt_...", "type": "payment.succeeded",
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -24,7 +25,7 @@ from launchready.lab.hosts import LabHosts
 from launchready.lab.mailer import Mailer
 from launchready.lab.pages import Pages
 from launchready.lab.payments import SIGNATURE_HEADER, verify_webhook
-from launchready.lab.store import DuplicateEmail, Member, Session, Store
+from launchready.lab.store import SESSION_LIFETIME_SECONDS, DuplicateEmail, Member, Session, Store
 from launchready.lab.web import Handler, static_routes
 
 SESSION_COOKIE = "session"
@@ -35,11 +36,16 @@ PRO_PRICE_CENTS = 2900
 PRO_CURRENCY = "USD"
 MIN_PASSWORD_LENGTH = 8
 
-# Request-scoped state (plain string keys: aiohttp's typed RequestKey needs aiohttp 3.12+).
-_SESSION_KEY = "marketlab.session"
-_SET_COOKIE_KEY = "marketlab.set_session_cookie"
 # Machine-facing routes: no session for monitors, webhooks and asset fetches.
 _STATELESS_PREFIXES = ("/health", "/webhooks/", "/static/")
+
+
+@dataclass
+class _Visit:
+    """Per-request session state, shared by the session middleware and the handler."""
+
+    session: Session
+    set_cookie: bool
 
 
 @dataclass(frozen=True)
@@ -62,22 +68,25 @@ class Marketplace:
         self._mailer = mailer
         self._pages = pages
         self._assets = assets
+        # A context variable rather than request storage: the middleware and the handler run in
+        # the same task, and aiohttp only types request storage from 3.12 on.
+        self._visit: ContextVar[_Visit] = ContextVar("marketlab_visit")
 
     # -- sessions --------------------------------------------------------------------------
 
     def _session(self, request: web.Request) -> Session:
-        session: Session = request[_SESSION_KEY]
-        return session
+        return self._visit.get().session
 
     def _member(self, request: web.Request) -> Member | None:
-        session = request.get(_SESSION_KEY)
-        return session.member if session is not None else None
+        visit = self._visit.get(None)
+        return visit.session.member if visit is not None else None
 
     def _start_session(self, request: web.Request, member_id: int | None) -> None:
         """Replace the visitor's session (a new id on login/logout prevents session fixation)."""
-        self._store.delete_session(self._session(request).id)
-        request[_SESSION_KEY] = self._store.create_session(member_id)
-        request[_SET_COOKIE_KEY] = True
+        visit = self._visit.get()
+        self._store.delete_session(visit.session.id)
+        visit.session = self._store.create_session(member_id)
+        visit.set_cookie = True
 
     @web.middleware
     async def _sessions(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -85,28 +94,28 @@ class Marketplace:
             return await handler(request)
         cookie = request.cookies.get(SESSION_COOKIE)
         session = self._store.session(cookie) if cookie else None
-        if session is None:
-            session = self._store.create_session(None)
-            request[_SET_COOKIE_KEY] = True
-        request[_SESSION_KEY] = session
+        visit = _Visit(session, False) if session is not None else _Visit(self._store.create_session(None), True)
+        token = self._visit.set(visit)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
             # Redirects are raised; they carry the cookie too.
-            self._finish(request, exc)
+            self._finish(visit, exc)
             raise
-        self._finish(request, response)
+        finally:
+            self._visit.reset(token)
+        self._finish(visit, response)
         return response
 
-    def _finish(self, request: web.Request, response: web.StreamResponse) -> None:
-        if request.get(_SET_COOKIE_KEY):
+    def _finish(self, visit: _Visit, response: web.StreamResponse) -> None:
+        if visit.set_cookie:
             response.set_cookie(
                 SESSION_COOKIE,
-                self._session(request).id,
+                visit.session.id,
                 secure=True,
                 httponly=True,
                 samesite="Lax",
-                max_age=14 * 24 * 3600,
+                max_age=SESSION_LIFETIME_SECONDS,
                 path="/",
             )
         response.headers.setdefault("Cache-Control", PRIVATE_CACHE)
@@ -189,8 +198,9 @@ class Marketplace:
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:
         # Slide the session's expiry on every dashboard view, so this response always sets the cookie.
-        self._store.touch_session(self._session(request).id)
-        request[_SET_COOKIE_KEY] = True
+        visit = self._visit.get()
+        self._store.touch_session(visit.session.id)
+        visit.set_cookie = True
         cache = PUBLIC_CACHE if "public-cache-private-page" in self._faults else PRIVATE_CACHE
         member = self._member(request)
         if member is None:

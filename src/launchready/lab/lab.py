@@ -354,7 +354,7 @@ def describe(lab: Lab) -> str:
             f"  DNS    {_host_port(bind, lab.dns_port)}  UDP+TCP, authoritative for {lab.domain}",
             f"  HTTPS  {https}  {hosts} (by SNI)",
             f"  HTTP   {_host_port(bind, lab.http_port)}  same hosts, plain",
-            f"  SMTP   {_host_port(bind, lab.smtp_port)}  receives the app's mail (printed below)",
+            f"  SMTP   {_host_port(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
             f"  CA     {lab.ca_bundle}",
             f"  config {lab.workdir / 'launchready.toml'}",
             "",
@@ -370,11 +370,11 @@ def describe(lab: Lab) -> str:
     )
 
 
-def _describe_message(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    text = body.get_content() if body is not None else ""
-    indented = "\n".join(f"    {line}" for line in str(text).strip().splitlines())
-    return f"mail to {message['To']}: {message['Subject']}\n{indented}"
+def _save_message(message: EmailMessage, directory: Path, number: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{number:03d}.eml"
+    path.write_bytes(message.as_bytes())
+    return path
 
 
 def run_lab_foreground(
@@ -389,7 +389,7 @@ def run_lab_foreground(
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
 ) -> int:
-    """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), printing the mail it gets."""
+    """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
     stop = stop if stop is not None else threading.Event()
     with Lab(
         faults, workdir=workdir, bind=bind, dns_port=dns_port, https_port=https_port, http_port=http_port, smtp_port=smtp_port
@@ -401,8 +401,10 @@ def run_lab_foreground(
             while not stop.wait(0.5):
                 messages = lab.messages()
                 for message in messages[shown:]:
-                    print(_describe_message(message), file=out, flush=True)
-                shown = len(messages)
+                    shown += 1
+                    # The body holds one-time links (tokens): it goes to a file, not the terminal.
+                    saved = _save_message(message, lab.workdir / "mail", shown)
+                    print(f"mail to {message['To']}: {message['Subject']} -> {saved}", file=out, flush=True)
         except KeyboardInterrupt:
             pass
         print("Stopping the lab.", file=out, flush=True)

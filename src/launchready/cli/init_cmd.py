@@ -1,0 +1,52 @@
+"""`launchready init DOMAIN`: a commented launchready.toml filled in from discovery."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from launchready.cli import common
+from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.config.model import Config
+from launchready.core.errors import UsageError
+from launchready.config.starter import StarterFacts, render_starter, write_starter
+from launchready.engine.context import Probes
+from launchready.engine.discovery import discover, discover_dkim_selectors, spf_terms
+from launchready.engine.net import NetSettings
+
+
+async def gather_facts(domain: str, net: NetSettings) -> StarterFacts:
+    probes = Probes.open(net)
+    try:
+        site = await discover(domain, Config(), probes.dns)
+        terms, selectors = await asyncio.gather(spf_terms(domain, probes.dns), discover_dkim_selectors(domain, probes.dns))
+    finally:
+        await probes.close()
+    return StarterFacts.from_site_map(site, spf_terms=terms, dkim_selectors=selectors)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def init(
+        domain: Annotated[str, typer.Argument(help="The apex domain, e.g. example.com.")],
+        output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("launchready.toml"),
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """Write a commented launchready.toml for DOMAIN, with what DNS discovery found filled in."""
+        target = common.normalise_domain(domain)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        if output.exists() and not force:
+            # Fail before spending time on discovery; write_starter re-checks atomically.
+            raise UsageError(f"{output}: already exists; use --force to overwrite it")
+        facts = asyncio.run(gather_facts(target, net))
+        path = write_starter(output, render_starter(target, facts), force=force)
+        hosts = ", ".join(h.name for h in facts.hosts) or "none"
+        print(f"wrote {path} (found: {hosts}); review the commented sections, then run: launchready audit", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""Markdown: the sections in order, the table intact, hostile text kept inert."""
+
+from __future__ import annotations
+
+from launchready.report import ReportFormat, render
+from launchready.report.markdown import md_code, md_text, render_markdown
+from report_samples import ALL_FINDINGS, HSTS, OLD_HEALTH, XSS, run_with_history, sample_run
+
+
+def test_sections_in_order() -> None:
+    md = render_markdown(run_with_history())
+    headings = [line for line in md.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Decision: PAUSE"
+    assert headings[1:] == [
+        "## Ranked risks",
+        "## What to fix",
+        "## Not verified",
+        "## Fixed since last audit (run #3, 2024-04-29 14:03 UTC)",
+    ]
+
+
+def test_ranked_table_rows() -> None:
+    md = render_markdown(run_with_history())
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "**" in line]
+    assert len(rows) == len(ALL_FINDINGS)
+    # Every row has the same number of unescaped cell separators as the header.
+    header = next(line for line in md.splitlines() if line.startswith("| # |"))
+    for row in rows:
+        assert row.replace("\\|", "").count("|") == header.count("|")
+    assert rows[0].startswith("| 1 | **BLOCKER** | TLS certificate expired")
+    assert rows[0].endswith("| NEW |")
+
+
+def test_each_finding_has_fix_and_evidence() -> None:
+    md = render_markdown(sample_run())
+    for f in ALL_FINDINGS:
+        assert f"`{f.id}`" in md
+    assert "**Fix:** Renew the certificate" in md
+    assert "```text\nnotAfter=2024-04-01T00:00:00Z" in md
+    assert XSS in md  # inside a fenced block, so rendered as text
+
+
+def test_not_verified_and_fixed() -> None:
+    md = render_markdown(run_with_history())
+    assert "| `web.https-redirect` | `admin.example.com` | connection refused by 127.0.0.1:443 |" in md
+    assert f"~~{OLD_HEALTH.title}~~" in md
+    assert "Fixed since" not in render_markdown(sample_run())
+
+
+def test_escaping() -> None:
+    assert md_text(HSTS.title) == r"HSTS header missing \| pipes \[and\] \*stars\*"
+    assert md_text("<b>x</b>") == r"\<b\>x\</b\>"
+    assert md_code("a`b") == "``a`b``"
+    assert md_code("`x`") == "`` `x` ``"
+
+
+def test_no_findings() -> None:
+    md = render_markdown(sample_run(findings=(), results=()))
+    assert "No risks found." in md and "Every check ran." in md
+
+
+def test_dispatcher() -> None:
+    run = sample_run()
+    assert render(run, ReportFormat.MD) == render_markdown(run)
