@@ -3,13 +3,13 @@ skipped result, a file:line target, hostile evidence, and a history delta with a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.run import AuditRun, Decision, HistoryDelta, HostSummary, Verdict
 from launchready.core.severity import Confidence, Impact, Severity
 
-T0 = datetime(2024, 5, 1, 14, 3, 7, 123456, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 14, 3, 7, 123456, tzinfo=UTC)
 XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
@@ -147,7 +147,12 @@ def results_for(findings: tuple[Finding, ...]) -> tuple[CheckResult, ...]:
 
 HOSTS = (
     HostSummary(name="example.com", addresses=("127.0.0.1",), found_by="apex"),
-    HostSummary(name="www.example.com", addresses=("127.0.0.1", "::1"), cname_chain=("example.com",), found_by="common"),
+    HostSummary(
+        name="www.example.com",
+        addresses=("127.0.0.1", "::1"),
+        cname_chain=("example.com",),
+        found_by="common",
+    ),
     HostSummary(name="app.example.com", addresses=("127.0.0.1",), found_by="common"),
     HostSummary(name="admin.example.com", addresses=(), found_by="config"),
 )

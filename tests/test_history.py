@@ -7,12 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
-from launchready.core.finding import CheckResult, Status
-from launchready.core.run import Verdict
-from launchready.history import HistoryError, HistoryStore, RunSummary, render_history
-from launchready.history.delta import compute_delta
 from report_samples import (
     CAA,
     CERT_EXPIRED,
@@ -25,6 +19,12 @@ from report_samples import (
     run_with_history,
     sample_run,
 )
+from rich.console import Console
+
+from launchready.core.finding import CheckResult, Status
+from launchready.core.run import Verdict
+from launchready.history import HistoryError, HistoryStore, RunSummary, render_history
+from launchready.history.delta import compute_delta
 
 
 @pytest.fixture
@@ -147,7 +147,11 @@ def test_corrupt_file_gives_history_error(tmp_path: Path) -> None:
     db.parent.mkdir()
     db.write_bytes(b"this is not a database at all, just some junk bytes" * 100)
     with HistoryStore(tmp_path) as store:
-        for action in (lambda: store.previous("example.com"), lambda: store.save(sample_run()), store.list_runs):
+        for action in (
+            lambda: store.previous("example.com"),
+            lambda: store.save(sample_run()),
+            store.list_runs,
+        ):
             with pytest.raises(HistoryError) as caught:
                 action()
             message = str(caught.value)
@@ -161,9 +165,8 @@ def test_locked_file_gives_history_error(tmp_path: Path) -> None:
     holder = sqlite3.connect(tmp_path / ".launchready" / "history.sqlite", isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        with HistoryStore(tmp_path, lock_timeout=0.05) as store:
-            with pytest.raises(HistoryError, match="locked"):
-                store.save(sample_run())
+        with HistoryStore(tmp_path, lock_timeout=0.05) as store, pytest.raises(HistoryError, match="locked"):
+            store.save(sample_run())
     finally:
         holder.execute("ROLLBACK")
         holder.close()

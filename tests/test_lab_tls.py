@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -74,7 +74,7 @@ def test_no_sni_gets_the_apex_certificate(lab: Lab) -> None:
 
 
 def test_clean_certificates_are_not_about_to_expire(lab: Lab) -> None:
-    soon = datetime.now(timezone.utc) + timedelta(days=30)
+    soon = datetime.now(UTC) + timedelta(days=30)
     for host in HOSTS:
         assert verified_handshake(lab, host).not_valid_after_utc > soon
 
@@ -83,13 +83,13 @@ def test_cert_expired_on_admin(faulty_lab: Lab) -> None:
     error = verify_error(faulty_lab, "admin.marketlab.test")
     assert "expired" in str(error)
     cert = unverified_certificate(faulty_lab, "admin.marketlab.test")
-    age = datetime.now(timezone.utc) - cert.not_valid_after_utc
+    age = datetime.now(UTC) - cert.not_valid_after_utc
     assert timedelta(days=2) < age < timedelta(days=4)
 
 
 def test_cert_expiring_soon_on_app(faulty_lab: Lab) -> None:
     cert = verified_handshake(faulty_lab, "app.marketlab.test")  # still valid
-    left = cert.not_valid_after_utc - datetime.now(timezone.utc)
+    left = cert.not_valid_after_utc - datetime.now(UTC)
     assert timedelta(days=9) < left <= timedelta(days=10)
 
 

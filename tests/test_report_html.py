@@ -5,11 +5,11 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from report_samples import ALL_FINDINGS, OLD_HEALTH, XSS, run_with_history, sample_run
 
 from launchready.core.run import Decision, Verdict
 from launchready.report import ReportFormat, render
 from launchready.report.html import render_html
-from report_samples import ALL_FINDINGS, OLD_HEALTH, XSS, run_with_history, sample_run
 
 
 class _Collector(HTMLParser):

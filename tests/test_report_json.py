@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from report_samples import ALL_FINDINGS, OLD_HEALTH, run_with_history, sample_run
 
 from launchready.core.finding import Status
 from launchready.core.run import HistoryDelta
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.report import ReportFormat, render
 from launchready.report.json_report import SCHEMA_VERSION, load_schema, render_json
-from report_samples import ALL_FINDINGS, OLD_HEALTH, run_with_history, sample_run
 
 
 def _validate(document: dict[str, Any]) -> None:
@@ -72,7 +73,12 @@ def test_change_is_null_without_previous_run() -> None:
 def test_summary_counts() -> None:
     doc = json.loads(render_json(sample_run()))
     assert doc["summary"]["findings"] == {
-        "total": 7, "blocker": 2, "high": 2, "medium": 1, "low": 1, "info": 1,
+        "total": 7,
+        "blocker": 2,
+        "high": 2,
+        "medium": 1,
+        "low": 1,
+        "info": 1,
     }
     checks = doc["summary"]["checks"]
     assert checks["error"] == 1 and checks["skipped"] == 1 and checks["passed"] == 2
@@ -82,7 +88,11 @@ def test_summary_counts() -> None:
 def test_not_run_and_results_reference_findings_by_fingerprint() -> None:
     doc = json.loads(render_json(sample_run()))
     assert doc["not_run"] == [
-        {"check_id": "web.https-redirect", "target": "admin.example.com", "reason": "connection refused by 127.0.0.1:443"}
+        {
+            "check_id": "web.https-redirect",
+            "target": "admin.example.com",
+            "reason": "connection refused by 127.0.0.1:443",
+        }
     ]
     fingerprints = {f["fingerprint"] for f in doc["findings"]}
     referenced = {fp for r in doc["results"] for fp in r["finding_fingerprints"]}
@@ -95,7 +105,10 @@ def test_history_section() -> None:
     doc = json.loads(render_json(run_with_history()))
     history = doc["history"]
     assert history["previous_run_id"] == 3
-    assert history["new"] == ["tls.certificate.expired@app.example.com", "repo.secrets.live-key@src/settings.py:12"]
+    assert history["new"] == [
+        "tls.certificate.expired@app.example.com",
+        "repo.secrets.live-key@src/settings.py:12",
+    ]
     assert history["fixed"][0]["fingerprint"] == OLD_HEALTH.fingerprint
     assert history["previous_started"] == "2024-04-29T14:03:07.123456Z"
 
@@ -103,7 +116,12 @@ def test_history_section() -> None:
 def test_hosts() -> None:
     doc = json.loads(render_json(sample_run()))
     www = next(h for h in doc["hosts"] if h["name"] == "www.example.com")
-    assert www == {"name": "www.example.com", "addresses": ["127.0.0.1", "::1"], "cname_chain": ["example.com"], "found_by": "common"}
+    assert www == {
+        "name": "www.example.com",
+        "addresses": ["127.0.0.1", "::1"],
+        "cname_chain": ["example.com"],
+        "found_by": "common",
+    }
 
 
 def test_naive_timestamps_are_taken_as_utc() -> None:
@@ -132,3 +150,10 @@ def test_schema_rejects_a_broken_document() -> None:
 def test_dispatcher_json_matches() -> None:
     run = sample_run()
     assert render(run, ReportFormat.JSON) == render_json(run)
+
+
+def test_documented_example_is_valid() -> None:
+    doc = Path(__file__).parent.parent / "docs" / "report-schema.md"
+    text = doc.read_text("utf-8")
+    block = text.split("### Example (abridged)", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
+    _validate(json.loads(block))

@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from report_samples import (
+    CERT_EXPIRED,
+    SPF_SOFT,
+    XSS,
+    finding,
+    run_with_history,
+    sample_run,
+)
 
 from launchready.core.finding import CheckResult, Status
 from launchready.core.severity import Severity
 from launchready.report import ReportFormat, render
 from launchready.report.junit import render_junit
-from report_samples import CERT_EXPIRED, SPF_SOFT, XSS, finding, run_with_history, sample_run
 
 XSD = Path(__file__).parent / "data" / "schemas" / "junit.xsd"
 
@@ -28,7 +35,9 @@ def _parse(text: str) -> ET.Element:
 
 
 @pytest.mark.parametrize(
-    "run", [sample_run(), run_with_history(), sample_run(findings=(), results=())], ids=["plain", "history", "empty"]
+    "run",
+    [sample_run(), run_with_history(), sample_run(findings=(), results=())],
+    ids=["plain", "history", "empty"],
 )
 def test_valid_against_xsd(schema, run) -> None:
     text = render_junit(run)
@@ -84,7 +93,9 @@ def test_info_only_result_passes_with_output() -> None:
 def test_highest_severity_leads_the_message() -> None:
     low = finding("web.hsts.short-max-age", Severity.LOW, "www.example.com", title="Short HSTS max-age")
     high = finding("web.hsts.missing-on-login", Severity.HIGH, "www.example.com", title="No HSTS on login")
-    result = CheckResult(check_id="web.hsts", target="www.example.com", status=Status.FAILED, findings=(low, high))
+    result = CheckResult(
+        check_id="web.hsts", target="www.example.com", status=Status.FAILED, findings=(low, high)
+    )
     root = _parse(render_junit(sample_run(findings=(high, low), results=(result,))))
     failure = next(root.iter("failure"))
     assert failure.get("message") == "HIGH: Short HSTS max-age; No HSTS on login"

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from report_samples import (
+    ALL_FINDINGS,
+    HSTS,
+    OLD_HEALTH,
+    XSS,
+    run_with_history,
+    sample_run,
+)
+
 from launchready.report import ReportFormat, render
 from launchready.report.markdown import md_code, md_text, render_markdown
-from report_samples import ALL_FINDINGS, HSTS, OLD_HEALTH, XSS, run_with_history, sample_run
 
 
 def test_sections_in_order() -> None:

@@ -8,11 +8,18 @@ from typing import Any
 
 import jsonschema
 import pytest
+from report_samples import (
+    ALL_FINDINGS,
+    DMARC,
+    SECRET,
+    finding,
+    run_with_history,
+    sample_run,
+)
 
 from launchready.core.severity import Severity
 from launchready.report import ReportFormat, render
 from launchready.report.sarif import LEVEL, PSEUDO_FILE, SECURITY_SEVERITY, render_sarif
-from report_samples import ALL_FINDINGS, DMARC, SECRET, finding, run_with_history, sample_run
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "schemas" / "sarif-schema-2.1.0.json"
 
@@ -30,7 +37,9 @@ def validator() -> jsonschema.Draft4Validator:
 
 
 @pytest.mark.parametrize(
-    "run", [sample_run(), run_with_history(), sample_run(findings=(), results=())], ids=["plain", "history", "empty"]
+    "run",
+    [sample_run(), run_with_history(), sample_run(findings=(), results=())],
+    ids=["plain", "history", "empty"],
 )
 def test_valid_against_official_schema(validator, run) -> None:
     errors = sorted(validator.iter_errors(_sarif(run)), key=str)
@@ -63,7 +72,11 @@ def test_level_mapping_is_explicit() -> None:
 
 def test_security_severity_on_results_and_rules() -> None:
     assert SECURITY_SEVERITY == {
-        Severity.BLOCKER: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0", Severity.INFO: "0.0",
+        Severity.BLOCKER: "9.5",
+        Severity.HIGH: "8.0",
+        Severity.MEDIUM: "5.5",
+        Severity.LOW: "3.0",
+        Severity.INFO: "0.0",
     }
     run = sample_run()
     doc = _sarif(run)
@@ -136,7 +149,9 @@ def test_host_with_port_is_not_mistaken_for_a_file() -> None:
     on_ip = finding("tls.certificate.weak", Severity.HIGH, "127.0.0.1:443")
     on_file = finding("repo.secrets.live-key", Severity.HIGH, "config/prod settings.py:7:3")
     doc = _sarif(sample_run(findings=(on_port, on_ip, on_file)))
-    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]]
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]
+    ]
     assert uris == [PSEUDO_FILE, PSEUDO_FILE, "config/prod%20settings.py"]
     region = doc["runs"][0]["results"][2]["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 7, "startColumn": 3}
@@ -145,7 +160,9 @@ def test_host_with_port_is_not_mistaken_for_a_file() -> None:
 def test_partial_fingerprints_and_change() -> None:
     doc = _sarif(run_with_history())
     results = doc["runs"][0]["results"]
-    assert [list(r["partialFingerprints"].values())[0] for r in results] == [f.fingerprint for f in ALL_FINDINGS]
+    assert [r["partialFingerprints"]["launchreadyFinding/v1"] for r in results] == [
+        f.fingerprint for f in ALL_FINDINGS
+    ]
     assert results[0]["properties"]["change"] == "new"
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from report_samples import (
+    ALL_FINDINGS,
+    CAA,
+    CERT_EXPIRED,
+    DMARC,
+    HSTS,
+    run_with_history,
+    sample_run,
+)
 from rich.console import Console
 
 from launchready.core.run import Decision, Verdict
 from launchready.report.terminal import render_terminal
-from report_samples import ALL_FINDINGS, CAA, CERT_EXPIRED, DMARC, HSTS, run_with_history, sample_run
 
 
 def _render(run, *, verbose: bool = False, width: int = 80) -> str:

@@ -41,8 +41,8 @@ class RunRow(Base):
     not_verified: Mapped[int] = mapped_column(Integer, default=0)
     run_json: Mapped[str] = mapped_column(Text)
 
-    findings: Mapped[list["FindingRow"]] = relationship(back_populates="run", cascade="all, delete-orphan")
-    results: Mapped[list["ResultRow"]] = relationship(back_populates="run", cascade="all, delete-orphan")
+    findings: Mapped[list[FindingRow]] = relationship(back_populates="run", cascade="all, delete-orphan")
+    results: Mapped[list[ResultRow]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
 class FindingRow(Base):

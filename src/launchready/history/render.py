@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from rich import box
 from rich.console import Console
@@ -12,7 +12,11 @@ from rich.text import Text
 from launchready.core.run import Verdict
 from launchready.history.store import RunSummary
 
-_VERDICT_STYLE = {Verdict.PAUSE: "bold red", Verdict.SHIP_WITH_FIXES: "bold yellow", Verdict.SHIP: "bold green"}
+_VERDICT_STYLE = {
+    Verdict.PAUSE: "bold red",
+    Verdict.SHIP_WITH_FIXES: "bold yellow",
+    Verdict.SHIP: "bold green",
+}
 _SEVERITY_STYLE = {"blocker": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -23,12 +27,12 @@ def render_history(runs: list[RunSummary], console: Console) -> None:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Started (UTC)", no_wrap=True)
-    table.add_column("Target", overflow="fold")
+    table.add_column("Target", no_wrap=True)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Risks", overflow="fold")
     table.add_column("Not verified", justify="right")
     for run in runs:
-        started = run.started.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        started = run.started.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(
             Text(str(run.id)),
             Text(started),

@@ -11,9 +11,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, create_engine, select
@@ -25,7 +26,14 @@ from launchready.core.run import AuditRun, HistoryDelta, Verdict
 from launchready.core.severity import Severity
 from launchready.history.delta import compute_delta
 from launchready.history.errors import HistoryError
-from launchready.history.models import SCHEMA_VERSION, Base, FindingRow, MetaRow, ResultRow, RunRow
+from launchready.history.models import (
+    SCHEMA_VERSION,
+    Base,
+    FindingRow,
+    MetaRow,
+    ResultRow,
+    RunRow,
+)
 
 STORE_DIR = ".launchready"
 DB_NAME = "history.sqlite"
@@ -105,7 +113,8 @@ class HistoryStore:
             for r in run.results
         ]
         with self._session(create=True) as session:
-            assert session is not None  # create=True always yields a session
+            if session is None:  # unreachable: create=True always opens the store
+                raise HistoryError(f"history database {self.path} could not be created")
             session.add(row)
             session.flush()
             run_id = row.id
@@ -133,7 +142,7 @@ class HistoryStore:
             self._engine.dispose()
             self._engine = None
 
-    def __enter__(self) -> "HistoryStore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -246,9 +255,9 @@ def _target_key(target: str) -> str:
 
 def _to_text(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     # Fixed width (microseconds always present) so text order is time order.
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _from_text(text: str) -> datetime:
@@ -274,4 +283,3 @@ def _summary(row: RunRow) -> RunSummary:
         not_verified=row.not_verified,
         tool_version=row.tool_version,
     )
-

@@ -25,7 +25,13 @@ from launchready.lab.hosts import LabHosts
 from launchready.lab.mailer import Mailer
 from launchready.lab.pages import Pages
 from launchready.lab.payments import SIGNATURE_HEADER, verify_webhook
-from launchready.lab.store import SESSION_LIFETIME_SECONDS, DuplicateEmail, Member, Session, Store
+from launchready.lab.store import (
+    SESSION_LIFETIME_SECONDS,
+    DuplicateEmail,
+    Member,
+    Session,
+    Store,
+)
 from launchready.lab.web import Handler, static_routes
 
 SESSION_COOKIE = "session"

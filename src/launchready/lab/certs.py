@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from launchready.lab.ca import IssuedCert, LabCA
@@ -22,7 +22,7 @@ class HostCertFiles:
 
 def issue_host_certs(ca: LabCA, hosts: LabHosts, faults: frozenset[str]) -> dict[str, IssuedCert]:
     """One certificate per web host; EC keys because they are fast to make (lab start-up)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certs: dict[str, IssuedCert] = {}
     for host in hosts.web:
         if host == hosts.admin and "cert-expired" in faults:

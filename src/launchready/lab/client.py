@@ -94,7 +94,7 @@ class LabClient:
         self._jar: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def for_lab(cls, lab: Lab, *, verify: bool = True, timeout: float = 10.0) -> "LabClient":
+    def for_lab(cls, lab: Lab, *, verify: bool = True, timeout: float = 10.0) -> LabClient:
         """A client for a running :class:`launchready.lab.lab.Lab`."""
         return cls(
             address=lab.bind,

@@ -208,7 +208,7 @@ class DnsServer:
                 try:
                     length = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), _TCP_IDLE_SECONDS), "big")
                     wire = await asyncio.wait_for(reader.readexactly(length), _TCP_IDLE_SECONDS)
-                except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     return
                 reply = self._authority.handle_wire(wire, tcp=True)
                 if reply is None:

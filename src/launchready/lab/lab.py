@@ -193,7 +193,7 @@ class Lab:
 
     # -- life cycle -----------------------------------------------------------------------
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         if self._thread is not None:
             raise RuntimeError("the lab is already running")
         if self._workdir_arg is None:
@@ -332,7 +332,7 @@ class Lab:
             self._workdir = None
             self._owns_workdir = False
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self.start()
 
     def __exit__(

@@ -22,7 +22,6 @@ from launchready.report.view import (
     VERDICT_PLAIN,
     change_label,
     fixed_findings,
-    has_previous,
     human_utc,
     is_link,
     severity_counts,
@@ -116,7 +115,13 @@ class HtmlPage:
 
 
 def render_html(run: AuditRun) -> str:
-    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     source = resources.files("launchready.report").joinpath("templates", TEMPLATE).read_text("utf-8")
     return env.from_string(source).render(page=build_page(run))
 
@@ -177,9 +182,9 @@ def _finding(run: AuditRun, finding: Finding, rank: int) -> HtmlFinding:
 
 
 def _history(run: AuditRun) -> HtmlHistory | None:
-    if not has_previous(run) or run.delta is None or run.delta.previous_run_id is None:
-        return None
     delta = run.delta
+    if delta is None or delta.previous_run_id is None:
+        return None
     return HtmlHistory(
         previous_run_id=delta.previous_run_id,
         previous_started=human_utc(delta.previous_started) if delta.previous_started else None,
@@ -187,4 +192,3 @@ def _history(run: AuditRun) -> HtmlHistory | None:
         still_open=len(delta.still_open),
         fixed=tuple(HtmlFixed(f.id, f.title, f.severity.value, f.target) for f in fixed_findings(run)),
     )
-

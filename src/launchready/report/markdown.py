@@ -77,8 +77,10 @@ def _decision(run: AuditRun) -> list[str]:
     counts = severity_counts(run)
     statuses = status_counts(run)
     out.append(
-        "**Risks:** " + " · ".join(f"{counts[s]} {s.value}" for s in SEVERITIES)
-        + "  \n**Checks:** " + " · ".join(f"{statuses[s]} {s.value}" for s in STATUSES)
+        "**Risks:** "
+        + " · ".join(f"{counts[s]} {s.value}" for s in SEVERITIES)
+        + "  \n**Checks:** "
+        + " · ".join(f"{statuses[s]} {s.value}" for s in STATUSES)
     )
     out.append("")
     if run.decision.rules:
@@ -134,7 +136,9 @@ def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
     if finding.references:
         out += ["**References:**", ""]
         for ref in finding.references:
-            out.append(f"- <{ref}>" if is_link(ref) and not re.search(r"[\s<>]", ref) else f"- {md_text(ref)}")
+            out.append(
+                f"- <{ref}>" if is_link(ref) and not re.search(r"[\s<>]", ref) else f"- {md_text(ref)}"
+            )
         out.append("")
     return out
 
@@ -158,12 +162,12 @@ def _not_verified(run: AuditRun) -> list[str]:
 
 
 def _fixed(run: AuditRun) -> list[str]:
-    if not has_previous(run):
+    delta = run.delta
+    if delta is None or delta.previous_run_id is None:
         return []
-    assert run.delta is not None
-    since = f"run #{run.delta.previous_run_id}"
-    if run.delta.previous_started is not None:
-        since += f", {human_utc(run.delta.previous_started)}"
+    since = f"run #{delta.previous_run_id}"
+    if delta.previous_started is not None:
+        since += f", {human_utc(delta.previous_started)}"
     out = [f"## Fixed since last audit ({since})", ""]
     fixed = fixed_findings(run)
     if not fixed:

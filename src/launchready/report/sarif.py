@@ -25,10 +25,18 @@ from urllib.parse import quote
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Confidence, Severity
-from launchready.report.view import IMPACT_LABEL, IMPACT_PLAIN, file_location, is_link, iso_utc
+from launchready.report.view import (
+    IMPACT_LABEL,
+    IMPACT_PLAIN,
+    file_location,
+    is_link,
+    iso_utc,
+)
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 INFORMATION_URI = "https://pypi.org/project/launchready/"
 PSEUDO_FILE = "launchready.toml"
 FINGERPRINT_KEY = "launchreadyFinding/v1"
@@ -191,8 +199,7 @@ def _file_uri(path: str) -> str:
     """A URI reference for a repository path: relative stays relative (GitHub resolves it from the
     repository root), backslashes become slashes, unsafe characters are percent-encoded."""
     posix = path.replace("\\", "/")
-    if posix.startswith("./"):
-        posix = posix[2:]
+    posix = posix.removeprefix("./")
     if posix.startswith("/"):
         return "file://" + quote(posix, safe="/")
     return quote(posix, safe="/")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Change, Verdict
@@ -63,15 +63,15 @@ VERDICT_PLAIN: dict[Verdict, str] = {
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix; naive datetimes are taken to be UTC already."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def human_utc(moment: datetime) -> str:
     """Short form for people: ``2024-05-01 14:03 UTC``."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def duration_seconds(run: AuditRun) -> float:
