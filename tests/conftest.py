@@ -51,10 +51,12 @@ class _UdpDnsResponder:
         question = query.question[0]
         name = question.name.to_text().lower().rstrip(".")
         self.queries.append((name, dns.rdatatype.to_text(question.rdtype)))
-        if name not in self._records:
+        # "*.zone" keys answer every name under zone, as a DNS wildcard does.
+        address = self._records.get(name) or self._records.get("*." + name.partition(".")[2])
+        if address is None:
             reply.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.A:
-            reply.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", self._records[name]))
+            reply.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", address))
         # Other types for a known name: NOERROR with no answer (NODATA).
         return reply.to_wire()
 

@@ -71,6 +71,7 @@ def test_permissive_all_is_flagged_with_the_corrected_record(term: str) -> None:
     [f] = judge(DOMAIN, txt(f"v=spf1 ip4:192.0.2.1 {term}"))
     assert f.id == "email.spf.permissive-all"
     assert f'"v=spf1 ip4:192.0.2.1 -all"' in f.remediation
+    assert any(e.startswith(f"'{term}'") and ("every server" in e or "neutral" in e) for e in f.evidence)
 
 
 def test_only_the_first_all_counts() -> None:

@@ -247,3 +247,68 @@ def test_demo_catches_a_blocker_and_writes_html(tmp_path: Path, monkeypatch: pyt
     report = tmp_path / "launchready-demo" / "report.html"
     assert report.is_file() and "PAUSE" in report.read_text(encoding="utf-8")
     assert str(report) in out.replace("\n", "")
+
+
+def test_init_writes_a_starter_that_audit_loads(clean_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "launchready.toml"
+    code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *clean_lab.cli_args()], capsys)
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    assert 'domain = "marketlab.test"' in text
+    for label in ("app", "admin", "api"):
+        assert f'"{label}"' in text
+    assert "lab" in text  # the DKIM selector discovery found
+    code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *clean_lab.cli_args()], capsys)
+    assert code == 2 and "already exists" in err
+    code, out, err = run_cli(["audit", "-c", str(target), "--format", "json", "--quiet", "--no-history",
+                              *clean_lab.cli_args()], capsys)
+    assert code == 0, err
+    assert json.loads(out)["target"] == "marketlab.test"
+
+
+@pytest.fixture
+def stalling_server() -> Iterator[int]:
+    """Answers with headers and part of the body, then goes silent until the client gives up."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"status\":")
+            held.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    srv.close()
+
+
+def test_health_route_that_stalls_mid_response_is_a_finding(
+    stalling_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "launchready.toml"
+    config.write_text('domain = "stall.test"\n[environments.production]\nbase_url = "http://app.stall.test"\n', encoding="utf-8")
+    code, out, err = run_cli(
+        ["audit", "-c", str(config), "--only", "app.health", "--format", "json", "--quiet", "--no-history",
+         "--timeout", "1", "--nameserver", "127.0.0.1:9",
+         "--connect-to", f"app.stall.test:80:127.0.0.1:{stalling_server}"],
+        capsys,
+    )
+    report = json.loads(out)
+    health = [f for f in report["findings"] if f["id"].startswith("app.health.")]
+    assert len(health) == 1, (report["findings"], err)
+    assert health[0]["severity"] == "blocker"
+    assert "Traceback" not in err

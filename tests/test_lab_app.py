@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -174,7 +174,7 @@ def checkout(lab: Lab) -> int:
     return int(found.group(1))
 
 
-def webhook(lab: Lab, payload: dict[str, object], signature: str | None) -> LabResponse:
+def webhook(lab: Lab, payload: Mapping[str, object], signature: str | None) -> LabResponse:
     body = json.dumps(payload).encode()
     headers = {"Content-Type": "application/json"}
     if signature is not None:

@@ -7,13 +7,17 @@ from collections.abc import Iterator
 
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 import pytest
 
+from launchready.lab.dns_server import DnsAuthority
 from launchready.lab.lab import Lab
+from launchready.lab.zone import Record, ZoneData
 
 TIMEOUT = 3.0
 
@@ -140,3 +144,64 @@ def test_faults_show_on_the_wire(faulty_lab: Lab) -> None:
     assert udp(faulty_lab, "www.marketlab.test", "A").answer
     assert not [t for t in texts(tcp(faulty_lab, "marketlab.test", "TXT")) if t.startswith("v=spf1")]
     assert udp(faulty_lab, "_dmarc.marketlab.test", "TXT").rcode() == dns.rcode.NXDOMAIN
+
+
+# -- the answering logic on its own, with records the lab zone does not have (yet) -----------
+
+def authority_with_cnames() -> DnsAuthority:
+    records = (
+        Record("@", "SOA", "ns1.cn.test. hostmaster.cn.test. 1 3600 600 86400 60"),
+        Record("@", "NS", "ns1.cn.test."),
+        Record("ns1", "A", "127.0.0.1"),
+        Record("target", "A", "127.0.0.2"),
+        Record("alias", "CNAME", "target.cn.test."),
+        Record("chain", "CNAME", "alias.cn.test."),
+        Record("dangling", "CNAME", "nowhere.cn.test."),
+        Record("outside", "CNAME", "cdn.elsewhere.test."),
+        Record("loop1", "CNAME", "loop2.cn.test."),
+        Record("loop2", "CNAME", "loop1.cn.test."),
+    )
+    return DnsAuthority([ZoneData("cn.test", records).to_zone()])
+
+
+def ask(authority: DnsAuthority, name: str, rdtype: str) -> dns.message.Message:
+    return authority.answer(dns.message.make_query(name, rdtype))
+
+
+def answer_texts(response: dns.message.Message) -> list[str]:
+    return [f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)} {rr}" for rrset in response.answer for rr in rrset]
+
+
+def test_cname_is_followed_within_the_lab() -> None:
+    response = ask(authority_with_cnames(), "chain.cn.test", "A")
+    assert response.rcode() == dns.rcode.NOERROR
+    assert answer_texts(response) == [
+        "chain.cn.test. CNAME alias.cn.test.",
+        "alias.cn.test. CNAME target.cn.test.",
+        "target.cn.test. A 127.0.0.2",
+    ]
+
+
+def test_cname_question_gets_the_cname_only() -> None:
+    assert answer_texts(ask(authority_with_cnames(), "alias.cn.test", "CNAME")) == ["alias.cn.test. CNAME target.cn.test."]
+
+
+def test_dangling_and_outside_cnames_end_in_nxdomain() -> None:
+    for name in ("dangling.cn.test", "outside.cn.test"):
+        response = ask(authority_with_cnames(), name, "A")
+        assert response.rcode() == dns.rcode.NXDOMAIN, name
+        assert len(response.answer) == 1 and response.answer[0].rdtype == dns.rdatatype.CNAME
+
+
+def test_cname_loop_is_servfail() -> None:
+    assert ask(authority_with_cnames(), "loop1.cn.test", "A").rcode() == dns.rcode.SERVFAIL
+
+
+def test_zone_transfer_other_class_and_opcodes_are_refused() -> None:
+    authority = authority_with_cnames()
+    assert ask(authority, "cn.test", "AXFR").rcode() == dns.rcode.REFUSED
+    chaos = dns.message.make_query("version.bind", "TXT", rdclass=dns.rdataclass.CH)
+    assert authority.answer(chaos).rcode() == dns.rcode.REFUSED
+    notify = dns.message.make_query("cn.test", "SOA")
+    notify.set_opcode(dns.opcode.NOTIFY)
+    assert authority.answer(notify).rcode() == dns.rcode.NOTIMP

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import tomllib
 from pathlib import Path
@@ -146,3 +149,27 @@ def test_run_lab_foreground_prints_flags_and_mail_then_stops() -> None:
         runner.join()
     assert "Stopping the lab." in out.getvalue()
     assert set(threading.enumerate()) <= threads_before | {runner}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_lab_up_process_stops_cleanly_on_ctrl_c_and_sigterm(signum: int) -> None:
+    code = "import sys; from launchready.lab.lab import run_lab_foreground; sys.exit(run_lab_foreground(out=sys.stdout))"
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        workdir = Path(re.search(r"CA\s+(\S+)/ca\.pem", "".join(lines)).group(1))  # type: ignore[union-attr]
+        assert workdir.is_dir()
+        process.send_signal(signum)
+        rest, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert "Stopping the lab." in rest
+    assert not workdir.exists()

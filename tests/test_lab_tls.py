@@ -30,9 +30,11 @@ def faulty_lab() -> Iterator[Lab]:
 
 def verified_handshake(lab: Lab, sni: str) -> x509.Certificate:
     context = ssl.create_default_context(cafile=str(lab.ca_bundle))
-    with socket.create_connection(("127.0.0.1", lab.https_port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=sni) as tls:
-            der = tls.getpeercert(binary_form=True)
+    with (
+        socket.create_connection(("127.0.0.1", lab.https_port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=sni) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
     assert der is not None
     return x509.load_der_x509_certificate(der)
 
@@ -41,9 +43,11 @@ def unverified_certificate(lab: Lab, sni: str | None) -> x509.Certificate:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", lab.https_port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=sni) as tls:
-            der = tls.getpeercert(binary_form=True)
+    with (
+        socket.create_connection(("127.0.0.1", lab.https_port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=sni) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
     assert der is not None
     return x509.load_der_x509_certificate(der)
 

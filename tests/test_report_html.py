@@ -5,9 +5,17 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from report_samples import ALL_FINDINGS, OLD_HEALTH, XSS, run_with_history, sample_run
+from report_samples import (
+    ALL_FINDINGS,
+    OLD_HEALTH,
+    XSS,
+    finding,
+    run_with_history,
+    sample_run,
+)
 
 from launchready.core.run import Decision, Verdict
+from launchready.core.severity import Severity
 from launchready.report import ReportFormat, render
 from launchready.report.html import render_html
 
@@ -65,11 +73,11 @@ def test_banner_colour_follows_verdict(verdict: Verdict, css: str) -> None:
 
 
 def test_every_finding_shows_title_and_fix_in_rank_order() -> None:
-    text = " ".join(_parse(render_html(sample_run())).text)
+    text = "".join(_parse(render_html(sample_run())).text)
     positions = []
     for f in ALL_FINDINGS:
         assert f.title in text
-        assert f.remediation in text
+        assert f.remediation.replace("`", "") in text
         positions.append(text.index(f.title))
     assert positions == sorted(positions)
 
@@ -81,6 +89,19 @@ def test_evidence_is_escaped_and_folded() -> None:
     assert "<details>" in html and "<summary>" in html
     # Hostile evidence still reads correctly once the browser decodes it.
     assert XSS in "".join(_parse(html).text)
+
+
+def test_fix_code_spans_become_code_elements_safely() -> None:
+    hostile = finding(
+        "web.hsts.missing",
+        Severity.HIGH,
+        "www.example.com",
+        remediation="Send `Strict-Transport-Security: max-age=31536000` and never `<script>x</script>` <b>",
+    )
+    html = render_html(sample_run(findings=(hostile,)))
+    assert "<code>Strict-Transport-Security: max-age=31536000</code>" in html
+    assert "<code>&lt;script&gt;x&lt;/script&gt;</code> &lt;b&gt;" in html
+    assert "<script>" not in html
 
 
 def test_non_web_reference_is_not_a_link() -> None:

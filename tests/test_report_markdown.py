@@ -12,7 +12,7 @@ from report_samples import (
 )
 
 from launchready.report import ReportFormat, render
-from launchready.report.markdown import md_code, md_text, render_markdown
+from launchready.report.markdown import md_code, md_rich, md_text, render_markdown
 
 
 def test_sections_in_order() -> None:
@@ -44,6 +44,7 @@ def test_each_finding_has_fix_and_evidence() -> None:
     for f in ALL_FINDINGS:
         assert f"`{f.id}`" in md
     assert "**Fix:** Renew the certificate" in md
+    assert "**Fix:** Send `Cache-Control: private, no-store` on every" in md
     assert "```text\nnotAfter=2024-04-01T00:00:00Z" in md
     assert XSS in md  # inside a fenced block, so rendered as text
 
@@ -60,6 +61,8 @@ def test_escaping() -> None:
     assert md_text("<b>x</b>") == r"\<b\>x\</b\>"
     assert md_code("a`b") == "``a`b``"
     assert md_code("`x`") == "`` `x` ``"
+    assert md_rich("Send `a|b` to <x>") == r"Send `a|b` to \<x\>"
+    assert md_rich("one ` tick") == r"one \` tick"
 
 
 def test_no_findings() -> None:

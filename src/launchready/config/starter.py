@@ -61,9 +61,7 @@ class StarterFacts:
             for h in site.hosts
             if h.has_address or h.cname_chain
         )
-        # MX rdata reads "10 mx1.example.com."; the exchange is the last field.
-        mx = tuple(r.split()[-1].rstrip(".").lower() for r in site.mx.records if r.split())
-        return cls(hosts=hosts, mx_hosts=mx, spf_terms=tuple(spf_terms), dkim_selectors=tuple(dkim_selectors))
+        return cls(hosts=hosts, mx_hosts=site.mx_hosts, spf_terms=tuple(spf_terms), dkim_selectors=tuple(dkim_selectors))
 
 
 def render_starter(domain: str, discovered: StarterFacts) -> str:

@@ -57,6 +57,13 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
         async with limit:
             return await dns.addresses(name)
 
+    apex_a, apex_aaaa = await lookup(domain)
+    if not (apex_a.answered or apex_aaaa.answered):
+        # The DNS does not answer for the apex (timeout, SERVFAIL): fifty more questions would
+        # each wait out the same timeout. The apex's answer is the finding.
+        return SiteMap(domain=domain, hosts=(HostInfo(domain, apex_a, apex_aaaa, "apex"),),
+                       mx=await dns.query(domain, "MX"))
+
     wildcard_probe = f"lr-{secrets.token_hex(6)}.{domain}"
     candidates = _candidates(domain, config)
     mx_task = asyncio.ensure_future(dns.query(domain, "MX"))

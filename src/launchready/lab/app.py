@@ -61,6 +61,10 @@ class AppSettings:
     webhook_secret: str
 
 
+def _to_login() -> web.HTTPSeeOther:
+    return web.HTTPSeeOther("/login")
+
+
 def _json(payload: object, *, status: int = 200) -> web.Response:
     return web.json_response(payload, status=status, headers={"Cache-Control": "no-store"})
 
@@ -80,14 +84,12 @@ class Marketplace:
 
     # -- sessions --------------------------------------------------------------------------
 
-    def _session(self, request: web.Request) -> Session:
-        return self._visit.get().session
-
-    def _member(self, request: web.Request) -> Member | None:
+    def _member(self) -> Member | None:
+        """The logged-in member of the request being handled, if any."""
         visit = self._visit.get(None)
         return visit.session.member if visit is not None else None
 
-    def _start_session(self, request: web.Request, member_id: int | None) -> None:
+    def _start_session(self, member_id: int | None) -> None:
         """Replace the visitor's session (a new id on login/logout prevents session fixation)."""
         visit = self._visit.get()
         self._store.delete_session(visit.session.id)
@@ -126,13 +128,10 @@ class Marketplace:
             )
         response.headers.setdefault("Cache-Control", PRIVATE_CACHE)
 
-    def _login_redirect(self, request: web.Request) -> web.HTTPSeeOther:
-        return web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
-
     # -- pages -----------------------------------------------------------------------------
 
     async def home(self, request: web.Request) -> web.StreamResponse:
-        if self._member(request) is not None:
+        if self._member() is not None:
             raise web.HTTPSeeOther("/dashboard")
         return self._pages.response("home.html.j2")
 
@@ -195,11 +194,11 @@ class Marketplace:
             return self._pages.response(
                 "login.html.j2", status=403, email=email, error="Confirm your email first: check your inbox."
             )
-        self._start_session(request, member.id)
+        self._start_session(member.id)
         raise web.HTTPSeeOther("/dashboard")
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        self._start_session(request, None)
+        self._start_session(None)
         raise web.HTTPSeeOther("/login")
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:
@@ -208,9 +207,9 @@ class Marketplace:
         self._store.touch_session(visit.session.id)
         visit.set_cookie = True
         cache = PUBLIC_CACHE if "public-cache-private-page" in self._faults else PRIVATE_CACHE
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            redirect = self._login_redirect(request)
+            redirect = _to_login()
             redirect.headers["Cache-Control"] = cache
             raise redirect
         notice = "Invitation sent." if request.query.get("invited") else None
@@ -220,9 +219,9 @@ class Marketplace:
         return response
 
     async def create_invite(self, request: web.Request) -> web.StreamResponse:
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            raise self._login_redirect(request)
+            raise _to_login()
         email = str((await request.post()).get("email", "")).strip()
         if "@" not in email:
             return self._pages.message("Invite not sent", "That email address does not look right.", status=400, kind="error", member=member)
@@ -257,27 +256,27 @@ class Marketplace:
             return self._pages.message("Already a member", "That email already has an account.", status=409, kind="error", link=("/login", "Log in"))
         if member is None:
             return self._pages.message("Invitation not found", "This invitation was already used.", status=404, kind="error")
-        self._start_session(request, member.id)
+        self._start_session(member.id)
         raise web.HTTPSeeOther("/dashboard")
 
     async def members(self, request: web.Request) -> web.StreamResponse:
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            raise self._login_redirect(request)
+            raise _to_login()
         query = request.query.get("q", "")
         results = self._store.search_members(query)
         return self._pages.response("members.html.j2", member=member, query=query, results=results)
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            raise self._login_redirect(request)
+            raise _to_login()
         return self._pages.response("feed.html.j2", member=member, posts=self._store.feed())
 
     async def post_to_feed(self, request: web.Request) -> web.StreamResponse:
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            raise self._login_redirect(request)
+            raise _to_login()
         body = str((await request.post()).get("body", "")).strip()
         if not body or len(body) > 2000:
             error = "Posts need between 1 and 2000 characters."
@@ -286,17 +285,17 @@ class Marketplace:
         raise web.HTTPSeeOther("/feed")
 
     async def checkout_page(self, request: web.Request) -> web.StreamResponse:
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            raise self._login_redirect(request)
+            raise _to_login()
         return self._pages.response(
             "checkout.html.j2", member=member, order=None, price_cents=PRO_PRICE_CENTS, currency=PRO_CURRENCY
         )
 
     async def checkout(self, request: web.Request) -> web.StreamResponse:
-        member = self._member(request)
+        member = self._member()
         if member is None:
-            raise self._login_redirect(request)
+            raise _to_login()
         order = self._store.create_order(member.id, PRO_PRICE_CENTS, PRO_CURRENCY)
         return self._pages.response("checkout.html.j2", status=201, member=member, order=order)
 

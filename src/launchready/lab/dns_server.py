@@ -59,7 +59,7 @@ class DnsAuthority:
         assert origin is not None
         soa = zone.find_rdataset(origin, dns.rdatatype.SOA)
         # RFC 2308: the negative-caching TTL is the smaller of the SOA TTL and its MINIMUM field.
-        ttl = min(soa.ttl, soa[0].minimum)  # type: ignore[attr-defined]
+        ttl = min(soa.ttl, soa[0].minimum)
         return dns.rrset.from_rdata_list(origin, ttl, list(soa))
 
     def answer(self, query: dns.message.Message) -> dns.message.Message:
@@ -108,7 +108,7 @@ class DnsAuthority:
                 response.authority.append(self._negative_soa(zone))  # NODATA
                 return
             response.answer.append(_rrset(name, cname))
-            name = cname[0].target  # type: ignore[attr-defined]
+            name = cname[0].target
             if name in visited:
                 response.set_rcode(dns.rcode.SERVFAIL)
                 return
@@ -202,7 +202,7 @@ class DnsServer:
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tcp_clients.add(task)  # type: ignore[arg-type]
+        self._tcp_clients.add(task)
         try:
             while True:
                 try:
@@ -218,7 +218,7 @@ class DnsServer:
         except ConnectionError:
             return
         finally:
-            self._tcp_clients.discard(task)  # type: ignore[arg-type]
+            self._tcp_clients.discard(task)
             writer.close()
 
     async def stop(self) -> None:

@@ -12,16 +12,17 @@ import contextlib
 import ipaddress
 import secrets
 import shutil
+import signal
 import ssl
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Self, TextIO
 
 from aiohttp import web
 
@@ -101,6 +102,7 @@ class Lab:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._startup_error: BaseException | None = None
+        self._ready: threading.Event | None = None
 
     # -- what is running where ----------------------------------------------------------
 
@@ -193,7 +195,7 @@ class Lab:
 
     # -- life cycle -----------------------------------------------------------------------
 
-    def start(self) -> Lab:
+    def start(self) -> Self:
         if self._thread is not None:
             raise RuntimeError("the lab is already running")
         if self._workdir_arg is None:
@@ -205,7 +207,10 @@ class Lab:
         try:
             self._prepare_and_launch()
         except BaseException:
-            self._cleanup_workdir()
+            # Also Ctrl-C during start-up: let the thread finish starting, then take it all down.
+            if self._thread is not None and self._ready is not None:
+                self._ready.wait()
+            self.stop()
             raise
         return self
 
@@ -221,16 +226,18 @@ class Lab:
             zone.to_zone()
             for zone in lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
         ]
-        ready = threading.Event()
+        ready = self._ready = threading.Event()
         self._startup_error = None
-        self._thread = threading.Thread(
+        thread = threading.Thread(
             target=self._thread_main, args=(DnsAuthority(zones), tls, ready), name="launchready-lab", daemon=True
         )
-        self._thread.start()
+        thread.start()
+        self._thread = thread
         ready.wait()
         if self._startup_error is not None:
-            self._thread.join()
+            thread.join()
             self._thread = None
+            self._ready = None
             error, self._startup_error = self._startup_error, None
             raise error
 
@@ -315,12 +322,14 @@ class Lab:
         """Stop every server and join the thread; safe to call twice or before start()."""
         thread, loop, stop_event = self._thread, self._loop, self._stop_event
         if thread is None:
+            self._cleanup_workdir()
             return
         if loop is not None and stop_event is not None:
             with contextlib.suppress(RuntimeError):  # the loop already closed
                 loop.call_soon_threadsafe(stop_event.set)
         thread.join()
         self._thread = None
+        self._ready = None
         self._stop_event = None
         self._ports = None
         self._store = None
@@ -332,7 +341,7 @@ class Lab:
             self._workdir = None
             self._owns_workdir = False
 
-    def __enter__(self) -> Lab:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -377,6 +386,19 @@ def _save_message(message: EmailMessage, directory: Path, number: int) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    """A service manager's SIGTERM stops the lab as cleanly as Ctrl-C (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_lab_foreground(
     faults: Iterable[str] = (),
     *,
@@ -391,13 +413,14 @@ def run_lab_foreground(
 ) -> int:
     """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
     stop = stop if stop is not None else threading.Event()
-    with Lab(
+    lab = Lab(
         faults, workdir=workdir, bind=bind, dns_port=dns_port, https_port=https_port, http_port=http_port, smtp_port=smtp_port
-    ) as lab:
-        (lab.workdir / "launchready.toml").write_text(lab.config_toml(), encoding="utf-8")
-        print(describe(lab), file=out, flush=True)
-        shown = 0
+    )
+    with _stop_on_sigterm(stop), lab:
         try:
+            (lab.workdir / "launchready.toml").write_text(lab.config_toml(), encoding="utf-8")
+            print(describe(lab), file=out, flush=True)
+            shown = 0
             while not stop.wait(0.5):
                 messages = lab.messages()
                 for message in messages[shown:]:

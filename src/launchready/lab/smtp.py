@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -78,7 +78,7 @@ class _MailboxHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
         raw = content if isinstance(content, bytes) else content.encode()
-        message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(raw))
+        message = BytesParser(policy=policy.default).parsebytes(raw)
         peer = session.peer
         self._mailbox.add(
             ReceivedMessage(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from jinja2 import Environment, StrictUndefined
+from markupsafe import Markup, escape
 
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Verdict
@@ -21,6 +22,7 @@ from launchready.report.view import (
     SEVERITY_PLAIN,
     VERDICT_PLAIN,
     change_label,
+    code_spans,
     fixed_findings,
     human_utc,
     is_link,
@@ -122,8 +124,17 @@ def render_html(run: AuditRun) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["code_spans"] = _code_spans_html
     source = resources.files("launchready.report").joinpath("templates", TEMPLATE).read_text("utf-8")
     return env.from_string(source).render(page=build_page(run))
+
+
+def _code_spans_html(text: str) -> Markup:
+    """Backtick-quoted parts as <code>; every part is escaped first, so nothing else becomes markup."""
+    out = Markup("")
+    for is_code, part in code_spans(text):
+        out += Markup("<code>%s</code>") % part if is_code else escape(part)
+    return out
 
 
 def build_page(run: AuditRun) -> HtmlPage:

@@ -17,6 +17,7 @@ from launchready.report.view import (
     STATUSES,
     VERDICT_PLAIN,
     change_label,
+    code_spans,
     fixed_findings,
     has_previous,
     human_utc,
@@ -41,6 +42,23 @@ def md_code(text: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}" if flat else ""
+
+
+def md_rich(text: str) -> str:
+    """Text whose backtick-quoted parts stay code spans; everything else is escaped."""
+    return "".join(
+        md_code(part) if is_code else md_text_keep_edges(part) for is_code, part in code_spans(text)
+    )
+
+
+def md_text_keep_edges(text: str) -> str:
+    """md_text without trimming, so the spaces around a code span survive."""
+    flat = " ".join(text.split())
+    if text[:1].isspace():
+        flat = " " + flat
+    if text[-1:].isspace() and flat.strip():
+        flat = flat + " "
+    return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
 def md_block(lines: tuple[str, ...] | list[str]) -> str:
@@ -128,7 +146,7 @@ def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
         f"- **ID:** {md_code(finding.id)} (confidence: {finding.confidence.value})",
         f"- **Business impact:** {IMPACT_LABEL[finding.impact]}: {md_text(IMPACT_PLAIN[finding.impact])}",
         "",
-        "**Fix:** " + md_text(finding.remediation),
+        "**Fix:** " + md_rich(finding.remediation),
         "",
     ]
     if finding.evidence:

@@ -61,6 +61,7 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
                 Text("What to fix first" if not verbose else "Every finding", style="bold underline")
             )
             for finding in detailed:
+                console.print()
                 console.print(_finding_detail(run, finding, verbose=verbose))
     else:
         console.print(Text("No risks found.", style="green"))
@@ -79,20 +80,25 @@ def _decision_panel(run: AuditRun) -> Panel:
         Text(VERDICT_PLAIN[verdict]),
     ]
     if run.decision.reasons:
-        reasons = Text()
-        for i, reason in enumerate(run.decision.reasons):
-            if i:
-                reasons.append("\n")
-            reasons.append("• ")
-            reasons.append(reason)
-        parts += [Text(""), reasons]
+        parts += [Text(""), _bullets(run.decision.reasons, "•")]
     if run.decision.rules:
-        rules = Text("How the decision is made:", style="dim")
-        for rule in run.decision.rules:
-            rules.append("\n  - " + rule, style="dim")
-        parts += [Text(""), rules]
+        parts += [
+            Text(""),
+            Text("How the decision is made:", style="dim"),
+            _bullets(run.decision.rules, "-", "dim"),
+        ]
     title = Text(f"launchready · {run.target} · {human_utc(run.started)}")
     return Panel(Group(*parts), title=title, title_align="left", border_style=style.replace("bold ", ""))
+
+
+def _bullets(lines: tuple[str, ...], mark: str, style: str = "") -> Table:
+    """A list whose wrapped lines stay indented under their bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for line in lines:
+        grid.add_row(Text(mark, style=style), Text(line, style=style))
+    return grid
 
 
 def _counts_line(run: AuditRun) -> Text:
@@ -137,10 +143,9 @@ def _risk_table(run: AuditRun) -> Table:
     return table
 
 
-def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Group:
+def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Table:
     rank = run.findings.index(finding) + 1
     head = Text()
-    head.append(f"\n{rank}. ")
     head.append(finding.severity.value.upper(), style=SEVERITY_STYLE[finding.severity])
     head.append(" ")
     head.append(finding.title, style="bold")
@@ -148,24 +153,28 @@ def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Group:
     if change:
         head.append(f"  [{change}]", style="bold magenta" if change == "NEW" else "dim")
 
-    body = Text()
-    body.append("on ")
-    body.append(finding.target)
-    body.append(f"  ({finding.id})", style="dim")
-    body.append(f"\n{IMPACT_LABEL[finding.impact]}: ", style="bold")
-    body.append(IMPACT_PLAIN[finding.impact])
-    parts: list[RenderableType] = [head, Padding(body, (0, 0, 0, 3), expand=False)]
+    where = Text("on ")
+    where.append(finding.target)
+    where.append(f"  ({finding.id})", style="dim")
+    impact = Text(f"{IMPACT_LABEL[finding.impact]}: ", style="bold")
+    impact.append(IMPACT_PLAIN[finding.impact])
+    parts: list[RenderableType] = [head, where, impact]
     if finding.evidence:
-        parts.append(Padding(Text("Evidence:", style="bold"), (0, 0, 0, 3), expand=False))
-        parts.append(Padding(Text("\n".join(finding.evidence), style="dim"), (0, 0, 0, 5), expand=False))
+        parts.append(Text("Evidence:", style="bold"))
+        parts.append(Padding(Text("\n".join(finding.evidence), style="dim"), (0, 0, 0, 2), expand=False))
     fix = Text("Fix: ", style="bold green")
     fix.append(finding.remediation)
-    parts.append(Padding(fix, (0, 0, 0, 3), expand=False))
+    parts.append(fix)
     if verbose and finding.references:
         refs = Text("References: ", style="bold")
         refs.append(" ".join(finding.references))
-        parts.append(Padding(refs, (0, 0, 0, 3), expand=False))
-    return Group(*parts)
+        parts.append(refs)
+    # Rank in its own column so every wrapped line keeps the hanging indent.
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column()
+    grid.add_row(Text(f"{rank}."), Group(*parts))
+    return grid
 
 
 def _print_not_verified(run: AuditRun, console: Console) -> None:

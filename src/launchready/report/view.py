@@ -170,3 +170,16 @@ def worst(findings: tuple[Finding, ...]) -> Severity | None:
     if not findings:
         return None
     return max(findings, key=lambda f: f.severity.rank).severity
+
+
+def code_spans(text: str) -> list[tuple[bool, str]]:
+    """Split ``text`` on backtick pairs: [(is_code, part), ...].
+
+    Remediations quote commands and records between backticks (Markdown style); renderers that
+    can show code do so. An unpaired backtick stays literal text.
+    """
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # odd number of backticks: the last one has no partner
+        last = pieces.pop()
+        pieces[-1] += "`" + last
+    return [(i % 2 == 1, part) for i, part in enumerate(pieces) if part]

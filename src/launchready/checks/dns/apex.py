@@ -48,9 +48,9 @@ META = CheckMeta(
             severity=Severity.BLOCKER,
             impact=Impact.AVAILABILITY,
             remediation=(
-                "Check that the domain is registered and not expired, and that the registrar lists your "
-                "DNS provider's nameservers (compare `dig NS <domain> @a.gtld-servers.net` style "
-                "delegation with the NS records your DNS provider shows)."
+                "Check that the domain is registered and not expired, and that the registrar delegates it "
+                "to your DNS provider's nameservers: `dig NS <domain> +trace` must end at the nameservers "
+                "your DNS provider lists for the zone."
             ),
             references=(_RFC8499, _RFC1035),
         ),

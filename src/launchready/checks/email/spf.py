@@ -202,16 +202,16 @@ def judge(
     if found is not None and found[1] in ("+", "?"):
         term, qualifier = found
         fixed = " ".join(["v=spf1", *_mechanisms(record), "-all"])
-        meaning = (
-            "+all: every server on the internet passes SPF for this domain"
-            if qualifier == "+"
-            else "?all: every other server is 'neutral', which receivers treat like no SPF at all"
-        )
+        if qualifier == "?":
+            meaning = f"'{term}': every other server is 'neutral', which receivers treat like no SPF at all"
+        else:
+            same = "" if term.startswith("+") else " (the same as +all)"
+            meaning = f"'{term}'{same}: every server on the internet passes SPF for this domain"
         return [
             META.finding(
                 "permissive-all",
                 target=domain,
-                evidence=[*evidence, f"'{term}' means {meaning}"],
+                evidence=[*evidence, meaning],
                 remediation=f"Publish instead {_txt(domain, fixed)} ({note}).",
             )
         ]

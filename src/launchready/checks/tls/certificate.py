@@ -109,6 +109,13 @@ META = CheckMeta(
 )
 
 
+def _age(days_left: float) -> str:
+    if days_left >= 0:
+        return f"days left: {int(days_left)}"
+    ago = int(-days_left)
+    return f"expired {ago} day(s) ago" if ago else "expired less than a day ago"
+
+
 def _evidence(facts: TlsFacts, leaf: CertificateFacts, now: datetime) -> list[str]:
     days = (leaf.not_after - now).total_seconds() / 86400
     out = [
@@ -116,7 +123,7 @@ def _evidence(facts: TlsFacts, leaf: CertificateFacts, now: datetime) -> list[st
         f"names (SAN): {', '.join(leaf.san_dns) or '(none)'}",
         f"issuer: {leaf.issuer}" + (" (self-signed)" if leaf.self_signed else ""),
         f"valid: {leaf.not_before:%Y-%m-%d %H:%M} UTC to {leaf.not_after:%Y-%m-%d %H:%M} UTC",
-        f"days left: {int(days)}" if days >= 0 else f"expired {int(-days)} day(s) ago",
+        _age(days),
     ]
     if facts.verify_error:
         out.append(f"verification error: {facts.verify_error}")
@@ -141,7 +148,8 @@ def _unreachable(host: str, facts: TlsFacts) -> list[Finding]:
             )
         ]
     # A DNS failure or an unexpected local error says nothing about the server.
-    raise CouldNotRun(f"TLS handshake with {host}:{facts.port} failed: {facts.error or facts.error_kind or 'unknown'}")
+    why = facts.error or facts.error_kind or "unknown"
+    raise CouldNotRun(f"TLS handshake with {host}:{facts.port} failed: {why}")
 
 
 def judge(host: str, facts: TlsFacts, now: datetime) -> list[Finding]:

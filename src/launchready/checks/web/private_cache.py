@@ -141,7 +141,7 @@ def cookie_names(set_cookies: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def judge_one(host: str, exchange: HttpExchange) -> Finding | None:
+def judge_one(exchange: HttpExchange) -> Finding | None:
     """One response: a finding when it sets a cookie and a shared cache may store it."""
     if exchange.status is None or exchange.status in (404, 410):
         return None
@@ -165,7 +165,7 @@ def judge_one(host: str, exchange: HttpExchange) -> Finding | None:
 
 def judge(host: str, exchanges: tuple[HttpExchange, ...]) -> list[Finding]:
     """Judge the fetches of PATHS on one host; failed fetches with no finding mean 'could not run'."""
-    findings = [f for f in (judge_one(host, ex) for ex in exchanges) if f is not None]
+    findings = [f for f in (judge_one(ex) for ex in exchanges) if f is not None]
     failed = [ex for ex in exchanges if ex.status is None]
     if failed and not findings:
         detail = "; ".join(f"{ex.url}: {ex.error or ex.error_kind or 'no response'}" for ex in failed)
