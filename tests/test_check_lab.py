@@ -35,17 +35,8 @@ Outcome = list[Finding] | CouldNotRun | NotApplicable
 
 
 def net_for(lab: Lab, *, extra: tuple[ConnectTo, ...] = (), timeout: float = 5.0) -> NetSettings:
-    return NetSettings(
-        nameservers=(Nameserver("127.0.0.1", lab.dns_port),),
-        ca_bundle=lab.ca_bundle,
-        # Specific routes first: NetSettings.route takes the first rule that matches.
-        connect_to=(
-            *extra,
-            ConnectTo(None, 443, "127.0.0.1", lab.https_port),
-            ConnectTo(None, 80, "127.0.0.1", lab.http_port),
-        ),
-        timeout=timeout,
-    )
+    # Specific routes first: NetSettings.route takes the first rule that matches.
+    return lab.net_settings(first=extra, timeout=timeout)
 
 
 def lab_config(lab: Lab, **changes: object) -> Config:

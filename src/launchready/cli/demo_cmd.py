@@ -12,7 +12,6 @@ from rich.console import Console
 
 from launchready.cli.audit_cmd import execute_audit
 from launchready.config.loader import load_config
-from launchready.engine.net import build_net_settings
 from launchready.lab.faults import DEMO_FAULTS
 from launchready.report.formats import ReportFormat, render
 from launchready.report.terminal import render_terminal
@@ -34,10 +33,7 @@ def register(app: typer.Typer) -> None:
             config_path = Path(tmp) / "launchready.toml"
             config_path.write_text(lab.config_toml(), encoding="utf-8")
             loaded = load_config(config_path)
-            args = lab.cli_args()
-            nameservers = [args[i + 1] for i, a in enumerate(args) if a == "--nameserver"]
-            connect_to = [args[i + 1] for i, a in enumerate(args) if a == "--connect-to"]
-            net = build_net_settings(nameservers, lab.ca_bundle, connect_to, timeout=5.0, environ={})
+            net = lab.net_settings()
             # History lives with the demo output so the demo never touches a real project's store.
             run = execute_audit(lab.domain, loaded.config, net, history_dir=output_dir, quiet=quiet)
         render_terminal(run, Console())

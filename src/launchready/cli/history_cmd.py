@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from launchready.cli import common
+from launchready.engine.target import normalise_domain
 from launchready.cli.options import ConfigOpt
 from launchready.core.errors import UsageError
 from launchready.history.errors import HistoryError
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List stored audits with their decision and counts, newest first."""
         loaded = common.load(config)
-        domain = common.normalise_domain(target) if target else None
+        domain = normalise_domain(target) if target else None
         try:
             store = HistoryStore(loaded.base_dir)
             try:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.engine.target import normalise_domain
 from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Write a commented launchready.toml for DOMAIN, with what DNS discovery found filled in."""
-        target = common.normalise_domain(domain)
+        target = normalise_domain(domain)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         if output.exists() and not force:
             # Fail before spending time on discovery; write_starter re-checks atomically.

@@ -6,6 +6,7 @@ import difflib
 import re
 import types
 from datetime import date, datetime, time
+from collections.abc import Mapping
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -155,7 +156,7 @@ def unknown_key_message(path: KeyPath) -> str:
     return message
 
 
-def describe(error: dict[str, Any]) -> tuple[KeyPath, str]:
+def describe(error: Mapping[str, Any]) -> tuple[KeyPath, str]:
     """(key path to show, message) for one entry of ``ValidationError.errors()``."""
     loc: KeyPath = tuple(error["loc"])
     kind: str = error["type"]

@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -222,7 +222,7 @@ def _valid_domain(domain: str) -> str:
     return normalised
 
 
-def _valid(kind: object, values: Iterable[str]) -> tuple[str, ...]:
+def _valid(kind: Any, values: Iterable[str]) -> tuple[str, ...]:
     """The values the model accepts, normalised, first occurrence kept."""
     adapter: TypeAdapter[str] = TypeAdapter(kind)
     out: dict[str, None] = {}

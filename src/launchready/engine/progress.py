@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Protocol, TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from launchready.core.finding import CheckResult, Status
 
@@ -75,7 +75,7 @@ class RichProgress:
             console=console,
             transient=True,
         )
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def phase(self, text: str) -> None:
         self._console.print(f"[dim]{text}[/dim]")

@@ -26,6 +26,8 @@ from typing import Self, TextIO
 
 from aiohttp import web
 
+from launchready.engine.net import ConnectTo, Nameserver, NetSettings
+
 from launchready.lab.app import AppSettings, Marketplace
 from launchready.lab.assets import site_assets
 from launchready.lab.ca import LabCA
@@ -158,15 +160,32 @@ class Lab:
         assert self._store is not None
         return self._store
 
+    def routes(self) -> tuple[ConnectTo, ...]:
+        """Where the well-known ports of every lab host really listen (HTTPS, HTTP, SMTP)."""
+        ports = self._running()
+        return (
+            ConnectTo(None, 443, self.bind, ports.https),
+            ConnectTo(None, 80, self.bind, ports.http),
+            ConnectTo(None, 25, self.bind, ports.smtp),
+        )
+
+    def net_settings(self, *, first: tuple[ConnectTo, ...] = (), timeout: float = 5.0) -> NetSettings:
+        """What ``cli_args`` says, as settings; ``first`` routes win over the lab's (first match)."""
+        ports = self._running()
+        return NetSettings(
+            nameservers=(Nameserver(self.bind, ports.dns),),
+            ca_bundle=self.ca_bundle,
+            connect_to=(*first, *self.routes()),
+            timeout=timeout,
+        )
+
     def cli_args(self) -> list[str]:
         """The flags that point launchready at this lab."""
         ports = self._running()
-        return [
-            "--nameserver", _host_port(self.bind, ports.dns),
-            "--ca-bundle", str(self.ca_bundle),
-            "--connect-to", f":443:{_host_port(self.bind, ports.https)}",
-            "--connect-to", f":80:{_host_port(self.bind, ports.http)}",
-        ]  # fmt: skip
+        args = ["--nameserver", _host_port(self.bind, ports.dns), "--ca-bundle", str(self.ca_bundle)]
+        for route in self.routes():
+            args += ["--connect-to", f":{route.port}:{_host_port(route.to_host, route.to_port)}"]
+        return args
 
     def config_toml(self) -> str:
         """A launchready.toml describing the lab (what discovery alone cannot know)."""

@@ -236,7 +236,7 @@ def _chain_length(ssl_object: object) -> int | None:
     return len(chain) if chain is not None else None
 
 
-async def _close(transport: asyncio.BaseTransport, sink: _Sink) -> None:
+async def _close(transport: asyncio.Transport, sink: _Sink) -> None:
     transport.close()
     try:
         await asyncio.wait_for(asyncio.shield(sink.closed), _CLOSE_GRACE)
