@@ -62,7 +62,7 @@ def test_sender_mechanisms_handle_names_raw_mechanisms_and_unknowns() -> None:
 def test_two_records_are_multiple_and_the_fix_merges_them() -> None:
     [f] = judge(DOMAIN, txt("v=spf1 include:_spf.google.com ~all", "v=spf1 include:sendgrid.net -all"))
     assert f.id == "email.spf.multiple"
-    assert f'"v=spf1 include:_spf.google.com include:sendgrid.net -all"' in f.remediation
+    assert '"v=spf1 include:_spf.google.com include:sendgrid.net -all"' in f.remediation
     assert sum(e.startswith(f"TXT {DOMAIN}:") for e in f.evidence) == 2
 
 
@@ -70,7 +70,7 @@ def test_two_records_are_multiple_and_the_fix_merges_them() -> None:
 def test_permissive_all_is_flagged_with_the_corrected_record(term: str) -> None:
     [f] = judge(DOMAIN, txt(f"v=spf1 ip4:192.0.2.1 {term}"))
     assert f.id == "email.spf.permissive-all"
-    assert f'"v=spf1 ip4:192.0.2.1 -all"' in f.remediation
+    assert '"v=spf1 ip4:192.0.2.1 -all"' in f.remediation
     assert any(e.startswith(f"'{term}'") and ("every server" in e or "neutral" in e) for e in f.evidence)
 
 

@@ -250,7 +250,7 @@ def test_silent_nameserver_is_unresolvable_and_email_checks_could_not_run(clean_
                 site = await discover(APEX, config, probes.dns)
                 ctx = AuditContext(domain=APEX, config=config, net=net, probes=probes, site=site)
                 ids = ("dns.apex", "email.spf", "email.dmarc")
-                return dict(zip(ids, await asyncio.gather(*(outcome(ctx, i) for i in ids))))
+                return dict(zip(ids, await asyncio.gather(*(outcome(ctx, i) for i in ids)), strict=True))
             finally:
                 await probes.close()
 

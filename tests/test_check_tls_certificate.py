@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from launchready.core.severity import Severity
 from launchready.probes.tls import CertificateFacts, TlsFacts
 
 HOST = "app.shop.test"
-NOW = datetime(2030, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def leaf(days_left: float = 60, names: tuple[str, ...] = (HOST,), self_signed: bool = False) -> CertificateFacts:

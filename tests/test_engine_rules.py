@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from launchready.engine.target import normalise_domain
 from launchready.core.errors import UsageError
 from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.run import Verdict
@@ -12,6 +11,7 @@ from launchready.core.severity import Confidence, Impact, Severity
 from launchready.engine.decision import DECISION_RULES, decide
 from launchready.engine.net import ConnectTo, Nameserver, build_net_settings, parse_connect_to, parse_nameserver
 from launchready.engine.ranking import rank
+from launchready.engine.target import normalise_domain
 
 
 def make(id_: str, severity: Severity, impact: Impact = Impact.TRUST, confidence: Confidence = Confidence.CERTAIN,

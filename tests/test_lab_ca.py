@@ -6,7 +6,7 @@ import socket
 import ssl
 import stat
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,13 +68,13 @@ def test_leaf_extensions(lab_ca: LabCA) -> None:
 
 def test_default_validity_window(lab_ca: LabCA) -> None:
     leaf = lab_ca.issue(["a.lab.test"]).certificate
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert leaf.not_valid_before_utc < now < leaf.not_valid_after_utc
     assert timedelta(days=89) < leaf.not_valid_after_utc - now <= timedelta(days=90)
 
 
 def test_expired_leaf_fails_verification(lab_ca: LabCA, lab_ca_bundle: Path, tmp_path: Path) -> None:
-    expired = lab_ca.issue(["old.lab.test"], not_after=datetime.now(timezone.utc) - timedelta(days=3))
+    expired = lab_ca.issue(["old.lab.test"], not_after=datetime.now(UTC) - timedelta(days=3))
     assert expired.certificate.not_valid_before_utc < expired.certificate.not_valid_after_utc
     with pytest.raises(ssl.SSLCertVerificationError, match="expired"):
         _handshake(expired, tmp_path, lab_ca_bundle, "old.lab.test")
@@ -116,6 +116,6 @@ def test_write_files(lab_ca: LabCA, tmp_path: Path) -> None:
 def test_bad_arguments(lab_ca: LabCA) -> None:
     with pytest.raises(ValueError):
         lab_ca.issue([])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with pytest.raises(ValueError):
         lab_ca.issue(["a.test"], not_before=now, not_after=now - timedelta(days=1))

@@ -7,7 +7,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -234,7 +234,7 @@ def test_https_verified_with_the_bundle(lab_ca: LabCA, lab_ca_bundle: Path, tmp_
 
 
 def test_https_expired_certificate_is_a_tls_error(lab_ca: LabCA, lab_ca_bundle: Path, tmp_path: Path) -> None:
-    expired = _tls_context(lab_ca, tmp_path, not_after=datetime.now(timezone.utc) - timedelta(days=2))
+    expired = _tls_context(lab_ca, tmp_path, not_after=datetime.now(UTC) - timedelta(days=2))
 
     async def scenario() -> tuple[HttpExchange, HttpExchange]:
         async with _web_app(_echo_host_app(), expired) as port:

@@ -7,7 +7,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from launchready.engine.net import ConnectTo, Nameserver, NetSettings
@@ -104,7 +104,7 @@ def test_without_the_bundle_the_chain_is_untrusted(lab_ca: LabCA, tmp_path: Path
 
 
 def test_expired_certificate_is_still_read(lab_ca: LabCA, lab_ca_bundle: Path, tmp_path: Path) -> None:
-    ended = datetime.now(timezone.utc) - timedelta(days=3)
+    ended = datetime.now(UTC) - timedelta(days=3)
     ctx = _server_context(lab_ca.issue([HOST], not_after=ended), tmp_path)
     facts = asyncio.run(_handshake_with(ctx, lab_ca_bundle))
     assert facts.connected and not facts.verified

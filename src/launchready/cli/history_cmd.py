@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from launchready.cli import common
-from launchready.engine.target import normalise_domain
 from launchready.cli.options import ConfigOpt
 from launchready.core.errors import UsageError
+from launchready.engine.target import normalise_domain
 from launchready.history.errors import HistoryError
 from launchready.history.render import render_history
 from launchready.history.store import HistoryStore
@@ -19,7 +19,7 @@ from launchready.history.store import HistoryStore
 def register(app: typer.Typer) -> None:
     @app.command()
     def history(
-        target: Annotated[Optional[str], typer.Argument(help="Only runs for this domain.")] = None,
+        target: Annotated[str | None, typer.Argument(help="Only runs for this domain.")] = None,
         limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to show.")] = 20,
         config: ConfigOpt = None,
     ) -> None:

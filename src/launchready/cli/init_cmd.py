@@ -10,14 +10,14 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
-from launchready.engine.target import normalise_domain
 from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
 from launchready.config.starter import StarterFacts, render_starter, write_starter
+from launchready.core.errors import UsageError
 from launchready.engine.context import Probes
 from launchready.engine.discovery import discover, discover_dkim_selectors, spf_terms
 from launchready.engine.net import NetSettings
+from launchready.engine.target import normalise_domain
 
 
 async def gather_facts(domain: str, net: NetSettings) -> StarterFacts:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,7 @@ def build() -> typer.Typer:
 
     @lab.command()
     def up(
-        faults: Annotated[Optional[str], typer.Option("--faults", help="Comma-separated fault switches, 'all' or 'none' (see `launchready lab faults`).")] = None,
+        faults: Annotated[str | None, typer.Option("--faults", help="Comma-separated fault switches, 'all' or 'none' (see `launchready lab faults`).")] = None,
         bind: Annotated[str, typer.Option("--bind", help="Loopback address to listen on.")] = "127.0.0.1",
         dns_port: Annotated[int, typer.Option("--dns-port", min=0, max=65535, help="0 picks a free port.")] = 0,
         https_port: Annotated[int, typer.Option("--https-port", min=0, max=65535)] = 0,

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 NameserverOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--nameserver", metavar="HOST[:PORT]", help="DNS server to ask (repeatable); default: the system resolver."),
 ]
 CaBundleOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--ca-bundle", metavar="FILE", help="Extra trusted CA certificates (PEM); also read from SSL_CERT_FILE."),
 ]
 ConnectToOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--connect-to",
         metavar="HOST:PORT:ADDR:PORT",
@@ -27,7 +27,7 @@ TimeoutOpt = Annotated[
     float, typer.Option("--timeout", metavar="SECONDS", help="Network timeout for one DNS, TLS or HTTP exchange.")
 ]
 ConfigOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--config", "-c", metavar="FILE", help="launchready.toml or pyproject.toml; default: searched upward from here."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]

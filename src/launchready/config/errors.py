@@ -35,7 +35,7 @@ class ConfigError(UsageError):
         self.problems = problems
 
     @classmethod
-    def of(cls, problems: list[ConfigProblem] | tuple[ConfigProblem, ...]) -> "ConfigError":
+    def of(cls, problems: list[ConfigProblem] | tuple[ConfigProblem, ...]) -> ConfigError:
         """The first problem by line (ties keep their order), with a count of the rest."""
         if not problems:
             raise ValueError("ConfigError.of needs at least one problem")
@@ -46,5 +46,5 @@ class ConfigError(UsageError):
         return cls(message, ordered)
 
     @classmethod
-    def single(cls, file: str, line: int | None, key: str, message: str) -> "ConfigError":
+    def single(cls, file: str, line: int | None, key: str, message: str) -> ConfigError:
         return cls.of([ConfigProblem(file, line, key, message)])

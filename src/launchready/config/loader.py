@@ -180,12 +180,12 @@ def _read_text(path: Path, shown: str) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError.single(shown, None, "", f"cannot read: {exc.strerror or exc}")
+        raise ConfigError.single(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise ConfigError.single(shown, line, "", "invalid TOML: the file is not UTF-8 text")
+        raise ConfigError.single(shown, line, "", "invalid TOML: the file is not UTF-8 text") from None
 
 
 def _parse(text: str, shown: str) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def _parse(text: str, shown: str) -> dict[str, Any]:
             message = message[: match.start()]
             if line is None:
                 line = int(match.group(1)) if match.group(1) else text.count("\n") + 1
-        raise ConfigError.single(shown, line or 1, "", f"invalid TOML: {message}")
+        raise ConfigError.single(shown, line or 1, "", f"invalid TOML: {message}") from None
 
 
 def _shown_name(path: Path) -> str:

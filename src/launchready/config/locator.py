@@ -29,7 +29,7 @@ class KeyLines:
     lines: dict[Path, int]
 
     @classmethod
-    def scan(cls, text: str) -> "KeyLines":
+    def scan(cls, text: str) -> KeyLines:
         return cls(_Scanner(text).run())
 
     def exact(self, path: Path) -> int | None:

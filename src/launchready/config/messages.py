@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 import types
-from datetime import date, datetime, time
 from collections.abc import Mapping
+from datetime import date, datetime, time
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel

@@ -59,7 +59,7 @@ def _sender(value: str) -> str:
         try:
             network(rest, strict=False)
         except ValueError:
-            raise ValueError(f"expected an {'IPv4' if kind == 'ip4' else 'IPv6'} address or network, got {value!r}")
+            raise ValueError(f"expected an {'IPv4' if kind == 'ip4' else 'IPv6'} address or network, got {value!r}") from None
         return f"{kind}:{rest.lower()}"
     raise ValueError(f"{expected}, got {value!r}")
 

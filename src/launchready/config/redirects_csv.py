@@ -28,9 +28,9 @@ def read_redirects_csv(path: Path, shown_as: str) -> tuple[RedirectEntry, ...]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError.single(shown_as, None, "", "not UTF-8 text")
+        raise ConfigError.single(shown_as, None, "", "not UTF-8 text") from None
     except OSError as exc:
-        raise ConfigError.single(shown_as, None, "", f"cannot read: {exc.strerror or exc}")
+        raise ConfigError.single(shown_as, None, "", f"cannot read: {exc.strerror or exc}") from None
 
     entries: list[RedirectEntry] = []
     problems: list[ConfigProblem] = []
@@ -67,7 +67,8 @@ def read_redirects_csv(path: Path, shown_as: str) -> tuple[RedirectEntry, ...]:
             problems.append(ConfigProblem(shown_as, line, "", expected))
             continue
         raw: dict[str, object] = {}
-        for name, cell in zip(columns, cells):
+        # Fewer cells than columns is fine: status is optional.
+        for name, cell in zip(columns, cells, strict=False):
             if cell == "":
                 continue
             raw[name] = _int_or_text(cell) if name == "status" else cell

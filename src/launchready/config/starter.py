@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -53,8 +54,8 @@ class StarterFacts:
 
     @classmethod
     def from_site_map(
-        cls, site: "SiteMap", *, spf_terms: Iterable[str] = (), dkim_selectors: Iterable[str] = ()
-    ) -> "StarterFacts":
+        cls, site: SiteMap, *, spf_terms: Iterable[str] = (), dkim_selectors: Iterable[str] = ()
+    ) -> StarterFacts:
         """Facts from a discovery run; hosts that neither resolve nor alias anything are left out."""
         hosts = tuple(
             FoundHost(h.name, h.found_by, h.addresses, h.cname_chain)
@@ -185,9 +186,9 @@ def write_starter(path: Path, text: str, *, force: bool) -> Path:
             Path(temp).unlink(missing_ok=True)
             raise
     except FileExistsError:
-        raise ConfigError(f"{path}: already exists; use --force to overwrite it")
+        raise ConfigError(f"{path}: already exists; use --force to overwrite it") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}")
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
     return path
 
 
@@ -217,7 +218,7 @@ def _valid_domain(domain: str) -> str:
     try:
         normalised = Config(domain=domain).domain
     except ValidationError:
-        raise ConfigError(f"expected a domain name like 'example.com', got {domain!r}")
+        raise ConfigError(f"expected a domain name like 'example.com', got {domain!r}") from None
     assert normalised is not None
     return normalised
 

@@ -8,9 +8,10 @@ and a check cannot emit an id it did not declare.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -86,7 +87,7 @@ class CheckMeta(BaseModel):
         return tuple(_check_url(r) for r in refs)
 
     @model_validator(mode="after")
-    def _finding_ids_under_check_id(self) -> "CheckMeta":
+    def _finding_ids_under_check_id(self) -> CheckMeta:
         seen: set[str] = set()
         for spec in self.findings:
             if not spec.id.startswith(self.id + "."):

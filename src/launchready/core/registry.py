@@ -44,7 +44,7 @@ class Registry:
                     return check.meta, spec
         raise KeyError(some_id)
 
-    def select(self, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> "Registry":
+    def select(self, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Registry:
         """Keep checks whose id equals or starts with one of ``only`` (all when empty), minus ``skip``."""
 
         def matches(check_id: str, prefixes: tuple[str, ...]) -> bool:

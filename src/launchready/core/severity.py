@@ -17,7 +17,7 @@ class Severity(str, Enum):
         """Higher is worse; used for sorting and --fail-on thresholds."""
         return _SEVERITY_RANK[self]
 
-    def at_least(self, other: "Severity") -> bool:
+    def at_least(self, other: Severity) -> bool:
         return self.rank >= other.rank
 
 

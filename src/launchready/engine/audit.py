@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from launchready import __version__
@@ -37,7 +37,7 @@ async def run_audit(
     now: datetime | None = None,
 ) -> AuditRun:
     progress = progress or NullProgress()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     probes = Probes.open(net)
     try:
         progress.phase(f"discovering hosts under {domain} ...")
@@ -54,7 +54,7 @@ async def run_audit(
         tool_version=__version__,
         target=domain,
         started=started,
-        finished=datetime.now(timezone.utc),
+        finished=datetime.now(UTC),
         decision=decide(findings, results),
         findings=findings,
         results=results,

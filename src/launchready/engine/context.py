@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from launchready.config.model import Config
@@ -82,7 +82,7 @@ class Probes:
     tls: TlsProbe
 
     @classmethod
-    def open(cls, net: NetSettings) -> "Probes":
+    def open(cls, net: NetSettings) -> Probes:
         dns = DnsProbe(net)
         return cls(dns=dns, http=HttpProbe(net, dns), tls=TlsProbe(net, dns))
 
@@ -100,7 +100,7 @@ class AuditContext:
     probes: Probes
     site: SiteMap
     repo: Path | None = None
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def dns(self) -> DnsProbe:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.run import Decision, Verdict

@@ -73,7 +73,7 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     wildcard = (wild_a.records, wild_aaaa.records) if _exists(wild_a, wild_aaaa) else None
 
     hosts: list[HostInfo] = []
-    for (name, how), (a, aaaa) in zip(candidates, answers):
+    for (name, how), (a, aaaa) in zip(candidates, answers, strict=True):
         if how in ("apex", "config"):
             # Always reported: the apex check needs the apex's answer even when it is NXDOMAIN,
             # and a declared name that does not resolve is itself worth showing.
@@ -89,7 +89,7 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     known = {h.name for h in hosts}
     mx_names = [n for n in SiteMap(domain, (), mx).mx_hosts if n not in known]
     mx_answers = await asyncio.gather(*(lookup(n) for n in mx_names))
-    hosts.extend(HostInfo(n, a, aaaa, "mx") for n, (a, aaaa) in zip(mx_names, mx_answers))
+    hosts.extend(HostInfo(n, a, aaaa, "mx") for n, (a, aaaa) in zip(mx_names, mx_answers, strict=True))
     return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)
 
 
@@ -108,7 +108,7 @@ async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[st
     answers = await asyncio.gather(*(dns.txt(f"{sel}._domainkey.{domain}") for sel in candidates))
     return tuple(
         sel
-        for sel, answer in zip(candidates, answers)
+        for sel, answer in zip(candidates, answers, strict=True)
         if answer.ok and any("p=" in r or r.startswith("v=DKIM1") for r in answer.records)
     )
 

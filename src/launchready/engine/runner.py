@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from launchready.core.check import Check, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
@@ -76,7 +76,7 @@ async def run_one(check: Check, ctx: AuditContext, target: str, options: RunnerO
         return result(Status.ERROR, reason=str(exc) or "could not run")
     except NotApplicable as exc:
         return result(Status.SKIPPED, reason=str(exc) or "not applicable")
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return result(Status.ERROR, reason=f"timed out after {options.check_timeout:g}s")
     except asyncio.CancelledError:
         raise

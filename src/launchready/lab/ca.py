@@ -19,7 +19,7 @@ import ipaddress
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -122,7 +122,7 @@ class LabCA:
         self._cert = certificate
 
     @classmethod
-    def create(cls, common_name: str = "launchready lab CA") -> "LabCA":
+    def create(cls, common_name: str = "launchready lab CA") -> LabCA:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name(
             [
@@ -130,7 +130,7 @@ class LabCA:
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "launchready lab"),
             ]
         )
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         builder = (
             x509.CertificateBuilder()
@@ -193,7 +193,7 @@ class LabCA:
         """
         if not names:
             raise ValueError("a certificate needs at least one name")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if not_after is None:
             start = now if not_before is None or not_before < now else not_before
             not_after = start + _DEFAULT_LIFETIME

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from launchready.engine.net import NetSettings
 from launchready.probes.dns import DnsProbe
 
+
 @dataclass(frozen=True)
 class DialPlan:
     """The (address, port) pairs to try for a requested host:port, in order, or why there are none."""

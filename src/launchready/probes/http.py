@@ -27,8 +27,8 @@ from yarl import URL
 
 from launchready import __version__
 from launchready.engine.net import NetSettings
-from launchready.probes.dns import DnsProbe
 from launchready.probes.dial import DialPlan, dial_plan, format_peer, is_ip
+from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight
 from launchready.probes.tls import verifying_context
 

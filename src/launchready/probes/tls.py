@@ -27,8 +27,8 @@ from cryptography.x509.oid import NameOID
 
 from launchready.engine.net import NetSettings
 from launchready.probes.dial import dial_plan, format_peer, is_ip
-from launchready.probes.flight import single_flight
 from launchready.probes.dns import DnsProbe
+from launchready.probes.flight import single_flight
 
 TlsErrorKind = Literal["timeout", "refused", "reset", "handshake", "dns", "other"]
 

@@ -94,7 +94,7 @@ class DmarcRecord:
         return None
 
     @classmethod
-    def parse(cls, raw: str) -> "DmarcRecord":
+    def parse(cls, raw: str) -> DmarcRecord:
         tags: list[tuple[str, str]] = []
         for part in raw.split(";"):
             name, sep, value = part.partition("=")

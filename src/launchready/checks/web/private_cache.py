@@ -77,7 +77,7 @@ class CacheControl:
     directives: dict[str, str | None]
 
     @classmethod
-    def parse(cls, values: tuple[str, ...]) -> "CacheControl":
+    def parse(cls, values: tuple[str, ...]) -> CacheControl:
         """Parse one or more Cache-Control header values (RFC 9111 5.2: a comma-separated list)."""
         out: dict[str, str | None] = {}
         for value in values:
