@@ -17,6 +17,7 @@ import pytest
 
 from launchready.engine.net import Nameserver
 from launchready.lab.ca import LabCA
+from launchready.lab.lab import Lab
 
 
 @pytest.fixture
@@ -93,3 +94,10 @@ def udp_dns_responder() -> Iterator[Callable[[dict[str, str]], tuple[Nameserver,
     yield start
     for responder in started:
         responder.stop()
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    """The lab with every fault off, one per test module (modules change its state differently)."""
+    with Lab() as running:
+        yield running

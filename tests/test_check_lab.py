@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from netutil import closed_port
 
 from launchready.config.model import Config, Environment
 from launchready.core.check import Check, Scope
@@ -97,17 +97,6 @@ def findings_of(outcomes: dict[str, Outcome]) -> list[Finding]:
     return [f for outcome in outcomes.values() if isinstance(outcome, list) for f in outcome]
 
 
-def closed_port() -> int:
-    """A loopback TCP port with nothing listening (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def clean_lab() -> Iterator[Lab]:
-    with Lab(faults=()) as lab:
-        yield lab
 
 
 # -- clean: every check, every target, no finding and no "could not run" --------------------
@@ -116,8 +105,8 @@ ALL_CHECKS = tuple(c.id for c in load_registry().checks)
 
 
 @pytest.mark.parametrize("check_id", ALL_CHECKS)
-def test_clean_lab_passes(clean_lab: Lab, check_id: str) -> None:
-    outcomes = run_check(check_id, clean_lab)
+def test_clean_lab_passes(lab: Lab, check_id: str) -> None:
+    outcomes = run_check(check_id, lab)
     assert outcomes, f"{check_id} had no target in the lab"
     assert findings_of(outcomes) == []
     if load_registry().get(check_id).meta.scope is Scope.WEB_HOST:
@@ -194,48 +183,48 @@ def test_caught_findings_carry_evidence_and_concrete_fixes() -> None:
 # -- failures of the network: findings where the site is at fault, "could not run" otherwise --
 
 
-def test_dead_environment_is_unreachable(clean_lab: Lab) -> None:
-    config = lab_config(clean_lab)
+def test_dead_environment_is_unreachable(lab: Lab) -> None:
+    config = lab_config(lab)
     config = config.model_copy(
         update={"environments": {**config.environments, "edge": Environment(base_url=f"https://{DEAD}")}}
     )
     dead = ConnectTo(DEAD, 443, "127.0.0.1", closed_port())
-    outcomes = run_check("app.health", clean_lab, config=config, extra=(dead,))
+    outcomes = run_check("app.health", lab, config=config, extra=(dead,))
     assert findings_of({"production": outcomes["production"]}) == []
     [finding] = findings_of({"edge": outcomes["edge"]})
     assert finding.id == "app.health.unreachable"
     assert "error: connection refused" in finding.evidence
 
 
-def test_nothing_on_443_is_unreachable(clean_lab: Lab) -> None:
+def test_nothing_on_443_is_unreachable(lab: Lab) -> None:
     dead = ConnectTo(DEAD, 443, "127.0.0.1", closed_port())
-    outcomes = run_check("tls.certificate", clean_lab, targets=(DEAD,), extra=(dead,))
+    outcomes = run_check("tls.certificate", lab, targets=(DEAD,), extra=(dead,))
     [finding] = findings_of(outcomes)
     assert finding.id == "tls.certificate.unreachable"
     assert finding.target == DEAD
 
 
-def test_port_80_refused_is_not_a_finding(clean_lab: Lab) -> None:
+def test_port_80_refused_is_not_a_finding(lab: Lab) -> None:
     refused = ConnectTo(APP, 80, "127.0.0.1", closed_port())
-    assert run_check("web.https-redirect", clean_lab, targets=(APP,), extra=(refused,)) == {APP: []}
+    assert run_check("web.https-redirect", lab, targets=(APP,), extra=(refused,)) == {APP: []}
 
 
-def test_nothing_on_443_makes_hsts_could_not_run(clean_lab: Lab) -> None:
+def test_nothing_on_443_makes_hsts_could_not_run(lab: Lab) -> None:
     dead = ConnectTo(APP, 443, "127.0.0.1", closed_port())
-    outcomes = run_check("web.hsts", clean_lab, targets=(APP,), extra=(dead,))
+    outcomes = run_check("web.hsts", lab, targets=(APP,), extra=(dead,))
     assert isinstance(outcomes[APP], CouldNotRun)
 
 
-def test_name_missing_from_the_zone_is_nxdomain(clean_lab: Lab) -> None:
-    [finding] = findings_of(run_check("dns.apex", clean_lab, targets=(DEAD,)))
+def test_name_missing_from_the_zone_is_nxdomain(lab: Lab) -> None:
+    [finding] = findings_of(run_check("dns.apex", lab, targets=(DEAD,)))
     assert finding.id == "dns.apex.nxdomain"
 
 
-def test_silent_nameserver_is_unresolvable_and_email_checks_could_not_run(clean_lab: Lab) -> None:
+def test_silent_nameserver_is_unresolvable_and_email_checks_could_not_run(lab: Lab) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))  # receives queries, never answers
         net = NetSettings(nameservers=(Nameserver("127.0.0.1", silent.getsockname()[1]),), timeout=0.3)
-        config = lab_config(clean_lab, subdomains=[])
+        config = lab_config(lab, subdomains=[])
         registry = load_registry()
 
         async def outcome(ctx: AuditContext, check_id: str) -> Outcome:

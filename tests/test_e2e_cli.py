@@ -26,11 +26,6 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, out, err
 
 
-@pytest.fixture(scope="module")
-def clean_lab() -> Iterator[Lab]:
-    with Lab() as lab:
-        yield lab
-
 
 def write_config(lab: Lab, directory: Path, extra: str = "") -> Path:
     path = directory / "launchready.toml"
@@ -44,8 +39,8 @@ def audit_json(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], *ex
     return code, json.loads(out), err
 
 
-def test_clean_lab_ships_with_nothing_above_info(clean_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, report, _ = audit_json(clean_lab, tmp_path, capsys)
+def test_clean_lab_ships_with_nothing_above_info(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, _ = audit_json(lab, tmp_path, capsys)
     above_info = [(f["id"], f["target"]) for f in report["findings"] if f["severity"] in SEVERE]
     assert above_info == []
     assert report["not_run"] == []
@@ -89,11 +84,11 @@ def test_history_shows_fixed_new_and_still_open(tmp_path: Path, capsys: pytest.C
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "sarif", "junit", "json", "terminal"])
-def test_every_format_writes_a_file(fmt: str, clean_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(clean_lab, tmp_path)
+def test_every_format_writes_a_file(fmt: str, lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(lab, tmp_path)
     output = tmp_path / f"report.{fmt}"
     code, out, err = run_cli(
-        ["audit", "-c", str(config), "--format", fmt, "-o", str(output), "--no-history", *clean_lab.cli_args()], capsys
+        ["audit", "-c", str(config), "--format", fmt, "-o", str(output), "--no-history", *lab.cli_args()], capsys
     )
     assert code == 0, err
     text = output.read_text(encoding="utf-8")
@@ -102,9 +97,9 @@ def test_every_format_writes_a_file(fmt: str, clean_lab: Lab, tmp_path: Path, ca
     assert "report written to" in err
 
 
-def test_domain_that_does_not_exist_is_a_blocker(clean_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_domain_that_does_not_exist_is_a_blocker(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(
-        ["audit", "no-such-domain.test", "--format", "json", "--quiet", "--no-history", *clean_lab.cli_args()], capsys
+        ["audit", "no-such-domain.test", "--format", "json", "--quiet", "--no-history", *lab.cli_args()], capsys
     )
     report = json.loads(out)
     assert code == 1
@@ -171,13 +166,13 @@ def resetting_server() -> Iterator[int]:
 
 
 def test_health_route_on_a_resetting_server_is_a_blocker(
-    clean_lab: Lab, resetting_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    lab: Lab, resetting_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(clean_lab, tmp_path)
+    config = write_config(lab, tmp_path)
     code, out, err = run_cli(
         # --connect-to rules apply in the order given (as curl's): the specific one goes first.
         ["audit", "-c", str(config), "--only", "app.health", "--format", "json", "--quiet", "--no-history",
-         "--connect-to", f"app.marketlab.test:443:127.0.0.1:{resetting_server}", *clean_lab.cli_args()],
+         "--connect-to", f"app.marketlab.test:443:127.0.0.1:{resetting_server}", *lab.cli_args()],
         capsys,
     )
     report = json.loads(out)
@@ -249,19 +244,19 @@ def test_demo_catches_a_blocker_and_writes_html(tmp_path: Path, monkeypatch: pyt
     assert str(report) in out.replace("\n", "")
 
 
-def test_init_writes_a_starter_that_audit_loads(clean_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_a_starter_that_audit_loads(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "launchready.toml"
-    code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *clean_lab.cli_args()], capsys)
+    code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *lab.cli_args()], capsys)
     assert code == 0, err
     text = target.read_text(encoding="utf-8")
     assert 'domain = "marketlab.test"' in text
     for label in ("app", "admin", "api"):
         assert f'"{label}"' in text
     assert "lab" in text  # the DKIM selector discovery found
-    code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *clean_lab.cli_args()], capsys)
+    code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *lab.cli_args()], capsys)
     assert code == 2 and "already exists" in err
     code, out, err = run_cli(["audit", "-c", str(target), "--format", "json", "--quiet", "--no-history",
-                              *clean_lab.cli_args()], capsys)
+                              *lab.cli_args()], capsys)
     assert code == 0, err
     assert json.loads(out)["target"] == "marketlab.test"
 

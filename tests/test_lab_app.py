@@ -17,11 +17,6 @@ APP = "https://app.marketlab.test"
 MAIL_TIMEOUT = 5.0
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
-
 
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:

@@ -22,11 +22,6 @@ from launchready.lab.zone import Record, ZoneData
 TIMEOUT = 3.0
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
-
 
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:

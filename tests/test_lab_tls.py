@@ -16,11 +16,6 @@ HOSTS = ("marketlab.test", "www.marketlab.test", "app.marketlab.test", "admin.ma
 CERT_FAULTS = ("cert-expired", "cert-expiring-soon", "cert-wrong-host", "cert-self-signed")
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
-
 
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:

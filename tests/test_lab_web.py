@@ -14,11 +14,6 @@ from launchready.lab.web import HSTS
 WEB_HOSTS = ("marketlab.test", "www.marketlab.test", "app.marketlab.test", "admin.marketlab.test", "api.marketlab.test")
 
 
-@pytest.fixture(scope="module")
-def lab() -> Iterator[Lab]:
-    with Lab() as running:
-        yield running
-
 
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
+from netutil import closed_port
 
 from launchready import __version__
 from launchready.engine.net import ConnectTo, Nameserver, NetSettings
@@ -57,13 +57,6 @@ async def _raw_server(handler: RawHandler) -> AsyncIterator[int]:
             writer.transport.abort()
         await server.wait_closed()
 
-
-def _refused_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def _net(port: int, *, timeout: float = 5.0, bundle: Path | None = None, host: str = "shop.lab.test") -> NetSettings:
@@ -258,7 +251,7 @@ def test_https_expired_certificate_is_a_tls_error(lab_ca: LabCA, lab_ca_bundle: 
 
 
 def test_refused() -> None:
-    ex = asyncio.run(_fetch_once(_net(_refused_port()), "http://shop.lab.test/"))
+    ex = asyncio.run(_fetch_once(_net(closed_port()), "http://shop.lab.test/"))
     assert ex.status is None and ex.error_kind == "refused"
 
 
@@ -390,7 +383,7 @@ def test_unreadable_ca_bundle_and_bad_urls(tmp_path: Path) -> None:
     bundle.write_text("not a certificate\n")
 
     async def scenario() -> tuple[HttpExchange, HttpExchange]:
-        net = _net(_refused_port(), bundle=bundle)
+        net = _net(closed_port(), bundle=bundle)
         probe = HttpProbe(net, DnsProbe(net))
         try:
             return await probe.fetch("https://shop.lab.test/"), await probe.fetch("ftp://shop.lab.test/")

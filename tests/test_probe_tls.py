@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from netutil import closed_port
 
 from launchready.engine.net import ConnectTo, Nameserver, NetSettings
 from launchready.lab.ca import IssuedCert, LabCA
@@ -50,14 +51,6 @@ async def _serve(ssl_ctx: ssl.SSLContext | None) -> AsyncIterator[int]:
             writer.transport.abort()
         await server.wait_closed()
 
-
-def _refused_port() -> int:
-    # Bound but never listening: a connect to it is refused.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def _net(port: int, bundle: Path | None, *, host: str = HOST, timeout: float = 5.0) -> NetSettings:
@@ -153,7 +146,7 @@ def test_protocol_support(lab_ca: LabCA, tmp_path: Path) -> None:
 
 
 def test_accepts_protocol_cannot_tell_when_refused() -> None:
-    probe = _probe(_net(_refused_port(), None))
+    probe = _probe(_net(closed_port(), None))
     assert asyncio.run(probe.accepts_protocol(HOST, 443, ssl.TLSVersion.TLSv1_3)) is None
 
 
@@ -162,8 +155,8 @@ def test_silent_tcp_server_times_out() -> None:
     assert not facts.connected and facts.error_kind == "timeout" and facts.error
 
 
-def test_refused_port() -> None:
-    facts = asyncio.run(_probe(_net(_refused_port(), None)).handshake(HOST))
+def testclosed_port() -> None:
+    facts = asyncio.run(_probe(_net(closed_port(), None)).handshake(HOST))
     assert not facts.connected and facts.error_kind == "refused"
 
 

@@ -330,6 +330,8 @@ class HttpProbe:
         chunks: list[bytes] = []
         size = 0
         truncated = False
+        error: str | None = None
+        error_kind: HttpErrorKind | None = None
         try:
             async with asyncio.timeout(self._net.timeout):
                 async with session.request(
@@ -358,26 +360,13 @@ class HttpProbe:
                             resp.close()
                             break
         except Exception as exc:  # noqa: BLE001 - every network failure is a fact, never a crash
-            kind, message = _classify(exc, self._net.timeout)
-            if kind == "timeout" and status is not None:
+            error_kind, message = _classify(exc, self._net.timeout)
+            if error_kind == "timeout" and status is not None:
                 message = (
                     f"status {status} and headers arrived, then the body stalled: "
                     f"not complete within {self._net.timeout:g}s ({size} bytes read)"
                 )
-            body = b"".join(chunks)[:max_body]
-            return HttpExchange(
-                url=url,
-                method=method,
-                status=status,
-                headers=received,
-                body=body,
-                body_size=len(body),
-                body_truncated=truncated,
-                elapsed_ms=elapsed(),
-                peer=peer or self._peer_guess(parsed),
-                error=" ".join(message.split()),  # parser messages span lines; evidence is one
-                error_kind=kind,
-            )
+            error = " ".join(message.split())  # parser messages span lines; evidence is one
         body = b"".join(chunks)[:max_body]
         return HttpExchange(
             url=url,
@@ -389,4 +378,6 @@ class HttpProbe:
             body_truncated=truncated,
             elapsed_ms=elapsed(),
             peer=peer or self._peer_guess(parsed),
+            error=error,
+            error_kind=error_kind,
         )
