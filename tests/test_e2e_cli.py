@@ -204,7 +204,10 @@ def test_bad_config_is_one_line_and_exit_2(content: str, expected: str, tmp_path
 @pytest.mark.parametrize(
     "args",
     [
+        ["audit"],  # no DOMAIN and no launchready.toml
         ["audit", "not a domain"],
+        ["audit", "example.com", "--format", "pdf"],
+        ["audit", "example.com", "--fail-on", "catastrophic"],
         ["audit", "example.com", "--connect-to", "nonsense"],
         ["audit", "example.com", "--nameserver", "dns.example"],
         ["audit", "example.com", "--ca-bundle", "/nonexistent/ca.pem"],

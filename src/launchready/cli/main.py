@@ -49,11 +49,29 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
+def _usage_problem(exc: typer.TyperException) -> NoReturn:
+    """Typer's own usage errors (bad option value, unknown option) as our one line, not a box."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "launchready"
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        # The "error" is the help text itself: `launchready` or `launchready lab` alone.
+        print(exc.format_message())
+        raise SystemExit(getattr(exc, "exit_code", EXIT_USAGE))
+    message = " ".join(exc.format_message().split())
+    fail(f"{command}: {message} (see '{command} --help')", getattr(exc, "exit_code", EXIT_USAGE))
+
+
 def main(argv: list[str] | None = None) -> None:
     app = build_app()
     try:
-        app(args=argv, prog_name="launchready")
+        # Not standalone: Typer would draw its errors as multi-line boxes; we print one line.
+        code = app(args=argv, prog_name="launchready", standalone_mode=False)
     except UsageError as exc:
         fail(str(exc))
+    except typer.TyperException as exc:
+        _usage_problem(exc)
+    except typer.Abort:
+        fail("aborted", 1)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    raise SystemExit(code if isinstance(code, int) else 0)
