@@ -21,8 +21,8 @@ def txt(*records: str, status: DnsStatus = "ok") -> DnsAnswer:
     [
         "v=DMARC1; p=none; rua=mailto:dmarc@shop.test",
         "v=DMARC1;p=reject",
-        "v = DMARC1 ; p = Quarantine ; pct=25;",
-        "v=DMARC1; p=none; unknown=tag",
+        "v = DMARC1 ; p = Quarantine ; pct=100;",
+        "v=DMARC1; p=none; rua=mailto:d@shop.test; unknown=tag",
     ],
 )
 def test_a_valid_record_passes(record: str) -> None:
@@ -85,3 +85,37 @@ def test_parse_tags() -> None:
 def test_dns_failure_is_could_not_run(status: DnsStatus) -> None:
     with pytest.raises(CouldNotRun, match=f"_dmarc.{DOMAIN}"):
         judge(DOMAIN, txt(status=status))
+
+
+def test_p_none_without_rua_is_flagged() -> None:
+    [f] = judge(DOMAIN, txt("v=DMARC1; p=none"))
+    assert f.id == "email.dmarc.none-no-rua"
+    assert f'"v=DMARC1; p=none; rua=mailto:dmarc@{DOMAIN}"' in f.remediation
+
+
+def test_partial_pct_is_flagged() -> None:
+    [f] = judge(DOMAIN, txt("v=DMARC1; p=quarantine; pct=25; rua=mailto:d@shop.test"))
+    assert f.id == "email.dmarc.partial-pct"
+
+
+def test_external_reports_need_the_receivers_authorization() -> None:
+    record = "v=DMARC1; p=reject; rua=mailto:d@reports.example"
+    auth = DnsAnswer(f"{DOMAIN}._report._dmarc.reports.example", "TXT", "nxdomain")
+    [f] = judge(DOMAIN, txt(record), report_auth={"reports.example": auth})
+    assert f.id == "email.dmarc.report-unauthorized"
+    assert f'`{DOMAIN}._report._dmarc.reports.example. 300 IN TXT "v=DMARC1"`' in f.remediation
+    ok = DnsAnswer(auth.name, "TXT", "ok", ("v=DMARC1",))
+    assert judge(DOMAIN, txt(record), report_auth={"reports.example": ok}) == []
+
+
+def test_organizational_domain_policy_covers_a_subdomain() -> None:
+    sub = f"mail.{DOMAIN}"
+    org = DnsAnswer(f"_dmarc.{DOMAIN}", "TXT", "ok", ("v=DMARC1; p=reject; rua=mailto:d@shop.test",))
+    assert judge(sub, DnsAnswer(f"_dmarc.{sub}", "TXT", "nxdomain"), org_txt=org) == []
+
+
+def test_organizational_domain_comes_from_the_bundled_public_suffix_list() -> None:
+    from launchready.email.psl import organizational_domain
+
+    assert organizational_domain("a.b.example.co.uk") == "example.co.uk"
+    assert organizational_domain("shop.example.com") == "example.com"

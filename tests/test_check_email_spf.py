@@ -20,7 +20,6 @@ def txt(*records: str, status: DnsStatus = "ok") -> DnsAnswer:
     "record",
     [
         "v=spf1 include:_spf.google.com -all",
-        "v=spf1 ip4:192.0.2.1 ~all",
         "V=SPF1 mx -ALL",
         "v=spf1 redirect=_spf.shop.test",
     ],
@@ -72,6 +71,12 @@ def test_permissive_all_is_flagged_with_the_corrected_record(term: str) -> None:
     assert f.id == "email.spf.permissive-all"
     assert '"v=spf1 ip4:192.0.2.1 -all"' in f.remediation
     assert any(e.startswith(f"'{term}'") and ("every server" in e or "neutral" in e) for e in f.evidence)
+
+
+def test_softfail_all_is_explained_as_info() -> None:
+    [f] = judge(DOMAIN, txt("v=spf1 ip4:192.0.2.1 ~all"))
+    assert f.id == "email.spf.softfail-all" and f.severity is Severity.INFO
+    assert '"v=spf1 ip4:192.0.2.1 -all"' in f.remediation
 
 
 def test_only_the_first_all_counts() -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from launchready.cli import common
+from launchready.cli import common, secrets_cmd
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
@@ -102,6 +102,7 @@ def register(app: typer.Typer) -> None:
         skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip checks with this id or id prefix (repeatable).")] = None,
         repo: Annotated[Path | None, typer.Option("--repo", help="Repository for repo checks (default: the current git checkout).")] = None,
         no_history: Annotated[bool, typer.Option("--no-history", help="Do not compare with or store in .launchready/history.sqlite.")] = False,
+        no_git_history: Annotated[bool, typer.Option("--no-git-history", help="Scan the repository's working tree for secrets, not its full git history.")] = False,
         concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Checks running at once.")] = 16,
         check_timeout: Annotated[float, typer.Option("--check-timeout", min=1, help="Seconds one check may take on one target.")] = 60.0,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show evidence for every finding and every check result.")] = False,
@@ -114,13 +115,14 @@ def register(app: typer.Typer) -> None:
         """Audit DOMAIN: DNS, email authentication, HTTPS, headers, app health; ranked risks and a launch decision."""
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
+        audit_config, audit_repo = secrets_cmd.audit_settings(loaded, repo, no_git_history)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         run = execute_audit(
             target,
-            loaded.config,
+            audit_config,
             net,
             history_dir=None if no_history else loaded.base_dir,
-            repo=common.find_repo(repo),
+            repo=audit_repo,
             quiet=quiet,
             only=tuple(only or ()),
             skip=tuple(skip or ()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,6 +45,18 @@ def build() -> typer.Typer:
             smtp_port=smtp_port,
             out=sys.stdout,
         )
+
+    @lab.command("seed")
+    def seed(
+        members: Annotated[int, typer.Option("--members", min=0, help="Make exactly this many seeded members exist.")],
+        db: Annotated[Path, typer.Option("--db", help="The lab's database (marketlab.sqlite3 in the workdir `lab up` prints).")],
+    ) -> None:
+        """Seed the lab with N members (one post each): the growth test's seed hook."""
+        from launchready.lab.perf_routes import seed_members
+
+        if not db.is_file():
+            raise UsageError(f"--db {db}: no such file (start the lab with `launchready lab up` first)")
+        print(f"seeded members: {seed_members(db, members)}")
 
     @lab.command("faults")
     def list_faults() -> None:

@@ -8,7 +8,11 @@ from typing import NoReturn
 import typer
 
 from launchready import __version__
-from launchready.cli import audit_cmd, catalog_cmd, demo_cmd, history_cmd, init_cmd, lab_cmd
+from launchready.cli import audit_cmd, catalog_cmd, demo_cmd, dns_cmd, history_cmd, init_cmd, lab_cmd
+from launchready.cli import load_cmd, pageload_cmd
+from launchready.cli import env_cmd, secrets_cmd
+from launchready.cli import deploy_cmd, smoke_cmd
+from launchready.cli import edge_cmd
 from launchready.core.errors import UsageError
 
 EXIT_USAGE = 2
@@ -40,7 +44,15 @@ def build_app() -> typer.Typer:
     init_cmd.register(app)
     history_cmd.register(app)
     demo_cmd.register(app)
+    load_cmd.register(app)
+    pageload_cmd.register(app)
+    secrets_cmd.register(app)
+    env_cmd.register(app)
+    smoke_cmd.register(app)
+    deploy_cmd.register(app)
     app.add_typer(lab_cmd.build(), name="lab")
+    app.add_typer(dns_cmd.build(), name="dns")
+    app.add_typer(edge_cmd.build(), name="edge")
     return app
 
 

@@ -148,7 +148,8 @@ def _validate(data: dict[str, Any], where: _Where) -> Config:
         data["redirects"] = [_with_source(entry, index, where) for index, entry in enumerate(redirects)]
 
     try:
-        config = Config.model_validate(data)
+        # base_dir lets sections resolve paths relative to the config file ([smoke] files).
+        config = Config.model_validate(data, context={"base_dir": where.base_dir})
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])

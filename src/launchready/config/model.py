@@ -16,6 +16,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from pydantic.fields import FieldInfo
 
+from launchready.config.sections.smoke import SmokeSettings
+from launchready.config.sections.web import WebConfig
+from launchready.config.sections.perf import PerfConfig
+from launchready.config.sections.secrets import SecretsConfig
 from launchready.core.severity import Severity
 
 _HOST_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -173,6 +177,7 @@ class Config(_Strict):
     environments: dict[str, Environment] = Field(default={}, description="Deployed environments by name.")
     email: EmailConfig = EmailConfig()
     budgets: Budgets = Budgets()
+    perf: PerfConfig = PerfConfig()
     audit: AuditSettings = AuditSettings()
     # In the file either [[redirects]] tables or the name of a CSV file; the loader turns the CSV
     # into entries, so here it is always the entries.
@@ -183,6 +188,9 @@ class Config(_Strict):
     )
     # Who owns what (dns, email, deploys, on-call...): free-form names or addresses for the handover.
     owners: dict[str, NonBlank] = Field(default={}, description="Who owns what, for the handover.")
+    secrets: SecretsConfig = Field(default=SecretsConfig(), description="Repository secret scan and environment contract.")
+    web: WebConfig = Field(default=WebConfig(), description="Crawl bounds, key pages, admin paths.")
+    smoke: SmokeSettings = Field(default=SmokeSettings(), description="Smoke flows, deploy gate, notifications.")
 
     @field_validator("domain")
     @classmethod

@@ -7,6 +7,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
 
+from launchready.core.dnsmap import DnsMap
 from launchready.core.finding import CheckResult, Finding, Status
 
 
@@ -66,6 +67,7 @@ class AuditRun(BaseModel):
     hosts: tuple[HostSummary, ...] = ()
     delta: HistoryDelta | None = None
     run_id: int | None = None  # set once stored in history
+    dns_map: DnsMap | None = None  # every record of the names that matter (issue 3)
 
     @property
     def not_run(self) -> tuple[CheckResult, ...]:

@@ -15,6 +15,7 @@ from launchready.engine.discovery import discover
 from launchready.engine.net import NetSettings
 from launchready.engine.progress import NullProgress, ProgressSink
 from launchready.engine.ranking import rank
+from launchready.probes.dnsmap import collect_dns_map
 from launchready.engine.runner import RunnerOptions, run_checks
 
 
@@ -47,6 +48,12 @@ async def run_audit(
             domain=domain, config=config, net=net, probes=probes, site=site, repo=repo, now=now or started
         )
         results = await run_checks(registry, ctx, options, progress)
+        dns_map = None
+        if not site.domain_missing:
+            dns_map = await collect_dns_map(
+                probes.dns, domain, tuple((h.name, h.found_by) for h in site.hosts),
+                dkim_selectors=tuple(config.email.dkim_selectors),
+            )
     finally:
         await probes.close()
     findings = rank(f for r in results for f in r.findings)
@@ -59,4 +66,5 @@ async def run_audit(
         findings=findings,
         results=results,
         hosts=_host_summaries(site),
+        dns_map=dns_map,
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from launchready.config.model import Config
 from launchready.engine.net import NetSettings
+from launchready.probes.crawl import CrawlProbe
 from launchready.probes.dns import DnsAnswer, DnsProbe
 from launchready.probes.http import HttpProbe
 from launchready.probes.tls import TlsProbe
@@ -80,13 +81,16 @@ class Probes:
     dns: DnsProbe
     http: HttpProbe
     tls: TlsProbe
+    crawl: CrawlProbe
 
     @classmethod
     def open(cls, net: NetSettings) -> Probes:
         dns = DnsProbe(net)
-        return cls(dns=dns, http=HttpProbe(net, dns), tls=TlsProbe(net, dns))
+        http = HttpProbe(net, dns)
+        return cls(dns=dns, http=http, tls=TlsProbe(net, dns), crawl=CrawlProbe(http))
 
     async def close(self) -> None:
+        await self.crawl.close()
         await self.http.close()
         await self.tls.close()
         await self.dns.close()

@@ -25,6 +25,7 @@ from launchready.lab.hosts import LabHosts
 from launchready.lab.mailer import Mailer
 from launchready.lab.pages import Pages
 from launchready.lab.payments import SIGNATURE_HEADER, verify_webhook
+from launchready.lab.smoke_faults import smoke_fault_middleware
 from launchready.lab.store import (
     SESSION_LIFETIME_SECONDS,
     DuplicateEmail,
@@ -335,7 +336,7 @@ class Marketplace:
     # -- apps ------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        application = web.Application(middlewares=[self._sessions])
+        application = web.Application(middlewares=[smoke_fault_middleware(self._faults), self._sessions])
         application.add_routes(
             [
                 web.get("/", self.home),

@@ -31,6 +31,8 @@ def issue_host_certs(ca: LabCA, hosts: LabHosts, faults: frozenset[str]) -> dict
             certs[host] = ca.issue([host], not_after=now + timedelta(days=10))
         elif host == hosts.api and "cert-wrong-host" in faults:
             certs[host] = ca.issue([WRONG_HOST_NAME])
+        elif host == hosts.api and "cert-weak-key" in faults:
+            certs[host] = ca.issue([host], key="rsa1024")
         elif host == hosts.www and "cert-self-signed" in faults:
             certs[host] = ca.issue([host], self_signed=True)
         else:
@@ -46,22 +48,32 @@ def write_host_certs(certs: Mapping[str, IssuedCert], directory: Path) -> dict[s
     return files
 
 
-def _server_context(files: HostCertFiles) -> ssl.SSLContext:
+def _server_context(files: HostCertFiles, *, legacy_tls: bool = False) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if legacy_tls:
+        # tls-legacy: TLS 1.0 and 1.1 still accepted, as on a server configured years ago.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    else:
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(["http/1.1"])
-    context.load_cert_chain(files.cert, files.key)
+    try:
+        context.load_cert_chain(files.cert, files.key)
+    except ssl.SSLError:
+        # A weak key (cert-weak-key) loads only at security level 0, as on old servers.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        context.load_cert_chain(files.cert, files.key)
     return context
 
 
-def sni_context(files: Mapping[str, HostCertFiles], default_host: str) -> ssl.SSLContext:
+def sni_context(files: Mapping[str, HostCertFiles], default_host: str, *, legacy_tls: bool = False) -> ssl.SSLContext:
     """A server context that switches to the requested host's certificate during the handshake.
 
     Clients that send no SNI, or a name the lab does not serve, get ``default_host``'s
     certificate (what most real servers do with their default virtual host).
     """
-    per_host = {host: _server_context(paths) for host, paths in files.items()}
-    default = _server_context(files[default_host])
+    per_host = {host: _server_context(paths, legacy_tls=legacy_tls) for host, paths in files.items()}
+    default = _server_context(files[default_host], legacy_tls=legacy_tls)
 
     def choose(connection: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext) -> None:
         if server_name is not None:

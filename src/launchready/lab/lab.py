@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import secrets
 import shutil
 import signal
@@ -35,10 +36,16 @@ from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
-from launchready.lab.mailer import Mailer
+from launchready.lab.mail_zone import extra_subdomains
+from launchready.lab.mailpit_api import mailpit_app
 from launchready.lab.pages import Pages
+from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
+from launchready.lab.perf_routes import PerfLab, seed_members
+from launchready.lab.smoke_faults import lab_mailer
+from launchready.lab.smoke_lab import smoke_toml, write_smoke_env
 from launchready.lab.smtp import Mailbox, SmtpServer
 from launchready.lab.store import Store
+from launchready.lab.surface import surface_toml
 from launchready.lab.web import admin_app, apex_app, http_front, https_front, www_app
 from launchready.lab.zone import lab_zones
 
@@ -96,6 +103,8 @@ class Lab:
         # The payment provider's signing secret (what sign_webhook needs to call /webhooks/payments).
         self.webhook_secret = "whsec_" + secrets.token_urlsafe(24)
         self._ports: LabPorts | None = None
+        self._app_repo: AppRepo | None = None
+        self._mailbox_api_port: int | None = None
         self._ca_bundle: Path | None = None
         self._dkim: DkimKey | None = None
         self._store: Store | None = None
@@ -133,6 +142,13 @@ class Lab:
         return self._running().smtp
 
     @property
+    def mailbox_api_url(self) -> str:
+        """The lab mailbox's Mailpit-style HTTP API (what [smoke.mailbox] url points at)."""
+        self._running()
+        assert self._mailbox_api_port is not None
+        return f"http://{_host_port(self.bind, self._mailbox_api_port)}"
+
+    @property
     def ca_bundle(self) -> Path:
         """The lab CA certificate (PEM): what ``--ca-bundle`` must point at."""
         self._running()
@@ -144,6 +160,14 @@ class Lab:
         self._running()
         assert self._workdir is not None
         return self._workdir
+
+    @property
+    def app_repo(self) -> AppRepo:
+        """The app's git repository (lab/repo.py), built on first use: what [secrets] repo points at."""
+        workdir = self.workdir
+        if self._app_repo is None or not self._app_repo.root.exists():
+            self._app_repo = build_app_repo(workdir, self.faults)
+        return self._app_repo
 
     @property
     def dkim(self) -> DkimKey:
@@ -192,7 +216,7 @@ class Lab:
         return (
             "# launchready configuration for the lab (marketlab.test on loopback)\n"
             f'domain = "{self.domain}"\n'
-            'subdomains = ["app", "admin", "api"]\n'
+            f"subdomains = {json.dumps(['app', 'admin', 'api', *extra_subdomains(self.faults)])}\n"
             "\n"
             "[environments.production]\n"
             f'base_url = "https://{self.hosts.app}"\n'
@@ -201,7 +225,14 @@ class Lab:
             "[email]\n"
             f'senders = ["{sender}"]\n'
             'dkim_selectors = ["lab"]\n'
+            + surface_toml()
+            + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
+            + secrets_toml(self.app_repo)
         )
+
+    def seed_members(self, n: int) -> int:
+        """Make exactly ``n`` seeded members exist (what `launchready lab seed --members N` does)."""
+        return seed_members(self.workdir / "marketlab.sqlite3", n)
 
     def messages(self) -> list[EmailMessage]:
         """Every message the lab's SMTP server received, oldest first."""
@@ -238,8 +269,9 @@ class Lab:
         ca = LabCA.create(common_name="launchready lab CA")
         self._ca_bundle = ca.write_bundle(self._workdir / "ca.pem")
         cert_files = write_host_certs(issue_host_certs(ca, self.hosts, self.faults), self._workdir / "certs")
-        tls = sni_context(cert_files, default_host=self.hosts.apex)
+        tls = sni_context(cert_files, default_host=self.hosts.apex, legacy_tls="tls-legacy" in self.faults)
         self._dkim = generate_dkim_key()
+        write_smoke_env(self._workdir, self.webhook_secret)
         zones = [
             zone.to_zone()
             for zone in lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
@@ -307,7 +339,8 @@ class Lab:
         store = Store(self._workdir / "marketlab.sqlite3")
         stack.callback(store.close)
         self._store = store
-        mailer = Mailer(
+        mailer = lab_mailer(
+            self.faults,
             host=self.bind, port=smtp_port, sender=f"Market Lab <no-reply@{self.domain}>", sender_domain=self.domain
         )
         assets = site_assets()
@@ -316,12 +349,17 @@ class Lab:
             AppSettings(self.hosts, self.faults, self.webhook_secret), store, mailer, pages, assets
         )
         sites = {
-            self.hosts.apex: apex_app(self.hosts, pages, assets),
+            self.hosts.apex: apex_app(self.hosts, pages, assets, self.faults),
             self.hosts.www: www_app(self.hosts),
             self.hosts.app: marketplace.app(),
-            self.hosts.admin: admin_app(pages),
+            self.hosts.admin: admin_app(pages, assets, self.faults),
             self.hosts.api: marketplace.api(),
         }
+        perf_lab = PerfLab(self.faults, self._workdir / "marketlab.sqlite3")
+        stack.callback(perf_lab.close)
+        perf_lab.install(api=sites[self.hosts.api], app=sites[self.hosts.app], static_sites=[sites[self.hosts.apex], sites[self.hosts.app]])
+        # Smoke flows in other processes read the lab's mail here (Mailpit's API, own port).
+        self._mailbox_api_port = await self._serve_web(stack, mailpit_app(self.mailbox), 0, None)
         https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
         http_port = await self._serve_web(stack, http_front(self.hosts, self.faults, pages), requested.http, None)
         return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port)

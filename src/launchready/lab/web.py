@@ -14,8 +14,11 @@ from aiohttp import web
 from launchready.lab.assets import IMMUTABLE_CACHE, Asset, SiteAssets
 from launchready.lab.hosts import LabHosts
 from launchready.lab.pages import Pages
+from launchready.lab.surface import apex_routes, edge_headers, home_context, open_admin_page, origin_host
 
 HSTS = "max-age=63072000; includeSubDomains; preload"
+# The hsts-short fault: a one-day policy left over from testing.
+SHORT_HSTS = "max-age=86400"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -31,11 +34,16 @@ SERVER_NAME = "marketlab"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def apply_security_headers(response: web.StreamResponse, *, hsts: bool) -> None:
+def apply_security_headers(
+    response: web.StreamResponse, *, hsts: bool, hsts_value: str = HSTS, security_headers: bool = True
+) -> None:
+    if hsts:
+        response.headers["Strict-Transport-Security"] = hsts_value
+    if not security_headers:
+        # The missing-headers fault: the framework defaults, aiohttp's version-revealing Server included.
+        return
     response.headers["Server"] = SERVER_NAME
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if hsts:
-        response.headers["Strict-Transport-Security"] = HSTS
     if response.content_type == "text/html":
         for name, value in _HTML_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -60,13 +68,15 @@ def static_routes(assets: SiteAssets) -> list[web.RouteDef]:
     return [web.get(asset.path, _asset_handler(asset)) for asset in assets.all]
 
 
-def apex_app(hosts: LabHosts, pages: Pages, assets: SiteAssets) -> web.Application:
+def apex_app(
+    hosts: LabHosts, pages: Pages, assets: SiteAssets, faults: frozenset[str] = frozenset()
+) -> web.Application:
     async def home(request: web.Request) -> web.StreamResponse:
-        return pages.response("home.html.j2")
+        return pages.response("home.html.j2", **home_context(hosts, faults))
 
     async def to_app(request: web.Request) -> web.StreamResponse:
-        # Sign-up and log-in live on the app host; the marketing site just points there.
-        raise web.HTTPFound(f"https://{hosts.app}{request.rel_url.raw_path_qs}")
+        # Sign-up and log-in live on the app host for good: a permanent move, not a temporary one.
+        raise web.HTTPMovedPermanently(f"https://{hosts.app}{request.rel_url.raw_path_qs}")
 
     async def robots(request: web.Request) -> web.StreamResponse:
         return web.Response(text="User-agent: *\nDisallow:\n", content_type="text/plain")
@@ -75,6 +85,7 @@ def apex_app(hosts: LabHosts, pages: Pages, assets: SiteAssets) -> web.Applicati
     app.add_routes(
         [web.get("/", home), web.get("/signup", to_app), web.get("/login", to_app), web.get("/robots.txt", robots)]
         + static_routes(assets)
+        + apex_routes(hosts, pages, faults)
     )
     return app
 
@@ -88,8 +99,10 @@ def www_app(hosts: LabHosts) -> web.Application:
     return app
 
 
-def admin_app(pages: Pages) -> web.Application:
+def admin_app(pages: Pages, assets: SiteAssets | None = None, faults: frozenset[str] = frozenset()) -> web.Application:
     async def login_page(request: web.Request) -> web.StreamResponse:
+        if "open-admin" in faults:
+            return open_admin_page(pages)
         return pages.response("login.html.j2", heading="Admin sign-in", admin=True)
 
     async def login(request: web.Request) -> web.StreamResponse:
@@ -105,23 +118,39 @@ def admin_app(pages: Pages) -> web.Application:
         )
 
     app = web.Application()
-    app.add_routes([web.get("/", login_page), web.get("/login", login_page), web.post("/login", login)])
+    app.add_routes(
+        [web.get("/", login_page), web.get("/login", login_page), web.post("/login", login)]
+        + (static_routes(assets) if assets is not None else [])
+    )
     return app
 
 
 def https_front(hosts: LabHosts, faults: frozenset[str], sites: Mapping[str, web.Application]) -> web.Application:
     """Dispatch by Host to each site's app; unknown hosts get 421 Misdirected Request."""
-    hsts = "no-hsts" not in faults
+    hsts = not faults & {"no-hsts", "hsts-http-only"}
+    hsts_value = SHORT_HSTS if "hsts-short" in faults else HSTS
+    security = "missing-headers" not in faults
+    uncacheable_assets = "assets-uncacheable" in faults
 
     async def headers(request: web.Request, response: web.StreamResponse) -> None:
-        apply_security_headers(response, hsts=hsts)
+        apply_security_headers(response, hsts=hsts, hsts_value=hsts_value, security_headers=security)
+        edge_headers(response, host=request_host(request), hosts=hosts, faults=faults)
+        if uncacheable_assets and request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.popall("ETag", None)
 
     async def misdirected(request: web.Request) -> web.StreamResponse:
         return web.Response(status=421, text=f"this server does not serve {request_host(request) or 'that host'}\n")
 
+    if "www-serves-content" in faults and hosts.apex in sites:
+        sites = {**sites, hosts.www: sites[hosts.apex]}
+
     front = web.Application()
     for host, site in sites.items():
         front.add_domain(host, site)
+    if "exposed-origin" in faults and hosts.apex in sites:
+        # The origin under a name of its own answers for the site, with no edge in front.
+        front.add_domain(origin_host(hosts), sites[hosts.apex])
     front.router.add_route("*", "/{tail:.*}", misdirected)
     front.on_response_prepare.append(headers)
     return front
@@ -130,6 +159,8 @@ def https_front(hosts: LabHosts, faults: frozenset[str], sites: Mapping[str, web
 def http_front(hosts: LabHosts, faults: frozenset[str], pages: Pages) -> web.Application:
     """Plain HTTP: redirect every lab host to HTTPS, same host, path and query."""
     serve_apex_plain = "http-no-redirect" in faults
+    keep_path = "http-redirect-drops-path" not in faults
+    hsts_on_plain = "hsts-http-only" in faults
 
     async def plain(request: web.Request) -> web.StreamResponse:
         host = request_host(request)
@@ -137,10 +168,11 @@ def http_front(hosts: LabHosts, faults: frozenset[str], pages: Pages) -> web.App
             return web.Response(status=421, text=f"this server does not serve {host or 'that host'}\n")
         if serve_apex_plain and host == hosts.apex:
             return pages.response("home.html.j2")
-        raise web.HTTPMovedPermanently(f"https://{host}{request.rel_url.raw_path_qs}")
+        raise web.HTTPMovedPermanently(f"https://{host}" + (request.rel_url.raw_path_qs if keep_path else "/"))
 
     async def headers(request: web.Request, response: web.StreamResponse) -> None:
-        apply_security_headers(response, hsts=False)  # HSTS over plain HTTP is ignored by browsers
+        # HSTS over plain HTTP is ignored by browsers; the hsts-http-only fault sends it only there.
+        apply_security_headers(response, hsts=hsts_on_plain)
 
     front = web.Application()
     front.router.add_route("*", "/{tail:.*}", plain)

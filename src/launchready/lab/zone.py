@@ -126,23 +126,21 @@ def _soa_and_ns(domain: str) -> list[Record]:
 def _address_records(faults: frozenset[str], address: str) -> list[Record]:
     rdtype = "AAAA" if ipaddress.ip_address(address).version == 6 else "A"
     hosts = [h for h in ADDRESS_HOSTS if not (h == "@" and "apex-no-address" in faults)]
+    if "exposed-origin" in faults:
+        hosts.append("origin")  # the origin server under a name of its own, bypassing the edge
     return [Record(host, rdtype, address) for host in hosts]
 
 
 def _mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_key_b64: str) -> list[Record]:
-    records = [Record("@", "MX", f"10 mail.{domain}.")]
-    spf = spf_value(faults, address)
-    if spf is not None:
-        records.append(Record("@", "TXT", txt_value(spf)))
-    if "dmarc-missing" not in faults:
-        dmarc = f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}"
-        records.append(Record("_dmarc", "TXT", txt_value(dmarc)))
-    records.append(Record(f"{DKIM_SELECTOR}._domainkey", "TXT", txt_value(dkim_value(dkim_public_key_b64))))
-    return records
+    from launchready.lab.mail_zone import dns_fault_records, mail_records  # mail faults live there (issue 3)
+
+    return mail_records(faults, domain, address, dkim_public_key_b64) + dns_fault_records(faults)
 
 
-def _policy_records() -> list[Record]:
-    records = [Record("@", "CAA", f'0 issue "{CAA_ISSUER}"')]
+def _policy_records(faults: frozenset[str] = frozenset()) -> list[Record]:
+    # caa-forbids-issuer: CAA names another CA than the one that issued the live certificates.
+    issuer = "letsencrypt.org" if "caa-forbids-issuer" in faults else CAA_ISSUER
+    records = [Record("@", "CAA", f'0 issue "{issuer}"')]
     records += [Record("@", "TXT", txt_value(token)) for token in _APEX_VERIFICATION_TXT]
     return records
 
@@ -160,7 +158,7 @@ def lab_zone(
         _soa_and_ns(domain)
         + _address_records(active, address)
         + _mail_records(active, domain, address, dkim_public_key_b64)
-        + _policy_records()
+        + _policy_records(active)
     )
     return ZoneData(origin=domain, records=tuple(records))
 
@@ -172,4 +170,6 @@ def lab_zones(
     dkim_public_key_b64: str,
 ) -> tuple[ZoneData, ...]:
     """Every zone the lab's DNS serves; any name outside them is answered NXDOMAIN."""
-    return (lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),)
+    from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone (issue 3)
+
+    return (lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64), provider_zone(address))

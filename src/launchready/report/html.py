@@ -114,6 +114,9 @@ class HtmlPage:
     not_run: tuple[HtmlNotRun, ...]
     history: HtmlHistory | None
     hosts: tuple[HtmlHost, ...]
+    # The DNS map: (name, type, ttl, value, role) rows and the DNSSEC status line; empty when absent.
+    dns_rows: tuple[tuple[str, str, str, str, str], ...] = ()
+    dns_note: str = ""
 
 
 def render_html(run: AuditRun) -> str:
@@ -169,6 +172,16 @@ def build_page(run: AuditRun) -> HtmlPage:
                 found_by=h.found_by,
             )
             for h in run.hosts
+        ),
+        dns_rows=tuple(
+            (r.name, r.type, "" if r.ttl is None else str(r.ttl), r.value, r.role)
+            for r in (run.dns_map.records if run.dns_map is not None else ())
+        ),
+        dns_note=(
+            f"DNSSEC: {run.dns_map.dnssec}"
+            + (f"; not answered: {', '.join(run.dns_map.unanswered)}" if run.dns_map.unanswered else "")
+            if run.dns_map is not None
+            else ""
         ),
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from launchready.core.dnsmap import DnsMap
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
 from launchready.report.view import iso_utc, severity_counts, status_counts
@@ -132,6 +133,8 @@ class JsonReport(_Doc):
     # None when history was not consulted (e.g. --no-history); an object otherwise, with
     # previous_run_id None on the first audit of a target.
     history: ReportHistory | None
+    # The DNS map (records of the apex, hosts, mail names); None when not collected.
+    dns_map: DnsMap | None = None
 
 
 def build_report(run: AuditRun) -> JsonReport:
@@ -174,6 +177,7 @@ def build_report(run: AuditRun) -> JsonReport:
             for h in run.hosts
         ),
         history=_history(run),
+        dns_map=run.dns_map,
     )
 
 

@@ -10,6 +10,7 @@ import re
 
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
+from launchready.report.dns_map import dns_map_markdown
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
@@ -76,7 +77,14 @@ def render_markdown(run: AuditRun) -> str:
     out += _details(run)
     out += _not_verified(run)
     out += _fixed(run)
+    out += _dns_map(run)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _dns_map(run: AuditRun) -> list[str]:
+    if run.dns_map is None:
+        return []
+    return ["## DNS map", "", *dns_map_markdown(run.dns_map), ""]
 
 
 def _header(run: AuditRun) -> list[str]:

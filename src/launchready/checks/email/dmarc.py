@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
+from launchready.email.dmarc_record import POLICIES, DmarcRecord
+from launchready.email.psl import organizational_domain
 from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
@@ -20,8 +21,10 @@ _RFC7489_6_3 = "https://www.rfc-editor.org/rfc/rfc7489#section-6.3"
 _RFC7489_6_6_3 = "https://www.rfc-editor.org/rfc/rfc7489#section-6.6.3"
 _GMAIL_RULES = "https://support.google.com/a/answer/81126"
 _YAHOO_RULES = "https://senders.yahooinc.com/best-practices/"
+_RFC7489_7_1 = "https://www.rfc-editor.org/rfc/rfc7489#section-7.1"
+_RFC7489_6_6_2 = "https://www.rfc-editor.org/rfc/rfc7489#section-6.6.2"
 
-POLICIES = ("none", "quarantine", "reject")
+__all__ = ["CHECK", "META", "DmarcRecord", "judge"]
 
 # A record that was meant to be DMARC (so a typo is reported as invalid rather than missing).
 _LOOKS_LIKE_DMARC = re.compile(r"^\s*v\s*=\s*dmarc", re.IGNORECASE)
@@ -76,53 +79,34 @@ META = CheckMeta(
             remediation='Replace it with `"v=DMARC1; p=none; rua=mailto:dmarc@<domain>"`.',
             references=(_RFC7489_6_3, _RFC7489_6_6_3),
         ),
+        FindingSpec(
+            id="email.dmarc.none-no-rua",
+            title="DMARC p=none without rua: nobody is told about spoofing or failures",
+            severity=Severity.MEDIUM,
+            impact=Impact.EMAIL,
+            remediation='Add a report address: `"v=DMARC1; p=none; rua=mailto:dmarc@<domain>"`.',
+            references=(_RFC7489_6_3, _GMAIL_RULES),
+        ),
+        FindingSpec(
+            id="email.dmarc.partial-pct",
+            title="DMARC applies its policy to only part of the failing mail",
+            severity=Severity.LOW,
+            impact=Impact.EMAIL,
+            remediation="Raise pct to 100 (or remove pct=) once reports show your own mail passing.",
+            references=(_RFC7489_6_3,),
+        ),
+        FindingSpec(
+            id="email.dmarc.report-unauthorized",
+            title="DMARC reports go to another domain that has not agreed to receive them",
+            severity=Severity.LOW,
+            impact=Impact.EMAIL,
+            remediation="Publish `<domain>._report._dmarc.<report domain>. TXT \"v=DMARC1\"` at the report domain.",
+            references=(_RFC7489_7_1,),
+        ),
     ),
     references=(_RFC7489, _GMAIL_RULES),
     probes=("dns",),
 )
-
-
-@dataclass(frozen=True)
-class DmarcRecord:
-    raw: str
-    tags: tuple[tuple[str, str], ...]  # (lower-cased name, value) in order
-
-    def tag(self, name: str) -> str | None:
-        for key, value in self.tags:
-            if key == name:
-                return value
-        return None
-
-    @classmethod
-    def parse(cls, raw: str) -> DmarcRecord:
-        tags: list[tuple[str, str]] = []
-        for part in raw.split(";"):
-            name, sep, value = part.partition("=")
-            if name.strip() or sep:
-                tags.append((name.strip().lower(), value.strip()))
-        return cls(raw=raw, tags=tuple(tags))
-
-    @property
-    def is_dmarc(self) -> bool:
-        """RFC 7489 6.6.3: only records whose first tag is exactly v=DMARC1 count."""
-        return bool(self.tags) and self.tags[0] == ("v", "DMARC1")
-
-    @property
-    def policy(self) -> str | None:
-        p = self.tag("p")
-        return p.lower() if p is not None and p.lower() in POLICIES else None
-
-    @property
-    def problem(self) -> str | None:
-        if not self.is_dmarc:
-            first = f"{self.tags[0][0]}={self.tags[0][1]}" if self.tags else "(nothing)"
-            return f"the first tag must be exactly v=DMARC1, found {first!r}"
-        p = self.tag("p")
-        if p is None:
-            return "no p= tag (the policy: none, quarantine or reject)"
-        if self.policy is None:
-            return f"p={p} is not one of none, quarantine, reject"
-        return None
 
 
 def _record(domain: str, policy: str = "none", rua: str | None = None) -> str:
@@ -130,11 +114,27 @@ def _record(domain: str, policy: str = "none", rua: str | None = None) -> str:
     return f'`_dmarc.{domain}. 300 IN TXT "v=DMARC1; p={policy}; rua={rua}"`'
 
 
-def judge(domain: str, txt: DnsAnswer) -> list[Finding]:
-    """Judge the TXT answer at ``_dmarc.<domain>``."""
+def judge(
+    domain: str,
+    txt: DnsAnswer,
+    *,
+    org_txt: DnsAnswer | None = None,
+    report_auth: dict[str, DnsAnswer] | None = None,
+) -> list[Finding]:
+    """Judge the TXT answer at ``_dmarc.<domain>``.
+
+    ``org_txt`` is the answer at ``_dmarc.<organizational domain>`` when ``domain`` is below it
+    (its policy applies when the domain has none, RFC 7489 6.6.3); ``report_auth`` maps each
+    external report domain to the answer at ``<domain>._report._dmarc.<report domain>``.
+    """
     name = f"_dmarc.{domain}"
     if txt.status in ("timeout", "servfail", "error"):
         raise CouldNotRun(f"TXT query for {name} failed ({txt.status}): {txt.error or 'no detail'}")
+    if org_txt is not None and org_txt.ok and not any(DmarcRecord.parse(r).is_dmarc for r in txt.records):
+        org_records = [DmarcRecord.parse(r.strip()) for r in org_txt.records]
+        org_dmarc = [r for r in org_records if r.is_dmarc]
+        if len(org_dmarc) == 1 and org_dmarc[0].problem is None:
+            return []  # the organizational domain's policy (its sp=) covers this domain
     parsed = [DmarcRecord.parse(r.strip()) for r in txt.records]
     dmarc = [r for r in parsed if r.is_dmarc]
     attempts = [r for r in parsed if not r.is_dmarc and _LOOKS_LIKE_DMARC.match(r.raw)]
@@ -168,7 +168,7 @@ def judge(domain: str, txt: DnsAnswer) -> list[Finding]:
     record = dmarc[0] if dmarc else attempts[0]
     problem = record.problem
     if problem is None:
-        return []
+        return _judge_policy(domain, record, report_auth or {})
     rua = record.tag("rua")
     return [
         META.finding(
@@ -180,11 +180,81 @@ def judge(domain: str, txt: DnsAnswer) -> list[Finding]:
     ]
 
 
+def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAnswer]) -> list[Finding]:
+    name = f"_dmarc.{domain}"
+    evidence = [f'TXT {name}: "{record.raw}"']
+    findings: list[Finding] = []
+    if record.policy == "none" and not record.tag("rua"):
+        findings.append(
+            META.finding(
+                "none-no-rua",
+                target=domain,
+                evidence=[*evidence, "p=none and no rua=: failures are neither blocked nor reported to you"],
+                remediation=f"Publish {_record(domain)}. {_RAMP}",
+            )
+        )
+    pct = record.pct
+    if pct is not None and pct < 100 and record.policy != "none":
+        findings.append(
+            META.finding(
+                "partial-pct",
+                target=domain,
+                evidence=[*evidence, f"pct={pct}: the policy applies to {pct}% of failing mail, the rest is delivered"],
+                remediation=(
+                    f"pct below 100 is a ramp step; once reports show only your own services, publish "
+                    f"{_record(domain, record.policy or 'quarantine', record.tag('rua'))} (no pct= means 100)."
+                ),
+            )
+        )
+    org = organizational_domain(domain)
+    unauthorized: list[str] = []
+    for uri_tag in ("rua", "ruf"):
+        for report_domain in record.report_domains(uri_tag):
+            if organizational_domain(report_domain) == org:
+                continue
+            answer = report_auth.get(report_domain)
+            if answer is None or answer.status in ("timeout", "servfail", "error"):
+                continue  # not asked or not answered: no verdict
+            if not any(r.strip().upper().startswith("V=DMARC1") for r in answer.records):
+                unauthorized.append(report_domain)
+    if unauthorized:
+        records = " and ".join(f'`{domain}._report._dmarc.{d}. 300 IN TXT "v=DMARC1"`' for d in dict.fromkeys(unauthorized))
+        findings.append(
+            META.finding(
+                "report-unauthorized",
+                target=domain,
+                evidence=[*evidence, *(f"no TXT at {domain}._report._dmarc.{d}: receivers drop the reports" for d in unauthorized)],
+                remediation=(
+                    f"Ask the report receiver to publish {records} (DMARC report services do this when you add the "
+                    "domain), or send reports to an address at your own domain."
+                ),
+            )
+        )
+    return findings
+
+
+def _external_report_domains(domain: str, txt: DnsAnswer) -> tuple[str, ...]:
+    org = organizational_domain(domain)
+    out: list[str] = []
+    for raw in txt.records:
+        record = DmarcRecord.parse(raw.strip())
+        if not record.is_dmarc:
+            continue
+        for uri_tag in ("rua", "ruf"):
+            out.extend(d for d in record.report_domains(uri_tag) if organizational_domain(d) != org)
+    return tuple(dict.fromkeys(out))
+
+
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     if ctx.site.domain_missing:
         raise NotApplicable(f"{target} does not exist in DNS (dns.apex reports it)")
     txt = await ctx.dns.txt(f"_dmarc.{target}")
-    return judge(target, txt)
+    org = organizational_domain(target)
+    org_txt = await ctx.dns.txt(f"_dmarc.{org}") if org != target else None
+    report_auth = {
+        d: await ctx.dns.txt(f"{target}._report._dmarc.{d}") for d in _external_report_domains(target, txt)
+    }
+    return judge(target, txt, org_txt=org_txt, report_auth=report_auth)
 
 
 CHECK = Check(meta=META, run=run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin, urlsplit
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ _RFC6797 = "https://www.rfc-editor.org/rfc/rfc6797"
 _RFC6797_6_1 = "https://www.rfc-editor.org/rfc/rfc6797#section-6.1"
 _MDN_HSTS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Strict-Transport-Security"
 _PRELOAD = "https://hstspreload.org/"
+_RFC6797_7_2 = "https://www.rfc-editor.org/rfc/rfc6797#section-7.2"
+# hstspreload.org: max-age of at least a year, includeSubDomains and preload, on the apex.
+PRELOAD_MIN_MAX_AGE = 31_536_000
 
 # Six months: below this the protection lapses for visitors who come back less often, and it is
 # the floor the HSTS preload list and most scanners use.
@@ -80,10 +84,35 @@ META = CheckMeta(
             remediation=f"Replace the header with exactly `{RECOMMENDED}`.",
             references=(_RFC6797_6_1, _MDN_HSTS),
         ),
+        FindingSpec(
+            id="web.hsts.http-only",
+            title="HSTS is sent only over plain HTTP, where browsers ignore it",
+            severity=Severity.MEDIUM,
+            impact=Impact.TRUST,
+            remediation=(
+                "Move the header to the HTTPS server block: nginx `add_header Strict-Transport-Security "
+                '"max-age=63072000; includeSubDomains" always;` inside `listen 443 ssl`, not `listen 80`.'
+            ),
+            references=(_RFC6797_7_2, _MDN_HSTS),
+        ),
+        FindingSpec(
+            id="web.hsts.preload-ineligible",
+            title="The header asks for HSTS preload but the site is not eligible",
+            severity=Severity.LOW,
+            impact=Impact.TRUST,
+            remediation=(
+                "Meet hstspreload.org's rules before submitting: `Strict-Transport-Security: max-age=63072000; "
+                "includeSubDomains; preload` on the apex, and http://APEX/ must first redirect to https://APEX/ "
+                "(same host), then to www if you use it."
+            ),
+            references=(_PRELOAD, _RFC6797),
+        ),
     ),
     references=(_RFC6797, _MDN_HSTS),
     probes=("http",),
 )
+
+
 
 
 @dataclass(frozen=True)
@@ -122,7 +151,31 @@ def parse_hsts(value: str) -> HstsPolicy | str:
     )
 
 
-def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> list[Finding]:
+def preload_problems(policy: HstsPolicy, plain: HttpExchange | None, host: str) -> list[str]:
+    """Why hstspreload.org would refuse the apex (empty: eligible as far as these facts show)."""
+    problems: list[str] = []
+    if policy.max_age < PRELOAD_MIN_MAX_AGE:
+        problems.append(f"max-age {policy.max_age} is below 31536000")
+    if not policy.include_subdomains:
+        problems.append("includeSubDomains is missing")
+    if plain is not None and plain.status is not None:
+        location = plain.location
+        target = urlsplit(urljoin(plain.url, location)) if location and plain.is_redirect else None
+        if target is None:
+            problems.append(f"http://{host}/ answers {plain.status} instead of redirecting to https")
+        elif target.scheme != "https" or (target.hostname or "").lower() != host:
+            problems.append(f"http://{host}/ first redirects to {location}, not to https://{host}/ (same host first)")
+    return problems
+
+
+def judge(
+    host: str,
+    exchange: HttpExchange,
+    *,
+    tls_trusted: bool = True,
+    plain: HttpExchange | None = None,
+    apex: bool = False,
+) -> list[Finding]:
     """Judge the un-followed answer to ``GET https://host/``.
 
     ``tls_trusted`` is False when the answer was only obtainable with verification off: the header
@@ -136,6 +189,10 @@ def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> lis
     values = exchange.header_all("strict-transport-security")
     if not values:
         evidence.append("Strict-Transport-Security: (absent)")
+        plain_values = plain.header_all("strict-transport-security") if plain is not None else ()
+        if plain is not None and plain_values:
+            evidence += [f"GET {plain.url} -> {plain.status}", f"Strict-Transport-Security (plain HTTP): {plain_values[0]}"]
+            return [META.finding("http-only", target=host, evidence=evidence)]
         return [META.finding("missing", target=host, evidence=evidence)]
     # RFC 6797 8.1: a browser processes only the first header.
     evidence.append(f"Strict-Transport-Security: {values[0]}")
@@ -144,6 +201,13 @@ def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> lis
     policy = parse_hsts(values[0])
     if isinstance(policy, str):
         return [META.finding("invalid", target=host, evidence=[*evidence, f"problem: {policy}"])]
+    findings: list[Finding] = []
+    if policy.preload and apex:
+        problems = preload_problems(policy, plain, host)
+        if problems:
+            findings.append(
+                META.finding("preload-ineligible", target=host, evidence=[*evidence, *(f"preload: {p}" for p in problems)])
+            )
     if policy.max_age < MIN_MAX_AGE:
         days = policy.max_age / 86400
         note = (
@@ -152,7 +216,7 @@ def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> lis
             else f"max-age={policy.max_age} is {days:.1f} day(s); at least 15552000 (180 days) is expected"
         )
         sub = "; includeSubDomains" if policy.include_subdomains else ""
-        return [
+        return findings + [
             META.finding(
                 "short-max-age",
                 target=host,
@@ -164,7 +228,7 @@ def judge(host: str, exchange: HttpExchange, *, tls_trusted: bool = True) -> lis
                 ),
             )
         ]
-    return []
+    return findings
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
@@ -175,7 +239,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         # The header is still there behind an invalid certificate; tls.certificate reports the cert.
         exchange = await ctx.http.fetch(url, verify_tls=False)
         trusted = False
-    return judge(target, exchange, tls_trusted=trusted)
+    plain = await ctx.http.fetch(f"http://{target}/")
+    return judge(target, exchange, tls_trusted=trusted, plain=plain, apex=target == ctx.domain)
 
 
 CHECK = Check(meta=META, run=run)

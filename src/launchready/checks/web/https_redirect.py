@@ -81,6 +81,14 @@ META = CheckMeta(
             remediation=f"Point the redirect at https:// on the same host: nginx {_NGINX_RETURN}.",
             references=(_MDN_REDIRECTS, _RFC9110_REDIRECT),
         ),
+        FindingSpec(
+            id="web.https-redirect.drops-path",
+            title="The HTTP-to-HTTPS redirect loses the path or query",
+            severity=Severity.MEDIUM,
+            impact=Impact.SIGNUP,
+            remediation=f"Keep the request URI: nginx {_NGINX_RETURN} (not `return 301 https://$host/;`).",
+            references=(_MDN_REDIRECTS, _RFC9110_REDIRECT),
+        ),
     ),
     references=(_MDN_REDIRECTS, _RFC9110_REDIRECT, _RFC6797_7_2),
     probes=("http",),
@@ -157,9 +165,38 @@ def judge(host: str, exchange: HttpExchange, *, domain: str | None = None) -> li
     return findings
 
 
+# A deep URL with a query: an old link or a campaign URL typed with http://.
+PROBE_PATH = "/launchready-check/deep/page?utm_source=launchready&ref=1"
+
+
+def judge_path(host: str, exchange: HttpExchange) -> list[Finding]:
+    """Judge the un-followed answer to ``GET http://host{PROBE_PATH}``: path and query must survive."""
+    if not exchange.is_redirect or not exchange.location:
+        return []  # no redirect at all is judged on the home page (missing)
+    target = urlsplit(urljoin(exchange.url, exchange.location))
+    wanted = urlsplit(exchange.url)
+    if target.scheme != "https" or (target.path == wanted.path and target.query == wanted.query):
+        return []
+    lost = [what for what, kept in (("path", target.path == wanted.path), ("query", target.query == wanted.query)) if not kept]
+    return [
+        META.finding(
+            "drops-path",
+            target=host,
+            evidence=[f"GET {exchange.url} -> {exchange.status}", f"Location: {exchange.location}", f"lost: {' and '.join(lost)}"],
+            remediation=(
+                f"Redirect to the same path and query on https: nginx {_NGINX_RETURN} in the port-80 server block "
+                f"for {host}; Caddy `redir https://{{host}}{{uri}} permanent`."
+            ),
+        )
+    ]
+
+
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     exchange = await ctx.http.fetch(f"http://{target}/")
-    return judge(target, exchange, domain=ctx.domain)
+    findings = judge(target, exchange, domain=ctx.domain)
+    if exchange.is_redirect:
+        findings += judge_path(target, await ctx.http.fetch(f"http://{target}{PROBE_PATH}"))
+    return findings
 
 
 CHECK = Check(meta=META, run=run)

@@ -1,0 +1,1 @@
+"""Checks on deployed environments' configuration (the environment contract)."""

@@ -1,0 +1,161 @@
+"""perf.load: core read endpoints hold their p95 and error-rate budgets under a constant arrival rate.
+
+`launchready load` runs it on demand; the audit runs a short version only when the config sets
+``perf.in_audit = true`` (a load test is never a side effect of a plain audit).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.finding import Finding
+from launchready.core.severity import Confidence, Impact, Severity
+from launchready.perf.generator import LoadResult
+from launchready.perf.plan import PlannedEndpoint, plan
+
+if TYPE_CHECKING:
+    from launchready.engine.context import AuditContext
+
+_WRK2 = "https://github.com/giltene/wrk2#acknowledgements"
+_K6_OPEN = "https://grafana.com/docs/k6/latest/using-k6/scenarios/concepts/open-vs-closed/"
+_WEBDEV_TTFB = "https://web.dev/articles/ttfb"
+# A short load inside an audit: enough samples for a p95, short enough not to dominate the audit.
+AUDIT_MAX_DURATION_S = 10.0
+AUDIT_MAX_WARMUP_S = 2.0
+
+META = CheckMeta(
+    id="perf.load",
+    title="Core read endpoints meet their latency and error budgets under load",
+    scope=Scope.DOMAIN,
+    doc=CheckDoc(
+        what=(
+            "Sends a constant arrival rate of requests (open model) to the read endpoints declared under "
+            "[[perf.endpoints]], measures each request from its scheduled send time into lossless histograms, "
+            "and compares every endpoint's p95 latency and error rate with its budget (budgets.p95_ms, "
+            "budgets.error_rate, or the endpoint's own)."
+        ),
+        why=(
+            "Launch traffic arrives whether or not the server keeps up. A p95 above 300 ms on the feed or the "
+            "member directory is what members feel as a slow product, and errors under modest load turn the "
+            "launch announcement into an outage. Closed-loop tools hide server stalls; this measurement does not."
+        ),
+        fix=(
+            "Profile the slow endpoint under the same rate (database query log, APM trace): add the missing index, "
+            "batch the per-row queries, paginate the list, cache what is shared, or add capacity; then run "
+            "`launchready load` again until every endpoint is inside its budget."
+        ),
+    ),
+    findings=(
+        FindingSpec(
+            id="perf.load.p95-over-budget",
+            title="An endpoint's 95th percentile latency is over budget",
+            severity=Severity.MEDIUM,
+            impact=Impact.PERFORMANCE,
+            remediation=(
+                "Trace a slow request of this endpoint under load and remove the dominant cost (missing index, "
+                "N+1 queries, unpaginated list, synchronous external call), or raise capacity; then re-run `launchready load`."
+            ),
+            references=(_WRK2, _K6_OPEN),
+        ),
+        FindingSpec(
+            id="perf.load.error-rate-over-budget",
+            title="An endpoint fails too many requests under load",
+            severity=Severity.HIGH,
+            impact=Impact.AVAILABILITY,
+            remediation=(
+                "Read the server logs for the failing requests at this rate (timeouts, 5xx, connection limits, "
+                "exhausted database pool) and fix the cause or add capacity; then re-run `launchready load`."
+            ),
+            references=(_K6_OPEN,),
+        ),
+        FindingSpec(
+            id="perf.load.generator-bound",
+            title="The load generator was the bottleneck: latency figures are not trustworthy",
+            severity=Severity.INFO,
+            impact=Impact.PERFORMANCE,
+            confidence=Confidence.CERTAIN,
+            remediation="Lower --rate, or run `launchready load` on a machine with a free CPU core, and measure again.",
+            references=(_WRK2,),
+        ),
+    ),
+    references=(_WRK2, _K6_OPEN, _WEBDEV_TTFB),
+    probes=("http",),
+)
+
+
+def _ms(us: int) -> str:
+    return f"{us / 1000:.1f} ms"
+
+
+def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
+    """Budgets -> findings. When the generator was the bottleneck, budget findings drop to tentative."""
+    findings: list[Finding] = []
+    bottleneck = result.watch.bottleneck
+    confidence = Confidence.TENTATIVE if bottleneck else Confidence.CERTAIN
+    rate = f"{result.settings.rate:g} req/s for {result.settings.duration_s:g} s (open model)"
+    for p in planned:
+        stats = result.endpoints[p.name]
+        h = stats.latency
+        summary = (
+            f"{p.name}: p50 {_ms(h.percentile(50))}, p90 {_ms(h.percentile(90))}, p95 {_ms(h.percentile(95))}, "
+            f"p99 {_ms(h.percentile(99))}, max {_ms(h.max_us)} over {stats.ok} ok responses"
+        )
+        if stats.total == 0:
+            continue
+        p95_ms = h.percentile(95) / 1000
+        if stats.ok and p95_ms > p.p95_ms:
+            findings.append(
+                META.finding(
+                    "p95-over-budget",
+                    target=p.url,
+                    title=f"{p.name}: p95 {p95_ms:.0f} ms is over the {p.p95_ms:g} ms budget",
+                    evidence=[summary, f"load: {rate}"],
+                    confidence=confidence,
+                )
+            )
+        if stats.error_rate > p.error_rate:
+            findings.append(
+                META.finding(
+                    "error-rate-over-budget",
+                    target=p.url,
+                    title=f"{p.name}: {stats.error_rate:.1%} of requests failed (budget {p.error_rate:.1%})",
+                    evidence=[
+                        f"{p.name}: {stats.errors} of {stats.total} requests failed",
+                        *(f"e.g. {s}" for s in stats.error_samples[:3]),
+                        f"load: {rate}",
+                    ],
+                    confidence=confidence,
+                )
+            )
+    if bottleneck:
+        findings.append(
+            META.finding(
+                "generator-bound",
+                target=planned[0].url if len(planned) == 1 else "launchready load",
+                evidence=[bottleneck, f"CPU samples: max {result.watch.cpu_max:.0%}, mean {result.watch.cpu_mean:.0%}"],
+            )
+        )
+    return findings
+
+
+async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    from launchready.perf.session import measure, settings_for
+
+    perf = ctx.config.perf
+    if not perf.in_audit:
+        raise NotApplicable("load tests run with `launchready load` (or set perf.in_audit = true)")
+    try:
+        planned = plan(ctx.config)
+        settings = settings_for(
+            ctx.config, duration_s=min(perf.duration_s, AUDIT_MAX_DURATION_S), warmup_s=min(perf.warmup_s, AUDIT_MAX_WARMUP_S),
+            timeout_s=ctx.net.timeout,
+        )
+        result = await measure(planned, ctx.net, settings)
+    except UsageError as exc:
+        raise CouldNotRun(str(exc)) from None
+    return judge(result, planned)
+
+
+CHECK = Check(meta=META, run=run)

@@ -1,0 +1,1 @@
+"""Checks on the application repository: secrets, credential files, deploy configs."""

@@ -1,0 +1,151 @@
+"""`launchready load`: the constant-arrival-rate load test (and `--growth`) against declared endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+
+from launchready.cli import common
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
+from launchready.core.errors import UsageError
+from launchready.core.finding import Finding
+from launchready.core.severity import Severity
+
+
+class LoadFormat(str, Enum):
+    TERMINAL = "terminal"
+    JSON = "json"
+    HTML = "html"
+
+
+def _progress_line(err: TextIO):  # type: ignore[no-untyped-def]
+    from launchready.perf.generator import LoadResult
+
+    def show(fraction: float, result: LoadResult) -> None:
+        p95 = result.overall.percentile(95) / 1000
+        err.write(
+            f"\r  {fraction:4.0%}  {result.total} requests  {result.errors} errors  p95 {p95:.1f} ms  "
+            f"generator CPU {result.watch.cpu_samples[-1] if result.watch.cpu_samples else 0:.0%}   "
+        )
+        err.flush()
+
+    return show
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return 1 if any(f.severity.at_least(Severity.LOW) for f in findings) else 0
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def load(
+        endpoint: Annotated[list[str] | None, typer.Option("--endpoint", "-e", help="Only these [[perf.endpoints]] names (repeatable).")] = None,
+        url: Annotated[list[str] | None, typer.Option("--url", help="A path or URL on a declared host to load instead (repeatable).")] = None,
+        rate: Annotated[float | None, typer.Option("--rate", help="Requests per second, all endpoints together (default perf.rate).")] = None,
+        duration: Annotated[float | None, typer.Option("--duration", help="Measured seconds (default perf.duration_s).")] = None,
+        warmup: Annotated[float | None, typer.Option("--warmup", help="Seconds sent first and not measured (default perf.warmup_s).")] = None,
+        growth: Annotated[bool, typer.Option("--growth", help="Run the growth test (perf.growth) instead.")] = False,
+        fmt: Annotated[LoadFormat, typer.Option("--format", "-f", help="Report format.")] = LoadFormat.TERMINAL,
+        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+        config: ConfigOpt = None,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
+        timeout: TimeoutOpt = 10.0,
+        quiet: QuietOpt = False,
+    ) -> int:
+        """Open-model load test of the read endpoints in launchready.toml; budgets decide the exit code."""
+        from launchready.checks.perf import load as load_check
+        from launchready.perf import report
+        from launchready.perf.plan import plan
+        from launchready.perf.session import measure, settings_for
+
+        loaded = common.load(config)
+        cfg = loaded.config
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        if growth:
+            return _growth(cfg, net, tuple(endpoint or ()), fmt, output, quiet)
+        planned = plan(cfg, only=tuple(endpoint or ()), urls=tuple(url or ()))
+        settings = settings_for(cfg, rate=rate, duration_s=duration, warmup_s=warmup, timeout_s=timeout)
+        live = not quiet and sys.stderr.isatty()
+        if not quiet:
+            print(
+                f"launchready: loading {len(planned)} endpoint(s) at {settings.rate:g} req/s for "
+                f"{settings.warmup_s:g}+{settings.duration_s:g} s",
+                file=sys.stderr,
+            )
+        result = asyncio.run(measure(planned, net, settings, progress=_progress_line(sys.stderr) if live else None))
+        if live:
+            sys.stderr.write("\n")
+        findings = load_check.judge(result, planned)
+        if fmt is LoadFormat.JSON:
+            _write(report.render_json(result, planned, findings), output)
+        elif fmt is LoadFormat.HTML:
+            _write(report.render_html(result, planned, findings), output)
+        elif output is not None:
+            with output.open("w", encoding="utf-8") as fh:
+                report.render_terminal(result, planned, findings, Console(file=fh, width=110, force_terminal=False))
+        else:
+            report.render_terminal(result, planned, findings, Console(width=110) if sys.stdout.isatty() else Console(file=sys.stdout, width=110, force_terminal=False))
+        return exit_code(findings)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
+
+
+def _growth(cfg, net, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool) -> int:  # type: ignore[no-untyped-def]
+    from launchready.checks.perf import growth as growth_check
+    from launchready.perf.growth import SeedFailed, run_growth
+    from launchready.perf.plan import plan
+    from launchready.perf.session import settings_for
+
+    g = cfg.perf.growth
+    if g.seed is None:
+        raise UsageError("perf.growth.seed: set the command that seeds {n} members to run the growth test")
+    planned = plan(cfg, only=only or g.endpoints)
+    settings = settings_for(cfg, rate=g.rate, duration_s=g.duration_s, warmup_s=min(cfg.perf.warmup_s, 1.0), timeout_s=net.timeout)
+    if not quiet:
+        print(f"launchready: growth test of {len(planned)} endpoint(s) at sizes {', '.join(map(str, g.sizes))}", file=sys.stderr)
+    try:
+        series = asyncio.run(run_growth(planned, net, g.seed, g.sizes, settings))
+    except SeedFailed as exc:
+        raise UsageError(f"perf.growth.seed: {exc}") from None
+    findings = growth_check.judge(series, g.max_factor)
+    data = {
+        "report_version": "1.0",
+        "kind": "growth",
+        "max_factor": g.max_factor,
+        "endpoints": [
+            {"name": s.name, "url": s.url, "points": [p.__dict__ for p in s.points]} for s in series
+        ],
+        "findings": [f.model_dump(mode="json") for f in findings],
+    }
+    if fmt is LoadFormat.JSON:
+        _write(json.dumps(data, indent=2) + "\n", output)
+        return exit_code(findings)
+    lines = []
+    for s in series:
+        lines.append(s.name + "  " + s.url)
+        for p in s.points:
+            lines.append(f"  {p.size:>7} members: p50 {p.p50_ms:8.1f} ms  p95 {p.p95_ms:8.1f} ms  {p.mean_bytes:9.0f} bytes")
+    for f in findings:
+        lines.append(f"{f.severity.value.upper()} {f.id}: {f.title}")
+        lines.append(f"    fix: {f.remediation}")
+    if not findings:
+        lines.append(f"No endpoint's p95 grew more than {g.max_factor:g}x.")
+    _write("\n".join(lines) + "\n", output)
+    return exit_code(findings)

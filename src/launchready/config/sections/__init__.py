@@ -1,0 +1,1 @@
+"""Config sections owned by one area each, plugged into Config with one field line."""

@@ -1,0 +1,111 @@
+"""DKIM public-key records (RFC 6376 3.6.1): parsed, decoded and sized, without raising."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from launchready.email.tags import parse_tags
+
+_B64_CHARS = re.compile(r"[^A-Za-z0-9+/=]")
+
+
+@dataclass(frozen=True)
+class DkimKey:
+    """What a selector's TXT record says; ``problem`` is set when receivers cannot use it."""
+
+    raw: str
+    tags: tuple[tuple[str, str], ...]
+    key_type: str  # "rsa" (default) or "ed25519", as the k= tag says
+    revoked: bool  # p= is empty: the key was withdrawn
+    testing: bool  # t=y: receivers treat failures as if unsigned
+    key_bits: int | None  # RSA modulus size, 256 for ed25519, None when undecodable
+    problem: str | None  # malformed: what is wrong
+
+    def tag(self, name: str) -> str | None:
+        for key, value in self.tags:
+            if key == name:
+                return value
+        return None
+
+
+def looks_like_dkim(text: str) -> bool:
+    """A TXT record meant as a DKIM key: starts with v=DKIM1 or carries a p= tag."""
+    tags = dict(parse_tags(text))
+    return tags.get("v", "").upper() == "DKIM1" or "p" in tags
+
+
+def parse_dkim_key(text: str) -> DkimKey:
+    tags = parse_tags(text)
+    values = dict(tags)
+    key_type = values.get("k", "rsa").lower() or "rsa"
+    flags = {f.strip().lower() for f in values.get("t", "").split(":")}
+    testing = "y" in flags
+
+    def key(problem: str | None, *, revoked: bool = False, bits: int | None = None) -> DkimKey:
+        return DkimKey(text, tags, key_type, revoked, testing, bits, problem)
+
+    version = values.get("v")
+    if version is not None and tags[0][0] != "v":
+        return key("v= must be the first tag")
+    if version is not None and version != "DKIM1":
+        return key(f"v={version} is not DKIM1")
+    if "p" not in values:
+        return key("no p= tag (the public key)")
+    p = _B64_CHARS.sub("", re.sub(r"\s+", "", values["p"]))
+    if values["p"].strip() == "":
+        return key(None, revoked=True)
+    if p != re.sub(r"\s+", "", values["p"]):
+        return key("p= contains characters outside base64")
+    try:
+        der = base64.b64decode(p + "=" * (-len(p) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return key("p= is not valid base64")
+    if key_type == "ed25519":
+        # RFC 8463: p= is the raw 32-byte key, not a SubjectPublicKeyInfo.
+        if len(der) != 32:
+            return key(f"an ed25519 key is 32 bytes, p= holds {len(der)}")
+        return key(None, bits=256)
+    if key_type != "rsa":
+        return key(f"k={key_type} is not a key type receivers know (rsa, ed25519)")
+    try:
+        public = load_der_public_key(der)
+    except (ValueError, TypeError):
+        public = _pkcs1_rsa(der)
+        if public is None:
+            return key("p= does not decode to an RSA public key")
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return key("p= holds an ed25519 key but k= says rsa")
+    if not isinstance(public, rsa.RSAPublicKey):
+        return key(f"p= holds a {type(public).__name__}, not an RSA key")
+    return key(None, bits=public.key_size)
+
+
+def _pkcs1_rsa(der: bytes) -> rsa.RSAPublicKey | None:
+    """Some publishers put a bare PKCS#1 RSAPublicKey in p=; receivers vary, we read it."""
+    from cryptography.hazmat.primitives.serialization import load_der_public_key as _load
+
+    prefix = bytes.fromhex("300d06092a864886f70d0101010500")
+    body = b"\x00" + der
+    try:
+        spki = _der_seq(prefix + b"\x03" + _der_len(len(body)) + body)
+        loaded = _load(spki)
+    except (ValueError, TypeError):
+        return None
+    return loaded if isinstance(loaded, rsa.RSAPublicKey) else None
+
+
+def _der_len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def _der_seq(content: bytes) -> bytes:
+    return b"\x30" + _der_len(len(content)) + content

@@ -1,0 +1,1 @@
+"""Performance measurement: an open-model load generator, histograms, growth runs, page loads."""

@@ -1,0 +1,326 @@
+"""Page load in real headless Chromium over the DevTools protocol, with Lighthouse's mobile profile.
+
+Chromium is driven directly over its DevTools WebSocket (aiohttp's client): no Puppeteer, no
+Node. The profile is Lighthouse's "mobile" one: 150 ms RTT / 1.6 Mbps down / 750 kbps up
+applied as DevTools' request-level throttling (latency 562.5 ms, 188743 B/s down, 86400 B/s
+up, Lighthouse's adjusted values), 4x CPU slowdown, a 412x823 viewport at DPR 1.75. Metrics come
+from the page's own Performance APIs (navigation timing for TTFB, paint timing for FCP, the
+buffered largest-contentful-paint entries for LCP) and bytes/requests from Network events.
+
+The browser dials the same endpoints as every other probe: --connect-to rules and the run's DNS
+become --host-resolver-rules, and with --ca-bundle the leaf certificate of each host (verified
+here first, against the system store plus that bundle) is accepted by its SPKI hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from launchready.engine.net import NetSettings
+from launchready.probes.dial import dial_plan
+from launchready.probes.dns import DnsProbe
+from launchready.probes.tls import verifying_context
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+INSTALL_HINT = "Chromium is not installed: install it with `sudo apt-get install chromium` (Debian/Ubuntu) to measure page loads"
+MOBILE_LATENCY_MS = 562.5
+MOBILE_DOWN_BPS = 188743
+MOBILE_UP_BPS = 86400
+MOBILE_CPU_SLOWDOWN = 4
+MOBILE_VIEWPORT = (412, 823, 1.75)
+MOBILE_UA = (
+    "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Mobile Safari/537.36 launchready"
+)
+# After the load event, wait this long without new LCP candidates (or up to the cap) before reading.
+_SETTLE_S = 1.0
+_STARTUP_TIMEOUT_S = 20.0
+
+_METRICS_JS = """
+new Promise(resolve => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  let lcp = null;
+  try {
+    new PerformanceObserver(list => {
+      for (const e of list.getEntries()) lcp = e.renderTime || e.loadTime || e.startTime;
+    }).observe({type: 'largest-contentful-paint', buffered: true});
+  } catch (e) {}
+  setTimeout(() => resolve(JSON.stringify({
+    ttfb: nav ? nav.responseStart : null,
+    fcp: fcp ? fcp.startTime : null,
+    lcp: lcp,
+    load: nav ? nav.loadEventEnd : null,
+    status: nav && nav.responseStatus !== undefined ? nav.responseStatus : null,
+  })), 50);
+})
+"""
+
+
+def find_chromium() -> str | None:
+    explicit = os.environ.get("LAUNCHREADY_CHROMIUM")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class RequestFact:
+    url: str
+    bytes: int
+    mime: str
+    status: int | None
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """What one cold mobile load of a page measured; ``error`` when the page did not load."""
+
+    url: str
+    ttfb_ms: float | None = None
+    fcp_ms: float | None = None
+    lcp_ms: float | None = None
+    load_ms: float | None = None
+    status: int | None = None
+    total_bytes: int = 0
+    requests: tuple[RequestFact, ...] = field(default=())
+    error: str | None = None
+
+    @property
+    def largest(self) -> tuple[RequestFact, ...]:
+        return tuple(sorted(self.requests, key=lambda r: r.bytes, reverse=True)[:5])
+
+
+class ChromiumError(Exception):
+    pass
+
+
+def _spki_hash(der: bytes) -> str:
+    cert = x509.load_der_x509_certificate(der)
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+def _verified_leaf_spki(net: NetSettings, host: str, address: str, port: int) -> str | None:
+    """The leaf's SPKI hash when the host's certificate verifies against our trust; None otherwise."""
+    context = verifying_context(net)
+    try:
+        with socket.create_connection((address, port), timeout=net.timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                der = tls.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError):
+        return None
+    return _spki_hash(der) if der else None
+
+
+async def browser_args(net: NetSettings, url: str) -> list[str]:
+    """Resolver rules (and, with --ca-bundle, trusted leaf SPKIs) so Chromium dials what the probes dial."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
+    dns = DnsProbe(net)
+    try:
+        plan = await dial_plan(net, dns, host, port)
+    finally:
+        await dns.close()
+    args: list[str] = []
+    if plan.endpoints:
+        address, dial_port = plan.endpoints[0]
+        target = f"[{address}]" if ":" in address else address
+        args.append(f"--host-resolver-rules=MAP {host}:{port} {target}:{dial_port}")
+        if tls and net.ca_bundle is not None:
+            spki = await asyncio.to_thread(_verified_leaf_spki, net, host, address, dial_port)
+            if spki:
+                args.append(f"--ignore-certificate-errors-spki-list={spki}")
+    return args
+
+
+class _Cdp:
+    """A minimal DevTools client: numbered commands, events queued per session."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._ws = ws
+        self._next = 0
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self._ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            if "id" in data and data["id"] in self._waiting:
+                self._waiting.pop(data["id"]).set_result(data)
+            elif "method" in data:
+                self.events.put_nowait(data)
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(ChromiumError("the browser closed the DevTools connection"))
+
+    async def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+        self._next += 1
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[self._next] = future
+        payload: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
+        if session:
+            payload["sessionId"] = session
+        await self._ws.send_str(json.dumps(payload))
+        reply = await future
+        if "error" in reply:
+            raise ChromiumError(f"{method}: {reply['error'].get('message', reply['error'])}")
+        result: dict[str, Any] = reply.get("result", {})
+        return result
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(BaseException):
+            await self._reader
+
+
+async def _launch(binary: str, profile: str, extra: list[str]) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--mute-audio", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+        *extra, "about:blank",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+
+    async def ws_url() -> str:
+        assert proc.stderr is not None
+        while True:
+            line = await proc.stderr.readline()
+            if not line:
+                raise ChromiumError(f"Chromium exited before opening DevTools (code {await proc.wait()})")
+            match = re.search(rb"DevTools listening on (ws://\S+)", line)
+            if match:
+                return match.group(1).decode()
+
+    try:
+        url = await asyncio.wait_for(ws_url(), _STARTUP_TIMEOUT_S)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        raise
+    # Keep draining stderr so a chatty browser never blocks on a full pipe.
+    asyncio.get_running_loop().create_task(_drain(proc))
+    return proc, url
+
+
+async def _drain(proc: asyncio.subprocess.Process) -> None:
+    assert proc.stderr is not None
+    with contextlib.suppress(Exception):
+        while await proc.stderr.read(65536):
+            pass
+
+
+async def measure_page(url: str, net: NetSettings, *, binary: str, timeout_s: float = 60.0) -> PageLoad:
+    """One cold load of ``url`` under the mobile profile; browser failures become ``PageLoad.error``."""
+    profile = tempfile.mkdtemp(prefix="launchready-chromium-")
+    proc: asyncio.subprocess.Process | None = None
+    try:
+        proc, ws_url = await _launch(binary, profile, await browser_args(net, url))
+        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
+            cdp = _Cdp(ws)
+            try:
+                return await asyncio.wait_for(_load(cdp, url), timeout_s)
+            except TimeoutError:
+                return PageLoad(url, error=f"the page did not finish loading within {timeout_s:g}s")
+            finally:
+                await cdp.close()
+    except (ChromiumError, OSError, aiohttp.ClientError) as exc:
+        return PageLoad(url, error=f"Chromium: {exc}")
+    finally:
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+async def _load(cdp: _Cdp, url: str) -> PageLoad:
+    target = await cdp.send("Target.createTarget", {"url": "about:blank"})
+    attached = await cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
+    s = attached["sessionId"]
+    width, height, dpr = MOBILE_VIEWPORT
+    await cdp.send("Network.enable", {}, s)
+    await cdp.send("Page.enable", {}, s)
+    await cdp.send("Network.setCacheDisabled", {"cacheDisabled": True}, s)
+    await cdp.send("Network.setUserAgentOverride", {"userAgent": MOBILE_UA}, s)
+    await cdp.send(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": dpr, "mobile": True}, s,
+    )
+    await cdp.send("Emulation.setCPUThrottlingRate", {"rate": MOBILE_CPU_SLOWDOWN}, s)
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": MOBILE_LATENCY_MS, "downloadThroughput": MOBILE_DOWN_BPS, "uploadThroughput": MOBILE_UP_BPS},
+        s,
+    )
+    navigated = await cdp.send("Page.navigate", {"url": url}, s)
+    if navigated.get("errorText"):
+        return PageLoad(url, error=f"navigation failed: {navigated['errorText']}")
+    responses: dict[str, tuple[str, str, int | None]] = {}
+    sizes: dict[str, int] = {}
+    failed: list[str] = []
+    loaded = False
+    while not loaded or any(rid not in sizes for rid in responses if rid not in failed):
+        timeout = None if not loaded else _SETTLE_S
+        try:
+            event = await asyncio.wait_for(cdp.events.get(), timeout)
+        except TimeoutError:
+            break
+        if event.get("sessionId") != s:
+            continue
+        method, params = event["method"], event.get("params", {})
+        if method == "Network.responseReceived":
+            response = params["response"]
+            responses[params["requestId"]] = (response.get("url", ""), response.get("mimeType", ""), response.get("status"))
+        elif method == "Network.loadingFinished":
+            sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
+        elif method == "Network.loadingFailed":
+            failed.append(params["requestId"])
+        elif method == "Page.loadEventFired":
+            loaded = True
+    await asyncio.sleep(0.2)
+    evaluated = await cdp.send("Runtime.evaluate", {"expression": _METRICS_JS, "awaitPromise": True, "returnByValue": True}, s)
+    metrics = json.loads(evaluated.get("result", {}).get("value") or "{}")
+    requests = tuple(
+        RequestFact(u, sizes.get(rid, 0), mime, status) for rid, (u, mime, status) in responses.items()
+    )
+    first_status = next((r.status for r in requests if r.url.rstrip("/") == url.rstrip("/")), None)
+    return PageLoad(
+        url,
+        ttfb_ms=metrics.get("ttfb"),
+        fcp_ms=metrics.get("fcp"),
+        lcp_ms=metrics.get("lcp"),
+        load_ms=metrics.get("load"),
+        status=metrics.get("status") or first_status,
+        total_bytes=sum(sizes.values()),
+        requests=requests,
+    )

@@ -1,0 +1,367 @@
+"""A lean HTTP/1.1 keep-alive client on asyncio.Protocol, for the load generator only.
+
+Why not aiohttp's client here: a load generator spends its whole budget in the client, and
+aiohttp's per-request machinery (futures, tracing hooks, cookie jar, stream readers) caps it near
+Locust's rate per core (see bench/load). This client does the minimum a GET needs: a request
+prebuilt as bytes, a response parsed from the buffer in ``data_received`` (status line,
+Content-Length or chunked, Connection: close), and a callback, with no per-request future. It
+speaks HTTP/1.1 without pipelining (one request in flight per connection, as browsers and most
+load tools do). Everything else in launchready uses aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+_MAX_HEADER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a request goes and what it is; ``request`` is the exact bytes sent."""
+
+    name: str
+    url: str
+    host: str  # the name in Host and SNI
+    port: int
+    tls: bool
+    method: str
+    request: bytes
+    dial: tuple[str, int]  # the address actually dialled (--connect-to, else DNS)
+
+    @property
+    def head(self) -> bool:
+        return self.method == "HEAD"
+
+
+def build_request(method: str, host: str, port: int, tls: bool, path_qs: str, user_agent: str) -> bytes:
+    default_port = 443 if tls else 80
+    authority = host if port == default_port else f"{host}:{port}"
+    lines = [
+        f"{method} {path_qs} HTTP/1.1",
+        f"Host: {authority}",
+        f"User-Agent: {user_agent}",
+        "Accept: */*",
+        "Accept-Encoding: identity",
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+@dataclass
+class Pending:
+    """One scheduled request; ``scheduled`` and ``sent`` are loop.time() values."""
+
+    endpoint: Endpoint
+    scheduled: float
+    sent: float = 0.0
+
+
+# (pending, status or None, body bytes, error text or None, completion time)
+DoneCallback = Callable[[Pending, int | None, int, str | None, float], None]
+
+
+class ResponseParser:
+    """Incremental HTTP/1.1 response parser: feed bytes, get (status, body size, keep_alive)."""
+
+    def __init__(self, head_request: bool) -> None:
+        self._buf = bytearray()
+        self._head = head_request
+        self.status: int | None = None
+        self._length: int | None = None
+        self._chunked = False
+        self._until_close = False
+        self._keep_alive = True
+        self._body = 0
+        self._in_body = False
+        self._chunk_left = 0  # bytes left in the current chunk, plus its CRLF
+        self._chunk_trailer = False
+
+    def feed(self, data: bytes) -> tuple[int, int, bool] | None:
+        """Returns (status, body_size, keep_alive) once the response is complete; raises ValueError on junk."""
+        self._buf += data
+        if not self._in_body:
+            end = self._buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._buf) > _MAX_HEADER_BYTES:
+                    raise ValueError("response headers too large")
+                return None
+            self._parse_head(bytes(self._buf[:end]))
+            del self._buf[: end + 4]
+            self._in_body = True
+            assert self.status is not None
+            if self._head or self.status in (204, 304) or 100 <= self.status < 200:
+                return self._complete(0)
+        if self._chunked:
+            return self._feed_chunked()
+        if self._length is not None:
+            if len(self._buf) >= self._length:
+                return self._complete(self._length)
+            return None
+        # No length: the body ends when the server closes (see finish_on_close).
+        self._body += len(self._buf)
+        self._buf.clear()
+        return None
+
+    def finish_on_close(self) -> tuple[int, int, bool] | None:
+        if self._in_body and self._until_close and self.status is not None:
+            return self.status, self._body, False
+        return None
+
+    def _complete(self, size: int) -> tuple[int, int, bool]:
+        assert self.status is not None
+        return self.status, size, self._keep_alive
+
+    def _parse_head(self, head: bytes) -> None:
+        lines = head.split(b"\r\n")
+        parts = lines[0].split(b" ", 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+            raise ValueError(f"not an HTTP/1.x status line: {lines[0][:60]!r}")
+        self.status = int(parts[1])
+        if parts[0] == b"HTTP/1.0":
+            self._keep_alive = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            key = name.strip().lower()
+            if key == b"content-length":
+                self._length = int(value.strip())
+            elif key == b"transfer-encoding" and b"chunked" in value.lower():
+                self._chunked = True
+            elif key == b"connection":
+                tokens = value.strip().lower()
+                if b"close" in tokens:
+                    self._keep_alive = False
+                elif b"keep-alive" in tokens:
+                    self._keep_alive = True
+        if self._chunked:
+            self._length = None
+        elif self._length is None:
+            self._until_close = True
+            self._keep_alive = False
+
+    def _feed_chunked(self) -> tuple[int, int, bool] | None:
+        buf = self._buf
+        while True:
+            if self._chunk_trailer:
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    return None
+                del buf[: end + 2]
+                if end == 0:
+                    return self._complete(self._body)
+                continue
+            if self._chunk_left:
+                take = min(self._chunk_left, len(buf))
+                del buf[:take]
+                self._chunk_left -= take
+                if self._chunk_left:
+                    return None
+                continue
+            end = buf.find(b"\r\n")
+            if end < 0:
+                return None
+            size = int(bytes(buf[:end]).split(b";", 1)[0].strip() or b"0", 16)
+            del buf[: end + 2]
+            if size == 0:
+                self._chunk_trailer = True
+                continue
+            self._body += size
+            self._chunk_left = size + 2
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.current: Pending | None = None
+        self._parser: ResponseParser | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send(self, pending: Pending, now: float) -> None:
+        assert self.transport is not None
+        self.current = pending
+        pending.sent = now
+        self._parser = ResponseParser(pending.endpoint.head)
+        self.transport.write(pending.endpoint.request)
+
+    def data_received(self, data: bytes) -> None:
+        parser, pending = self._parser, self.current
+        if parser is None or pending is None:
+            self.abort()  # bytes nobody asked for: the connection is out of step
+            return
+        try:
+            done = parser.feed(data)
+        except ValueError as exc:
+            self._fail(f"protocol error: {exc}")
+            return
+        if done is None:
+            return
+        status, size, keep_alive = done
+        self.current = None
+        self._parser = None
+        if not keep_alive:
+            self.abort()
+        self._pool.finished(self, pending, status, size, None, keep_alive)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        pending, parser = self.current, self._parser
+        self.current = None
+        if pending is not None:
+            done = parser.finish_on_close() if parser is not None else None
+            if done is not None:
+                self._pool.finished(self, pending, done[0], done[1], None, False)
+            else:
+                reason = f"connection lost: {exc}" if exc else "connection closed before the response ended"
+                self._pool.finished(self, pending, None, 0, reason, False)
+        self._pool.lost(self)
+
+    def _fail(self, reason: str) -> None:
+        pending = self.current
+        self.current = None
+        self.abort()
+        if pending is not None:
+            self._pool.finished(self, pending, None, 0, reason, False)
+
+    def timeout(self, reason: str) -> None:
+        self._fail(reason)
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+
+@dataclass
+class PoolStats:
+    connects: int = 0
+    connect_errors: int = 0
+    queued_max: int = 0
+
+
+@dataclass
+class Pool:
+    """Keep-alive connections to one (dial address, host, TLS) with at most ``limit`` open."""
+
+    endpoint_key: tuple[str, int, str, bool]
+    limit: int
+    on_done: DoneCallback
+    ssl_context: ssl.SSLContext | None
+    connect_timeout: float
+    idle: deque[_Connection] = field(default_factory=deque)
+    busy: set[_Connection] = field(default_factory=set)
+    waiting: deque[Pending] = field(default_factory=deque)
+    connecting: int = 0
+    stats: PoolStats = field(default_factory=PoolStats)
+    closed: bool = False
+
+    def submit(self, pending: Pending) -> None:
+        loop = asyncio.get_running_loop()
+        while self.idle:
+            conn = self.idle.popleft()
+            if not conn.closed:
+                self.busy.add(conn)
+                conn.send(pending, loop.time())
+                return
+        self.waiting.append(pending)
+        self.stats.queued_max = max(self.stats.queued_max, len(self.waiting))
+        if len(self.busy) + self.connecting < self.limit and self.connecting < len(self.waiting):
+            self.connecting += 1
+            loop.create_task(self._connect(pending.endpoint))
+
+    async def _connect(self, endpoint: Endpoint) -> None:
+        loop = asyncio.get_running_loop()
+        address, port = endpoint.dial
+        try:
+            _, protocol = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: _Connection(self),
+                    address,
+                    port,
+                    ssl=self.ssl_context if endpoint.tls else None,
+                    server_hostname=endpoint.host if endpoint.tls else None,
+                ),
+                timeout=self.connect_timeout,
+            )
+        except (OSError, TimeoutError, ssl.SSLError) as exc:
+            self.connecting -= 1
+            self.stats.connect_errors += 1
+            # Fail one waiting request per failed connect: the error is real, and an open model
+            # keeps sending, so a dead server shows as errors instead of an ever-growing queue.
+            if self.waiting:
+                failed = self.waiting.popleft()
+                self.on_done(failed, None, 0, f"connect to {address}:{port} failed: {_describe(exc)}", loop.time())
+            return
+        self.connecting -= 1
+        self.stats.connects += 1
+        if self.closed:
+            protocol.abort()
+            return
+        self._give(protocol)
+
+    def _give(self, conn: _Connection) -> None:
+        loop = asyncio.get_running_loop()
+        if conn.closed:
+            return
+        if self.waiting:
+            self.busy.add(conn)
+            conn.send(self.waiting.popleft(), loop.time())
+        else:
+            self.busy.discard(conn)
+            self.idle.append(conn)
+
+    def finished(
+        self, conn: _Connection, pending: Pending, status: int | None, size: int, error: str | None, keep_alive: bool
+    ) -> None:
+        now = asyncio.get_running_loop().time()
+        self.busy.discard(conn)
+        self.on_done(pending, status, size, error, now)
+        if keep_alive and not conn.closed:
+            self._give(conn)
+        elif self.waiting and len(self.busy) + self.connecting < self.limit:
+            self.connecting += 1
+            asyncio.get_running_loop().create_task(self._connect(self.waiting[0].endpoint))
+
+    def lost(self, conn: _Connection) -> None:
+        self.busy.discard(conn)
+
+    def expire(self, now: float, timeout: float) -> None:
+        """Fail requests older than ``timeout`` seconds since they were scheduled."""
+        for conn in list(self.busy):
+            pending = conn.current
+            if pending is not None and now - pending.scheduled > timeout:
+                conn.timeout(f"no complete response within {timeout:g}s")
+        while self.waiting and now - self.waiting[0].scheduled > timeout:
+            self.on_done(self.waiting.popleft(), None, 0, f"not sent within {timeout:g}s (all connections busy)", now)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.waiting) + sum(1 for c in self.busy if c.current is not None)
+
+    def close(self) -> None:
+        self.closed = True
+        for conn in [*self.idle, *self.busy]:
+            conn.abort()
+        self.idle.clear()
+        self.busy.clear()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return str(exc) or type(exc).__name__

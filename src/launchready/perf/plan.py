@@ -1,0 +1,135 @@
+"""From the ``[perf]`` config to dialable endpoints, refusing every host the config does not declare.
+
+The allow-list is the config itself: the domain, its subdomains, the environments' base_url
+hosts and ``perf.allow_hosts``. Anything else is a usage error before a single packet is sent,
+so nobody load-tests a third party (or a typo of their own domain) by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from launchready import __version__
+from launchready.config.model import Config
+from launchready.config.sections.perf import PerfEndpoint
+from launchready.core.errors import UsageError
+from launchready.engine.net import NetSettings
+from launchready.perf.http1 import Endpoint, build_request
+from launchready.probes.dial import dial_plan
+from launchready.probes.dns import DnsProbe
+
+USER_AGENT = f"launchready-load/{__version__}"
+
+
+@dataclass(frozen=True)
+class PlannedEndpoint:
+    name: str
+    url: str
+    method: str
+    weight: int
+    p95_ms: float
+    error_rate: float
+
+
+def declared_hosts(config: Config) -> frozenset[str]:
+    hosts: set[str] = set(config.perf.allow_hosts)
+    if config.domain:
+        hosts.add(config.domain)
+        for label in config.subdomains:
+            hosts.add(label if label == config.domain or label.endswith("." + config.domain) else f"{label}.{config.domain}")
+    for env in config.environments.values():
+        if env.base_url.host:
+            hosts.add(env.base_url.host.lower().rstrip("."))
+    return frozenset(hosts)
+
+
+def require_declared(url: str, config: Config, *, what: str) -> None:
+    """UsageError unless ``url`` is http(s) on a host the config declares."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"{what}: {url!r} is not an http(s) URL")
+    allowed = declared_hosts(config)
+    if host not in allowed:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise UsageError(
+            f"{what}: refusing to load-test {host}: it is not declared in the config "
+            f"(declared: {known}; add it to perf.allow_hosts if it is yours)"
+        )
+
+
+def base_url(config: Config) -> str | None:
+    name = config.perf.environment
+    if name is not None:
+        env = config.environments.get(name)
+        if env is None:
+            raise UsageError(f"perf.environment: no environment named {name!r} in the config")
+        return str(env.base_url).rstrip("/")
+    for env in config.environments.values():
+        return str(env.base_url).rstrip("/")
+    return None
+
+
+def endpoint_url(spec_path: str, config: Config, *, what: str) -> str:
+    if spec_path.startswith("/"):
+        base = base_url(config)
+        if base is None:
+            raise UsageError(f"{what}: path {spec_path!r} needs an [environments.NAME] base_url (or a full URL)")
+        return base + spec_path
+    return spec_path
+
+
+def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = ()) -> list[PlannedEndpoint]:
+    """The endpoints to load: the config's (``only`` picks names) plus ad-hoc ``--url``s, all allow-listed."""
+    budgets = config.budgets
+    specs: list[PerfEndpoint] = list(config.perf.endpoints)
+    known = {s.name for s in specs}
+    missing = [n for n in only if n not in known]
+    if missing:
+        raise UsageError(f"--endpoint: no perf endpoint named {', '.join(missing)} (known: {', '.join(sorted(known)) or 'none'})")
+    if only:
+        specs = [s for s in specs if s.name in only]
+    elif urls:
+        specs = []
+    out: list[PlannedEndpoint] = []
+    for index, spec in enumerate(specs):
+        what = f"perf.endpoints[{index}] ({spec.name})"
+        url = endpoint_url(spec.path, config, what=what)
+        require_declared(url, config, what=what)
+        out.append(
+            PlannedEndpoint(
+                spec.name, url, spec.method, spec.weight,
+                spec.p95_ms if spec.p95_ms is not None else budgets.p95_ms,
+                spec.error_rate if spec.error_rate is not None else budgets.error_rate,
+            )
+        )
+    for url in urls:
+        full = endpoint_url(url, config, what=f"--url {url}")
+        require_declared(full, config, what=f"--url {url}")
+        name = urlsplit(full).path or "/"
+        out.append(PlannedEndpoint(name, full, "GET", 1, budgets.p95_ms, budgets.error_rate))
+    if not out:
+        raise UsageError("no endpoints to load: declare [[perf.endpoints]] in launchready.toml or pass --url")
+    return out
+
+
+async def resolve(planned: list[PlannedEndpoint], net: NetSettings) -> list[Endpoint]:
+    """Dial plans for every endpoint (--connect-to, else the run's DNS); UsageError when one has none."""
+    dns = DnsProbe(net)
+    try:
+        out: list[Endpoint] = []
+        for p in planned:
+            parts = urlsplit(p.url)
+            tls = parts.scheme == "https"
+            host = (parts.hostname or "").lower().rstrip(".")
+            port = parts.port or (443 if tls else 80)
+            dial = await dial_plan(net, dns, host, port)
+            if not dial.endpoints:
+                raise UsageError(f"{p.url}: cannot dial {host}: {dial.error}")
+            path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            request = build_request(p.method, host, port, tls, path_qs, USER_AGENT)
+            out.append(Endpoint(p.name, p.url, host, port, tls, p.method, request, dial.endpoints[0]))
+        return out
+    finally:
+        await dns.close()

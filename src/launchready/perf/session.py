@@ -1,0 +1,40 @@
+"""One load run end to end: plan -> dial -> TLS context -> generator. Shared by the command and checks."""
+
+from __future__ import annotations
+
+from launchready.config.model import Config
+from launchready.core.errors import UsageError
+from launchready.engine.net import NetSettings
+from launchready.perf.generator import LoadResult, LoadSettings, Progress, run_load
+from launchready.perf.plan import PlannedEndpoint, resolve
+from launchready.probes.tls import verifying_context
+
+
+def settings_for(
+    config: Config, *, rate: float | None = None, duration_s: float | None = None, warmup_s: float | None = None,
+    timeout_s: float = 10.0,
+) -> LoadSettings:
+    """The run's settings from the config and flags, refusing anything above the config's caps."""
+    perf = config.perf
+    rate = perf.rate if rate is None else rate
+    duration_s = perf.duration_s if duration_s is None else duration_s
+    warmup_s = perf.warmup_s if warmup_s is None else warmup_s
+    if not rate > 0:
+        raise UsageError(f"--rate {rate:g}: must be a positive number of requests per second")
+    if rate > perf.max_rate:
+        raise UsageError(f"--rate {rate:g}: above perf.max_rate {perf.max_rate:g} (raise it in launchready.toml if you mean it)")
+    if not duration_s > 0 or warmup_s < 0:
+        raise UsageError("--duration must be positive and --warmup not negative")
+    if duration_s + warmup_s > perf.max_duration_s:
+        raise UsageError(
+            f"--duration {duration_s:g} + --warmup {warmup_s:g}: above perf.max_duration_s {perf.max_duration_s:g}"
+        )
+    return LoadSettings(rate=rate, duration_s=duration_s, warmup_s=warmup_s, connections=perf.connections, timeout_s=timeout_s)
+
+
+async def measure(
+    planned: list[PlannedEndpoint], net: NetSettings, settings: LoadSettings, *, progress: Progress | None = None
+) -> LoadResult:
+    endpoints = await resolve(planned, net)
+    context = verifying_context(net) if any(e.tls for e in endpoints) else None
+    return await run_load(endpoints, settings, weights=[p.weight for p in planned], ssl_context=context, progress=progress)

@@ -1,0 +1,76 @@
+"""Collect the DNS map of a domain: every record of the names that matter at launch, with TTLs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from launchready.core.dnsmap import DnsMap, DnsRecordRow
+from launchready.engine.discovery import COMMON_DKIM_SELECTORS
+from launchready.probes.dns import DnsAnswer, DnsProbe
+
+APEX_TYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA", "DNSKEY")
+HOST_TYPES = ("A", "AAAA", "CNAME")
+_FAILED = ("timeout", "servfail", "error")
+
+
+def _questions(domain: str, hosts: tuple[tuple[str, str], ...], selectors: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(name, type, role) in the order the map lists them."""
+    out = [(domain, t, "apex") for t in APEX_TYPES]
+    for name, role in hosts:
+        if name != domain:
+            out.extend((name, t, role) for t in HOST_TYPES)
+    out.append((f"_dmarc.{domain}", "TXT", "dmarc"))
+    out.extend((f"{s}._domainkey.{domain}", "TXT", "dkim") for s in selectors)
+    out.extend((f"{s}._domainkey.{domain}", "CNAME", "dkim") for s in selectors)
+    out += [
+        (f"_mta-sts.{domain}", "TXT", "mta-sts"),
+        (f"mta-sts.{domain}", "CNAME", "mta-sts"),
+        (f"mta-sts.{domain}", "A", "mta-sts"),
+        (f"_smtp._tls.{domain}", "TXT", "tls-rpt"),
+    ]
+    return list(dict.fromkeys(out))
+
+
+def _rows(answer: DnsAnswer, role: str) -> list[DnsRecordRow]:
+    if not answer.ok:
+        return []
+    # A resolver follows CNAMEs: an A answer for an alias belongs to its target, shown under it.
+    if len(answer.chain) > 1 and answer.rdtype != "CNAME":
+        return []
+    return [DnsRecordRow(name=answer.name, type=answer.rdtype, ttl=answer.ttl, value=v, role=role) for v in answer.records]
+
+
+async def collect_dns_map(
+    dns: DnsProbe,
+    domain: str,
+    hosts: tuple[tuple[str, str], ...],
+    *,
+    dkim_selectors: tuple[str, ...] = (),
+) -> DnsMap:
+    """``hosts`` are (name, role) pairs (discovered names and mail hosts); selectors are declared ones.
+
+    Common DKIM selectors are asked too and listed when they exist.
+    """
+    selectors = tuple(dict.fromkeys((*dkim_selectors, *COMMON_DKIM_SELECTORS)))
+    questions = _questions(domain, hosts, selectors)
+    answers = await asyncio.gather(*(dns.query(n, t) for n, t, _ in questions))
+    rows: list[DnsRecordRow] = []
+    unanswered: list[str] = []
+    for (name, rdtype, role), answer in zip(questions, answers, strict=True):
+        if answer.status in _FAILED:
+            unanswered.append(f"{rdtype} {name}: {answer.status}")
+        rows.extend(_rows(answer, role))
+    parent = domain.split(".", 1)[1] if "." in domain else ""
+    ds = await dns.query(domain, "DS") if parent else None
+    dnskey = answers[APEX_TYPES.index("DNSKEY")]
+    if dnskey.status in _FAILED or (ds is not None and ds.status in _FAILED):
+        dnssec = "unknown"
+    elif dnskey.ok and ds is not None and ds.ok:
+        dnssec = "signed"
+    elif dnskey.ok:
+        dnssec = "keys-without-ds"
+    else:
+        dnssec = "unsigned"
+    if ds is not None:
+        rows.extend(_rows(ds, "apex"))
+    return DnsMap(domain=domain, records=tuple(rows), unanswered=tuple(unanswered), dnssec=dnssec)

@@ -1,0 +1,1 @@
+"""Secret scanning (tree, staged, history, logs) and the environment contract."""

@@ -1,0 +1,260 @@
+"""Find secrets in a block of text: keyword prefilter, then rule regexes, then entropy and filters.
+
+A block is a whole file (tree scan) or the added lines of one file in one commit (history and
+staged scans), so rules whose credential spans lines (PEM keys, service-account JSON, an AWS key
+id with its secret on the next line) see it whole. Line numbers come from a per-block mapping.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from launchready.secrets.allowlist import Allowlist
+from launchready.secrets.rules import (
+    GENERIC_PLACEHOLDER_MARKERS,
+    KNOWN_EXAMPLES,
+    PLACEHOLDER_MARKERS,
+    RULES,
+    Kind,
+    Rule,
+)
+
+INLINE_ALLOW = "launchready:allow"
+
+# Values that are references to a secret held elsewhere, not the secret itself.
+_REFERENCE = re.compile(
+    r"^(?:\$|%|os\.|process\.|env\.|environ|getenv|settings\.|config\.|self\.|this\.|import|require)", re.I
+)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "db", "postgres", "mysql", "redis", "mongo"})
+_AWS_SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+])(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value`` (0 for an empty string)."""
+    if not value:
+        return 0.0
+    length = len(value)
+    return -sum(n / length * math.log2(n / length) for n in Counter(value).values())
+
+
+@dataclass(frozen=True)
+class Match:
+    """One credential in a block: which rule, the raw value (never printed), where."""
+
+    rule: Rule
+    secret: str
+    line: int  # 1-based line in the file (or in the new side of the diff)
+    severity_override: str | None = None  # "low" for e.g. a local-only database password
+
+
+class Prefilter:
+    """Which rules can possibly match a block, from the keywords it contains.
+
+    Every keyword is searched with ``in`` on the lower-cased block: CPython's substring search is
+    C code and skips ahead by whole windows, so ~50 of them over a block costs less than one pass
+    of a combined regex alternation (which the ``re`` engine tries branch by branch at every
+    position).
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        by_keyword: dict[str, list[Rule]] = {}
+        for rule in rules:
+            for keyword in rule.keywords:
+                by_keyword.setdefault(keyword, []).append(rule)
+        self._keywords = tuple(by_keyword)
+        self._bytes = tuple((k.encode(), tuple(v)) for k, v in by_keyword.items())
+        self._text = tuple((k, tuple(v)) for k, v in by_keyword.items())
+
+    def rules_for(self, lowered: str) -> list[Rule]:
+        found: dict[str, Rule] = {}
+        for keyword, rules in self._text:
+            if keyword in lowered:
+                for rule in rules:
+                    found[rule.id] = rule
+        return list(found.values())
+
+    def any_in_bytes(self, lowered: bytes) -> bool:
+        return any(keyword in lowered for keyword, _ in self._bytes)
+
+
+_IDENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NAME_CHARS = _IDENT | frozenset(".-")
+
+
+def _fast_form(rule: Rule) -> tuple[re.Pattern[str], bool]:
+    """The rule's regex without a leading ``\\b`` (checked in code instead), and whether it had one.
+
+    A pattern that starts with a literal lets ``re`` jump between occurrences of it; a leading
+    word boundary makes it try every position, several times slower on big files.
+    """
+    pattern = rule.regex.pattern
+    if pattern.startswith("\\b"):
+        return re.compile(pattern[2:], rule.regex.flags), True
+    return rule.regex, False
+
+
+class Detector:
+    def __init__(self, allowlist: Allowlist | None = None, rules: Sequence[Rule] = RULES) -> None:
+        self.rules = tuple(rules)
+        self.prefilter = Prefilter(self.rules)
+        self.allowlist = allowlist or Allowlist()
+        self._fast = {rule.id: _fast_form(rule) for rule in self.rules}
+
+    def _matches(self, rule: Rule, text: str, lowered: str) -> list[re.Match[str]]:
+        if rule.anchored:
+            # Try the regex only where one of its keywords starts (found with C-speed str.find).
+            out: list[re.Match[str]] = []
+            starts: set[int] = set()
+            for keyword in rule.keywords:
+                pos = lowered.find(keyword)
+                while pos >= 0:
+                    if pos not in starts:
+                        starts.add(pos)
+                        m = rule.regex.match(text, pos)
+                        if m is not None:
+                            out.append(m)
+                    pos = lowered.find(keyword, pos + 1)
+            return out
+        regex, boundary = self._fast[rule.id]
+        if not boundary:
+            return list(regex.finditer(text))
+        return [m for m in regex.finditer(text) if m.start() == 0 or text[m.start() - 1] not in _IDENT]
+
+    def scan(self, text: str, path: str, line_numbers: Sequence[int] | None = None) -> list[Match]:
+        """Matches in ``text`` (the file ``path``); ``line_numbers[i]`` is the real number of line i."""
+        if self.allowlist.path_allowed(path):
+            return []
+        lowered = text.lower()
+        candidates = self.prefilter.rules_for(lowered)
+        if not candidates:
+            return []
+        lines = _Lines(text, line_numbers)
+        out: list[Match] = []
+        seen: set[tuple[str, str]] = set()
+        aws_ids: list[Match] = []
+        for rule in candidates:
+            if rule.requires and not all(r.search(text) for r in rule.requires):
+                continue
+            for m in self._matches(rule, text, lowered):
+                group = "secret" if m.group("secret") is not None else "token"
+                secret = m.group(group)
+                if not secret or not self._keep(rule, secret, m):
+                    continue
+                start = m.start(group)
+                if INLINE_ALLOW in lines.text_of(start):
+                    continue
+                if (rule.id, secret) in seen:
+                    continue
+                seen.add((rule.id, secret))
+                override = None
+                if rule.id == "database-url" and m.group("host").lower() in _LOCAL_HOSTS:
+                    override = "low"
+                match = Match(rule, secret, lines.number_at(start), override)
+                (aws_ids if rule.id == "aws-access-key-id" else out).append(match)
+        if aws_ids:
+            if any(m.rule.id == "aws-secret-access-key" for m in out):
+                # The pair is reported through its secret; the id alone would be noise.
+                pass
+            else:
+                out.extend(self._pair_aws(text, lines, aws_ids, seen))
+        return _without_generic_duplicates(out)
+
+    def _keep(self, rule: Rule, secret: str, m: re.Match[str]) -> bool:
+        if secret in KNOWN_EXAMPLES or self.allowlist.value_allowed(secret):
+            return False
+        lowered = secret.lower()
+        if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+            return False
+        if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
+            return False
+        if rule.anchored:
+            return _generic_value_ok(secret, _name_at(m))
+        return True
+
+    def _pair_aws(self, text: str, lines: _Lines, ids: list[Match], seen: set[tuple[str, str]]) -> list[Match]:
+        """An AWS key id with a 40-character secret near it is a usable pair: report the secret, a blocker."""
+        secret_rule = next((r for r in self.rules if r.id == "aws-secret-access-key"), None)
+        paired: list[Match] = []
+        for m in _AWS_SECRET_CANDIDATE.finditer(text):
+            value = m.group("secret")
+            if (
+                secret_rule is None
+                or ("aws-secret-access-key", value) in seen
+                or value in KNOWN_EXAMPLES
+                or shannon_entropy(value) < 4.0
+                or not any(c.isdigit() for c in value)
+                or INLINE_ALLOW in lines.text_of(m.start())
+                or self.allowlist.value_allowed(value)
+            ):
+                continue
+            near = any(abs(lines.number_at(m.start()) - key.line) <= 5 for key in ids)
+            if near:
+                seen.add(("aws-secret-access-key", value))
+                paired.append(Match(secret_rule, value, lines.number_at(m.start())))
+        if paired:
+            return paired  # the pair is reported through its secret; the id alone would be noise
+        return ids
+
+
+def _name_at(m: re.Match[str]) -> str:
+    """The whole variable name around the keyword the match starts at (``STRIPE_SECRET_KEY``)."""
+    text = m.string
+    start = m.start()
+    while start > 0 and text[start - 1] in _NAME_CHARS:
+        start -= 1
+    return text[start : m.end("suffix")]
+
+
+def _without_generic_duplicates(matches: list[Match]) -> list[Match]:
+    """A value a provider rule recognised is reported once, by that rule, not again as generic."""
+    specific = [m.secret for m in matches if m.rule.kind is not Kind.GENERIC]
+    return [
+        m
+        for m in matches
+        if m.rule.kind is not Kind.GENERIC or not any(s in m.secret or m.secret in s for s in specific)
+    ]
+
+
+def _generic_value_ok(value: str, name: str) -> bool:
+    lowered = value.lower()
+    if _REFERENCE.match(value) or _UUID.match(value) or lowered.startswith(("data:", "http", "sha", "md5")):
+        return False
+    if any(marker in lowered for marker in GENERIC_PLACEHOLDER_MARKERS):
+        return False
+    if not any(c.isdigit() for c in value) or not any(c.isalpha() for c in value):
+        return False
+    # A name like "token_url" or "password_field" holds a setting, not a credential.
+    return not re.search(r"(?i)(?:url|uri|path|file|name|field|type|len|length|count|id|header|prefix|env|var)$", name)
+
+
+class _Lines:
+    """Maps offsets in a block to line numbers and line text, computed only when a hit needs them."""
+
+    def __init__(self, text: str, numbers: Sequence[int] | None) -> None:
+        self._text = text
+        self._numbers = numbers
+        self._starts: list[int] | None = None
+
+    def _index(self, offset: int) -> int:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        return bisect_right(self._starts, offset) - 1
+
+    def number_at(self, offset: int) -> int:
+        index = self._index(offset)
+        if self._numbers is not None and index < len(self._numbers):
+            return self._numbers[index]
+        return index + 1
+
+    def text_of(self, offset: int) -> str:
+        index = self._index(offset)
+        assert self._starts is not None
+        start = self._starts[index]
+        end = self._text.find("\n", start)
+        return self._text[start : end if end >= 0 else len(self._text)]

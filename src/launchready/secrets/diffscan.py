@@ -1,0 +1,147 @@
+"""Scan the added lines of a streamed ``git log -p`` / ``git diff`` output, one (commit, file) block at a time.
+
+The stream is read line by line from git's pipe and never held whole: only the added lines of
+the current file in the current commit are kept, and a block is scanned (and dropped) as soon
+as the next file or commit begins, or when it grows past a cap. Blocks in which no rule keyword
+occurs are dropped without being decoded.
+
+Parsing keys on the first byte of each line: inside a hunk every content line starts with one of
+``+``, ``-``, space (one column per parent in combined merge diffs, where a line is new only when
+every column says ``+``); anything else ends the hunk. So an added line reading ``+++ x`` can
+never be mistaken for a file header.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from launchready.secrets.detector import Detector, Match
+from launchready.secrets.model import CommitInfo
+
+COMMIT_MARK = b"\x1e"
+FIELD_SEP = b"\x1f"
+# What `git log --format` must print for each commit to be parsed here.
+LOG_FORMAT = "--format=%x1e%H%x1f%an <%ae>%x1f%aI"
+_HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@+")
+BLOCK_CAP = 1 << 20
+_CONTENT = frozenset(b"+- ")
+
+
+@dataclass(frozen=True)
+class DiffMatch:
+    match: Match
+    path: str
+    commit: CommitInfo | None
+
+
+def _decode_path(raw: bytes) -> str:
+    text = raw.rstrip(b"\r\n")
+    if text.startswith(b'"') and text.endswith(b'"'):
+        # git quotes unusual names C-style: "b/caf\303\251.txt"
+        text = codecs.escape_decode(text[1:-1])[0]
+    return text.decode("utf-8", "replace")
+
+
+class DiffScanner:
+    def __init__(self, detector: Detector, on_match: Callable[[DiffMatch], None]) -> None:
+        self.detector = detector
+        self.on_match = on_match
+        self.commits = 0
+        self.binary_files = 0
+        self._commit: CommitInfo | None = None
+        self._path: str | None = None
+        self._skip_path = False
+        self._columns = 1
+        self._in_hunk = False
+        self._new_line = 0
+        self._lines: list[bytes] = []
+        self._numbers: list[int] = []
+        self._size = 0
+
+    def feed(self, lines: Iterable[bytes]) -> None:
+        for line in lines:
+            first = line[:1]
+            if self._in_hunk and first and first[0] in _CONTENT:
+                self._content(line)
+                continue
+            self._header(line)
+        self._flush()
+
+    def _content(self, line: bytes) -> None:
+        columns = self._columns
+        if columns == 1:
+            if line[0] == 0x2B:  # "+"
+                self._add(line[1:])
+            elif line[0] == 0x20:
+                self._new_line += 1
+            return
+        prefix = line[:columns]
+        if b"-" in prefix:
+            return
+        if prefix == b"+" * columns:
+            self._add(line[columns:])
+        else:
+            self._new_line += 1
+
+    def _add(self, text: bytes) -> None:
+        if not self._skip_path:
+            if text.endswith(b"\n"):
+                text = text[:-1]
+            self._lines.append(text)
+            self._numbers.append(self._new_line)
+            self._size += len(text)
+            if self._size > BLOCK_CAP:
+                self._flush()
+        self._new_line += 1
+
+    def _header(self, line: bytes) -> None:
+        if line.startswith(COMMIT_MARK):
+            self._flush()
+            self._in_hunk = False
+            self._path = None
+            parts = line[1:].rstrip(b"\r\n").split(FIELD_SEP)
+            sha, author, date = (p.decode("utf-8", "replace") for p in (parts + [b"", b"", b""])[:3])
+            self._commit = CommitInfo(sha=sha, author=author, date=date)
+            self.commits += 1
+        elif line.startswith(b"diff "):
+            self._flush()
+            self._in_hunk = False
+            self._path = None
+            self._skip_path = True  # until a "+++" names the new side
+            self._columns = 1 if line.startswith(b"diff --git") else 2
+        elif line.startswith(b"+++ "):
+            raw = line[4:]
+            if raw.startswith(b"/dev/null"):
+                self._path, self._skip_path = None, True
+            else:
+                path = _decode_path(raw)
+                path = path[2:] if path.startswith("b/") else path
+                self._path = path
+                self._skip_path = self.detector.allowlist.path_allowed(path)
+        elif line.startswith(b"@@"):
+            m = _HUNK.match(line)
+            if m is not None:
+                self._columns = max(1, line.index(b" ") - 1) if line.startswith(b"@@@") else 1
+                self._new_line = int(m.group(1))
+                self._in_hunk = True
+        elif line.startswith(b"Binary files"):
+            self.binary_files += 1
+        elif self._in_hunk and not line.startswith(b"\\"):
+            self._in_hunk = False
+
+    def _flush(self) -> None:
+        if not self._lines:
+            return
+        lines, numbers = self._lines, self._numbers
+        self._lines, self._numbers, self._size = [], [], 0
+        if self._path is None:
+            return
+        block = b"\n".join(lines)
+        if not self.detector.prefilter.any_in_bytes(block.lower()):
+            return
+        text = block.decode("utf-8", "replace")
+        for match in self.detector.scan(text, self._path, numbers):
+            self.on_match(DiffMatch(match, self._path, self._commit))

@@ -1,0 +1,202 @@
+"""Where ``email`` steps wait for mail: a Mailpit-style HTTP API or a real mailbox over IMAP.
+
+Both poll until a message to the address (and with the subject, if given) arrives or the step's
+timeout passes. The Mailpit API (``GET /api/v1/search?query=to:"ADDR"`` then
+``GET /api/v1/message/ID``) is what Mailpit serves in staging setups and what the lab speaks.
+IMAP uses the standard library's imaplib in a worker thread (it blocks), with the same trust as
+every other TLS connection (system store plus ``--ca-bundle``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import json
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Protocol
+from urllib.parse import quote
+
+from launchready.config.sections.smoke import ENV_REFERENCE, MailboxSettings
+from launchready.engine.net import NetSettings
+from launchready.probes.tls import verifying_context
+from launchready.smoke.http import FlowHttp
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class MailError(Exception):
+    """The mailbox itself could not be read (as opposed to: no message yet)."""
+
+
+class MailSource(Protocol):
+    async def find(self, to: str, subject: str | None) -> MailMessage | None: ...
+
+    @property
+    def poll_seconds(self) -> float: ...
+
+    async def close(self) -> None: ...
+
+
+async def wait_for_mail(source: MailSource, to: str, subject: str | None, timeout: float) -> MailMessage | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await source.find(to, subject)
+        if found is not None:
+            return found
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        await asyncio.sleep(min(source.poll_seconds, remaining))
+
+
+def _text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        return str(part.get_content())
+    except (LookupError, ValueError):
+        return ""
+
+
+def from_email(message: EmailMessage) -> MailMessage:
+    to = tuple(a.strip() for a in str(message.get("To", "")).split(",") if a.strip())
+    headers = tuple((k.lower(), str(v)) for k, v in message.items())
+    return MailMessage(to, str(message.get("Subject", "")), _text_of(message), headers)
+
+
+class MailpitSource:
+    def __init__(self, base_url: str, http: FlowHttp, poll_seconds: float = 0.5) -> None:
+        self._base = base_url.rstrip("/")
+        self._http = http
+        self._session = http.session()
+        self._poll = poll_seconds
+
+    @property
+    def poll_seconds(self) -> float:
+        return self._poll
+
+    async def _get_json(self, url: str) -> object:
+        response = await self._http.send(self._session, "GET", url)
+        if response.status != 200:
+            raise MailError(f"mailbox API {url.split('?')[0]} answered {response.status or response.error}")
+        try:
+            return json.loads(response.body)
+        except ValueError as exc:
+            raise MailError(f"mailbox API {url.split('?')[0]} did not answer JSON: {exc}") from None
+
+    async def find(self, to: str, subject: str | None) -> MailMessage | None:
+        query = f'to:"{to}"' + (f' subject:"{subject}"' if subject else "")
+        listing = await self._get_json(f"{self._base}/api/v1/search?query={quote(query)}")
+        messages = listing.get("messages") if isinstance(listing, dict) else None
+        if not isinstance(messages, list):
+            raise MailError("mailbox API search answer has no 'messages' list")
+        for summary in messages:
+            if not isinstance(summary, dict) or "ID" not in summary:
+                continue
+            if subject and subject not in str(summary.get("Subject", "")):
+                continue
+            detail = await self._get_json(f"{self._base}/api/v1/message/{quote(str(summary['ID']))}")
+            if not isinstance(detail, dict):
+                continue
+            recipients = tuple(
+                str(a.get("Address", "")) for a in detail.get("To") or () if isinstance(a, dict)
+            )
+            if to.lower() not in (r.lower() for r in recipients):
+                continue
+            text = str(detail.get("Text") or detail.get("HTML") or "")
+            return MailMessage(recipients, str(detail.get("Subject", "")), text)
+        return None
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+class ImapSource:
+    def __init__(self, settings: MailboxSettings, net: NetSettings, env: Mapping[str, str]) -> None:
+        assert settings.host and settings.username and settings.password
+        self._settings = settings
+        self._net = net
+        self._username = _env_value(settings.username, env)
+        self._password = _env_value(settings.password, env)
+
+    @property
+    def poll_seconds(self) -> float:
+        return self._settings.poll_seconds
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self._password,)
+
+    def _connect(self) -> imaplib.IMAP4:
+        s = self._settings
+        assert s.host is not None
+        timeout = self._net.timeout
+        if s.tls:
+            context = verifying_context(self._net)
+            return imaplib.IMAP4_SSL(s.host, s.port or 993, ssl_context=context, timeout=timeout)
+        return imaplib.IMAP4(s.host, s.port or 143, timeout=timeout)
+
+    def _find_blocking(self, to: str, subject: str | None) -> MailMessage | None:
+        try:
+            client = self._connect()
+        except (OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:
+            raise MailError(f"IMAP {self._settings.host}: cannot connect: {exc}") from None
+        try:
+            client.login(self._username, self._password)
+            status, _ = client.select(_quoted(self._settings.folder), readonly=True)
+            if status != "OK":
+                raise MailError(f"IMAP {self._settings.host}: cannot open folder {self._settings.folder!r}")
+            criteria = ["TO", _quoted(to)] + (["SUBJECT", _quoted(subject)] if subject else [])
+            status, data = client.search(None, *criteria)
+            if status != "OK" or not data or not data[0]:
+                return None
+            numbers = data[0].split()
+            status, fetched = client.fetch(numbers[-1].decode(), "(RFC822)")
+            for item in fetched or ():
+                if isinstance(item, tuple) and len(item) >= 2:
+                    message = BytesParser(policy=policy.default).parsebytes(item[1])
+                    if isinstance(message, EmailMessage):
+                        return from_email(message)
+            return None
+        except imaplib.IMAP4.error as exc:
+            raise MailError(f"IMAP {self._settings.host}: {exc}") from None
+        except OSError as exc:
+            raise MailError(f"IMAP {self._settings.host}: connection failed: {exc}") from None
+        finally:
+            try:
+                client.logout()
+            except (OSError, imaplib.IMAP4.error):
+                pass
+
+    async def find(self, to: str, subject: str | None) -> MailMessage | None:
+        return await asyncio.to_thread(self._find_blocking, to, subject)
+
+    async def close(self) -> None:
+        return None
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _env_value(value: str, env: Mapping[str, str]) -> str:
+    match = ENV_REFERENCE.match(value)
+    if match is None:
+        return value
+    name = match.group(1)
+    if name not in env:
+        raise MailError(f"[smoke.mailbox]: ${{env:{name}}} is not set in the environment")
+    return env[name]

@@ -1,0 +1,120 @@
+"""From configuration to a run: which flows, against which base URL, with which secrets and mailbox.
+
+Everything that can be wrong with the setup is found here (no flows declared, unknown
+environment or flow, bad flow files, missing ``${env:NAME}``, email steps without a mailbox),
+before any request is sent. ``execute`` then runs the plan on the project's HTTP stack.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from launchready.config.model import Config
+from launchready.config.sections.smoke import MailboxSettings
+from launchready.core.errors import UsageError
+from launchready.engine.net import NetSettings
+from launchready.probes.dns import DnsProbe
+from launchready.smoke.envfile import read_env_file
+from launchready.smoke.http import FlowHttp
+from launchready.smoke.loader import find_flow_files, load_flow_files, select_flows
+from launchready.smoke.mail import ImapSource, MailpitSource, MailSource
+from launchready.smoke.model import Flow
+from launchready.smoke.results import SmokeRun
+from launchready.smoke.runner import SmokeOptions, StepCallback, prepare, run_flows
+from launchready.smoke.secrets import Masker
+
+
+@dataclass(frozen=True)
+class SmokePlan:
+    environment: str
+    base_url: str
+    flows: tuple[Flow, ...]
+    env: Mapping[str, str]
+    masker: Masker
+    mailbox: MailboxSettings | None
+    options: SmokeOptions
+
+
+def declares_flows(config: Config) -> bool:
+    return bool(config.smoke.files)
+
+
+def smoke_env(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The values ``${env:NAME}`` reads: the process environment wins over the env_file."""
+    values: dict[str, str] = {}
+    if config.smoke.env_file:
+        values.update(read_env_file(Path(config.smoke.env_file)))
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def load_flows(config: Config) -> tuple[Flow, ...]:
+    if not config.smoke.files:
+        raise UsageError("no smoke flows declared: add [smoke] files = [\"smoke/*.yaml\"] to launchready.toml")
+    return load_flow_files(find_flow_files(config.smoke.files))
+
+
+def plan_smoke(
+    config: Config,
+    environment: str,
+    *,
+    flow_names: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> SmokePlan:
+    env_config = config.environments.get(environment)
+    if env_config is None:
+        known = ", ".join(sorted(config.environments)) or "none declared"
+        raise UsageError(f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})")
+    flows = select_flows(load_flows(config), flow_names)
+    env = smoke_env(config, environ)
+    masker = prepare(flows, env, has_mailbox=config.smoke.mailbox is not None)
+    mailbox = config.smoke.mailbox
+    if mailbox is not None and mailbox.kind == "imap" and mailbox.password:
+        name = mailbox.password[len("${env:") : -1]
+        if name not in env:
+            raise UsageError(f"[smoke.mailbox] password: ${{env:{name}}} is not set in the environment")
+        masker.add(env[name])
+    return SmokePlan(
+        environment=environment,
+        base_url=str(env_config.base_url).rstrip("/"),
+        flows=flows,
+        env=env,
+        masker=masker,
+        mailbox=mailbox,
+        options=SmokeOptions(concurrency=config.smoke.concurrency, flow_timeout=config.smoke.flow_timeout),
+    )
+
+
+def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp) -> MailSource | None:
+    box = plan.mailbox
+    if box is None or not any(f.uses_email for f in plan.flows):
+        return None
+    if box.kind == "mailpit":
+        return MailpitSource(str(box.url), http, box.poll_seconds)
+    return ImapSource(box, net, plan.env)
+
+
+async def execute(
+    plan: SmokePlan, net: NetSettings, *, dns: DnsProbe | None = None, on_step: StepCallback | None = None
+) -> SmokeRun:
+    http = FlowHttp(net, dns)
+    mail = _mail_source(plan, net, http)
+    try:
+        return await run_flows(
+            plan.flows,
+            environment=plan.environment,
+            base_url=plan.base_url,
+            http=http,
+            env=plan.env,
+            masker=plan.masker,
+            mail=mail,
+            options=plan.options,
+            on_step=on_step,
+        )
+    finally:
+        if mail is not None:
+            await mail.close()
+        await http.close()

@@ -1,0 +1,82 @@
+"""YAML with line numbers: PyYAML's composed nodes turned into plain values that remember lines.
+
+Mappings become :class:`LMap` (a dict with ``line`` and ``key_lines``), sequences :class:`LSeq`
+(a list with ``line`` and ``item_lines``); scalars keep their YAML types and their line is read
+from the parent. Duplicate keys are errors (YAML allows them silently; a flow would lose a step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# PyYAML ships no type hints (types-PyYAML is not a dependency); the surface used here is small.
+import yaml  # type: ignore[import-untyped]
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode  # type: ignore[import-untyped]
+
+
+class YamlError(ValueError):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class LMap(dict[str, Any]):
+    line: int = 1
+    key_lines: dict[str, int]
+
+
+class LSeq(list[Any]):
+    line: int = 1
+    item_lines: list[int]
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def load_located(text: str) -> Any:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _convert(loader, node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = int(mark.line) + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(line, f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(1, f"YAML syntax error: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _convert(loader: yaml.SafeLoader, node: Node) -> Any:
+    if isinstance(node, MappingNode):
+        loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
+        out = LMap()
+        out.line = _line(node)
+        out.key_lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)):
+                raise YamlError(_line(key_node), "a mapping key must be a plain value")
+            key_text = str(key)
+            if key_text in out:
+                raise YamlError(_line(key_node), f"duplicate key {key_text!r} (first at line {out.key_lines[key_text]})")
+            out.key_lines[key_text] = _line(key_node)
+            out[key_text] = _convert(loader, value_node)
+        return out
+    if isinstance(node, SequenceNode):
+        seq = LSeq()
+        seq.line = _line(node)
+        seq.item_lines = []
+        for item in node.value:
+            seq.item_lines.append(_line(item))
+            seq.append(_convert(loader, item))
+        return seq
+    if isinstance(node, ScalarNode):
+        return loader.construct_object(node, deep=True)
+    raise YamlError(_line(node), f"unsupported YAML node {type(node).__name__}")

@@ -1,0 +1,82 @@
+"""perf.growth: the N+1 feed is caught growing from 100 to 500 members; a flat endpoint is not."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from perfutil import FEED_URL, SEARCH_URL, perf_config
+
+from launchready.checks.perf.growth import judge, likely_cause
+from launchready.core.errors import CouldNotRun
+from launchready.core.registry import load_registry
+from launchready.engine.context import AuditContext, Probes
+from launchready.engine.discovery import discover
+from launchready.lab.lab import Lab
+from launchready.perf.growth import GrowthSeries, SizePoint, seed_argv
+
+
+def series(url: str, p95: tuple[float, float], size: tuple[float, float] = (1000.0, 1000.0)) -> GrowthSeries:
+    return GrowthSeries(
+        "ep", url, (SizePoint(100, p95[0] / 2, p95[0], size[0], 50, 0), SizePoint(500, p95[1] / 2, p95[1], size[1], 50, 0))
+    )
+
+
+def test_growth_past_the_factor_is_a_finding_naming_factor_and_cause() -> None:
+    [finding] = judge([series("https://a.example/feed", (40.0, 180.0), (10_000.0, 50_000.0))], 1.5)
+    assert finding.id == "perf.growth.latency-grows"
+    assert "4.5x from 100 to 500 members" in finding.title
+    assert "unpaginated list" in finding.remediation and "N+1" in finding.remediation
+
+
+def test_flat_or_tiny_growth_is_not_a_finding() -> None:
+    assert judge([series("https://a.example/x", (40.0, 55.0))], 1.5) == []
+    # 3 ms -> 9 ms is 3x, but 6 ms is noise on a fast endpoint, not a launch risk.
+    assert judge([series("https://a.example/x", (3.0, 9.0))], 1.5) == []
+
+
+def test_likely_causes() -> None:
+    assert "missing index" in likely_cause("https://a.example/search?q=x", 1.0)
+    assert "N+1 queries or a missing index" in likely_cause("https://a.example/feed", 1.0)
+    assert "unpaginated" in likely_cause("https://a.example/feed", 5.0)
+
+
+def test_no_successful_response_cannot_be_judged() -> None:
+    broken = GrowthSeries("ep", "https://a.example/", (SizePoint(100, 0, 0, 0, 0, 9), SizePoint(500, 1, 1, 1, 5, 0)))
+    with pytest.raises(CouldNotRun, match="no successful responses at size 100"):
+        judge([broken], 1.5)
+
+
+def test_seed_argv_substitutes_n_without_a_shell() -> None:
+    assert seed_argv("python manage.py seed --count {n} --tag 'a b'", 500) == [
+        "python", "manage.py", "seed", "--count", "500", "--tag", "a b"
+    ]
+
+
+def _run_growth(lab: Lab) -> list[tuple[str, str]]:
+    check = load_registry().get("perf.growth")
+    config = perf_config(lab)
+    net = lab.net_settings()
+
+    async def go() -> list[tuple[str, str]]:
+        probes = Probes.open(net)
+        try:
+            site = await discover(lab.domain, config, probes.dns)
+            ctx = AuditContext(domain=lab.domain, config=config, net=net, probes=probes, site=site)
+            return [(f.id, f.target) for f in await check.run(ctx, lab.domain)]
+        finally:
+            await probes.close()
+
+    return asyncio.run(go())
+
+
+def test_n_plus_one_feed_grows_and_the_paginated_search_does_not() -> None:
+    with Lab(faults=["feed-n-plus-one"]) as lab:
+        assert _run_growth(lab) == [("perf.growth.latency-grows", FEED_URL)]
+
+
+def test_clean_lab_does_not_grow() -> None:
+    with Lab() as lab:
+        assert _run_growth(lab) == []
+        assert lab.seed_members(3) == 3
+    assert SEARCH_URL.endswith("?q=Mem")
