@@ -25,7 +25,7 @@ def perf_table(lab: Lab, **changes: Any) -> dict[str, Any]:
         "growth": {
             "seed": f"{sys.executable} -m launchready lab seed --db {db} --members {{n}}",
             "rate": 20.0,
-            "duration_s": 1.5,
+            "duration_s": 1.0,
         },
     }
     table.update(changes)

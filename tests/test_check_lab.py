@@ -26,8 +26,8 @@ from launchready.core.registry import load_registry
 from launchready.engine.context import AuditContext, Probes
 from launchready.engine.discovery import discover
 from launchready.engine.net import ConnectTo, Nameserver, NetSettings
-from launchready.lab.faults import FAULTS, LAB_DOMAIN
 from launchready.lab.assets import site_assets
+from launchready.lab.faults import FAULTS, LAB_DOMAIN
 from launchready.lab.lab import Lab
 from launchready.perf.chromium import find_chromium
 

@@ -13,6 +13,9 @@ TESTS = Path(__file__).parent
 
 EXPECTED = {
     "dns.apex": Scope.DOMAIN,
+    "dns.cname": Scope.DOMAIN,
+    "email.dkim": Scope.DOMAIN,
+    "email.mx": Scope.DOMAIN,
     "tls.certificate": Scope.WEB_HOST,
     "web.https-redirect": Scope.WEB_HOST,
     "web.hsts": Scope.WEB_HOST,
@@ -31,6 +34,10 @@ EXPECTED = {
     "email.spf": Scope.DOMAIN,
     "email.dmarc": Scope.DOMAIN,
     "app.health": Scope.ENVIRONMENT,
+    "perf.load": Scope.DOMAIN,
+    "perf.growth": Scope.DOMAIN,
+    "perf.pageload": Scope.ENVIRONMENT,
+    "perf.cache": Scope.WEB_HOST,
     "repo.secrets": Scope.REPO,
     "repo.env-files": Scope.REPO,
     "repo.deploy-secrets": Scope.REPO,

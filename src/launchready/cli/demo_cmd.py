@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
         err = Console(stderr=True)
         if not quiet:
             err.print(f"[bold]Starting the lab[/bold] (marketlab.test on loopback) with faults: {', '.join(DEMO_FAULTS)}")
+            # The lab's launchready.toml declares its smoke flows (lab/smoke.yaml): app.smoke runs them.
+            err.print("The audit includes the lab's smoke flows: signup, email confirmation, login, invite, checkout.")
         with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp, Lab(faults=DEMO_FAULTS) as lab:
             config_path = Path(tmp) / "launchready.toml"
             config_path.write_text(lab.config_toml(), encoding="utf-8")

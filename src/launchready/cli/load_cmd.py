@@ -7,7 +7,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -17,6 +17,11 @@ from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, Namese
 from launchready.core.errors import UsageError
 from launchready.core.finding import Finding
 from launchready.core.severity import Severity
+from launchready.perf.generator import LoadResult, Progress
+
+if TYPE_CHECKING:
+    from launchready.config.model import Config
+    from launchready.engine.net import NetSettings
 
 
 class LoadFormat(str, Enum):
@@ -25,9 +30,7 @@ class LoadFormat(str, Enum):
     HTML = "html"
 
 
-def _progress_line(err: TextIO):  # type: ignore[no-untyped-def]
-    from launchready.perf.generator import LoadResult
-
+def _progress_line(err: TextIO) -> Progress:
     def show(fraction: float, result: LoadResult) -> None:
         p95 = result.overall.percentile(95) / 1000
         err.write(
@@ -107,7 +110,7 @@ def _write(text: str, output: Path | None) -> None:
         raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
 
 
-def _growth(cfg, net, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool) -> int:  # type: ignore[no-untyped-def]
+def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool) -> int:
     from launchready.checks.perf import growth as growth_check
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan

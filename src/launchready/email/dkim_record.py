@@ -74,7 +74,7 @@ def parse_dkim_key(text: str) -> DkimKey:
     if key_type != "rsa":
         return key(f"k={key_type} is not a key type receivers know (rsa, ed25519)")
     try:
-        public = load_der_public_key(der)
+        public: object = load_der_public_key(der)
     except (ValueError, TypeError):
         public = _pkcs1_rsa(der)
         if public is None:
@@ -88,13 +88,11 @@ def parse_dkim_key(text: str) -> DkimKey:
 
 def _pkcs1_rsa(der: bytes) -> rsa.RSAPublicKey | None:
     """Some publishers put a bare PKCS#1 RSAPublicKey in p=; receivers vary, we read it."""
-    from cryptography.hazmat.primitives.serialization import load_der_public_key as _load
-
     prefix = bytes.fromhex("300d06092a864886f70d0101010500")
     body = b"\x00" + der
     try:
         spki = _der_seq(prefix + b"\x03" + _der_len(len(body)) + body)
-        loaded = _load(spki)
+        loaded = load_der_public_key(spki)
     except (ValueError, TypeError):
         return None
     return loaded if isinstance(loaded, rsa.RSAPublicKey) else None

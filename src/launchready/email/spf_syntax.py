@@ -188,7 +188,7 @@ def _parse_ip(name: str, rest: str, text: str) -> Mechanism:
 
 def parse_term(text: str) -> Term:
     mod = _MODIFIER.match(text)
-    if mod is not None and not text[0] in "+-~?":
+    if mod is not None and text[0] not in "+-~?":
         name, value = mod[1].lower(), mod[2]
         if name in ("redirect",):
             check_domain_spec(value)

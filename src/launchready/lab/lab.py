@@ -39,8 +39,8 @@ from launchready.lab.hosts import LabHosts
 from launchready.lab.mail_zone import extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
 from launchready.lab.pages import Pages
-from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
 from launchready.lab.perf_routes import PerfLab, seed_members
+from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
 from launchready.lab.smoke_faults import lab_mailer
 from launchready.lab.smoke_lab import smoke_toml, write_smoke_env
 from launchready.lab.smtp import Mailbox, SmtpServer

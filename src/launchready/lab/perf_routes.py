@@ -59,6 +59,13 @@ _HEAVY_PAGE = """<!doctype html>
 """
 
 
+@web.middleware
+async def _heavy_home(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method == "GET" and request.path == "/":
+        return web.Response(text=_HEAVY_PAGE.format(hero=HERO_PATH), content_type="text/html")
+    return await handler(request)
+
+
 def _connect(db: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(db), timeout=10, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -146,15 +153,6 @@ class PerfLab:
     async def hero(self, request: web.Request) -> web.StreamResponse:
         return web.Response(body=self._hero, content_type="image/bmp", headers={"Cache-Control": "public, max-age=3600"})
 
-    def _heavy_home(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-        @web.middleware
-        async def heavy(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if request.method == "GET" and request.path == "/":
-                return web.Response(text=_HEAVY_PAGE.format(hero=HERO_PATH), content_type="text/html")
-            return await handler(request)
-
-        return heavy
-
     @staticmethod
     @web.middleware
     async def _ignore_validators(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -171,7 +169,7 @@ class PerfLab:
         api.router.add_get("/v1/members/search", self.search)
         app.router.add_get(HERO_PATH, self.hero)
         if "heavy-page" in self._faults:
-            app.middlewares.append(self._heavy_home())
+            app.middlewares.append(_heavy_home)
         if "etag-ignored" in self._faults:
             for site in static_sites:
                 site.middlewares.append(self._ignore_validators)

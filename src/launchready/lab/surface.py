@@ -16,6 +16,7 @@ Faults add one broken piece each (see ``lab/faults.py``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -49,7 +50,7 @@ def origin_host(hosts: LabHosts) -> str:
     return f"{ORIGIN_LABEL}.{hosts.domain}"
 
 
-def home_context(hosts: LabHosts, faults: frozenset[str]) -> dict[str, object]:
+def home_context(hosts: LabHosts, faults: frozenset[str]) -> dict[str, Any]:
     """The apex home page's extra links (each fault adds the link that exposes it)."""
     links: list[tuple[str, str]] = []
     if "redirect-chain" in faults:

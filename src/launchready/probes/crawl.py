@@ -254,8 +254,9 @@ class _Crawl:
             return False
         return True
 
-    async def _get(self, url: str) -> HttpExchange:
-        self.requests += 1
+    async def _get(self, url: str, *, reserved: bool = False) -> HttpExchange:
+        if not reserved:
+            self.requests += 1
         await self.pacer.wait()
         exchange = await self.http.fetch(url, method="GET", max_body=self.limits.max_body)
         if exchange.status is None and exchange.error_kind == "tls":
@@ -263,13 +264,14 @@ class _Crawl:
             exchange = await self.http.fetch(url, method="GET", max_body=self.limits.max_body, verify_tls=False)
         return exchange
 
-    async def visit(self, url: str, depth: int) -> Visit:
+    async def visit(self, url: str, depth: int, *, reserved: bool = False) -> Visit:
+        """Fetch ``url`` and its in-site redirects; ``reserved``: the scheduler already counted the first request."""
         hops: list[HttpExchange] = []
         seen = {url}
         current = url
         stop: Literal["loop", "max-hops", "off-site", "budget", "bad-location"] | None = None
         while True:
-            exchange = await self._get(current)
+            exchange = await self._get(current, reserved=reserved and not hops)
             hops.append(exchange)
             if exchange.error or not exchange.is_redirect:
                 break
@@ -311,7 +313,7 @@ class _Crawl:
         active: set[asyncio.Task[None]] = set()
 
         async def work(url: str, depth: int) -> None:
-            visit = await self.visit(url, depth)
+            visit = await self.visit(url, depth, reserved=True)
             if not self._expandable(visit):
                 return
             if depth >= self.limits.max_depth:
@@ -338,6 +340,7 @@ class _Crawl:
                     queue.clear()
                     break
                 url, depth = queue.popleft()
+                self.requests += 1  # reserved now, so concurrent workers cannot overshoot the budget
                 task = asyncio.ensure_future(work(url, depth))
                 active.add(task)
             if not active:

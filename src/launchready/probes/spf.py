@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from launchready.email.spf_macro import MacroContext, expand, expand_domain, uses_p_macro
-from launchready.email.spf_syntax import Mechanism, SpfRecord, SpfSyntaxError, is_spf_record, parse_spf
+from launchready.email.spf_syntax import (
+    Mechanism,
+    SpfRecord,
+    SpfSyntaxError,
+    check_macro_string,
+    is_spf_record,
+    parse_spf,
+)
 from launchready.probes.dns import DnsAnswer
 
 LOOKUP_LIMIT = 10
@@ -215,7 +222,7 @@ class _Evaluation:
 
     async def check_host(self, domain: str, *, depth: int = 0) -> SpfResult:
         def result(name: str, **kw: str | None) -> SpfResult:
-            return SpfResult(name, domain, lookups=self.budget.lookups, void_lookups=self.budget.void, **kw)  # type: ignore[arg-type]
+            return SpfResult(name, domain, lookups=self.budget.lookups, void_lookups=self.budget.void, **kw)
 
         if not valid_domain(domain):
             return result("none", problem=f"{domain!r} is not a valid domain name")
@@ -279,8 +286,6 @@ class _Evaluation:
             text = answer.records[0]
             if any(ord(c) > 0x7E for c in text):
                 return None
-            from launchready.email.spf_syntax import check_macro_string
-
             check_macro_string(text, exp=True)
             if uses_p_macro(text) and self.validated_name is None:
                 await self._fill_validated_name(domain)

@@ -99,7 +99,7 @@ def run_dict(run: SmokeRun) -> dict[str, Any]:
 
 
 def render_json(run: SmokeRun) -> str:
-    return json.dumps(run_dict(run), indent=2) + "\n"
+    return json.dumps(run_dict(run), indent=2, ensure_ascii=False) + "\n"
 
 
 def _failure_text(step: StepResult) -> str:

@@ -9,9 +9,17 @@ from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scop
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
-from launchready.email.spf_syntax import SpfSyntaxError, parse_spf
+from launchready.email.spf_syntax import SpfSyntaxError, parse_spf, parse_term
 from launchready.probes.dns import DnsAnswer
-from launchready.probes.spf import LOOKUP_LIMIT, RECOMMENDED_MAX_LENGTH, VOID_LIMIT, SenderVerdict, SpfNode, evaluate_sender, spf_tree
+from launchready.probes.spf import (
+    LOOKUP_LIMIT,
+    RECOMMENDED_MAX_LENGTH,
+    VOID_LIMIT,
+    SenderVerdict,
+    SpfNode,
+    evaluate_sender,
+    spf_tree,
+)
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -346,8 +354,6 @@ def judge(
 
 def _rebuilt(record: str, senders: tuple[str, ...]) -> str:
     """A record keeping the valid terms of ``record`` plus the declared senders, ending in -all."""
-    from launchready.email.spf_syntax import parse_term
-
     terms: list[str] = []
     for term in _mechanisms(record):
         try:
