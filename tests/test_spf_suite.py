@@ -122,10 +122,13 @@ def suite_outcomes(pytestconfig: pytest.Config) -> list[Outcome]:
     outcomes = asyncio.run(run_suite())
     passed = sum(o.passed for o in outcomes)
     line = f"RFC 7208 SPF test suite: {passed} of {len(outcomes)} passed"
+    # Shown in every run's output, not only with -s/-rA: capture is lifted for this one line.
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(line)
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
     print(line)
     return outcomes
 

@@ -15,8 +15,8 @@ from launchready.engine.discovery import discover
 from launchready.engine.net import NetSettings
 from launchready.engine.progress import NullProgress, ProgressSink
 from launchready.engine.ranking import rank
-from launchready.probes.dnsmap import collect_dns_map
 from launchready.engine.runner import RunnerOptions, run_checks
+from launchready.probes.dnsmap import collect_dns_map
 
 
 def _host_summaries(site: SiteMap) -> tuple[HostSummary, ...]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 from launchready.core.errors import UsageError
@@ -82,7 +81,7 @@ class Allowlist:
     def path_allowed(self, path: str) -> bool:
         posix = path.replace("\\", "/")
         posix = posix[2:] if posix.startswith("./") else posix
-        return any(p.match(posix) for p in self._compiled) or any(fnmatchcase(posix, p) for p in self.paths)
+        return any(p.match(posix) for p in self._compiled)
 
     def value_allowed(self, value: str) -> bool:
         return value in self.values or any(r.search(value) for r in self.regexes)

@@ -62,12 +62,22 @@ class DiffScanner:
         self._size = 0
 
     def feed(self, lines: Iterable[bytes]) -> None:
+        content = self._content
+        header = self._header
         for line in lines:
-            first = line[:1]
-            if self._in_hunk and first and first[0] in _CONTENT:
-                self._content(line)
-                continue
-            self._header(line)
+            # The hot path, inlined: an added line of an ordinary (one-parent) diff.
+            if self._in_hunk and line:
+                first = line[0]
+                if first == 0x2B and self._columns == 1:  # "+"
+                    if self._skip_path:
+                        self._new_line += 1
+                    else:
+                        self._add(line[1:])
+                    continue
+                if first in _CONTENT:
+                    content(line)
+                    continue
+            header(line)
         self._flush()
 
     def _content(self, line: bytes) -> None:

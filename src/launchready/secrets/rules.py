@@ -308,8 +308,10 @@ RULES: tuple[Rule, ...] = (
         "private-key",
         "Private key (PEM, OpenSSH or PGP)",
         _re(
-            r"-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----(?:\\n|\s)+(?P<secret>(?:[A-Za-z0-9+/=:,\-]|\\n|\s){64,}?)"
-            r"(?:\\n|\s)*-----END"
+            # The body up to the END line (or the end of what is there: a key cut off by a diff hunk
+            # or a one-line JSON value is still a key).
+            r"-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----(?:\\n|\s)+"
+            r"(?:Proc-Type:[^\n]*\n|DEK-Info:[^\n]*\n|\s)*(?P<secret>(?:[A-Za-z0-9+/=]|\\n|\s){64,})"
         ),
         ("private key",),
         Severity.BLOCKER,
