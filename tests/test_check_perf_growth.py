@@ -1,18 +1,13 @@
-"""perf.growth: the N+1 feed is caught growing from 100 to 500 members; a flat endpoint is not."""
+"""perf.growth's judge on facts. Against the lab, tests/test_check_lab.py runs the growth test with
+``feed-n-plus-one`` (the feed is caught, the indexed search beside it stays flat) and with
+``search-no-index`` (the search is caught, the paginated feed stays flat)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from perfutil import SEARCH_URL, perf_config
 
 from launchready.checks.perf.growth import judge, likely_cause
 from launchready.core.errors import CouldNotRun
-from launchready.core.registry import load_registry
-from launchready.engine.context import AuditContext, Probes
-from launchready.engine.discovery import discover
-from launchready.lab.lab import Lab
 from launchready.perf.growth import GrowthSeries, SizePoint, seed_argv
 
 
@@ -33,6 +28,9 @@ def test_flat_or_tiny_growth_is_not_a_finding() -> None:
     assert judge([series("https://a.example/x", (40.0, 55.0))], 1.5) == []
     # 3 ms -> 9 ms is 3x, but 6 ms is noise on a fast endpoint, not a launch risk.
     assert judge([series("https://a.example/x", (3.0, 9.0))], 1.5) == []
+    # A tail blown up by a few outliers while the median stays put is noise, not growth.
+    outliers = GrowthSeries("ep", "https://a.example/x", (SizePoint(100, 2, 4, 10, 50, 0), SizePoint(500, 2, 60, 10, 50, 0)))
+    assert judge([outliers], 1.5) == []
 
 
 def test_likely_causes() -> None:
@@ -51,28 +49,3 @@ def test_seed_argv_substitutes_n_without_a_shell() -> None:
     assert seed_argv("python manage.py seed --count {n} --tag 'a b'", 500) == [
         "python", "manage.py", "seed", "--count", "500", "--tag", "a b"
     ]
-
-
-def _run_growth(lab: Lab) -> list[tuple[str, str]]:
-    check = load_registry().get("perf.growth")
-    config = perf_config(lab)
-    net = lab.net_settings()
-
-    async def go() -> list[tuple[str, str]]:
-        probes = Probes.open(net)
-        try:
-            site = await discover(lab.domain, config, probes.dns)
-            ctx = AuditContext(domain=lab.domain, config=config, net=net, probes=probes, site=site)
-            return [(f.id, f.target) for f in await check.run(ctx, lab.domain)]
-        finally:
-            await probes.close()
-
-    return asyncio.run(go())
-
-
-def test_clean_lab_does_not_grow() -> None:
-    """The paginated feed and the indexed search stay flat (the faults' cases are in test_check_lab)."""
-    with Lab() as lab:
-        assert _run_growth(lab) == []
-        assert lab.seed_members(3) == 3
-    assert SEARCH_URL.endswith("?q=Mem")

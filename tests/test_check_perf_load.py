@@ -75,7 +75,9 @@ def test_load_command_reports_and_exits_by_budget(lab: Lab, tmp_path: Path, caps
         main(["load", "-c", str(path), *lab.cli_args(), "--format", "json", "-q"])
     report = json.loads(capsys.readouterr().out)
     assert ok.value.code == 0
-    assert report["kind"] == "load" and report["findings"] == []
+    # A busy CI machine may make the generator flag itself (an info finding); budgets must hold.
+    assert report["kind"] == "load"
+    assert [f["id"] for f in report["findings"] if f["severity"] != "info"] == []
     assert {e["name"] for e in report["endpoints"]} == {"feed", "search"}
     assert report["overall"]["requests"] == 40 and report["overall"]["errors"] == 0
     assert len(report["timeline"]) == 2

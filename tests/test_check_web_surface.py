@@ -73,6 +73,7 @@ def test_links_each_problem_is_its_own_finding() -> None:
         "web.links.redirect-loop",
         "web.links.lost-query",
         "web.links.https-downgrade",
+        "web.links.served-over-http",
     }
     assert any("/gone (404) (linked from" in e for e in ids["web.links.broken"].evidence)
     assert not any("/dash" in e for e in ids["web.links.temporary-redirect"].evidence)

@@ -99,11 +99,14 @@ def test_cli_args_and_config_are_what_launchready_accepts() -> None:
         assert args == [
             "--nameserver", f"127.0.0.1:{lab.dns_port}",
             "--ca-bundle", str(lab.ca_bundle),
+            "--connect-to", f"ns1.marketlab.test:53:127.0.0.1:{lab.dns_port}",
+            "--connect-to", f"ns2.marketlab.test:53:127.0.0.1:{lab.ns2_port}",
             "--connect-to", f":443:127.0.0.1:{lab.https_port}",
             "--connect-to", f":80:127.0.0.1:{lab.http_port}",
             "--connect-to", f":25:127.0.0.1:{lab.smtp_port}",
         ]  # fmt: skip
-        net = build_net_settings([args[1]], Path(args[3]), [args[5], args[7], args[9]], timeout=5.0, environ={})
+        net = build_net_settings([args[1]], Path(args[3]), args[5::2], timeout=5.0, environ={})
+        assert net.route("ns2.marketlab.test", 53) == ("127.0.0.1", lab.ns2_port)
         assert net.route("app.marketlab.test", 443) == ("127.0.0.1", lab.https_port)
         assert net.route("marketlab.test", 80) == ("127.0.0.1", lab.http_port)
         assert net.route("mail.marketlab.test", 25) == ("127.0.0.1", lab.smtp_port)

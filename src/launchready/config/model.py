@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from pydantic.fields import FieldInfo
 
-from launchready.config.sections.smoke import SmokeSettings
-from launchready.config.sections.web import WebConfig
 from launchready.config.sections.perf import PerfConfig
 from launchready.config.sections.secrets import SecretsConfig
+from launchready.config.sections.smoke import SmokeSettings
+from launchready.config.sections.web import WebConfig
 from launchready.core.severity import Severity
 
 _HOST_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"

@@ -159,6 +159,16 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     )
     out.blank()
 
+    out.comment("The same-site crawl behind the link, mixed-content, header and caching checks (defaults shown).")
+    out.comment("It sends only GET, never leaves the domain and never submits forms.")
+    out.line("[web]")
+    out.comment('key_pages = ["/pricing", "/signup"]  # crawled besides the home page (apex and www)')
+    out.comment("crawl_max_pages = 200  # requests per host")
+    out.comment("crawl_depth = 3        # link levels from the start pages")
+    out.comment("crawl_rate = 10.0      # requests per second, at most")
+    out.comment('admin_paths = ["/admin", "/admin/", "/wp-admin/", "/dashboard/admin"]  # must not open without sign-in')
+    out.blank()
+
     out.comment("How the audit runs (defaults shown).")
     out.line("[audit]")
     out.comment('fail_on = "blocker"  # exit 1 at or above: blocker, high, medium, low, info')

@@ -34,6 +34,8 @@ BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "launchready.checks.email.dkim",
     "launchready.checks.email.mx",
     "launchready.checks.dns.cname",
+    "launchready.checks.dns.ns",
+    "launchready.checks.dns.hosts",
     "launchready.checks.app.health",
     "launchready.checks.repo.secrets",
     "launchready.checks.repo.env_files",

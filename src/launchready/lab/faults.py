@@ -88,6 +88,14 @@ FAULTS: tuple[Fault, ...] = (
     Fault("repo-env-committed", "a .env file is committed and .gitignore does not list it", ("repo.env-files.tracked", "repo.env-files.not-ignored")),
     Fault("repo-deploy-secret", "the Dockerfile sets ENV ADMIN_PASSWORD to a literal", ("repo.deploy-secrets.hardcoded",)),
     Fault("env-production-missing-var", "production's environment lacks POSTMARK_TOKEN, which the email flow needs", ("env.contract.flow-variable-missing",)),
+    # -- DNS and email authentication, part 2 (issue 3): lab/nameservers.py, lab/mail_zone.py, lab/mta_sts.py --
+    Fault("ns-serial-mismatch", "ns2 missed the last zone transfer and serves an older SOA serial", ("dns.ns.serial-mismatch",)),
+    Fault("ns-down", "ns2 is listed in NS but never answers", ("dns.ns.not-answering",)),
+    Fault("subdomain-missing", "the config declares status. but DNS has no record for it", ("dns.hosts.declared-missing",)),
+    Fault("cname-unclaimed-bucket", "the declared assets. is a CNAME to an S3 bucket name that no longer exists", ("dns.cname.takeover-risk",)),
+    Fault("mta-sts-bad-policy", "the MTA-STS policy is in testing mode and names an MX the domain does not use", ("email.mta-sts.testing-mode", "email.mta-sts.mx-mismatch")),
+    Fault("tls-rpt-missing", "no TLS-RPT record at _smtp._tls", ("email.tls-rpt.missing",)),
+    Fault("dmarc-sender-unaligned", "the config declares Postmark as a sender, but no Postmark DKIM key or Return-Path is published", ("email.dmarc.sender-cannot-align",)),
 )
 
 # What `launchready demo` switches on: the mix a real week-before-launch MVP tends to have.

@@ -38,6 +38,7 @@ from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
 from launchready.lab.mail_zone import extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
+from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
 from launchready.lab.perf_routes import PerfLab, seed_members
 from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
@@ -59,6 +60,7 @@ class LabPorts:
     https: int
     http: int
     smtp: int
+    ns2: int = 0  # the second name server (lab/nameservers.py)
 
 
 def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
@@ -107,6 +109,7 @@ class Lab:
         self._mailbox_api_port: int | None = None
         self._ca_bundle: Path | None = None
         self._dkim: DkimKey | None = None
+        self._ns2_authority: DnsAuthority | None = None
         self._store: Store | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -140,6 +143,11 @@ class Lab:
     @property
     def smtp_port(self) -> int:
         return self._running().smtp
+
+    @property
+    def ns2_port(self) -> int:
+        """The second name server (ns2.DOMAIN); ns1 is the main DNS server on ``dns_port``."""
+        return self._running().ns2
 
     @property
     def mailbox_api_url(self) -> str:
@@ -187,6 +195,9 @@ class Lab:
         """Where the well-known ports of every lab host really listen (HTTPS, HTTP, SMTP)."""
         ports = self._running()
         return (
+            # The NS check asks each name server on port 53: specific rules first.
+            ConnectTo(f"ns1.{self.domain}", 53, self.bind, ports.dns),
+            ConnectTo(f"ns2.{self.domain}", 53, self.bind, ports.ns2),
             ConnectTo(None, 443, self.bind, ports.https),
             ConnectTo(None, 80, self.bind, ports.http),
             ConnectTo(None, 25, self.bind, ports.smtp),
@@ -207,7 +218,7 @@ class Lab:
         ports = self._running()
         args = ["--nameserver", _host_port(self.bind, ports.dns), "--ca-bundle", str(self.ca_bundle)]
         for route in self.routes():
-            args += ["--connect-to", f":{route.port}:{_host_port(route.to_host, route.to_port)}"]
+            args += ["--connect-to", f"{route.host or ''}:{route.port}:{_host_port(route.to_host, route.to_port)}"]
         return args
 
     def config_toml(self) -> str:
@@ -272,10 +283,9 @@ class Lab:
         tls = sni_context(cert_files, default_host=self.hosts.apex, legacy_tls="tls-legacy" in self.faults)
         self._dkim = generate_dkim_key()
         write_smoke_env(self._workdir, self.webhook_secret)
-        zones = [
-            zone.to_zone()
-            for zone in lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
-        ]
+        zone_data = lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
+        zones = [zone.to_zone() for zone in zone_data]
+        self._ns2_authority = secondary_authority(zone_data, self.faults)
         ready = self._ready = threading.Event()
         self._startup_error = None
         thread = threading.Thread(
@@ -331,6 +341,8 @@ class Lab:
         dns_server = DnsServer(authority, host=self.bind, port=requested.dns)
         dns_port = await dns_server.start()
         stack.push_async_callback(dns_server.stop)
+        assert self._ns2_authority is not None
+        ns2_port = await start_secondary(stack, self._ns2_authority, self.bind)
 
         smtp_server = SmtpServer(self.mailbox, host=self.bind, port=requested.smtp, hostname=self.hosts.mail)
         smtp_port = await smtp_server.start()
@@ -362,7 +374,7 @@ class Lab:
         self._mailbox_api_port = await self._serve_web(stack, mailpit_app(self.mailbox), 0, None)
         https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
         http_port = await self._serve_web(stack, http_front(self.hosts, self.faults, pages), requested.http, None)
-        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port)
+        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port)
 
     async def _serve_web(
         self, stack: contextlib.AsyncExitStack, app: web.Application, port: int, tls: ssl.SSLContext | None

@@ -25,6 +25,9 @@ PROVIDER_INCLUDE = f"_spf.{PROVIDER_DOMAIN}"
 DANGLING_LABEL = "shop"
 DANGLING_TARGET = "marketlab-shop.us-east-1.elasticbeanstalk.com."
 
+# subdomain-missing: a declared name with no record at all.
+MISSING_LABEL = "status"
+
 MAIL_FAULTS = (
     "spf-missing", "spf-plus-all", "spf-multiple", "spf-too-many-lookups", "dmarc-missing",
     "dmarc-none-no-rua", "dkim-weak-key", "dkim-revoked", "dkim-missing-selector", "mx-cname",
@@ -82,14 +85,24 @@ def mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_
 
 def dns_fault_records(faults: frozenset[str]) -> list[Record]:
     """Records of the lab domain that only DNS-record faults add."""
+    from launchready.lab.takeover import takeover_records
+
+    records = takeover_records(faults)
     if "dangling-cname" in faults:
-        return [Record(DANGLING_LABEL, "CNAME", DANGLING_TARGET)]
-    return []
+        records.append(Record(DANGLING_LABEL, "CNAME", DANGLING_TARGET))
+    return records
 
 
 def extra_subdomains(faults: frozenset[str]) -> tuple[str, ...]:
-    """Names the lab's launchready.toml declares only while a fault needs them discovered."""
-    return (DANGLING_LABEL,) if "dangling-cname" in faults else ()
+    """Names the lab's launchready.toml declares only while a fault needs them discovered.
+
+    subdomain-missing declares status. although DNS has nothing for it.
+    """
+    from launchready.lab.takeover import takeover_subdomains
+
+    names = (DANGLING_LABEL,) if "dangling-cname" in faults else ()
+    names += (MISSING_LABEL,) if "subdomain-missing" in faults else ()
+    return names + takeover_subdomains(faults)
 
 
 def provider_zone(address: str) -> ZoneData:

@@ -15,6 +15,7 @@ from launchready.lab.assets import IMMUTABLE_CACHE, Asset, SiteAssets
 from launchready.lab.hosts import LabHosts
 from launchready.lab.pages import Pages
 from launchready.lab.surface import apex_routes, edge_headers, home_context, open_admin_page, origin_host
+from launchready.lab.takeover import unclaimed_page
 
 HSTS = "max-age=63072000; includeSubDomains; preload"
 # The hsts-short fault: a one-day policy left over from testing.
@@ -164,6 +165,8 @@ def http_front(hosts: LabHosts, faults: frozenset[str], pages: Pages) -> web.App
 
     async def plain(request: web.Request) -> web.StreamResponse:
         host = request_host(request)
+        if (unclaimed := unclaimed_page(host, faults, hosts.domain)) is not None:  # lab/takeover.py
+            return unclaimed
         if host not in hosts.web:
             return web.Response(status=421, text=f"this server does not serve {host or 'that host'}\n")
         if serve_apex_plain and host == hosts.apex:

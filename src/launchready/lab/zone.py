@@ -171,5 +171,10 @@ def lab_zones(
 ) -> tuple[ZoneData, ...]:
     """Every zone the lab's DNS serves; any name outside them is answered NXDOMAIN."""
     from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone (issue 3)
+    from launchready.lab.takeover import hosting_zone  # a storage service for cname-unclaimed-bucket (issue 3)
 
-    return (lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64), provider_zone(address))
+    return (
+        lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),
+        provider_zone(address),
+        hosting_zone(address),
+    )

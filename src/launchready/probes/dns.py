@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 
+import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
+import dns.flags
+import dns.message
 import dns.nameserver
+import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
@@ -41,6 +46,30 @@ class DnsAnswer:
         return self.status in ("ok", "nxdomain", "nodata")
 
 
+@dataclass(frozen=True)
+class ServerAnswer:
+    """One server's own answer to one question, asked directly and without recursion (NS checks)."""
+
+    server: str  # the name server asked, as named in the NS record (or an address)
+    address: str  # "addr:port" dialled; "" when the server has no address
+    name: str
+    rdtype: str
+    status: DnsStatus
+    records: tuple[str, ...] = ()
+    authoritative: bool = False  # the AA flag: the server holds the zone
+    rcode: str = ""  # NOERROR, NXDOMAIN, REFUSED, ... ("" when nothing came back)
+    error: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.rcode)
+
+
+# Asking a name server directly: two tries, so one lost UDP packet is not a dead server.
+_DIRECT_TRIES = 2
+_DIRECT_MAX_ADDRESSES = 4
+
+
 class DnsProbe:
     """Resolves through the configured nameservers (or the system's), caching identical questions."""
 
@@ -57,6 +86,7 @@ class DnsProbe:
         resolver.cache = None
         self._resolver = resolver
         self._pending: dict[tuple[str, str], asyncio.Task[DnsAnswer]] = {}
+        self._direct: dict[tuple[str, str, str], asyncio.Task[tuple[ServerAnswer, ...]]] = {}
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
         key = (name.lower().rstrip("."), rdtype.upper())
@@ -105,7 +135,67 @@ class DnsProbe:
     async def txt(self, name: str) -> DnsAnswer:
         return await self.query(name, "TXT")
 
+    async def query_server(self, server: str, name: str, rdtype: str) -> tuple[ServerAnswer, ...]:
+        """Ask ``server`` itself (each of its addresses, on port 53) with recursion off.
+
+        ``--connect-to SERVER:53:ADDR:PORT`` routes it (the lab's second name server); otherwise
+        the server's addresses come from the run's DNS, as a resolver following the delegation would.
+        """
+        key = (server.lower().rstrip("."), name.lower().rstrip("."), rdtype.upper())
+        return await single_flight(self._direct, key, lambda: self._query_server(*key))
+
+    async def _query_server(self, server: str, name: str, rdtype: str) -> tuple[ServerAnswer, ...]:
+        routed = self._net.route(server, 53)
+        if routed is not None:
+            endpoints = [routed]
+        else:
+            try:
+                ipaddress.ip_address(server)
+                endpoints = [(server, 53)]
+            except ValueError:
+                a, aaaa = await self.addresses(server)
+                endpoints = [(addr, 53) for addr in a.records + aaaa.records]
+                if not endpoints:
+                    why = f"A {a.status}, AAAA {aaaa.status}"
+                    return (ServerAnswer(server, "", name, rdtype, "error", error=f"{server} has no address ({why})"),)
+        asked = endpoints[:_DIRECT_MAX_ADDRESSES]
+        return tuple(await asyncio.gather(*(self._ask(server, addr, port, name, rdtype) for addr, port in asked)))
+
+    async def _ask(self, server: str, address: str, port: int, name: str, rdtype: str) -> ServerAnswer:
+        shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        query = dns.message.make_query(name, rdtype)
+        query.flags &= ~dns.flags.RD
+        per_try = min(self._net.timeout / _DIRECT_TRIES, 2.0)
+        error = ""
+        for _ in range(_DIRECT_TRIES):
+            try:
+                response, _tcp = await dns.asyncquery.udp_with_fallback(query, address, timeout=per_try, port=port)
+                break
+            except dns.exception.Timeout:
+                error = f"no answer within {per_try:g}s ({_DIRECT_TRIES} tries)"
+            except (dns.exception.DNSException, OSError, ValueError) as exc:
+                reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else f"{type(exc).__name__}: {exc}"
+                return ServerAnswer(server, shown, name, rdtype, "error", error=reason)
+        else:
+            return ServerAnswer(server, shown, name, rdtype, "timeout", error=error)
+        rcode = dns.rcode.to_text(response.rcode())
+        authoritative = bool(response.flags & dns.flags.AA)
+        wanted = dns.rdatatype.from_text(rdtype)
+        records = tuple(
+            sorted(r.to_text() for rrset in response.answer if rrset.rdtype == wanted for r in rrset)
+        )
+        status: DnsStatus
+        if rcode == "NXDOMAIN":
+            status = "nxdomain"
+        elif rcode == "SERVFAIL":
+            status = "servfail"
+        elif rcode != "NOERROR":
+            status = "error"
+        else:
+            status = "ok" if records else "nodata"
+        return ServerAnswer(server, shown, name, rdtype, status, records, authoritative, rcode)
+
     async def close(self) -> None:
-        for task in self._pending.values():
+        for task in (*self._pending.values(), *self._direct.values()):
             if not task.done():
                 task.cancel()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -14,6 +16,7 @@ from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.engine.discovery import COMMON_SUBDOMAINS
 from launchready.probes.cname import CnameChain, follow_all
+from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -32,7 +35,8 @@ META = CheckMeta(
             "Follows the CNAME of the apex, www, every declared and discovered subdomain hop by hop: it "
             "reports a CNAME at the apex, loops and over-long chains, and aliases whose target does not "
             "exist, naming the hosting service when the target's suffix is one where anyone can claim the "
-            "name (fingerprints from can-i-take-over-xyz, CC-BY-4.0)."
+            "name (fingerprints from can-i-take-over-xyz, CC-BY-4.0). An alias that resolves to such a service "
+            "is fetched once over plain HTTP: a page saying the resource does not exist is a takeover risk too."
         ),
         why=(
             "A CNAME left pointing at a deleted Heroku app, S3 bucket or Azure site lets anyone who creates "
@@ -80,7 +84,7 @@ META = CheckMeta(
         ),
     ),
     references=(_RFC1034_3_6_2, _MDN_TAKEOVER, _TAKEOVER),
-    probes=("dns",),
+    probes=("dns", "http"),
 )
 
 
@@ -90,6 +94,31 @@ class Fingerprint:
     suffixes: tuple[str, ...]
     nxdomain: bool
     vulnerable: bool
+    # What the service's page says when nobody owns the name: alternatives, each a phrase or a
+    # ".*" pattern (the list's own notation; "&#124;" separates alternatives in a few entries).
+    page: tuple[str, ...] = ()
+
+    def page_match(self, body: str) -> str | None:
+        """The fingerprint phrase found in ``body``, or None."""
+        for phrase in self.page:
+            if ".*" in phrase:
+                try:
+                    m = re.search(phrase, body)
+                except re.error:
+                    m = None
+                if m:
+                    return m[0]
+            elif phrase in body:
+                return phrase
+        return None
+
+
+def _page_phrases(entry: dict[str, object]) -> tuple[str, ...]:
+    text = str(entry.get("fingerprint") or "")
+    if entry.get("nxdomain") or not text or text == "NXDOMAIN" or text.startswith("HTTP_STATUS="):
+        return ()
+    # Very short phrases ("404 Not Found") would match any error page: not a fingerprint.
+    return tuple(p.strip() for p in text.split("&#124;") if len(p.strip()) >= 12)
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +128,12 @@ def fingerprints() -> tuple[Fingerprint, ...]:
     for entry in json.loads(raw):
         suffixes = tuple(s.lower().strip(".") for s in entry.get("cname") or () if re.search(r"[a-z]", s, re.I))
         if suffixes:
-            out.append(Fingerprint(str(entry["service"]), suffixes, bool(entry.get("nxdomain")), bool(entry.get("vulnerable"))))
+            out.append(
+                Fingerprint(
+                    str(entry["service"]), suffixes, bool(entry.get("nxdomain")), bool(entry.get("vulnerable")),
+                    _page_phrases(entry),
+                )
+            )
     return tuple(out)
 
 
@@ -111,9 +145,58 @@ def service_for(target: str) -> Fingerprint | None:
     return None
 
 
-def judge(domain: str, chains: tuple[CnameChain, ...]) -> list[Finding]:
+def services_for(target: str) -> tuple[Fingerprint, ...]:
+    """Every fingerprint whose suffix matches ``target`` (a suffix can have several entries)."""
+    target = target.lower().rstrip(".")
+    return tuple(fp for fp in fingerprints() if any(target == s or target.endswith("." + s) for s in fp.suffixes))
+
+
+def page_candidates(chains: tuple[CnameChain, ...]) -> tuple[CnameChain, ...]:
+    """Aliases that resolve to a service whose "no such resource" page is known: worth one GET."""
+    return tuple(
+        c for c in chains
+        if c.is_alias and c.end == "resolves" and any(fp.vulnerable and fp.page for fp in services_for(c.target))
+    )  # fmt: skip
+
+
+def _unclaimed_page(c: CnameChain, page: HttpExchange | None) -> tuple[Fingerprint, str] | None:
+    if page is None or page.status is None:
+        return None
+    body = page.body.decode("utf-8", "replace")
+    for fp in services_for(c.target):
+        if fp.vulnerable:
+            phrase = fp.page_match(body)
+            if phrase is not None:
+                return fp, phrase
+    return None
+
+
+def judge(
+    domain: str, chains: tuple[CnameChain, ...], pages: Mapping[str, HttpExchange] | None = None
+) -> list[Finding]:
+    """``pages`` maps an alias name to the page it serves (fetched for :func:`page_candidates`)."""
     findings: list[Finding] = []
     for c in chains:
+        unclaimed = _unclaimed_page(c, (pages or {}).get(c.name)) if c.end == "resolves" else None
+        if unclaimed is not None:
+            fp, phrase = unclaimed
+            exchange = (pages or {})[c.name]
+            findings.append(
+                META.finding(
+                    "takeover-risk",
+                    target=c.name,
+                    evidence=[
+                        f"CNAME chain: {' -> '.join(c.chain)}",
+                        f"GET {exchange.url} -> {exchange.status}: the page says {phrase!r}",
+                        f"{fp.service} shows this page for a name nobody has claimed: anyone can create it",
+                    ],
+                    remediation=(
+                        f"Delete the record `{c.name}. CNAME {c.target}.` today, or create the {fp.service} resource "
+                        f"{c.target} under your own account. Until then anyone can serve pages on {c.name}."
+                    ),
+                )
+            )
+            continue
         if not c.is_alias and c.end != "loop":
             continue
         shown = " -> ".join(c.chain)
@@ -175,7 +258,10 @@ def _names(ctx: AuditContext, domain: str) -> tuple[str, ...]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     chains = await follow_all(ctx.dns, _names(ctx, target))
-    return judge(target, chains)
+    candidates = page_candidates(chains)
+    # Plain HTTP, as the fingerprints were taken: the name's certificate is the provider's, or none.
+    fetched = await asyncio.gather(*(ctx.http.fetch(f"http://{c.name}/", max_body=256_000) for c in candidates))
+    return judge(target, chains, {c.name: page for c, page in zip(candidates, fetched, strict=True)})
 
 
 CHECK = Check(meta=META, run=run)

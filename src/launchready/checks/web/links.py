@@ -98,6 +98,17 @@ META = CheckMeta(
             references=(_RFC9110_REDIRECT,),
         ),
         FindingSpec(
+            id="web.links.served-over-http",
+            title="Pages of the site are served over plain http://",
+            severity=Severity.MEDIUM,
+            impact=Impact.TRUST,
+            remediation=(
+                "Link to https:// URLs and make port 80 answer every path with a 301 to https: nginx "
+                "`return 301 https://$host$request_uri;` in the port-80 server block."
+            ),
+            references=(_MDN_REDIRECTS,),
+        ),
+        FindingSpec(
             id="web.links.https-downgrade",
             title="A redirect sends visitors from https back to http",
             severity=Severity.MEDIUM,
@@ -157,7 +168,9 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
     """Judge one host's crawl; only URLs the crawl reached by a link (or a key page) are judged."""
     starts = set(result.start)
     home = f"https://{host}/"
-    buckets: dict[str, list[str]] = {k: [] for k in ("broken", "chain", "temporary", "loop", "query", "downgrade")}
+    buckets: dict[str, list[str]] = {
+        k: [] for k in ("broken", "chain", "temporary", "loop", "query", "downgrade", "plain")
+    }
     for visit in result.visits:
         # The bare home page is where the crawl starts, not a link: an API host answering 404 there is
         # normal, and a dead host is tls.certificate's finding.
@@ -171,6 +184,8 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
             continue
         if _broken(visit):
             buckets["broken"].append(line)
+        if visit.final.status == 200 and visit.final.url.startswith("http://"):
+            buckets["plain"].append(line)
         redirects = [h for h in visit.hops if h.is_redirect]
         if len(redirects) > 1 and visit.stop is None:
             buckets["chain"].append(line)
@@ -190,6 +205,7 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
         "loop": "redirect-loop",
         "query": "lost-query",
         "downgrade": "https-downgrade",
+        "plain": "served-over-http",
     }
     findings: list[Finding] = []
     for key, finding_id in ids.items():
