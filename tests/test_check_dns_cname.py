@@ -43,3 +43,39 @@ def test_fingerprints_are_bundled_and_match_by_suffix() -> None:
     assert len(fingerprints()) > 10
     assert service_for("a.b.elasticbeanstalk.com") is not None
     assert service_for("notelasticbeanstalk.com") is None
+
+
+# -- an alias that resolves, to a hosting page saying the resource is unclaimed --------------
+
+from launchready.checks.dns.cname import page_candidates, services_for  # noqa: E402
+from launchready.probes.http import HttpExchange  # noqa: E402
+
+BUCKET = "old-assets.s3.amazonaws.com"
+
+
+def test_resolving_alias_to_a_known_service_is_fetched_and_its_unclaimed_page_is_a_takeover_risk() -> None:
+    chain = CnameChain(f"assets.{DOMAIN}", (f"assets.{DOMAIN}", BUCKET), "resolves")
+    assert page_candidates((chain, CnameChain(DOMAIN, (DOMAIN,), "not-alias"))) == (chain,)
+    body = b"<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>"
+    page = HttpExchange(f"http://assets.{DOMAIN}/", "GET", status=404, body=body)
+    [f] = judge(DOMAIN, (chain,), {chain.name: page})
+    assert f.id == "dns.cname.takeover-risk" and f.target == f"assets.{DOMAIN}" and f.severity is Severity.HIGH
+    assert any("The specified bucket does not exist" in e for e in f.evidence)
+    assert f"`assets.{DOMAIN}. CNAME {BUCKET}.`" in f.remediation
+
+
+def test_claimed_resource_or_failed_fetch_is_no_finding() -> None:
+    chain = CnameChain(f"assets.{DOMAIN}", (f"assets.{DOMAIN}", BUCKET), "resolves")
+    ok = HttpExchange(f"http://assets.{DOMAIN}/", "GET", status=200, body=b"<html>our assets</html>")
+    failed = HttpExchange(f"http://assets.{DOMAIN}/", "GET", error="connection refused", error_kind="refused")
+    assert judge(DOMAIN, (chain,), {chain.name: ok}) == []
+    assert judge(DOMAIN, (chain,), {chain.name: failed}) == []
+    assert judge(DOMAIN, (chain,)) == []
+
+
+def test_page_fingerprints_use_the_lists_patterns_and_skip_generic_ones() -> None:
+    [wordpress] = [fp for fp in services_for("blog.wordpress.com") if fp.page]
+    assert wordpress.page_match("Do you want to register shop.wordpress.com?") is not None
+    assert wordpress.page_match("Welcome to my blog") is None
+    # Entries without a page text, or with only a status code, never match a body.
+    assert all(not fp.page for fp in services_for("x.elasticbeanstalk.com"))

@@ -216,6 +216,17 @@ CAUGHT = (
     Caught("dkim-missing-selector", "email.dkim", frozenset({("email.dkim.selector-missing", f"lab._domainkey.{APEX}")})),
     Caught("mx-cname", "email.mx", frozenset({("email.mx.cname-target", APEX)})),
     Caught("dangling-cname", "dns.cname", frozenset({("dns.cname.takeover-risk", f"shop.{APEX}")})),
+    Caught("ns-serial-mismatch", "dns.ns", frozenset({("dns.ns.serial-mismatch", APEX)})),
+    Caught("ns-down", "dns.ns", frozenset({("dns.ns.not-answering", f"ns2.{APEX}")})),
+    Caught("subdomain-missing", "dns.hosts", frozenset({("dns.hosts.declared-missing", f"status.{APEX}")})),
+    Caught("cname-unclaimed-bucket", "dns.cname", frozenset({("dns.cname.takeover-risk", f"assets.{APEX}")})),
+    Caught(
+        "mta-sts-bad-policy",
+        "email.mta-sts",
+        frozenset({(f"email.mta-sts.{p}", f"https://mta-sts.{APEX}/.well-known/mta-sts.txt") for p in ("testing-mode", "mx-mismatch")}),
+    ),
+    Caught("tls-rpt-missing", "email.tls-rpt", frozenset({("email.tls-rpt.missing", APEX)})),
+    Caught("dmarc-sender-unaligned", "email.dmarc", frozenset({("email.dmarc.sender-cannot-align", f"{APEX} sender:postmark")})),
     # The app's repository and deploy configuration (issue 5): lab/repo.py
     Caught("repo-secret-in-tree", "repo.secrets", frozenset({("repo.secrets.exposed", "app/payments.py:4")})),
     Caught("repo-secret-in-history", "repo.secrets", frozenset({("repo.secrets.in-history", "app/storage.py:4")})),

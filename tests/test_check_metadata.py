@@ -14,6 +14,10 @@ TESTS = Path(__file__).parent
 EXPECTED = {
     "dns.apex": Scope.DOMAIN,
     "dns.cname": Scope.DOMAIN,
+    "dns.ns": Scope.DOMAIN,
+    "dns.hosts": Scope.DOMAIN,
+    "email.mta-sts": Scope.DOMAIN,
+    "email.tls-rpt": Scope.DOMAIN,
     "email.dkim": Scope.DOMAIN,
     "email.mx": Scope.DOMAIN,
     "tls.certificate": Scope.WEB_HOST,

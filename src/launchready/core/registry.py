@@ -33,6 +33,8 @@ BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "launchready.checks.email.dmarc",
     "launchready.checks.email.dkim",
     "launchready.checks.email.mx",
+    "launchready.checks.email.mta_sts",
+    "launchready.checks.email.tls_rpt",
     "launchready.checks.dns.cname",
     "launchready.checks.dns.ns",
     "launchready.checks.dns.hosts",

@@ -36,8 +36,9 @@ from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
-from launchready.lab.mail_zone import extra_subdomains
+from launchready.lab.mail_zone import extra_senders, extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
+from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
 from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
 from launchready.lab.perf_routes import PerfLab, seed_members
@@ -234,7 +235,7 @@ class Lab:
             'health_path = "/health"\n'
             "\n"
             "[email]\n"
-            f'senders = ["{sender}"]\n'
+            f"senders = {json.dumps([sender, *extra_senders(self.faults)])}\n"
             'dkim_selectors = ["lab"]\n'
             + surface_toml()
             + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
@@ -366,6 +367,7 @@ class Lab:
             self.hosts.app: marketplace.app(),
             self.hosts.admin: admin_app(pages, assets, self.faults),
             self.hosts.api: marketplace.api(),
+            mta_sts_host(self.domain): mta_sts_app(self.domain, self.faults),
         }
         perf_lab = PerfLab(self.faults, self._workdir / "marketlab.sqlite3")
         stack.callback(perf_lab.close)

@@ -80,7 +80,9 @@ def mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_
     dkim = dkim_value(faults, dkim_public_key_b64)
     if dkim is not None:
         records.append(Record(f"{DKIM_SELECTOR}._domainkey", "TXT", txt_value(dkim)))
-    return records
+    from launchready.lab.mta_sts import mta_sts_records  # MTA-STS and TLS-RPT (lab/mta_sts.py)
+
+    return records + mta_sts_records(faults, domain, address)
 
 
 def dns_fault_records(faults: frozenset[str]) -> list[Record]:
@@ -100,9 +102,19 @@ def extra_subdomains(faults: frozenset[str]) -> tuple[str, ...]:
     """
     from launchready.lab.takeover import takeover_subdomains
 
-    names = (DANGLING_LABEL,) if "dangling-cname" in faults else ()
+    names: tuple[str, ...] = (DANGLING_LABEL,) if "dangling-cname" in faults else ()
     names += (MISSING_LABEL,) if "subdomain-missing" in faults else ()
     return names + takeover_subdomains(faults)
+
+
+def extra_senders(faults: frozenset[str]) -> tuple[str, ...]:
+    """Senders the lab's launchready.toml declares only under a fault.
+
+    dmarc-sender-unaligned: Postmark is declared, but neither a Postmark DKIM key
+    (<date>pm._domainkey) nor the pm-bounces Return-Path CNAME is published, so its mail
+    carries d=pm.mtasv.net and an envelope at pm.mtasv.net: nothing aligns with the domain.
+    """
+    return ("postmark",) if "dmarc-sender-unaligned" in faults else ()
 
 
 def provider_zone(address: str) -> ZoneData:

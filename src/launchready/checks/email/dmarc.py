@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from launchready.checks.email.spf import sender_mechanisms
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
-from launchready.core.severity import Impact, Severity
+from launchready.core.severity import Confidence, Impact, Severity
+from launchready.email.alignment import AlignmentVerdict, judge_sender
 from launchready.email.dmarc_record import POLICIES, DmarcRecord
 from launchready.email.psl import organizational_domain
+from launchready.probes.alignment import sender_facts
 from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
@@ -23,6 +26,7 @@ _GMAIL_RULES = "https://support.google.com/a/answer/81126"
 _YAHOO_RULES = "https://senders.yahooinc.com/best-practices/"
 _RFC7489_7_1 = "https://www.rfc-editor.org/rfc/rfc7489#section-7.1"
 _RFC7489_6_6_2 = "https://www.rfc-editor.org/rfc/rfc7489#section-6.6.2"
+_RFC7489_3_1 = "https://www.rfc-editor.org/rfc/rfc7489#section-3.1"
 
 __all__ = ["CHECK", "META", "DmarcRecord", "judge"]
 
@@ -42,7 +46,10 @@ META = CheckMeta(
     doc=CheckDoc(
         what=(
             "Reads the TXT record at _dmarc.DOMAIN and checks that exactly one DMARC record exists, that it "
-            "starts with v=DMARC1 and that it has a valid policy (p=none, quarantine or reject)."
+            "starts with v=DMARC1 and that it has a valid policy (p=none, quarantine or reject). For each sender "
+            "declared in [email] senders it asks whether that sender's mail can pass DMARC at all: an envelope "
+            "(Return-Path) at the domain that SPF authorises, or a DKIM key of that provider published under the "
+            "domain (provider table in data/email/senders.json, with its sources)."
         ),
         why=(
             "Since 2024 Gmail and Yahoo require bulk senders to publish DMARC, and they downgrade mail from "
@@ -102,6 +109,14 @@ META = CheckMeta(
             impact=Impact.EMAIL,
             remediation="Publish `<domain>._report._dmarc.<report domain>. TXT \"v=DMARC1\"` at the report domain.",
             references=(_RFC7489_7_1,),
+        ),
+        FindingSpec(
+            id="email.dmarc.sender-cannot-align",
+            title="A declared sender cannot pass DMARC: neither its SPF nor its DKIM domain is yours",
+            severity=Severity.BLOCKER,
+            impact=Impact.EMAIL,
+            remediation="Set up the sender's DKIM for your domain (and its custom Return-Path) and publish the records it shows.",
+            references=(_RFC7489_3_1, _GMAIL_RULES),
         ),
     ),
     references=(_RFC7489, _GMAIL_RULES),
@@ -233,6 +248,51 @@ def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAn
     return findings
 
 
+def effective_record(txt: DnsAnswer, org_txt: DnsAnswer | None) -> DmarcRecord | None:
+    """The one valid DMARC record that applies: the domain's own, else the organizational domain's."""
+    for answer in (txt, org_txt):
+        if answer is None or not answer.ok:
+            continue
+        valid = [r for r in (DmarcRecord.parse(x.strip()) for x in answer.records) if r.is_dmarc]
+        if len(valid) == 1 and valid[0].problem is None:
+            return valid[0]
+        if valid:
+            return None
+    return None
+
+
+def judge_alignment(domain: str, record: DmarcRecord | None, verdicts: tuple[AlignmentVerdict, ...]) -> list[Finding]:
+    """One finding per declared sender whose mail cannot pass DMARC for ``domain``.
+
+    A blocker when the policy quarantines or rejects failing mail; otherwise (p=none, no DMARC)
+    medium: Gmail and Yahoo still require bulk senders' mail to align. Inconclusive verdicts
+    (per-customer DKIM selectors nobody declared) are one step lower and tentative.
+    """
+    enforcing = record is not None and record.policy in ("quarantine", "reject") and (record.pct or 0) > 0
+    policy = f'"{record.raw}"' if record is not None else "no DMARC record"
+    findings: list[Finding] = []
+    for v in verdicts:
+        if v.can_align is not False:
+            continue
+        if enforcing:
+            severity = Severity.BLOCKER if v.conclusive else Severity.HIGH
+            outcome = f"p={record.policy if record else ''}: receivers {'reject' if record and record.policy == 'reject' else 'junk'} its mail"
+        else:
+            severity = Severity.MEDIUM if v.conclusive else Severity.LOW
+            outcome = "Gmail and Yahoo require aligned mail from bulk senders, and DMARC reports will show it failing"
+        findings.append(
+            META.finding(
+                "sender-cannot-align",
+                target=f"{domain} sender:{v.sender}",
+                severity=severity,
+                confidence=Confidence.CERTAIN if v.conclusive else Confidence.TENTATIVE,
+                evidence=[f"_dmarc.{domain}: {policy}", *v.evidence, outcome],
+                remediation=v.fix or f"Make {v.sender} sign with a DKIM key published under {domain} (or send with an envelope at {domain} that SPF authorises).",
+            )
+        )
+    return findings
+
+
 def _external_report_domains(domain: str, txt: DnsAnswer) -> tuple[str, ...]:
     org = organizational_domain(domain)
     out: list[str] = []
@@ -254,7 +314,17 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     report_auth = {
         d: await ctx.dns.txt(f"{target}._report._dmarc.{d}") for d in _external_report_domains(target, txt)
     }
-    return judge(target, txt, org_txt=org_txt, report_auth=report_auth)
+    findings = judge(target, txt, org_txt=org_txt, report_auth=report_auth)
+    email = ctx.config.email
+    if email.sends_mail and email.senders:
+        senders = tuple((s, sender_mechanisms((s,))[0]) for s in email.senders)
+        facts = await sender_facts(ctx.dns, target, senders, tuple(email.dkim_selectors))
+        record = effective_record(txt, org_txt)
+        aspf = (record.tag("aspf") or "r").lower() if record else "r"
+        adkim = (record.tag("adkim") or "r").lower() if record else "r"
+        verdicts = tuple(judge_sender(target, f, aspf=aspf, adkim=adkim) for f in facts)
+        findings += judge_alignment(target, record, verdicts)
+    return findings
 
 
 CHECK = Check(meta=META, run=run)
