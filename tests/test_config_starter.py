@@ -60,7 +60,7 @@ def test_starter_mentions_how_hosts_were_found(tmp_path: Path) -> None:
 
 def test_every_key_is_present_live_or_as_an_example() -> None:
     text = render_starter("example.com", StarterFacts())
-    sections = {"environments", "email", "budgets", "audit", "owners", "perf", "web"}
+    sections = {"environments", "email", "budgets", "audit", "owners", "perf", "web", "secrets"}
     for section in sorted(sections):
         assert re.search(rf"^\[{section}\]$", text, re.M), section
     assert re.search(r"^# \[\[redirects\]\]$", text, re.M)

@@ -177,6 +177,19 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment('only = []            # run only these, e.g. ["email", "dns"]; see `launchready checks`')
     out.blank()
 
+    out.comment("Secrets in the repository and the environment contract (docs/secrets.md); defaults shown.")
+    out.line("[secrets]")
+    out.comment('repo = "."              # the repository the audit scans (default: --repo, else this checkout)')
+    out.comment("history = true          # scan the full git history too (audit --no-git-history: tree only)")
+    out.comment('allow_paths = []        # globs never reported, e.g. ["tests/fixtures/**"]')
+    out.comment("allow_regexes = []      # values matching these are not secrets")
+    out.comment("allow_values = []       # exact values that are not secrets")
+    out.comment('baseline = ".launchready/secrets-baseline.json"  # accepted findings (secrets scan --update-baseline)')
+    out.comment("max_file_mb = 8         # larger files are skipped with a note")
+    out.comment('env = { example = ".env.example", optional = [], required = { production = [] }, '
+                'flows = { signup = ["DATABASE_URL"], email = ["POSTMARK_TOKEN"] }, sources = { production = "deploy/production.env" } }')
+    out.blank()
+
     out.comment("Smoke flows of real user journeys (docs/smoke.md): `launchready smoke`, `launchready deploy`.")
     out.line("[smoke]")
     out.comment('files = ["smoke/*.yaml"]  # flow files, relative to this file')
