@@ -60,13 +60,14 @@ def test_starter_mentions_how_hosts_were_found(tmp_path: Path) -> None:
 
 def test_every_key_is_present_live_or_as_an_example() -> None:
     text = render_starter("example.com", StarterFacts())
-    sections = {"environments", "email", "budgets", "audit", "owners", "perf", "web", "secrets"}
+    sections = {"environments", "email", "budgets", "audit", "owners", "perf", "web", "secrets", "smoke"}
     for section in sorted(sections):
         assert re.search(rf"^\[{section}\]$", text, re.M), section
     assert re.search(r"^# \[\[redirects\]\]$", text, re.M)
     for key in sorted(_field_names(Config) - sections):
-        # Live ("key = "), commented ("# key = ") or inside an inline-table example ("{ key = ").
-        assert re.search(rf"(^(# )?|{{ |, ){key} = ", text, re.M), key
+        # Live ("key = "), commented ("# key = "), inside an inline-table example ("{ key = "), or a
+        # sub-table's (commented) header ("# [smoke.deploy.production]", "# [[smoke.notify]]").
+        assert re.search(rf"(^(# )?|{{ |, ){key} = |^(# )?\[\[?[a-z_]+\.{key}[\].]", text, re.M), key
 
 
 def _field_names(model: type[BaseModel]) -> set[str]:

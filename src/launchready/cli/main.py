@@ -8,11 +8,22 @@ from typing import NoReturn
 import typer
 
 from launchready import __version__
-from launchready.cli import audit_cmd, catalog_cmd, demo_cmd, dns_cmd, history_cmd, init_cmd, lab_cmd
-from launchready.cli import load_cmd, pageload_cmd
-from launchready.cli import env_cmd, secrets_cmd
-from launchready.cli import deploy_cmd, smoke_cmd
-from launchready.cli import edge_cmd
+from launchready.cli import (
+    audit_cmd,
+    catalog_cmd,
+    demo_cmd,
+    deploy_cmd,
+    dns_cmd,
+    edge_cmd,
+    env_cmd,
+    history_cmd,
+    init_cmd,
+    lab_cmd,
+    load_cmd,
+    pageload_cmd,
+    secrets_cmd,
+    smoke_cmd,
+)
 from launchready.core.errors import UsageError
 
 EXIT_USAGE = 2
