@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from launchready.cli import common, secrets_cmd
+from launchready.cli import common
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         """Audit DOMAIN: DNS, email authentication, HTTPS, headers, app health; ranked risks and a launch decision."""
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
-        audit_config, audit_repo = secrets_cmd.audit_settings(loaded, repo, no_git_history)
+        audit_config, audit_repo = common.audit_settings(loaded, repo, no_git_history)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         run = execute_audit(
             target,

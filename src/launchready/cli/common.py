@@ -6,9 +6,11 @@ import subprocess
 from pathlib import Path
 
 from launchready.config.loader import LoadedConfig, load_config
+from launchready.config.model import Config
 from launchready.core.errors import UsageError
 from launchready.engine.net import NetSettings, build_net_settings
 from launchready.engine.target import normalise_domain
+from launchready.secrets.settings import with_resolved_paths, without_git_history
 
 
 def load(config_path: Path | None) -> LoadedConfig:
@@ -43,3 +45,17 @@ def find_repo(explicit: Path | None) -> Path | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
+
+
+def audit_settings(loaded: LoadedConfig, repo: Path | None, no_git_history: bool) -> tuple[Config, Path | None]:
+    """The config the audit runs with (paths resolved) and its repository: --repo, else [secrets] repo, else cwd's checkout."""
+    config = with_resolved_paths(loaded.config, loaded.base_dir)
+    if no_git_history:
+        config = without_git_history(config)
+    if repo is None and config.secrets.repo is not None:
+        configured = Path(config.secrets.repo)
+        if not configured.is_dir():
+            where = loaded.path or "config"
+            raise UsageError(f"{where}: secrets.repo: no such directory: {configured}")
+        return config, configured.resolve()
+    return config, find_repo(repo)

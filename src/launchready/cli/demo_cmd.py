@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from launchready.cli.audit_cmd import execute_audit
+from launchready.cli.common import audit_settings
 from launchready.config.loader import load_config
 from launchready.lab.faults import DEMO_FAULTS
 from launchready.report.formats import ReportFormat, render
@@ -37,7 +38,8 @@ def register(app: typer.Typer) -> None:
             loaded = load_config(config_path)
             net = lab.net_settings()
             # History lives with the demo output so the demo never touches a real project's store.
-            run = execute_audit(lab.domain, loaded.config, net, history_dir=output_dir, quiet=quiet)
+            config, repo = audit_settings(loaded, None, no_git_history=False)
+            run = execute_audit(lab.domain, config, net, history_dir=output_dir, repo=repo, quiet=quiet)
         render_terminal(run, Console())
         output_dir.mkdir(parents=True, exist_ok=True)
         report = output_dir / "report.html"

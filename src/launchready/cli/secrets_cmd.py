@@ -1,4 +1,4 @@
-"""`launchready secrets scan` and `launchready secrets install-hook`; and where the audit's repository comes from."""
+"""`launchready secrets scan` and `launchready secrets install-hook`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.options import ConfigOpt
-from launchready.config.loader import LoadedConfig
-from launchready.config.model import Config
 from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
 from launchready.secrets.baseline import write_baseline
@@ -20,7 +18,7 @@ from launchready.secrets.hook import install_hook
 from launchready.secrets.model import ScanResult
 from launchready.secrets.render import RENDERERS
 from launchready.secrets.scan import Mode, scan_logs, scan_repository
-from launchready.secrets.settings import baseline_path, with_resolved_paths, without_git_history
+from launchready.secrets.settings import baseline_path
 
 
 class ScanFormat(str, Enum):
@@ -28,20 +26,6 @@ class ScanFormat(str, Enum):
     JSON = "json"
     SARIF = "sarif"
     MD = "md"
-
-
-def audit_settings(loaded: LoadedConfig, repo: Path | None, no_git_history: bool) -> tuple[Config, Path | None]:
-    """The config the audit runs with (paths resolved) and its repository: --repo, else [secrets] repo, else cwd's checkout."""
-    config = with_resolved_paths(loaded.config, loaded.base_dir)
-    if no_git_history:
-        config = without_git_history(config)
-    if repo is None and config.secrets.repo is not None:
-        configured = Path(config.secrets.repo)
-        if not configured.is_dir():
-            where = loaded.path or "config"
-            raise UsageError(f"{where}: secrets.repo: no such directory: {configured}")
-        return config, configured.resolve()
-    return config, common.find_repo(repo)
 
 
 def _exit_code(result: ScanResult, fail_on: Severity) -> int:

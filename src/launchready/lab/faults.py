@@ -106,6 +106,9 @@ DEMO_FAULTS: tuple[str, ...] = (
     "no-hsts",
     "dmarc-missing",
     "spf-plus-all",
+    "dangling-cname",
+    "verification-email-missing",
+    "repo-secret-in-history",
 )
 
 

@@ -431,6 +431,7 @@ def describe(lab: Lab) -> str:
         [
             f"launchready lab: {lab.domain} on {bind} (faults: {faults})",
             f"  DNS    {_host_port(bind, lab.dns_port)}  UDP+TCP, authoritative for {lab.domain}",
+            f"  DNS    {_host_port(bind, lab.ns2_port)}  ns2.{lab.domain}, the second name server (a copy of the zone)",
             f"  HTTPS  {https}  {hosts} (by SNI)",
             f"  HTTP   {_host_port(bind, lab.http_port)}  same hosts, plain",
             f"  SMTP   {_host_port(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
