@@ -60,6 +60,7 @@ class DiffScanner:
         self._lines: list[bytes] = []
         self._numbers: list[int] = []
         self._size = 0
+        self._allowed: dict[str, bool] = {}
 
     def feed(self, lines: Iterable[bytes]) -> None:
         content = self._content
@@ -130,7 +131,11 @@ class DiffScanner:
                 path = _decode_path(raw)
                 path = path[2:] if path.startswith("b/") else path
                 self._path = path
-                self._skip_path = self.detector.allowlist.path_allowed(path)
+                skip = self._allowed.get(path)
+                if skip is None:
+                    # The same paths recur in thousands of commits; glob matching each time adds up.
+                    skip = self._allowed[path] = self.detector.allowlist.path_allowed(path)
+                self._skip_path = skip
         elif line.startswith(b"@@"):
             m = _HUNK.match(line)
             if m is not None:
@@ -149,9 +154,8 @@ class DiffScanner:
         self._lines, self._numbers, self._size = [], [], 0
         if self._path is None:
             return
-        block = b"\n".join(lines)
-        if not self.detector.prefilter.any_in_bytes(block.lower()):
-            return
-        text = block.decode("utf-8", "replace")
+        # No separate keyword pass here: detector.scan's own prefilter sees the same keywords, and
+        # most blocks of real code contain one, so a second pass would only double the work.
+        text = b"\n".join(lines).decode("utf-8", "replace")
         for match in self.detector.scan(text, self._path, numbers):
             self.on_match(DiffMatch(match, self._path, self._commit))
