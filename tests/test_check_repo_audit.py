@@ -8,22 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cliutil import run_cli
 
-from launchready.cli.main import main
 from launchready.lab.lab import Lab
 from launchready.lab.repo import REPO_FAULTS
 
 REPO_CHECKS = ["--only", "repo", "--only", "env"]
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

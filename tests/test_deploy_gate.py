@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
+from cliutil import run_cli
 from netutil import closed_port
 
-from launchready.cli.main import main
 from launchready.config.model import Config
 from launchready.deploy.gate import DeployGate
 from launchready.deploy.store import DeployStore
@@ -239,15 +239,6 @@ def _toml(state: Loopback, smtp: int, tmp_path: Path, rollback: str) -> Path:
     )
     return path
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_dry_run_and_rollback_check(

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cliutil import run_cli
 
-from launchready.cli.main import main
 from launchready.config.sections.secrets import EnvContract
 from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
@@ -18,15 +18,6 @@ from launchready.secrets.envfile import is_placeholder, parse_env_text
 
 SECRET_VALUE = "pm-" + "9f8e7d6c5b4a39281716"
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_dotenv_and_export_lines() -> None:

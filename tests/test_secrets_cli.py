@@ -12,24 +12,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from cliutil import run_cli
 from secrets_corpus import AWS_ID, AWS_SECRET, GITHUB, SECRETS, STRIPE_LIVE, STRIPE_TEST
 from secrets_util import GIT_ENV, commit, init_repo
-
-from launchready.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = Path(__file__).parent / "data" / "schemas" / "sarif-schema-2.1.0.json"
 PLANTED = [s.secret for s in SECRETS] + [STRIPE_TEST]
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_no_planted(text: str, planted: list[str] = PLANTED) -> None:

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cliutil import run_cli
 
-from launchready.cli.main import main
 from launchready.config.model import Config
 from launchready.lab.lab import Lab
 from launchready.smoke.plan import execute, plan_smoke
@@ -29,15 +29,6 @@ def run_lab_flows(lab: Lab, config: Config | None = None, flows: tuple[str, ...]
     plan = plan_smoke(config or lab_config(lab), "production", flow_names=flows, environ=environ or {})
     return asyncio.run(execute(plan, lab.net_settings()))
 
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_clean_lab_passes_every_flow(lab: Lab) -> None:
