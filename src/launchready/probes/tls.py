@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -194,8 +195,11 @@ def _permissive_context(
     # Security level 0 lets the handshake reach weak keys, SHA-1 and TLS 1.0/1.1, which is
     # exactly what the audit must be able to see and report.
     ctx.set_ciphers("ALL:!aNULL:@SECLEVEL=0")
-    ctx.minimum_version = minimum
-    ctx.maximum_version = maximum
+    with warnings.catch_warnings():
+        # Python deprecates TLS 1.0/1.1; asking for them is how their acceptance gets reported.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = minimum
+        ctx.maximum_version = maximum
     return ctx
 
 
