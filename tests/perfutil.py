@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from typing import Any
@@ -37,3 +38,8 @@ def perf_config(lab: Lab, **changes: Any) -> Config:
     data.setdefault("audit", {})["discover"] = False
     data["perf"] = perf_table(lab, **changes)
     return Config.model_validate(data)
+
+
+def lab_toml_without_perf(lab: Lab) -> str:
+    """The lab's launchready.toml minus its own [perf] table, for tests that write their own."""
+    return re.sub(r"\n\[perf\]\n(?:(?!\[).*\n)*", "\n", lab.config_toml())

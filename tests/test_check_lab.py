@@ -167,6 +167,8 @@ CAUGHT = (
     ),
     Caught("hsts-short", "web.hsts", frozenset({("web.hsts.short-max-age", h) for h in (APEX, WWW, APP, ADMIN, API)})),
     Caught("hsts-http-only", "web.hsts", frozenset({("web.hsts.http-only", h) for h in (APEX, WWW, APP, ADMIN, API)})),
+    Caught("hsts-no-subdomains", "web.hsts", frozenset({("web.hsts.no-include-subdomains", APEX)})),
+    Caught("hsts-subdomain-no-https", "web.hsts", frozenset({("web.hsts.subdomain-not-https", APEX)})),
     Caught("www-serves-content", "web.canonical-host", frozenset({("web.canonical-host.both-serve", APEX)})),
     Caught("redirect-chain", "web.links", frozenset({("web.links.redirect-chain", APEX)})),
     Caught("redirect-loop", "web.links", frozenset({("web.links.redirect-loop", APEX)})),
@@ -183,7 +185,14 @@ CAUGHT = (
             | {("web.headers.version-leak", WWW), ("web.headers.version-leak", API)}
         ),
     ),
+    Caught("external-script-no-sri", "web.headers", frozenset({("web.headers.sri-missing", APEX)})),
+    Caught("cors-wildcard-credentials", "web.headers", frozenset({("web.headers.cors-credentials", APP)})),
     Caught("assets-uncacheable", "web.caching", frozenset({("web.caching.asset-uncacheable", h) for h in (APEX, APP, ADMIN)})),
+    Caught(
+        "vary-cookie-public",
+        "web.private-cache",
+        frozenset({("web.private-cache.personalised-shared-cacheable", f"https://{APEX}/pricing")}),
+    ),
     Caught("html-cache-stale", "web.caching", frozenset({("web.caching.html-stale", APEX)})),
     Caught("no-cdn", "web.edge", frozenset({("web.edge.no-cdn", h) for h in (APEX, WWW, APP)})),
     Caught("exposed-origin", "web.edge", frozenset({("web.edge.exposed-origin", APEX)})),
@@ -199,6 +208,12 @@ CAUGHT = (
         ),
     ),
     Caught("heavy-page", "perf.pageload", frozenset({("perf.pageload.lcp-over-budget", f"https://{APP}/")})),
+    Caught(
+        "session-drops-under-load",
+        "perf.load",
+        frozenset({("perf.load.auth-lost", f"https://{APP}/feed"), ("perf.load.error-rate-over-budget", f"https://{APP}/feed")}),
+        lambda lab: perf_config(lab, endpoints=[{"name": "member-feed", "path": "/feed", "login_flow": "login"}]),
+    ),
     Caught("invite-accept-500", "app.smoke", frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:invite")})),
     Caught("verification-email-missing", "app.smoke", frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:signup")})),
     Caught("webhook-rejects-valid", "app.smoke", frozenset({("app.smoke.payments-flow-failed", f"https://{APP} flow:checkout")})),
@@ -257,7 +272,8 @@ def test_fault_is_caught(case: Caught) -> None:
         pytest.skip("Chromium is not installed (apt-get install chromium): page loads cannot be measured")
     with Lab(faults=[case.fault]) as lab:
         outcomes = run_check(case.check_id, lab, config=case.config(lab) if case.config else None)
-    found = {(f.id, f.target) for f in findings_of(outcomes)}
+    # A busy machine may make the load generator flag itself (info); that is not the fault's finding.
+    found = {(f.id, f.target) for f in findings_of(outcomes) if f.id != "perf.load.generator-bound"}
     assert found == case.expected
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from perfutil import FEED_URL, perf_table
+from perfutil import FEED_URL, lab_toml_without_perf, perf_table
 
 from launchready.checks.perf.load import judge
 from launchready.cli.main import main
@@ -59,7 +59,7 @@ def test_a_busy_generator_says_so_and_softens_its_verdicts() -> None:
 def _write_config(lab: Lab, tmp_path: Path, **perf: object) -> Path:
     table = perf_table(lab, **perf)
     endpoints = ", ".join(f'{{ name = "{e["name"]}", path = "{e["path"]}"{e.get("extra", "")} }}' for e in table["endpoints"])
-    text = lab.config_toml() + (
+    text = lab_toml_without_perf(lab) + (
         "\n[perf]\n"
         f"rate = {table['rate']}\nduration_s = {table['duration_s']}\nwarmup_s = {table['warmup_s']}\n"
         f"endpoints = [{endpoints}]\n"

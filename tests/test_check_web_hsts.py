@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from launchready.checks.web.hsts import HstsPolicy, judge, parse_hsts
+from launchready.checks.web.hsts import HstsPolicy, https_problem, judge, parse_hsts, subdomain_findings
 from launchready.core.errors import CouldNotRun
 from launchready.core.severity import Severity
 from launchready.probes.http import HttpExchange
+from launchready.probes.tls import TlsFacts
 
 HOST = "shop.test"
 
@@ -101,3 +102,58 @@ def test_no_answer_is_could_not_run() -> None:
     failed = HttpExchange(f"https://{HOST}/", "GET", error="connection refused", error_kind="refused")
     with pytest.raises(CouldNotRun, match="refused"):
         judge(HOST, failed)
+
+
+# -- includeSubDomains against what the subdomains serve (apex only) ----------------------------
+
+GOOD_TLS = TlsFacts(host=f"app.{HOST}", port=443, connected=True, verified=True, hostname_matches=True)
+EXPIRED = TlsFacts(host=f"old.{HOST}", port=443, connected=True, verified=False, verify_error="certificate has expired")
+NO_TLS = TlsFacts(host=f"blog.{HOST}", port=443, connected=False, error="connection refused", error_kind="refused")
+
+
+def test_https_problem_names_why_a_browser_would_refuse() -> None:
+    assert https_problem(GOOD_TLS) is None
+    assert https_problem(EXPIRED) == "certificate not valid: certificate has expired"
+    assert https_problem(NO_TLS) == "no TLS on port 443: connection refused"
+
+
+def test_include_subdomains_with_a_host_without_valid_https_is_high_and_names_it() -> None:
+    policy = HstsPolicy(63072000, True, False)
+    hosts = {f"app.{HOST}": GOOD_TLS, f"old.{HOST}": EXPIRED, f"blog.{HOST}": NO_TLS}
+    [finding] = subdomain_findings(HOST, policy, "max-age=63072000; includeSubDomains", hosts)
+    assert finding.id == "web.hsts.subdomain-not-https"
+    assert finding.severity is Severity.HIGH
+    assert finding.target == HOST
+    assert f"blog.{HOST}, old.{HOST}" in finding.title
+    assert f"old.{HOST}: certificate not valid: certificate has expired" in finding.evidence
+    assert f"blog.{HOST}: no TLS on port 443: connection refused" in finding.evidence
+    assert f"app.{HOST}" not in " ".join(finding.evidence[1:])
+
+
+def test_include_subdomains_missing_while_every_host_is_ready_is_low() -> None:
+    policy = HstsPolicy(63072000, False, False)
+    [finding] = subdomain_findings(HOST, policy, "max-age=63072000", {f"app.{HOST}": GOOD_TLS})
+    assert finding.id == "web.hsts.no-include-subdomains"
+    assert finding.severity is Severity.LOW
+    assert "includeSubDomains" in finding.remediation
+    # With only the apex there is still nothing against it.
+    assert [f.id for f in subdomain_findings(HOST, policy, "max-age=63072000", {})] == ["web.hsts.no-include-subdomains"]
+
+
+def test_no_subdomain_finding_when_nothing_is_wrong_or_it_would_break_a_host() -> None:
+    ready = {f"app.{HOST}": GOOD_TLS}
+    assert subdomain_findings(HOST, HstsPolicy(63072000, True, False), "h", ready) == []
+    # Without includeSubDomains a broken host is tls.certificate's finding; adding it would make things worse.
+    assert subdomain_findings(HOST, HstsPolicy(63072000, False, False), "h", {f"old.{HOST}": EXPIRED}) == []
+    # max-age=0 clears the policy, includeSubDomains with it.
+    assert subdomain_findings(HOST, HstsPolicy(0, True, False), "h", {f"old.{HOST}": EXPIRED}) == []
+    # Hosts outside the apex are not covered by its policy.
+    assert subdomain_findings(HOST, HstsPolicy(63072000, True, False), "h", {"other.test": EXPIRED}) == []
+
+
+def test_judge_applies_the_subdomain_rule_only_on_a_trusted_apex() -> None:
+    header = "max-age=63072000; includeSubDomains"
+    broken = {f"old.{HOST}": EXPIRED}
+    assert [f.id for f in judge(HOST, answer(header), apex=True, subdomains=broken)] == ["web.hsts.subdomain-not-https"]
+    assert judge(HOST, answer(header), apex=False, subdomains=broken) == []
+    assert [f.id for f in judge(HOST, answer(header), apex=True, tls_trusted=False, subdomains=broken)] == []

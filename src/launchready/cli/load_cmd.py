@@ -67,8 +67,9 @@ def register(app: typer.Typer) -> None:
         """Open-model load test of the read endpoints in launchready.toml; budgets decide the exit code."""
         from launchready.checks.perf import load as load_check
         from launchready.perf import report
+        from launchready.perf.auth import LoginFailed
         from launchready.perf.plan import plan
-        from launchready.perf.session import measure, settings_for
+        from launchready.perf.session import log_in_for, measure, settings_for
 
         loaded = common.load(config)
         cfg = loaded.config
@@ -84,7 +85,19 @@ def register(app: typer.Typer) -> None:
                 f"{settings.warmup_s:g}+{settings.duration_s:g} s",
                 file=sys.stderr,
             )
-        result = asyncio.run(measure(planned, net, settings, progress=_progress_line(sys.stderr) if live else None))
+
+        async def logged_in_load() -> LoadResult:
+            logins = await log_in_for(planned, net)
+            if logins and not quiet:
+                print(f"launchready: logged in with smoke flow(s) {', '.join(sorted(logins))}", file=sys.stderr)
+            return await measure(planned, net, settings, progress=_progress_line(sys.stderr) if live else None, logins=logins)
+
+        try:
+            result = asyncio.run(logged_in_load())
+        except LoginFailed as exc:
+            # Not a usage error: the product's login is broken, which fails the run like a finding.
+            print(f"launchready: {exc}", file=sys.stderr)
+            return 1
         if live:
             sys.stderr.write("\n")
         findings = load_check.judge(result, planned)
@@ -112,6 +125,7 @@ def _write(text: str, output: Path | None) -> None:
 
 def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool) -> int:
     from launchready.checks.perf import growth as growth_check
+    from launchready.perf.auth import LoginFailed
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan
     from launchready.perf.session import settings_for
@@ -127,6 +141,9 @@ def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadForma
         series = asyncio.run(run_growth(planned, net, g.seed, g.sizes, settings))
     except SeedFailed as exc:
         raise UsageError(f"perf.growth.seed: {exc}") from None
+    except LoginFailed as exc:
+        print(f"launchready: {exc}", file=sys.stderr)
+        return 1
     findings = growth_check.judge(series, g.max_factor)
     data = {
         "report_version": "1.0",

@@ -140,7 +140,12 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment("Load, growth and page-load tests (`launchready load`, `launchready pageload`); defaults shown.")
     out.comment("The load generator only targets hosts declared in this file.")
     out.line("[perf]")
-    out.comment('endpoints = [{ name = "feed", path = "/feed", method = "GET", weight = 1, p95_ms = 300, error_rate = 0.01 }]')
+    out.comment(
+        'endpoints = [{ name = "feed", path = "/feed", method = "GET", weight = 1, p95_ms = 300, error_rate = 0.01, '
+        'login_flow = "login" }, { name = "home", path = "/", anonymous = true }]'
+    )
+    out.comment('login_flow = "login"        # smoke flow run once before the load; its session cookies go with every request')
+    out.comment('auth_header = "Authorization: Bearer ${token}"  # optional, from the login flow\'s captures')
     out.comment('environment = "production"  # whose base_url the endpoint paths use (default: the first)')
     out.comment('allow_hosts = []            # more hosts of yours the load may target')
     out.comment("rate = 20                   # requests per second")
@@ -162,7 +167,7 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment("The same-site crawl behind the link, mixed-content, header and caching checks (defaults shown).")
     out.comment("It sends only GET, never leaves the domain and never submits forms.")
     out.line("[web]")
-    out.comment('key_pages = ["/pricing", "/signup"]  # crawled besides the home page (apex and www)')
+    out.comment('key_pages = ["/pricing", "/signup"]  # crawled besides the home page, on every host')
     out.comment("crawl_max_pages = 200  # requests per host")
     out.comment("crawl_depth = 3        # link levels from the start pages")
     out.comment("crawl_rate = 10.0      # requests per second, at most")

@@ -8,6 +8,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict
 
 from launchready.core.dnsmap import DnsMap
+from launchready.core.facts import HostFact
 from launchready.core.finding import CheckResult, Finding, Status
 
 
@@ -68,6 +69,7 @@ class AuditRun(BaseModel):
     delta: HistoryDelta | None = None
     run_id: int | None = None  # set once stored in history
     dns_map: DnsMap | None = None  # every record of the names that matter (issue 3)
+    host_facts: tuple[HostFact, ...] = ()  # per-host measurements checks contributed (core/facts.py)
 
     @property
     def not_run(self) -> tuple[CheckResult, ...]:

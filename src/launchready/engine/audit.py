@@ -67,4 +67,5 @@ async def run_audit(
         results=results,
         hosts=_host_summaries(site),
         dns_map=dns_map,
+        host_facts=ctx.facts.collected(tuple(h.name for h in site.hosts)),
     )

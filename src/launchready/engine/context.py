@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from launchready.config.model import Config
+from launchready.core.facts import FactBook
 from launchready.engine.net import NetSettings
 from launchready.probes.crawl import CrawlProbe
 from launchready.probes.dns import DnsAnswer, DnsProbe
@@ -105,6 +106,8 @@ class AuditContext:
     site: SiteMap
     repo: Path | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Per-host measurements checks contribute for the report (core/facts.py); never findings.
+    facts: FactBook = field(default_factory=FactBook)
 
     @property
     def dns(self) -> DnsProbe:

@@ -36,12 +36,13 @@ from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
+from launchready.lab.hsts_lab import legacy_subdomains
 from launchready.lab.mail_zone import extra_senders, extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
 from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
 from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
-from launchready.lab.perf_routes import PerfLab, seed_members
+from launchready.lab.perf_routes import PerfLab, perf_toml, seed_members
 from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
 from launchready.lab.smoke_faults import lab_mailer
 from launchready.lab.smoke_lab import smoke_toml, write_smoke_env
@@ -228,7 +229,7 @@ class Lab:
         return (
             "# launchready configuration for the lab (marketlab.test on loopback)\n"
             f'domain = "{self.domain}"\n'
-            f"subdomains = {json.dumps(['app', 'admin', 'api', *extra_subdomains(self.faults)])}\n"
+            f"subdomains = {json.dumps(['app', 'admin', 'api', *extra_subdomains(self.faults), *legacy_subdomains(self.faults)])}\n"
             "\n"
             "[environments.production]\n"
             f'base_url = "https://{self.hosts.app}"\n'
@@ -240,6 +241,7 @@ class Lab:
             + surface_toml()
             + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
             + secrets_toml(self.app_repo)
+            + perf_toml()
         )
 
     def seed_members(self, n: int) -> int:

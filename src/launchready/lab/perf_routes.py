@@ -11,6 +11,9 @@ production and not the speed of an in-process SQLite file:
 - static assets on apex and app: fault ``etag-ignored`` sends them with an ETag but ignores
   If-None-Match, so every refresh downloads them again (no 304).
 - app.  GET /: fault ``heavy-page`` serves a home page whose hero image is ~900 kB.
+- app.  GET /feed: the logged-in members' feed, loaded with a smoke-flow login (``perf_toml``).
+  Fault ``session-drops-under-load``: after SESSION_DROP_AFTER feed views a session is forgotten
+  and the member is sent to /login (a session store evicting under load).
 
 ``seed_members(db, n)`` makes the number of seeded members exactly n (what `launchready lab seed
 --members N` and the growth test's seed hook call).
@@ -24,6 +27,7 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -34,6 +38,8 @@ QUERY_RTT_S = 0.0003
 SCAN_ROW_S = 0.0002
 SEED_DOMAIN = "seed.marketlab.test"
 HERO_PATH = "/perf/hero.bmp"
+MEMBER_FEED_PATH = "/feed"
+SESSION_DROP_AFTER = 5
 _HERO_SIZE = (640, 480)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -104,6 +110,41 @@ def seed_members(db: Path, n: int) -> int:
         conn.close()
 
 
+def perf_toml() -> str:
+    """The lab's ``[perf]`` table: two public API reads and the members' feed behind the login flow.
+
+    Short by default (``launchready load`` on the lab takes seconds); never part of an audit
+    (``in_audit`` stays false), so the clean-lab audit stays fast.
+    """
+    return (
+        "\n[perf]\n"
+        "rate = 20.0\n"
+        "duration_s = 10.0\n"
+        "warmup_s = 2.0\n"
+        "endpoints = [\n"
+        '  { name = "feed-api", path = "https://api.marketlab.test/v1/feed" },\n'
+        '  { name = "search", path = "https://api.marketlab.test/v1/members/search?q=Mem" },\n'
+        f'  {{ name = "member-feed", path = "{MEMBER_FEED_PATH}", login_flow = "login" }},\n'
+        "]\n"
+    )
+
+
+def _session_dropper() -> Any:
+    """Middleware: a session cookie works for SESSION_DROP_AFTER feed views, then goes to /login."""
+    views: dict[str, int] = {}
+
+    @web.middleware
+    async def drop(request: web.Request, handler: Handler) -> web.StreamResponse:
+        cookie = request.cookies.get("session")
+        if request.method == "GET" and request.path == MEMBER_FEED_PATH and cookie:
+            views[cookie] = views.get(cookie, 0) + 1
+            if views[cookie] > SESSION_DROP_AFTER:
+                raise web.HTTPSeeOther("/login", headers={"Cache-Control": "private, no-store"})
+        return await handler(request)
+
+    return drop
+
+
 class PerfLab:
     def __init__(self, faults: frozenset[str], db: Path) -> None:
         self._faults = faults
@@ -170,6 +211,8 @@ class PerfLab:
         app.router.add_get(HERO_PATH, self.hero)
         if "heavy-page" in self._faults:
             app.middlewares.append(_heavy_home)
+        if "session-drops-under-load" in self._faults:
+            app.middlewares.append(_session_dropper())
         if "etag-ignored" in self._faults:
             for site in static_sites:
                 site.middlewares.append(self._ignore_validators)

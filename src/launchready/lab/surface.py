@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from launchready.lab.cache_lab import personalised_cache_headers
 from launchready.lab.hosts import LabHosts
 from launchready.lab.pages import Pages
 
@@ -42,8 +43,9 @@ def surface_toml() -> str:
     """The lab's ``[web]`` section and redirect map for its launchready.toml.
 
     The lab is on loopback, so its crawl may go faster than the default 10 requests per second.
+    Its key page /pricing is crawled on every host; only the apex has it (a 404 elsewhere is no finding).
     """
-    return "\n[web]\ncrawl_rate = 200.0\n" + "".join(f'\n[[redirects]]\nold = "{old}"\nnew = "{new}"\nstatus = 301\n' for old, new in REDIRECT_MAP)
+    return '\n[web]\ncrawl_rate = 200.0\nkey_pages = ["/pricing"]\n' + "".join(f'\n[[redirects]]\nold = "{old}"\nnew = "{new}"\nstatus = 301\n' for old, new in REDIRECT_MAP)
 
 
 def origin_host(hosts: LabHosts) -> str:
@@ -64,7 +66,9 @@ def home_context(hosts: LabHosts, faults: frozenset[str]) -> dict[str, Any]:
     if "broken-link" in faults:
         links.append(("/careers", "Careers"))
     image = f"http://{hosts.apex}{LOGO_PATH}" if "mixed-content" in faults else None
-    return {"extra_links": links, "insecure_image": image}
+    from launchready.lab.score_lab import external_script  # SRI fault (lab/score_lab.py)
+
+    return {"extra_links": links, "insecure_image": image, "external_script": external_script(faults)}
 
 
 def _redirect(location: str, status: int = 301) -> web.HTTPException:
@@ -80,6 +84,7 @@ def apex_routes(hosts: LabHosts, pages: Pages, faults: frozenset[str]) -> list[w
         response = pages.response("pricing.html.j2")
         if "html-cache-stale" in faults:
             response.headers["Cache-Control"] = STALE_HTML_CACHE
+        personalised_cache_headers(response, faults)  # lab/cache_lab.py
         return response
 
     async def about(request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from launchready.lab import hsts_lab, score_lab
 from launchready.lab.assets import IMMUTABLE_CACHE, Asset, SiteAssets
 from launchready.lab.hosts import LabHosts
 from launchready.lab.pages import Pages
@@ -18,8 +19,9 @@ from launchready.lab.surface import apex_routes, edge_headers, home_context, ope
 from launchready.lab.takeover import unclaimed_page
 
 HSTS = "max-age=63072000; includeSubDomains; preload"
-# The hsts-short fault: a one-day policy left over from testing.
-SHORT_HSTS = "max-age=86400"
+# The hsts-short fault: a one-day policy left over from testing (includeSubDomains kept, so only the
+# max-age is wrong).
+SHORT_HSTS = "max-age=86400; includeSubDomains"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -129,13 +131,14 @@ def admin_app(pages: Pages, assets: SiteAssets | None = None, faults: frozenset[
 def https_front(hosts: LabHosts, faults: frozenset[str], sites: Mapping[str, web.Application]) -> web.Application:
     """Dispatch by Host to each site's app; unknown hosts get 421 Misdirected Request."""
     hsts = not faults & {"no-hsts", "hsts-http-only"}
-    hsts_value = SHORT_HSTS if "hsts-short" in faults else HSTS
+    hsts_value = SHORT_HSTS if "hsts-short" in faults else hsts_lab.hsts_value(faults, HSTS)
     security = "missing-headers" not in faults
     uncacheable_assets = "assets-uncacheable" in faults
 
     async def headers(request: web.Request, response: web.StreamResponse) -> None:
         apply_security_headers(response, hsts=hsts, hsts_value=hsts_value, security_headers=security)
         edge_headers(response, host=request_host(request), hosts=hosts, faults=faults)
+        score_lab.cors_headers(response, host=request_host(request), hosts=hosts, faults=faults)
         if uncacheable_assets and request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
             response.headers.popall("ETag", None)
@@ -167,6 +170,8 @@ def http_front(hosts: LabHosts, faults: frozenset[str], pages: Pages) -> web.App
         host = request_host(request)
         if (unclaimed := unclaimed_page(host, faults, hosts.domain)) is not None:  # lab/takeover.py
             return unclaimed
+        if (legacy := hsts_lab.legacy_page(host, faults, hosts.domain)) is not None:  # lab/hsts_lab.py
+            return legacy
         if host not in hosts.web:
             return web.Response(status=421, text=f"this server does not serve {host or 'that host'}\n")
         if serve_apex_plain and host == hosts.apex:

@@ -128,7 +128,9 @@ def _address_records(faults: frozenset[str], address: str) -> list[Record]:
     hosts = [h for h in ADDRESS_HOSTS if not (h == "@" and "apex-no-address" in faults)]
     if "exposed-origin" in faults:
         hosts.append("origin")  # the origin server under a name of its own, bypassing the edge
-    return [Record(host, rdtype, address) for host in hosts]
+    from launchready.lab.hsts_lab import legacy_records  # HTTP-only legacy. under HSTS (issue 4)
+
+    return [Record(host, rdtype, address) for host in hosts] + legacy_records(faults, address)
 
 
 def _mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_key_b64: str) -> list[Record]:

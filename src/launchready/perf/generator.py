@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from launchready.perf.histogram import Histogram
-from launchready.perf.http1 import DoneCallback, Endpoint, Pending, Pool
+from launchready.perf.http1 import AUTH_LOST, DoneCallback, Endpoint, Pending, Pool
 
 # The timer wakes at least this often; requests due meanwhile are sent in one batch.
 _TICK_S = 0.002
@@ -55,6 +55,9 @@ class EndpointStats:
     bytes: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
+    auth: str | None = None  # how the requests were authenticated (masked), None = anonymous
+    auth_lost: int = 0  # errors that were 401/403 or a redirect to a login page
+    login_wall: int = 0  # anonymous requests answered 401/403 or sent to a login page
 
     @property
     def total(self) -> int:
@@ -167,7 +170,7 @@ async def run_load(
         raise ValueError("rate and duration must be positive")
     loop = asyncio.get_running_loop()
     cycle = _interleave(endpoints, weights or [1] * len(endpoints))
-    stats = {e.name: EndpointStats(e.name, e.url) for e in endpoints}
+    stats = {e.name: EndpointStats(e.name, e.url, auth=e.auth) for e in endpoints}
     seconds = max(1, math.ceil(settings.duration_s))
     per_second = [Histogram() for _ in range(seconds)]
     errors_per_second = [0] * seconds
@@ -197,9 +200,13 @@ async def run_load(
         else:
             entry.errors += 1
             errors_per_second[second] += 1
+            if error is not None and error.startswith(AUTH_LOST):
+                entry.auth_lost += 1
             why = error or f"HTTP {status}"
             if len(entry.error_samples) < 5 and why not in entry.error_samples:
                 entry.error_samples.append(why)
+        if pending.login_wall:
+            entry.login_wall += 1
         key = str(status) if status is not None else "error"
         entry.statuses[key] = entry.statuses.get(key, 0) + 1
 

@@ -16,7 +16,7 @@ from launchready.core.errors import UsageError
 from launchready.engine.net import NetSettings
 from launchready.perf.generator import LoadSettings
 from launchready.perf.plan import PlannedEndpoint
-from launchready.perf.session import measure
+from launchready.perf.session import log_in_for, measure
 
 SEED_TIMEOUT_S = 300.0
 
@@ -69,8 +69,10 @@ async def run_growth(
     points: dict[str, list[SizePoint]] = {p.name: [] for p in planned}
     for n in sizes:
         await run_seed(seed, n)
+        # Log in again after each seed: a seed may reset the data the session lives in.
+        logins = await log_in_for(planned, net)
         for p in planned:
-            result = await measure([p], net, settings)
+            result = await measure([p], net, settings, logins=logins)
             stats = result.endpoints[p.name]
             points[p.name].append(
                 SizePoint(

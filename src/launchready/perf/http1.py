@@ -12,13 +12,18 @@ load tools do). Everything else in launchready uses aiohttp.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 _MAX_HEADER_BYTES = 64 * 1024
+# Errors that mean "the login stopped working" start with this (the generator counts them apart).
+AUTH_LOST = "auth lost: "
+# A redirect whose target path looks like a login page (login, signin, sign_in, auth, sso, session).
+_LOGIN_PATH = re.compile(r"log-?in|sign[-_]?in|/auth\b|/sso\b|/session", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -33,13 +38,19 @@ class Endpoint:
     method: str
     request: bytes
     dial: tuple[str, int]  # the address actually dialled (--connect-to, else DNS)
+    # Sent with a smoke-flow login: a 401/403 or a redirect to a login page is then an error.
+    authenticated: bool = False
+    auth: str | None = None  # how it is authenticated, secrets masked (for reports)
 
     @property
     def head(self) -> bool:
         return self.method == "HEAD"
 
 
-def build_request(method: str, host: str, port: int, tls: bool, path_qs: str, user_agent: str) -> bytes:
+def build_request(
+    method: str, host: str, port: int, tls: bool, path_qs: str, user_agent: str, headers: Sequence[tuple[str, str]] = ()
+) -> bytes:
+    """The request bytes; ``headers`` are extra lines (Cookie, Authorization), never containing CR or LF."""
     default_port = 443 if tls else 80
     authority = host if port == default_port else f"{host}:{port}"
     lines = [
@@ -48,10 +59,26 @@ def build_request(method: str, host: str, port: int, tls: bool, path_qs: str, us
         f"User-Agent: {user_agent}",
         "Accept: */*",
         "Accept-Encoding: identity",
-        "",
-        "",
     ]
-    return "\r\n".join(lines).encode("latin-1")
+    for name, value in headers:
+        if any(c in name + value for c in "\r\n\0"):
+            raise ValueError(f"header {name}: a line break or NUL in the name or value")
+        lines.append(f"{name}: {value}")
+    lines += ["", ""]
+    # UTF-8 keeps any captured value intact on the wire (servers read header bytes as opaque).
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def auth_failure(status: int, location: str | None) -> str | None:
+    """Why a response to an authenticated request means the login no longer works, or None."""
+    if status in (401, 403):
+        return f"{AUTH_LOST}HTTP {status}"
+    if 300 <= status < 400 and location is not None:
+        # Only the path: a query string may carry a token or the original URL.
+        path = location.split("?", 1)[0].split("#", 1)[0]
+        if _LOGIN_PATH.search(path):
+            return f"{AUTH_LOST}HTTP {status} to {path[:80]}"
+    return None
 
 
 @dataclass
@@ -61,6 +88,8 @@ class Pending:
     endpoint: Endpoint
     scheduled: float
     sent: float = 0.0
+    # An anonymous request answered like a protected page (401/403, redirect to a login page).
+    login_wall: bool = False
 
 
 # (pending, status or None, body bytes, error text or None, completion time)
@@ -82,6 +111,7 @@ class ResponseParser:
         self._in_body = False
         self._chunk_left = 0  # bytes left in the current chunk, plus its CRLF
         self._chunk_trailer = False
+        self.location: str | None = None
 
     def feed(self, data: bytes) -> tuple[int, int, bool] | None:
         """Returns (status, body_size, keep_alive) once the response is complete; raises ValueError on junk."""
@@ -131,6 +161,8 @@ class ResponseParser:
             key = name.strip().lower()
             if key == b"content-length":
                 self._length = int(value.strip())
+            elif key == b"location":
+                self.location = value.strip().decode("latin-1")
             elif key == b"transfer-encoding" and b"chunked" in value.lower():
                 self._chunked = True
             elif key == b"connection":
@@ -214,7 +246,14 @@ class _Connection(asyncio.Protocol):
         self._parser = None
         if not keep_alive:
             self.abort()
-        self._pool.finished(self, pending, status, size, None, keep_alive)
+        error = None
+        if 300 <= status < 400 or status in (401, 403):
+            wall = auth_failure(status, parser.location)
+            if pending.endpoint.authenticated:
+                error = wall
+            else:
+                pending.login_wall = wall is not None
+        self._pool.finished(self, pending, status, size, error, keep_alive)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

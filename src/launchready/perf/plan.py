@@ -7,6 +7,7 @@ so nobody load-tests a third party (or a typo of their own domain) by accident.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -15,9 +16,11 @@ from launchready.config.model import Config
 from launchready.config.sections.perf import PerfEndpoint
 from launchready.core.errors import UsageError
 from launchready.engine.net import NetSettings
+from launchready.perf.auth import Login, LoginSpec, login_spec
 from launchready.perf.http1 import Endpoint, build_request
 from launchready.probes.dial import dial_plan
 from launchready.probes.dns import DnsProbe
+from launchready.smoke.plan import SmokePlan
 
 USER_AGENT = f"launchready-load/{__version__}"
 
@@ -30,6 +33,7 @@ class PlannedEndpoint:
     weight: int
     p95_ms: float
     error_rate: float
+    login: LoginSpec | None = None  # a smoke flow logs in first; its session goes with every request
 
 
 def declared_hosts(config: Config) -> frozenset[str]:
@@ -93,8 +97,10 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
     elif urls:
         specs = []
     out: list[PlannedEndpoint] = []
-    for index, spec in enumerate(specs):
-        what = f"perf.endpoints[{index}] ({spec.name})"
+    index_of = {s.name: i for i, s in enumerate(config.perf.endpoints)}
+    smoke_plans: dict[str, SmokePlan] = {}
+    for spec in specs:
+        what = f"perf.endpoints[{index_of[spec.name]}] ({spec.name})"
         url = endpoint_url(spec.path, config, what=what)
         require_declared(url, config, what=what)
         out.append(
@@ -102,20 +108,29 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
                 spec.name, url, spec.method, spec.weight,
                 spec.p95_ms if spec.p95_ms is not None else budgets.p95_ms,
                 spec.error_rate if spec.error_rate is not None else budgets.error_rate,
+                login_spec(config, spec, what=what, cache=smoke_plans),
             )
         )
     for url in urls:
         full = endpoint_url(url, config, what=f"--url {url}")
         require_declared(full, config, what=f"--url {url}")
         name = urlsplit(full).path or "/"
-        out.append(PlannedEndpoint(name, full, "GET", 1, budgets.p95_ms, budgets.error_rate))
+        # An ad-hoc URL logs in like the table says ([perf] login_flow), if it says so.
+        adhoc = PerfEndpoint.model_construct(name=name, path=full)
+        login = login_spec(config, adhoc, what=f"--url {url}", cache=smoke_plans)
+        out.append(PlannedEndpoint(name, full, "GET", 1, budgets.p95_ms, budgets.error_rate, login))
     if not out:
         raise UsageError("no endpoints to load: declare [[perf.endpoints]] in launchready.toml or pass --url")
     return out
 
 
-async def resolve(planned: list[PlannedEndpoint], net: NetSettings) -> list[Endpoint]:
-    """Dial plans for every endpoint (--connect-to, else the run's DNS); UsageError when one has none."""
+async def resolve(
+    planned: list[PlannedEndpoint], net: NetSettings, logins: Mapping[str, Login] | None = None
+) -> list[Endpoint]:
+    """Dial plans for every endpoint (--connect-to, else the run's DNS); UsageError when one has none.
+
+    Endpoints with a login get its cookies (and auth_header) as extra request lines.
+    """
     dns = DnsProbe(net)
     try:
         out: list[Endpoint] = []
@@ -128,8 +143,20 @@ async def resolve(planned: list[PlannedEndpoint], net: NetSettings) -> list[Endp
             if not dial.endpoints:
                 raise UsageError(f"{p.url}: cannot dial {host}: {dial.error}")
             path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            request = build_request(p.method, host, port, tls, path_qs, USER_AGENT)
-            out.append(Endpoint(p.name, p.url, host, port, tls, p.method, request, dial.endpoints[0]))
+            headers: tuple[tuple[str, str], ...] = ()
+            auth: str | None = None
+            if p.login is not None:
+                login = (logins or {}).get(p.login.flow)
+                if login is None:
+                    raise UsageError(f"{p.name}: login flow '{p.login.flow}' has not run")
+                headers, auth = login.headers_for(p.url, p.login.auth_header, what=p.name)
+            request = build_request(p.method, host, port, tls, path_qs, USER_AGENT, headers)
+            out.append(
+                Endpoint(
+                    p.name, p.url, host, port, tls, p.method, request, dial.endpoints[0],
+                    authenticated=p.login is not None, auth=auth,
+                )
+            )
         return out
     finally:
         await dns.close()

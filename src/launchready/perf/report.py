@@ -51,6 +51,8 @@ def to_dict(result: LoadResult, planned: list[PlannedEndpoint], findings: list[F
                 "budget": {"p95_ms": p.p95_ms, "error_rate": p.error_rate},
                 "requests": e.total, "ok": e.ok, "errors": e.errors, "error_rate": round(e.error_rate, 6),
                 "mean_bytes": round(e.mean_bytes, 1), "statuses": e.statuses, "error_samples": e.error_samples,
+                # How the requests were authenticated, values masked; null = anonymous.
+                "auth": e.auth, "auth_lost": e.auth_lost,
                 "latency_ms": _latency(e.latency),
             }
             for p in planned
@@ -94,6 +96,11 @@ def render_terminal(result: LoadResult, planned: list[PlannedEndpoint], findings
             f"{h.percentile(99) / 1000:.1f}", f"{h.max_us / 1000:.1f}", f"{p.p95_ms:g} ms",
         )
     console.print(table)
+    for p in planned:
+        auth = result.endpoints[p.name].auth
+        if auth:
+            # Already masked; printed as plain text so rich markup in a cookie name cannot style it.
+            console.print(f"auth: {p.name}: {auth}", markup=False, highlight=False)
     console.print(
         f"overall: {result.total} requests, {result.throughput:.1f} req/s, {result.error_rate:.2%} errors, "
         f"p95 {result.overall.percentile(95) / 1000:.1f} ms, p99 {result.overall.percentile(99) / 1000:.1f} ms (ms)"
@@ -215,6 +222,10 @@ def render_html(result: LoadResult, planned: list[PlannedEndpoint], findings: li
         f"<li><b>{html.escape(f.severity.value.upper())}</b> {html.escape(f.title)}<br><small>{html.escape(f.remediation)}</small></li>"
         for f in findings
     ) or "<li>Every endpoint is within its budget.</li>"
+    auth = "".join(
+        f"<li>{html.escape(e['name'])}: {html.escape(e['auth'])}</li>" for e in data["endpoints"] if e["auth"]
+    )
+    auth_block = f"<h2>Authentication</h2><ul>{auth}</ul>" if auth else ""
     generator = data["generator"]
     warning = f'<p class="warn">{html.escape(generator["bottleneck"])}</p>' if generator["bottleneck"] else ""
     s = result.settings
@@ -232,6 +243,7 @@ request's scheduled send time. {data["overall"]["requests"]} requests, {data["ov
 <h2>Findings</h2><ul>{items}</ul>
 <h2>Endpoints (ms)</h2>
 <table><tr><th>endpoint</th><th>requests</th><th>errors</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>budget p95</th></tr>{rows}</table>
+{auth_block}
 <h2>Latency over time</h2>{timeline_svg(result)}
 <h2>Latency by percentile</h2>{percentile_svg(histograms)}
 <p><small>Generator: CPU {generator["cpu_mean"]:.0%} mean of one core, timer lag p99 {generator["timer_lag_p99_ms"]:.1f} ms.</small></p>

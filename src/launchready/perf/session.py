@@ -1,10 +1,13 @@
-"""One load run end to end: plan -> dial -> TLS context -> generator. Shared by the command and checks."""
+"""One load run end to end: plan -> login -> dial -> TLS context -> generator. Shared by the command and checks."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
 from launchready.engine.net import NetSettings
+from launchready.perf.auth import Login, log_in
 from launchready.perf.generator import LoadResult, LoadSettings, Progress, run_load
 from launchready.perf.plan import PlannedEndpoint, resolve
 from launchready.probes.tls import verifying_context
@@ -32,9 +35,22 @@ def settings_for(
     return LoadSettings(rate=rate, duration_s=duration_s, warmup_s=warmup_s, connections=perf.connections, timeout_s=timeout_s)
 
 
+async def log_in_for(planned: list[PlannedEndpoint], net: NetSettings) -> dict[str, Login]:
+    """Run the endpoints' login flows (each once); LoginFailed when one does not pass."""
+    return await log_in((p.login for p in planned), net)
+
+
 async def measure(
-    planned: list[PlannedEndpoint], net: NetSettings, settings: LoadSettings, *, progress: Progress | None = None
+    planned: list[PlannedEndpoint],
+    net: NetSettings,
+    settings: LoadSettings,
+    *,
+    progress: Progress | None = None,
+    logins: Mapping[str, Login] | None = None,
 ) -> LoadResult:
-    endpoints = await resolve(planned, net)
+    """The login flows first (unless ``logins`` are given), outside the measured window, then the load."""
+    if logins is None:
+        logins = await log_in_for(planned, net)
+    endpoints = await resolve(planned, net, logins)
     context = verifying_context(net) if any(e.tls for e in endpoints) else None
     return await run_load(endpoints, settings, weights=[p.weight for p in planned], ssl_context=context, progress=progress)

@@ -54,6 +54,8 @@ class Link:
     url: str
     kind: LinkKind
     tag: str  # e.g. "script src", "a href"
+    # The tag carries a non-empty integrity attribute (Subresource Integrity; scripts and styles).
+    integrity: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,21 +145,22 @@ class _LinkParser(HTMLParser):
 
     def __init__(self, limit: int) -> None:
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, LinkKind, str]] = []
+        self.found: list[tuple[str, LinkKind, str, bool]] = []
         self.cut = 0
         self._limit = limit
         self.base: str | None = None
 
-    def _add(self, url: str | None, kind: LinkKind, tag: str) -> None:
+    def _add(self, url: str | None, kind: LinkKind, tag: str, integrity: bool = False) -> None:
         if not url or not url.strip():
             return
         if len(self.found) >= self._limit:
             self.cut += 1
             return
-        self.found.append((url.strip(), kind, tag))
+        self.found.append((url.strip(), kind, tag, integrity))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name.lower(): value for name, value in attrs}
+        integrity = bool((values.get("integrity") or "").strip())
         if tag == "base" and self.base is None:
             self.base = values.get("href")
             return
@@ -172,11 +175,11 @@ class _LinkParser(HTMLParser):
                 as_ = (values.get("as") or "").lower()
                 kind = {"script": "script", "style": "style", "font": "font", "image": "img"}.get(as_, "other")  # type: ignore[assignment]
             if kind != "other":
-                self._add(values.get("href"), kind, "link href")
+                self._add(values.get("href"), kind, "link href", integrity)
             return
         for (tag_name, attr), kind_for in _ATTRS.items():
             if tag == tag_name and attr in values:
-                self._add(values[attr], kind_for, f"{tag} {attr}")
+                self._add(values[attr], kind_for, f"{tag} {attr}", integrity and tag == "script")
         if tag in ("img", "source") and values.get("srcset"):
             for candidate in (values["srcset"] or "").split(","):
                 url = candidate.strip().split(" ")[0]
@@ -185,6 +188,14 @@ class _LinkParser(HTMLParser):
 
 def extract_links(page_url: str, html: str, limit: int = 1000) -> tuple[list[tuple[str, LinkKind, str]], int]:
     """Absolute URLs referenced by ``html`` (served at ``page_url``), and how many were cut by ``limit``."""
+    found, cut = extract_links_detailed(page_url, html, limit)
+    return [(url, kind, tag) for url, kind, tag, _ in found], cut
+
+
+def extract_links_detailed(
+    page_url: str, html: str, limit: int = 1000
+) -> tuple[list[tuple[str, LinkKind, str, bool]], int]:
+    """As :func:`extract_links`, each with whether its tag carries an ``integrity`` attribute."""
     parser = _LinkParser(limit)
     try:
         parser.feed(html)
@@ -192,9 +203,9 @@ def extract_links(page_url: str, html: str, limit: int = 1000) -> tuple[list[tup
     except (AssertionError, ValueError):  # pragma: no cover - html.parser is lenient; be safe anyway
         pass
     base = urljoin(page_url, parser.base) if parser.base else page_url
-    out: list[tuple[str, LinkKind, str]] = []
+    out: list[tuple[str, LinkKind, str, bool]] = []
     seen: set[tuple[str, str]] = set()
-    for raw, kind, tag in parser.found:
+    for raw, kind, tag, integrity in parser.found:
         lowered = raw.lower()
         if lowered.startswith(("javascript:", "mailto:", "tel:", "data:", "#", "about:", "blob:")):
             continue
@@ -202,7 +213,7 @@ def extract_links(page_url: str, html: str, limit: int = 1000) -> tuple[list[tup
         if absolute is None or (absolute, kind) in seen:
             continue
         seen.add((absolute, kind))
-        out.append((absolute, kind, tag))
+        out.append((absolute, kind, tag, integrity))
     return out, parser.cut
 
 
@@ -321,10 +332,10 @@ class _Crawl:
                 return
             page = visit.final.url
             html = visit.final.body.decode("utf-8", "replace")
-            found, cut = extract_links(page, html, self.limits.max_links_per_page)
+            found, cut = extract_links_detailed(page, html, self.limits.max_links_per_page)
             self.links_cut += cut
-            for link_url, kind, tag in found:
-                self.links.append(Link(page=page, url=link_url, kind=kind, tag=tag))
+            for link_url, kind, tag, integrity in found:
+                self.links.append(Link(page=page, url=link_url, kind=kind, tag=tag, integrity=integrity))
                 if kind == "form":
                     continue  # a form's action expects a submission; the crawler never sends one
                 if not in_site(urlsplit(link_url).hostname or "", self.domain):

@@ -117,6 +117,8 @@ class HtmlPage:
     # The DNS map: (name, type, ttl, value, role) rows and the DNSSEC status line; empty when absent.
     dns_rows: tuple[tuple[str, str, str, str, str], ...] = ()
     dns_note: str = ""
+    # Host facts (core/facts.py): (host, fact, value, check id, how it was reached) rows; empty when none.
+    fact_rows: tuple[tuple[str, str, str, str, str], ...] = ()
 
 
 def render_html(run: AuditRun) -> str:
@@ -183,6 +185,7 @@ def build_page(run: AuditRun) -> HtmlPage:
             if run.dns_map is not None
             else ""
         ),
+        fact_rows=tuple((f.host, f.name, f.value, f.check_id, ", ".join(f.detail)) for f in run.host_facts),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from launchready.core.dnsmap import DnsMap
+from launchready.core.facts import HostFact
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
 from launchready.report.view import iso_utc, severity_counts, status_counts
@@ -135,6 +136,8 @@ class JsonReport(_Doc):
     history: ReportHistory | None
     # The DNS map (records of the apex, hosts, mail names); None when not collected.
     dns_map: DnsMap | None = None
+    # Per-host measurements checks contributed (e.g. the header score); additive in schema 1.0.
+    host_facts: tuple[HostFact, ...] = ()
 
 
 def build_report(run: AuditRun) -> JsonReport:
@@ -178,6 +181,7 @@ def build_report(run: AuditRun) -> JsonReport:
         ),
         history=_history(run),
         dns_map=run.dns_map,
+        host_facts=run.host_facts,
     )
 
 

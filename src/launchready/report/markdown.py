@@ -77,8 +77,19 @@ def render_markdown(run: AuditRun) -> str:
     out += _details(run)
     out += _not_verified(run)
     out += _fixed(run)
+    out += _host_facts(run)
     out += _dns_map(run)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _host_facts(run: AuditRun) -> list[str]:
+    if not run.host_facts:
+        return []
+    out = ["## Host facts", "", "| Host | Fact | Value | How | Check |", "|---|---|---|---|---|"]
+    for f in run.host_facts:
+        how = md_text(", ".join(f.detail)) if f.detail else ""
+        out.append(f"| {md_code(f.host)} | {md_text(f.name)} | **{md_text(f.value)}** | {how} | {md_code(f.check_id)} |")
+    return out + [""]
 
 
 def _dns_map(run: AuditRun) -> list[str]:

@@ -67,6 +67,7 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
         console.print(Text("No risks found.", style="green"))
         console.print()
     _print_not_verified(run, console)
+    _print_host_facts(run, console)
     line = _history_line(run)
     if line is not None:
         console.print(line)
@@ -195,6 +196,19 @@ def _print_not_verified(run: AuditRun, console: Console) -> None:
         line.append(" on " + result.target + ": ")
         line.append(result.reason or "unknown reason", style="yellow")
         console.print(line)
+
+
+def _print_host_facts(run: AuditRun, console: Console) -> None:
+    """Per-host measurements (core/facts.py), one row each; how they were reached is in md/html/json."""
+    if not run.host_facts:
+        return
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+    for column in ("Host", "Fact", "Value"):
+        table.add_column(column)
+    for fact in run.host_facts:
+        table.add_row(Text(fact.host), Text(fact.name), Text(fact.value, style="bold"))
+    console.print(Text("Host facts", style="bold underline"))
+    console.print(table)
 
 
 def _history_line(run: AuditRun) -> Text | None:

@@ -23,7 +23,7 @@ from launchready.smoke.loader import find_flow_files, load_flow_files, select_fl
 from launchready.smoke.mail import ImapSource, MailpitSource, MailSource
 from launchready.smoke.model import Flow
 from launchready.smoke.results import SmokeRun
-from launchready.smoke.runner import SmokeOptions, StepCallback, prepare, run_flows
+from launchready.smoke.runner import FlowSession, SmokeOptions, StepCallback, prepare, run_flow_session, run_flows
 from launchready.smoke.secrets import Masker
 
 
@@ -113,6 +113,23 @@ async def execute(
             mail=mail,
             options=plan.options,
             on_step=on_step,
+        )
+    finally:
+        if mail is not None:
+            await mail.close()
+        await http.close()
+
+
+async def execute_session(plan: SmokePlan, net: NetSettings, flow_name: str) -> FlowSession:
+    """Run one of the plan's flows and keep its variables and cookie jar (the load test's login)."""
+    flow = next((f for f in plan.flows if f.name == flow_name), None)
+    if flow is None:
+        raise UsageError(f"no smoke flow named {flow_name!r} in this plan")
+    http = FlowHttp(net)
+    mail = _mail_source(plan, net, http)
+    try:
+        return await run_flow_session(
+            flow, base_url=plan.base_url, http=http, env=plan.env, masker=plan.masker, mail=mail, options=plan.options
         )
     finally:
         if mail is not None:

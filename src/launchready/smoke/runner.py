@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import aiohttp
+import aiohttp.abc
+from yarl import URL
 
 from launchready.smoke.http import FlowHttp, Response, form_body
 from launchready.smoke.jsonpath import MISSING
@@ -71,6 +73,24 @@ class _StepFailure(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class FlowSession:
+    """A flow run and what it left behind: its variables (vars and captures) and its cookie jar.
+
+    For callers that reuse a flow's login (the load test): they must mask every value they print.
+    """
+
+    result: FlowResult
+    variables: Mapping[str, Any]
+    cookie_jar: aiohttp.abc.AbstractCookieJar | None
+
+    def cookies_for(self, url: str) -> tuple[tuple[str, str], ...]:
+        """The cookies a browser would send to ``url`` from this jar (domain, path and Secure rules)."""
+        if self.cookie_jar is None:
+            return ()
+        return tuple((c.key, c.value) for c in self.cookie_jar.filter_cookies(URL(url)).values())
+
+
 def prepare(flows: Sequence[Flow], env: Mapping[str, str], *, has_mailbox: bool) -> Masker:
     """Checks that need the run's settings (before any request) and a masker knowing every secret."""
     problems: list[FlowProblem] = []
@@ -115,6 +135,22 @@ async def run_flows(
     return SmokeRun(environment, masker.text(base_url), started, datetime.now(UTC), tuple(results))
 
 
+async def run_flow_session(
+    flow: Flow,
+    *,
+    base_url: str,
+    http: FlowHttp,
+    env: Mapping[str, str],
+    masker: Masker,
+    mail: MailSource | None = None,
+    options: SmokeOptions = SmokeOptions(),
+) -> FlowSession:
+    """Run one flow and keep its variables and cookie jar (e.g. a login reused by the load test)."""
+    run = _FlowRun(flow, base_url, http, env, masker, mail, None)
+    result = await run.run(options.flow_timeout)
+    return FlowSession(result, dict(run.scope.variables), run.cookie_jar)
+
+
 class _FlowRun:
     def __init__(
         self,
@@ -134,6 +170,7 @@ class _FlowRun:
         self.on_step = on_step
         self.scope = Scope(variables={"base_url": base_url.rstrip("/")}, env=env, on_secret=masker.add)
         self.steps: list[StepResult] = []
+        self.cookie_jar: aiohttp.abc.AbstractCookieJar | None = None
 
     async def run(self, timeout: float) -> FlowResult:
         started = time.perf_counter()
@@ -146,6 +183,7 @@ class _FlowRun:
                     except TemplateError as exc:
                         raise _FlowError(f"{where}: {exc}") from None
                 async with self.http.session() as session:
+                    self.cookie_jar = session.cookie_jar
                     for step in self.flow.steps:
                         result = await self._step(step, session)
                         self.steps.append(result)

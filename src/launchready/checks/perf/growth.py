@@ -113,6 +113,7 @@ def judge(series: list[GrowthSeries], max_factor: float) -> list[Finding]:
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    from launchready.perf.auth import LoginFailed
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan
     from launchready.perf.session import settings_for
@@ -127,7 +128,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         planned = plan(ctx.config, only=growth.endpoints)
         settings = settings_for(ctx.config, rate=growth.rate, duration_s=growth.duration_s, warmup_s=0.5, timeout_s=ctx.net.timeout)
         series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings)
-    except (UsageError, SeedFailed) as exc:
+    except (UsageError, SeedFailed, LoginFailed) as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(series, growth.max_factor)
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _WRK2 = "https://github.com/giltene/wrk2#acknowledgements"
 _K6_OPEN = "https://grafana.com/docs/k6/latest/using-k6/scenarios/concepts/open-vs-closed/"
 _WEBDEV_TTFB = "https://web.dev/articles/ttfb"
+_OWASP_SESSIONS = "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html"
 # A short load inside an audit: enough samples for a p95, short enough not to dominate the audit.
 AUDIT_MAX_DURATION_S = 10.0
 AUDIT_MAX_WARMUP_S = 2.0
@@ -71,6 +72,31 @@ META = CheckMeta(
             references=(_K6_OPEN,),
         ),
         FindingSpec(
+            id="perf.load.auth-lost",
+            title="Logged-in members are sent back to the login page under load",
+            severity=Severity.HIGH,
+            impact=Impact.LOGIN,
+            remediation=(
+                "Find why valid sessions stop being accepted at this rate: a session store that evicts under "
+                "memory pressure (Redis maxmemory-policy, an in-process cache per worker), sessions kept in one "
+                "worker's memory behind a load balancer, a rate limiter that answers 401/403, or a session "
+                "rotated on every request; keep sessions in a shared store sized for the launch and re-run `launchready load`."
+            ),
+            references=(_OWASP_SESSIONS,),
+        ),
+        FindingSpec(
+            id="perf.load.login-page-measured",
+            title="An endpoint loaded without a login answered like a protected page: the login wall was measured",
+            severity=Severity.LOW,
+            impact=Impact.PERFORMANCE,
+            confidence=Confidence.FIRM,
+            remediation=(
+                "Load the endpoint as a member: name the smoke flow that logs in (`login_flow = \"login\"` on the "
+                "endpoint or in [perf]), or mark a public endpoint's real URL; then re-run `launchready load`."
+            ),
+            references=(_K6_OPEN,),
+        ),
+        FindingSpec(
             id="perf.load.generator-bound",
             title="The load generator was the bottleneck: latency figures are not trustworthy",
             severity=Severity.INFO,
@@ -80,7 +106,7 @@ META = CheckMeta(
             references=(_WRK2,),
         ),
     ),
-    references=(_WRK2, _K6_OPEN, _WEBDEV_TTFB),
+    references=(_WRK2, _K6_OPEN, _WEBDEV_TTFB, _OWASP_SESSIONS),
     probes=("http",),
 )
 
@@ -115,6 +141,33 @@ def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
                     confidence=confidence,
                 )
             )
+        if stats.auth_lost:
+            findings.append(
+                META.finding(
+                    "auth-lost",
+                    target=p.url,
+                    title=f"{p.name}: {stats.auth_lost} of {stats.total} logged-in requests were turned away (login lost mid-run)",
+                    evidence=[
+                        f"{p.name}: {stats.auth_lost} responses were 401/403 or a redirect to a login page, counted as errors",
+                        *(f"e.g. {s}" for s in stats.error_samples[:3] if s.startswith("auth lost")),
+                        *([stats.auth] if stats.auth else []),
+                        f"load: {rate}",
+                    ],
+                    confidence=confidence,
+                )
+            )
+        if p.login is None and stats.login_wall * 2 > stats.total:
+            findings.append(
+                META.finding(
+                    "login-page-measured",
+                    target=p.url,
+                    title=f"{p.name}: {stats.login_wall} of {stats.total} responses were 401/403 or a redirect to a login page",
+                    evidence=[
+                        f"{p.name}: statuses {', '.join(f'{k}: {v}' for k, v in sorted(stats.statuses.items()))}",
+                        "its latency is the login wall's, not the page's: the endpoint needs a login_flow",
+                    ],
+                )
+            )
         if stats.error_rate > p.error_rate:
             findings.append(
                 META.finding(
@@ -141,6 +194,7 @@ def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    from launchready.perf.auth import LoginFailed
     from launchready.perf.session import measure, settings_for
 
     perf = ctx.config.perf
@@ -153,7 +207,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             timeout_s=ctx.net.timeout,
         )
         result = await measure(planned, ctx.net, settings)
-    except UsageError as exc:
+    except (UsageError, LoginFailed) as exc:
+        # A failed login flow is app.smoke's finding; measuring the login page instead would mislead.
         raise CouldNotRun(str(exc)) from None
     return judge(result, planned)
 

@@ -23,11 +23,25 @@ def limits(ctx: AuditContext) -> CrawlLimits:
 
 
 def start_urls(ctx: AuditContext, host: str) -> tuple[str, ...]:
-    """The home page, plus the configured key pages on the apex and www (the marketing site)."""
-    urls = [f"https://{host}/"]
-    if host in (ctx.domain, f"www.{ctx.domain}"):
-        urls += [f"https://{host}{path}" for path in ctx.config.web.key_pages]
+    """The home page, plus every configured key page, on every web host.
+
+    Key pages are paths; the same path may live on the marketing site (/pricing) or on the app
+    (/dashboard), so each host's crawl starts from all of them. Where one does not apply (a 404
+    or 410 that no page links to, on a host other than the apex and www) it is simply not there:
+    see :func:`optional_starts`.
+    """
+    urls = [f"https://{host}/"] + [f"https://{host}{path}" for path in ctx.config.web.key_pages]
     return tuple(dict.fromkeys(urls))
+
+
+def optional_starts(ctx: AuditContext, host: str) -> frozenset[str]:
+    """Start URLs whose 404/410 is not a broken link: key pages on hosts other than apex and www.
+
+    On the apex and www (the site people type) a missing key page is a broken page, as before.
+    """
+    if host in (ctx.domain, f"www.{ctx.domain}"):
+        return frozenset()
+    return frozenset(f"https://{host}{path}" for path in ctx.config.web.key_pages) - {f"https://{host}/"}
 
 
 async def crawl_host(ctx: AuditContext, host: str) -> CrawlResult:

@@ -1,22 +1,31 @@
 """web.headers: HTML pages send the browser security headers, cookies carry their flags, no versions leak.
 
-Also computes a per-host score comparable to the Mozilla HTTP Observatory's (rubric in
-docs/web-score.md and in :func:`score`), shown in the evidence of every finding on the host.
+Also computes a per-host score comparable to the Mozilla HTTP Observatory's (checks/web/observatory.py,
+rubric in docs/web-score.md): published as a host fact for the report's host table and repeated in
+the evidence of every finding on the host.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.checks.web.crawled import crawl_host
-from launchready.checks.web.hsts import MIN_MAX_AGE, parse_hsts
+from launchready.checks.web.observatory import (
+    SESSIONISH,
+    Cookie,
+    Score,
+    Script,
+    csp_directives,
+    grade,
+    parse_set_cookie,
+    score,
+)
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import CrawlResult
+from launchready.probes.crawl import CrawlResult, Visit, follow_in_site, in_site
 from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
@@ -34,12 +43,14 @@ CSP_START = (
     "default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
     "upgrade-insecure-requests"
 )
-_SAFE_REFERRERS = frozenset(
-    {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin", "origin", "origin-when-cross-origin"}
-)
 _UNSAFE_REFERRERS = frozenset({"unsafe-url", "no-referrer-when-downgrade"})
-_SESSIONISH = re.compile(r"sess|sid|auth|token|login|remember|jwt", re.IGNORECASE)
+_SESSIONISH = SESSIONISH
 _VERSION = re.compile(r"\d+\.\d+")
+_MDN_SRI = "https://developer.mozilla.org/en-US/docs/Web/Security/Subresource_Integrity"
+_MDN_CORS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS"
+_MDN_ACAO = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Origin"
+SCORE_FACT = "Header score (Observatory v6)"
+__all__ = ["CHECK", "META", "SCORE_FACT", "Cookie", "Score", "assess", "csp_directives", "grade", "judge", "parse_set_cookie", "score"]
 
 META = CheckMeta(
     id="web.headers",
@@ -50,8 +61,10 @@ META = CheckMeta(
             "Reads the first HTML page the crawl fetched on each host (normally the home page) for "
             "Content-Security-Policy, X-Content-Type-Options: nosniff, X-Frame-Options or CSP frame-ancestors, "
             "and Referrer-Policy; every Set-Cookie seen on the host for Secure, HttpOnly and SameSite; and "
-            "Server / X-Powered-By for version numbers. It scores the host out of 100 with a subset of the "
-            "Mozilla Observatory v6 rubric (docs/web-score.md) and shows the score and grade in the evidence."
+            "Server / X-Powered-By for version numbers; `<script src>` from other sites without Subresource "
+            "Integrity; and Access-Control-Allow-Origin `*` or `null` with credentials or on a page that sets a "
+            "session cookie. It scores the host with the Mozilla Observatory v6 rubric (docs/web-score.md lists "
+            "each test followed) and shows the score and grade in the report's host table and in the evidence."
         ),
         why=(
             "Missing headers turn small bugs into account takeovers: without a CSP one injected script can "
@@ -121,6 +134,36 @@ META = CheckMeta(
             references=(_MDN_COOKIES, _OBSERVATORY),
         ),
         FindingSpec(
+            id="web.headers.sri-missing",
+            title="Scripts from other sites load without Subresource Integrity",
+            severity=Severity.LOW,
+            impact=Impact.DATA_EXPOSURE,
+            remediation=(
+                "Pin each third-party script to its content: `<script src=\"https://cdn.example/lib.js\" "
+                "integrity=\"sha384-...\" crossorigin=\"anonymous\"></script>` (get the hash with "
+                "`curl -s URL | openssl dgst -sha384 -binary | openssl base64 -A`, or from the CDN's copy button; "
+                "webpack-subresource-integrity / vite-plugin-sri do it for bundles), load it over https, or "
+                "self-host it. Scripts that change under the same URL (tag managers, chat widgets) cannot be "
+                "pinned: list them in your CSP script-src instead and keep them off login and payment pages."
+            ),
+            references=(_MDN_SRI, _OBSERVATORY),
+        ),
+        FindingSpec(
+            id="web.headers.cors-credentials",
+            title="Any website may read these pages with the visitor's session (CORS wildcard with credentials)",
+            severity=Severity.HIGH,
+            impact=Impact.DATA_EXPOSURE,
+            remediation=(
+                "Remove `Access-Control-Allow-Origin: *` (and `null`) from pages that use cookies; where another "
+                "site of yours needs access, answer with that exact origin from an allow-list plus `Vary: Origin`, "
+                "and send `Access-Control-Allow-Credentials: true` only for it. nginx: drop `add_header "
+                "Access-Control-Allow-Origin *;` from the app's server block; Express: `cors({origin: "
+                "['https://app.example.com'], credentials: true})`; Django: django-cors-headers with "
+                "CORS_ALLOWED_ORIGINS (never CORS_ALLOW_ALL_ORIGINS with CORS_ALLOW_CREDENTIALS)."
+            ),
+            references=(_MDN_CORS, _MDN_ACAO, _OBSERVATORY),
+        ),
+        FindingSpec(
             id="web.headers.version-leak",
             title="Server or X-Powered-By reveals software versions",
             severity=Severity.LOW,
@@ -137,119 +180,11 @@ META = CheckMeta(
 )
 
 
-@dataclass(frozen=True)
-class Cookie:
-    name: str
-    secure: bool
-    httponly: bool
-    samesite: str | None
-
-
-def parse_set_cookie(header: str) -> Cookie:
-    """Name and flags only: the value is a secret and is dropped here."""
-    name_value, *attributes = header.split(";")
-    name = name_value.split("=", 1)[0].strip()
-    flags = {a.split("=", 1)[0].strip().lower(): (a.split("=", 1)[1].strip() if "=" in a else "") for a in attributes}
-    return Cookie(
-        name=name,
-        secure="secure" in flags,
-        httponly="httponly" in flags,
-        samesite=flags.get("samesite") or None,
-    )
-
-
-def csp_directives(value: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in value.split(";"):
-        name, _, rest = part.strip().partition(" ")
-        if name:
-            out.setdefault(name.lower(), rest.strip())
-    return out
-
-
-@dataclass(frozen=True)
-class Score:
-    score: int
-    grade: str
-    lines: tuple[str, ...]  # "test: modifier (reason)"
-
-    def text(self) -> str:
-        return f"Observatory-style score: {self.score}/100 ({self.grade}); " + ", ".join(self.lines)
-
-
-_GRADES = ((100, "A+"), (90, "A"), (85, "A-"), (80, "B+"), (70, "B"), (65, "B-"), (60, "C+"), (50, "C"), (45, "C-"), (40, "D+"), (30, "D"), (25, "D-"))
-
-
-def grade(points: int) -> str:
-    for floor, letter in _GRADES:
-        if points >= floor:
-            return letter
-    return "F"
-
-
-def score(page: HttpExchange, cookies: tuple[Cookie, ...]) -> Score:
-    """A subset of the Observatory v6 rubric: CSP, cookies, Referrer-Policy, HSTS, nosniff, framing.
-
-    Start at 100, apply penalties; bonuses count only when the penalised score is at least 90.
-    (Not covered: SRI, CORS, CORP/COOP, redirection; web.https-redirect judges the redirect.)
-    """
-    penalties: list[tuple[str, int]] = []
-    bonuses: list[tuple[str, int]] = []
-    csp_value = page.header("content-security-policy")
-    if csp_value is None:
-        penalties.append(("csp not implemented", -25))
-    else:
-        d = csp_directives(csp_value)
-        scripts = d.get("script-src", d.get("default-src", ""))
-        if "'unsafe-inline'" in scripts and "'nonce-" not in scripts and "'strict-dynamic'" not in scripts:
-            penalties.append(("csp allows unsafe-inline scripts", -20))
-        elif "'unsafe-eval'" in scripts:
-            penalties.append(("csp allows unsafe-eval", -10))
-        elif d.get("default-src", "").strip() == "'none'":
-            bonuses.append(("csp default-src 'none'", 10))
-    if cookies:
-        if any(not c.secure and _SESSIONISH.search(c.name) for c in cookies):
-            penalties.append(("session cookie without Secure", -40))
-        elif any(not c.httponly and _SESSIONISH.search(c.name) for c in cookies):
-            penalties.append(("session cookie without HttpOnly", -30))
-        elif any(not c.secure for c in cookies):
-            penalties.append(("cookie without Secure", -20))
-        elif all(c.samesite for c in cookies):
-            bonuses.append(("cookies Secure, HttpOnly sessions, SameSite", 5))
-    referrer = (page.header("referrer-policy") or "").split(",")[-1].strip().lower()
-    if referrer in _UNSAFE_REFERRERS:
-        penalties.append(("unsafe Referrer-Policy", -5))
-    elif referrer in _SAFE_REFERRERS:
-        bonuses.append(("private Referrer-Policy", 5))
-    hsts_value = page.header("strict-transport-security")
-    if page.url.startswith("https://"):
-        policy = parse_hsts(hsts_value) if hsts_value else None
-        if hsts_value is None:
-            penalties.append(("HSTS not implemented", -20))
-        elif isinstance(policy, str):
-            penalties.append(("HSTS invalid", -20))
-        elif policy is not None and policy.max_age < MIN_MAX_AGE:
-            penalties.append(("HSTS max-age under 6 months", -10))
-    if (page.header("x-content-type-options") or "").strip().lower() != "nosniff":
-        penalties.append(("X-Content-Type-Options missing", -5))
-    frame_ancestors = csp_value is not None and "frame-ancestors" in csp_directives(csp_value)
-    if frame_ancestors:
-        bonuses.append(("framing blocked by CSP frame-ancestors", 5))
-    elif (page.header("x-frame-options") or "").strip().upper() not in ("DENY", "SAMEORIGIN"):
-        penalties.append(("X-Frame-Options missing", -20))
-    points = 100 + sum(p for _, p in penalties)
-    if points >= 90:
-        points += sum(b for _, b in bonuses)
-    points = max(points, 0)
-    lines = tuple(f"{name} {value:+d}" for name, value in penalties) + tuple(
-        f"{name} {value:+d}" for name, value in bonuses
-    )
-    return Score(points, grade(points), lines)
-
-
 def _page_for(host: str, result: CrawlResult) -> HttpExchange | None:
     """The first HTML page served with 200 on the host: the home page when it serves one."""
-    candidates = [v.final for v in result.visits]
+    home = result.visit(f"https://{host}/")
+    # The home page first: key pages start the crawl too, and visits are recorded as they finish.
+    candidates = ([home.final] if home is not None else []) + [v.final for v in result.visits]
     for exchange in candidates:
         ctype = (exchange.header("content-type") or "").lower()
         if exchange.status == 200 and "text/html" in ctype and (urlsplit(exchange.url).hostname or "") == host:
@@ -269,14 +204,46 @@ def _host_cookies(host: str, result: CrawlResult) -> tuple[Cookie, ...]:
     return tuple(seen.values())
 
 
-def judge(host: str, result: CrawlResult) -> list[Finding]:
+def page_scripts(page: HttpExchange, result: CrawlResult) -> tuple[Script, ...]:
+    """The ``<script src>`` tags the crawl read on ``page``."""
+    return tuple(
+        Script(url=link.url, integrity=link.integrity)
+        for link in result.links
+        if link.page == page.url and link.kind == "script" and link.tag == "script src"
+    )
+
+
+def _external(url: str, domain: str) -> bool:
+    return not in_site(urlsplit(url).hostname or "", domain)
+
+
+def judge(host: str, result: CrawlResult, *, domain: str | None = None) -> list[Finding]:
+    """The findings of :func:`assess` (what the lab and unit tests compare)."""
+    return assess(host, result, domain=domain)[0]
+
+
+def assess(
+    host: str,
+    result: CrawlResult,
+    *,
+    domain: str | None = None,
+    redirect: Visit | None = None,
+    tls_valid: bool = True,
+) -> tuple[list[Finding], Score | None]:
+    """Findings for one host's crawl, and its Observatory-style score (None without an HTML page).
+
+    ``domain``: the audited apex (scripts from it or its subdomains are not third-party); ``redirect``:
+    ``GET http://host/`` and its in-site redirects; ``tls_valid``: the host's certificate verifies.
+    """
+    domain = domain or host
     page = _page_for(host, result)
     home = result.visit(f"https://{host}/")
     first = page or (home.hops[0] if home is not None else None)
     if first is None or first.status is None:
-        return []
+        return [], None
     cookies = _host_cookies(host, result)
     findings: list[tuple[str, list[str], str | None]] = []
+    scripts: tuple[Script, ...] = ()
     if page is not None:
         base = f"GET {page.url} -> {page.status} ({page.header('content-type')})"
         csp = page.header("content-security-policy")
@@ -294,6 +261,15 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
         last = (referrer or "").split(",")[-1].strip().lower()
         if referrer is None or last in _UNSAFE_REFERRERS:
             findings.append(("referrer-missing", [base, f"Referrer-Policy: {referrer or '(absent)'}"], None))
+        scripts = page_scripts(page, result)
+        unpinned = [s for s in scripts if _external(s.url, domain) and not s.integrity]
+        if unpinned:
+            lines = [f"<script src=\"{s.url}\"> without integrity" for s in unpinned]
+            plain = any(s.url.startswith("http://") for s in unpinned)
+            findings.append(("sri-missing", [base, *lines], "medium" if plain else None))
+        cors = _cors_problem(page, cookies)
+        if cors:
+            findings.append(("cors-credentials", [base, *cors], None))
     weak = [c for c in cookies if not (c.secure and c.httponly and c.samesite)]
     if weak:
         lines = [
@@ -312,21 +288,56 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
     ]
     if leaks:
         findings.append(("version-leak", [f"GET {first.url} -> {first.status}", *leaks], None))
-    if not findings:
-        return []
-    rating = score(page, cookies).text() if page is not None else None
+    rating = None
+    if page is not None:
+        redirect_hops = redirect.hops if redirect is not None else None
+        end = None
+        if redirect is not None and redirect.stop == "off-site":
+            end = redirect.final.location
+        rating = score(
+            page,
+            cookies,
+            scripts=scripts,
+            redirect_hops=redirect_hops,
+            redirect_end=end,
+            tls_valid=tls_valid,
+            same_site=(domain,),
+        )
     out: list[Finding] = []
     for finding_id, evidence, severity in findings:
-        if rating:
-            evidence = [*evidence, rating]
+        if rating is not None:
+            evidence = [*evidence, rating.text()]
         out.append(
             META.finding(finding_id, target=host, evidence=evidence, severity=Severity(severity) if severity else None)
         )
-    return out
+    return out, rating
+
+
+def _cors_problem(page: HttpExchange, cookies: tuple[Cookie, ...]) -> list[str]:
+    """Evidence when any origin may read the page with credentials (empty: no such problem)."""
+    origin = (page.header("access-control-allow-origin") or "").strip()
+    if origin not in ("*", "null"):
+        return []
+    credentials = (page.header("access-control-allow-credentials") or "").strip().lower() == "true"
+    sessions = [c.name for c in cookies if _SESSIONISH.search(c.name)]
+    if not credentials and not sessions:
+        return []  # public content readable by anyone: fine for a public page
+    lines = [f"Access-Control-Allow-Origin: {origin}"]
+    if credentials:
+        lines.append("Access-Control-Allow-Credentials: true")
+    if sessions:
+        lines.append(f"the host sets session cookie(s): {', '.join(sessions)}")
+    return lines
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    return judge(target, await crawl_host(ctx, target))
+    result = await crawl_host(ctx, target)
+    redirect = await follow_in_site(ctx.http, ctx.domain, f"http://{target}/")
+    tls = await ctx.tls.handshake(target, 443)
+    findings, rating = assess(target, result, domain=ctx.domain, redirect=redirect, tls_valid=tls.verified)
+    if rating is not None:
+        ctx.facts.add(target, SCORE_FACT, rating.summary, check_id=META.id, detail=rating.lines)
+    return findings
 
 
 CHECK = Check(meta=META, run=run)

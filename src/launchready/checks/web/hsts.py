@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -12,6 +14,7 @@ from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
 from launchready.probes.http import HttpExchange
+from launchready.probes.tls import TlsFacts
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -47,7 +50,9 @@ META = CheckMeta(
         what=(
             "Requests https://HOST/ on every web host, without following redirects (a redirect response must "
             "carry the header too), and reads the Strict-Transport-Security header: present, parseable, and "
-            "with a max-age of at least six months."
+            "with a max-age of at least six months. On the apex it also judges includeSubDomains against a TLS "
+            "handshake with every other web host of the audit: present while a host has no valid HTTPS (browsers "
+            "will refuse that host), or absent while every host is ready for it."
         ),
         why=(
             "Without HSTS, a visitor who types the domain or follows an old http:// link makes a first request "
@@ -94,6 +99,35 @@ META = CheckMeta(
                 '"max-age=63072000; includeSubDomains" always;` inside `listen 443 ssl`, not `listen 80`.'
             ),
             references=(_RFC6797_7_2, _MDN_HSTS),
+        ),
+        FindingSpec(
+            id="web.hsts.no-include-subdomains",
+            title="HSTS on the apex does not cover its subdomains (includeSubDomains missing)",
+            severity=Severity.LOW,
+            impact=Impact.TRUST,
+            remediation=(
+                "Every web host under the domain already serves valid HTTPS, so add includeSubDomains on the apex: "
+                f"`{RECOMMENDED}` (nginx: `add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\" "
+                "always;`). It protects names an attacker could otherwise serve over plain HTTP (cookie injection "
+                "via a forgotten subdomain) and hstspreload.org requires it. Ramp it (max-age=300, then 604800, then "
+                "63072000) if you are unsure about hosts this audit cannot see (intranet, staging)."
+            ),
+            references=(_RFC6797_6_1, _PRELOAD, _MDN_HSTS),
+        ),
+        FindingSpec(
+            id="web.hsts.subdomain-not-https",
+            title="HSTS includeSubDomains covers subdomains that do not serve valid HTTPS: browsers will refuse them",
+            severity=Severity.HIGH,
+            impact=Impact.AVAILABILITY,
+            remediation=(
+                "Give every host under the domain a valid certificate on port 443 (e.g. `certbot --nginx -d HOST`, or "
+                "turn on the CDN's edge certificate for it), so it keeps working for visitors who have the apex's policy. "
+                "If a host cannot serve HTTPS soon, send `Strict-Transport-Security: max-age=0` from the apex "
+                "first, then `max-age=63072000` without includeSubDomains: browsers that already stored the policy keep "
+                "enforcing it until it expires or they see max-age=0, so removing includeSubDomains alone fixes nothing "
+                "for them. Never preload the domain while this finding is open."
+            ),
+            references=(_RFC6797_6_1, _MDN_HSTS, _PRELOAD),
         ),
         FindingSpec(
             id="web.hsts.preload-ineligible",
@@ -168,6 +202,55 @@ def preload_problems(policy: HstsPolicy, plain: HttpExchange | None, host: str) 
     return problems
 
 
+def https_problem(facts: TlsFacts) -> str | None:
+    """Why a browser holding an includeSubDomains policy would refuse the host (None: it would not)."""
+    if not facts.connected:
+        return f"no TLS on port {facts.port}: {facts.error or facts.error_kind or 'no handshake'}"
+    if not facts.verified:
+        return f"certificate not valid: {facts.verify_error or 'verification failed'}"
+    return None
+
+
+def subdomain_findings(apex: str, policy: HstsPolicy, header: str, hosts: Mapping[str, TlsFacts]) -> list[Finding]:
+    """Judge the apex policy's includeSubDomains against what every other web host serves on 443.
+
+    ``hosts``: the TLS handshake facts of each web host under the apex (the apex itself excluded).
+    """
+    if policy.max_age == 0:
+        return []  # max-age=0 removes the policy, includeSubDomains included
+    problems = {
+        name: problem
+        for name, facts in sorted(hosts.items())
+        if name != apex and name.endswith("." + apex) and (problem := https_problem(facts)) is not None
+    }
+    evidence = [f"https://{apex}/ Strict-Transport-Security: {header}"]
+    if policy.include_subdomains and problems:
+        names = ", ".join(problems)
+        return [
+            META.finding(
+                "subdomain-not-https",
+                target=apex,
+                title=f"HSTS includeSubDomains covers {names}, which do(es) not serve valid HTTPS: browsers will refuse them",
+                evidence=[
+                    *evidence,
+                    *(f"{name}: {problem}" for name, problem in problems.items()),
+                    f"a browser that visited https://{apex}/ refuses plain HTTP and certificate errors on these hosts "
+                    f"(no click-through) for {policy.max_age} s",
+                ],
+            )
+        ]
+    if not policy.include_subdomains and not problems:
+        checked = ", ".join(sorted(h for h in hosts if h != apex)) or "none besides the apex"
+        return [
+            META.finding(
+                "no-include-subdomains",
+                target=apex,
+                evidence=[*evidence, f"web hosts under {apex} serving valid HTTPS: {checked}"],
+            )
+        ]
+    return []
+
+
 def judge(
     host: str,
     exchange: HttpExchange,
@@ -175,11 +258,13 @@ def judge(
     tls_trusted: bool = True,
     plain: HttpExchange | None = None,
     apex: bool = False,
+    subdomains: Mapping[str, TlsFacts] | None = None,
 ) -> list[Finding]:
     """Judge the un-followed answer to ``GET https://host/``.
 
     ``tls_trusted`` is False when the answer was only obtainable with verification off: the header
-    is still observable, but browsers ignore HSTS until the certificate is fixed.
+    is still observable, but browsers ignore HSTS until the certificate is fixed. ``subdomains``
+    (apex only): TLS facts of the other web hosts, to judge includeSubDomains.
     """
     if exchange.status is None:
         raise CouldNotRun(f"GET {exchange.url} failed: {exchange.error or exchange.error_kind or 'no response'}")
@@ -202,6 +287,8 @@ def judge(
     if isinstance(policy, str):
         return [META.finding("invalid", target=host, evidence=[*evidence, f"problem: {policy}"])]
     findings: list[Finding] = []
+    if apex and tls_trusted and subdomains is not None:
+        findings += subdomain_findings(host, policy, values[0], subdomains)
     if policy.preload and apex:
         problems = preload_problems(policy, plain, host)
         if problems:
@@ -240,7 +327,13 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         exchange = await ctx.http.fetch(url, verify_tls=False)
         trusted = False
     plain = await ctx.http.fetch(f"http://{target}/")
-    return judge(target, exchange, tls_trusted=trusted, plain=plain, apex=target == ctx.domain)
+    apex = target == ctx.domain
+    subdomains: dict[str, TlsFacts] | None = None
+    if apex:
+        others = [h for h in ctx.site.web_hosts if h != target]
+        handshakes = await asyncio.gather(*(ctx.tls.handshake(h, 443) for h in others))
+        subdomains = dict(zip(others, handshakes, strict=True))
+    return judge(target, exchange, tls_trusted=trusted, plain=plain, apex=apex, subdomains=subdomains)
 
 
 CHECK = Check(meta=META, run=run)

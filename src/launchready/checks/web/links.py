@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from launchready.checks.web.crawled import bounds_note, crawl_host, listed
+from launchready.checks.web.crawled import bounds_note, crawl_host, listed, optional_starts
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
@@ -32,7 +32,8 @@ META = CheckMeta(
     scope=Scope.WEB_HOST,
     doc=CheckDoc(
         what=(
-            "Crawls each web host from its home page (and the [web] key_pages on the apex and www) within "
+            "Crawls each web host from its home page and the [web] key_pages (on every host; a key page that is "
+            "404 on a host other than the apex and www, with no link to it, is taken as not living there) within "
             "bounds: 200 requests, 3 link levels, 10 requests per second by default, GET only, never leaving "
             "the domain. Every internal link and asset is requested and each redirect hop recorded: links "
             "that end in 404/410/5xx or no answer, chains of more than one redirect, 302/307 used for moved "
@@ -164,8 +165,12 @@ def _broken(visit: Visit) -> bool:
     return final.status in (404, 410) or final.status >= 500
 
 
-def judge(host: str, result: CrawlResult) -> list[Finding]:
-    """Judge one host's crawl; only URLs the crawl reached by a link (or a key page) are judged."""
+def judge(host: str, result: CrawlResult, *, optional: frozenset[str] = frozenset()) -> list[Finding]:
+    """Judge one host's crawl; only URLs the crawl reached by a link (or a key page) are judged.
+
+    ``optional``: start URLs (key pages on hosts where they may not apply) whose 404/410 is no
+    finding when no page links to them.
+    """
     starts = set(result.start)
     home = f"https://{host}/"
     buckets: dict[str, list[str]] = {
@@ -177,6 +182,8 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
         linked = visit.url != home or bool(result.links_to(visit.url))
         if visit.url in starts and not linked:
             continue
+        if visit.url in optional and not result.links_to(visit.url) and visit.final.status in (404, 410):
+            continue  # this key page lives on another host of the site
         where = _referrers(result, visit.url)
         line = _hop_line(visit) + where
         if visit.stop in ("loop", "max-hops"):
@@ -224,7 +231,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     if home is not None and home.final.status is None and len(result.visits) == 1:
         final = home.final
         raise CouldNotRun(f"GET https://{target}/ failed: {final.error or final.error_kind or 'no response'}")
-    return judge(target, result)
+    return judge(target, result, optional=optional_starts(ctx, target))
 
 
 CHECK = Check(meta=META, run=run)

@@ -6,10 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from launchready.checks.web.crawled import crawl_host
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
-from launchready.core.severity import Impact, Severity
+from launchready.core.severity import Confidence, Impact, Severity
 from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
@@ -19,6 +20,10 @@ _RFC9111_SHARED = "https://www.rfc-editor.org/rfc/rfc9111#section-3"
 _RFC9111_CC = "https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2"
 _MDN_CC = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Cache-Control"
 _MDN_CACHING = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Caching"
+_RFC9111_AUTH = "https://www.rfc-editor.org/rfc/rfc9111#section-3.5"
+_MDN_VARY = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Vary"
+# Request headers whose presence in Vary says the page differs per visitor's session.
+_PERSONAL_VARY = frozenset({"cookie", "authorization"})
 
 # Pages that set a session on a typical MVP: home (anonymous session), login (CSRF + session),
 # and member pages a redirect-to-login may still cookie.
@@ -41,10 +46,14 @@ META = CheckMeta(
     scope=Scope.WEB_HOST,
     doc=CheckDoc(
         what=(
-            "Fetches the home page, /login, /dashboard and /account of every web host without cookies and "
-            "flags any response that sets a cookie while its Cache-Control lets a shared cache (CDN, reverse "
-            "proxy, corporate proxy) store it: `public`, `s-maxage` above zero, or `max-age` above zero "
-            "without `private` or `no-store`. Pages that answer 404 are ignored."
+            "Fetches the home page, /login, /dashboard, /account and the [web] key_pages of every web host "
+            "without cookies, plus every HTML page the crawl reached, and flags any response that sets a cookie "
+            "while its Cache-Control lets a shared cache (CDN, reverse proxy, corporate proxy) store it: "
+            "`public`, `s-maxage` above zero, or `max-age` above zero without `private` or `no-store`. It also "
+            "flags HTML that sets no cookie but declares itself per-member (`Vary: Cookie` or `Vary: "
+            "Authorization`) while shared caches may store it. Pages that answer 404 are ignored. Limit: pages "
+            "are fetched without a session (the smoke flows' login is not reused here), so a member page that "
+            "varies by cookie without saying so in Vary is not seen."
         ),
         why=(
             "A shared cache keeps one copy and hands it to everyone. If that copy carries a Set-Cookie or a "
@@ -66,9 +75,27 @@ META = CheckMeta(
             remediation=_FIX,
             references=(_RFC9111_SHARED, _RFC9111_CC, _MDN_CC),
         ),
+        FindingSpec(
+            id="web.private-cache.personalised-shared-cacheable",
+            title="A page that varies per member (Vary: Cookie/Authorization) may be stored and served to others by a shared cache",
+            severity=Severity.BLOCKER,
+            impact=Impact.DATA_EXPOSURE,
+            confidence=Confidence.FIRM,
+            remediation=(
+                "Send `Cache-Control: private, no-store` on pages whose content depends on the visitor (nginx "
+                "`add_header Cache-Control \"private, no-store\" always;` in that location; Django "
+                "@never_cache; Express `res.set(\"Cache-Control\", \"private, no-store\")`). `Vary: Cookie` "
+                "does not make a public page safe: Cloudflare and most CDNs ignore Vary except Accept-Encoding "
+                "and serve the first member's copy to everyone, and `public` explicitly lets caches store answers "
+                "to requests with Authorization (RFC 9111 3.5). If the anonymous version should stay cached, "
+                "render the member parts client-side from a `private, no-store` API, or bypass the CDN cache "
+                "when the session cookie is present."
+            ),
+            references=(_RFC9111_SHARED, _RFC9111_AUTH, _MDN_VARY, _MDN_CC),
+        ),
     ),
     references=(_RFC9111_SHARED, _MDN_CC, _MDN_CACHING),
-    probes=("http",),
+    probes=("http", "crawl"),
 )
 
 
@@ -163,13 +190,44 @@ def judge_one(exchange: HttpExchange) -> Finding | None:
     )
 
 
+def judge_personalised(exchange: HttpExchange) -> Finding | None:
+    """HTML without Set-Cookie that says it varies per session, while a shared cache may store it."""
+    if exchange.status != 200 or exchange.header_all("set-cookie"):
+        return None  # a Set-Cookie page is judge_one's finding
+    if "text/html" not in (exchange.header("content-type") or "").lower():
+        return None
+    vary = {v.strip().lower() for value in exchange.header_all("vary") for v in value.split(",")}
+    personal = sorted(vary & _PERSONAL_VARY)
+    cache_values = exchange.header_all("cache-control")
+    if not personal or "*" in vary or not CacheControl.parse(cache_values).shared_cacheable:
+        return None
+    return META.finding(
+        "personalised-shared-cacheable",
+        target=exchange.url,
+        evidence=[
+            f"GET {exchange.url} -> {exchange.status} (no cookies sent, no Set-Cookie in the answer)",
+            f"Cache-Control: {', '.join(cache_values)}",
+            f"Vary: {', '.join(exchange.header_all('vary'))}",
+            f"the page declares it differs by {' and '.join(personal)} (per member), yet shared caches may store it",
+        ],
+    )
+
+
 def judge(host: str, exchanges: tuple[HttpExchange, ...]) -> list[Finding]:
-    """Judge the fetches of PATHS on one host; failed fetches with no finding mean 'could not run'."""
-    findings = [f for f in (judge_one(ex) for ex in exchanges) if f is not None]
-    failed = [ex for ex in exchanges if ex.status is None]
+    """Judge the fetched pages of one host; failed fetches with no finding mean 'could not run'."""
+    by_url: dict[str, HttpExchange] = {}
+    for ex in exchanges:
+        by_url.setdefault(ex.url, ex)
+    findings = [
+        f
+        for ex in by_url.values()
+        for f in (judge_one(ex), judge_personalised(ex))
+        if f is not None
+    ]
+    failed = [ex for ex in by_url.values() if ex.status is None]
     if failed and not findings:
         detail = "; ".join(f"{ex.url}: {ex.error or ex.error_kind or 'no response'}" for ex in failed)
-        raise CouldNotRun(f"could not fetch {len(failed)} of {len(exchanges)} pages: {detail}")
+        raise CouldNotRun(f"could not fetch {len(failed)} of {len(by_url)} pages: {detail}")
     return findings
 
 
@@ -182,9 +240,20 @@ async def _fetch(ctx: AuditContext, url: str) -> HttpExchange:
     return exchange
 
 
+def paths(ctx: AuditContext) -> tuple[str, ...]:
+    """PATHS plus the configured key pages (member pages such as /settings belong there)."""
+    return tuple(dict.fromkeys((*PATHS, *ctx.config.web.key_pages)))
+
+
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    exchanges = await asyncio.gather(*(_fetch(ctx, f"https://{target}{path}") for path in PATHS))
-    return judge(target, tuple(exchanges))
+    exchanges = await asyncio.gather(*(_fetch(ctx, f"https://{target}{path}") for path in paths(ctx)))
+    crawled = await crawl_host(ctx, target)
+    # Every page the crawl reached on this host, already fetched (without cookies) for the other checks.
+    # (A page the crawl could not fetch is web.links' finding, not a reason to give up here.)
+    pages = tuple(
+        v.final for v in crawled.visits if v.final.status is not None and v.final.url.startswith(f"https://{target}/")
+    )
+    return judge(target, tuple(exchanges) + pages)
 
 
 CHECK = Check(meta=META, run=run)

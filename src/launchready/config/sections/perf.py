@@ -7,6 +7,7 @@ and duration are capped here, so a typo cannot turn it into a load test of someo
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,6 +15,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Smoke flow names (smoke/loader.py) and an HTTP header field name (RFC 9110 token).
+_FLOW_NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# Headers the load client writes itself (or that would change how the response is framed).
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "user-agent", "accept-encoding"})
+
+
+def _auth_header(value: str | None) -> str | None:
+    """``"Name: value"`` with ``${var}`` from the login flow; one line, a header the client does not own."""
+    if value is None:
+        return None
+    name, sep, rest = value.partition(":")
+    if not sep or not _HEADER_NAME.match(name) or not rest.strip():
+        raise ValueError(f"expected \"Name: value\" such as \"Authorization: Bearer ${{token}}\", got {value[:24]!r}")
+    if "\r" in value or "\n" in value:
+        raise ValueError("expected one header line, got a line break")
+    if name.lower() in _RESERVED_HEADERS:
+        raise ValueError(f"{name} is set by the load client itself")
+    return value
 
 
 def _path_or_url(value: str) -> str:
@@ -29,11 +51,27 @@ class PerfEndpoint(_Strict):
     weight: int = Field(default=1, ge=1, le=100, strict=True, description="Share of the traffic.")
     p95_ms: float | None = Field(default=None, gt=0, strict=True, description="Overrides budgets.p95_ms.")
     error_rate: float | None = Field(default=None, ge=0, le=1, strict=True, description="Overrides budgets.error_rate.")
+    login_flow: str | None = Field(
+        default=None, pattern=_FLOW_NAME, description="Smoke flow run once before the load; its cookies go with every request."
+    )
+    auth_header: str | None = Field(default=None, description="Header built from the login flow's captures, e.g. Authorization.")
+    anonymous: bool = Field(default=False, strict=True, description="Load without the table's login_flow.")
 
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
         return _path_or_url(value)
+
+    @field_validator("auth_header")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        return _auth_header(value)
+
+    @model_validator(mode="after")
+    def _auth(self) -> PerfEndpoint:
+        if self.anonymous and (self.login_flow or self.auth_header):
+            raise ValueError("anonymous = true cannot go with login_flow or auth_header")
+        return self
 
 
 class GrowthSettings(_Strict):
@@ -78,6 +116,15 @@ class PerfConfig(_Strict):
     )
     pageload_paths: tuple[str, ...] = Field(default=("/",), description="Pages whose mobile load is measured.")
     growth: GrowthSettings = GrowthSettings()
+    login_flow: str | None = Field(
+        default=None, pattern=_FLOW_NAME, description="Smoke flow every endpoint logs in with (unless anonymous)."
+    )
+    auth_header: str | None = Field(default=None, description="Header built from the login flow's captures, for every endpoint.")
+
+    @field_validator("auth_header")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        return _auth_header(value)
 
     @field_validator("pageload_paths")
     @classmethod
@@ -101,4 +148,9 @@ class PerfConfig(_Strict):
         unknown = sorted(set(self.growth.endpoints) - set(names))
         if unknown:
             raise ValueError(f"growth.endpoints names unknown endpoint(s) {', '.join(unknown)}")
+        if self.auth_header and not self.login_flow:
+            raise ValueError("auth_header needs login_flow: the smoke flow whose captures it uses")
+        for e in self.endpoints:
+            if e.auth_header and not (e.login_flow or self.login_flow):
+                raise ValueError(f"endpoint {e.name}: auth_header needs login_flow (here or in [perf])")
         return self
