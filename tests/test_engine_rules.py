@@ -124,3 +124,11 @@ def test_normalise_domain(given: str, expected: str) -> None:
 def test_normalise_domain_rejects(bad: str) -> None:
     with pytest.raises(UsageError, match="DOMAIN"):
         normalise_domain(bad)
+
+
+def test_unicode_digits_are_not_ports() -> None:
+    # "²".isdigit() is True but int("²") raises: the flag must still fail as a usage error.
+    with pytest.raises(UsageError, match="--connect-to"):
+        parse_connect_to(":²:127.0.0.1:80")
+    with pytest.raises(UsageError, match="--nameserver"):
+        parse_nameserver("127.0.0.1:²")

@@ -46,7 +46,7 @@ class DmarcRecord:
         value = self.tag("pct")
         if value is None:
             return 100
-        return int(value) if value.isdigit() and int(value) <= 100 else None
+        return int(value) if value.isascii() and value.isdigit() and int(value) <= 100 else None
 
     def report_domains(self, tag: str) -> tuple[str, ...]:
         """The domains of the mailto: URIs in rua= or ruf=."""

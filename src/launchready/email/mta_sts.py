@@ -81,7 +81,7 @@ class StsPolicy:
     @property
     def max_age(self) -> int | None:
         value = self.field("max_age")
-        return int(value) if value is not None and value.isdigit() and len(value) <= 10 else None
+        return int(value) if value is not None and value.isascii() and value.isdigit() and len(value) <= 10 else None
 
     @property
     def problem(self) -> str | None:

@@ -70,7 +70,8 @@ def _split_host_port(text: str, what: str) -> tuple[str, str]:
 
 
 def _parse_port(text: str, what: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    # isascii: str.isdigit() also accepts digits such as "²" that int() rejects.
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise UsageError(f"{what}: port {text!r} is not a number from 1 to 65535")
     return int(text)
 

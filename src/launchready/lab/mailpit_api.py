@@ -58,7 +58,7 @@ def mailpit_app(mailbox: Mailbox) -> web.Application:
     async def message(request: web.Request) -> web.Response:
         ident = request.match_info["id"]
         messages = mailbox.messages()
-        if not ident.isdigit() or not 1 <= int(ident) <= len(messages):
+        if not (ident.isascii() and ident.isdigit()) or not 1 <= int(ident) <= len(messages):
             return web.json_response({"error": "message not found"}, status=404)
         item = summary(int(ident) - 1)
         item["Text"] = _text(messages[int(ident) - 1].message)

@@ -45,7 +45,7 @@ def verify_webhook(
             timestamp = value
         elif key == "v1":
             candidates.append(value)
-    if timestamp is None or not timestamp.isdigit():
+    if timestamp is None or not (timestamp.isascii() and timestamp.isdigit()):
         return SignatureCheck(False, "no timestamp (t=) in the signature header")
     if not candidates:
         return SignatureCheck(False, "no v1 signature in the signature header")

@@ -90,7 +90,7 @@ def soa_serial(answer: ServerAnswer) -> int | None:
     """The serial (third field) of the first SOA record, or None."""
     for record in answer.records:
         parts = record.split()
-        if len(parts) >= 3 and parts[2].isdigit():
+        if len(parts) >= 3 and parts[2].isascii() and parts[2].isdigit():
             return int(parts[2])
     return None
 

@@ -102,7 +102,7 @@ def parse_mx(records: tuple[str, ...]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for record in records:
         parts = record.split()
-        if len(parts) == 2 and parts[0].isdigit():
+        if len(parts) == 2 and parts[0].isascii() and parts[0].isdigit():
             host = parts[1].lower()
             out.append((int(parts[0]), "." if host == "." else host.rstrip(".")))
     return sorted(out)

@@ -176,7 +176,7 @@ def parse_hsts(value: str) -> HstsPolicy | str:
     if "max-age" not in seen:
         return "no max-age directive"
     age = seen["max-age"]
-    if age is None or not age.isdigit():
+    if age is None or not (age.isascii() and age.isdigit()):
         return f"max-age {age!r} is not a number of seconds"
     return HstsPolicy(
         max_age=int(age),

@@ -122,7 +122,7 @@ class CacheControl:
 
     def seconds(self, name: str) -> int | None:
         value = self.directives.get(name)
-        if value is None or not value.isdigit():
+        if value is None or not (value.isascii() and value.isdigit()):
             return None
         return int(value)
 

@@ -115,7 +115,7 @@ class NotifyTarget(_Strict):
         if value is None:
             return None
         host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise ValueError(f"expected host:port, got {value!r}")
         return value
 
