@@ -64,7 +64,8 @@ def parse_env_text(text: str, name: str) -> EnvFile:
             if "=" not in line and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", line):
                 values[line] = ""  # a bare name (as in some .env.example files): declared, no value
                 continue
-            raise UsageError(f"{name}:{number}: expected KEY=VALUE, got a line starting {line[:12]!r}")
+            # Never echo the line: it may hold a secret.
+            raise UsageError(f"{name}:{number}: expected KEY=VALUE")
         values[m["key"]] = _unquote(m["value"])
     return EnvFile(name=name, values=values)
 

@@ -17,7 +17,7 @@ from launchready.config.sections.smoke import MailboxSettings
 from launchready.core.errors import UsageError
 from launchready.engine.net import NetSettings
 from launchready.probes.dns import DnsProbe
-from launchready.smoke.envfile import read_env_file
+from launchready.secrets.envfile import read_env_file
 from launchready.smoke.http import FlowHttp
 from launchready.smoke.loader import find_flow_files, load_flow_files, select_flows
 from launchready.smoke.mail import ImapSource, MailpitSource, MailSource
@@ -46,7 +46,7 @@ def smoke_env(config: Config, environ: Mapping[str, str] | None = None) -> dict[
     """The values ``${env:NAME}`` reads: the process environment wins over the env_file."""
     values: dict[str, str] = {}
     if config.smoke.env_file:
-        values.update(read_env_file(Path(config.smoke.env_file)))
+        values.update(read_env_file(Path(config.smoke.env_file)).values)
     values.update(os.environ if environ is None else environ)
     return values
 
