@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from launchready.checks.app.health import body_excerpt, judge, mask_text
+from launchready.checks.app.health import body_excerpt, judge
 from launchready.core.errors import CouldNotRun
+from launchready.core.masking import mask_credentials
 from launchready.core.severity import Impact, Severity
 from launchready.probes.http import HttpExchange
 
@@ -90,6 +91,6 @@ def test_excerpt_is_collapsed_and_capped() -> None:
     assert excerpt.startswith("a b x") and excerpt.endswith("…") and len(excerpt) == 21
 
 
-def test_mask_text_masks_secret_pairs() -> None:
-    masked = mask_text(f"password={DB_PASSWORD}&user=bob SECRET_KEY: {API_TOKEN}")
+def test_mask_credentials_masks_secret_pairs() -> None:
+    masked = mask_credentials(f"password={DB_PASSWORD}&user=bob SECRET_KEY: {API_TOKEN}")
     assert DB_PASSWORD not in masked and API_TOKEN not in masked and "user=bob" in masked

@@ -20,3 +20,22 @@ _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*)
 def mask_url_password(text: str) -> str:
     """Mask the password in any ``scheme://user:password@host`` inside text."""
     return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{mask_secret(m['pw'])}@", text)
+
+
+# key=value and "key": "value" pairs whose value is a credential (query strings, JSON, HTML, logs).
+_SECRET_PAIR = re.compile(
+    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|dsn|"""
+    r"""signature|session)[\w.-]*["']?\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^"'\s,;}&]+)""",
+    re.IGNORECASE,
+)
+
+
+def _mask_once(value: str) -> str:
+    # A value masked already (by a caller's list of known secrets) is left as it is.
+    return value if "…(" in value else mask_secret(value)
+
+
+def mask_credentials(text: str) -> str:
+    """Mask URL passwords and secret-looking key/value pairs in free text (page bodies, errors)."""
+    text = mask_url_password(text)
+    return _SECRET_PAIR.sub(lambda m: f"{m['key']}{m['quote']}{_mask_once(m['value'])}", text)

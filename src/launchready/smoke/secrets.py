@@ -6,20 +6,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from launchready.core.masking import mask_secret, mask_url_password
+from launchready.core.masking import mask_credentials, mask_secret
 
 # Headers whose values are credentials whatever they contain.
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key", "stripe-signature", "x-hub-signature-256"}
-)
-# key=value and "key": "value" pairs whose value is a credential (query strings, JSON, HTML).
-_SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|signature|session)"""
-    r"""[\w.-]*["']?\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^"'\s,;}&<>]+)""",
-    re.IGNORECASE,
 )
 _MIN_SECRET = 4
 
@@ -45,8 +38,7 @@ class Masker:
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, mask_secret(secret))
-        value = mask_url_password(value)
-        return _SECRET_PAIR.sub(lambda m: f"{m['key']}{m['quote']}{_mask_once(m['value'])}", value)
+        return mask_credentials(value)
 
     def header(self, name: str, value: str) -> str:
         if name.lower() in SENSITIVE_HEADERS:
@@ -58,7 +50,3 @@ class Masker:
         text = self.text(" ".join(text.split()))  # mask before cutting: a cut secret is still found
         return text if len(text) <= limit else text[:limit] + "…"
 
-
-def _mask_once(value: str) -> str:
-    # Already masked (by the secret list) values are left as they are.
-    return value if "…(" in value else mask_secret(value)

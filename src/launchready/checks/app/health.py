@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
-from launchready.core.masking import mask_secret, mask_url_password
+from launchready.core.masking import mask_credentials, mask_url_password
 from launchready.core.severity import Impact, Severity
 from launchready.probes.http import HttpExchange
 
@@ -23,12 +22,6 @@ EXCERPT_CHARS = 300
 MAX_HOPS = 5
 
 # key=value / "key": "value" pairs whose value is a credential; health pages love to dump config.
-_SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|dsn)"""
-    r"""[\w.-]*["']?\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^"'\s,;}&]+)""",
-    re.IGNORECASE,
-)
-
 META = CheckMeta(
     id="app.health",
     title="The application's health route answers",
@@ -80,16 +73,10 @@ META = CheckMeta(
 )
 
 
-def mask_text(text: str) -> str:
-    """Mask credentials a health page may print: URL passwords and secret-looking key/value pairs."""
-    text = mask_url_password(text)
-    return _SECRET_PAIR.sub(lambda m: f"{m['key']}{m['quote']}{mask_secret(m['value'])}", text)
-
-
 def body_excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
     text = " ".join(body.decode("utf-8", "replace").split())
     # Mask before cutting so a secret straddling the cut is still recognised whole.
-    masked = mask_text(text)
+    masked = mask_credentials(text)
     return masked if len(masked) <= limit else masked[:limit] + "…"
 
 
@@ -109,7 +96,7 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[F
     last = chain[-1]
     evidence = [f"environment: {environment}", *_chain_evidence(chain)]
     if last.status is None:
-        evidence.append(f"error: {mask_text(last.error or last.error_kind or 'no response')}")
+        evidence.append(f"error: {mask_credentials(last.error or last.error_kind or 'no response')}")
         return [
             META.finding(
                 "unreachable",
@@ -132,7 +119,7 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[F
         evidence.append(f"stopped on {stop}")
     if last.error is not None:
         # Headers arrived but the body broke off (reset, stall): a monitor sees a failure.
-        evidence.append(f"response broke off: {mask_text(last.error)}")
+        evidence.append(f"response broke off: {mask_credentials(last.error)}")
     if last.body:
         evidence.append(f"body: {body_excerpt(last.body)}")
     title = f"The {environment} health route answers {last.status}"
