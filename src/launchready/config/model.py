@@ -13,13 +13,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, Field, HttpUrl, field_validator
 from pydantic.fields import FieldInfo
 
 from launchready.config.sections.perf import PerfConfig
 from launchready.config.sections.secrets import SecretsConfig
 from launchready.config.sections.smoke import SmokeSettings
 from launchready.config.sections.web import WebConfig
+from launchready.config.strict import StrictModel
 from launchready.core.severity import Severity
 
 _HOST_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -107,11 +108,8 @@ def set_by_loader(field: FieldInfo) -> bool:
     return isinstance(extra, dict) and extra.get("set_by_loader") is True
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class Environment(_Strict):
+class Environment(StrictModel):
     """A deployed copy of the product (production, staging, ...) that environment checks visit."""
 
     base_url: HttpUrl = Field(description="Where this environment is served, e.g. https://example.com.")
@@ -125,7 +123,7 @@ class Environment(_Strict):
         return value
 
 
-class EmailConfig(_Strict):
+class EmailConfig(StrictModel):
     # Who sends mail as the domain: provider names (google, postmark, sendgrid, amazonses, ...),
     # "include:DOMAIN", "ip4:ADDR"/"ip6:ADDR", or SPF's "a"/"mx" (optionally ":DOMAIN").
     senders: tuple[Sender, ...] = Field(default=(), description="Approved senders of mail as the domain.")
@@ -141,13 +139,13 @@ class EmailConfig(_Strict):
         return _unique(values)
 
 
-class Budgets(_Strict):
+class Budgets(StrictModel):
     p95_ms: float = Field(default=300.0, gt=0, strict=True, description="95th percentile response time, ms.")
     error_rate: float = Field(default=0.01, ge=0, le=1, strict=True, description="Share of failed requests, 0..1.")
     lcp_ms: float = Field(default=2000.0, gt=0, strict=True, description="Largest Contentful Paint, ms.")
 
 
-class AuditSettings(_Strict):
+class AuditSettings(StrictModel):
     fail_on: Severity = Field(
         default=Severity.BLOCKER, description="Exit 1 when a finding is at or above this severity."
     )
@@ -159,7 +157,7 @@ class AuditSettings(_Strict):
     )
 
 
-class RedirectEntry(_Strict):
+class RedirectEntry(StrictModel):
     old: RedirectRef = Field(description="Path (or URL) that must keep working after launch.")
     new: RedirectRef = Field(description="Where it must redirect to.")
     status: int = Field(default=301, ge=300, le=399, strict=True, description="Expected redirect status.")
@@ -170,7 +168,7 @@ class RedirectEntry(_Strict):
     )
 
 
-class Config(_Strict):
+class Config(StrictModel):
     domain: str | None = Field(default=None, description="The apex domain audited when none is given.")
     # Extra subdomain labels (e.g. "app", "members") or full host names under the domain.
     subdomains: tuple[HostLabel, ...] = Field(default=(), description="Extra names under the domain to audit.")

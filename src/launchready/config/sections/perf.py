@@ -10,12 +10,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from launchready.config.strict import StrictModel
 
 # Smoke flow names (smoke/loader.py) and an HTTP header field name (RFC 9110 token).
 _FLOW_NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"
@@ -44,7 +41,7 @@ def _path_or_url(value: str) -> str:
     raise ValueError(f"expected a path starting with '/' or an http(s) URL, got {value!r}")
 
 
-class PerfEndpoint(_Strict):
+class PerfEndpoint(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="Short name used in reports.")
     path: str = Field(description="Path on the environment's base_url, or a full URL on a declared host.")
     method: Literal["GET", "HEAD"] = Field(default="GET", description="Read endpoints only.")
@@ -74,7 +71,7 @@ class PerfEndpoint(_Strict):
         return self
 
 
-class GrowthSettings(_Strict):
+class GrowthSettings(StrictModel):
     # Run with {n} replaced by each size, e.g. "python manage.py seed_members --count {n}".
     seed: str | None = Field(default=None, description="Command that seeds n members; must contain {n}.")
     sizes: tuple[int, ...] = Field(default=(100, 500), description="Data sizes to compare, smallest first.")
@@ -98,7 +95,7 @@ class GrowthSettings(_Strict):
         return value
 
 
-class PerfConfig(_Strict):
+class PerfConfig(StrictModel):
     environment: str | None = Field(
         default=None, description="Environment whose base_url endpoint paths use; default the first one."
     )

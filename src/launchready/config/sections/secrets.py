@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
+
+from launchready.config.strict import StrictModel
 
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FLOW = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -34,11 +36,8 @@ VarName = Annotated[str, AfterValidator(_var_name)]
 Regex = Annotated[str, AfterValidator(_regex)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class EnvContract(_Strict):
+class EnvContract(StrictModel):
     """Which variables each environment must have, and which flows break without them."""
 
     example: str | None = Field(
@@ -65,7 +64,7 @@ class EnvContract(_Strict):
         return value
 
 
-class SecretsConfig(_Strict):
+class SecretsConfig(StrictModel):
     repo: str | None = Field(
         default=None, description="The repository the audit scans (default: --repo, else the current git checkout)."
     )

@@ -13,7 +13,9 @@ import shlex
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
+from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
+
+from launchready.config.strict import StrictModel
 
 # A secret in the config file is always a reference to the environment, never the value.
 ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -25,11 +27,8 @@ def _env_reference(value: str | None) -> str | None:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class MailboxSettings(_Strict):
+class MailboxSettings(StrictModel):
     """Where ``email`` steps read mail: a Mailpit-style HTTP API (the lab speaks it) or IMAP."""
 
     kind: Literal["mailpit", "imap"] = Field(default="mailpit", description="mailpit (HTTP API) or imap.")
@@ -68,7 +67,7 @@ def _command(value: str | None) -> str | None:
     return value
 
 
-class DeploySettings(_Strict):
+class DeploySettings(StrictModel):
     """``[smoke.deploy.NAME]``: how an environment is deployed and rolled back (run without a shell)."""
 
     command: str | None = Field(default=None, description="Deploy command when none follows `--`.")
@@ -84,7 +83,7 @@ class DeploySettings(_Strict):
         return _command(value)
 
 
-class NotifyTarget(_Strict):
+class NotifyTarget(StrictModel):
     """``[[smoke.notify]]``: one place that hears about deploys."""
 
     kind: Literal["slack", "webhook", "email"] = Field(description="slack, webhook or email.")
@@ -128,7 +127,7 @@ class NotifyTarget(_Strict):
         return self
 
 
-class SmokeSettings(_Strict):
+class SmokeSettings(StrictModel):
     files: tuple[str, ...] = Field(default=(), description="Flow files or globs, relative to this config.")
     env_file: str | None = Field(default=None, description="KEY=VALUE file read for ${env:NAME} (after the environment).")
     flow_timeout: float = Field(default=60.0, gt=0, le=600, description="Seconds one flow may take.")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from launchready.config.strict import StrictModel
 
 
-class WebConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class WebConfig(StrictModel):
     key_pages: tuple[str, ...] = Field(
         default=(), description="Paths crawled besides the home page, e.g. /pricing, /signup."
     )
