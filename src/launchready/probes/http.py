@@ -136,7 +136,7 @@ def _cert_error_text(exc: aiohttp.ClientConnectorCertificateError) -> str:
     return f"TLS certificate not trusted: {reason}"
 
 
-def _classify(exc: BaseException, timeout: float) -> tuple[HttpErrorKind, str]:
+def classify_error(exc: BaseException, timeout: float) -> tuple[HttpErrorKind, str]:
     """Map what aiohttp raised to an error kind and a sentence for the evidence."""
     if isinstance(exc, TimeoutError):
         return "timeout", f"no complete response within {timeout:g}s"
@@ -360,7 +360,7 @@ class HttpProbe:
                             resp.close()
                             break
         except Exception as exc:  # noqa: BLE001 - every network failure is a fact, never a crash
-            error_kind, message = _classify(exc, self._net.timeout)
+            error_kind, message = classify_error(exc, self._net.timeout)
             if error_kind == "timeout" and status is not None:
                 message = (
                     f"status {status} and headers arrived, then the body stalled: "

@@ -21,7 +21,7 @@ from yarl import URL
 
 from launchready.engine.net import NetSettings
 from launchready.probes.dns import DnsProbe
-from launchready.probes.http import USER_AGENT, RoutingResolver, _classify
+from launchready.probes.http import USER_AGENT, RoutingResolver, classify_error
 from launchready.probes.tls import verifying_context
 
 MAX_BODY = 1_000_000
@@ -124,7 +124,7 @@ class FlowHttp:
                     received = tuple((k.decode("latin-1").lower(), v.decode("utf-8", "replace")) for k, v in resp.raw_headers)
                     body = await resp.content.read(MAX_BODY)
         except Exception as exc:  # noqa: BLE001 - a failed request is what the step reports
-            _, message = _classify(exc, self._net.timeout)
+            _, message = classify_error(exc, self._net.timeout)
             return Response(method, final_url, status, received, body, elapsed(), error=" ".join(message.split()))
         jar = tuple((c.key, c.value) for c in session.cookie_jar.filter_cookies(URL(final_url)).values())
         return Response(method, final_url, status, received, body, elapsed(), cookies=jar)
