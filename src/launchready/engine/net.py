@@ -13,13 +13,18 @@ from pathlib import Path
 from launchready.core.errors import UsageError
 
 
+def format_peer(address: str, port: int) -> str:
+    """``host:port``, with an IPv6 address in brackets as URLs and curl write it."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
 @dataclass(frozen=True)
 class Nameserver:
     host: str
     port: int = 53
 
     def __str__(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return format_peer(self.host, self.port)
 
 
 @dataclass(frozen=True)

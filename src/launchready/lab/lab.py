@@ -27,7 +27,7 @@ from typing import Self, TextIO
 
 from aiohttp import web
 
-from launchready.engine.net import ConnectTo, Nameserver, NetSettings
+from launchready.engine.net import ConnectTo, Nameserver, NetSettings, format_peer
 from launchready.lab.app import AppSettings, Marketplace
 from launchready.lab.assets import site_assets
 from launchready.lab.ca import LabCA
@@ -72,9 +72,6 @@ def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
     return names
 
-
-def _host_port(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Lab:
@@ -156,7 +153,7 @@ class Lab:
         """The lab mailbox's Mailpit-style HTTP API (what [smoke.mailbox] url points at)."""
         self._running()
         assert self._mailbox_api_port is not None
-        return f"http://{_host_port(self.bind, self._mailbox_api_port)}"
+        return f"http://{format_peer(self.bind, self._mailbox_api_port)}"
 
     @property
     def ca_bundle(self) -> Path:
@@ -218,9 +215,9 @@ class Lab:
     def cli_args(self) -> list[str]:
         """The flags that point launchready at this lab."""
         ports = self._running()
-        args = ["--nameserver", _host_port(self.bind, ports.dns), "--ca-bundle", str(self.ca_bundle)]
+        args = ["--nameserver", format_peer(self.bind, ports.dns), "--ca-bundle", str(self.ca_bundle)]
         for route in self.routes():
-            args += ["--connect-to", f"{route.host or ''}:{route.port}:{_host_port(route.to_host, route.to_port)}"]
+            args += ["--connect-to", f"{route.host or ''}:{route.port}:{format_peer(route.to_host, route.to_port)}"]
         return args
 
     def config_toml(self) -> str:
@@ -428,15 +425,15 @@ def describe(lab: Lab) -> str:
     bind = lab.bind
     faults = ", ".join(sorted(lab.faults)) or "none"
     hosts = ", ".join(lab.hosts.web)
-    https = _host_port(bind, lab.https_port)
+    https = format_peer(bind, lab.https_port)
     return "\n".join(
         [
             f"launchready lab: {lab.domain} on {bind} (faults: {faults})",
-            f"  DNS    {_host_port(bind, lab.dns_port)}  UDP+TCP, authoritative for {lab.domain}",
-            f"  DNS    {_host_port(bind, lab.ns2_port)}  ns2.{lab.domain}, the second name server (a copy of the zone)",
+            f"  DNS    {format_peer(bind, lab.dns_port)}  UDP+TCP, authoritative for {lab.domain}",
+            f"  DNS    {format_peer(bind, lab.ns2_port)}  ns2.{lab.domain}, the second name server (a copy of the zone)",
             f"  HTTPS  {https}  {hosts} (by SNI)",
-            f"  HTTP   {_host_port(bind, lab.http_port)}  same hosts, plain",
-            f"  SMTP   {_host_port(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
+            f"  HTTP   {format_peer(bind, lab.http_port)}  same hosts, plain",
+            f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
             f"  CA     {lab.ca_bundle}",
             f"  config {lab.workdir / 'launchready.toml'}",
             "",

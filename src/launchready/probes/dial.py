@@ -22,9 +22,6 @@ class DialPlan:
     error: str | None = None
 
 
-def format_peer(address: str, port: int) -> str:
-    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-
 
 def is_ip(text: str) -> bool:
     try:

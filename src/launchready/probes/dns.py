@@ -17,7 +17,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from launchready.engine.net import NetSettings
+from launchready.engine.net import NetSettings, format_peer
 from launchready.probes.flight import single_flight
 
 DnsStatus = Literal["ok", "nxdomain", "nodata", "timeout", "servfail", "error"]
@@ -162,7 +162,7 @@ class DnsProbe:
         return tuple(await asyncio.gather(*(self._ask(server, addr, port, name, rdtype) for addr, port in asked)))
 
     async def _ask(self, server: str, address: str, port: int, name: str, rdtype: str) -> ServerAnswer:
-        shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        shown = format_peer(address, port)
         query = dns.message.make_query(name, rdtype)
         query.flags &= ~dns.flags.RD
         per_try = min(self._net.timeout / _DIRECT_TRIES, 2.0)

@@ -26,8 +26,8 @@ from aiohttp import http_exceptions
 from yarl import URL
 
 from launchready import __version__
-from launchready.engine.net import NetSettings
-from launchready.probes.dial import DialPlan, dial_plan, format_peer, is_ip
+from launchready.engine.net import NetSettings, format_peer
+from launchready.probes.dial import DialPlan, dial_plan, is_ip
 from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight
 from launchready.probes.tls import verifying_context

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from launchready.engine.net import NetSettings
-from launchready.probes.dial import dial_plan, format_peer, is_ip
+from launchready.engine.net import NetSettings, format_peer
+from launchready.probes.dial import dial_plan, is_ip
 from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight
 
