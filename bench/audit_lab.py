@@ -27,7 +27,9 @@ from launchready.lab.lab import Lab
 def timed_audit(lab: Lab, config: Config, concurrency: int) -> float:
     registry = load_registry()
     started = time.perf_counter()
-    asyncio.run(run_audit(lab.domain, config, lab.net_settings(), registry, options=RunnerOptions(concurrency=concurrency)))
+    asyncio.run(
+        run_audit(lab.domain, config, lab.net_settings(), registry, options=RunnerOptions(concurrency=concurrency))
+    )
     return time.perf_counter() - started
 
 

@@ -85,7 +85,9 @@ def main() -> None:
     print(f"crawl (4 concurrent, parse + schedule): median {crawl_s:.3f}s  ({fetched / crawl_s:.0f} pages/s)")
     print(f"baseline (sequential HttpProbe.fetch):  median {base_s:.3f}s  ({fetched / base_s:.0f} pages/s)")
     print(f"ratio crawl/baseline: {crawl_s / base_s:.2f}")
-    print(f"peak memory, one page with 10,000 links (crawl of 200 requests): {asyncio.run(many_links_peak()) / 1e6:.1f} MB")
+    print(
+        f"peak memory, one page with 10,000 links (crawl of 200 requests): {asyncio.run(many_links_peak()) / 1e6:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

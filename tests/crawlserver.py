@@ -49,7 +49,9 @@ class CrawlServer:
                     n = int(path.rsplit("/", 1)[1])
                     writer.write(_response(302, b"", f"Location: /loop/{n + 1}\r\n"))
                 else:
-                    writer.write(self.pages.get(f"{host}{path}") or self.pages.get(path) or _response(404, b"not found"))
+                    writer.write(
+                        self.pages.get(f"{host}{path}") or self.pages.get(path) or _response(404, b"not found")
+                    )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass

@@ -18,7 +18,12 @@ GIT_ENV = {
 def git(root: Path, *args: str, check: bool = True) -> str:
     done = subprocess.run(
         ["git", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=root, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=False, timeout=60,
+        cwd=root,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"git {' '.join(args)}: {done.stderr}")

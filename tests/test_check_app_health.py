@@ -70,8 +70,10 @@ def test_no_answer_is_unreachable(kind: str) -> None:
 
 
 def test_unreachable_after_a_redirect_names_the_last_hop() -> None:
-    chain = (answer(301, headers=(("location", "https://x.test/h"),)), answer(None, url="https://x.test/h",
-                                                                               error="refused", error_kind="refused"))
+    chain = (
+        answer(301, headers=(("location", "https://x.test/h"),)),
+        answer(None, url="https://x.test/h", error="refused", error_kind="refused"),
+    )
     [f] = judge("production", URL, chain)
     assert "GET https://x.test/h -> no answer (refused)" in f.evidence
 

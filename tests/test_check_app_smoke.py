@@ -15,13 +15,24 @@ from launchready.smoke.results import FlowResult, SmokeRun, StepResult
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def flow(name: str, impact: Impact, severity: Severity, *, passed: bool = False, origin: str | None = None) -> FlowResult:
+def flow(
+    name: str, impact: Impact, severity: Severity, *, passed: bool = False, origin: str | None = None
+) -> FlowResult:
     steps = (
-        StepResult("open", "request", "s.yaml:3", True, 5.0, "GET https://x.example/", status=200, origin=origin or name),
         StepResult(
-            "submit", "request", "s.yaml:9", passed, 5.0, "POST https://x.example/go", status=500,
+            "open", "request", "s.yaml:3", True, 5.0, "GET https://x.example/", status=200, origin=origin or name
+        ),
+        StepResult(
+            "submit",
+            "request",
+            "s.yaml:9",
+            passed,
+            5.0,
+            "POST https://x.example/go",
+            status=500,
             failure=None if passed else "expected status equals 200, got 500 (s.yaml:12)",
-            response_excerpt=None if passed else "status 500; boom", origin=origin or name,
+            response_excerpt=None if passed else "status 500; boom",
+            origin=origin or name,
         ),
     )
     return FlowResult(name, "s.yaml:1", severity, impact, passed, 10.0, steps)
@@ -53,7 +64,12 @@ def test_failed_flow_becomes_the_finding_of_its_impact(impact: Impact, finding_i
 
 
 def test_signup_failing_is_a_blocker_and_passing_flows_are_silent() -> None:
-    findings = judge(smoke_run(flow("signup", Impact.SIGNUP, Severity.BLOCKER), flow("api", Impact.AVAILABILITY, Severity.HIGH, passed=True)))
+    findings = judge(
+        smoke_run(
+            flow("signup", Impact.SIGNUP, Severity.BLOCKER),
+            flow("api", Impact.AVAILABILITY, Severity.HIGH, passed=True),
+        )
+    )
     assert [(f.id, f.severity) for f in findings] == [("app.smoke.signup-flow-failed", Severity.BLOCKER)]
     assert judge(smoke_run(flow("api", Impact.AVAILABILITY, Severity.HIGH, passed=True))) == []
 

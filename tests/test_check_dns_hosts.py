@@ -13,7 +13,9 @@ DOMAIN = "shop.test"
 APEX = (DnsAnswer(DOMAIN, "A", "ok", ("192.0.2.10",)), DnsAnswer(DOMAIN, "AAAA", "nodata"))
 
 
-def facts(name: str, role: str, status: DnsStatus = "ok", *, envs: tuple[str, ...] = (), alias: bool = False) -> NameFacts:
+def facts(
+    name: str, role: str, status: DnsStatus = "ok", *, envs: tuple[str, ...] = (), alias: bool = False
+) -> NameFacts:
     a = DnsAnswer(name, "A", status, ("192.0.2.10",) if status == "ok" else ())
     aaaa = DnsAnswer(name, "AAAA", "nodata" if status == "ok" else status)
     cname = DnsAnswer(name, "CNAME", "ok", ("gone.example.",)) if alias else DnsAnswer(name, "CNAME", "nxdomain")
@@ -50,5 +52,7 @@ def test_a_dangling_alias_is_left_to_dns_cname() -> None:
 def test_dns_failures_could_not_run_unless_something_was_found() -> None:
     with pytest.raises(CouldNotRun):
         judge(DOMAIN, APEX, (facts(f"app.{DOMAIN}", "declared", "timeout"),))
-    found = judge(DOMAIN, APEX, (facts(f"app.{DOMAIN}", "declared", "timeout"), facts(f"x.{DOMAIN}", "declared", "nxdomain")))
+    found = judge(
+        DOMAIN, APEX, (facts(f"app.{DOMAIN}", "declared", "timeout"), facts(f"x.{DOMAIN}", "declared", "nxdomain"))
+    )
     assert [f.target for f in found] == [f"x.{DOMAIN}"]

@@ -15,8 +15,14 @@ REJECT = DmarcRecord.parse("v=DMARC1; p=reject; rua=mailto:d@shop.test")
 NONE = DmarcRecord.parse("v=DMARC1; p=none; rua=mailto:d@shop.test")
 
 
-def sender(name: str, *, spf: bool | None = None, keys: tuple[DkimKeyFact, ...] = (), rp: tuple[tuple[str, str], ...] = (),
-           declared: tuple[str, ...] = ()) -> SenderFacts:
+def sender(
+    name: str,
+    *,
+    spf: bool | None = None,
+    keys: tuple[DkimKeyFact, ...] = (),
+    rp: tuple[tuple[str, str], ...] = (),
+    declared: tuple[str, ...] = (),
+) -> SenderFacts:
     return SenderFacts(name, provider_for(name), spf, "SPF detail", keys, rp, declared)
 
 
@@ -85,7 +91,9 @@ def test_alignment_modes() -> None:
         (None, False, Severity.LOW),
     ],
 )
-def test_severity_follows_the_policy_and_certainty(record: DmarcRecord | None, conclusive: bool, severity: Severity) -> None:
+def test_severity_follows_the_policy_and_certainty(
+    record: DmarcRecord | None, conclusive: bool, severity: Severity
+) -> None:
     v = judge_sender(DOMAIN, sender("postmark", declared=("20240601120000pm",) if conclusive else ()))
     [f] = judge_alignment(DOMAIN, record, (v,))
     assert f.id == "email.dmarc.sender-cannot-align" and f.severity is severity

@@ -34,7 +34,9 @@ def strong() -> str:
 
 def sel(selector: str, *records: str, declared: bool = True, status: DnsStatus = "ok") -> SelectorFacts:
     name = f"{selector}._domainkey.{DOMAIN}"
-    return SelectorFacts(selector, declared, DnsAnswer(name, "TXT", status if records or status != "ok" else "nxdomain", records))
+    return SelectorFacts(
+        selector, declared, DnsAnswer(name, "TXT", status if records or status != "ok" else "nxdomain", records)
+    )
 
 
 def test_a_strong_declared_key_passes(strong: str) -> None:
@@ -65,7 +67,9 @@ def test_1024_bit_key_is_weak_medium_and_512_high() -> None:
     assert g.id == "email.dkim.weak-key" and g.severity is Severity.HIGH
 
 
-@pytest.mark.parametrize("record", ["v=DKIM1; p=!!notbase64", "v=DKIM1; k=rsa; p=aGVsbG8=", "v=DKIM2; p=abc", "k=rsa; v=DKIM1; p=abc"])
+@pytest.mark.parametrize(
+    "record", ["v=DKIM1; p=!!notbase64", "v=DKIM1; k=rsa; p=aGVsbG8=", "v=DKIM2; p=abc", "k=rsa; v=DKIM1; p=abc"]
+)
 def test_malformed_records(record: str) -> None:
     [f] = judge(DOMAIN, (sel("s1", record),))
     assert f.id == "email.dkim.malformed"
@@ -78,7 +82,11 @@ def test_testing_flag(strong: str) -> None:
 
 
 def test_ed25519_only_is_noted() -> None:
-    raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
     [f] = judge(DOMAIN, (sel("ed", f"v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}"),))
     assert f.id == "email.dkim.ed25519-only" and f.severity is Severity.INFO
 

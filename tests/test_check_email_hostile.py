@@ -69,9 +69,7 @@ def spf_findings(domain: str, senders: tuple[str, ...] = ()) -> list[Finding]:
     async def body(dns: DnsProbe) -> list[Finding]:
         txt = await dns.txt(domain)
         tree = await spf_tree(dns, domain)
-        verdicts = tuple(
-            [await evaluate_sender(dns, domain, s, sender_mechanisms((s,))[0], tree) for s in senders]
-        )
+        verdicts = tuple([await evaluate_sender(dns, domain, s, sender_mechanisms((s,))[0], tree) for s in senders])
         return judge_spf(domain, txt, senders=senders, tree=tree, verdicts=verdicts)
 
     return with_dns(body)

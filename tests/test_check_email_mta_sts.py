@@ -40,7 +40,9 @@ def test_no_record_is_missing_info_with_the_record_and_policy_to_publish() -> No
     assert "`mx: mail.shop.test`" in f.remediation and policy_url(DOMAIN) in f.remediation
 
 
-@pytest.mark.parametrize("records", [("v=STSv1",), ("v=STSv1; id=not-alnum!",), ("v=STSv1; id=1", "v=STSv1; id=2"), ("v=stsv1; id=1",)])
+@pytest.mark.parametrize(
+    "records", [("v=STSv1",), ("v=STSv1; id=not-alnum!",), ("v=STSv1; id=1", "v=STSv1; id=2"), ("v=stsv1; id=1",)]
+)
 def test_bad_records_are_invalid(records: tuple[str, ...]) -> None:
     [f] = judge(DOMAIN, sts_txt(*records), MX, page(GOOD))
     assert f.id == "email.mta-sts.record-invalid" and f.severity is Severity.LOW
@@ -111,7 +113,11 @@ def test_tls_rpt() -> None:
     [missing] = judge_tlsrpt(DOMAIN, tlsrpt(status="nxdomain"))
     assert missing.id == "email.tls-rpt.missing" and missing.severity is Severity.INFO
     assert f'`_smtp._tls.{DOMAIN}. 300 IN TXT "v=TLSRPTv1; rua=mailto:tls-reports@{DOMAIN}"`' in missing.remediation
-    for bad in (("v=TLSRPTv1",), ("v=TLSRPTv1; rua=ftp://x",), ("v=TLSRPTv1; rua=mailto:a@b", "v=TLSRPTv1; rua=mailto:c@d")):
+    for bad in (
+        ("v=TLSRPTv1",),
+        ("v=TLSRPTv1; rua=ftp://x",),
+        ("v=TLSRPTv1; rua=mailto:a@b", "v=TLSRPTv1; rua=mailto:c@d"),
+    ):
         [f] = judge_tlsrpt(DOMAIN, tlsrpt(*bad))
         assert f.id == "email.tls-rpt.invalid" and f.severity is Severity.LOW
 

@@ -47,7 +47,13 @@ def test_send_only_domain_is_told_to_publish_null_mx() -> None:
 
 
 def test_cname_target() -> None:
-    [f] = judge(DOMAIN, mx("10 smtp.shop.test."), (target("smtp.shop.test", cname="mail.shop.test"),), receives_mail=True, sends_mail=True)
+    [f] = judge(
+        DOMAIN,
+        mx("10 smtp.shop.test."),
+        (target("smtp.shop.test", cname="mail.shop.test"),),
+        receives_mail=True,
+        sends_mail=True,
+    )
     assert f.id == "email.mx.cname-target"
     assert f"`{DOMAIN}. 300 IN MX 10 mail.shop.test.`" in f.remediation
 
@@ -58,7 +64,13 @@ def test_ip_literal_target() -> None:
 
 
 def test_target_without_address() -> None:
-    [f] = judge(DOMAIN, mx("10 gone.shop.test."), (target("gone.shop.test", status="nxdomain"),), receives_mail=True, sends_mail=True)
+    [f] = judge(
+        DOMAIN,
+        mx("10 gone.shop.test."),
+        (target("gone.shop.test", status="nxdomain"),),
+        receives_mail=True,
+        sends_mail=True,
+    )
     assert f.id == "email.mx.no-address"
 
 

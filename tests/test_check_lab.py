@@ -105,8 +105,6 @@ def findings_of(outcomes: dict[str, Outcome]) -> list[Finding]:
     return [f for outcome in outcomes.values() if isinstance(outcome, list) for f in outcome]
 
 
-
-
 # -- clean: every check, every target, no finding and no "could not run" --------------------
 
 ALL_CHECKS = tuple(c.id for c in load_registry().checks)
@@ -119,7 +117,9 @@ def test_clean_lab_passes(lab: Lab, check_id: str) -> None:
     if check_id in OPT_IN:
         # Load and growth tests only run when the config opts in (tests/test_check_perf_*.py run them
         # on a clean lab); the page load only where Chromium is installed.
-        if all(isinstance(o, NotApplicable) for o in outcomes.values()) and (check_id != "perf.pageload" or not find_chromium()):
+        if all(isinstance(o, NotApplicable) for o in outcomes.values()) and (
+            check_id != "perf.pageload" or not find_chromium()
+        ):
             return
     assert outcomes, f"{check_id} had no target in the lab"
     assert findings_of(outcomes) == []
@@ -157,9 +157,17 @@ CAUGHT = (
     Caught("dmarc-missing", "email.dmarc", frozenset({("email.dmarc.missing", APEX)})),
     Caught("health-down", "app.health", frozenset({("app.health.down", f"https://{APP}/health")})),
     # The public surface (issue 4)
-    Caught("tls-legacy", "tls.protocols", frozenset({("tls.protocols.legacy-accepted", h) for h in (APEX, WWW, APP, ADMIN, API)})),
+    Caught(
+        "tls-legacy",
+        "tls.protocols",
+        frozenset({("tls.protocols.legacy-accepted", h) for h in (APEX, WWW, APP, ADMIN, API)}),
+    ),
     Caught("cert-weak-key", "tls.key-strength", frozenset({("tls.key-strength.weak-key", API)})),
-    Caught("caa-forbids-issuer", "tls.caa", frozenset({("tls.caa.issuer-not-permitted", h) for h in (APEX, WWW, APP, ADMIN, API)})),
+    Caught(
+        "caa-forbids-issuer",
+        "tls.caa",
+        frozenset({("tls.caa.issuer-not-permitted", h) for h in (APEX, WWW, APP, ADMIN, API)}),
+    ),
     Caught(
         "http-redirect-drops-path",
         "web.https-redirect",
@@ -181,13 +189,21 @@ CAUGHT = (
         "missing-headers",
         "web.headers",
         frozenset(
-            {(f"web.headers.{p}", h) for p in ("csp-missing", "framing-missing", "referrer-missing", "nosniff-missing", "version-leak") for h in (APEX, APP, ADMIN)}
+            {
+                (f"web.headers.{p}", h)
+                for p in ("csp-missing", "framing-missing", "referrer-missing", "nosniff-missing", "version-leak")
+                for h in (APEX, APP, ADMIN)
+            }
             | {("web.headers.version-leak", WWW), ("web.headers.version-leak", API)}
         ),
     ),
     Caught("external-script-no-sri", "web.headers", frozenset({("web.headers.sri-missing", APEX)})),
     Caught("cors-wildcard-credentials", "web.headers", frozenset({("web.headers.cors-credentials", APP)})),
-    Caught("assets-uncacheable", "web.caching", frozenset({("web.caching.asset-uncacheable", h) for h in (APEX, APP, ADMIN)})),
+    Caught(
+        "assets-uncacheable",
+        "web.caching",
+        frozenset({("web.caching.asset-uncacheable", h) for h in (APEX, APP, ADMIN)}),
+    ),
     Caught(
         "vary-cookie-public",
         "web.private-cache",
@@ -204,20 +220,39 @@ CAUGHT = (
         "etag-ignored",
         "perf.cache",
         frozenset(
-            ("perf.cache.no-revalidation", f"https://{host}{asset.path}") for host in (APEX, APP) for asset in site_assets().all
+            ("perf.cache.no-revalidation", f"https://{host}{asset.path}")
+            for host in (APEX, APP)
+            for asset in site_assets().all
         ),
     ),
     Caught("heavy-page", "perf.pageload", frozenset({("perf.pageload.lcp-over-budget", f"https://{APP}/")})),
     Caught(
         "session-drops-under-load",
         "perf.load",
-        frozenset({("perf.load.auth-lost", f"https://{APP}/feed"), ("perf.load.error-rate-over-budget", f"https://{APP}/feed")}),
+        frozenset(
+            {
+                ("perf.load.auth-lost", f"https://{APP}/feed"),
+                ("perf.load.error-rate-over-budget", f"https://{APP}/feed"),
+            }
+        ),
         lambda lab: perf_config(lab, endpoints=[{"name": "member-feed", "path": "/feed", "login_flow": "login"}]),
     ),
-    Caught("invite-accept-500", "app.smoke", frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:invite")})),
-    Caught("verification-email-missing", "app.smoke", frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:signup")})),
-    Caught("webhook-rejects-valid", "app.smoke", frozenset({("app.smoke.payments-flow-failed", f"https://{APP} flow:checkout")})),
-    Caught("dashboard-loses-auth", "app.smoke", frozenset({("app.smoke.login-flow-failed", f"https://{APP} flow:login")})),
+    Caught(
+        "invite-accept-500", "app.smoke", frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:invite")})
+    ),
+    Caught(
+        "verification-email-missing",
+        "app.smoke",
+        frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:signup")}),
+    ),
+    Caught(
+        "webhook-rejects-valid",
+        "app.smoke",
+        frozenset({("app.smoke.payments-flow-failed", f"https://{APP} flow:checkout")}),
+    ),
+    Caught(
+        "dashboard-loses-auth", "app.smoke", frozenset({("app.smoke.login-flow-failed", f"https://{APP} flow:login")})
+    ),
     # DNS and email authentication (issue 3)
     Caught("spf-multiple", "email.spf", frozenset({("email.spf.multiple", APEX)})),
     Caught(
@@ -228,7 +263,9 @@ CAUGHT = (
     Caught("dmarc-none-no-rua", "email.dmarc", frozenset({("email.dmarc.none-no-rua", APEX)})),
     Caught("dkim-weak-key", "email.dkim", frozenset({("email.dkim.weak-key", f"lab._domainkey.{APEX}")})),
     Caught("dkim-revoked", "email.dkim", frozenset({("email.dkim.revoked", f"lab._domainkey.{APEX}")})),
-    Caught("dkim-missing-selector", "email.dkim", frozenset({("email.dkim.selector-missing", f"lab._domainkey.{APEX}")})),
+    Caught(
+        "dkim-missing-selector", "email.dkim", frozenset({("email.dkim.selector-missing", f"lab._domainkey.{APEX}")})
+    ),
     Caught("mx-cname", "email.mx", frozenset({("email.mx.cname-target", APEX)})),
     Caught("dangling-cname", "dns.cname", frozenset({("dns.cname.takeover-risk", f"shop.{APEX}")})),
     Caught("ns-serial-mismatch", "dns.ns", frozenset({("dns.ns.serial-mismatch", APEX)})),
@@ -238,10 +275,19 @@ CAUGHT = (
     Caught(
         "mta-sts-bad-policy",
         "email.mta-sts",
-        frozenset({(f"email.mta-sts.{p}", f"https://mta-sts.{APEX}/.well-known/mta-sts.txt") for p in ("testing-mode", "mx-mismatch")}),
+        frozenset(
+            {
+                (f"email.mta-sts.{p}", f"https://mta-sts.{APEX}/.well-known/mta-sts.txt")
+                for p in ("testing-mode", "mx-mismatch")
+            }
+        ),
     ),
     Caught("tls-rpt-missing", "email.tls-rpt", frozenset({("email.tls-rpt.missing", APEX)})),
-    Caught("dmarc-sender-unaligned", "email.dmarc", frozenset({("email.dmarc.sender-cannot-align", f"{APEX} sender:postmark")})),
+    Caught(
+        "dmarc-sender-unaligned",
+        "email.dmarc",
+        frozenset({("email.dmarc.sender-cannot-align", f"{APEX} sender:postmark")}),
+    ),
     # The app's repository and deploy configuration (issue 5): lab/repo.py
     Caught("repo-secret-in-tree", "repo.secrets", frozenset({("repo.secrets.exposed", "app/payments.py:4")})),
     Caught("repo-secret-in-history", "repo.secrets", frozenset({("repo.secrets.in-history", "app/storage.py:4")})),

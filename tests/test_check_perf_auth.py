@@ -34,7 +34,16 @@ def test_judge_says_when_the_login_was_lost() -> None:
         stats.latency.record(3000)
     stats.ok, stats.errors, stats.auth_lost = 10, 30, 30
     stats.error_samples = ["auth lost: HTTP 303 to /login"]
-    result = LoadResult(LoadSettings(rate=20, duration_s=2), {"member-feed": stats}, stats.latency, [Histogram()], [0], 2, SelfWatch([0.1]), 40)
+    result = LoadResult(
+        LoadSettings(rate=20, duration_s=2),
+        {"member-feed": stats},
+        stats.latency,
+        [Histogram()],
+        [0],
+        2,
+        SelfWatch([0.1]),
+        40,
+    )
     lost, errors = judge(result, [PlannedEndpoint("member-feed", MEMBER_FEED, "GET", 1, 300.0, 0.01)])
     assert lost.id == "perf.load.auth-lost" and errors.id == "perf.load.error-rate-over-budget"
     assert "30 of 40 logged-in requests were turned away" in lost.title
@@ -75,11 +84,16 @@ def _config_file(lab: Lab, tmp_path: Path, perf: str) -> Path:
     from perfutil import lab_toml_without_perf
 
     path = tmp_path / "launchready.toml"
-    path.write_text(lab_toml_without_perf(lab) + "\n[perf]\nrate = 20.0\nduration_s = 1.0\nwarmup_s = 0.2\n" + perf, encoding="utf-8")
+    path.write_text(
+        lab_toml_without_perf(lab) + "\n[perf]\nrate = 20.0\nduration_s = 1.0\nwarmup_s = 0.2\n" + perf,
+        encoding="utf-8",
+    )
     return path
 
 
-def test_without_the_login_the_feed_only_redirects_and_that_is_said(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_the_login_the_feed_only_redirects_and_that_is_said(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _config_file(lab, tmp_path, 'endpoints = [{ name = "anonymous-feed", path = "/feed" }]\n')
     with pytest.raises(SystemExit) as done:
         main(["load", "-c", str(path), *lab.cli_args(), "--format", "json", "-q"])
@@ -93,7 +107,11 @@ def test_without_the_login_the_feed_only_redirects_and_that_is_said(lab: Lab, tm
 
 
 def test_config_errors_are_one_line_with_exit_2(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad_header = _config_file(lab, tmp_path, 'login_flow = "login"\nauth_header = "Bearer abc"\nendpoints = [{ name = "f", path = "/feed" }]\n')
+    bad_header = _config_file(
+        lab,
+        tmp_path,
+        'login_flow = "login"\nauth_header = "Bearer abc"\nendpoints = [{ name = "f", path = "/feed" }]\n',
+    )
     with pytest.raises(SystemExit) as done:
         main(["load", "-c", str(bad_header), *lab.cli_args(), "-q"])
     err = capsys.readouterr().err
@@ -106,22 +124,28 @@ def test_config_errors_are_one_line_with_exit_2(lab: Lab, tmp_path: Path, capsys
         main(["load", "-c", str(unknown), *lab.cli_args(), "-q"])
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.count("\n") == 1
-    assert "perf.endpoints[0] (f) login_flow: no smoke flow named 'sign-in' (known: checkout, directory-api, invite, login, signup)" in err
+    assert (
+        "perf.endpoints[0] (f) login_flow: no smoke flow named 'sign-in' (known: checkout, directory-api, invite, login, signup)"
+        in err
+    )
 
 
 def test_a_failing_login_flow_stops_the_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Lab(faults=["dashboard-loses-auth"]) as broken:
-        path = _config_file(broken, tmp_path, 'endpoints = [{ name = "member-feed", path = "/feed", login_flow = "login" }]\n')
+        path = _config_file(
+            broken, tmp_path, 'endpoints = [{ name = "member-feed", path = "/feed", login_flow = "login" }]\n'
+        )
         with pytest.raises(SystemExit) as done:
             main(["load", "-c", str(path), *broken.cli_args(), "--format", "json"])
         out, err = capsys.readouterr()
         outcomes = run_check("perf.load", broken, config=perf_config(broken, endpoints=MEMBER))
     assert done.value.code == 1 and out == ""
     [line] = [x for x in err.splitlines() if "login flow" in x]
-    assert line.startswith("launchready: load not run: login flow 'login' (perf.endpoints[0] (member-feed) login_flow) failed at step 'dashboard'")
+    assert line.startswith(
+        "launchready: load not run: login flow 'login' (perf.endpoints[0] (member-feed) login_flow) failed at step 'dashboard'"
+    )
     assert "expected status equals 200, got 303" in line
     assert "generator" not in err  # nothing was measured
     # In an audit the load check could not run (app.smoke reports the broken login itself).
     [outcome] = outcomes.values()
     assert isinstance(outcome, CouldNotRun) and "login flow 'login'" in str(outcome)
-

@@ -32,7 +32,11 @@ def test_cdn_that_never_hits_a_cacheable_asset() -> None:
     misses = [ex(CSS, 200, cacheable, ("cf-cache-status", "MISS")) for _ in range(3)]
     finding = judge_cdn(misses)
     assert finding is not None and finding.id == "perf.cache.cdn-miss"
-    assert finding.evidence == ("request 1: cf-cache-status: MISS", "request 2: cf-cache-status: MISS", "request 3: cf-cache-status: MISS")
+    assert finding.evidence == (
+        "request 1: cf-cache-status: MISS",
+        "request 2: cf-cache-status: MISS",
+        "request 3: cf-cache-status: MISS",
+    )
     warmed = misses[:2] + [ex(CSS, 200, cacheable, ("cf-cache-status", "HIT"))]
     assert judge_cdn(warmed) is None
     private = [ex(CSS, 200, ("cache-control", "private, no-store"), ("x-cache", "MISS")) for _ in range(3)]

@@ -13,7 +13,9 @@ from launchready.perf.growth import GrowthSeries, SizePoint, seed_argv
 
 def series(url: str, p95: tuple[float, float], size: tuple[float, float] = (1000.0, 1000.0)) -> GrowthSeries:
     return GrowthSeries(
-        "ep", url, (SizePoint(100, p95[0] / 2, p95[0], size[0], 50, 0), SizePoint(500, p95[1] / 2, p95[1], size[1], 50, 0))
+        "ep",
+        url,
+        (SizePoint(100, p95[0] / 2, p95[0], size[0], 50, 0), SizePoint(500, p95[1] / 2, p95[1], size[1], 50, 0)),
     )
 
 
@@ -29,7 +31,9 @@ def test_flat_or_tiny_growth_is_not_a_finding() -> None:
     # 3 ms -> 9 ms is 3x, but 6 ms is noise on a fast endpoint, not a launch risk.
     assert judge([series("https://a.example/x", (3.0, 9.0))], 1.5) == []
     # A tail blown up by a few outliers while the median stays put is noise, not growth.
-    outliers = GrowthSeries("ep", "https://a.example/x", (SizePoint(100, 2, 4, 10, 50, 0), SizePoint(500, 2, 60, 10, 50, 0)))
+    outliers = GrowthSeries(
+        "ep", "https://a.example/x", (SizePoint(100, 2, 4, 10, 50, 0), SizePoint(500, 2, 60, 10, 50, 0))
+    )
     assert judge([outliers], 1.5) == []
 
 
@@ -47,5 +51,11 @@ def test_no_successful_response_cannot_be_judged() -> None:
 
 def test_seed_argv_substitutes_n_without_a_shell() -> None:
     assert seed_argv("python manage.py seed --count {n} --tag 'a b'", 500) == [
-        "python", "manage.py", "seed", "--count", "500", "--tag", "a b"
+        "python",
+        "manage.py",
+        "seed",
+        "--count",
+        "500",
+        "--tag",
+        "a b",
     ]

@@ -25,7 +25,9 @@ def result(latencies_ms: list[float], errors: int = 0, cpu: list[float] | None =
     stats.ok, stats.errors = len(latencies_ms), errors
     stats.error_samples = ["HTTP 502"] if errors else []
     watch = SelfWatch(cpu_samples=cpu or [0.1])
-    return LoadResult(LoadSettings(rate=10, duration_s=10), {"feed": stats}, stats.latency, [Histogram()], [0], 10, watch, 10)
+    return LoadResult(
+        LoadSettings(rate=10, duration_s=10), {"feed": stats}, stats.latency, [Histogram()], [0], 10, watch, 10
+    )
 
 
 PLANNED = [PlannedEndpoint("feed", URL, "GET", 1, 300.0, 0.01)]
@@ -58,7 +60,9 @@ def test_a_busy_generator_says_so_and_softens_its_verdicts() -> None:
 
 def _write_config(lab: Lab, tmp_path: Path, **perf: object) -> Path:
     table = perf_table(lab, **perf)
-    endpoints = ", ".join(f'{{ name = "{e["name"]}", path = "{e["path"]}"{e.get("extra", "")} }}' for e in table["endpoints"])
+    endpoints = ", ".join(
+        f'{{ name = "{e["name"]}", path = "{e["path"]}"{e.get("extra", "")} }}' for e in table["endpoints"]
+    )
     text = lab_toml_without_perf(lab) + (
         "\n[perf]\n"
         f"rate = {table['rate']}\nduration_s = {table['duration_s']}\nwarmup_s = {table['warmup_s']}\n"
@@ -82,9 +86,7 @@ def test_load_command_reports_and_exits_by_budget(lab: Lab, tmp_path: Path, caps
     assert report["overall"]["requests"] == 40 and report["overall"]["errors"] == 0
     assert len(report["timeline"]) == 2
 
-    tight = _write_config(
-        lab, tmp_path, endpoints=[{"name": "feed", "path": FEED_URL, "extra": ", p95_ms = 0.01"}]
-    )
+    tight = _write_config(lab, tmp_path, endpoints=[{"name": "feed", "path": FEED_URL, "extra": ", p95_ms = 0.01"}])
     html_path = tmp_path / "load.html"
     with pytest.raises(SystemExit) as over:
         main(["load", "-c", str(tight), *lab.cli_args(), "--format", "html", "-o", str(html_path), "-q"])

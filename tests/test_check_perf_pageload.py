@@ -16,7 +16,9 @@ URL = "https://app.example.com/"
 
 def page(lcp: float | None, error: str | None = None) -> PageLoad:
     requests = (RequestFact(URL, 2000, "text/html", 200), RequestFact(URL + "hero.jpg", 900_000, "image/jpeg", 200))
-    return PageLoad(URL, ttfb_ms=300, fcp_ms=900, lcp_ms=lcp, status=200, total_bytes=902_000, requests=requests, error=error)
+    return PageLoad(
+        URL, ttfb_ms=300, fcp_ms=900, lcp_ms=lcp, status=200, total_bytes=902_000, requests=requests, error=error
+    )
 
 
 def test_lcp_within_budget_is_clean() -> None:

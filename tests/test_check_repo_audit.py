@@ -16,7 +16,6 @@ from launchready.lab.repo import REPO_FAULTS
 REPO_CHECKS = ["--only", "repo", "--only", "env"]
 
 
-
 @pytest.fixture(scope="module")
 def leaky_lab() -> Iterator[Lab]:
     with Lab(faults=sorted(REPO_FAULTS)) as lab:
@@ -32,7 +31,18 @@ def config_for(lab: Lab, directory: Path) -> Path:
 def test_audit_reports_every_repo_fault(leaky_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = config_for(leaky_lab, tmp_path)
     code, out, err = run_cli(
-        ["audit", "-c", str(config), "--format", "json", "--quiet", "--no-history", *REPO_CHECKS, *leaky_lab.cli_args()], capsys
+        [
+            "audit",
+            "-c",
+            str(config),
+            "--format",
+            "json",
+            "--quiet",
+            "--no-history",
+            *REPO_CHECKS,
+            *leaky_lab.cli_args(),
+        ],
+        capsys,
     )
     report = json.loads(out)
     found = {(f["id"], f["target"]) for f in report["findings"]}
@@ -56,8 +66,19 @@ def test_no_report_format_holds_a_planted_secret(
     config = config_for(leaky_lab, tmp_path)
     output = tmp_path / f"report.{fmt}"
     run_cli(
-        ["audit", "-c", str(config), "--format", fmt, "-o", str(output), "--no-history", "--verbose", *REPO_CHECKS,
-         *leaky_lab.cli_args()],
+        [
+            "audit",
+            "-c",
+            str(config),
+            "--format",
+            fmt,
+            "-o",
+            str(output),
+            "--no-history",
+            "--verbose",
+            *REPO_CHECKS,
+            *leaky_lab.cli_args(),
+        ],
         capsys,
     )
     text = output.read_text(encoding="utf-8")
@@ -66,7 +87,9 @@ def test_no_report_format_holds_a_planted_secret(
         assert value not in text
 
 
-def test_history_store_holds_no_planted_secret(leaky_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_store_holds_no_planted_secret(
+    leaky_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = config_for(leaky_lab, tmp_path)
     run_cli(["audit", "-c", str(config), "--format", "json", "--quiet", *REPO_CHECKS, *leaky_lab.cli_args()], capsys)
     stores = list((tmp_path / ".launchready").glob("*"))
@@ -80,8 +103,19 @@ def test_history_store_holds_no_planted_secret(leaky_lab: Lab, tmp_path: Path, c
 def test_no_git_history_skips_history(leaky_lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = config_for(leaky_lab, tmp_path)
     _, out, _ = run_cli(
-        ["audit", "-c", str(config), "--format", "json", "--quiet", "--no-history", "--no-git-history",
-         "--only", "repo.secrets", *leaky_lab.cli_args()],
+        [
+            "audit",
+            "-c",
+            str(config),
+            "--format",
+            "json",
+            "--quiet",
+            "--no-history",
+            "--no-git-history",
+            "--only",
+            "repo.secrets",
+            *leaky_lab.cli_args(),
+        ],
         capsys,
     )
     ids = {f["id"] for f in json.loads(out)["findings"]}

@@ -31,7 +31,9 @@ def test_live_key_in_tree_is_an_exposed_blocker_with_its_impact() -> None:
 
 
 def test_history_only_is_in_history_and_capped_at_high() -> None:
-    history = ScanResult(hits=[h.with_(in_head=False) for h in hits(f'K = "{STRIPE_LIVE}"\n', "old.py", Source.HISTORY, COMMIT)])
+    history = ScanResult(
+        hits=[h.with_(in_head=False) for h in hits(f'K = "{STRIPE_LIVE}"\n', "old.py", Source.HISTORY, COMMIT)]
+    )
     [finding] = repo_secrets.judge(ScanResult(), history)
     assert finding.id == "repo.secrets.in-history" and finding.severity is Severity.HIGH
     assert "no longer in HEAD: only in git history" in finding.evidence
@@ -40,7 +42,9 @@ def test_history_only_is_in_history_and_capped_at_high() -> None:
 
 def test_tree_hit_also_in_history_is_reported_once_with_its_commit() -> None:
     tree = ScanResult(hits=hits(f'K = "{GITHUB}"\n', "a.py"))
-    history = ScanResult(hits=[h.with_(in_head=True) for h in hits(f'K = "{GITHUB}"\n', "a.py", Source.HISTORY, COMMIT)])
+    history = ScanResult(
+        hits=[h.with_(in_head=True) for h in hits(f'K = "{GITHUB}"\n', "a.py", Source.HISTORY, COMMIT)]
+    )
     [finding] = repo_secrets.judge(tree, history)
     assert finding.id == "repo.secrets.exposed"
     assert any("added in commit aaaaaaaaaa" in e for e in finding.evidence)
@@ -66,7 +70,14 @@ def test_baselined_hits_are_accepted() -> None:
 
 def test_env_files_tracked_and_not_ignored() -> None:
     files = env_files.RepoFiles(
-        tracked=(".env", ".env.example", "config/service-account-prod.json", "deploy/id_rsa", "app.py", "certs/server.key"),
+        tracked=(
+            ".env",
+            ".env.example",
+            "config/service-account-prod.json",
+            "deploy/id_rsa",
+            "app.py",
+            "certs/server.key",
+        ),
         present=(".env",),
         env_ignored=False,
     )
@@ -114,7 +125,9 @@ def test_deploy_line_already_reported_by_the_scanner_is_not_repeated() -> None:
 
 def test_env_contract_ids_and_impacts() -> None:
     issues = [
-        Issue(Problem.MISSING, "POSTMARK_TOKEN", "production", ("email",), Severity.BLOCKER, "POSTMARK_TOKEN is not set"),
+        Issue(
+            Problem.MISSING, "POSTMARK_TOKEN", "production", ("email",), Severity.BLOCKER, "POSTMARK_TOKEN is not set"
+        ),
         Issue(Problem.MISSING, "SENTRY_DSN", "production", (), Severity.HIGH, "SENTRY_DSN is not set"),
         Issue(Problem.EMPTY, "APP_URL", "production", (), Severity.HIGH, "APP_URL is set but empty"),
         Issue(Problem.PLACEHOLDER, "S3_BUCKET", "staging", (), Severity.MEDIUM, "S3_BUCKET holds a placeholder"),

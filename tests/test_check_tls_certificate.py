@@ -34,11 +34,19 @@ def leaf(days_left: float = 60, names: tuple[str, ...] = (HOST,), self_signed: b
     )
 
 
-def facts(cert: CertificateFacts | None, *, verified: bool = True, verify_error: str | None = None,
-          matches: bool = True) -> TlsFacts:
+def facts(
+    cert: CertificateFacts | None, *, verified: bool = True, verify_error: str | None = None, matches: bool = True
+) -> TlsFacts:
     return TlsFacts(
-        host=HOST, port=443, connected=True, peer="192.0.2.1:443", protocol="TLSv1.3",
-        verified=verified, verify_error=verify_error, hostname_matches=matches, leaf=cert,
+        host=HOST,
+        port=443,
+        connected=True,
+        peer="192.0.2.1:443",
+        protocol="TLSv1.3",
+        verified=verified,
+        verify_error=verify_error,
+        hostname_matches=matches,
+        leaf=cert,
     )
 
 
@@ -75,8 +83,16 @@ def test_thirty_days_or_more_is_fine() -> None:
 
 def test_hostname_mismatch_names_the_host_in_the_fix() -> None:
     cert = leaf(names=("other.test",))
-    findings = judge(HOST, facts(cert, verified=False, verify_error="Hostname mismatch, certificate is not valid for "
-                                                                   f"'{HOST}'.", matches=False), NOW)
+    findings = judge(
+        HOST,
+        facts(
+            cert,
+            verified=False,
+            verify_error=f"Hostname mismatch, certificate is not valid for '{HOST}'.",
+            matches=False,
+        ),
+        NOW,
+    )
     assert ids(findings) == ["tls.certificate.hostname-mismatch"]
     assert f"certbot --nginx -d {HOST}" in findings[0].remediation
     assert "names (SAN): other.test" in findings[0].evidence

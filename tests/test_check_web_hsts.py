@@ -137,7 +137,9 @@ def test_include_subdomains_missing_while_every_host_is_ready_is_low() -> None:
     assert finding.severity is Severity.LOW
     assert "includeSubDomains" in finding.remediation
     # With only the apex there is still nothing against it.
-    assert [f.id for f in subdomain_findings(HOST, policy, "max-age=63072000", {})] == ["web.hsts.no-include-subdomains"]
+    assert [f.id for f in subdomain_findings(HOST, policy, "max-age=63072000", {})] == [
+        "web.hsts.no-include-subdomains"
+    ]
 
 
 def test_no_subdomain_finding_when_nothing_is_wrong_or_it_would_break_a_host() -> None:

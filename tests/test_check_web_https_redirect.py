@@ -14,8 +14,14 @@ HOST = "shop.test"
 
 def answer(status: int, location: str | None = None, body: bytes = b"") -> HttpExchange:
     headers = (("location", location),) if location is not None else ()
-    return HttpExchange(f"http://{HOST}/", "GET", status, headers=(*headers, ("content-type", "text/html")),
-                        body=body, body_size=len(body))
+    return HttpExchange(
+        f"http://{HOST}/",
+        "GET",
+        status,
+        headers=(*headers, ("content-type", "text/html")),
+        body=body,
+        body_size=len(body),
+    )
 
 
 def ids(findings: list) -> list[str]:  # type: ignore[type-arg]

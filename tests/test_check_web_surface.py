@@ -24,7 +24,9 @@ HOST = "example.com"
 HTML = (("content-type", "text/html; charset=utf-8"),)
 
 
-def ex(url: str, status: int | None = 200, headers: tuple[tuple[str, str], ...] = (), body: bytes = b"", **kw: object) -> HttpExchange:
+def ex(
+    url: str, status: int | None = 200, headers: tuple[tuple[str, str], ...] = (), body: bytes = b"", **kw: object
+) -> HttpExchange:
     return HttpExchange(url=url, method="GET", status=status, headers=headers, body=body, body_size=len(body), **kw)  # type: ignore[arg-type]
 
 
@@ -33,7 +35,9 @@ def redirect(url: str, to: str, status: int = 301) -> HttpExchange:
 
 
 def crawl(visits: list[Visit], found: list[Link] = ()) -> CrawlResult:  # type: ignore[assignment]
-    return CrawlResult(start=(f"https://{HOST}/",), host=HOST, visits=tuple(visits), links=tuple(found), requests=len(visits))
+    return CrawlResult(
+        start=(f"https://{HOST}/",), host=HOST, visits=tuple(visits), links=tuple(found), requests=len(visits)
+    )
 
 
 HOME = Visit(f"https://{HOST}/", 0, (ex(f"https://{HOST}/", 200, HTML),))
@@ -89,7 +93,11 @@ def test_links_unlinked_home_404_is_not_broken() -> None:
 
 
 def test_mixed_content_active_and_passive() -> None:
-    found = [link("http://cdn.example.net/app.js", "script"), link("http://example.com/logo.png", "img"), link("http://example.com/x")]
+    found = [
+        link("http://cdn.example.net/app.js", "script"),
+        link("http://example.com/logo.png", "img"),
+        link("http://example.com/x"),
+    ]
     ids = {f.id for f in mixed_content.judge(HOST, crawl([HOME], found))}
     assert ids == {"web.mixed-content.active", "web.mixed-content.passive"}
     assert mixed_content.judge(HOST, crawl([HOME], [link("https://example.com/logo.png", "img")])) == []
@@ -115,7 +123,11 @@ def test_headers_good_page_passes_and_scores_a_plus() -> None:
 
 
 def test_headers_bare_page_fails_each_test_and_scores_low() -> None:
-    bare = HTML + (("set-cookie", "sessionid=s3cr3t; Path=/"), ("server", "Apache/2.4.41 (Ubuntu)"), ("x-powered-by", "PHP/7.4.3"))
+    bare = HTML + (
+        ("set-cookie", "sessionid=s3cr3t; Path=/"),
+        ("server", "Apache/2.4.41 (Ubuntu)"),
+        ("x-powered-by", "PHP/7.4.3"),
+    )
     page = ex(f"https://{HOST}/", 200, bare)
     found = {f.id: f for f in headers.judge(HOST, crawl([Visit(page.url, 0, (page,))]))}
     assert set(found) == {
@@ -135,7 +147,19 @@ def test_headers_bare_page_fails_each_test_and_scores_low() -> None:
 
 def test_grade_boundaries_follow_the_observatory() -> None:
     assert [headers.grade(p) for p in (100, 90, 85, 80, 70, 65, 60, 50, 45, 40, 30, 25, 24)] == [
-        "A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"
+        "A+",
+        "A",
+        "A-",
+        "B+",
+        "B",
+        "B-",
+        "C+",
+        "C",
+        "C-",
+        "D+",
+        "D",
+        "D-",
+        "F",
     ]
 
 
@@ -183,7 +207,9 @@ def test_canonical_host_cases() -> None:
     assert [f.id for f in both] == ["web.canonical-host.both-serve"]
     temp = canonical_host.judge(HOST, serve_apex, (redirect(www, apex, 302), ex(apex)))
     assert [f.id for f in temp] == ["web.canonical-host.not-permanent"]
-    hops = canonical_host.judge(HOST, serve_apex, (redirect(www, f"http://{HOST}/"), redirect(f"http://{HOST}/", apex), ex(apex)))
+    hops = canonical_host.judge(
+        HOST, serve_apex, (redirect(www, f"http://{HOST}/"), redirect(f"http://{HOST}/", apex), ex(apex))
+    )
     assert [f.id for f in hops] == ["web.canonical-host.multi-hop"]
 
 
@@ -235,7 +261,9 @@ def test_edge_data_ships_sources_and_detects_vendors() -> None:
 
 
 def test_edge_data_parsers() -> None:
-    parsed = parse_ranges('{"vendor": "X", "sources": ["https://x"], "retrieved": "2025-01-01", "prefixes": ["10.0.0.0/8"]}')
+    parsed = parse_ranges(
+        '{"vendor": "X", "sources": ["https://x"], "retrieved": "2025-01-01", "prefixes": ["10.0.0.0/8"]}'
+    )
     assert isinstance(parsed, Ranges) and by_address("10.1.2.3", (parsed,)) is not None
     [vendor] = parse_vendors('{"vendors": [{"name": "Y", "rules": [{"header": "X-Y", "contains": "z"}]}]}')
     assert by_headers((("x-y", "aZb"),), (vendor,)) == ("Y", "x-y: aZb")
@@ -245,7 +273,9 @@ def test_edge_no_cdn_and_exposed_origin() -> None:
     body = b"<html><title>Shop</title>home</html>"
     fronted = edge.detect(HOST, ("104.16.1.1",), ex(f"https://{HOST}/", 200, HTML, body=body), vendors(), ranges())
     assert fronted.vendor == "Cloudflare"
-    origin = edge.detect(f"origin.{HOST}", ("203.0.113.9",), ex(f"https://origin.{HOST}/", 200, HTML, body=body), vendors(), ranges())
+    origin = edge.detect(
+        f"origin.{HOST}", ("203.0.113.9",), ex(f"https://origin.{HOST}/", 200, HTML, body=body), vendors(), ranges()
+    )
     other = edge.detect(f"mail.{HOST}", ("203.0.113.9",), ex(f"https://mail.{HOST}/", 404), vendors(), ranges())
     [exposed] = edge.judge(HOST, [fronted], [origin, other])
     assert exposed.id == "web.edge.exposed-origin"

@@ -221,8 +221,7 @@ def test_bad_severity(tmp_path: Path) -> None:
 def test_bad_subdomain_label_points_at_the_item(tmp_path: Path) -> None:
     path = write(tmp_path, 'subdomains = [\n  "app",\n  "bad_label",\n]\n')
     assert error_of(path) == (
-        "launchready.toml:3: subdomains[1]: expected a host name label like 'app' or 'app.example.com', "
-        "got 'bad_label'"
+        "launchready.toml:3: subdomains[1]: expected a host name label like 'app' or 'app.example.com', got 'bad_label'"
     )
 
 
@@ -238,7 +237,10 @@ def test_table_where_array_expected(tmp_path: Path) -> None:
 
 def test_bad_sender(tmp_path: Path) -> None:
     path = write(tmp_path, '[email]\nsenders = ["google", "ip4:999.1.1.1"]\n')
-    assert error_of(path) == "launchready.toml:2: email.senders[1]: expected an IPv4 address or network, got 'ip4:999.1.1.1'"
+    assert (
+        error_of(path)
+        == "launchready.toml:2: email.senders[1]: expected an IPv4 address or network, got 'ip4:999.1.1.1'"
+    )
 
 
 def test_redirect_error_points_at_the_right_array_element(tmp_path: Path) -> None:
@@ -305,7 +307,7 @@ def test_inline_tables(tmp_path: Path) -> None:
         '[environments]\nproduction = { base_url = "https://example.com" }\nstaging = { base_url = "oops" }\n',
     )
     assert error_of(path).startswith("launchready.toml:3: environments.staging.base_url:")
-    unknown = write(tmp_path, 'budgets = { p95_ms = 100, lcp = 2 }\n')
+    unknown = write(tmp_path, "budgets = { p95_ms = 100, lcp = 2 }\n")
     assert error_of(unknown) == "launchready.toml:1: budgets: unknown key 'lcp' (did you mean 'lcp_ms'?)"
 
 
@@ -444,7 +446,7 @@ def test_find_config_uses_pyproject_with_our_table(tmp_path: Path) -> None:
 
 def test_find_config_picks_a_broken_pyproject_meant_for_us(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    write(tmp_path, '[tool.launchready]\ndomain = \n', "pyproject.toml")
+    write(tmp_path, "[tool.launchready]\ndomain = \n", "pyproject.toml")
     message = error_of(start=tmp_path)
     assert message == "pyproject.toml:2: invalid TOML: Invalid value"
 

@@ -72,7 +72,9 @@ def test_csv_missing_new(tmp_path: Path) -> None:
 
 def test_csv_bad_path(tmp_path: Path) -> None:
     config = setup(tmp_path, "/a,/b\nold-page,/c\n")
-    assert error_of(config) == "redirects.csv:2: old: expected a path starting with '/' or an http(s) URL, got 'old-page'"
+    assert (
+        error_of(config) == "redirects.csv:2: old: expected a path starting with '/' or an http(s) URL, got 'old-page'"
+    )
 
 
 def test_csv_too_many_columns(tmp_path: Path) -> None:
@@ -93,7 +95,9 @@ def test_csv_multiline_cell_keeps_row_start_line(tmp_path: Path) -> None:
 def test_missing_csv_names_the_config_line(tmp_path: Path) -> None:
     config = tmp_path / "launchready.toml"
     config.write_text('domain = "example.com"\n\nredirects = "nope.csv"\n', encoding="utf-8")
-    assert error_of(config) == f"launchready.toml:3: redirects: no such file 'nope.csv' (looked in {tmp_path.resolve()})"
+    assert (
+        error_of(config) == f"launchready.toml:3: redirects: no such file 'nope.csv' (looked in {tmp_path.resolve()})"
+    )
 
 
 def test_redirects_of_the_wrong_type(tmp_path: Path) -> None:

@@ -25,7 +25,15 @@ FACTS = StarterFacts(
         FoundHost("cdn.other.net", "common-name", ("192.0.2.7",)),
     ),
     mx_hosts=("mail.example.com", "aspmx.l.google.com"),
-    spf_terms=("include:_spf.google.com", "+ip4:192.0.2.0/24", "mx", "-ip4:198.51.100.1", "redirect=x.example", "~all", "all"),
+    spf_terms=(
+        "include:_spf.google.com",
+        "+ip4:192.0.2.0/24",
+        "mx",
+        "-ip4:198.51.100.1",
+        "redirect=x.example",
+        "~all",
+        "all",
+    ),
     dkim_selectors=("google", "S1"),
 )
 
@@ -101,7 +109,9 @@ def test_uncommenting_the_examples_gives_a_valid_full_config(tmp_path: Path) -> 
 
 
 def test_csv_example_line_works_when_uncommented(tmp_path: Path) -> None:
-    text = render_starter("example.com", StarterFacts()).replace('# redirects = "redirects.csv"', 'redirects = "redirects.csv"')
+    text = render_starter("example.com", StarterFacts()).replace(
+        '# redirects = "redirects.csv"', 'redirects = "redirects.csv"'
+    )
     (tmp_path / "redirects.csv").write_text("old,new\n/a,/b\n", encoding="utf-8")
     assert load_text(tmp_path, text).redirects[0].new == "/b"
 

@@ -61,7 +61,14 @@ def _serve(state: Loopback, ready: threading.Event, stop: threading.Event) -> No
 
     async def main_loop() -> None:
         app = web.Application()
-        app.add_routes([web.get("/status", status), web.get("/health", health), web.post("/hooks/{name}", receive), web.post("/hooks/{name}/{tail:.*}", receive)])
+        app.add_routes(
+            [
+                web.get("/status", status),
+                web.get("/health", health),
+                web.post("/hooks/{name}", receive),
+                web.post("/hooks/{name}/{tail:.*}", receive),
+            ]
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -105,7 +112,7 @@ def loopback(tmp_path: Path) -> Iterator[tuple[Loopback, _Mails, int]]:
 
 
 def write_release(path: Path, text: str) -> str:
-    return f'{PY} -c "open({str(path)!r}, \'w\').write({text!r})"'
+    return f"{PY} -c \"open({str(path)!r}, 'w').write({text!r})\""
 
 
 def make_config(state: Loopback, smtp_port: int, tmp_path: Path, *, rollback: str | None) -> Config:
@@ -124,7 +131,12 @@ def make_config(state: Loopback, smtp_port: int, tmp_path: Path, *, rollback: st
                 "notify": [
                     {"kind": "slack", "url": f"{base}/hooks/slack"},
                     {"kind": "webhook", "url": f"{base}/hooks/generic", "secret": "${env:HOOK_SECRET}"},
-                    {"kind": "email", "smtp": f"127.0.0.1:{smtp_port}", "sender": "deploy@example.com", "to": ["team@example.com"]},
+                    {
+                        "kind": "email",
+                        "smtp": f"127.0.0.1:{smtp_port}",
+                        "sender": "deploy@example.com",
+                        "to": ["team@example.com"],
+                    },
                 ],
             },
         }
@@ -185,9 +197,10 @@ def test_failing_command_is_reported_without_rollback(loopback: tuple[Loopback, 
 def test_failing_smoke_rolls_back_and_verifies_again(loopback: tuple[Loopback, _Mails, int], tmp_path: Path) -> None:
     state, mails, smtp = loopback
     config = make_config(state, smtp, tmp_path, rollback=write_release(state.release, "good-rolled"))
-    result = gate(config, tmp_path, io.StringIO()).deploy(write_release(state.release, "broken-2").split(" ", 2)[:2] + [
-        f"open({str(state.release)!r}, 'w').write('broken-2')"
-    ])
+    result = gate(config, tmp_path, io.StringIO()).deploy(
+        write_release(state.release, "broken-2").split(" ", 2)[:2]
+        + [f"open({str(state.release)!r}, 'w').write('broken-2')"]
+    )
     assert result.outcome == "rolled-back" and not result.ok
     assert [label for label, _ in result.smoke_runs] == ["after deploy", "after rollback"]
     assert not result.smoke_runs[0][1].passed and result.smoke_runs[1][1].passed
@@ -200,25 +213,47 @@ def test_failing_smoke_rolls_back_and_verifies_again(loopback: tuple[Loopback, _
 
 
 @pytest.mark.parametrize("rollback_breaks", ["command", "still-broken"])
-def test_failing_rollback_is_reported(loopback: tuple[Loopback, _Mails, int], tmp_path: Path, rollback_breaks: str) -> None:
+def test_failing_rollback_is_reported(
+    loopback: tuple[Loopback, _Mails, int], tmp_path: Path, rollback_breaks: str
+) -> None:
     state, mails, smtp = loopback
-    rollback = f"{PY} -c \"import sys; sys.exit(4)\"" if rollback_breaks == "command" else write_release(state.release, "broken-still")
+    rollback = (
+        f'{PY} -c "import sys; sys.exit(4)"'
+        if rollback_breaks == "command"
+        else write_release(state.release, "broken-still")
+    )
     config = make_config(state, smtp, tmp_path, rollback=rollback)
-    result = gate(config, tmp_path, io.StringIO()).deploy([PY, "-c", f"open({str(state.release)!r}, 'w').write('broken-2')"])
+    result = gate(config, tmp_path, io.StringIO()).deploy(
+        [PY, "-c", f"open({str(state.release)!r}, 'w').write('broken-2')"]
+    )
     assert result.outcome == "rollback-failed"
     slack, hooks, emails = finished_outcomes(state, mails)
     assert hooks[-1] == "deploy.finished:rollback-failed"
     assert slack[-1].startswith("Deploy finished: rollback-failed")
     assert "rollback-failed" in emails[-1]
-    detail = "rollback command: FAILED: exited with 4" if rollback_breaks == "command" else "[after rollback] flow status: FAILED"
+    detail = (
+        "rollback command: FAILED: exited with 4"
+        if rollback_breaks == "command"
+        else "[after rollback] flow status: FAILED"
+    )
     assert detail in DeployStore(tmp_path).list()[0].summary
 
 
-def test_unreachable_notification_target_does_not_change_the_outcome(loopback: tuple[Loopback, _Mails, int], tmp_path: Path) -> None:
+def test_unreachable_notification_target_does_not_change_the_outcome(
+    loopback: tuple[Loopback, _Mails, int], tmp_path: Path
+) -> None:
     state, _, smtp = loopback
     config = make_config(state, smtp, tmp_path, rollback=None)
     config = config.model_copy(
-        update={"smoke": config.smoke.model_copy(update={"notify": (config.smoke.notify[0].model_copy(update={"url": f"http://127.0.0.1:{closed_port()}/x"}),)})}
+        update={
+            "smoke": config.smoke.model_copy(
+                update={
+                    "notify": (
+                        config.smoke.notify[0].model_copy(update={"url": f"http://127.0.0.1:{closed_port()}/x"}),
+                    )
+                }
+            )
+        }
     )
     out = io.StringIO()
     result = gate(config, tmp_path, out).deploy([PY, "-c", "pass"])
@@ -240,9 +275,11 @@ def _toml(state: Loopback, smtp: int, tmp_path: Path, rollback: str) -> Path:
     return path
 
 
-
 def test_cli_dry_run_and_rollback_check(
-    loopback: tuple[Loopback, _Mails, int], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    loopback: tuple[Loopback, _Mails, int],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     state, _, smtp = loopback
     slack_url = f"http://127.0.0.1:{state.port}/hooks/slack/T000/B000/XXXXXXXXSECRETXXXX"

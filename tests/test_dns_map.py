@@ -26,8 +26,19 @@ def test_map_lists_every_record_that_matters(lab: Lab) -> None:
     dns_map = lab_map(lab)
     rows = {(r.name, r.type) for r in dns_map.records}
     d = lab.domain
-    for expected in [(d, "SOA"), (d, "NS"), (d, "A"), (d, "MX"), (d, "TXT"), (d, "CAA"), (f"www.{d}", "A"),
-                     (f"app.{d}", "A"), (f"mail.{d}", "A"), (f"_dmarc.{d}", "TXT"), (f"lab._domainkey.{d}", "TXT")]:
+    for expected in [
+        (d, "SOA"),
+        (d, "NS"),
+        (d, "A"),
+        (d, "MX"),
+        (d, "TXT"),
+        (d, "CAA"),
+        (f"www.{d}", "A"),
+        (f"app.{d}", "A"),
+        (f"mail.{d}", "A"),
+        (f"_dmarc.{d}", "TXT"),
+        (f"lab._domainkey.{d}", "TXT"),
+    ]:
         assert expected in rows, expected
     assert all(r.ttl is not None for r in dns_map.records)
     assert dns_map.dnssec == "unsigned" and dns_map.unanswered == ()
@@ -39,7 +50,10 @@ def test_map_lists_every_record_that_matters(lab: Lab) -> None:
 def test_dns_map_command(lab: Lab) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "launchready", "dns", "map", lab.domain, "--format", "json", *lab.cli_args()],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert any(r["type"] == "MX" for r in json.loads(out.stdout)["records"])

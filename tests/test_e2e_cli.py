@@ -16,8 +16,6 @@ from launchready.lab.lab import Lab
 SEVERE = {"blocker", "high", "medium", "low"}
 
 
-
-
 def write_config(lab: Lab, directory: Path, extra: str = "") -> Path:
     path = directory / "launchready.toml"
     path.write_text(lab.config_toml() + extra, encoding="utf-8")
@@ -26,7 +24,9 @@ def write_config(lab: Lab, directory: Path, extra: str = "") -> Path:
 
 def audit_json(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict, str]:
     config = write_config(lab, tmp_path)
-    code, out, err = run_cli(["audit", "-c", str(config), "--format", "json", "--quiet", *lab.cli_args(), *extra], capsys)
+    code, out, err = run_cli(
+        ["audit", "-c", str(config), "--format", "json", "--quiet", *lab.cli_args(), *extra], capsys
+    )
     return code, json.loads(out), err
 
 
@@ -38,7 +38,13 @@ def test_clean_lab_ships_with_nothing_above_info(lab: Lab, tmp_path: Path, capsy
     assert report["decision"]["verdict"] == "SHIP"
     assert code == 0
     hosts = {h["name"] for h in report["hosts"]}
-    assert {"marketlab.test", "www.marketlab.test", "app.marketlab.test", "admin.marketlab.test", "api.marketlab.test"} <= hosts
+    assert {
+        "marketlab.test",
+        "www.marketlab.test",
+        "app.marketlab.test",
+        "admin.marketlab.test",
+        "api.marketlab.test",
+    } <= hosts
 
 
 def test_faulty_lab_pauses_and_exit_code_follows_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,8 +124,18 @@ def test_nameserver_that_never_answers_is_a_finding_not_a_crash(
     silent_nameserver: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run_cli(
-        ["audit", "example.test", "--nameserver", f"127.0.0.1:{silent_nameserver}", "--timeout", "0.5",
-         "--format", "json", "--quiet", "--no-history"],
+        [
+            "audit",
+            "example.test",
+            "--nameserver",
+            f"127.0.0.1:{silent_nameserver}",
+            "--timeout",
+            "0.5",
+            "--format",
+            "json",
+            "--quiet",
+            "--no-history",
+        ],
         capsys,
     )
     report = json.loads(out)
@@ -162,8 +178,20 @@ def test_health_route_on_a_resetting_server_is_a_blocker(
     config = write_config(lab, tmp_path)
     code, out, err = run_cli(
         # --connect-to rules apply in the order given (as curl's): the specific one goes first.
-        ["audit", "-c", str(config), "--only", "app.health", "--format", "json", "--quiet", "--no-history",
-         "--connect-to", f"app.marketlab.test:443:127.0.0.1:{resetting_server}", *lab.cli_args()],
+        [
+            "audit",
+            "-c",
+            str(config),
+            "--only",
+            "app.health",
+            "--format",
+            "json",
+            "--quiet",
+            "--no-history",
+            "--connect-to",
+            f"app.marketlab.test:443:127.0.0.1:{resetting_server}",
+            *lab.cli_args(),
+        ],
         capsys,
     )
     report = json.loads(out)
@@ -181,7 +209,9 @@ def test_health_route_on_a_resetting_server_is_a_blocker(
         ('[audit]\nfail_on = "catastrophic"\n', "launchready.toml:2:"),
     ],
 )
-def test_bad_config_is_one_line_and_exit_2(content: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_is_one_line_and_exit_2(
+    content: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "launchready.toml"
     config.write_text(content, encoding="utf-8")
     code, out, err = run_cli(["audit", "marketlab.test", "-c", str(config), "--nameserver", "127.0.0.1:9"], capsys)
@@ -206,8 +236,9 @@ def test_bad_config_is_one_line_and_exit_2(content: str, expected: str, tmp_path
         ["lab", "up", "--faults", "not-a-fault"],
     ],
 )
-def test_bad_arguments_are_one_line_and_exit_2(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_are_one_line_and_exit_2(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(args, capsys)
     assert code == 2
@@ -226,8 +257,9 @@ def test_checks_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "tls.certificate.expired" in out
 
 
-def test_demo_catches_a_blocker_and_writes_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_catches_a_blocker_and_writes_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(["demo", "--quiet"], capsys)
     assert code == 0, err
@@ -249,8 +281,9 @@ def test_init_writes_a_starter_that_audit_loads(lab: Lab, tmp_path: Path, capsys
     assert "lab" in text  # the DKIM selector discovery found
     code, _, err = run_cli(["init", "marketlab.test", "-o", str(target), *lab.cli_args()], capsys)
     assert code == 2 and "already exists" in err
-    code, out, err = run_cli(["audit", "-c", str(target), "--format", "json", "--quiet", "--no-history",
-                              *lab.cli_args()], capsys)
+    code, out, err = run_cli(
+        ["audit", "-c", str(target), "--format", "json", "--quiet", "--no-history", *lab.cli_args()], capsys
+    )
     assert code == 0, err
     assert json.loads(out)["target"] == "marketlab.test"
 
@@ -272,7 +305,7 @@ def stalling_server() -> Iterator[int]:
             except OSError:
                 continue
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"status\":")
+            conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"status":')
             held.append(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -289,11 +322,27 @@ def test_health_route_that_stalls_mid_response_is_a_finding(
     stalling_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "launchready.toml"
-    config.write_text('domain = "stall.test"\n[environments.production]\nbase_url = "http://app.stall.test"\n', encoding="utf-8")
+    config.write_text(
+        'domain = "stall.test"\n[environments.production]\nbase_url = "http://app.stall.test"\n', encoding="utf-8"
+    )
     code, out, err = run_cli(
-        ["audit", "-c", str(config), "--only", "app.health", "--format", "json", "--quiet", "--no-history",
-         "--timeout", "1", "--nameserver", "127.0.0.1:9",
-         "--connect-to", f"app.stall.test:80:127.0.0.1:{stalling_server}"],
+        [
+            "audit",
+            "-c",
+            str(config),
+            "--only",
+            "app.health",
+            "--format",
+            "json",
+            "--quiet",
+            "--no-history",
+            "--timeout",
+            "1",
+            "--nameserver",
+            "127.0.0.1:9",
+            "--connect-to",
+            f"app.stall.test:80:127.0.0.1:{stalling_server}",
+        ],
         capsys,
     )
     report = json.loads(out)

@@ -47,8 +47,15 @@ def test_spf_terms_and_macro_expansion_never_crash(text: str) -> None:
 
 
 TAGS = st.lists(
-    st.tuples(st.sampled_from(["v", "p", "k", "t", "h", "s", "rua", "ruf", "pct", "sp", "adkim", "aspf", "x"]),
-              st.one_of(st.text(max_size=40), st.sampled_from(["DKIM1", "DMARC1", "rsa", "ed25519", "y", "none", "reject", "mailto:a@b.test", "MIIB", "100"]))),
+    st.tuples(
+        st.sampled_from(["v", "p", "k", "t", "h", "s", "rua", "ruf", "pct", "sp", "adkim", "aspf", "x"]),
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(
+                ["DKIM1", "DMARC1", "rsa", "ed25519", "y", "none", "reject", "mailto:a@b.test", "MIIB", "100"]
+            ),
+        ),
+    ),
     max_size=8,
 ).map(lambda pairs: "; ".join(f"{k}={v}" for k, v in pairs))
 

@@ -14,11 +14,22 @@ from launchready.engine.ranking import rank
 from launchready.engine.target import normalise_domain
 
 
-def make(id_: str, severity: Severity, impact: Impact = Impact.TRUST, confidence: Confidence = Confidence.CERTAIN,
-         target: str = "example.com") -> Finding:
+def make(
+    id_: str,
+    severity: Severity,
+    impact: Impact = Impact.TRUST,
+    confidence: Confidence = Confidence.CERTAIN,
+    target: str = "example.com",
+) -> Finding:
     return Finding(
-        id=id_, check_id=id_.rsplit(".", 1)[0], title=f"title of {id_}", severity=severity, impact=impact,
-        confidence=confidence, target=target, remediation="do the fix",
+        id=id_,
+        check_id=id_.rsplit(".", 1)[0],
+        title=f"title of {id_}",
+        severity=severity,
+        impact=impact,
+        confidence=confidence,
+        target=target,
+        remediation="do the fix",
     )
 
 
@@ -114,7 +125,11 @@ def test_net_settings_validation(tmp_path) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("Example.COM.", "example.com"), ("https://example.com/path?q=1", "example.com"), ("bücher.de", "xn--bcher-kva.de")],
+    [
+        ("Example.COM.", "example.com"),
+        ("https://example.com/path?q=1", "example.com"),
+        ("bücher.de", "xn--bcher-kva.de"),
+    ],
 )
 def test_normalise_domain(given: str, expected: str) -> None:
     assert normalise_domain(given) == expected

@@ -25,8 +25,15 @@ def meta(check_id: str, scope: Scope = Scope.DOMAIN, *, needs_existing_domain: b
         title="a test check",
         scope=scope,
         doc=DOC,
-        findings=(FindingSpec(id=f"{check_id}.bad", title="something bad", severity=Severity.HIGH,
-                              impact=Impact.TRUST, remediation="fix the bad thing"),),
+        findings=(
+            FindingSpec(
+                id=f"{check_id}.bad",
+                title="something bad",
+                severity=Severity.HIGH,
+                impact=Impact.TRUST,
+                remediation="fix the bad thing",
+            ),
+        ),
         references=("https://www.rfc-editor.org/rfc/rfc1034",),
         needs_existing_domain=needs_existing_domain,
     )
@@ -42,7 +49,9 @@ def context(site: SiteMap, config: Config = Config()) -> AuditContext:
     return AuditContext(domain=site.domain, config=config, net=NetSettings(), probes=cast(Probes, None), site=site)
 
 
-SITE = SiteMap("example.test", (host("example.test"), host("www.example.test")), DnsAnswer("example.test", "MX", "nodata"))
+SITE = SiteMap(
+    "example.test", (host("example.test"), host("www.example.test")), DnsAnswer("example.test", "MX", "nodata")
+)
 
 
 def run(checks: list[Check], ctx: AuditContext, timeout: float = 5.0) -> dict[str, Any]:
@@ -109,8 +118,12 @@ def test_environment_scope_fans_out_per_environment() -> None:
         seen.append(target)
         return []
 
-    config = Config(environments={"production": Environment(base_url="https://app.example.test"),
-                                  "staging": Environment(base_url="https://staging.example.test")})
+    config = Config(
+        environments={
+            "production": Environment(base_url="https://app.example.test"),
+            "staging": Environment(base_url="https://staging.example.test"),
+        }
+    )
     results = run([Check(meta("t.env", Scope.ENVIRONMENT), record)], context(SITE, config))
     assert sorted(seen) == ["production", "staging"]
     assert all(r.status is Status.PASSED for r in results.values())
@@ -121,9 +134,13 @@ def test_missing_domain_skips_checks_that_need_it() -> None:
         return []
 
     # An NXDOMAIN apex needs both A and AAAA to say so.
-    apex = HostInfo("gone.test", DnsAnswer("gone.test", "A", "nxdomain"), DnsAnswer("gone.test", "AAAA", "nxdomain"), "apex")
+    apex = HostInfo(
+        "gone.test", DnsAnswer("gone.test", "A", "nxdomain"), DnsAnswer("gone.test", "AAAA", "nxdomain"), "apex"
+    )
     site = SiteMap("gone.test", (apex,), DnsAnswer("gone.test", "MX", "nxdomain"))
-    results = run([Check(meta("t.web"), passes), Check(meta("t.dns", needs_existing_domain=False), passes)], context(site))
+    results = run(
+        [Check(meta("t.web"), passes), Check(meta("t.dns", needs_existing_domain=False), passes)], context(site)
+    )
     assert results["t.web@gone.test"].status is Status.SKIPPED
     assert "does not exist" in (results["t.web@gone.test"].reason or "")
     assert results["t.dns@gone.test"].status is Status.PASSED

@@ -19,7 +19,6 @@ from launchready.secrets.envfile import is_placeholder, parse_env_text
 SECRET_VALUE = "pm-" + "9f8e7d6c5b4a39281716"
 
 
-
 def test_dotenv_and_export_lines() -> None:
     env = parse_env_text(
         "# comment\nexport A=1\nB = 'two words'\nC=\"quoted # not a comment\"\nD=plain # comment\nE=\nBARE\n", "f"
@@ -29,7 +28,9 @@ def test_dotenv_and_export_lines() -> None:
         parse_env_text("A=1\n!!bad line\n", "f")
 
 
-@pytest.mark.parametrize("value", ["", "changeme", "<your key>", "xxx", "TODO", "your-api-key", "${STRIPE_KEY}", "replace_me_later"])
+@pytest.mark.parametrize(
+    "value", ["", "changeme", "<your key>", "xxx", "TODO", "your-api-key", "${STRIPE_KEY}", "replace_me_later"]
+)
 def test_placeholders(value: str) -> None:
     assert is_placeholder(value)
 
@@ -54,7 +55,11 @@ def test_missing_flow_variable_in_production_is_a_blocker(tmp_path: Path) -> Non
     assert set(needs.names) == {"DATABASE_URL", "POSTMARK_TOKEN", "APP_NAME", "SENTRY_DSN"}
     have = parse_env_text("DATABASE_URL=postgres://x\nAPP_NAME=Market\nSENTRY_DSN=\n", "prod")
     issues = {(i.problem, i.name): i for i in evaluate("production", have, needs)}
-    assert set(issues) == {(Problem.MISSING, "POSTMARK_TOKEN"), (Problem.EMPTY, "SENTRY_DSN"), (Problem.PLACEHOLDER, "APP_NAME")}
+    assert set(issues) == {
+        (Problem.MISSING, "POSTMARK_TOKEN"),
+        (Problem.EMPTY, "SENTRY_DSN"),
+        (Problem.PLACEHOLDER, "APP_NAME"),
+    }
     assert issues[(Problem.MISSING, "POSTMARK_TOKEN")].severity is Severity.BLOCKER
     assert issues[(Problem.MISSING, "POSTMARK_TOKEN")].flows == ("email",)
     assert issues[(Problem.EMPTY, "SENTRY_DSN")].severity is Severity.HIGH
@@ -81,11 +86,15 @@ def write_project(tmp_path: Path) -> Path:
 def test_env_check_from_file_prints_names_never_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_project(tmp_path)
     (tmp_path / "prod.env").write_text(f"DATABASE_URL=postgres://u:{SECRET_VALUE}@db/x\n")
-    code, out, err = run_cli(["env", "check", "--env", "production", "--from", str(tmp_path / "prod.env"), "-c", str(config)], capsys)
+    code, out, err = run_cli(
+        ["env", "check", "--env", "production", "--from", str(tmp_path / "prod.env"), "-c", str(config)], capsys
+    )
     assert code == 1, err
     assert "BLOCKER" in out and "POSTMARK_TOKEN is not set" in out
     assert SECRET_VALUE not in out + err
-    (tmp_path / "prod.env").write_text(f"DATABASE_URL=postgres://u:{SECRET_VALUE}@db/x\nPOSTMARK_TOKEN={SECRET_VALUE}\n")
+    (tmp_path / "prod.env").write_text(
+        f"DATABASE_URL=postgres://u:{SECRET_VALUE}@db/x\nPOSTMARK_TOKEN={SECRET_VALUE}\n"
+    )
     code, out, _ = run_cli(["env", "check", "--from", str(tmp_path / "prod.env"), "-c", str(config), "--json"], capsys)
     assert code == 0 and json.loads(out)["issues"] == []
     assert SECRET_VALUE not in out

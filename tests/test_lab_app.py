@@ -17,7 +17,6 @@ APP = "https://app.marketlab.test"
 MAIL_TIMEOUT = 5.0
 
 
-
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:
     with Lab(["public-cache-private-page", "health-down"]) as running:
@@ -91,14 +90,18 @@ def test_wrong_password_and_bad_signup(lab: Lab) -> None:
     email = sign_up_and_log_in(lab, client)
     other = LabClient.for_lab(lab)
     assert other.post(f"{APP}/login", form={"email": email, "password": "wrong password"}).status == 401
-    assert other.post(f"{APP}/signup", form={"name": "X", "email": "not-an-email", "password": "longenough"}).status == 400
+    assert (
+        other.post(f"{APP}/signup", form={"name": "X", "email": "not-an-email", "password": "longenough"}).status == 400
+    )
     assert other.post(f"{APP}/signup", form={"name": "X", "email": email, "password": "longenough"}).status == 409
 
 
 def test_dashboard_needs_login_and_every_app_page_is_private(lab: Lab) -> None:
     client = LabClient.for_lab(lab)
     response = client.get(f"{APP}/dashboard")
-    assert response.status == 303 and response.header("location", ).startswith("/login")  # type: ignore[union-attr]
+    assert response.status == 303 and response.header(
+        "location",
+    ).startswith("/login")  # type: ignore[union-attr]
     assert response.header("cache-control") == "private, no-store"
     for path in ("/", "/login", "/signup"):
         assert client.get(f"{APP}{path}").header("cache-control") == "private, no-store"

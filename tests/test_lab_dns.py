@@ -22,7 +22,6 @@ from launchready.lab.zone import Record, ZoneData
 TIMEOUT = 3.0
 
 
-
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:
     with Lab(["apex-no-address", "spf-missing", "dmarc-missing"]) as running:
@@ -143,6 +142,7 @@ def test_faults_show_on_the_wire(faulty_lab: Lab) -> None:
 
 # -- the answering logic on its own, with records the lab zone does not have (yet) -----------
 
+
 def authority_with_cnames() -> DnsAuthority:
     records = (
         Record("@", "SOA", "ns1.cn.test. hostmaster.cn.test. 1 3600 600 86400 60"),
@@ -178,7 +178,9 @@ def test_cname_is_followed_within_the_lab() -> None:
 
 
 def test_cname_question_gets_the_cname_only() -> None:
-    assert answer_texts(ask(authority_with_cnames(), "alias.cn.test", "CNAME")) == ["alias.cn.test. CNAME target.cn.test."]
+    assert answer_texts(ask(authority_with_cnames(), "alias.cn.test", "CNAME")) == [
+        "alias.cn.test. CNAME target.cn.test."
+    ]
 
 
 def test_dangling_and_outside_cnames_end_in_nxdomain() -> None:

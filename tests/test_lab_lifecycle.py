@@ -159,7 +159,9 @@ def test_run_lab_foreground_prints_flags_and_mail_then_stops() -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_lab_up_process_stops_cleanly_on_ctrl_c_and_sigterm(signum: int) -> None:
-    code = "import sys; from launchready.lab.lab import run_lab_foreground; sys.exit(run_lab_foreground(out=sys.stdout))"
+    code = (
+        "import sys; from launchready.lab.lab import run_lab_foreground; sys.exit(run_lab_foreground(out=sys.stdout))"
+    )
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

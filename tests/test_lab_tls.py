@@ -16,7 +16,6 @@ HOSTS = ("marketlab.test", "www.marketlab.test", "app.marketlab.test", "admin.ma
 CERT_FAULTS = ("cert-expired", "cert-expiring-soon", "cert-wrong-host", "cert-self-signed")
 
 
-
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:
     with Lab(CERT_FAULTS) as running:

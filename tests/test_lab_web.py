@@ -14,7 +14,6 @@ from launchready.lab.web import HSTS
 WEB_HOSTS = ("marketlab.test", "www.marketlab.test", "app.marketlab.test", "admin.marketlab.test", "api.marketlab.test")
 
 
-
 @pytest.fixture(scope="module")
 def faulty_lab() -> Iterator[Lab]:
     with Lab(["http-no-redirect", "no-hsts"]) as running:
@@ -51,7 +50,11 @@ def test_fault_http_no_redirect_serves_the_apex_page(faulty_lab: Lab) -> None:
 def test_unknown_host_is_misdirected(client: LabClient) -> None:
     assert client.get("http://elsewhere.test/").status == 421
     verify_off = LabClient(
-        address="127.0.0.1", https_port=client._ports["https"], http_port=client._ports["http"], ca_bundle=None, verify=False
+        address="127.0.0.1",
+        https_port=client._ports["https"],
+        http_port=client._ports["http"],
+        ca_bundle=None,
+        verify=False,
     )
     assert verify_off.get("https://elsewhere.test/").status == 421
 
@@ -72,7 +75,9 @@ def test_fault_no_hsts(faulty_lab: Lab) -> None:
 def test_apex_home_page_and_security_headers(client: LabClient) -> None:
     response = client.get("https://marketlab.test/")
     assert response.status == 200
-    assert response.header("content-type", ).startswith("text/html")  # type: ignore[union-attr]
+    assert response.header(
+        "content-type",
+    ).startswith("text/html")  # type: ignore[union-attr]
     assert 'href="/signup"' in response.text and 'href="/login"' in response.text
     csp = response.header("content-security-policy") or ""
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
@@ -88,7 +93,7 @@ def test_apex_signup_and_login_point_to_the_app(client: LabClient) -> None:
 
 def test_static_assets_are_immutable_with_etag(client: LabClient) -> None:
     home = client.get("https://marketlab.test/").text
-    paths = re.findall(r'(/static/app\.[0-9a-f]+\.(?:js|css))', home)
+    paths = re.findall(r"(/static/app\.[0-9a-f]+\.(?:js|css))", home)
     assert {p.rsplit(".", 1)[1] for p in paths} == {"js", "css"}
     for path in paths:
         response = client.get(f"https://marketlab.test{path}")
@@ -112,7 +117,9 @@ def test_admin_serves_a_login_page(client: LabClient) -> None:
     response = client.get("https://admin.marketlab.test/")
     assert response.status == 200
     assert 'action="/login"' in response.text
-    assert client.post("https://admin.marketlab.test/login", form={"email": "x@y.test", "password": "nope"}).status == 401
+    assert (
+        client.post("https://admin.marketlab.test/login", form={"email": "x@y.test", "password": "nope"}).status == 401
+    )
 
 
 def test_api_serves_health_and_members(client: LabClient) -> None:

@@ -53,9 +53,7 @@ def test_apex_no_address_keeps_www() -> None:
 
 def test_spf_faults() -> None:
     assert not [t for t in zone("spf-missing").txt_strings("@") if t.startswith("v=spf1")]
-    assert [t for t in zone("spf-plus-all").txt_strings("@") if t.startswith("v=spf1")] == [
-        "v=spf1 ip4:127.0.0.1 +all"
-    ]
+    assert [t for t in zone("spf-plus-all").txt_strings("@") if t.startswith("v=spf1")] == ["v=spf1 ip4:127.0.0.1 +all"]
 
 
 def test_ipv6_bind_uses_aaaa_and_ip6() -> None:

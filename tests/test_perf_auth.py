@@ -55,7 +55,11 @@ def test_login_flow_from_the_endpoint_or_the_table(tmp_path: Path) -> None:
         },
     )
     feed, home, health = plan(cfg)
-    assert feed.login is not None and feed.login.flow == "login" and feed.login.auth_header == "Authorization: Bearer ${token}"
+    assert (
+        feed.login is not None
+        and feed.login.flow == "login"
+        and feed.login.auth_header == "Authorization: Bearer ${token}"
+    )
     assert home.login is None
     # An endpoint with its own flow does not inherit the table's header (its variables belong to another flow).
     assert health.login is not None and health.login.flow == "health" and health.login.auth_header is None
@@ -70,8 +74,14 @@ def test_login_flow_from_the_endpoint_or_the_table(tmp_path: Path) -> None:
         ({"auth_header": "Bearer x", "login_flow": "login"}, 'expected "Name: value"'),
         ({"auth_header": "Host: evil.example", "login_flow": "login"}, "Host is set by the load client itself"),
         ({"auth_header": "Authorization: Bearer ${token}"}, "auth_header needs login_flow"),
-        ({"endpoints": [{"name": "a", "path": "/", "auth_header": "X-Token: ${token}"}]}, "endpoint a: auth_header needs login_flow"),
-        ({"endpoints": [{"name": "a", "path": "/", "anonymous": True, "login_flow": "login"}]}, "anonymous = true cannot go with"),
+        (
+            {"endpoints": [{"name": "a", "path": "/", "auth_header": "X-Token: ${token}"}]},
+            "endpoint a: auth_header needs login_flow",
+        ),
+        (
+            {"endpoints": [{"name": "a", "path": "/", "anonymous": True, "login_flow": "login"}]},
+            "anonymous = true cannot go with",
+        ),
         ({"login_flow": "bad name!"}, "should match pattern"),
     ],
 )
@@ -111,7 +121,9 @@ def test_names_are_checked_against_the_flows_before_any_request(
 
 
 def test_extra_request_lines_and_no_header_injection() -> None:
-    request = build_request("GET", "app.example.com", 443, True, "/feed", "ua", [("Cookie", "session=abc"), ("Authorization", "Bearer t")])
+    request = build_request(
+        "GET", "app.example.com", 443, True, "/feed", "ua", [("Cookie", "session=abc"), ("Authorization", "Bearer t")]
+    )
     assert request.endswith(b"Accept-Encoding: identity\r\nCookie: session=abc\r\nAuthorization: Bearer t\r\n\r\n")
     with pytest.raises(ValueError, match="line break"):
         build_request("GET", "h", 80, False, "/", "ua", [("X-A", "v\r\nHost: evil")])
@@ -146,7 +158,16 @@ def test_a_login_that_stops_working_mid_run_counts_as_errors() -> None:
             plain = endpoint(port, "/feed")
             request = build_request("GET", "lab.test", port, False, "/feed", "t", [("Cookie", "session=s3cr3t-value")])
             authed = Endpoint(
-                "ep", plain.url, plain.host, port, False, "GET", request, plain.dial, authenticated=True, auth="cookies session=s3cr…"
+                "ep",
+                plain.url,
+                plain.host,
+                port,
+                False,
+                "GET",
+                request,
+                plain.dial,
+                authenticated=True,
+                auth="cookies session=s3cr…",
             )
             settings = LoadSettings(rate=40, duration_s=1.0, warmup_s=0.0)
             result = await run_load([authed], settings)

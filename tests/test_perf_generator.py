@@ -129,7 +129,9 @@ def test_weights_split_the_traffic() -> None:
     async def main() -> LoadResult:
         async with serve(ok) as port:
             return await run_load(
-                [endpoint(port, "/a", "a"), endpoint(port, "/b", "b")], LoadSettings(rate=40, duration_s=1), weights=[3, 1]
+                [endpoint(port, "/a", "a"), endpoint(port, "/b", "b")],
+                LoadSettings(rate=40, duration_s=1),
+                weights=[3, 1],
             )
 
     result = asyncio.run(main())

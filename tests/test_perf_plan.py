@@ -26,7 +26,9 @@ def test_declared_hosts_come_from_the_config() -> None:
 
 
 def test_paths_use_the_environment_and_budgets_default_from_budgets() -> None:
-    cfg = config(endpoints=[{"name": "feed", "path": "/feed", "p95_ms": 120.0}, {"name": "home", "path": "https://example.com/"}])
+    cfg = config(
+        endpoints=[{"name": "feed", "path": "/feed", "p95_ms": 120.0}, {"name": "home", "path": "https://example.com/"}]
+    )
     feed, home = plan(cfg)
     assert feed.url == "https://app.example.com/feed" and feed.p95_ms == 120 and feed.error_rate == 0.01
     assert home.url == "https://example.com/" and home.p95_ms == 300

@@ -58,12 +58,9 @@ async def _raw_server(handler: RawHandler) -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-
 def _net(port: int, *, timeout: float = 5.0, bundle: Path | None = None, host: str = "shop.lab.test") -> NetSettings:
     """Send every request for ``host`` (any port) to the test server, as --connect-to does."""
-    return NetSettings(
-        ca_bundle=bundle, connect_to=(ConnectTo(host, None, "127.0.0.1", port),), timeout=timeout
-    )
+    return NetSettings(ca_bundle=bundle, connect_to=(ConnectTo(host, None, "127.0.0.1", port),), timeout=timeout)
 
 
 async def _fetch_once(net: NetSettings, url: str, **kwargs: object) -> HttpExchange:

@@ -52,7 +52,6 @@ async def _serve(ssl_ctx: ssl.SSLContext | None) -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-
 def _net(port: int, bundle: Path | None, *, host: str = HOST, timeout: float = 5.0) -> NetSettings:
     """Route ``host:443`` to the test server, as --connect-to does."""
     return NetSettings(
@@ -66,7 +65,9 @@ def _probe(net: NetSettings) -> TlsProbe:
     return TlsProbe(net, DnsProbe(net))
 
 
-async def _handshake_with(ctx: ssl.SSLContext | None, bundle: Path | None, host: str = HOST, timeout: float = 5.0) -> TlsFacts:
+async def _handshake_with(
+    ctx: ssl.SSLContext | None, bundle: Path | None, host: str = HOST, timeout: float = 5.0
+) -> TlsFacts:
     async with _serve(ctx) as port:
         return await _probe(_net(port, bundle, timeout=timeout)).handshake(host)
 

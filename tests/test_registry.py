@@ -23,9 +23,19 @@ async def _run(ctx: Any, target: str) -> list[Any]:
 
 def _meta(check_id: str, finding_id: str | None = None) -> CheckMeta:
     return CheckMeta(
-        id=check_id, title="a test check", scope=Scope.DOMAIN, doc=DOC,
-        findings=(FindingSpec(id=finding_id or f"{check_id}.bad", title="something bad", severity=Severity.LOW,
-                              impact=Impact.TRUST, remediation="fix the bad thing"),),
+        id=check_id,
+        title="a test check",
+        scope=Scope.DOMAIN,
+        doc=DOC,
+        findings=(
+            FindingSpec(
+                id=finding_id or f"{check_id}.bad",
+                title="something bad",
+                severity=Severity.LOW,
+                impact=Impact.TRUST,
+                remediation="fix the bad thing",
+            ),
+        ),
         references=("https://www.rfc-editor.org/rfc/rfc1034",),
     )
 

@@ -93,9 +93,7 @@ def test_info_only_result_passes_with_output() -> None:
 def test_highest_severity_leads_the_message() -> None:
     low = finding("web.hsts.short-max-age", Severity.LOW, "www.example.com", title="Short HSTS max-age")
     high = finding("web.hsts.missing-on-login", Severity.HIGH, "www.example.com", title="No HSTS on login")
-    result = CheckResult(
-        check_id="web.hsts", target="www.example.com", status=Status.FAILED, findings=(low, high)
-    )
+    result = CheckResult(check_id="web.hsts", target="www.example.com", status=Status.FAILED, findings=(low, high))
     root = _parse(render_junit(sample_run(findings=(high, low), results=(result,))))
     failure = next(root.iter("failure"))
     assert failure.get("message") == "HIGH: Short HSTS max-age; No HSTS on login"

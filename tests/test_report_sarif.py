@@ -149,9 +149,7 @@ def test_host_with_port_is_not_mistaken_for_a_file() -> None:
     on_ip = finding("tls.certificate.weak", Severity.HIGH, "127.0.0.1:443")
     on_file = finding("repo.secrets.live-key", Severity.HIGH, "config/prod settings.py:7:3")
     doc = _sarif(sample_run(findings=(on_port, on_ip, on_file)))
-    uris = [
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]
-    ]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]]
     assert uris == [PSEUDO_FILE, PSEUDO_FILE, "config/prod%20settings.py"]
     region = doc["runs"][0]["results"][2]["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 7, "startColumn": 3}
@@ -160,9 +158,7 @@ def test_host_with_port_is_not_mistaken_for_a_file() -> None:
 def test_partial_fingerprints_and_change() -> None:
     doc = _sarif(run_with_history())
     results = doc["runs"][0]["results"]
-    assert [r["partialFingerprints"]["launchreadyFinding/v1"] for r in results] == [
-        f.fingerprint for f in ALL_FINDINGS
-    ]
+    assert [r["partialFingerprints"]["launchreadyFinding/v1"] for r in results] == [f.fingerprint for f in ALL_FINDINGS]
     assert results[0]["properties"]["change"] == "new"
 
 

@@ -21,7 +21,6 @@ SARIF_SCHEMA = Path(__file__).parent / "data" / "schemas" / "sarif-schema-2.1.0.
 PLANTED = [s.secret for s in SECRETS] + [STRIPE_TEST]
 
 
-
 def assert_no_planted(text: str, planted: list[str] = PLANTED) -> None:
     for value in planted:
         for piece in value.split("\n"):  # a PEM body: no line of it either
@@ -121,7 +120,12 @@ def test_install_hook_refuses_a_commit_that_adds_a_secret(tmp_path: Path, capsys
     env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(ROOT / "src")}
     subprocess.run(["git", "add", "k.py"], cwd=repo, env=env, check=True)
     refused = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "commit", "-m", "keys"], cwd=repo, env=env, capture_output=True, text=True, timeout=120
+        ["git", "-c", "commit.gpgsign=false", "commit", "-m", "keys"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert refused.returncode != 0
     assert "AWS secret access key" in refused.stdout + refused.stderr
@@ -129,7 +133,12 @@ def test_install_hook_refuses_a_commit_that_adds_a_secret(tmp_path: Path, capsys
     (repo / "k.py").write_text("import os\n")
     subprocess.run(["git", "add", "k.py"], cwd=repo, env=env, check=True)
     accepted = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "commit", "-m", "env"], cwd=repo, env=env, capture_output=True, text=True, timeout=120
+        ["git", "-c", "commit.gpgsign=false", "commit", "-m", "env"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     # A hook of someone else's is not overwritten without --force.

@@ -49,7 +49,9 @@ class _Imap(socketserver.StreamRequestHandler):
                 self._send(f"{tag} OK CAPABILITY completed")
             elif command == "LOGIN":
                 authed = [part.strip('"') for part in args.split(" ")] == [USER, PASSWORD]
-                self._send(f"{tag} OK LOGIN completed" if authed else f"{tag} NO [AUTHENTICATIONFAILED] invalid credentials")
+                self._send(
+                    f"{tag} OK LOGIN completed" if authed else f"{tag} NO [AUTHENTICATIONFAILED] invalid credentials"
+                )
             elif command in ("SELECT", "EXAMINE") and authed:
                 self._send(f"* {len(self.messages)} EXISTS")
                 self._send("* FLAGS (\\Seen)")
@@ -82,7 +84,11 @@ class _Imap(socketserver.StreamRequestHandler):
 def imap_server() -> Iterator[int]:
     _Imap.messages = [
         _message("someone@example.com", "Other", "not this one"),
-        _message("member+smoke-1@example.com", "Confirm your account", "Confirm: https://app.example.com/verify?token=abc123\n"),
+        _message(
+            "member+smoke-1@example.com",
+            "Confirm your account",
+            "Confirm: https://app.example.com/verify?token=abc123\n",
+        ),
     ]
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Imap)
     server.daemon_threads = True
@@ -97,7 +103,13 @@ def imap_server() -> Iterator[int]:
 
 def source(port: int, password_env: str = "IMAP_PASSWORD") -> ImapSource:
     settings = MailboxSettings(
-        kind="imap", host="127.0.0.1", port=port, tls=False, username=USER, password=f"${{env:{password_env}}}", poll_seconds=0.05
+        kind="imap",
+        host="127.0.0.1",
+        port=port,
+        tls=False,
+        username=USER,
+        password=f"${{env:{password_env}}}",
+        poll_seconds=0.05,
     )
     return ImapSource(settings, NetSettings(timeout=3), {"IMAP_PASSWORD": PASSWORD, "WRONG": "nope"})
 

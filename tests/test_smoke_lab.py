@@ -25,10 +25,11 @@ def lab_config(lab: Lab, **smoke: object) -> Config:
     return Config.model_validate(data)
 
 
-def run_lab_flows(lab: Lab, config: Config | None = None, flows: tuple[str, ...] = (), environ: dict[str, str] | None = None) -> SmokeRun:
+def run_lab_flows(
+    lab: Lab, config: Config | None = None, flows: tuple[str, ...] = (), environ: dict[str, str] | None = None
+) -> SmokeRun:
     plan = plan_smoke(config or lab_config(lab), "production", flow_names=flows, environ=environ or {})
     return asyncio.run(execute(plan, lab.net_settings()))
-
 
 
 def test_clean_lab_passes_every_flow(lab: Lab) -> None:
@@ -121,7 +122,9 @@ def test_cli_failed_flow_exits_1_with_step_detail(tmp_path: Path, capsys: pytest
     assert secret not in out and secret not in err
 
 
-def test_bad_flow_file_is_exit_2_naming_the_line(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_flow_file_is_exit_2_naming_the_line(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "smoke").mkdir()
     (tmp_path / "smoke" / "bad.yaml").write_text("flows:\n  a:\n    steps:\n      - fetch: /x\n", encoding="utf-8")
@@ -129,14 +132,20 @@ def test_bad_flow_file_is_exit_2_naming_the_line(lab: Lab, tmp_path: Path, capsy
     (tmp_path / "launchready.toml").write_text(text, encoding="utf-8")
     code, out, err = run_cli(["smoke", *lab.cli_args()], capsys)
     assert code == 2 and out == ""
-    assert err.strip() == "launchready: error: smoke/bad.yaml:4: unknown step type 'fetch' (expected request, email, webhook, flow)"
+    assert (
+        err.strip()
+        == "launchready: error: smoke/bad.yaml:4: unknown step type 'fetch' (expected request, email, webhook, flow)"
+    )
 
 
 def test_mailpit_api_of_the_lab(lab: Lab) -> None:
     from launchready.lab.client import LabClient
 
     client = LabClient.for_lab(lab)
-    client.post(f"https://{lab.hosts.app}/signup", form={"name": "A", "email": "api-test@example.com", "password": "password123"})
+    client.post(
+        f"https://{lab.hosts.app}/signup",
+        form={"name": "A", "email": "api-test@example.com", "password": "password123"},
+    )
     lab.wait_for_message("api-test@example.com", 5)
     import urllib.request
 

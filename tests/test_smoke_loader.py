@@ -87,20 +87,42 @@ def test_good_file_parses(tmp_path: Path) -> None:
     ("text", "line", "words"),
     [
         ("flows:\n  a:\n    steps:\n      - fetch: /x\n", 4, "unknown step type 'fetch'"),
-        ("flows:\n  a:\n    steps:\n      - request: GET /x\n        expect:\n          json:\n            $.a[: 1\n", 7, "JSON path"),
-        ("flows:\n  a:\n    steps:\n      - request: GET /x\n      - request: GET /y/${nope}\n", 5, "${nope} is not defined"),
+        (
+            "flows:\n  a:\n    steps:\n      - request: GET /x\n        expect:\n          json:\n            $.a[: 1\n",
+            7,
+            "JSON path",
+        ),
+        (
+            "flows:\n  a:\n    steps:\n      - request: GET /x\n      - request: GET /y/${nope}\n",
+            5,
+            "${nope} is not defined",
+        ),
         ("flows:\n  a:\n    steps:\n      - request: GET /x\n        expect: {status: 200\n", 6, "YAML syntax error"),
         ("flows:\n  a:\n    steps:\n      - request: GET /x\n        request: GET /y\n", 5, "duplicate key 'request'"),
         ("flows:\n  a:\n    steps:\n      - flow: b\n", 4, "no flow named 'b'"),
         ("flows:\n  a:\n    steps:\n      - flow: a\n", 4, "includes itself"),
         ("flows:\n  a:\n    steps:\n      - request: GET /${gen:bogus}\n", 4, "unknown generator 'bogus'"),
-        ("flows:\n  a:\n    steps:\n      - request: GET /x\n        capture:\n          v: {regex: '('}\n", 6, "bad regular expression"),
-        ("flows:\n  a:\n    steps:\n      - request: GET /x\n        expect:\n          status: {bigger: 1}\n", 6, "unknown comparison 'bigger'"),
-        ("flows:\n  a:\n    steps:\n      - webhook: {url: /w, scheme: hmac, secret: x, json: {}}\n", 4, "needs header"),
+        (
+            "flows:\n  a:\n    steps:\n      - request: GET /x\n        capture:\n          v: {regex: '('}\n",
+            6,
+            "bad regular expression",
+        ),
+        (
+            "flows:\n  a:\n    steps:\n      - request: GET /x\n        expect:\n          status: {bigger: 1}\n",
+            6,
+            "unknown comparison 'bigger'",
+        ),
+        (
+            "flows:\n  a:\n    steps:\n      - webhook: {url: /w, scheme: hmac, secret: x, json: {}}\n",
+            4,
+            "needs header",
+        ),
         ("flows:\n  a:\n    impact: vibes\n    steps:\n      - request: GET /x\n", 3, "impact 'vibes'"),
     ],
 )
-def test_bad_files_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, line: int, words: str) -> None:
+def test_bad_files_name_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, line: int, words: str
+) -> None:
     monkeypatch.chdir(tmp_path)  # files are named relative to the working directory
     message = load_error(tmp_path, text)
     assert message.startswith(f"flows.yaml:{line}: "), message
@@ -173,7 +195,10 @@ def test_missing_env_and_mailbox_fail_before_any_request(tmp_path: Path) -> None
     server = _CountingServer()
     try:
         config = Config.model_validate(
-            {"environments": {"production": {"base_url": f"http://127.0.0.1:{server.port}"}}, "smoke": {"files": [str(flows)]}}
+            {
+                "environments": {"production": {"base_url": f"http://127.0.0.1:{server.port}"}},
+                "smoke": {"files": [str(flows)]},
+            }
         )
         with pytest.raises(FlowFileError) as caught:
             plan_smoke(config, "production", environ={})

@@ -59,7 +59,9 @@ class Outcome:
         return (self.explanation is None) if want == "DEFAULT" else self.explanation == want
 
 
-def zone_records(zonedata: dict[str, list[Any]]) -> tuple[dict[str, list[tuple[str, object]]], list[tuple[str, str | None]]]:
+def zone_records(
+    zonedata: dict[str, list[Any]],
+) -> tuple[dict[str, list[tuple[str, object]]], list[tuple[str, str | None]]]:
     """The YAML's records as (type, value) per name, and the (name, type) pairs that time out.
 
     As the suite's own drivers do: SPF-type records are served as TXT too unless the name has

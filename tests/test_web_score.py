@@ -60,8 +60,14 @@ def test_csp_results_follow_the_rubric() -> None:
     assert csp_modifier("default-src 'self' 'unsafe-inline'").test == "csp-implemented-with-unsafe-inline"
     assert csp_modifier("default-src 'self'; script-src 'self' 'unsafe-inline' 'nonce-abc'").points == 5
     assert csp_modifier("default-src 'self'; script-src https:").points == -20
-    assert csp_modifier("default-src 'self'; connect-src http://api.example.com").test == "csp-implemented-with-insecure-scheme"
-    assert csp_modifier("default-src 'self'; img-src http:").test == "csp-implemented-with-insecure-scheme-in-passive-content-only"
+    assert (
+        csp_modifier("default-src 'self'; connect-src http://api.example.com").test
+        == "csp-implemented-with-insecure-scheme"
+    )
+    assert (
+        csp_modifier("default-src 'self'; img-src http:").test
+        == "csp-implemented-with-insecure-scheme-in-passive-content-only"
+    )
     assert csp_modifier("default-src 'self' 'unsafe-eval'").points == -10
     assert csp_modifier("default-src 'self'; style-src 'self' 'unsafe-inline'").points == 0
     assert csp_modifier("default-src 'none'; form-action 'self'").points == 10
@@ -78,7 +84,10 @@ def test_cookie_results_take_the_worst_case() -> None:
     assert cookies_modifier((cookie("prefs", secure=False),), hsts=True).points == -5
     assert cookies_modifier((cookie("prefs", secure=False),), hsts=False).points == -20
     assert cookies_modifier((cookie("sid", httponly=False), cookie("prefs", secure=False)), hsts=False).points == -30
-    assert cookies_modifier((cookie("csrftoken", samesite=None),), hsts=True).test == "cookies-anticsrf-without-samesite-flag"
+    assert (
+        cookies_modifier((cookie("csrftoken", samesite=None),), hsts=True).test
+        == "cookies-anticsrf-without-samesite-flag"
+    )
     assert cookies_modifier((cookie("prefs", samesite="Sometimes"),), hsts=True).test == "cookies-samesite-flag-invalid"
 
 
@@ -101,8 +110,16 @@ def test_cors_sri_corp_referrer_and_redirection() -> None:
     mixed = (Script("https://cdn.other.test/a.js", False), Script("http://cdn.other.test/b.js", False))
     assert sri_modifier(mixed, same_site=site).points == -50
 
-    assert [corp_modifier(v).points for v in (None, "same-origin", "same-site", "cross-origin", "bogus")] == [0, 10, 10, 0, -5]
-    assert [referrer_modifier(v).points for v in (None, "no-referrer", "origin", "no-referrer-when-downgrade", "x")] == [0, 5, -5, -5, -5]
+    assert [corp_modifier(v).points for v in (None, "same-origin", "same-site", "cross-origin", "bogus")] == [
+        0,
+        10,
+        10,
+        0,
+        -5,
+    ]
+    assert [
+        referrer_modifier(v).points for v in (None, "no-referrer", "origin", "no-referrer-when-downgrade", "x")
+    ] == [0, 5, -5, -5, -5]
     # The last value a browser recognises wins.
     assert referrer_modifier("unsafe-url, strict-origin-when-cross-origin").points == 5
 
@@ -120,7 +137,11 @@ def test_cors_sri_corp_referrer_and_redirection() -> None:
     assert points((ex(plain, 200),)) == -20
     assert points((to(f"https://{HOST}/"), ex(f"https://{HOST}/"))) == 0
     assert points((to(f"https://www.{HOST}/"), ex(f"https://www.{HOST}/"))) == -5
-    hops = (to(f"http://www.{HOST}/"), ex(f"http://www.{HOST}/", 301, (("location", f"https://www.{HOST}/"),)), ex(f"https://www.{HOST}/"))
+    hops = (
+        to(f"http://www.{HOST}/"),
+        ex(f"http://www.{HOST}/", 301, (("location", f"https://www.{HOST}/"),)),
+        ex(f"https://www.{HOST}/"),
+    )
     assert points(hops) == -10
     assert points((to(f"http://www.{HOST}/"), ex(f"http://www.{HOST}/"))) == -20
     # A redirect off the site is not followed: where it points decides.
@@ -130,13 +151,20 @@ def test_cors_sri_corp_referrer_and_redirection() -> None:
 def test_score_hand_computed_examples() -> None:
     # 1. A careful site: no penalty, so every bonus counts.
     good = page(
-        ("content-security-policy", "default-src 'none'; script-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+        (
+            "content-security-policy",
+            "default-src 'none'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
         ("strict-transport-security", "max-age=63072000"),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
         ("cross-origin-resource-policy", "same-origin"),
     )
-    s = score(good, (cookie("session"),), redirect_hops=(ex(f"http://{HOST}/", 301, (("location", f"https://{HOST}/"),)), good))
+    s = score(
+        good,
+        (cookie("session"),),
+        redirect_hops=(ex(f"http://{HOST}/", 301, (("location", f"https://{HOST}/"),)), good),
+    )
     # 100 + csp 10 + cookies 5 + referrer 5 + framing via CSP 5 + CORP 10 = 135, the Observatory's maximum.
     assert (s.score, s.grade) == (135, "A+")
 
@@ -164,7 +192,12 @@ def test_score_hand_computed_examples() -> None:
 
     # 4. Everything wrong floors at 0; an invalid certificate counts as no HSTS.
     bad = page(("access-control-allow-origin", "*"))
-    s = score(bad, (cookie("sessionid", secure=False, httponly=False, samesite=None),), scripts=(Script("http://cdn.x.test/a.js", False),), tls_valid=False)
+    s = score(
+        bad,
+        (cookie("sessionid", secure=False, httponly=False, samesite=None),),
+        scripts=(Script("http://cdn.x.test/a.js", False),),
+        tls_valid=False,
+    )
     assert (s.score, s.grade) == (0, "F")
     assert "hsts-invalid-cert -20" in s.lines
     assert "sri-not-implemented-and-external-scripts-not-loaded-securely -50" in s.lines
@@ -175,7 +208,9 @@ def test_score_hand_computed_examples() -> None:
 
 
 def _crawl(home: HttpExchange, found: tuple[Link, ...] = (), extra: tuple[Visit, ...] = ()) -> CrawlResult:
-    return CrawlResult(start=(home.url,), host=HOST, visits=(Visit(home.url, 0, (home,)), *extra), links=found, requests=1)
+    return CrawlResult(
+        start=(home.url,), host=HOST, visits=(Visit(home.url, 0, (home,)), *extra), links=found, requests=1
+    )
 
 
 GOOD = (
@@ -211,7 +246,9 @@ def test_cors_wildcard_with_credentials_or_sessions_is_high() -> None:
     assert "Access-Control-Allow-Credentials: true" in finding.evidence
     # A public page open to every origin, without cookies, is fine.
     assert headers.judge(HOST, _crawl(page(*GOOD, ("access-control-allow-origin", "*")))) == []
-    with_session = page(*GOOD, ("access-control-allow-origin", "*"), ("set-cookie", "session=s3cr3t; Secure; HttpOnly; SameSite=Lax"))
+    with_session = page(
+        *GOOD, ("access-control-allow-origin", "*"), ("set-cookie", "session=s3cr3t; Secure; HttpOnly; SameSite=Lax")
+    )
     [finding] = headers.judge(HOST, _crawl(with_session))
     assert "the host sets session cookie(s): session" in finding.evidence
     assert not any("s3cr3t" in e for e in finding.evidence)
@@ -230,7 +267,11 @@ def test_the_home_page_is_scored_before_other_start_pages() -> None:
     key = page(url=f"https://{HOST}/pricing")
     home = page(*GOOD)
     result = CrawlResult(
-        start=(home.url, key.url), host=HOST, visits=(Visit(key.url, 0, (key,)), Visit(home.url, 0, (home,))), links=(), requests=2
+        start=(home.url, key.url),
+        host=HOST,
+        visits=(Visit(key.url, 0, (key,)), Visit(home.url, 0, (home,))),
+        links=(),
+        requests=2,
     )
     assert headers.assess(HOST, result)[1] == headers.assess(HOST, _crawl(home))[1]
 
@@ -263,7 +304,9 @@ def test_vary_cookie_is_fine_when_private_or_not_html_or_set_cookie() -> None:
         (("cache-control", "public, max-age=600"), ("vary", "*")),
     ):
         assert private_cache.judge_personalised(page(*hdrs, url=url)) is None, hdrs
-    json_answer = ex(url, 200, (("content-type", "application/json"), ("cache-control", "public, max-age=60"), ("vary", "Cookie")))
+    json_answer = ex(
+        url, 200, (("content-type", "application/json"), ("cache-control", "public, max-age=60"), ("vary", "Cookie"))
+    )
     assert private_cache.judge_personalised(json_answer) is None
     # With Set-Cookie it is judge_one's blocker, not this one.
     cookie_page = page(("cache-control", "public"), ("vary", "Cookie"), ("set-cookie", "s=1"), url=url)
@@ -292,12 +335,20 @@ def test_a_key_page_missing_on_another_host_is_not_broken_unless_linked() -> Non
     app = f"app.{HOST}"
     home, missing = ex(f"https://{app}/", 200, HTML), ex(f"https://{app}/pricing", 404)
     result = CrawlResult(
-        start=(home.url, missing.url), host=app, visits=(Visit(home.url, 0, (home,)), Visit(missing.url, 0, (missing,))), links=(), requests=2
+        start=(home.url, missing.url),
+        host=app,
+        visits=(Visit(home.url, 0, (home,)), Visit(missing.url, 0, (missing,))),
+        links=(),
+        requests=2,
     )
     assert links.judge(app, result, optional=frozenset({missing.url})) == []
     assert [f.id for f in links.judge(app, result)] == ["web.links.broken"]
     linked = CrawlResult(
-        start=result.start, host=app, visits=result.visits, links=(Link(home.url, missing.url, "a", "a href"),), requests=2
+        start=result.start,
+        host=app,
+        visits=result.visits,
+        links=(Link(home.url, missing.url, "a", "a href"),),
+        requests=2,
     )
     assert [f.id for f in links.judge(app, linked, optional=frozenset({missing.url}))] == ["web.links.broken"]
 
@@ -326,7 +377,13 @@ def test_fact_book_keeps_one_value_per_host_and_name_in_host_order() -> None:
 
 def test_reports_show_host_facts_and_json_validates() -> None:
     book = FactBook()
-    book.add("example.com", "Header score (Observatory v6)", "70 (B)", check_id="web.headers", detail=("hsts-not-implemented -20", "<b>x</b>"))
+    book.add(
+        "example.com",
+        "Header score (Observatory v6)",
+        "70 (B)",
+        check_id="web.headers",
+        detail=("hsts-not-implemented -20", "<b>x</b>"),
+    )
     run = sample_run().model_copy(update={"host_facts": book.collected()})
     markdown = render_markdown(run)
     assert "## Host facts" in markdown

@@ -96,8 +96,21 @@ def launchready(port: int, rate: float, seconds: float) -> tuple[float, float, l
     is a conservative figure.
     """
     out = subprocess.run(
-        ["taskset", "-c", CLIENT_CPU, PY, "-c", LAUNCHREADY_SNIPPET, str(port), str(rate), str(seconds), str(CONNECTIONS)],
-        capture_output=True, text=True, check=True,
+        [
+            "taskset",
+            "-c",
+            CLIENT_CPU,
+            PY,
+            "-c",
+            LAUNCHREADY_SNIPPET,
+            str(port),
+            str(rate),
+            str(seconds),
+            str(CONNECTIONS),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     ok, errors, wall, used = int(out[0]), int(out[1]), float(out[2]), float(out[3])
     if errors:
@@ -115,10 +128,30 @@ def locust(port: int, workdir: Path) -> tuple[float, float]:
     prefix = workdir / "locust"
     before = child_cpu()
     subprocess.run(
-        ["taskset", "-c", CLIENT_CPU, str(Path(PY).parent / "locust"), "-f", str(HERE / "locustfile.py"), "--headless",
-         "-u", str(CONNECTIONS), "-r", str(CONNECTIONS), "-t", f"{SECONDS}s", "--host", f"http://127.0.0.1:{port}",
-         "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR"],
-        capture_output=True, check=False,
+        [
+            "taskset",
+            "-c",
+            CLIENT_CPU,
+            str(Path(PY).parent / "locust"),
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(CONNECTIONS),
+            "-r",
+            str(CONNECTIONS),
+            "-t",
+            f"{SECONDS}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "ERROR",
+        ],
+        capture_output=True,
+        check=False,
     )
     used = child_cpu() - before
     with open(f"{prefix}_stats.csv", newline="") as fh:
@@ -132,8 +165,20 @@ def wrk(port: int, seconds: int = SECONDS) -> tuple[float, float, str]:
     """(requests/s, requests per CPU-second wrk used, its p99 as printed)."""
     before = child_cpu()
     out = subprocess.run(
-        ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}/"],
-        capture_output=True, text=True, check=True,
+        [
+            "taskset",
+            "-c",
+            CLIENT_CPU,
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     used = child_cpu() - before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -161,8 +206,12 @@ def main() -> None:
             nginx.wait()
     print(f"throughput against nginx on loopback, one client core, {CONNECTIONS} connections, {SECONDS} s:")
     print(f"  launchready  {ours:9.0f} req/s per CPU-second (run at {RATE} req/s open model, {share:.0%} of its core)")
-    print(f"  locust Fast  {theirs:9.0f} req/s per CPU-second ({locust_rps:.0f} req/s wall)   launchready / locust = {ours / theirs:.2f}x (target >= 3x)")
-    print(f"  wrk          {fastest:9.0f} req/s per CPU-second ({wrk_rps:.0f} req/s wall)   launchready / wrk    = {ours / fastest:.2f}x")
+    print(
+        f"  locust Fast  {theirs:9.0f} req/s per CPU-second ({locust_rps:.0f} req/s wall)   launchready / locust = {ours / theirs:.2f}x (target >= 3x)"
+    )
+    print(
+        f"  wrk          {fastest:9.0f} req/s per CPU-second ({wrk_rps:.0f} req/s wall)   launchready / wrk    = {ours / fastest:.2f}x"
+    )
 
     port = free_port()
     server = subprocess.Popen(["taskset", "-c", SERVER_CPU, PY, str(HERE / "stall_server.py"), str(port)])

@@ -49,7 +49,10 @@ def make_secret() -> tuple[str, str]:
     if kind == "stripe":
         return kind, f'stripe.api_key = "{"sk_" + "live_" + rnd(32)}"'
     if kind == "slack":
-        return kind, f'SLACK_BOT = "{"xo" + "xb-" + rnd(11, string.digits) + "-" + rnd(12, string.digits) + "-" + rnd(24)}"'
+        return (
+            kind,
+            f'SLACK_BOT = "{"xo" + "xb-" + rnd(11, string.digits) + "-" + rnd(12, string.digits) + "-" + rnd(24)}"',
+        )
     if kind == "sendgrid":
         return kind, f'SENDGRID_KEY = "{"S" + "G." + rnd(22) + "." + rnd(43)}"'
     if kind == "npm":
@@ -64,13 +67,17 @@ def code_block(n: int) -> list[str]:
     lines = [f"def {name}_{n}(request, session):", f'    """Handle {name} for the marketplace."""']
     for i in range(RNG.randint(4, 14)):
         var = rnd(6, string.ascii_lowercase)
-        lines.append(RNG.choice([
-            f"    {var} = session.get('{var}', {i})",
-            f"    if {var} is None:\n        return redirect('/{var}')",
-            f"    logger.info('processing %s', {var})",
-            f"    total += price_{var} * quantity",
-            f"    token_{var} = os.environ.get('TOKEN_{var.upper()}')",
-        ]))
+        lines.append(
+            RNG.choice(
+                [
+                    f"    {var} = session.get('{var}', {i})",
+                    f"    if {var} is None:\n        return redirect('/{var}')",
+                    f"    logger.info('processing %s', {var})",
+                    f"    total += price_{var} * quantity",
+                    f"    token_{var} = os.environ.get('TOKEN_{var.upper()}')",
+                ]
+            )
+        )
     lines.append(f"    return render('{name}.html', total=total)")
     return lines
 
@@ -111,7 +118,9 @@ def generate(root: Path, commits: int) -> dict[str, list[str]]:
             + f"committer Dev <dev@example.test> {stamp} +0000\n".encode()
             + f"data {len(f'change {n}')}\nchange {n}\n".encode()
             + f"M 100644 inline {path}\n".encode()
-            + f"data {len(data)}\n".encode() + data + b"\n"
+            + f"data {len(data)}\n".encode()
+            + data
+            + b"\n"
         )
     subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input=b"".join(stream), check=True)
     subprocess.run(["git", "-C", str(root), "checkout", "-q", "-f", "main"], check=True)
@@ -132,7 +141,16 @@ def git_log_floor(root: Path) -> float:
 
 def planted_in_tree(root: Path) -> set[tuple[str, int]]:
     """(path, line) of every planted secret still in the working tree (the bench's ground truth)."""
-    markers = ('"AK' + "IA", '"gh' + "p_", '"sk_' + "live_", '"xo' + "xb-", '"S' + "G.", '"np' + "m_", "DB_PASSWORD", "PRIVATE KEY")
+    markers = (
+        '"AK' + "IA",
+        '"gh' + "p_",
+        '"sk_' + "live_",
+        '"xo' + "xb-",
+        '"S' + "G.",
+        '"np' + "m_",
+        "DB_PASSWORD",
+        "PRIVATE KEY",
+    )
     out: set[tuple[str, int]] = set()
     for path in root.rglob("*.py"):
         for number, line in enumerate(path.read_text().splitlines(), start=1):
@@ -175,7 +193,9 @@ def main() -> None:
         tree_s, tree = timed(lambda: scan_tree(root, detector, max_bytes=SecretsConfig().max_file_mb * 1024 * 1024))
         ours = {(h.path, h.line) for h in tree.hits}  # type: ignore[attr-defined]
         our_recall = len(truth & ours) / len(truth) if truth else 1.0
-        print(f"tree: {len(truth)} planted secret(s) in the working tree; launchready {tree_s:.2f}s, recall {our_recall:.0%}")
+        print(
+            f"tree: {len(truth)} planted secret(s) in the working tree; launchready {tree_s:.2f}s, recall {our_recall:.0%}"
+        )
         ds = detect_secrets_scan(root)
         if ds is None:
             print("tree: detect-secrets not installed (pip install detect-secrets) - no comparison")

@@ -93,19 +93,47 @@ def write_report(run: AuditRun, fmt: OutputFormat, output: Path | None, *, verbo
 def register(app: typer.Typer) -> None:
     @app.command()
     def audit(
-        domain: Annotated[str | None, typer.Argument(help="The apex domain, e.g. example.com (default: 'domain' in launchready.toml).")] = None,
+        domain: Annotated[
+            str | None,
+            typer.Argument(help="The apex domain, e.g. example.com (default: 'domain' in launchready.toml)."),
+        ] = None,
         config: ConfigOpt = None,
         fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TERMINAL,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
-        fail_on: Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity (default: blocker, or audit.fail_on).")] = None,
-        only: Annotated[list[str] | None, typer.Option("--only", help="Run only checks with this id or id prefix (repeatable).")] = None,
-        skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip checks with this id or id prefix (repeatable).")] = None,
-        repo: Annotated[Path | None, typer.Option("--repo", help="Repository for repo checks (default: the current git checkout).")] = None,
-        no_history: Annotated[bool, typer.Option("--no-history", help="Do not compare with or store in .launchready/history.sqlite.")] = False,
-        no_git_history: Annotated[bool, typer.Option("--no-git-history", help="Scan the repository's working tree for secrets, not its full git history.")] = False,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        ] = None,
+        fail_on: Annotated[
+            Severity | None,
+            typer.Option(
+                "--fail-on",
+                help="Exit 1 when a finding is at or above this severity (default: blocker, or audit.fail_on).",
+            ),
+        ] = None,
+        only: Annotated[
+            list[str] | None, typer.Option("--only", help="Run only checks with this id or id prefix (repeatable).")
+        ] = None,
+        skip: Annotated[
+            list[str] | None, typer.Option("--skip", help="Skip checks with this id or id prefix (repeatable).")
+        ] = None,
+        repo: Annotated[
+            Path | None, typer.Option("--repo", help="Repository for repo checks (default: the current git checkout).")
+        ] = None,
+        no_history: Annotated[
+            bool, typer.Option("--no-history", help="Do not compare with or store in .launchready/history.sqlite.")
+        ] = False,
+        no_git_history: Annotated[
+            bool,
+            typer.Option(
+                "--no-git-history", help="Scan the repository's working tree for secrets, not its full git history."
+            ),
+        ] = False,
         concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Checks running at once.")] = 16,
-        check_timeout: Annotated[float, typer.Option("--check-timeout", min=1, help="Seconds one check may take on one target.")] = 60.0,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show evidence for every finding and every check result.")] = False,
+        check_timeout: Annotated[
+            float, typer.Option("--check-timeout", min=1, help="Seconds one check may take on one target.")
+        ] = 60.0,
+        verbose: Annotated[
+            bool, typer.Option("--verbose", "-v", help="Show evidence for every finding and every check result.")
+        ] = False,
         quiet: QuietOpt = False,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,

@@ -29,7 +29,17 @@ def explain_markdown(meta: CheckMeta, spec: FindingSpec | None) -> str:
         ]
     else:
         lines += [f"# {meta.id}: {meta.title}", "", f"**Runs on** {meta.scope.value}", ""]
-    lines += ["## What it checks", meta.doc.what, "", "## Why it matters", meta.doc.why, "", "## How to fix", meta.doc.fix, ""]
+    lines += [
+        "## What it checks",
+        meta.doc.what,
+        "",
+        "## Why it matters",
+        meta.doc.why,
+        "",
+        "## How to fix",
+        meta.doc.fix,
+        "",
+    ]
     if spec is None:
         lines += ["## Findings", ""]
         lines += [f"- `{s.id}` ({s.severity.value}, {s.impact.value}): {s.title}" for s in meta.findings]
@@ -61,7 +71,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def explain(
-        some_id: Annotated[str, typer.Argument(metavar="ID", help="A check id or a finding id, e.g. email.spf.missing.")],
+        some_id: Annotated[
+            str, typer.Argument(metavar="ID", help="A check id or a finding id, e.g. email.spf.missing.")
+        ],
         raw: Annotated[bool, typer.Option("--raw", help="Print the Markdown source.")] = False,
     ) -> None:
         """Explain a check or finding: what it checks, why it matters, how to fix it."""

@@ -21,7 +21,9 @@ from launchready.report.terminal import render_terminal
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        output_dir: Annotated[Path, typer.Option("--output-dir", help="Where to write the HTML report.")] = Path("launchready-demo"),
+        output_dir: Annotated[Path, typer.Option("--output-dir", help="Where to write the HTML report.")] = Path(
+            "launchready-demo"
+        ),
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")] = False,
     ) -> None:
         """Audit the lab (a fragile marketplace MVP on loopback) and write an HTML report. Works offline."""
@@ -29,7 +31,9 @@ def register(app: typer.Typer) -> None:
 
         err = Console(stderr=True)
         if not quiet:
-            err.print(f"[bold]Starting the lab[/bold] (marketlab.test on loopback) with faults: {', '.join(DEMO_FAULTS)}")
+            err.print(
+                f"[bold]Starting the lab[/bold] (marketlab.test on loopback) with faults: {', '.join(DEMO_FAULTS)}"
+            )
             # The lab's launchready.toml declares its smoke flows (lab/smoke.yaml): app.smoke runs them.
             err.print("The audit includes the lab's smoke flows: signup, email confirmation, login, invite, checkout.")
         with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp, Lab(faults=DEMO_FAULTS) as lab:

@@ -17,10 +17,17 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment from launc
 def register(app: typer.Typer) -> None:
     @app.command(context_settings={"allow_interspersed_args": False})
     def deploy(
-        command: Annotated[list[str] | None, typer.Argument(help="The deploy command, after `--` (default: [smoke.deploy.ENV] command).")] = None,
+        command: Annotated[
+            list[str] | None,
+            typer.Argument(help="The deploy command, after `--` (default: [smoke.deploy.ENV] command)."),
+        ] = None,
         env: EnvOpt = "production",
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; run, record and send nothing.")] = False,
-        no_record: Annotated[bool, typer.Option("--no-record", help="Do not record the deploy in .launchready/history.sqlite.")] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Print the plan; run, record and send nothing.")
+        ] = False,
+        no_record: Annotated[
+            bool, typer.Option("--no-record", help="Do not record the deploy in .launchready/history.sqlite.")
+        ] = False,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,

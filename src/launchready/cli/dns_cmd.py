@@ -49,9 +49,13 @@ def build() -> typer.Typer:
 
     @app.command("map")
     def map_command(
-        domain: Annotated[str | None, typer.Argument(help="The apex domain (default: 'domain' in launchready.toml).")] = None,
+        domain: Annotated[
+            str | None, typer.Argument(help="The apex domain (default: 'domain' in launchready.toml).")
+        ] = None,
         config: ConfigOpt = None,
-        fmt: Annotated[MapFormat, typer.Option("--format", "-f", help="md (a table for the handover) or json.")] = MapFormat.MD,
+        fmt: Annotated[
+            MapFormat, typer.Option("--format", "-f", help="md (a table for the handover) or json.")
+        ] = MapFormat.MD,
         output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,

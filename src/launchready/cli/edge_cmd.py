@@ -18,12 +18,15 @@ def _default_dir() -> Path:
 
 
 def build() -> typer.Typer:
-    edge = typer.Typer(help="CDN/WAF detection data (vendor signatures and published address ranges).", no_args_is_help=True)
+    edge = typer.Typer(
+        help="CDN/WAF detection data (vendor signatures and published address ranges).", no_args_is_help=True
+    )
 
     @edge.command("refresh-ranges")
     def refresh_ranges(
         out: Annotated[
-            Path | None, typer.Option("--out", help="Directory to write ranges-*.json into (default: the installed data).")
+            Path | None,
+            typer.Option("--out", help="Directory to write ranges-*.json into (default: the installed data)."),
         ] = None,
         timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per vendor list.")] = 20.0,
     ) -> None:

@@ -20,38 +20,71 @@ from launchready.secrets.settings import resolve
 
 def _render(environment: str, source: str, issues: list[Issue], required: int, as_json: bool) -> str:
     if as_json:
-        return json.dumps(
-            {
-                "environment": environment,
-                "source": source,
-                "required": required,
-                "issues": [
-                    {"problem": i.problem.value, "name": i.name, "severity": i.severity.value,
-                     "flows": list(i.flows), "detail": i.detail}
-                    for i in issues
-                ],
-            },
-            indent=2,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "environment": environment,
+                    "source": source,
+                    "required": required,
+                    "issues": [
+                        {
+                            "problem": i.problem.value,
+                            "name": i.name,
+                            "severity": i.severity.value,
+                            "flows": list(i.flows),
+                            "detail": i.detail,
+                        }
+                        for i in issues
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     lines = [f"{i.severity.value.upper():<8} {i.problem.value:<11} {i.detail}" for i in issues]
     if not any(i.problem.value != "drift" for i in issues):
         lines.append(f"{environment}: all {required} required variable(s) are set ({source})")
     else:
-        lines.append(f"{environment}: {sum(1 for i in issues if i.problem.value != 'drift')} problem(s) in {required} required variable(s) ({source})")
+        lines.append(
+            f"{environment}: {sum(1 for i in issues if i.problem.value != 'drift')} problem(s) in {required} required variable(s) ({source})"
+        )
     return "\n".join(lines) + "\n"
 
 
 def register(app: typer.Typer) -> None:
-    env = typer.Typer(help="The environment contract: every variable each environment needs, set and real.", no_args_is_help=True)
+    env = typer.Typer(
+        help="The environment contract: every variable each environment needs, set and real.", no_args_is_help=True
+    )
 
     @env.command()
     def check(
-        environment: Annotated[str, typer.Option("--env", help="The environment's name (production, staging, ...).")] = "production",
-        source: Annotated[str | None, typer.Option("--from", metavar="FILE|-|env", help="A dotenv or KEY=VALUE export; '-' reads stdin, 'env' the current environment. Default: \\[secrets.env.sources].")] = None,
-        compare: Annotated[list[str] | None, typer.Option("--compare", metavar="ENV=FILE", help="Another environment's variables, for drift (repeatable); default: the other \\[secrets.env.sources].")] = None,
-        repo: Annotated[Path | None, typer.Option("--repo", help="Where a relative .env.example is found (default: the config's directory).")] = None,
+        environment: Annotated[
+            str, typer.Option("--env", help="The environment's name (production, staging, ...).")
+        ] = "production",
+        source: Annotated[
+            str | None,
+            typer.Option(
+                "--from",
+                metavar="FILE|-|env",
+                help="A dotenv or KEY=VALUE export; '-' reads stdin, 'env' the current environment. Default: \\[secrets.env.sources].",
+            ),
+        ] = None,
+        compare: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--compare",
+                metavar="ENV=FILE",
+                help="Another environment's variables, for drift (repeatable); default: the other \\[secrets.env.sources].",
+            ),
+        ] = None,
+        repo: Annotated[
+            Path | None,
+            typer.Option("--repo", help="Where a relative .env.example is found (default: the config's directory)."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
-        fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when an issue is at or above this severity.")] = Severity.HIGH,
+        fail_on: Annotated[
+            Severity, typer.Option("--fail-on", help="Exit 1 when an issue is at or above this severity.")
+        ] = Severity.HIGH,
         config: ConfigOpt = None,
     ) -> None:
         """Report missing, empty and placeholder variables and drift between environments. Never prints a value."""
@@ -74,7 +107,7 @@ def register(app: typer.Typer) -> None:
         needs = requirements(contract, environment, (repo or base).resolve())
         if not needs.names:
             raise UsageError(
-                "env check: the contract is empty: set [secrets.env] example = \".env.example\", required or flows in launchready.toml"
+                'env check: the contract is empty: set [secrets.env] example = ".env.example", required or flows in launchready.toml'
             )
         issues = evaluate(environment, have, needs, others)
         sys.stdout.write(_render(environment, have.name, issues, len(needs.names), as_json))

@@ -24,7 +24,9 @@ async def gather_facts(domain: str, net: NetSettings) -> StarterFacts:
     probes = Probes.open(net)
     try:
         site = await discover(domain, Config(), probes.dns)
-        terms, selectors = await asyncio.gather(spf_terms(domain, probes.dns), discover_dkim_selectors(domain, probes.dns))
+        terms, selectors = await asyncio.gather(
+            spf_terms(domain, probes.dns), discover_dkim_selectors(domain, probes.dns)
+        )
     finally:
         await probes.close()
     return StarterFacts.from_site_map(site, spf_terms=terms, dkim_selectors=selectors)
@@ -50,4 +52,7 @@ def register(app: typer.Typer) -> None:
         facts = asyncio.run(gather_facts(target, net))
         path = write_starter(output, render_starter(target, facts), force=force)
         hosts = ", ".join(h.name for h in facts.hosts) or "none"
-        print(f"wrote {path} (found: {hosts}); review the commented sections, then run: launchready audit", file=sys.stderr)
+        print(
+            f"wrote {path} (found: {hosts}); review the commented sections, then run: launchready audit",
+            file=sys.stderr,
+        )

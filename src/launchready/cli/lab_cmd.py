@@ -20,11 +20,18 @@ def _faults(text: str | None) -> frozenset[str]:
 
 
 def build() -> typer.Typer:
-    lab = typer.Typer(help="The lab: a fragile marketplace MVP on loopback to try launchready against.", no_args_is_help=True)
+    lab = typer.Typer(
+        help="The lab: a fragile marketplace MVP on loopback to try launchready against.", no_args_is_help=True
+    )
 
     @lab.command()
     def up(
-        faults: Annotated[str | None, typer.Option("--faults", help="Comma-separated fault switches, 'all' or 'none' (see `launchready lab faults`).")] = None,
+        faults: Annotated[
+            str | None,
+            typer.Option(
+                "--faults", help="Comma-separated fault switches, 'all' or 'none' (see `launchready lab faults`)."
+            ),
+        ] = None,
         bind: Annotated[str, typer.Option("--bind", help="Loopback address to listen on.")] = "127.0.0.1",
         dns_port: Annotated[int, typer.Option("--dns-port", min=0, max=65535, help="0 picks a free port.")] = 0,
         https_port: Annotated[int, typer.Option("--https-port", min=0, max=65535)] = 0,
@@ -49,7 +56,9 @@ def build() -> typer.Typer:
     @lab.command("seed")
     def seed(
         members: Annotated[int, typer.Option("--members", min=0, help="Make exactly this many seeded members exist.")],
-        db: Annotated[Path, typer.Option("--db", help="The lab's database (marketlab.sqlite3 in the workdir `lab up` prints).")],
+        db: Annotated[
+            Path, typer.Option("--db", help="The lab's database (marketlab.sqlite3 in the workdir `lab up` prints).")
+        ],
     ) -> None:
         """Seed the lab with N members (one post each): the growth test's seed hook."""
         from launchready.lab.perf_routes import seed_members

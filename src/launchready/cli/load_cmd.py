@@ -49,14 +49,28 @@ def exit_code(findings: list[Finding]) -> int:
 def register(app: typer.Typer) -> None:
     @app.command()
     def load(
-        endpoint: Annotated[list[str] | None, typer.Option("--endpoint", "-e", help="Only these [[perf.endpoints]] names (repeatable).")] = None,
-        url: Annotated[list[str] | None, typer.Option("--url", help="A path or URL on a declared host to load instead (repeatable).")] = None,
-        rate: Annotated[float | None, typer.Option("--rate", help="Requests per second, all endpoints together (default perf.rate).")] = None,
-        duration: Annotated[float | None, typer.Option("--duration", help="Measured seconds (default perf.duration_s).")] = None,
-        warmup: Annotated[float | None, typer.Option("--warmup", help="Seconds sent first and not measured (default perf.warmup_s).")] = None,
+        endpoint: Annotated[
+            list[str] | None, typer.Option("--endpoint", "-e", help="Only these [[perf.endpoints]] names (repeatable).")
+        ] = None,
+        url: Annotated[
+            list[str] | None,
+            typer.Option("--url", help="A path or URL on a declared host to load instead (repeatable)."),
+        ] = None,
+        rate: Annotated[
+            float | None,
+            typer.Option("--rate", help="Requests per second, all endpoints together (default perf.rate)."),
+        ] = None,
+        duration: Annotated[
+            float | None, typer.Option("--duration", help="Measured seconds (default perf.duration_s).")
+        ] = None,
+        warmup: Annotated[
+            float | None, typer.Option("--warmup", help="Seconds sent first and not measured (default perf.warmup_s).")
+        ] = None,
         growth: Annotated[bool, typer.Option("--growth", help="Run the growth test (perf.growth) instead.")] = False,
         fmt: Annotated[LoadFormat, typer.Option("--format", "-f", help="Report format.")] = LoadFormat.TERMINAL,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        ] = None,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
@@ -90,7 +104,9 @@ def register(app: typer.Typer) -> None:
             logins = await log_in_for(planned, net)
             if logins and not quiet:
                 print(f"launchready: logged in with smoke flow(s) {', '.join(sorted(logins))}", file=sys.stderr)
-            return await measure(planned, net, settings, progress=_progress_line(sys.stderr) if live else None, logins=logins)
+            return await measure(
+                planned, net, settings, progress=_progress_line(sys.stderr) if live else None, logins=logins
+            )
 
         try:
             result = asyncio.run(logged_in_load())
@@ -109,7 +125,14 @@ def register(app: typer.Typer) -> None:
             with output.open("w", encoding="utf-8") as fh:
                 report.render_terminal(result, planned, findings, Console(file=fh, width=110, force_terminal=False))
         else:
-            report.render_terminal(result, planned, findings, Console(width=110) if sys.stdout.isatty() else Console(file=sys.stdout, width=110, force_terminal=False))
+            report.render_terminal(
+                result,
+                planned,
+                findings,
+                Console(width=110)
+                if sys.stdout.isatty()
+                else Console(file=sys.stdout, width=110, force_terminal=False),
+            )
         return exit_code(findings)
 
 
@@ -123,7 +146,9 @@ def _write(text: str, output: Path | None) -> None:
         raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
 
 
-def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool) -> int:
+def _growth(
+    cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool
+) -> int:
     from launchready.checks.perf import growth as growth_check
     from launchready.perf.auth import LoginFailed
     from launchready.perf.growth import SeedFailed, run_growth
@@ -134,9 +159,14 @@ def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadForma
     if g.seed is None:
         raise UsageError("perf.growth.seed: set the command that seeds {n} members to run the growth test")
     planned = plan(cfg, only=only or g.endpoints)
-    settings = settings_for(cfg, rate=g.rate, duration_s=g.duration_s, warmup_s=min(cfg.perf.warmup_s, 1.0), timeout_s=net.timeout)
+    settings = settings_for(
+        cfg, rate=g.rate, duration_s=g.duration_s, warmup_s=min(cfg.perf.warmup_s, 1.0), timeout_s=net.timeout
+    )
     if not quiet:
-        print(f"launchready: growth test of {len(planned)} endpoint(s) at sizes {', '.join(map(str, g.sizes))}", file=sys.stderr)
+        print(
+            f"launchready: growth test of {len(planned)} endpoint(s) at sizes {', '.join(map(str, g.sizes))}",
+            file=sys.stderr,
+        )
     try:
         series = asyncio.run(run_growth(planned, net, g.seed, g.sizes, settings))
     except SeedFailed as exc:
@@ -149,9 +179,7 @@ def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadForma
         "report_version": "1.0",
         "kind": "growth",
         "max_factor": g.max_factor,
-        "endpoints": [
-            {"name": s.name, "url": s.url, "points": [p.__dict__ for p in s.points]} for s in series
-        ],
+        "endpoints": [{"name": s.name, "url": s.url, "points": [p.__dict__ for p in s.points]} for s in series],
         "findings": [f.model_dump(mode="json") for f in findings],
     }
     if fmt is LoadFormat.JSON:
@@ -161,7 +189,9 @@ def _growth(cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadForma
     for s in series:
         lines.append(s.name + "  " + s.url)
         for p in s.points:
-            lines.append(f"  {p.size:>7} members: p50 {p.p50_ms:8.1f} ms  p95 {p.p95_ms:8.1f} ms  {p.mean_bytes:9.0f} bytes")
+            lines.append(
+                f"  {p.size:>7} members: p50 {p.p50_ms:8.1f} ms  p95 {p.p95_ms:8.1f} ms  {p.mean_bytes:9.0f} bytes"
+            )
     for f in findings:
         lines.append(f"{f.severity.value.upper()} {f.id}: {f.title}")
         lines.append(f"    fix: {f.remediation}")

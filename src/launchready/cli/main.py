@@ -46,7 +46,9 @@ def build_app() -> typer.Typer:
 
     @app.callback()
     def root(
-        version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="Print the version."),
+        version: bool = typer.Option(
+            False, "--version", callback=version_callback, is_eager=True, help="Print the version."
+        ),
     ) -> None:
         """launchready: audit, gate and watch a web product's launch."""
 

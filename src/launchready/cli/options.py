@@ -9,11 +9,15 @@ import typer
 
 NameserverOpt = Annotated[
     list[str] | None,
-    typer.Option("--nameserver", metavar="HOST[:PORT]", help="DNS server to ask (repeatable); default: the system resolver."),
+    typer.Option(
+        "--nameserver", metavar="HOST[:PORT]", help="DNS server to ask (repeatable); default: the system resolver."
+    ),
 ]
 CaBundleOpt = Annotated[
     Path | None,
-    typer.Option("--ca-bundle", metavar="FILE", help="Extra trusted CA certificates (PEM); also read from SSL_CERT_FILE."),
+    typer.Option(
+        "--ca-bundle", metavar="FILE", help="Extra trusted CA certificates (PEM); also read from SSL_CERT_FILE."
+    ),
 ]
 ConnectToOpt = Annotated[
     list[str] | None,
@@ -28,6 +32,8 @@ TimeoutOpt = Annotated[
 ]
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", metavar="FILE", help="launchready.toml or pyproject.toml; default: searched upward from here."),
+    typer.Option(
+        "--config", "-c", metavar="FILE", help="launchready.toml or pyproject.toml; default: searched upward from here."
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]

@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def pageload(
         url: Annotated[str, typer.Argument(help="The page to load, e.g. https://example.com/.")],
-        budget_ms: Annotated[float | None, typer.Option("--budget-ms", help="LCP budget (default budgets.lcp_ms).")] = None,
+        budget_ms: Annotated[
+            float | None, typer.Option("--budget-ms", help="LCP budget (default budgets.lcp_ms).")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the measurement as JSON.")] = False,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,

@@ -33,19 +33,33 @@ def _exit_code(result: ScanResult, fail_on: Severity) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    secrets = typer.Typer(help="Find secrets in the working tree, staged changes, git history or logs.", no_args_is_help=True)
+    secrets = typer.Typer(
+        help="Find secrets in the working tree, staged changes, git history or logs.", no_args_is_help=True
+    )
 
     @secrets.command()
     def scan(
         path: Annotated[Path, typer.Argument(help="Directory, file or repository to scan.")] = Path("."),
-        staged: Annotated[bool, typer.Option("--staged", help="Scan what `git commit` would add (for pre-commit).")] = False,
+        staged: Annotated[
+            bool, typer.Option("--staged", help="Scan what `git commit` would add (for pre-commit).")
+        ] = False,
         history: Annotated[bool, typer.Option("--history", help="Scan every commit of every ref.")] = False,
-        logs: Annotated[str | None, typer.Option("--logs", metavar="FILE|-", help="Scan a log file, or stdin with '-'.")] = None,
+        logs: Annotated[
+            str | None, typer.Option("--logs", metavar="FILE|-", help="Scan a log file, or stdin with '-'.")
+        ] = None,
         fmt: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.TERMINAL,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
-        fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a new secret is at or above this severity.")] = Severity.MEDIUM,
-        baseline: Annotated[Path | None, typer.Option("--baseline", help="Accepted findings (default: the \\[secrets] baseline).")] = None,
-        update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Accept every finding of this scan into the baseline.")] = False,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        ] = None,
+        fail_on: Annotated[
+            Severity, typer.Option("--fail-on", help="Exit 1 when a new secret is at or above this severity.")
+        ] = Severity.MEDIUM,
+        baseline: Annotated[
+            Path | None, typer.Option("--baseline", help="Accepted findings (default: the \\[secrets] baseline).")
+        ] = None,
+        update_baseline: Annotated[
+            bool, typer.Option("--update-baseline", help="Accept every finding of this scan into the baseline.")
+        ] = False,
         config: ConfigOpt = None,
     ) -> None:
         """Scan for secrets; exit 1 when a new one (not in the baseline) is found. Values are always masked."""

@@ -32,10 +32,14 @@ def live_progress(quiet: bool) -> Callable[[str, StepResult], None] | None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def smoke(
-        env: Annotated[str, typer.Option("--env", "-e", help="Environment from launchready.toml to run against.")] = "production",
+        env: Annotated[
+            str, typer.Option("--env", "-e", help="Environment from launchready.toml to run against.")
+        ] = "production",
         flow: Annotated[list[str] | None, typer.Option("--flow", help="Run only this flow (repeatable).")] = None,
         fmt: Annotated[SmokeFormat, typer.Option("--format", "-f", help="Report format.")] = SmokeFormat.TERMINAL,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+        ] = None,
         config: ConfigOpt = None,
         quiet: QuietOpt = False,
         nameserver: NameserverOpt = None,
@@ -48,7 +52,11 @@ def register(app: typer.Typer) -> None:
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         plan = plan_smoke(loaded.config, env, flow_names=tuple(flow or ()))
         if not quiet:
-            print(f"running {len(plan.flows)} flow(s) against {plan.masker.text(plan.base_url)} ...", file=sys.stderr, flush=True)
+            print(
+                f"running {len(plan.flows)} flow(s) against {plan.masker.text(plan.base_url)} ...",
+                file=sys.stderr,
+                flush=True,
+            )
         run = asyncio.run(execute(plan, net, on_step=live_progress(quiet)))
         text = render_smoke(run, fmt)
         if output is None:

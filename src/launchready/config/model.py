@@ -64,7 +64,9 @@ def _sender(value: str) -> str:
         try:
             network(rest, strict=False)
         except ValueError:
-            raise ValueError(f"expected an {'IPv4' if kind == 'ip4' else 'IPv6'} address or network, got {value!r}") from None
+            raise ValueError(
+                f"expected an {'IPv4' if kind == 'ip4' else 'IPv6'} address or network, got {value!r}"
+            ) from None
         return f"{kind}:{rest.lower()}"
     raise ValueError(f"{expected}, got {value!r}")
 
@@ -106,7 +108,6 @@ _SET_BY_LOADER: dict[str, Any] = {"set_by_loader": True}
 def set_by_loader(field: FieldInfo) -> bool:
     extra = field.json_schema_extra
     return isinstance(extra, dict) and extra.get("set_by_loader") is True
-
 
 
 class Environment(StrictModel):
@@ -152,9 +153,7 @@ class AuditSettings(StrictModel):
     # Check ids (or id prefixes) to skip or to run exclusively.
     skip: tuple[CheckIdPrefix, ...] = Field(default=(), description="Check ids or id prefixes not to run.")
     only: tuple[CheckIdPrefix, ...] = Field(default=(), description="Run only these check ids or id prefixes.")
-    discover: bool = Field(
-        default=True, strict=True, description="Probe the built-in list of common subdomains."
-    )
+    discover: bool = Field(default=True, strict=True, description="Probe the built-in list of common subdomains.")
 
 
 class RedirectEntry(StrictModel):
@@ -163,9 +162,7 @@ class RedirectEntry(StrictModel):
     status: int = Field(default=301, ge=300, le=399, strict=True, description="Expected redirect status.")
     # Where the entry is written ("launchready.toml:14", "redirects.csv:3") so findings can point
     # at it. The loader fills it in; it is not a key users write.
-    source: str | None = Field(
-        default=None, description="file:line of the entry.", json_schema_extra=_SET_BY_LOADER
-    )
+    source: str | None = Field(default=None, description="file:line of the entry.", json_schema_extra=_SET_BY_LOADER)
 
 
 class Config(StrictModel):
@@ -186,7 +183,9 @@ class Config(StrictModel):
     )
     # Who owns what (dns, email, deploys, on-call...): free-form names or addresses for the handover.
     owners: dict[str, NonBlank] = Field(default={}, description="Who owns what, for the handover.")
-    secrets: SecretsConfig = Field(default=SecretsConfig(), description="Repository secret scan and environment contract.")
+    secrets: SecretsConfig = Field(
+        default=SecretsConfig(), description="Repository secret scan and environment contract."
+    )
     web: WebConfig = Field(default=WebConfig(), description="Crawl bounds, key pages, admin paths.")
     smoke: SmokeSettings = Field(default=SmokeSettings(), description="Smoke flows, deploy gate, notifications.")
 

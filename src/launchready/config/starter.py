@@ -62,7 +62,9 @@ class StarterFacts:
             for h in site.hosts
             if h.has_address or h.cname_chain
         )
-        return cls(hosts=hosts, mx_hosts=site.mx_hosts, spf_terms=tuple(spf_terms), dkim_selectors=tuple(dkim_selectors))
+        return cls(
+            hosts=hosts, mx_hosts=site.mx_hosts, spf_terms=tuple(spf_terms), dkim_selectors=tuple(dkim_selectors)
+        )
 
 
 def render_starter(domain: str, discovered: StarterFacts) -> str:
@@ -81,8 +83,8 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment("The apex domain audited when `launchready audit` is run without one.")
     out.line(f"domain = {_toml_str(domain)}")
     out.blank()
-    out.comment("Names under the domain to audit besides the apex: labels (\"app\") or full names")
-    out.comment(f"(\"app.{domain}\"). Unless discover = false under [audit], the audit also tries")
+    out.comment('Names under the domain to audit besides the apex: labels ("app") or full names')
+    out.comment(f'("app.{domain}"). Unless discover = false under [audit], the audit also tries')
     out.comment("common names (app, api, admin, ...); names listed here are always checked.")
     if labels:
         out.comment("Found by discovery:")
@@ -144,10 +146,12 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
         'endpoints = [{ name = "feed", path = "/feed", method = "GET", weight = 1, p95_ms = 300, error_rate = 0.01, '
         'login_flow = "login" }, { name = "home", path = "/", anonymous = true }]'
     )
-    out.comment('login_flow = "login"        # smoke flow run once before the load; its session cookies go with every request')
+    out.comment(
+        'login_flow = "login"        # smoke flow run once before the load; its session cookies go with every request'
+    )
     out.comment('auth_header = "Authorization: Bearer ${token}"  # optional, from the login flow\'s captures')
     out.comment('environment = "production"  # whose base_url the endpoint paths use (default: the first)')
-    out.comment('allow_hosts = []            # more hosts of yours the load may target')
+    out.comment("allow_hosts = []            # more hosts of yours the load may target")
     out.comment("rate = 20                   # requests per second")
     out.comment("duration_s = 30             # measured seconds, after warmup_s")
     out.comment("warmup_s = 5")
@@ -171,7 +175,9 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment("crawl_max_pages = 200  # requests per host")
     out.comment("crawl_depth = 3        # link levels from the start pages")
     out.comment("crawl_rate = 10.0      # requests per second, at most")
-    out.comment('admin_paths = ["/admin", "/admin/", "/wp-admin/", "/dashboard/admin"]  # must not open without sign-in')
+    out.comment(
+        'admin_paths = ["/admin", "/admin/", "/wp-admin/", "/dashboard/admin"]  # must not open without sign-in'
+    )
     out.blank()
 
     out.comment("How the audit runs (defaults shown).")
@@ -191,8 +197,10 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment("allow_values = []       # exact values that are not secrets")
     out.comment('baseline = ".launchready/secrets-baseline.json"  # accepted findings (secrets scan --update-baseline)')
     out.comment("max_file_mb = 8         # larger files are skipped with a note")
-    out.comment('env = { example = ".env.example", optional = [], required = { production = [] }, '
-                'flows = { signup = ["DATABASE_URL"], email = ["POSTMARK_TOKEN"] }, sources = { production = "deploy/production.env" } }')
+    out.comment(
+        'env = { example = ".env.example", optional = [], required = { production = [] }, '
+        'flows = { signup = ["DATABASE_URL"], email = ["POSTMARK_TOKEN"] }, sources = { production = "deploy/production.env" } }'
+    )
     out.blank()
 
     out.comment("Smoke flows of real user journeys (docs/smoke.md): `launchready smoke`, `launchready deploy`.")

@@ -77,9 +77,7 @@ class Registry:
         def matches(check_id: str, prefixes: tuple[str, ...]) -> bool:
             return any(check_id == p or check_id.startswith(p + ".") for p in prefixes)
 
-        kept = tuple(
-            c for c in self.checks if (not only or matches(c.id, only)) and not matches(c.id, skip)
-        )
+        kept = tuple(c for c in self.checks if (not only or matches(c.id, only)) and not matches(c.id, skip))
         return Registry(kept)
 
 

@@ -15,7 +15,9 @@ from launchready.smoke.secrets import Masker
 EXIT_NOT_FOUND = 127
 
 
-def run_streamed(argv: Sequence[str], out: TextIO, masker: Masker, *, prefix: str = "  | ", cwd: Path | None = None) -> int:
+def run_streamed(
+    argv: Sequence[str], out: TextIO, masker: Masker, *, prefix: str = "  | ", cwd: Path | None = None
+) -> int:
     """Run ``argv`` (no shell), copying each output line to ``out``; returns the exit code."""
     try:
         process = subprocess.Popen(

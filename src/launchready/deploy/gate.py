@@ -91,7 +91,9 @@ class DeployGate:
         env_config = config.environments.get(environment)
         if env_config is None:
             known = ", ".join(sorted(config.environments)) or "none declared"
-            raise UsageError(f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})")
+            raise UsageError(
+                f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})"
+            )
         self.config = config
         self.environment = environment
         self.net = net
@@ -100,7 +102,9 @@ class DeployGate:
         self.settings: DeploySettings = config.smoke.deploy.get(environment, DeploySettings())
         self.health_url = str(env_config.base_url).rstrip("/") + env_config.health_path
         # Flow files, env and secrets are checked now: a broken flow file stops the deploy before it starts.
-        self.plan: SmokePlan | None = plan_smoke(config, environment, environ=environ) if declares_flows(config) else None
+        self.plan: SmokePlan | None = (
+            plan_smoke(config, environment, environ=environ) if declares_flows(config) else None
+        )
         self.env = self.plan.env if self.plan is not None else smoke_env(config, environ)
         self.masker = self.plan.masker if self.plan is not None else Masker()
         self.notifier = Notifier(config.smoke.notify, self.env, net, self.masker)
@@ -138,13 +142,17 @@ class DeployGate:
         self._say(f"deploying {self.environment}: {self.masker.text(shlex.join(command))}")
         code = run_streamed(command, self.out, self.masker, cwd=self.base_dir)
         if code != 0:
-            result.phases.append(Phase("deploy command", False, f"exited with {code}; nothing verified, no rollback run"))
+            result.phases.append(
+                Phase("deploy command", False, f"exited with {code}; nothing verified, no rollback run")
+            )
             return self._end(result, "command-failed")
         result.phases.append(Phase("deploy command", True, "exited with 0"))
         if self._verify(result, "after deploy"):
             return self._end(result, "succeeded")
         if not self.settings.rollback:
-            result.phases.append(Phase("rollback", False, f"no rollback command declared ([smoke.deploy.{self.environment}] rollback)"))
+            result.phases.append(
+                Phase("rollback", False, f"no rollback command declared ([smoke.deploy.{self.environment}] rollback)")
+            )
             return self._end(result, "smoke-failed")
         return self._end(result, self._roll_back(result))
 
@@ -158,24 +166,36 @@ class DeployGate:
 
     def check_rollback(self) -> GateResult:
         """Exercise the rollback path without rolling back: is it declared, runnable, and is the target good?"""
-        result = GateResult("rollback-check", self.environment, current_version(self.base_dir), deployer(self.env, self.base_dir))
+        result = GateResult(
+            "rollback-check", self.environment, current_version(self.base_dir), deployer(self.env, self.base_dir)
+        )
         rollback = self.settings.rollback
         if not rollback:
-            result.phases.append(Phase("rollback declared", False, f"set rollback under [smoke.deploy.{self.environment}]"))
+            result.phases.append(
+                Phase("rollback declared", False, f"set rollback under [smoke.deploy.{self.environment}]")
+            )
         else:
             argv = split_command(rollback)
             found = resolvable(argv, self.base_dir)
             result.phases.append(Phase("rollback declared", True, self.masker.text(rollback)))
-            result.phases.append(Phase("rollback command found", found, argv[0] if found else f"{argv[0]} is not an executable on PATH"))
+            result.phases.append(
+                Phase("rollback command found", found, argv[0] if found else f"{argv[0]} is not an executable on PATH")
+            )
         if self.settings.rollback_check:
             self._say(f"running the rollback check: {self.masker.text(self.settings.rollback_check)}")
             code = run_streamed(split_command(self.settings.rollback_check), self.out, self.masker, cwd=self.base_dir)
             result.phases.append(Phase("rollback check command", code == 0, f"exited with {code}"))
         else:
-            result.phases.append(Phase("rollback check command", True, "none declared (rollback_check); the command itself was not run"))
+            result.phases.append(
+                Phase("rollback check command", True, "none declared (rollback_check); the command itself was not run")
+            )
         self._verify(result, "now")
         result.phases.append(
-            Phase("notification targets", bool(self.notifier.targets), self._targets_text() if self.notifier.targets else "none: nobody would hear about a failed deploy")
+            Phase(
+                "notification targets",
+                bool(self.notifier.targets),
+                self._targets_text() if self.notifier.targets else "none: nobody would hear about a failed deploy",
+            )
         )
         result.outcome = "checked" if all(p.ok for p in result.phases) else "check-failed"
         return result
@@ -191,7 +211,9 @@ class DeployGate:
             try:
                 store = DeployStore(self.base_dir)
                 try:
-                    result.deploy_id = store.start(self.environment, result.version, result.who, self.masker.text(command))
+                    result.deploy_id = store.start(
+                        self.environment, result.version, result.who, self.masker.text(command)
+                    )
                 finally:
                     store.close()
             except HistoryError as exc:
@@ -263,7 +285,10 @@ class DeployGate:
                     last = str(response.status) if response.status is not None else (response.error or "no answer")
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        return False, f"{shown} did not answer 2xx within {self.settings.health_timeout:g}s (last: {self.masker.text(last)})"
+                        return (
+                            False,
+                            f"{shown} did not answer 2xx within {self.settings.health_timeout:g}s (last: {self.masker.text(last)})",
+                        )
                     await asyncio.sleep(min(HEALTH_POLL_SECONDS, remaining))
         finally:
             await http.close()

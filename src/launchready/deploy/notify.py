@@ -36,7 +36,12 @@ class DeployEvent:
 
     @property
     def headline(self) -> str:
-        what = {"deploy.started": "Deploy started", "deploy.finished": "Deploy finished", "rollback.started": "Rollback started", "rollback.finished": "Rollback finished"}.get(self.event, self.event)
+        what = {
+            "deploy.started": "Deploy started",
+            "deploy.finished": "Deploy finished",
+            "rollback.started": "Rollback started",
+            "rollback.finished": "Rollback finished",
+        }.get(self.event, self.event)
         outcome = f": {self.outcome}" if self.outcome else ""
         return f"{what}{outcome} — {self.environment} {self.version} by {self.who}"
 
@@ -80,7 +85,9 @@ def describe(target: NotifyTarget, masker: Masker) -> str:
 
 
 class Notifier:
-    def __init__(self, targets: Sequence[NotifyTarget], env: Mapping[str, str], net: NetSettings, masker: Masker) -> None:
+    def __init__(
+        self, targets: Sequence[NotifyTarget], env: Mapping[str, str], net: NetSettings, masker: Masker
+    ) -> None:
         self._targets = tuple(targets)
         self._env = env
         self._net = net

@@ -68,7 +68,9 @@ class DeployStore:
                 ignore = self.path.parent / ".gitignore"
                 if not ignore.exists():
                     ignore.write_text("# launchready audit history (local state)\n*\n", encoding="utf-8")
-                engine = create_engine(URL.create("sqlite", database=str(self.path)), connect_args={"timeout": LOCK_TIMEOUT})
+                engine = create_engine(
+                    URL.create("sqlite", database=str(self.path)), connect_args={"timeout": LOCK_TIMEOUT}
+                )
                 _Base.metadata.create_all(engine)
             except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
                 raise HistoryError(f"history database {self.path} cannot be used: {exc}") from exc
@@ -76,7 +78,9 @@ class DeployStore:
         return self._engine
 
     def start(self, environment: str, version: str, who: str, command: str) -> int:
-        row = DeployRow(environment=environment, version=version, who=who, command=command, started=_now(), outcome="running")
+        row = DeployRow(
+            environment=environment, version=version, who=who, command=command, started=_now(), outcome="running"
+        )
         try:
             with Session(self._open()) as session, session.begin():
                 session.add(row)
@@ -106,8 +110,15 @@ class DeployStore:
                     query = query.where(DeployRow.environment == environment)
                 return [
                     DeployRecord(
-                        r.id, r.environment, r.version, r.who, r.command, datetime.fromisoformat(r.started),
-                        datetime.fromisoformat(r.finished) if r.finished else None, r.outcome, r.summary,
+                        r.id,
+                        r.environment,
+                        r.version,
+                        r.who,
+                        r.command,
+                        datetime.fromisoformat(r.started),
+                        datetime.fromisoformat(r.finished) if r.finished else None,
+                        r.outcome,
+                        r.summary,
                     )
                     for r in session.scalars(query)
                 ]

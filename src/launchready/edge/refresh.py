@@ -42,9 +42,16 @@ def _cloudfront(bodies: list[str]) -> list[str]:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("Cloudflare", "ranges-cloudflare.json", ("https://www.cloudflare.com/ips-v4", "https://www.cloudflare.com/ips-v6"), _lines),
+    Source(
+        "Cloudflare",
+        "ranges-cloudflare.json",
+        ("https://www.cloudflare.com/ips-v4", "https://www.cloudflare.com/ips-v6"),
+        _lines,
+    ),
     Source("Fastly", "ranges-fastly.json", ("https://api.fastly.com/public-ip-list",), _fastly),
-    Source("Amazon CloudFront", "ranges-cloudfront.json", ("https://ip-ranges.amazonaws.com/ip-ranges.json",), _cloudfront),
+    Source(
+        "Amazon CloudFront", "ranges-cloudfront.json", ("https://ip-ranges.amazonaws.com/ip-ranges.json",), _cloudfront
+    ),
 )
 
 

@@ -138,10 +138,18 @@ def judge_sender(domain: str, facts: SenderFacts, *, aspf: str = "r", adkim: str
     if p is not None and own_keys:
         k = own_keys[0]
         via = f" (CNAME to {k.cname_target})" if k.cname_target else ""
-        return AlignmentVerdict(facts.sender, True, True, (f"{name}: DKIM key at {k.selector}._domainkey.{domain}{via}: d={domain} aligns",), "")
+        return AlignmentVerdict(
+            facts.sender,
+            True,
+            True,
+            (f"{name}: DKIM key at {k.selector}._domainkey.{domain}{via}: d={domain} aligns",),
+            "",
+        )
     if p is None or p.envelope == "own-domain":
         if facts.spf_pass:
-            return AlignmentVerdict(facts.sender, True, True, (f"{name}: envelope is @{domain} and {facts.spf_detail}",), "")
+            return AlignmentVerdict(
+                facts.sender, True, True, (f"{name}: envelope is @{domain} and {facts.spf_detail}",), ""
+            )
         if facts.spf_pass is None or p is None:
             # Unknown, or an own server failing SPF: email.spf reports that (sender-not-authorized).
             return AlignmentVerdict(facts.sender, None, False, (f"{name}: {facts.spf_detail}",), "")
@@ -150,21 +158,28 @@ def judge_sender(domain: str, facts: SenderFacts, *, aspf: str = "r", adkim: str
         rp = [(n, t) for n, t in facts.return_paths if aligned(n, domain, aspf)]
         if rp:
             n, t = rp[0]
-            return AlignmentVerdict(facts.sender, True, True, (f"{name}: custom Return-Path {n} (CNAME to {t}) aligns with {domain}",), "")
+            return AlignmentVerdict(
+                facts.sender, True, True, (f"{name}: custom Return-Path {n} (CNAME to {t}) aligns with {domain}",), ""
+            )
         labels = ", ".join(f"{label}.{domain}" for label in p.return_path_labels)
         evidence.append(
             f"{name}: envelope (Return-Path) is {p.default_envelope}, not {domain}: SPF passes for {p.default_envelope}, "
             "which does not align" + (f" (no custom Return-Path CNAME at {labels})" if labels else "")
         )
         if facts.return_paths and aspf == "s":
-            evidence.append(f"aspf=s: a Return-Path on a subdomain ({facts.return_paths[0][0]}) does not align strictly")
+            evidence.append(
+                f"aspf=s: a Return-Path on a subdomain ({facts.return_paths[0][0]}) does not align strictly"
+            )
     asked = sorted({*p.dkim_selectors, *facts.declared_selectors})
     evidence.append(
-        f"{name}: no DKIM key of theirs for {domain} at " + (", ".join(f"{s}._domainkey" for s in asked) if asked else "any selector we can guess")
+        f"{name}: no DKIM key of theirs for {domain} at "
+        + (", ".join(f"{s}._domainkey" for s in asked) if asked else "any selector we can guess")
     )
     conclusive = p.selectors_guessable or any(p.owns_selector(s, None) for s in facts.declared_selectors)
     if not conclusive:
-        evidence.append(f"{name}'s DKIM selectors are per-customer: list yours in launchready.toml [email] dkim_selectors to check it")
+        evidence.append(
+            f"{name}'s DKIM selectors are per-customer: list yours in launchready.toml [email] dkim_selectors to check it"
+        )
     records = " and ".join(r.format(domain=domain) for r in p.records)
     fix = f"{p.setup.format(domain=domain)} Publish {records}."
     return AlignmentVerdict(facts.sender, False, conclusive, tuple(evidence), fix)

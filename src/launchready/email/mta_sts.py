@@ -16,7 +16,9 @@ _STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _MODES = ("enforce", "testing", "none")
 MAX_AGE_LIMIT = 31_557_600  # RFC 8461 3.2: at most one year
 # RFC 8461 3.2: a host name, optionally with "*." replacing exactly the leftmost label.
-_MX_PATTERN = re.compile(r"^(\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+\.?$", re.I)
+_MX_PATTERN = re.compile(
+    r"^(\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+\.?$", re.I
+)
 _RUA_URI = re.compile(r"^(mailto:[^@\s,]+@[^\s,]+|https://[^\s,]+)$", re.I)
 
 

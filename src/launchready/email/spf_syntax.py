@@ -108,7 +108,7 @@ def check_macro_string(text: str, *, exp: bool = False) -> None:
         if ch == "%":
             m = _MACRO_EXPAND.match(text, pos)
             if m is None:
-                raise SpfSyntaxError(f"invalid macro at {text[pos:pos + 6]!r}")
+                raise SpfSyntaxError(f"invalid macro at {text[pos : pos + 6]!r}")
             letter = m[1]
             if letter is not None:
                 low = letter.lower()

@@ -51,7 +51,9 @@ async def run_audit(
         dns_map = None
         if not site.domain_missing:
             dns_map = await collect_dns_map(
-                probes.dns, domain, tuple((h.name, h.found_by) for h in site.hosts),
+                probes.dns,
+                domain,
+                tuple((h.name, h.found_by) for h in site.hosts),
                 dkim_selectors=tuple(config.email.dkim_selectors),
             )
     finally:

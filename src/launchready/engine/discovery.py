@@ -61,8 +61,9 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     if not (apex_a.answered or apex_aaaa.answered):
         # The DNS does not answer for the apex (timeout, SERVFAIL): fifty more questions would
         # each wait out the same timeout. The apex's answer is the finding.
-        return SiteMap(domain=domain, hosts=(HostInfo(domain, apex_a, apex_aaaa, "apex"),),
-                       mx=await dns.query(domain, "MX"))
+        return SiteMap(
+            domain=domain, hosts=(HostInfo(domain, apex_a, apex_aaaa, "apex"),), mx=await dns.query(domain, "MX")
+        )
 
     wildcard_probe = f"lr-{secrets.token_hex(6)}.{domain}"
     candidates = _candidates(domain, config)
@@ -120,4 +121,6 @@ async def spf_terms(domain: str, dns: DnsProbe) -> tuple[str, ...]:
     if len(records) != 1:
         return ()
     terms = records[0].split()[1:]
-    return tuple(t for t in terms if t.lower().lstrip("+-~?").split(":")[0].split("/")[0] in ("include", "ip4", "ip6", "a", "mx"))
+    return tuple(
+        t for t in terms if t.lower().lstrip("+-~?").split(":")[0].split("/")[0] in ("include", "ip4", "ip6", "a", "mx")
+    )

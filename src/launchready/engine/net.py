@@ -37,9 +37,7 @@ class ConnectTo:
     to_port: int
 
     def matches(self, host: str, port: int) -> bool:
-        return (self.host is None or self.host == host.lower().rstrip(".")) and (
-            self.port is None or self.port == port
-        )
+        return (self.host is None or self.host == host.lower().rstrip(".")) and (self.port is None or self.port == port)
 
 
 @dataclass(frozen=True)

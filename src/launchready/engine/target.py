@@ -19,7 +19,10 @@ def normalise_domain(text: str) -> str:
         raise UsageError(f"DOMAIN {text!r}: not a valid domain name") from None
     labels = value.split(".")
     if len(labels) < 2 or not all(
-        0 < len(label) <= 63 and label.replace("-", "").isalnum() and not label.startswith("-") and not label.endswith("-")
+        0 < len(label) <= 63
+        and label.replace("-", "").isalnum()
+        and not label.startswith("-")
+        and not label.endswith("-")
         for label in labels
     ):
         raise UsageError(f"DOMAIN {text!r}: not a valid domain name (expected e.g. example.com)")

@@ -225,7 +225,9 @@ class Marketplace:
             raise _to_login()
         email = str((await request.post()).get("email", "")).strip()
         if "@" not in email:
-            return self._pages.message("Invite not sent", "That email address does not look right.", status=400, kind="error", member=member)
+            return self._pages.message(
+                "Invite not sent", "That email address does not look right.", status=400, kind="error", member=member
+            )
         invite = self._store.create_invite(member.id, email)
         link = f"https://{self._hosts.app}/invite/{invite.token}"
         await self._mailer.send(
@@ -238,14 +240,18 @@ class Marketplace:
     async def invite_page(self, request: web.Request) -> web.StreamResponse:
         invite = self._store.invite(request.match_info["token"])
         if invite is None or invite.accepted_by is not None:
-            return self._pages.message("Invitation not found", "This invitation is invalid or was already used.", status=404, kind="error")
+            return self._pages.message(
+                "Invitation not found", "This invitation is invalid or was already used.", status=404, kind="error"
+            )
         return self._pages.response("invite.html.j2", invite=invite)
 
     async def accept_invite(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         invite = self._store.invite(token)
         if invite is None or invite.accepted_by is not None:
-            return self._pages.message("Invitation not found", "This invitation is invalid or was already used.", status=404, kind="error")
+            return self._pages.message(
+                "Invitation not found", "This invitation is invalid or was already used.", status=404, kind="error"
+            )
         form = await request.post()
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
         if not name or len(password) < MIN_PASSWORD_LENGTH:
@@ -254,9 +260,17 @@ class Marketplace:
         try:
             member = self._store.accept_invite(token, name, password)
         except DuplicateEmail:
-            return self._pages.message("Already a member", "That email already has an account.", status=409, kind="error", link=("/login", "Log in"))
+            return self._pages.message(
+                "Already a member",
+                "That email already has an account.",
+                status=409,
+                kind="error",
+                link=("/login", "Log in"),
+            )
         if member is None:
-            return self._pages.message("Invitation not found", "This invitation was already used.", status=404, kind="error")
+            return self._pages.message(
+                "Invitation not found", "This invitation was already used.", status=404, kind="error"
+            )
         self._start_session(member.id)
         raise web.HTTPSeeOther("/dashboard")
 
@@ -281,7 +295,9 @@ class Marketplace:
         body = str((await request.post()).get("body", "")).strip()
         if not body or len(body) > 2000:
             error = "Posts need between 1 and 2000 characters."
-            return self._pages.response("feed.html.j2", status=400, member=member, posts=self._store.feed(), error=error)
+            return self._pages.response(
+                "feed.html.j2", status=400, member=member, posts=self._store.feed(), error=error
+            )
         self._store.add_post(member.id, body)
         raise web.HTTPSeeOther("/feed")
 

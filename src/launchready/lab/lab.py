@@ -73,7 +73,6 @@ def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
     return names
 
 
-
 class Lab:
     """``with Lab(faults=["no-hsts"]) as lab: ...`` runs the whole lab until the block ends."""
 
@@ -335,7 +334,9 @@ class Lab:
             await self._stop_event.wait()
             self._ports = None
 
-    async def _start_services(self, stack: contextlib.AsyncExitStack, authority: DnsAuthority, tls: ssl.SSLContext | None) -> LabPorts:
+    async def _start_services(
+        self, stack: contextlib.AsyncExitStack, authority: DnsAuthority, tls: ssl.SSLContext | None
+    ) -> LabPorts:
         assert self._workdir is not None
         requested = self._requested
         dns_server = DnsServer(authority, host=self.bind, port=requested.dns)
@@ -353,7 +354,10 @@ class Lab:
         self._store = store
         mailer = lab_mailer(
             self.faults,
-            host=self.bind, port=smtp_port, sender=f"Market Lab <no-reply@{self.domain}>", sender_domain=self.domain
+            host=self.bind,
+            port=smtp_port,
+            sender=f"Market Lab <no-reply@{self.domain}>",
+            sender_domain=self.domain,
         )
         assets = site_assets()
         pages = Pages(self.hosts, assets)
@@ -370,7 +374,11 @@ class Lab:
         }
         perf_lab = PerfLab(self.faults, self._workdir / "marketlab.sqlite3")
         stack.callback(perf_lab.close)
-        perf_lab.install(api=sites[self.hosts.api], app=sites[self.hosts.app], static_sites=[sites[self.hosts.apex], sites[self.hosts.app]])
+        perf_lab.install(
+            api=sites[self.hosts.api],
+            app=sites[self.hosts.app],
+            static_sites=[sites[self.hosts.apex], sites[self.hosts.app]],
+        )
         # Smoke flows in other processes read the lab's mail here (Mailpit's API, own port).
         self._mailbox_api_port = await self._serve_web(stack, mailpit_app(self.mailbox), 0, None)
         https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
@@ -484,7 +492,13 @@ def run_lab_foreground(
     """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
     stop = stop if stop is not None else threading.Event()
     lab = Lab(
-        faults, workdir=workdir, bind=bind, dns_port=dns_port, https_port=https_port, http_port=http_port, smtp_port=smtp_port
+        faults,
+        workdir=workdir,
+        bind=bind,
+        dns_port=dns_port,
+        https_port=https_port,
+        http_port=http_port,
+        smtp_port=smtp_port,
     )
     with _stop_on_sigterm(stop), lab:
         try:

@@ -129,10 +129,18 @@ def provider_zone(address: str) -> ZoneData:
         Record("@", "SOA", f"ns1.{PROVIDER_DOMAIN}. hostmaster.{PROVIDER_DOMAIN}. 1 3600 600 1209600 300"),
         Record("@", "NS", f"ns1.{PROVIDER_DOMAIN}."),
         Record("ns1", "A" if mechanism == "ip4" else "AAAA", address),
-        Record("_spf", "TXT", txt_value("v=spf1 " + " ".join(f"include:_spf-{r}.{PROVIDER_DOMAIN}" for r in regions) + " ~all")),
+        Record(
+            "_spf",
+            "TXT",
+            txt_value("v=spf1 " + " ".join(f"include:_spf-{r}.{PROVIDER_DOMAIN}" for r in regions) + " ~all"),
+        ),
     ]
     for region in regions:
-        records.append(Record(f"_spf-{region}", "TXT", txt_value(f"v=spf1 a:out-{region}.{PROVIDER_DOMAIN} mx:{PROVIDER_DOMAIN} ~all")))
+        records.append(
+            Record(
+                f"_spf-{region}", "TXT", txt_value(f"v=spf1 a:out-{region}.{PROVIDER_DOMAIN} mx:{PROVIDER_DOMAIN} ~all")
+            )
+        )
         records.append(Record(f"out-{region}", "A" if mechanism == "ip4" else "AAAA", address))
     records.append(Record("@", "MX", f"10 ns1.{PROVIDER_DOMAIN}."))
     return ZoneData(origin=PROVIDER_DOMAIN, records=tuple(records))

@@ -34,7 +34,9 @@ class Mailer:
         return message
 
     def _deliver(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self._host, self._port, timeout=self._timeout, local_hostname=f"app.{self._sender_domain}") as smtp:
+        with smtplib.SMTP(
+            self._host, self._port, timeout=self._timeout, local_hostname=f"app.{self._sender_domain}"
+        ) as smtp:
             smtp.send_message(message)
 
     async def send(self, to: str, subject: str, text: str) -> SendResult:

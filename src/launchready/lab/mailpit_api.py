@@ -41,7 +41,10 @@ def mailpit_app(mailbox: Mailbox) -> web.Application:
         }
 
     async def search(request: web.Request) -> web.Response:
-        terms = {m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)) for m in _TERM.finditer(request.query.get("query", ""))}
+        terms = {
+            m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3))
+            for m in _TERM.finditer(request.query.get("query", ""))
+        }
         to = (terms.get("to") or "").lower()
         subject = terms.get("subject")
         found = []

@@ -38,7 +38,9 @@ def _stale(zone: ZoneData) -> ZoneData:
     return ZoneData(zone.origin, tuple(records))
 
 
-def secondary_zones(zones: Iterable[ZoneData], faults: frozenset[str], domain: str = LAB_DOMAIN) -> tuple[ZoneData, ...]:
+def secondary_zones(
+    zones: Iterable[ZoneData], faults: frozenset[str], domain: str = LAB_DOMAIN
+) -> tuple[ZoneData, ...]:
     """What ns2 serves: the same zones, the lab domain's with an old serial under ns-serial-mismatch."""
     stale = "ns-serial-mismatch" in faults
     return tuple(_stale(z) if stale and z.origin == domain else z for z in zones)

@@ -27,7 +27,14 @@ class Pages:
         return web.Response(text=self.render(template, **context), status=status, content_type="text/html")
 
     def message(
-        self, heading: str, text: str, *, status: int = 200, kind: str = "notice", link: tuple[str, str] | None = None, **context: Any
+        self,
+        heading: str,
+        text: str,
+        *,
+        status: int = 200,
+        kind: str = "notice",
+        link: tuple[str, str] | None = None,
+        **context: Any,
     ) -> web.Response:
         """A one-paragraph page (confirmations, errors); ``link`` is (href, label)."""
         return self.response(

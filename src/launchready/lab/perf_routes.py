@@ -189,10 +189,14 @@ class PerfLab:
         else:
             cost = 2 * QUERY_RTT_S  # an index seek: a couple of page reads whatever the size
         await asyncio.sleep(cost)
-        return web.json_response({"members": [{"id": r["id"], "name": r["name"]} for r in rows]}, headers={"Cache-Control": "no-store"})
+        return web.json_response(
+            {"members": [{"id": r["id"], "name": r["name"]} for r in rows]}, headers={"Cache-Control": "no-store"}
+        )
 
     async def hero(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(body=self._hero, content_type="image/bmp", headers={"Cache-Control": "public, max-age=3600"})
+        return web.Response(
+            body=self._hero, content_type="image/bmp", headers={"Cache-Control": "public, max-age=3600"}
+        )
 
     @staticmethod
     @web.middleware

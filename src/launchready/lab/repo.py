@@ -20,7 +20,13 @@ from pathlib import Path
 from launchready.lab.faults import LAB_DOMAIN
 
 REPO_FAULTS = frozenset(
-    {"repo-secret-in-tree", "repo-secret-in-history", "repo-env-committed", "repo-deploy-secret", "env-production-missing-var"}
+    {
+        "repo-secret-in-tree",
+        "repo-secret-in-history",
+        "repo-env-committed",
+        "repo-deploy-secret",
+        "env-production-missing-var",
+    }
 )
 
 # What the flows of the marketplace need (the contract the lab's config declares).
@@ -74,7 +80,11 @@ class _Git:
     def run(self, *args: str) -> None:
         subprocess.run(
             ["git", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args],
-            cwd=self.root, env=self.env, check=True, capture_output=True, timeout=60,
+            cwd=self.root,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
 
     def commit(self, message: str, files: dict[str, str | None]) -> None:
@@ -109,10 +119,7 @@ def create_app():
     return {"db": settings.DATABASE_URL is not None}
 '''
 _GITIGNORE = "__pycache__/\n*.pyc\n.env\n.env.*\n!.env.example\n"
-_DOCKERFILE = (
-    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENV PORT=8000\n"
-    'CMD ["python", "-m", "app.main"]\n'
-)
+_DOCKERFILE = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENV PORT=8000\nCMD ["python", "-m", "app.main"]\n'
 _COMPOSE = (
     "services:\n  web:\n    build: .\n    environment:\n      DATABASE_URL: ${DATABASE_URL}\n"
     "      SESSION_SECRET: ${SESSION_SECRET}\n  db:\n    image: postgres:16\n    environment:\n"
@@ -140,17 +147,28 @@ def build_app_repo(directory: Path, faults: frozenset[str]) -> AppRepo:
     example = "".join(f"{name}=\n" for name in EXAMPLE_VARS)
     git.commit(
         "Initial marketplace",
-        {"README.md": "# Market Lab\n", "app/__init__.py": "", "app/main.py": _MAIN, "app/settings.py": _SETTINGS,
-         ".env.example": example, ".gitignore": _GITIGNORE if "repo-env-committed" not in faults else "__pycache__/\n"},
+        {
+            "README.md": "# Market Lab\n",
+            "app/__init__.py": "",
+            "app/main.py": _MAIN,
+            "app/settings.py": _SETTINGS,
+            ".env.example": example,
+            ".gitignore": _GITIGNORE if "repo-env-committed" not in faults else "__pycache__/\n",
+        },
     )
-    git.commit("Deploy files", {"Dockerfile": _DOCKERFILE, "docker-compose.yml": _COMPOSE, ".github/workflows/ci.yml": _CI})
+    git.commit(
+        "Deploy files", {"Dockerfile": _DOCKERFILE, "docker-compose.yml": _COMPOSE, ".github/workflows/ci.yml": _CI}
+    )
     if "repo-secret-in-history" in faults:
         key_id, secret = _aws_pair()
         values += [key_id, secret]
         storage = f'import boto3\n\nAWS_ACCESS_KEY_ID = "{key_id}"\nAWS_SECRET_ACCESS_KEY = "{secret}"\n'
         git.commit("Upload avatars to S3", {"app/storage.py": storage})
         planted["repo-secret-in-history"] = "app/storage.py:4"
-        git.commit("Read AWS keys from the environment", {"app/storage.py": "import boto3\n\n# credentials from the environment\n"})
+        git.commit(
+            "Read AWS keys from the environment",
+            {"app/storage.py": "import boto3\n\n# credentials from the environment\n"},
+        )
     if "repo-secret-in-tree" in faults:
         key = _stripe_live_key()
         values.append(key)

@@ -18,7 +18,10 @@ def lab_flow_file() -> Path:
 def write_smoke_env(workdir: Path, webhook_secret: str) -> Path:
     """The payment provider's signing secret as a KEY=VALUE file flows read via ${env:NAME}."""
     path = workdir / "smoke.env"
-    path.write_text(f"# the lab's webhook signing secret (read by smoke flows)\n{WEBHOOK_SECRET_ENV}={webhook_secret}\n", encoding="utf-8")
+    path.write_text(
+        f"# the lab's webhook signing secret (read by smoke flows)\n{WEBHOOK_SECRET_ENV}={webhook_secret}\n",
+        encoding="utf-8",
+    )
     path.chmod(0o600)
     return path
 

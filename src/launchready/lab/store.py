@@ -197,8 +197,7 @@ class Store:
     def search_members(self, query: str, *, limit: int = 50) -> list[Member]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM members WHERE verified_at IS NOT NULL AND name LIKE ? ESCAPE '\\' "
-                "ORDER BY name LIMIT ?",
+                "SELECT * FROM members WHERE verified_at IS NOT NULL AND name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
                 (_like_pattern(query.strip()), limit),
             ).fetchall()
         return [_member(row) for row in rows]
@@ -320,7 +319,9 @@ class Store:
             row = self._db.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
         if row is None:
             return None
-        return Order(row["id"], row["member_id"], row["amount_cents"], row["currency"], row["status"], row["created_at"])
+        return Order(
+            row["id"], row["member_id"], row["amount_cents"], row["currency"], row["status"], row["created_at"]
+        )
 
     def orders_of(self, member_id: int) -> list[Order]:
         with self._lock:

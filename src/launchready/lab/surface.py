@@ -45,7 +45,9 @@ def surface_toml() -> str:
     The lab is on loopback, so its crawl may go faster than the default 10 requests per second.
     Its key page /pricing is crawled on every host; only the apex has it (a 404 elsewhere is no finding).
     """
-    return '\n[web]\ncrawl_rate = 200.0\nkey_pages = ["/pricing"]\n' + "".join(f'\n[[redirects]]\nold = "{old}"\nnew = "{new}"\nstatus = 301\n' for old, new in REDIRECT_MAP)
+    return '\n[web]\ncrawl_rate = 200.0\nkey_pages = ["/pricing"]\n' + "".join(
+        f'\n[[redirects]]\nold = "{old}"\nnew = "{new}"\nstatus = 301\n' for old, new in REDIRECT_MAP
+    )
 
 
 def origin_host(hosts: LabHosts) -> str:

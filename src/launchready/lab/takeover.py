@@ -50,6 +50,9 @@ def hosting_zone(address: str) -> ZoneData:
 
 def unclaimed_page(host: str, faults: frozenset[str], domain: str = LAB_DOMAIN) -> web.Response | None:
     """The provider's answer for the aliased name (plain HTTP), or None when the host is not it."""
-    if "cname-unclaimed-bucket" not in faults or host not in (f"{UNCLAIMED_LABEL}.{domain}", UNCLAIMED_TARGET.rstrip(".")):
+    if "cname-unclaimed-bucket" not in faults or host not in (
+        f"{UNCLAIMED_LABEL}.{domain}",
+        UNCLAIMED_TARGET.rstrip("."),
+    ):
         return None
     return web.Response(status=404, text=_NO_SUCH_BUCKET, content_type="application/xml")

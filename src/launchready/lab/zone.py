@@ -83,9 +83,7 @@ class ZoneData:
         for record in self.records:
             owner = self.absolute(record.name)
             rdtype = dns.rdatatype.from_text(record.rdtype)
-            rdata = dns.rdata.from_text(
-                dns.rdataclass.IN, rdtype, record.value, origin=origin, relativize=False
-            )
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, record.value, origin=origin, relativize=False)
             rdataset = zone.find_rdataset(owner, rdtype, create=True)
             rdataset.add(rdata, record.ttl)
         zone.check_origin()

@@ -63,9 +63,7 @@ def root_zone(records: Mapping[str, Iterable[tuple[str, object]]]) -> dns.zone.Z
 class SilentAuthority(DnsAuthority):
     """A DnsAuthority that never answers the listed (name, type) pairs (type None: every type)."""
 
-    def __init__(
-        self, zones: Iterable[dns.zone.Zone], silent: Iterable[tuple[str, str | None]] = ()
-    ) -> None:
+    def __init__(self, zones: Iterable[dns.zone.Zone], silent: Iterable[tuple[str, str | None]] = ()) -> None:
         super().__init__(zones)
         self._silent = {(name.lower().rstrip("."), rdtype) for name, rdtype in silent}
 

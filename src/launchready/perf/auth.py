@@ -109,7 +109,7 @@ def login_spec(config: Config, endpoint: PerfEndpoint, *, what: str, cache: dict
 
 def _smoke_plan(config: Config, flow: str, key: str) -> SmokePlan:
     if not config.smoke.files:
-        raise UsageError(f"{key} = {flow!r}: no smoke flows declared (add [smoke] files = [\"smoke/*.yaml\"])")
+        raise UsageError(f'{key} = {flow!r}: no smoke flows declared (add [smoke] files = ["smoke/*.yaml"])')
     try:
         known = sorted(f.name for f in load_flow_files(find_flow_files(config.smoke.files)))
     except UsageError as exc:
@@ -149,8 +149,6 @@ async def log_in(specs: Iterable[LoginSpec | None], net: NetSettings) -> dict[st
             continue
         session = await execute_session(spec.smoke, net, spec.flow)
         if not session.result.passed:
-            raise LoginFailed(
-                f"load not run: login flow '{spec.flow}' ({spec.key}) failed at {session.result.reason}"
-            )
+            raise LoginFailed(f"load not run: login flow '{spec.flow}' ({spec.key}) failed at {session.result.reason}")
         logins[spec.flow] = Login(spec.flow, session, spec.smoke)
     return logins

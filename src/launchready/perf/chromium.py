@@ -39,7 +39,9 @@ from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import verifying_context
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-INSTALL_HINT = "Chromium is not installed: install it with `sudo apt-get install chromium` (Debian/Ubuntu) to measure page loads"
+INSTALL_HINT = (
+    "Chromium is not installed: install it with `sudo apt-get install chromium` (Debian/Ubuntu) to measure page loads"
+)
 MOBILE_LATENCY_MS = 562.5
 MOBILE_DOWN_BPS = 188743
 MOBILE_UP_BPS = 86400
@@ -180,7 +182,9 @@ class _Cdp:
             if not future.done():
                 future.set_exception(ChromiumError("the browser closed the DevTools connection"))
 
-    async def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+    async def send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         self._next += 1
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[self._next] = future
@@ -202,11 +206,24 @@ class _Cdp:
 
 async def _launch(binary: str, profile: str, extra: list[str]) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-default-apps", "--mute-audio", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-        *extra, "about:blank",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--mute-audio",
+        "--remote-debugging-port=0",
+        f"--user-data-dir={profile}",
+        *extra,
+        "about:blank",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stderr is not None
 
@@ -274,12 +291,18 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
     await cdp.send("Network.setUserAgentOverride", {"userAgent": MOBILE_UA}, s)
     await cdp.send(
         "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": dpr, "mobile": True}, s,
+        {"width": width, "height": height, "deviceScaleFactor": dpr, "mobile": True},
+        s,
     )
     await cdp.send("Emulation.setCPUThrottlingRate", {"rate": MOBILE_CPU_SLOWDOWN}, s)
     await cdp.send(
         "Network.emulateNetworkConditions",
-        {"offline": False, "latency": MOBILE_LATENCY_MS, "downloadThroughput": MOBILE_DOWN_BPS, "uploadThroughput": MOBILE_UP_BPS},
+        {
+            "offline": False,
+            "latency": MOBILE_LATENCY_MS,
+            "downloadThroughput": MOBILE_DOWN_BPS,
+            "uploadThroughput": MOBILE_UP_BPS,
+        },
         s,
     )
     navigated = await cdp.send("Page.navigate", {"url": url}, s)
@@ -300,7 +323,11 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
         method, params = event["method"], event.get("params", {})
         if method == "Network.responseReceived":
             response = params["response"]
-            responses[params["requestId"]] = (response.get("url", ""), response.get("mimeType", ""), response.get("status"))
+            responses[params["requestId"]] = (
+                response.get("url", ""),
+                response.get("mimeType", ""),
+                response.get("status"),
+            )
         elif method == "Network.loadingFinished":
             sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
         elif method == "Network.loadingFailed":
@@ -308,11 +335,11 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
         elif method == "Page.loadEventFired":
             loaded = True
     await asyncio.sleep(0.2)
-    evaluated = await cdp.send("Runtime.evaluate", {"expression": _METRICS_JS, "awaitPromise": True, "returnByValue": True}, s)
-    metrics = json.loads(evaluated.get("result", {}).get("value") or "{}")
-    requests = tuple(
-        RequestFact(u, sizes.get(rid, 0), mime, status) for rid, (u, mime, status) in responses.items()
+    evaluated = await cdp.send(
+        "Runtime.evaluate", {"expression": _METRICS_JS, "awaitPromise": True, "returnByValue": True}, s
     )
+    metrics = json.loads(evaluated.get("result", {}).get("value") or "{}")
+    requests = tuple(RequestFact(u, sizes.get(rid, 0), mime, status) for rid, (u, mime, status) in responses.items())
     first_status = next((r.status for r in requests if r.url.rstrip("/") == url.rstrip("/")), None)
     return PageLoad(
         url,

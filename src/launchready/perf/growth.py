@@ -76,8 +76,12 @@ async def run_growth(
             stats = result.endpoints[p.name]
             points[p.name].append(
                 SizePoint(
-                    n, stats.latency.percentile(50) / 1000, stats.latency.percentile(95) / 1000,
-                    stats.mean_bytes, stats.ok, stats.errors,
+                    n,
+                    stats.latency.percentile(50) / 1000,
+                    stats.latency.percentile(95) / 1000,
+                    stats.mean_bytes,
+                    stats.ok,
+                    stats.errors,
                 )
             )
     return [GrowthSeries(p.name, p.url, tuple(points[p.name])) for p in planned]

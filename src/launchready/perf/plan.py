@@ -41,7 +41,9 @@ def declared_hosts(config: Config) -> frozenset[str]:
     if config.domain:
         hosts.add(config.domain)
         for label in config.subdomains:
-            hosts.add(label if label == config.domain or label.endswith("." + config.domain) else f"{label}.{config.domain}")
+            hosts.add(
+                label if label == config.domain or label.endswith("." + config.domain) else f"{label}.{config.domain}"
+            )
     for env in config.environments.values():
         if env.base_url.host:
             hosts.add(env.base_url.host.lower().rstrip("."))
@@ -91,7 +93,9 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
     known = {s.name for s in specs}
     missing = [n for n in only if n not in known]
     if missing:
-        raise UsageError(f"--endpoint: no perf endpoint named {', '.join(missing)} (known: {', '.join(sorted(known)) or 'none'})")
+        raise UsageError(
+            f"--endpoint: no perf endpoint named {', '.join(missing)} (known: {', '.join(sorted(known)) or 'none'})"
+        )
     if only:
         specs = [s for s in specs if s.name in only]
     elif urls:
@@ -105,7 +109,10 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
         require_declared(url, config, what=what)
         out.append(
             PlannedEndpoint(
-                spec.name, url, spec.method, spec.weight,
+                spec.name,
+                url,
+                spec.method,
+                spec.weight,
                 spec.p95_ms if spec.p95_ms is not None else budgets.p95_ms,
                 spec.error_rate if spec.error_rate is not None else budgets.error_rate,
                 login_spec(config, spec, what=what, cache=smoke_plans),
@@ -153,8 +160,16 @@ async def resolve(
             request = build_request(p.method, host, port, tls, path_qs, USER_AGENT, headers)
             out.append(
                 Endpoint(
-                    p.name, p.url, host, port, tls, p.method, request, dial.endpoints[0],
-                    authenticated=p.login is not None, auth=auth,
+                    p.name,
+                    p.url,
+                    host,
+                    port,
+                    tls,
+                    p.method,
+                    request,
+                    dial.endpoints[0],
+                    authenticated=p.login is not None,
+                    auth=auth,
                 )
             )
         return out

@@ -41,32 +41,63 @@ def to_dict(result: LoadResult, planned: list[PlannedEndpoint], findings: list[F
     return {
         "report_version": REPORT_VERSION,
         "kind": "load",
-        "settings": {"rate": s.rate, "duration_s": s.duration_s, "warmup_s": s.warmup_s, "connections": s.connections,
-                     "timeout_s": s.timeout_s, "model": "open (constant arrival rate), latency from scheduled send time"},
-        "overall": {"requests": result.total, "ok": result.ok, "errors": result.errors, "error_rate": round(result.error_rate, 6),
-                    "throughput_rps": round(result.throughput, 2), "latency_ms": _latency(result.overall)},
+        "settings": {
+            "rate": s.rate,
+            "duration_s": s.duration_s,
+            "warmup_s": s.warmup_s,
+            "connections": s.connections,
+            "timeout_s": s.timeout_s,
+            "model": "open (constant arrival rate), latency from scheduled send time",
+        },
+        "overall": {
+            "requests": result.total,
+            "ok": result.ok,
+            "errors": result.errors,
+            "error_rate": round(result.error_rate, 6),
+            "throughput_rps": round(result.throughput, 2),
+            "latency_ms": _latency(result.overall),
+        },
         "endpoints": [
             {
-                "name": p.name, "url": p.url, "method": p.method,
+                "name": p.name,
+                "url": p.url,
+                "method": p.method,
                 "budget": {"p95_ms": p.p95_ms, "error_rate": p.error_rate},
-                "requests": e.total, "ok": e.ok, "errors": e.errors, "error_rate": round(e.error_rate, 6),
-                "mean_bytes": round(e.mean_bytes, 1), "statuses": e.statuses, "error_samples": e.error_samples,
+                "requests": e.total,
+                "ok": e.ok,
+                "errors": e.errors,
+                "error_rate": round(e.error_rate, 6),
+                "mean_bytes": round(e.mean_bytes, 1),
+                "statuses": e.statuses,
+                "error_samples": e.error_samples,
                 # How the requests were authenticated, values masked; null = anonymous.
-                "auth": e.auth, "auth_lost": e.auth_lost,
+                "auth": e.auth,
+                "auth_lost": e.auth_lost,
                 "latency_ms": _latency(e.latency),
             }
             for p in planned
             for e in (result.endpoints[p.name],)
         ],
         "timeline": [
-            {"second": i, "requests": h.total + result.errors_per_second[i], "errors": result.errors_per_second[i],
-             "p50_ms": _ms(h.percentile(50)), "p99_ms": _ms(h.percentile(99)), "max_ms": _ms(h.max_us)}
+            {
+                "second": i,
+                "requests": h.total + result.errors_per_second[i],
+                "errors": result.errors_per_second[i],
+                "p50_ms": _ms(h.percentile(50)),
+                "p99_ms": _ms(h.percentile(99)),
+                "max_ms": _ms(h.max_us),
+            }
             for i, h in enumerate(result.per_second)
         ],
         "distribution": [{"percentile": round(p, 4), "latency_ms": _ms(v)} for p, v in result.overall.distribution()],
-        "generator": {"cpu_mean": round(watch.cpu_mean, 3), "cpu_max": round(watch.cpu_max, 3),
-                      "timer_lag_p99_ms": _ms(watch.timer_lag.percentile(99)), "queued_max": watch.queued_max,
-                      "connect_errors": watch.connect_errors, "bottleneck": watch.bottleneck},
+        "generator": {
+            "cpu_mean": round(watch.cpu_mean, 3),
+            "cpu_max": round(watch.cpu_max, 3),
+            "timer_lag_p99_ms": _ms(watch.timer_lag.percentile(99)),
+            "queued_max": watch.queued_max,
+            "connect_errors": watch.connect_errors,
+            "bottleneck": watch.bottleneck,
+        },
         "findings": [f.model_dump(mode="json") for f in findings],
     }
 
@@ -75,7 +106,9 @@ def render_json(result: LoadResult, planned: list[PlannedEndpoint], findings: li
     return json.dumps(to_dict(result, planned, findings), indent=2) + "\n"
 
 
-def render_terminal(result: LoadResult, planned: list[PlannedEndpoint], findings: list[Finding], console: Console) -> None:
+def render_terminal(
+    result: LoadResult, planned: list[PlannedEndpoint], findings: list[Finding], console: Console
+) -> None:
     s = result.settings
     console.print(
         f"[bold]Load[/bold]: {s.rate:g} req/s for {s.duration_s:g} s after a {s.warmup_s:g} s warm-up "
@@ -90,10 +123,14 @@ def render_terminal(result: LoadResult, planned: list[PlannedEndpoint], findings
         p95 = h.percentile(95) / 1000
         over = p95 > p.p95_ms
         table.add_row(
-            p.name, str(e.total), f"{e.errors} ({e.error_rate:.1%})",
+            p.name,
+            str(e.total),
+            f"{e.errors} ({e.error_rate:.1%})",
             *(f"{h.percentile(q) / 1000:.1f}" for q in (50, 90)),
             f"[red]{p95:.1f}[/red]" if over else f"{p95:.1f}",
-            f"{h.percentile(99) / 1000:.1f}", f"{h.max_us / 1000:.1f}", f"{p.p95_ms:g} ms",
+            f"{h.percentile(99) / 1000:.1f}",
+            f"{h.max_us / 1000:.1f}",
+            f"{p.p95_ms:g} ms",
         )
     console.print(table)
     for p in planned:
@@ -106,7 +143,9 @@ def render_terminal(result: LoadResult, planned: list[PlannedEndpoint], findings
         f"p95 {result.overall.percentile(95) / 1000:.1f} ms, p99 {result.overall.percentile(99) / 1000:.1f} ms (ms)"
     )
     w = result.watch
-    console.print(f"generator: CPU {w.cpu_mean:.0%} mean / {w.cpu_max:.0%} max of one core, timer lag p99 {w.timer_lag.percentile(99) / 1000:.1f} ms")
+    console.print(
+        f"generator: CPU {w.cpu_mean:.0%} mean / {w.cpu_max:.0%} max of one core, timer lag p99 {w.timer_lag.percentile(99) / 1000:.1f} ms"
+    )
     if w.bottleneck:
         console.print(f"[yellow]warning: {w.bottleneck}[/yellow]")
     if not findings:
@@ -168,12 +207,21 @@ def timeline_svg(result: LoadResult) -> str:
     def x_of(i: int) -> float:
         return _PAD + (_W - 10 - _PAD) * (i + 0.5) / max(seconds, 1)
 
-    body = [_axes("seconds into the measured run", "latency (ms)", y_max, [(x_of(i), str(i)) for i in range(0, seconds, max(1, seconds // 10))])]
+    body = [
+        _axes(
+            "seconds into the measured run",
+            "latency (ms)",
+            y_max,
+            [(x_of(i), str(i)) for i in range(0, seconds, max(1, seconds // 10))],
+        )
+    ]
     for name, color in (("p50", "#2b6cb0"), ("p99", "#dd6b20"), ("max", "#c53030")):
         body.append(_polyline([(x_of(i), _scale_y(v, y_max)) for i, v in enumerate(series[name])], color))
     for i, errors in enumerate(result.errors_per_second):
         if errors:
-            body.append(f'<circle cx="{x_of(i):.1f}" cy="{_H - _PAD - 4}" r="3" fill="#c53030"><title>{errors} errors</title></circle>')
+            body.append(
+                f'<circle cx="{x_of(i):.1f}" cy="{_H - _PAD - 4}" r="3" fill="#c53030"><title>{errors} errors</title></circle>'
+            )
     body.append(_legend((("p50", "#2b6cb0"), ("p99", "#dd6b20"), ("max", "#c53030"))))
     return _svg("".join(body), "Latency over time")
 
@@ -182,7 +230,9 @@ def _legend(items: tuple[tuple[str, str], ...]) -> str:
     out = []
     for i, (name, color) in enumerate(items):
         x = _W - 200 + i * 60
-        out.append(f'<rect x="{x}" y="14" width="10" height="10" fill="{color}"/><text x="{x + 14}" y="23">{name}</text>')
+        out.append(
+            f'<rect x="{x}" y="14" width="10" height="10" fill="{color}"/><text x="{x + 14}" y="23">{name}</text>'
+        )
     return "".join(out)
 
 
@@ -212,16 +262,21 @@ def render_html(result: LoadResult, planned: list[PlannedEndpoint], findings: li
     data = to_dict(result, planned, findings)
     rows = "".join(
         "<tr><td>{}</td><td>{}</td><td>{}</td>{}<td>{:g} ms</td></tr>".format(
-            html.escape(e["name"]), e["requests"], f'{e["errors"]} ({e["error_rate"]:.1%})',
+            html.escape(e["name"]),
+            e["requests"],
+            f"{e['errors']} ({e['error_rate']:.1%})",
             "".join(f"<td>{e['latency_ms'][k]:.1f}</td>" for k in ("p50", "p90", "p95", "p99", "max")),
             e["budget"]["p95_ms"],
         )
         for e in data["endpoints"]
     )
-    items = "".join(
-        f"<li><b>{html.escape(f.severity.value.upper())}</b> {html.escape(f.title)}<br><small>{html.escape(f.remediation)}</small></li>"
-        for f in findings
-    ) or "<li>Every endpoint is within its budget.</li>"
+    items = (
+        "".join(
+            f"<li><b>{html.escape(f.severity.value.upper())}</b> {html.escape(f.title)}<br><small>{html.escape(f.remediation)}</small></li>"
+            for f in findings
+        )
+        or "<li>Every endpoint is within its budget.</li>"
+    )
     auth = "".join(
         f"<li>{html.escape(e['name'])}: {html.escape(e['auth'])}</li>" for e in data["endpoints"] if e["auth"]
     )
@@ -229,7 +284,10 @@ def render_html(result: LoadResult, planned: list[PlannedEndpoint], findings: li
     generator = data["generator"]
     warning = f'<p class="warn">{html.escape(generator["bottleneck"])}</p>' if generator["bottleneck"] else ""
     s = result.settings
-    histograms = {"all": result.overall, **{p.name: result.endpoints[p.name].latency for p in planned if len(planned) > 1}}
+    histograms = {
+        "all": result.overall,
+        **{p.name: result.endpoints[p.name].latency for p in planned if len(planned) > 1},
+    }
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>launchready load report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a202c}}

@@ -14,7 +14,11 @@ from launchready.probes.tls import verifying_context
 
 
 def settings_for(
-    config: Config, *, rate: float | None = None, duration_s: float | None = None, warmup_s: float | None = None,
+    config: Config,
+    *,
+    rate: float | None = None,
+    duration_s: float | None = None,
+    warmup_s: float | None = None,
     timeout_s: float = 10.0,
 ) -> LoadSettings:
     """The run's settings from the config and flags, refusing anything above the config's caps."""
@@ -25,14 +29,18 @@ def settings_for(
     if not rate > 0:
         raise UsageError(f"--rate {rate:g}: must be a positive number of requests per second")
     if rate > perf.max_rate:
-        raise UsageError(f"--rate {rate:g}: above perf.max_rate {perf.max_rate:g} (raise it in launchready.toml if you mean it)")
+        raise UsageError(
+            f"--rate {rate:g}: above perf.max_rate {perf.max_rate:g} (raise it in launchready.toml if you mean it)"
+        )
     if not duration_s > 0 or warmup_s < 0:
         raise UsageError("--duration must be positive and --warmup not negative")
     if duration_s + warmup_s > perf.max_duration_s:
         raise UsageError(
             f"--duration {duration_s:g} + --warmup {warmup_s:g}: above perf.max_duration_s {perf.max_duration_s:g}"
         )
-    return LoadSettings(rate=rate, duration_s=duration_s, warmup_s=warmup_s, connections=perf.connections, timeout_s=timeout_s)
+    return LoadSettings(
+        rate=rate, duration_s=duration_s, warmup_s=warmup_s, connections=perf.connections, timeout_s=timeout_s
+    )
 
 
 async def log_in_for(planned: list[PlannedEndpoint], net: NetSettings) -> dict[str, Login]:
@@ -53,4 +61,6 @@ async def measure(
         logins = await log_in_for(planned, net)
     endpoints = await resolve(planned, net, logins)
     context = verifying_context(net) if any(e.tls for e in endpoints) else None
-    return await run_load(endpoints, settings, weights=[p.weight for p in planned], ssl_context=context, progress=progress)
+    return await run_load(
+        endpoints, settings, weights=[p.weight for p in planned], ssl_context=context, progress=progress
+    )

@@ -33,7 +33,9 @@ async def sender_facts(
 ) -> tuple[SenderFacts, ...]:
     """``senders`` are (configured sender, SPF mechanism) pairs, as email.spf derives them."""
     providers = {s: provider_for(s) for s, _ in senders}
-    selectors = list(dict.fromkeys((*declared_selectors, *(sel for p in providers.values() if p for sel in p.dkim_selectors))))
+    selectors = list(
+        dict.fromkeys((*declared_selectors, *(sel for p in providers.values() if p for sel in p.dkim_selectors)))
+    )
     keys = [k for k in await asyncio.gather(*(_key(dns, domain, s) for s in selectors)) if k is not None]
     tree: SpfNode | None = None
     out: list[SenderFacts] = []
@@ -53,7 +55,9 @@ async def sender_facts(
         if p is not None:
             for label in p.return_path_labels:
                 target = _cname_target(await dns.query(f"{label}.{domain}", "CNAME"))
-                if target is not None and any(target == s or target.endswith("." + s) for s in p.return_path_cname_suffixes):
+                if target is not None and any(
+                    target == s or target.endswith("." + s) for s in p.return_path_cname_suffixes
+                ):
                     return_paths.append((f"{label}.{domain}", target))
         out.append(SenderFacts(sender, p, spf_pass, detail, tuple(keys), tuple(return_paths), declared_selectors))
     return tuple(out)

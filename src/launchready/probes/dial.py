@@ -22,7 +22,6 @@ class DialPlan:
     error: str | None = None
 
 
-
 def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -66,7 +65,5 @@ async def dial_plan(net: NetSettings, dns: DnsProbe, host: str, port: int) -> Di
     endpoints = tuple((addr, port) for addr in a.records + aaaa.records)
     if endpoints:
         return DialPlan(endpoints)
-    why = "; ".join(
-        f"{ans.rdtype} {ans.status}" + (f" ({ans.error})" if ans.error else "") for ans in (a, aaaa)
-    )
+    why = "; ".join(f"{ans.rdtype} {ans.status}" + (f" ({ans.error})" if ans.error else "") for ans in (a, aaaa))
     return DialPlan((), f"{name} has no address: {why}")

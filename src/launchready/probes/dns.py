@@ -77,9 +77,7 @@ class DnsProbe:
         self._net = net
         resolver = dns.asyncresolver.Resolver(configure=not net.nameservers)
         if net.nameservers:
-            resolver.nameservers = [
-                dns.nameserver.Do53Nameserver(ns.host, ns.port) for ns in net.nameservers
-            ]
+            resolver.nameservers = [dns.nameserver.Do53Nameserver(ns.host, ns.port) for ns in net.nameservers]
         resolver.lifetime = net.timeout
         resolver.timeout = min(net.timeout, 3.0)
         # Fresh state per run: answers are cached in this probe, keyed by the full question.
@@ -174,16 +172,16 @@ class DnsProbe:
             except dns.exception.Timeout:
                 error = f"no answer within {per_try:g}s ({_DIRECT_TRIES} tries)"
             except (dns.exception.DNSException, OSError, ValueError) as exc:
-                reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else f"{type(exc).__name__}: {exc}"
+                reason = (
+                    "connection refused" if isinstance(exc, ConnectionRefusedError) else f"{type(exc).__name__}: {exc}"
+                )
                 return ServerAnswer(server, shown, name, rdtype, "error", error=reason)
         else:
             return ServerAnswer(server, shown, name, rdtype, "timeout", error=error)
         rcode = dns.rcode.to_text(response.rcode())
         authoritative = bool(response.flags & dns.flags.AA)
         wanted = dns.rdatatype.from_text(rdtype)
-        records = tuple(
-            sorted(r.to_text() for rrset in response.answer if rrset.rdtype == wanted for r in rrset)
-        )
+        records = tuple(sorted(r.to_text() for rrset in response.answer if rrset.rdtype == wanted for r in rrset))
         status: DnsStatus
         if rcode == "NXDOMAIN":
             status = "nxdomain"

@@ -13,7 +13,9 @@ HOST_TYPES = ("A", "AAAA", "CNAME")
 _FAILED = ("timeout", "servfail", "error")
 
 
-def _questions(domain: str, hosts: tuple[tuple[str, str], ...], selectors: tuple[str, ...]) -> list[tuple[str, str, str]]:
+def _questions(
+    domain: str, hosts: tuple[tuple[str, str], ...], selectors: tuple[str, ...]
+) -> list[tuple[str, str, str]]:
     """(name, type, role) in the order the map lists them."""
     out = [(domain, t, "apex") for t in APEX_TYPES]
     for name, role in hosts:
@@ -37,7 +39,9 @@ def _rows(answer: DnsAnswer, role: str) -> list[DnsRecordRow]:
     # A resolver follows CNAMEs: an A answer for an alias belongs to its target, shown under it.
     if len(answer.chain) > 1 and answer.rdtype != "CNAME":
         return []
-    return [DnsRecordRow(name=answer.name, type=answer.rdtype, ttl=answer.ttl, value=v, role=role) for v in answer.records]
+    return [
+        DnsRecordRow(name=answer.name, type=answer.rdtype, ttl=answer.ttl, value=v, role=role) for v in answer.records
+    ]
 
 
 async def collect_dns_map(

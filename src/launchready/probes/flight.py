@@ -20,5 +20,3 @@ async def single_flight(
         registry[key] = task
     # shield: one caller's cancellation (its check timed out) must not cancel the others' answer.
     return await asyncio.shield(task)
-
-

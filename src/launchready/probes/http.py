@@ -220,9 +220,7 @@ class HttpProbe:
             self._cache, key, lambda: self._exchange(url, method, header_items, verify_tls, max_body)
         )
 
-    async def follow(
-        self, url: str, *, max_hops: int = 10, verify_tls: bool = True
-    ) -> tuple[HttpExchange, ...]:
+    async def follow(self, url: str, *, max_hops: int = 10, verify_tls: bool = True) -> tuple[HttpExchange, ...]:
         """GET ``url`` and each Location after it; every hop is its own exchange.
 
         Stops at a non-redirect, an error, a Location already visited (``redirect_stop="loop"``),
@@ -342,9 +340,7 @@ class HttpProbe:
                     ssl=(self._ssl or True) if verify_tls else False,
                 ) as resp:
                     status = resp.status
-                    received = tuple(
-                        (_decode_header(k).lower(), _decode_header(v)) for k, v in resp.raw_headers
-                    )
+                    received = tuple((_decode_header(k).lower(), _decode_header(v)) for k, v in resp.raw_headers)
                     transport = resp.connection.transport if resp.connection else None
                     peername = transport.get_extra_info("peername") if transport else None
                     peer = format_peer(str(peername[0]), int(peername[1])) if peername else None

@@ -123,7 +123,10 @@ class _Evaluation:
 
     def ctx(self, domain: str) -> MacroContext:
         return MacroContext(
-            sender=self.sender, domain=domain, ip=self.ip, helo=self.helo,
+            sender=self.sender,
+            domain=domain,
+            ip=self.ip,
+            helo=self.helo,
             validated_name=self.validated_name or "unknown",
         )
 
@@ -255,8 +258,14 @@ class _Evaluation:
                 explanation = None
                 if mech.result == "fail" and depth == 0:
                     explanation = await self.explain(record, domain)
-                return SpfResult(mech.result, domain, explanation=explanation, matched=mech.text,
-                                 lookups=self.budget.lookups, void_lookups=self.budget.void)
+                return SpfResult(
+                    mech.result,
+                    domain,
+                    explanation=explanation,
+                    matched=mech.text,
+                    lookups=self.budget.lookups,
+                    void_lookups=self.budget.void,
+                )
         redirect = record.redirect
         if redirect is not None and record.all_mechanism is None:
             self.budget.spend()
@@ -398,8 +407,9 @@ class _TreeWalk:
         if status == "none":
             return SpfNode(domain, via, "none", problem=f"{domain} publishes no SPF record")
         if status == "multiple":
-            return SpfNode(domain, via, "multiple", record=records[0],
-                           problem=f"{domain} publishes {len(records)} SPF records")
+            return SpfNode(
+                domain, via, "multiple", record=records[0], problem=f"{domain} publishes {len(records)} SPF records"
+            )
         try:
             record = parse_spf(records[0])
         except SpfSyntaxError as exc:
@@ -438,8 +448,15 @@ class _TreeWalk:
                 follow.append((f"redirect={redirect}", redirect))
         children = [await self.node(target, how, stack) for how, target in follow]
         return SpfNode(
-            domain, via, "ok", record=record.text, lookups=lookups, void=void, uses_ptr=uses_ptr,
-            macro_targets=tuple(macro_targets), children=tuple(children),
+            domain,
+            via,
+            "ok",
+            record=record.text,
+            lookups=lookups,
+            void=void,
+            uses_ptr=uses_ptr,
+            macro_targets=tuple(macro_targets),
+            children=tuple(children),
         )
 
     async def _has_records(self, name: str, rdtype: str) -> bool:

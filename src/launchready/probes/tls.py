@@ -373,9 +373,7 @@ class TlsProbe:
                 return self._facts(host, port, session, verified=True, verify_error=None)
 
             try:
-                session = await _handshake_once(
-                    address, dial_port, _sni(host), _permissive_context(), timeout
-                )
+                session = await _handshake_once(address, dial_port, _sni(host), _permissive_context(), timeout)
             except OSError as exc:
                 kind, message = _classify(exc, timeout)
                 if cert_error is None:

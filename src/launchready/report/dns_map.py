@@ -7,6 +7,7 @@ from launchready.core.dnsmap import DnsMap
 
 def dns_map_markdown(dns_map: DnsMap) -> list[str]:
     """The map as a Markdown table (for `dns map` and the report's DNS section)."""
+
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
@@ -17,7 +18,9 @@ def dns_map_markdown(dns_map: DnsMap) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for r in dns_map.records:
-        out.append(f"| {cell(r.name)} | {r.type} | {r.ttl if r.ttl is not None else ''} | `{cell(r.value)}` | {r.role} |")
+        out.append(
+            f"| {cell(r.name)} | {r.type} | {r.ttl if r.ttl is not None else ''} | `{cell(r.value)}` | {r.role} |"
+        )
     if dns_map.unanswered:
         out += ["", "Not answered (the map is incomplete there):", ""]
         out += [f"- {cell(u)}" for u in dns_map.unanswered]

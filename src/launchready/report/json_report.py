@@ -161,9 +161,7 @@ def build_report(run: AuditRun) -> JsonReport:
             checks=StatusCounts(total=len(run.results), **{s.value: n for s, n in stat.items()}),
         ),
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
-        not_run=tuple(
-            ReportNotRun(check_id=r.check_id, target=r.target, reason=r.reason) for r in run.not_run
-        ),
+        not_run=tuple(ReportNotRun(check_id=r.check_id, target=r.target, reason=r.reason) for r in run.not_run),
         results=tuple(
             ReportResult(
                 check_id=r.check_id,

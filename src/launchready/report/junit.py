@@ -85,10 +85,7 @@ def render_junit(run: AuditRun) -> str:
 
 
 def _cases(run: AuditRun) -> list[_Case]:
-    cases = [
-        _Case(r.check_id, r.target, r.status, r.findings, r.reason, r.duration_ms / 1000.0)
-        for r in run.results
-    ]
+    cases = [_Case(r.check_id, r.target, r.status, r.findings, r.reason, r.duration_ms / 1000.0) for r in run.results]
     # Findings the engine attached to the run but to no result still have to turn CI red.
     covered = {f.fingerprint for r in run.results for f in r.findings}
     orphans: dict[tuple[str, str], list[Finding]] = {}
@@ -122,8 +119,7 @@ def _testcase(suite: ET.Element, case: _Case) -> None:
             {"message": _safe(f"Not verified: could not run: {reason}"), "type": "could-not-run"},
         )
         error.text = _safe(
-            f"The check {case.check_id} could not run on {case.target}, so nothing is known about it.\n"
-            f"Reason: {reason}"
+            f"The check {case.check_id} could not run on {case.target}, so nothing is known about it.\nReason: {reason}"
         )
     elif case.status is Status.SKIPPED:
         ET.SubElement(element, "skipped", {"message": _safe(case.reason or "does not apply")})

@@ -47,9 +47,7 @@ def md_code(text: str) -> str:
 
 def md_rich(text: str) -> str:
     """Text whose backtick-quoted parts stay code spans; everything else is escaped."""
-    return "".join(
-        md_code(part) if is_code else md_text_keep_edges(part) for is_code, part in code_spans(text)
-    )
+    return "".join(md_code(part) if is_code else md_text_keep_edges(part) for is_code, part in code_spans(text))
 
 
 def md_text_keep_edges(text: str) -> str:
@@ -88,7 +86,9 @@ def _host_facts(run: AuditRun) -> list[str]:
     out = ["## Host facts", "", "| Host | Fact | Value | How | Check |", "|---|---|---|---|---|"]
     for f in run.host_facts:
         how = md_text(", ".join(f.detail)) if f.detail else ""
-        out.append(f"| {md_code(f.host)} | {md_text(f.name)} | **{md_text(f.value)}** | {how} | {md_code(f.check_id)} |")
+        out.append(
+            f"| {md_code(f.host)} | {md_text(f.name)} | **{md_text(f.value)}** | {how} | {md_code(f.check_id)} |"
+        )
     return out + [""]
 
 
@@ -173,9 +173,7 @@ def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
     if finding.references:
         out += ["**References:**", ""]
         for ref in finding.references:
-            out.append(
-                f"- <{ref}>" if is_link(ref) and not re.search(r"[\s<>]", ref) else f"- {md_text(ref)}"
-            )
+            out.append(f"- <{ref}>" if is_link(ref) and not re.search(r"[\s<>]", ref) else f"- {md_text(ref)}")
         out.append("")
     return out
 
@@ -192,9 +190,7 @@ def _not_verified(run: AuditRun) -> list[str]:
         "|---|---|---|",
     ]
     for result in not_run:
-        out.append(
-            f"| {md_code(result.check_id)} | {md_code(result.target)} | {md_text(result.reason or 'unknown')} |"
-        )
+        out.append(f"| {md_code(result.check_id)} | {md_code(result.target)} | {md_text(result.reason or 'unknown')} |")
     return out + [""]
 
 

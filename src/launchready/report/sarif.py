@@ -34,9 +34,7 @@ from launchready.report.view import (
 )
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA_URI = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
+SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/launchready/"
 PSEUDO_FILE = "launchready.toml"
 FINGERPRINT_KEY = "launchreadyFinding/v1"
@@ -188,9 +186,7 @@ def _location(run: AuditRun, finding: Finding, pseudo_file: str) -> dict[str, An
             "artifactLocation": {"uri": pseudo_file},
             "region": {"startLine": 1},
         },
-        "logicalLocations": [
-            {"name": finding.target, "fullyQualifiedName": finding.target, "kind": "resource"}
-        ],
+        "logicalLocations": [{"name": finding.target, "fullyQualifiedName": finding.target, "kind": "resource"}],
         "message": {"text": f"Found on {finding.target} (not a file: anchored to {pseudo_file})"},
     }
 

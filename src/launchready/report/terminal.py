@@ -57,9 +57,7 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
         detailed = [f for f in run.findings if verbose or f.severity in _DETAIL_SEVERITIES]
         if detailed:
             console.print()
-            console.print(
-                Text("What to fix first" if not verbose else "Every finding", style="bold underline")
-            )
+            console.print(Text("What to fix first" if not verbose else "Every finding", style="bold underline"))
             for finding in detailed:
                 console.print()
                 console.print(_finding_detail(run, finding, verbose=verbose))

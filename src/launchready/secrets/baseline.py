@@ -23,8 +23,10 @@ def read_baseline(path: Path) -> frozenset[str]:
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{exc.lineno}: the secrets baseline is not valid JSON: {exc.msg}") from None
     entries = data.get("accepted") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries):
-        raise UsageError(f"{path}: expected {{\"accepted\": [{{\"fingerprint\": ...}}, ...]}}")
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries
+    ):
+        raise UsageError(f'{path}: expected {{"accepted": [{{"fingerprint": ...}}, ...]}}')
     return frozenset(e["fingerprint"] for e in entries)
 
 
@@ -36,7 +38,10 @@ def write_baseline(path: Path, hits: Iterable[Hit]) -> int:
             hit.fingerprint,
             {"fingerprint": hit.fingerprint, "rule": hit.rule_id, "masked": hit.masked, "location": hit.location},
         )
-    payload = {"version": BASELINE_VERSION, "accepted": sorted(entries.values(), key=lambda e: (e["location"], e["rule"]))}
+    payload = {
+        "version": BASELINE_VERSION,
+        "accepted": sorted(entries.values(), key=lambda e: (e["location"], e["rule"])),
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

@@ -101,18 +101,32 @@ def evaluate(
             continue
         value = have.values[name]
         if not value.strip():
-            issues.append(Issue(Problem.EMPTY, name, environment, flows, severity, f"{name} is set but empty{needed_by}"))
+            issues.append(
+                Issue(Problem.EMPTY, name, environment, flows, severity, f"{name} is set but empty{needed_by}")
+            )
         elif is_placeholder(value) or (example_values.get(name) and value == example_values[name]):
             issues.append(
-                Issue(Problem.PLACEHOLDER, name, environment, flows, severity,
-                      f"{name} holds a placeholder (or the .env.example value), not a real value{needed_by}")
+                Issue(
+                    Problem.PLACEHOLDER,
+                    name,
+                    environment,
+                    flows,
+                    severity,
+                    f"{name} holds a placeholder (or the .env.example value), not a real value{needed_by}",
+                )
             )
     for other_name, other in sorted((others or {}).items()):
         if other_name == environment:
             continue
         for name in sorted(other.names - have.names - set(needs.names)):
             issues.append(
-                Issue(Problem.DRIFT, name, environment, (), Severity.MEDIUM,
-                      f"{name} is set in {other_name} but not in {environment}")
+                Issue(
+                    Problem.DRIFT,
+                    name,
+                    environment,
+                    (),
+                    Severity.MEDIUM,
+                    f"{name} is set in {other_name} but not in {environment}",
+                )
             )
     return issues

@@ -56,7 +56,10 @@ def repo_info(path: Path) -> RepoInfo:
     try:
         done = subprocess.run(
             ["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
-            capture_output=True, env=git_env(), timeout=30, check=False,
+            capture_output=True,
+            env=git_env(),
+            timeout=30,
+            check=False,
         )
     except FileNotFoundError:
         raise UsageError("git is not installed (needed for repository scans)") from None
@@ -66,7 +69,10 @@ def repo_info(path: Path) -> RepoInfo:
     root = Path(top)
     head = subprocess.run(
         ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
-        capture_output=True, env=git_env(), timeout=30, check=False,
+        capture_output=True,
+        env=git_env(),
+        timeout=30,
+        check=False,
     )
     any_ref = head.returncode == 0 or bool(git(root, ["for-each-ref", "--count=1"], check=False).strip())
     shallow = git(root, ["rev-parse", "--is-shallow-repository"], check=False).strip() == "true"

@@ -18,13 +18,28 @@ from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
 from launchready.secrets.git import git_env, repo_info
 from launchready.secrets.model import Hit, Note, ScanResult, Source, fingerprint, hit_from_match
 
-HISTORY_ARGS = ("log", "--all", "--full-history", "-p", "-U0", "--cc", "-M", "--no-color", "--no-ext-diff", "--no-textconv")
+HISTORY_ARGS = (
+    "log",
+    "--all",
+    "--full-history",
+    "-p",
+    "-U0",
+    "--cc",
+    "-M",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+)
 
 
 def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
     try:
         proc = subprocess.Popen(
-            ["git", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(), bufsize=1 << 16
+            ["git", "-C", str(root), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=git_env(),
+            bufsize=1 << 16,
         )
     except FileNotFoundError:
         raise UsageError("git is not installed (needed for repository scans)") from None
@@ -79,8 +94,12 @@ def _present_in_head(root: Path, wanted: list[tuple[str, str]]) -> list[bool]:
     request = "".join(f"HEAD:{p}\n" for p in paths).encode()
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), "cat-file", "--batch"], input=request, capture_output=True, env=git_env(),
-            timeout=300, check=False,
+            ["git", "-C", str(root), "cat-file", "--batch"],
+            input=request,
+            capture_output=True,
+            env=git_env(),
+            timeout=300,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return [False] * len(wanted)

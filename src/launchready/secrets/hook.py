@@ -30,7 +30,9 @@ def install_hook(path: Path, *, force: bool = False, python: str | None = None) 
     hooks_dir.mkdir(parents=True, exist_ok=True)
     hook = hooks_dir / "pre-commit"
     if hook.exists() and MARKER not in hook.read_text(encoding="utf-8", errors="replace") and not force:
-        raise UsageError(f"{hook}: a pre-commit hook already exists; add `launchready secrets scan --staged` to it, or use --force")
+        raise UsageError(
+            f"{hook}: a pre-commit hook already exists; add `launchready secrets scan --staged` to it, or use --force"
+        )
     hook.write_text(hook_script(python or sys.executable), encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return hook

@@ -59,7 +59,11 @@ def hit_dict(hit: Hit) -> dict[str, Any]:
     if hit.commit is not None:
         out["commit"] = {"sha": hit.commit.sha, "author": hit.commit.author, "date": hit.commit.date}
     if hit.first_commit is not None:
-        out["first_commit"] = {"sha": hit.first_commit.sha, "author": hit.first_commit.author, "date": hit.first_commit.date}
+        out["first_commit"] = {
+            "sha": hit.first_commit.sha,
+            "author": hit.first_commit.author,
+            "date": hit.first_commit.date,
+        }
         out["first_path"] = hit.first_path
     if hit.in_head is not None:
         out["in_head"] = hit.in_head
@@ -94,7 +98,12 @@ def render_terminal(result: ScanResult) -> str:
     summary = f"{len(new)} secret(s) found in {scanned} ({result.source.value} scan)"
     if accepted:
         summary += f"; {accepted} accepted by the baseline"
-    lines.append(summary if new else f"No new secrets in {scanned} ({result.source.value} scan)" + (f"; {accepted} accepted by the baseline" if accepted else ""))
+    lines.append(
+        summary
+        if new
+        else f"No new secrets in {scanned} ({result.source.value} scan)"
+        + (f"; {accepted} accepted by the baseline" if accepted else "")
+    )
     return "\n".join(lines) + "\n"
 
 

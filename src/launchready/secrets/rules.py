@@ -83,9 +83,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "gcp-service-account",
         "Google Cloud service-account key (JSON)",
-        _re(
-            r"\"type\"\s*:\s*\"service_account\"[\s\S]{0,400}?\"private_key_id\"\s*:\s*\"(?P<secret>[0-9a-f]{40})\""
-        ),
+        _re(r"\"type\"\s*:\s*\"service_account\"[\s\S]{0,400}?\"private_key_id\"\s*:\s*\"(?P<secret>[0-9a-f]{40})\""),
         ("service_account",),
         Severity.BLOCKER,
         "Delete the key (gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT), create a "
@@ -316,7 +314,8 @@ RULES: tuple[Rule, ...] = (
         ("private key",),
         Severity.BLOCKER,
         "Treat the key as compromised: issue a new key pair (new certificate, new SSH/deploy key, new "
-        "signing key), install it, and revoke or remove the old public key everywhere it is trusted." + _ROTATE_THEN_PURGE,
+        "signing key), install it, and revoke or remove the old public key everywhere it is trusted."
+        + _ROTATE_THEN_PURGE,
     ),
     Rule(
         "database-url",
@@ -347,8 +346,23 @@ RULES: tuple[Rule, ...] = (
             r"(?i)(?P<kw>" + _SECRET_KEYWORD + r")(?P<suffix>[a-z0-9_.\-]*)\\?[\"']?\s*(?::=|=>|=|:)\s*(?:[a-z]+\()?"
             r"\\?[\"'`]?(?P<secret>[A-Za-z0-9+/=_\-.~!@#%^&*]{12,200})"
         ),
-        ("secret", "token", "passw", "pwd", "api_key", "apikey", "access_key", "accesskey", "private_key",
-         "privatekey", "auth_key", "authkey", "credential", "signing_key", "encryption_key"),
+        (
+            "secret",
+            "token",
+            "passw",
+            "pwd",
+            "api_key",
+            "apikey",
+            "access_key",
+            "accesskey",
+            "private_key",
+            "privatekey",
+            "auth_key",
+            "authkey",
+            "credential",
+            "signing_key",
+            "encryption_key",
+        ),
         Severity.MEDIUM,
         "Find which service the value belongs to and rotate it there; if it was never a credential, mark the "
         "line with `launchready:allow`." + _ROTATE_THEN_PURGE,
@@ -370,8 +384,23 @@ KNOWN_EXAMPLES: frozenset[str] = frozenset(
 
 # Markers of a value written as a stand-in; a provider-format hit containing one is not a secret.
 PLACEHOLDER_MARKERS: tuple[str, ...] = (
-    "example", "xxxxxx", "your_", "your-", "changeme", "change_me", "placeholder", "dummy", "redacted",
-    "<", ">", "${", "{{", "*****", "0000000000", "replace", "insert",
+    "example",
+    "xxxxxx",
+    "your_",
+    "your-",
+    "changeme",
+    "change_me",
+    "placeholder",
+    "dummy",
+    "redacted",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "*****",
+    "0000000000",
+    "replace",
+    "insert",
 )
 # Stand-ins that only disqualify generic hits (real provider keys may contain these letters).
 GENERIC_PLACEHOLDER_MARKERS: tuple[str, ...] = ("test", "fake", "sample", "mock", "secret", "password", "token")

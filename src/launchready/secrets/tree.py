@@ -26,7 +26,10 @@ def tracked_and_unignored(root: Path) -> Iterator[str] | None:
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, env=git_env(), timeout=120, check=False,
+            capture_output=True,
+            env=git_env(),
+            timeout=120,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -52,7 +55,9 @@ def read_text_file(path: Path, max_bytes: int) -> str | Note:
     if not path.is_file():
         return Note(str(path), "not a regular file")
     if stat.st_size > max_bytes:
-        return Note(str(path), f"skipped: {stat.st_size / 1_048_576:.0f} MiB is over the {max_bytes // 1_048_576} MiB limit")
+        return Note(
+            str(path), f"skipped: {stat.st_size / 1_048_576:.0f} MiB is over the {max_bytes // 1_048_576} MiB limit"
+        )
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)

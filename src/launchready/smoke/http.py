@@ -117,11 +117,18 @@ class FlowHttp:
         try:
             async with asyncio.timeout(self._net.timeout):
                 async with session.request(
-                    method, parsed, headers=dict(headers or {}), data=data, allow_redirects=follow_redirects, max_redirects=10
+                    method,
+                    parsed,
+                    headers=dict(headers or {}),
+                    data=data,
+                    allow_redirects=follow_redirects,
+                    max_redirects=10,
                 ) as resp:
                     status = resp.status
                     final_url = str(resp.url)
-                    received = tuple((k.decode("latin-1").lower(), v.decode("utf-8", "replace")) for k, v in resp.raw_headers)
+                    received = tuple(
+                        (k.decode("latin-1").lower(), v.decode("utf-8", "replace")) for k, v in resp.raw_headers
+                    )
                     body = await resp.content.read(MAX_BODY)
         except Exception as exc:  # noqa: BLE001 - a failed request is what the step reports
             _, message = classify_error(exc, self._net.timeout)

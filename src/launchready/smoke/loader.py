@@ -175,7 +175,9 @@ def _parse_file(name: str, text: str, problems: list[FlowProblem]) -> list[_RawF
         return []
     for key in document:
         if key not in ("vars", "flows"):
-            problems.append(FlowProblem(Where(name, document.key_lines[key]), f"unknown key {key!r} (expected vars, flows)"))
+            problems.append(
+                FlowProblem(Where(name, document.key_lines[key]), f"unknown key {key!r} (expected vars, flows)")
+            )
     file_vars = _variables(name, document, "vars", problems)
     flows = document.get("flows")
     if not isinstance(flows, LMap) or not flows:
@@ -215,7 +217,12 @@ def _variables(name: str, table: LMap, key: str, problems: list[FlowProblem]) ->
 
 
 def _parse_flow(
-    name: str, flow_name: str, body: Any, where: Where, file_vars: list[tuple[str, Any, Where]], problems: list[FlowProblem]
+    name: str,
+    flow_name: str,
+    body: Any,
+    where: Where,
+    file_vars: list[tuple[str, Any, Where]],
+    problems: list[FlowProblem],
 ) -> _RawFlow | None:
     if not isinstance(body, LMap):
         problems.append(FlowProblem(where, f"flow {flow_name!r}: expected a mapping with 'steps'"))
@@ -223,7 +230,11 @@ def _parse_flow(
     allowed = ("description", "impact", "severity", "vars", "steps")
     for key in body:
         if key not in allowed:
-            problems.append(FlowProblem(Where(name, body.key_lines[key]), f"unknown key {key!r} in flow (expected {', '.join(allowed)})"))
+            problems.append(
+                FlowProblem(
+                    Where(name, body.key_lines[key]), f"unknown key {key!r} in flow (expected {', '.join(allowed)})"
+                )
+            )
     impact = Impact.AVAILABILITY
     severity: Severity | None = None
     if "impact" in body:
@@ -231,16 +242,28 @@ def _parse_flow(
             impact = Impact(str(body["impact"]))
         except ValueError:
             known = ", ".join(i.value for i in Impact)
-            problems.append(FlowProblem(Where(name, body.key_lines["impact"]), f"impact {body['impact']!r}: expected one of {known}"))
+            problems.append(
+                FlowProblem(
+                    Where(name, body.key_lines["impact"]), f"impact {body['impact']!r}: expected one of {known}"
+                )
+            )
     if "severity" in body:
         try:
             severity = Severity(str(body["severity"]))
         except ValueError:
             known = ", ".join(s.value for s in Severity)
-            problems.append(FlowProblem(Where(name, body.key_lines["severity"]), f"severity {body['severity']!r}: expected one of {known}"))
+            problems.append(
+                FlowProblem(
+                    Where(name, body.key_lines["severity"]), f"severity {body['severity']!r}: expected one of {known}"
+                )
+            )
     steps = body.get("steps")
     if not isinstance(steps, LSeq) or not steps:
-        problems.append(FlowProblem(Where(name, body.key_lines.get("steps", where.line)), "expected 'steps:' with at least one step"))
+        problems.append(
+            FlowProblem(
+                Where(name, body.key_lines.get("steps", where.line)), "expected 'steps:' with at least one step"
+            )
+        )
         return None
     items: list[Step | _Include] = []
     for index, raw_step in enumerate(steps):
@@ -272,7 +295,9 @@ def _parse_step(name: str, raw: Any, where: Where) -> Step | _Include:
     if unknown and not types:
         raise _Stop(raw.key_lines[unknown[0]], f"unknown step type {unknown[0]!r} (expected {', '.join(STEP_TYPES)})")
     if unknown:
-        raise _Stop(raw.key_lines[unknown[0]], f"unknown key {unknown[0]!r} in step (expected {', '.join(_STEP_COMMON)})")
+        raise _Stop(
+            raw.key_lines[unknown[0]], f"unknown key {unknown[0]!r} in step (expected {', '.join(_STEP_COMMON)})"
+        )
     if not types:
         raise _Stop(where.line, f"the step has no type (expected one of {', '.join(STEP_TYPES)})")
     if len(types) > 1:
@@ -327,7 +352,9 @@ def _mapping(value: Any, line: int, what: str, allowed: Sequence[str]) -> LMap:
     return value
 
 
-def _pairs(value: Any, line: int, what: str, name: str, templates: list[tuple[Any, Where]]) -> tuple[tuple[str, Any], ...]:
+def _pairs(
+    value: Any, line: int, what: str, name: str, templates: list[tuple[Any, Where]]
+) -> tuple[tuple[str, Any], ...]:
     if not isinstance(value, LMap):
         raise _Stop(line, f"{what}: expected a mapping of names to values")
     out = []
@@ -377,12 +404,16 @@ def _request(name: str, value: Any, line: int, templates: list[tuple[Any, Where]
     spec = _mapping(value, line, "request", allowed)
     method = str(spec.get("method", "GET")).upper()
     if method not in _METHODS:
-        raise _Stop(spec.key_lines.get("method", line), f"method {spec.get('method')!r}: expected one of {', '.join(_METHODS)}")
+        raise _Stop(
+            spec.key_lines.get("method", line), f"method {spec.get('method')!r}: expected one of {', '.join(_METHODS)}"
+        )
     url = spec.get("url")
     if not isinstance(url, str) or not url.strip():
         raise _Stop(spec.key_lines.get("url", line), "request: expected url: a path like /signup or a full URL")
     _template(url, spec.key_lines["url"], "url", name, templates)
-    headers = _pairs(spec["headers"], spec.key_lines["headers"], "headers", name, templates) if "headers" in spec else ()
+    headers = (
+        _pairs(spec["headers"], spec.key_lines["headers"], "headers", name, templates) if "headers" in spec else ()
+    )
     query = _pairs(spec["query"], spec.key_lines["query"], "query", name, templates) if "query" in spec else ()
     form = _pairs(spec["form"], spec.key_lines["form"], "form", name, templates) if "form" in spec else None
     json_value, raw_body, has_json = _body(spec, name, templates)
@@ -402,7 +433,9 @@ def _email(name: str, value: Any, line: int, templates: list[tuple[Any, Where]])
     spec = _mapping(value, line, "email", ("to", "subject", "timeout"))
     to = spec.get("to")
     if not isinstance(to, str) or not to.strip():
-        raise _Stop(spec.key_lines.get("to", line), "email: expected to: the address (usually a variable like ${email})")
+        raise _Stop(
+            spec.key_lines.get("to", line), "email: expected to: the address (usually a variable like ${email})"
+        )
     _template(to, spec.key_lines["to"], "to", name, templates)
     subject = spec.get("subject")
     if subject is not None:
@@ -432,14 +465,18 @@ def _webhook(name: str, value: Any, line: int, templates: list[tuple[Any, Where]
         raise _Stop(spec.key_lines["header"], "header: expected an HTTP header name")
     if scheme == "hmac" and header is None:
         raise _Stop(line, "webhook: the hmac scheme needs header: (e.g. X-Signature)")
-    headers = _pairs(spec["headers"], spec.key_lines["headers"], "headers", name, templates) if "headers" in spec else ()
+    headers = (
+        _pairs(spec["headers"], spec.key_lines["headers"], "headers", name, templates) if "headers" in spec else ()
+    )
     json_value, raw_body, has_json = _body(spec, name, templates)
     if not has_json and raw_body is None:
         raise _Stop(line, "webhook: expected json: or body: (the payload that is signed)")
     return WebhookSpec(url, scheme, secret, header, json_value, raw_body, has_json, headers)
 
 
-def _operators(name: str, value: Any, line: int, what: str, default_op: str, templates: list[tuple[Any, Where]]) -> list[tuple[str, Any, int]]:
+def _operators(
+    name: str, value: Any, line: int, what: str, default_op: str, templates: list[tuple[Any, Where]]
+) -> list[tuple[str, Any, int]]:
     """``{op: expected, ...}`` or a bare value meaning ``default_op``."""
     if isinstance(value, LMap):
         out = []
@@ -501,12 +538,17 @@ def _expect(name: str, raw: LMap, email: bool, templates: list[tuple[Any, Where]
         line = table.key_lines[subject]
         if subject in ("headers", "cookies", "json"):
             if not isinstance(value, LMap):
-                raise _Stop(line, f"expect.{subject}: expected a mapping of {'JSON paths' if subject == 'json' else 'names'} to comparisons")
+                raise _Stop(
+                    line,
+                    f"expect.{subject}: expected a mapping of {'JSON paths' if subject == 'json' else 'names'} to comparisons",
+                )
             single = {"headers": "header", "cookies": "cookie", "json": "json"}[subject]
             for argument, comparison in value.items():
                 arg_line = value.key_lines[argument]
                 path = _path(argument, arg_line) if subject == "json" else None
-                for op, expected, op_line in _operators(name, comparison, arg_line, f"{subject} {argument}", "equals", templates):
+                for op, expected, op_line in _operators(
+                    name, comparison, arg_line, f"{subject} {argument}", "equals", templates
+                ):
                     out.append(Assertion(single, argument, op, expected, Where(name, op_line), path))  # type: ignore[arg-type]
             continue
         default_op = "contains" if subject in ("body", "subject") else "equals"
@@ -558,8 +600,16 @@ def _retry(raw: LMap) -> Retry:
     spec = _mapping(raw["retry"], raw.key_lines["retry"], "retry", ("attempts", "delay_ms"))
     attempts = spec.get("attempts", 5)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS:
-        raise _Stop(spec.key_lines.get("attempts", raw.key_lines["retry"]), f"retry.attempts: expected 1 to {MAX_ATTEMPTS}")
-    delay = _number(spec.get("delay_ms", 1000), spec.key_lines.get("delay_ms", raw.key_lines["retry"]), "retry.delay_ms", 0, MAX_DELAY_MS)
+        raise _Stop(
+            spec.key_lines.get("attempts", raw.key_lines["retry"]), f"retry.attempts: expected 1 to {MAX_ATTEMPTS}"
+        )
+    delay = _number(
+        spec.get("delay_ms", 1000),
+        spec.key_lines.get("delay_ms", raw.key_lines["retry"]),
+        "retry.delay_ms",
+        0,
+        MAX_DELAY_MS,
+    )
     return Retry(attempts, delay / 1000)
 
 
@@ -578,7 +628,11 @@ def _expand(name: str, raws: dict[str, _RawFlow], stack: tuple[str, ...], proble
             problems.append(FlowProblem(item.where, f"flow: no flow named {item.flow!r}"))
             continue
         if item.flow in (*stack, name):
-            problems.append(FlowProblem(item.where, f"flow: {item.flow!r} includes itself ({' -> '.join((*stack, name, item.flow))})"))
+            problems.append(
+                FlowProblem(
+                    item.where, f"flow: {item.flow!r} includes itself ({' -> '.join((*stack, name, item.flow))})"
+                )
+            )
             continue
         included = _expand(item.flow, raws, (*stack, name), problems)
         variables.extend(included.variables)
@@ -623,5 +677,8 @@ def _check_refs(template: Any, where: Where, defined: set[str], problems: list[F
     for ref in refs:
         if ref.kind == "var" and ref.name not in defined:
             problems.append(
-                FlowProblem(where, f"${{{ref.name}}} is not defined in flow {flow!r} (define it under vars: or capture it in an earlier step)")
+                FlowProblem(
+                    where,
+                    f"${{{ref.name}}} is not defined in flow {flow!r} (define it under vars: or capture it in an earlier step)",
+                )
             )

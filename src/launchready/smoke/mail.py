@@ -111,9 +111,7 @@ class MailpitSource:
             detail = await self._get_json(f"{self._base}/api/v1/message/{quote(str(summary['ID']))}")
             if not isinstance(detail, dict):
                 continue
-            recipients = tuple(
-                str(a.get("Address", "")) for a in detail.get("To") or () if isinstance(a, dict)
-            )
+            recipients = tuple(str(a.get("Address", "")) for a in detail.get("To") or () if isinstance(a, dict))
             if to.lower() not in (r.lower() for r in recipients):
                 continue
             text = str(detail.get("Text") or detail.get("HTML") or "")

@@ -14,7 +14,18 @@ Operator = Literal[
     "equals", "not_equals", "contains", "not_contains", "matches", "exists", "length", "lt", "le", "gt", "ge", "in"
 ]
 OPERATORS: tuple[str, ...] = (
-    "equals", "not_equals", "contains", "not_contains", "matches", "exists", "length", "lt", "le", "gt", "ge", "in"
+    "equals",
+    "not_equals",
+    "contains",
+    "not_contains",
+    "matches",
+    "exists",
+    "length",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "in",
 )
 
 

@@ -53,7 +53,7 @@ def smoke_env(config: Config, environ: Mapping[str, str] | None = None) -> dict[
 
 def load_flows(config: Config) -> tuple[Flow, ...]:
     if not config.smoke.files:
-        raise UsageError("no smoke flows declared: add [smoke] files = [\"smoke/*.yaml\"] to launchready.toml")
+        raise UsageError('no smoke flows declared: add [smoke] files = ["smoke/*.yaml"] to launchready.toml')
     return load_flow_files(find_flow_files(config.smoke.files))
 
 

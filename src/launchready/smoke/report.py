@@ -65,7 +65,9 @@ def render_text(run: SmokeRun) -> str:
     lines = [_summary(run), ""]
     for flow in run.flows:
         mark = "PASS" if flow.passed else "FAIL"
-        lines.append(f"{mark} {flow.name}  [{flow.severity.value}, {flow.impact.value}]  {flow.duration_ms:.0f} ms  ({flow.where})")
+        lines.append(
+            f"{mark} {flow.name}  [{flow.severity.value}, {flow.impact.value}]  {flow.duration_ms:.0f} ms  ({flow.where})"
+        )
         for step in flow.steps:
             lines.append(step_line(step, prefix="    "))
             if not step.passed and not step.skipped:
@@ -127,7 +129,9 @@ def render_junit(run: SmokeRun) -> str:
             timestamp=run.started.strftime("%Y-%m-%dT%H:%M:%S"),
         )
         for step in flow.steps:
-            case = ET.SubElement(suite, "testcase", classname=f"smoke.{flow.name}", name=step.name, time=f"{step.duration_ms / 1000:.3f}")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"smoke.{flow.name}", name=step.name, time=f"{step.duration_ms / 1000:.3f}"
+            )
             case.set("file", step.where.rsplit(":", 1)[0])
             case.set("line", step.where.rsplit(":", 1)[-1])
             if step.skipped:
@@ -147,10 +151,19 @@ def _md(text: str) -> str:
 
 
 def render_markdown(run: SmokeRun) -> str:
-    lines = [f"# Smoke: {_md(run.environment)}", "", f"**{_md(_summary(run))}**", "", "| Flow | Result | Severity | Impact | Time |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Smoke: {_md(run.environment)}",
+        "",
+        f"**{_md(_summary(run))}**",
+        "",
+        "| Flow | Result | Severity | Impact | Time |",
+        "|---|---|---|---|---|",
+    ]
     for flow in run.flows:
         result = "passed" if flow.passed else "**FAILED**"
-        lines.append(f"| {_md(flow.name)} | {result} | {flow.severity.value} | {flow.impact.value} | {flow.duration_ms:.0f} ms |")
+        lines.append(
+            f"| {_md(flow.name)} | {result} | {flow.severity.value} | {flow.impact.value} | {flow.duration_ms:.0f} ms |"
+        )
     for flow in run.failed:
         lines += ["", f"## {_md(flow.name)} failed", ""]
         step = flow.failed_step

@@ -98,7 +98,9 @@ def prepare(flows: Sequence[Flow], env: Mapping[str, str], *, has_mailbox: bool)
     for flow in flows:
         if flow.uses_email and not has_mailbox:
             step = next(s for s in flow.steps if s.kind == "email")
-            problems.append(FlowProblem(step.where, "email steps need a mailbox: add [smoke.mailbox] to launchready.toml"))
+            problems.append(
+                FlowProblem(step.where, "email steps need a mailbox: add [smoke.mailbox] to launchready.toml")
+            )
         for template, where in _all_templates(flow):
             for ref in references(template):
                 if ref.kind != "env":
@@ -197,7 +199,8 @@ class _FlowRun:
             error = self.masker.text(str(exc))
         ran = len(self.steps)
         skipped = tuple(
-            StepResult(s.name, s.kind, str(s.where), False, 0.0, "", skipped=True, origin=s.origin) for s in self.flow.steps[ran:]
+            StepResult(s.name, s.kind, str(s.where), False, 0.0, "", skipped=True, origin=s.origin)
+            for s in self.flow.steps[ran:]
         )
         passed = error is None and all(s.passed for s in self.steps) and ran == len(self.flow.steps)
         return FlowResult(
@@ -238,7 +241,15 @@ class _FlowRun:
                 observed, request, detail = await self._http(step.spec, session)
         except (TemplateError, _StepFailure, MailError) as exc:
             return StepResult(
-                mask(label), step.kind, str(step.where), False, 0.0, "", attempts=attempt, failure=mask(str(exc)), origin=step.origin
+                mask(label),
+                step.kind,
+                str(step.where),
+                False,
+                0.0,
+                "",
+                attempts=attempt,
+                failure=mask(str(exc)),
+                origin=step.origin,
             )
         failure = None
         if observed.status is None and step.kind != "email":
@@ -281,7 +292,9 @@ class _FlowRun:
         url = self.scope.text(template)
         return urljoin(self.base_url, url.lstrip("/")) if not re.match(r"^https?://", url, re.I) else url
 
-    async def _http(self, spec: RequestSpec | WebhookSpec, session: aiohttp.ClientSession) -> tuple[_Observed, str, list[str]]:
+    async def _http(
+        self, spec: RequestSpec | WebhookSpec, session: aiohttp.ClientSession
+    ) -> tuple[_Observed, str, list[str]]:
         url = self._url(spec.url)
         headers = {k: self.scope.text(v) for k, v in spec.headers}
         data: bytes | dict[str, str] | None = None
@@ -316,7 +329,10 @@ class _FlowRun:
         if isinstance(data, bytes) and data:
             detail.append(f"body: {self.masker.excerpt(data, 200)}")
         elif isinstance(data, dict):
-            detail.append("form: " + ", ".join(f"{k}={self.masker.header(k, v) if 'pass' in k.lower() else v}" for k, v in data.items()))
+            detail.append(
+                "form: "
+                + ", ".join(f"{k}={self.masker.header(k, v) if 'pass' in k.lower() else v}" for k, v in data.items())
+            )
         return _observed(response), f"{method} {url}", detail
 
     async def _email(self, spec: EmailSpec) -> tuple[_Observed, str, list[str]]:
@@ -359,7 +375,9 @@ class _FlowRun:
             if not _holds(assertion.op, actual, expected):
                 what = assertion.subject if assertion.argument is None else f"{assertion.subject} {assertion.argument}"
                 got = "nothing (not present)" if actual is MISSING else _show(actual)
-                return f"expected {what} {assertion.op.replace('_', ' ')} {_show(expected)}, got {got} ({assertion.where})"
+                return (
+                    f"expected {what} {assertion.op.replace('_', ' ')} {_show(expected)}, got {got} ({assertion.where})"
+                )
         return None
 
     def _capture(self, captures: tuple[Capture, ...], observed: _Observed) -> None:
@@ -384,7 +402,11 @@ def _observed(response: Response) -> _Observed:
     if response.status is None:
         return _Observed(None, (), response.error or "no response", response.elapsed_ms)
     return _Observed(
-        response.status, response.headers, response.body.decode("utf-8", "replace"), response.elapsed_ms, response.cookies
+        response.status,
+        response.headers,
+        response.body.decode("utf-8", "replace"),
+        response.elapsed_ms,
+        response.cookies,
     )
 
 

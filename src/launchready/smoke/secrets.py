@@ -12,7 +12,15 @@ from launchready.core.masking import mask_credentials, mask_secret
 
 # Headers whose values are credentials whatever they contain.
 SENSITIVE_HEADERS = frozenset(
-    {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key", "stripe-signature", "x-hub-signature-256"}
+    {
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "proxy-authorization",
+        "x-api-key",
+        "stripe-signature",
+        "x-hub-signature-256",
+    }
 )
 _MIN_SECRET = 4
 
@@ -49,4 +57,3 @@ class Masker:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         text = self.text(" ".join(text.split()))  # mask before cutting: a cut secret is still found
         return text if len(text) <= limit else text[:limit] + "…"
-

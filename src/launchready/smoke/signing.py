@@ -18,7 +18,9 @@ def _hex(secret: str, payload: bytes) -> str:
     return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
-def signature_header(scheme: str, secret: str, body: bytes, *, header: str | None = None, now: float | None = None) -> tuple[str, str]:
+def signature_header(
+    scheme: str, secret: str, body: bytes, *, header: str | None = None, now: float | None = None
+) -> tuple[str, str]:
     """(header name, header value) signing ``body`` with ``secret`` under ``scheme``."""
     if scheme == "stripe":
         t = str(int(time.time() if now is None else now))

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# PyYAML ships no type hints (types-PyYAML is not a dependency); the surface used here is small.
-import yaml  # type: ignore[import-untyped]
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode  # type: ignore[import-untyped]
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
 class YamlError(ValueError):
@@ -65,7 +64,9 @@ def _convert(loader: yaml.SafeLoader, node: Node) -> Any:
                 raise YamlError(_line(key_node), "a mapping key must be a plain value")
             key_text = str(key)
             if key_text in out:
-                raise YamlError(_line(key_node), f"duplicate key {key_text!r} (first at line {out.key_lines[key_text]})")
+                raise YamlError(
+                    _line(key_node), f"duplicate key {key_text!r} (first at line {out.key_lines[key_text]})"
+                )
             out.key_lines[key_text] = _line(key_node)
             out[key_text] = _convert(loader, value_node)
         return out

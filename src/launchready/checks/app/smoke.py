@@ -77,7 +77,8 @@ META = CheckMeta(
             title="The payment flow does not complete",
             severity=Severity.BLOCKER,
             impact=Impact.PAYMENTS,
-            remediation=_FIX.format(flow="checkout") + " For webhooks, check the signing secret the app was deployed with.",
+            remediation=_FIX.format(flow="checkout")
+            + " For webhooks, check the signing secret the app was deployed with.",
             references=(_DOCS, _STRIPE_WEBHOOKS),
         ),
         FindingSpec(

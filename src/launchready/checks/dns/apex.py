@@ -95,9 +95,8 @@ def _no_address_fix(domain: str, www_addresses: tuple[str, ...]) -> str:
     v6 = [a for a in www_addresses if ":" in a]
     if v4 or v6:
         records = [f"`{domain}. 300 IN A {a}`" for a in v4] + [f"`{domain}. 300 IN AAAA {a}`" for a in v6]
-        lead = (
-            f"www.{domain} already resolves; to serve the same site on the bare domain publish "
-            + " and ".join(records)
+        lead = f"www.{domain} already resolves; to serve the same site on the bare domain publish " + " and ".join(
+            records
         )
     else:
         lead = f"Publish `{domain}. 300 IN A <your server IP>` (and `{domain}. 300 IN AAAA <IPv6>` if you have one)"

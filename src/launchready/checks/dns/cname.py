@@ -130,7 +130,10 @@ def fingerprints() -> tuple[Fingerprint, ...]:
         if suffixes:
             out.append(
                 Fingerprint(
-                    str(entry["service"]), suffixes, bool(entry.get("nxdomain")), bool(entry.get("vulnerable")),
+                    str(entry["service"]),
+                    suffixes,
+                    bool(entry.get("nxdomain")),
+                    bool(entry.get("vulnerable")),
                     _page_phrases(entry),
                 )
             )
@@ -216,8 +219,12 @@ def judge(
             )
         if c.end in ("loop", "too-long"):
             findings.append(
-                META.finding("loop", target=c.name, evidence=[*evidence, c.detail],
-                             remediation=f"Replace the CNAME at {c.name} with one pointing at the host that really serves it, e.g. `{c.name}. 300 IN CNAME <your-host>.` ending the chain.")
+                META.finding(
+                    "loop",
+                    target=c.name,
+                    evidence=[*evidence, c.detail],
+                    remediation=f"Replace the CNAME at {c.name} with one pointing at the host that really serves it, e.g. `{c.name}. 300 IN CNAME <your-host>.` ending the chain.",
+                )
             )
         elif c.end == "nxdomain":
             service = service_for(c.target)
@@ -226,8 +233,11 @@ def judge(
                     META.finding(
                         "takeover-risk",
                         target=c.name,
-                        evidence=[*evidence, f"{c.target} does not exist (NXDOMAIN)",
-                                  f"{service.service} lets anyone create a resource named {c.target}"],
+                        evidence=[
+                            *evidence,
+                            f"{c.target} does not exist (NXDOMAIN)",
+                            f"{service.service} lets anyone create a resource named {c.target}",
+                        ],
                         remediation=(
                             f"Delete the record `{c.name}. CNAME {c.target}.` today, or re-create the {service.service} "
                             f"resource named {c.target} under your account. Until then anyone can serve pages on {c.name}."

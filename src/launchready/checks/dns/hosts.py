@@ -84,9 +84,8 @@ class NameFacts:
 
     @property
     def missing(self) -> bool:
-        return (
-            all(x.status in ("nxdomain", "nodata") for x in (self.a, self.aaaa))
-            and not (self.cname is not None and self.cname.ok)
+        return all(x.status in ("nxdomain", "nodata") for x in (self.a, self.aaaa)) and not (
+            self.cname is not None and self.cname.ok
         )
 
     @property
@@ -140,8 +139,14 @@ def judge(domain: str, apex: tuple[DnsAnswer, DnsAnswer], names: tuple[NameFacts
                 remediation=(
                     f"Publish the record your host gives you for {f.name}, e.g. `{f.name}. 300 IN CNAME <your-app>.<host>.` "
                     f"or `{f.name}. 300 IN A <server IP>`"
-                    + (". " if envs else f", or remove {f.name.removesuffix('.' + domain)!r} from subdomains in launchready.toml. ")
-                    + "Check afterwards with `dig +short A " + f.name + "`."
+                    + (
+                        ". "
+                        if envs
+                        else f", or remove {f.name.removesuffix('.' + domain)!r} from subdomains in launchready.toml. "
+                    )
+                    + "Check afterwards with `dig +short A "
+                    + f.name
+                    + "`."
                 ),
             )
         )

@@ -180,7 +180,10 @@ def judge(domain: str, ns: DnsAnswer, servers: tuple[tuple[str, tuple[ServerAnsw
             )
         )
     if dead and len(dead) == len(servers):
-        findings = [f.model_copy(update={"severity": Severity.BLOCKER}) if f.id == "dns.ns.not-answering" else f for f in findings]
+        findings = [
+            f.model_copy(update={"severity": Severity.BLOCKER}) if f.id == "dns.ns.not-answering" else f
+            for f in findings
+        ]
     return findings
 
 

@@ -128,7 +128,9 @@ def _shown(key: DkimKey) -> str:
     return f'"{short}"'
 
 
-def _record(selector: str, domain: str, value: str = "v=DKIM1; k=rsa; p=<2048-bit public key from your provider>") -> str:
+def _record(
+    selector: str, domain: str, value: str = "v=DKIM1; k=rsa; p=<2048-bit public key from your provider>"
+) -> str:
     return f'`{_name(selector, domain)}. 300 IN TXT "{value}"`'
 
 
@@ -176,8 +178,12 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
         evidence = [f"TXT {target}: {_shown(key)}"]
         if key.problem is not None:
             findings.append(
-                META.finding("malformed", target=target, evidence=[*evidence, f"problem: {key.problem}"],
-                             remediation=f"Re-publish the record exactly as your provider shows it, e.g. {_record(f.selector, domain)}; {key.problem}.")
+                META.finding(
+                    "malformed",
+                    target=target,
+                    evidence=[*evidence, f"problem: {key.problem}"],
+                    remediation=f"Re-publish the record exactly as your provider shows it, e.g. {_record(f.selector, domain)}; {key.problem}.",
+                )
             )
             continue
         if key.revoked:
@@ -200,8 +206,15 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
                 META.finding(
                     "weak-key",
                     target=target,
-                    evidence=[*evidence, f"RSA key of {key.key_bits} bits"
-                              + (" (under 1024: receivers must ignore it, RFC 8301)" if weak else " (under the recommended 2048)")],
+                    evidence=[
+                        *evidence,
+                        f"RSA key of {key.key_bits} bits"
+                        + (
+                            " (under 1024: receivers must ignore it, RFC 8301)"
+                            if weak
+                            else " (under the recommended 2048)"
+                        ),
+                    ],
                     severity=Severity.HIGH if weak else Severity.MEDIUM,
                     remediation=(
                         f"Rotate to a 2048-bit key at your email provider, publish it under a new selector "
@@ -212,14 +225,22 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
             )
         if key.testing:
             findings.append(
-                META.finding("testing", target=target, evidence=[*evidence, "t=y: receivers treat failures as unsigned"],
-                             remediation=f"Once signatures verify, publish the record without t=y: {_record(f.selector, domain)}.")
+                META.finding(
+                    "testing",
+                    target=target,
+                    evidence=[*evidence, "t=y: receivers treat failures as unsigned"],
+                    remediation=f"Once signatures verify, publish the record without t=y: {_record(f.selector, domain)}.",
+                )
             )
     usable = [k for _, k in keys if k.problem is None and not k.revoked]
     if usable and all(k.key_type == "ed25519" for k in usable):
         findings.append(
-            META.finding("ed25519-only", target=domain, evidence=["every published key is ed25519 (RFC 8463)"],
-                         remediation=f"Also sign with an RSA 2048-bit key under a second selector: {_record('rsa1', domain)}.")
+            META.finding(
+                "ed25519-only",
+                target=domain,
+                evidence=["every published key is ed25519 (RFC 8463)"],
+                remediation=f"Also sign with an RSA 2048-bit key under a second selector: {_record('rsa1', domain)}.",
+            )
         )
     return findings
 

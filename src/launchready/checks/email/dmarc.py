@@ -107,7 +107,7 @@ META = CheckMeta(
             title="DMARC reports go to another domain that has not agreed to receive them",
             severity=Severity.LOW,
             impact=Impact.EMAIL,
-            remediation="Publish `<domain>._report._dmarc.<report domain>. TXT \"v=DMARC1\"` at the report domain.",
+            remediation='Publish `<domain>._report._dmarc.<report domain>. TXT "v=DMARC1"` at the report domain.',
             references=(_RFC7489_7_1,),
         ),
         FindingSpec(
@@ -233,12 +233,17 @@ def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAn
             if not any(r.strip().upper().startswith("V=DMARC1") for r in answer.records):
                 unauthorized.append(report_domain)
     if unauthorized:
-        records = " and ".join(f'`{domain}._report._dmarc.{d}. 300 IN TXT "v=DMARC1"`' for d in dict.fromkeys(unauthorized))
+        records = " and ".join(
+            f'`{domain}._report._dmarc.{d}. 300 IN TXT "v=DMARC1"`' for d in dict.fromkeys(unauthorized)
+        )
         findings.append(
             META.finding(
                 "report-unauthorized",
                 target=domain,
-                evidence=[*evidence, *(f"no TXT at {domain}._report._dmarc.{d}: receivers drop the reports" for d in unauthorized)],
+                evidence=[
+                    *evidence,
+                    *(f"no TXT at {domain}._report._dmarc.{d}: receivers drop the reports" for d in unauthorized),
+                ],
                 remediation=(
                     f"Ask the report receiver to publish {records} (DMARC report services do this when you add the "
                     "domain), or send reports to an address at your own domain."
@@ -287,7 +292,8 @@ def judge_alignment(domain: str, record: DmarcRecord | None, verdicts: tuple[Ali
                 severity=severity,
                 confidence=Confidence.CERTAIN if v.conclusive else Confidence.TENTATIVE,
                 evidence=[f"_dmarc.{domain}: {policy}", *v.evidence, outcome],
-                remediation=v.fix or f"Make {v.sender} sign with a DKIM key published under {domain} (or send with an envelope at {domain} that SPF authorises).",
+                remediation=v.fix
+                or f"Make {v.sender} sign with a DKIM key published under {domain} (or send with an envelope at {domain} that SPF authorises).",
             )
         )
     return findings
@@ -311,9 +317,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     txt = await ctx.dns.txt(f"_dmarc.{target}")
     org = organizational_domain(target)
     org_txt = await ctx.dns.txt(f"_dmarc.{org}") if org != target else None
-    report_auth = {
-        d: await ctx.dns.txt(f"{target}._report._dmarc.{d}") for d in _external_report_domains(target, txt)
-    }
+    report_auth = {d: await ctx.dns.txt(f"{target}._report._dmarc.{d}") for d in _external_report_domains(target, txt)}
     findings = judge(target, txt, org_txt=org_txt, report_auth=report_auth)
     email = ctx.config.email
     if email.sends_mail and email.senders:

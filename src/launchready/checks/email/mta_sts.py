@@ -40,7 +40,7 @@ META = CheckMeta(
             "hosts makes Gmail and others refuse to deliver mail to you."
         ),
         fix=(
-            "Publish `_mta-sts.DOMAIN. TXT \"v=STSv1; id=20240601\"`, serve a text/plain policy at "
+            'Publish `_mta-sts.DOMAIN. TXT "v=STSv1; id=20240601"`, serve a text/plain policy at '
             "https://mta-sts.DOMAIN/.well-known/mta-sts.txt with `version: STSv1`, `mode: enforce`, one `mx:` line per "
             "MX host and `max_age: 604800`, and change id= whenever the policy changes."
         ),
@@ -118,7 +118,12 @@ def policy_url(domain: str) -> str:
 
 def suggested_policy(mx_hosts: tuple[str, ...], mode: str = "enforce") -> str:
     """The policy file as its lines, each in backticks (one per line in the file)."""
-    lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {h}" for h in mx_hosts or ("<your MX host>",)), "max_age: 604800"]
+    lines = [
+        "version: STSv1",
+        f"mode: {mode}",
+        *(f"mx: {h}" for h in mx_hosts or ("<your MX host>",)),
+        "max_age: 604800",
+    ]
     return "a file of the lines " + ", ".join(f"`{line}`" for line in lines)
 
 
@@ -140,12 +145,16 @@ def judge(domain: str, txt: DnsAnswer, mx_hosts: tuple[str, ...], page: HttpExch
             META.finding(
                 "missing",
                 target=domain,
-                evidence=[f"TXT {name}: " + (f"{len(records)} record(s), none v=STSv1" if records else txt.status.upper())],
+                evidence=[
+                    f"TXT {name}: " + (f"{len(records)} record(s), none v=STSv1" if records else txt.status.upper())
+                ],
                 remediation=f"Publish {_record(domain)} and {serve}; start with mode: testing if unsure, then enforce.",
             )
         ]
     if len(candidates) > 1 or candidates[0].problem is not None:
-        problem = "more than one v=STSv1 record: senders ignore them all" if len(candidates) > 1 else candidates[0].problem
+        problem = (
+            "more than one v=STSv1 record: senders ignore them all" if len(candidates) > 1 else candidates[0].problem
+        )
         return [
             META.finding(
                 "record-invalid",
@@ -158,7 +167,9 @@ def judge(domain: str, txt: DnsAnswer, mx_hosts: tuple[str, ...], page: HttpExch
         raise CouldNotRun(f"the MTA-STS policy at {policy_url(domain)} was not fetched")
     evidence = [f'TXT {name}: "{candidates[0].raw}"']
     if page.error or page.status != 200:
-        got = page.error or f"HTTP {page.status}" + (f" redirecting to {page.location} (senders do not follow redirects)" if page.is_redirect else "")
+        got = page.error or f"HTTP {page.status}" + (
+            f" redirecting to {page.location} (senders do not follow redirects)" if page.is_redirect else ""
+        )
         return [
             META.finding(
                 "policy-unreachable",
@@ -194,7 +205,8 @@ def judge(domain: str, txt: DnsAnswer, mx_hosts: tuple[str, ...], page: HttpExch
                     *evidence,
                     f"MX host(s) {', '.join(unmatched)} match none of mx: {', '.join(policy.mx)}",
                     "in enforce mode senders that honour MTA-STS (Gmail, Outlook) refuse to deliver to them"
-                    if enforced else "in testing mode senders deliver anyway but report a failure",
+                    if enforced
+                    else "in testing mode senders deliver anyway but report a failure",
                 ],
                 remediation=(
                     f"Serve {suggested_policy(mx_hosts, policy.mode or 'enforce')} at {policy_url(domain)} and publish "
@@ -207,7 +219,10 @@ def judge(domain: str, txt: DnsAnswer, mx_hosts: tuple[str, ...], page: HttpExch
             META.finding(
                 "testing-mode",
                 target=policy_url(domain),
-                evidence=[*evidence, f"mode: {policy.mode}: senders deliver even when TLS to your MX fails or is stripped"],
+                evidence=[
+                    *evidence,
+                    f"mode: {policy.mode}: senders deliver even when TLS to your MX fails or is stripped",
+                ],
                 remediation=(
                     f"Once TLS-RPT reports (`_smtp._tls.{domain}`) show senders connecting over TLS, serve "
                     f"{suggested_policy(mx_hosts)} and publish {_record(domain)} with a new id."

@@ -116,7 +116,9 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def judge(domain: str, mx: DnsAnswer, targets: tuple[MxTarget, ...], *, receives_mail: bool, sends_mail: bool) -> list[Finding]:
+def judge(
+    domain: str, mx: DnsAnswer, targets: tuple[MxTarget, ...], *, receives_mail: bool, sends_mail: bool
+) -> list[Finding]:
     if mx.status in _FAILED:
         raise CouldNotRun(f"MX query for {domain} failed ({mx.status})")
     mx_line = f"MX {domain}: " + (", ".join(mx.records) if mx.records else mx.status.upper())
@@ -142,7 +144,8 @@ def judge(domain: str, mx: DnsAnswer, targets: tuple[MxTarget, ...], *, receives
                 remediation=(
                     f"Publish `{domain}. 300 IN MX 0 .` (RFC 7505). It is safe for a domain that only sends: replies "
                     "to your no-reply address bounce at once instead of queueing for days, and SPF/DKIM/DMARC for "
-                    "your outgoing mail are unaffected." + ("" if sends_mail else f" Also publish `{domain}. 300 IN TXT \"v=spf1 -all\"`.")
+                    "your outgoing mail are unaffected."
+                    + ("" if sends_mail else f' Also publish `{domain}. 300 IN TXT "v=spf1 -all"`.')
                 ),
             )
         ]
@@ -154,8 +157,12 @@ def judge(domain: str, mx: DnsAnswer, targets: tuple[MxTarget, ...], *, receives
             continue
         if _is_ip(t.host):
             findings.append(
-                META.finding("ip-literal", target=domain, evidence=[mx_line, f"MX target {t.host} is an address"],
-                             remediation=f"Publish `mail.{domain}. 300 IN A {t.host.strip('[]')}` and `{domain}. 300 IN MX {t.preference} mail.{domain}.` instead.")
+                META.finding(
+                    "ip-literal",
+                    target=domain,
+                    evidence=[mx_line, f"MX target {t.host} is an address"],
+                    remediation=f"Publish `mail.{domain}. 300 IN A {t.host.strip('[]')}` and `{domain}. 300 IN MX {t.preference} mail.{domain}.` instead.",
+                )
             )
             continue
         if t.cname is not None and t.cname.ok:

@@ -475,12 +475,18 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     verdicts: tuple[SenderVerdict, ...] = ()
     if len(records) == 1:
         tree = await spf_tree(ctx.dns, target)
-        verdicts = tuple(
-            [
-                await evaluate_sender(ctx.dns, target, sender, mech, tree)
-                for sender, mech in zip(email.senders, (sender_mechanisms((s,))[0] for s in email.senders), strict=True)
-            ]
-        ) if tree.status == "ok" else ()
+        verdicts = (
+            tuple(
+                [
+                    await evaluate_sender(ctx.dns, target, sender, mech, tree)
+                    for sender, mech in zip(
+                        email.senders, (sender_mechanisms((s,))[0] for s in email.senders), strict=True
+                    )
+                ]
+            )
+            if tree.status == "ok"
+            else ()
+        )
     return judge(target, txt, senders=email.senders, sends_mail=email.sends_mail, tree=tree, verdicts=verdicts)
 
 

@@ -34,7 +34,7 @@ META = CheckMeta(
             "and others send a daily report, so a broken mail server certificate is noticed before members complain."
         ),
         fix=(
-            "Publish `_smtp._tls.DOMAIN. TXT \"v=TLSRPTv1; rua=mailto:tls-reports@DOMAIN\"` (a mailbox that exists, "
+            'Publish `_smtp._tls.DOMAIN. TXT "v=TLSRPTv1; rua=mailto:tls-reports@DOMAIN"` (a mailbox that exists, '
             "or the address a report service gives you); it costs nothing and changes no delivery."
         ),
     ),
@@ -79,7 +79,9 @@ def judge(domain: str, txt: DnsAnswer) -> list[Finding]:
             META.finding(
                 "missing",
                 target=domain,
-                evidence=[f"TXT {name}: " + (f"{len(records)} record(s), none v=TLSRPTv1" if records else txt.status.upper())],
+                evidence=[
+                    f"TXT {name}: " + (f"{len(records)} record(s), none v=TLSRPTv1" if records else txt.status.upper())
+                ],
                 remediation=f"Publish {_record(domain)} (the mailbox must exist, or use a TLS report service's address).",
             )
         ]

@@ -61,7 +61,7 @@ META = CheckMeta(
             remediation=(
                 "Make the server honour If-None-Match / If-Modified-Since with `304 Not Modified` (nginx serves static "
                 "files this way by default; Django: `django.middleware.http.ConditionalGetMiddleware`; Express: "
-                "`app.set(\"etag\", true)`), and check no proxy strips the conditional headers."
+                '`app.set("etag", true)`), and check no proxy strips the conditional headers.'
             ),
             references=(_RFC9110_COND, _MDN_COND),
         ),

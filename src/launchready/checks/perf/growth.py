@@ -126,7 +126,9 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable("no perf.growth.seed command: the data size cannot be varied")
     try:
         planned = plan(ctx.config, only=growth.endpoints)
-        settings = settings_for(ctx.config, rate=growth.rate, duration_s=growth.duration_s, warmup_s=0.5, timeout_s=ctx.net.timeout)
+        settings = settings_for(
+            ctx.config, rate=growth.rate, duration_s=growth.duration_s, warmup_s=0.5, timeout_s=ctx.net.timeout
+        )
         series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings)
     except (UsageError, SeedFailed, LoginFailed) as exc:
         raise CouldNotRun(str(exc)) from None

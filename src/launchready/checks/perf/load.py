@@ -91,7 +91,7 @@ META = CheckMeta(
             impact=Impact.PERFORMANCE,
             confidence=Confidence.FIRM,
             remediation=(
-                "Load the endpoint as a member: name the smoke flow that logs in (`login_flow = \"login\"` on the "
+                'Load the endpoint as a member: name the smoke flow that logs in (`login_flow = "login"` on the '
                 "endpoint or in [perf]), or mark a public endpoint's real URL; then re-run `launchready load`."
             ),
             references=(_K6_OPEN,),
@@ -203,7 +203,9 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     try:
         planned = plan(ctx.config)
         settings = settings_for(
-            ctx.config, duration_s=min(perf.duration_s, AUDIT_MAX_DURATION_S), warmup_s=min(perf.warmup_s, AUDIT_MAX_WARMUP_S),
+            ctx.config,
+            duration_s=min(perf.duration_s, AUDIT_MAX_DURATION_S),
+            warmup_s=min(perf.warmup_s, AUDIT_MAX_WARMUP_S),
             timeout_s=ctx.net.timeout,
         )
         result = await measure(planned, ctx.net, settings)

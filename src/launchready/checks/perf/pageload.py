@@ -47,7 +47,7 @@ META = CheckMeta(
             impact=Impact.PERFORMANCE,
             remediation=(
                 "Make the largest element cheap: compress and resize it (WebP/AVIF, width-appropriate srcset), "
-                "add `<link rel=\"preload\">` for it, defer scripts that block rendering, and cut total bytes; "
+                'add `<link rel="preload">` for it, defer scripts that block rendering, and cut total bytes; '
                 "then re-run `launchready pageload URL`."
             ),
             references=(_WEBDEV_LCP, _WEBDEV_OPTIMIZE_LCP, _LIGHTHOUSE_THROTTLING),
@@ -95,7 +95,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
 
     mode = ctx.config.perf.pageload
     if mode == "off":
-        raise NotApplicable("perf.pageload = \"off\"")
+        raise NotApplicable('perf.pageload = "off"')
     env = ctx.config.environments.get(target)
     if env is None:
         raise NotApplicable(f"no environment named {target!r} in the configuration")

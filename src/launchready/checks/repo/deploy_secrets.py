@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
 
 _DOCKER_SECRETS = "https://docs.docker.com/build/building/secrets/"
-_GHA_SECRETS = "https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions"
+_GHA_SECRETS = (
+    "https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions"
+)
 _COMPOSE_SECRETS = "https://docs.docker.com/compose/how-tos/use-secrets/"
 
 _DEPLOY_FILE = re.compile(

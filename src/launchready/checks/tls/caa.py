@@ -55,7 +55,7 @@ META = CheckMeta(
             "after someone 'tightened' CAA to a CA the platform does not use."
         ),
         fix=(
-            "Add the issuing CA to CAA (e.g. `example.com. 3600 IN CAA 0 issue \"letsencrypt.org\"`), or move "
+            'Add the issuing CA to CAA (e.g. `example.com. 3600 IN CAA 0 issue "letsencrypt.org"`), or move '
             "issuance to a CA CAA already allows."
         ),
     ),
@@ -65,7 +65,7 @@ META = CheckMeta(
             title="CAA does not permit the CA that issued the live certificate: renewal will fail",
             severity=Severity.HIGH,
             impact=Impact.AVAILABILITY,
-            remediation='Add `0 issue "<the CA\'s CAA name>"` to the domain\'s CAA records before the next renewal.',
+            remediation="Add `0 issue \"<the CA's CAA name>\"` to the domain's CAA records before the next renewal.",
             references=(_RFC8659, _LE_CAA),
         ),
     ),
@@ -107,14 +107,18 @@ def judge(host: str, leaf: CertificateFacts, caa_owner: str, caa_records: tuple[
         f"CAA at {caa_owner}: " + "; ".join(caa_records),
         f"expires: {leaf.not_after:%Y-%m-%d}",
     ]
-    remediation = f'Publish `{caa_owner}. 3600 IN CAA 0 {tags[0]} "{wanted[0]}"` besides the existing CAA records (or switch CA).'
+    remediation = (
+        f'Publish `{caa_owner}. 3600 IN CAA 0 {tags[0]} "{wanted[0]}"` besides the existing CAA records (or switch CA).'
+    )
     return [META.finding("issuer-not-permitted", target=host, evidence=evidence, remediation=remediation)]
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     facts = await ctx.tls.handshake(target, 443)
     if facts.leaf is None:
-        raise CouldNotRun(f"no certificate observed on {target}:443: {facts.error or facts.error_kind or 'no handshake'}")
+        raise CouldNotRun(
+            f"no certificate observed on {target}:443: {facts.error or facts.error_kind or 'no handshake'}"
+        )
     name = target
     while True:
         answer = await ctx.dns.query(name, "CAA")

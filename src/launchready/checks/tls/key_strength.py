@@ -67,12 +67,20 @@ def judge(host: str, facts: TlsFacts) -> list[Finding]:
     leaf = facts.leaf
     if leaf is None:
         # No certificate to read: tls.certificate reports why.
-        raise CouldNotRun(f"no certificate observed on {host}:{facts.port}: {facts.error or facts.error_kind or 'no handshake'}")
-    evidence = [f"key: {leaf.key_type} {leaf.key_bits} bits", f"signature hash: {leaf.signature_hash or '(intrinsic)'}", f"subject: {leaf.subject}"]
+        raise CouldNotRun(
+            f"no certificate observed on {host}:{facts.port}: {facts.error or facts.error_kind or 'no handshake'}"
+        )
+    evidence = [
+        f"key: {leaf.key_type} {leaf.key_bits} bits",
+        f"signature hash: {leaf.signature_hash or '(intrinsic)'}",
+        f"subject: {leaf.subject}",
+    ]
     findings: list[Finding] = []
     minimum = MIN_BITS.get(leaf.key_type)
     if minimum is not None and leaf.key_bits < minimum:
-        findings.append(META.finding("weak-key", target=host, evidence=[*evidence, f"minimum for {leaf.key_type}: {minimum} bits"]))
+        findings.append(
+            META.finding("weak-key", target=host, evidence=[*evidence, f"minimum for {leaf.key_type}: {minimum} bits"])
+        )
     if leaf.signature_hash and leaf.signature_hash.lower() in WEAK_HASHES and not leaf.self_signed:
         findings.append(META.finding("weak-signature", target=host, evidence=evidence))
     return findings

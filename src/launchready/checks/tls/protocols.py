@@ -62,8 +62,14 @@ def judge(host: str, accepted: dict[str, bool | None]) -> list[Finding]:
     old = [name for name, ok in accepted.items() if ok]
     if not old:
         return []
-    evidence = [f"{name}: {'accepted' if ok else 'refused' if ok is False else 'not tested'}" for name, ok in accepted.items()]
-    return [META.finding("legacy-accepted", target=host, evidence=evidence, title=f"{host} still accepts {' and '.join(old)}")]
+    evidence = [
+        f"{name}: {'accepted' if ok else 'refused' if ok is False else 'not tested'}" for name, ok in accepted.items()
+    ]
+    return [
+        META.finding(
+            "legacy-accepted", target=host, evidence=evidence, title=f"{host} still accepts {' and '.join(old)}"
+        )
+    ]
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:

@@ -75,7 +75,9 @@ def judge(host: str, visits: list[Visit]) -> list[Finding]:
     opened = [v for v in visits if is_open(v)]
     if not opened:
         return []
-    evidence = [f"GET {v.url} -> " + " -> ".join(str(h.status) for h in v.hops) + " (HTML, no password field)" for v in opened]
+    evidence = [
+        f"GET {v.url} -> " + " -> ".join(str(h.status) for h in v.hops) + " (HTML, no password field)" for v in opened
+    ]
     return [META.finding("open", target=host, evidence=evidence)]
 
 

@@ -140,9 +140,10 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
         if final.status != 200 or (urlsplit(final.url).hostname or "") != host:
             continue
         cache_line = f"Cache-Control: {', '.join(final.header_all('cache-control')) or '(absent)'}"
-        validators = ", ".join(
-            f"{n}: {final.header(n)}" for n in ("etag", "last-modified") if final.header(n)
-        ) or "no ETag/Last-Modified"
+        validators = (
+            ", ".join(f"{n}: {final.header(n)}" for n in ("etag", "last-modified") if final.header(n))
+            or "no ETag/Last-Modified"
+        )
         ctype = (final.header("content-type") or "").lower()
         if visit.url in asset_urls and "text/html" not in ctype:
             problem = judge_asset(final)

@@ -87,7 +87,9 @@ def _host(url: str) -> str:
 def _line(hops: tuple[HttpExchange, ...]) -> str:
     parts = [hops[0].url]
     for hop in hops:
-        parts.append(f"-{hop.status}-> {urljoin(hop.url, hop.location or '')}" if hop.is_redirect else f"({hop.status})")
+        parts.append(
+            f"-{hop.status}-> {urljoin(hop.url, hop.location or '')}" if hop.is_redirect else f"({hop.status})"
+        )
     return " ".join(parts)
 
 

@@ -28,7 +28,16 @@ _CF_DDOS = "https://developers.cloudflare.com/ddos-protection/about/"
 _OWASP_DOS = "https://cheatsheetseries.owasp.org/cheatsheets/Denial_of_Service_Cheat_Sheet.html"
 
 # Names that commonly point straight at the origin server (field experience: origin leaks).
-ORIGIN_LABELS: tuple[str, ...] = ("origin", "direct", "direct-connect", "origin-www", "backend", "cpanel", "ftp", "server")
+ORIGIN_LABELS: tuple[str, ...] = (
+    "origin",
+    "direct",
+    "direct-connect",
+    "origin-www",
+    "backend",
+    "cpanel",
+    "ftp",
+    "server",
+)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 META = CheckMeta(
@@ -93,7 +102,9 @@ class HostEdge:
     evidence: str | None
 
 
-def detect(host: str, addresses: tuple[str, ...], exchange: HttpExchange, known: tuple[Vendor, ...], nets: tuple[Ranges, ...]) -> HostEdge:
+def detect(
+    host: str, addresses: tuple[str, ...], exchange: HttpExchange, known: tuple[Vendor, ...], nets: tuple[Ranges, ...]
+) -> HostEdge:
     found = by_headers(exchange.headers, known) if exchange.status is not None else None
     if found is None:
         for address in addresses:

@@ -50,7 +50,19 @@ _MDN_SRI = "https://developer.mozilla.org/en-US/docs/Web/Security/Subresource_In
 _MDN_CORS = "https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS"
 _MDN_ACAO = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Origin"
 SCORE_FACT = "Header score (Observatory v6)"
-__all__ = ["CHECK", "META", "SCORE_FACT", "Cookie", "Score", "assess", "csp_directives", "grade", "judge", "parse_set_cookie", "score"]
+__all__ = [
+    "CHECK",
+    "META",
+    "SCORE_FACT",
+    "Cookie",
+    "Score",
+    "assess",
+    "csp_directives",
+    "grade",
+    "judge",
+    "parse_set_cookie",
+    "score",
+]
 
 META = CheckMeta(
     id="web.headers",
@@ -139,8 +151,8 @@ META = CheckMeta(
             severity=Severity.LOW,
             impact=Impact.DATA_EXPOSURE,
             remediation=(
-                "Pin each third-party script to its content: `<script src=\"https://cdn.example/lib.js\" "
-                "integrity=\"sha384-...\" crossorigin=\"anonymous\"></script>` (get the hash with "
+                'Pin each third-party script to its content: `<script src="https://cdn.example/lib.js" '
+                'integrity="sha384-..." crossorigin="anonymous"></script>` (get the hash with '
                 "`curl -s URL | openssl dgst -sha384 -binary | openssl base64 -A`, or from the CDN's copy button; "
                 "webpack-subresource-integrity / vite-plugin-sri do it for bundles), load it over https, or "
                 "self-host it. Scripts that change under the same URL (tag managers, chat widgets) cannot be "
@@ -254,9 +266,21 @@ def assess(
             "DENY",
             "SAMEORIGIN",
         ):
-            findings.append(("framing-missing", [base, f"X-Frame-Options: {xfo or '(absent)'}", "CSP frame-ancestors: (absent)"], None))
+            findings.append(
+                (
+                    "framing-missing",
+                    [base, f"X-Frame-Options: {xfo or '(absent)'}", "CSP frame-ancestors: (absent)"],
+                    None,
+                )
+            )
         if (page.header("x-content-type-options") or "").strip().lower() != "nosniff":
-            findings.append(("nosniff-missing", [base, f"X-Content-Type-Options: {page.header('x-content-type-options') or '(absent)'}"], None))
+            findings.append(
+                (
+                    "nosniff-missing",
+                    [base, f"X-Content-Type-Options: {page.header('x-content-type-options') or '(absent)'}"],
+                    None,
+                )
+            )
         referrer = page.header("referrer-policy")
         last = (referrer or "").split(",")[-1].strip().lower()
         if referrer is None or last in _UNSAFE_REFERRERS:
@@ -264,7 +288,7 @@ def assess(
         scripts = page_scripts(page, result)
         unpinned = [s for s in scripts if _external(s.url, domain) and not s.integrity]
         if unpinned:
-            lines = [f"<script src=\"{s.url}\"> without integrity" for s in unpinned]
+            lines = [f'<script src="{s.url}"> without integrity' for s in unpinned]
             plain = any(s.url.startswith("http://") for s in unpinned)
             findings.append(("sri-missing", [base, *lines], "medium" if plain else None))
         cors = _cors_problem(page, cookies)
@@ -273,8 +297,15 @@ def assess(
     weak = [c for c in cookies if not (c.secure and c.httponly and c.samesite)]
     if weak:
         lines = [
-            f"cookie {c.name}: " + ", ".join(
-                f for f, missing in (("no Secure", not c.secure), ("no HttpOnly", not c.httponly), ("no SameSite", not c.samesite)) if missing
+            f"cookie {c.name}: "
+            + ", ".join(
+                f
+                for f, missing in (
+                    ("no Secure", not c.secure),
+                    ("no HttpOnly", not c.httponly),
+                    ("no SameSite", not c.samesite),
+                )
+                if missing
             )
             for c in weak
         ]

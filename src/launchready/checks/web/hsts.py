@@ -107,7 +107,7 @@ META = CheckMeta(
             impact=Impact.TRUST,
             remediation=(
                 "Every web host under the domain already serves valid HTTPS, so add includeSubDomains on the apex: "
-                f"`{RECOMMENDED}` (nginx: `add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\" "
+                f'`{RECOMMENDED}` (nginx: `add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" '
                 "always;`). It protects names an attacker could otherwise serve over plain HTTP (cookie injection "
                 "via a forgotten subdomain) and hstspreload.org requires it. Ramp it (max-age=300, then 604800, then "
                 "63072000) if you are unsure about hosts this audit cannot see (intranet, staging)."
@@ -145,8 +145,6 @@ META = CheckMeta(
     references=(_RFC6797, _MDN_HSTS),
     probes=("http",),
 )
-
-
 
 
 @dataclass(frozen=True)
@@ -276,7 +274,10 @@ def judge(
         evidence.append("Strict-Transport-Security: (absent)")
         plain_values = plain.header_all("strict-transport-security") if plain is not None else ()
         if plain is not None and plain_values:
-            evidence += [f"GET {plain.url} -> {plain.status}", f"Strict-Transport-Security (plain HTTP): {plain_values[0]}"]
+            evidence += [
+                f"GET {plain.url} -> {plain.status}",
+                f"Strict-Transport-Security (plain HTTP): {plain_values[0]}",
+            ]
             return [META.finding("http-only", target=host, evidence=evidence)]
         return [META.finding("missing", target=host, evidence=evidence)]
     # RFC 6797 8.1: a browser processes only the first header.
@@ -293,7 +294,9 @@ def judge(
         problems = preload_problems(policy, plain, host)
         if problems:
             findings.append(
-                META.finding("preload-ineligible", target=host, evidence=[*evidence, *(f"preload: {p}" for p in problems)])
+                META.finding(
+                    "preload-ineligible", target=host, evidence=[*evidence, *(f"preload: {p}" for p in problems)]
+                )
             )
     if policy.max_age < MIN_MAX_AGE:
         days = policy.max_age / 86400

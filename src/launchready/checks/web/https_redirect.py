@@ -177,12 +177,20 @@ def judge_path(host: str, exchange: HttpExchange) -> list[Finding]:
     wanted = urlsplit(exchange.url)
     if target.scheme != "https" or (target.path == wanted.path and target.query == wanted.query):
         return []
-    lost = [what for what, kept in (("path", target.path == wanted.path), ("query", target.query == wanted.query)) if not kept]
+    lost = [
+        what
+        for what, kept in (("path", target.path == wanted.path), ("query", target.query == wanted.query))
+        if not kept
+    ]
     return [
         META.finding(
             "drops-path",
             target=host,
-            evidence=[f"GET {exchange.url} -> {exchange.status}", f"Location: {exchange.location}", f"lost: {' and '.join(lost)}"],
+            evidence=[
+                f"GET {exchange.url} -> {exchange.status}",
+                f"Location: {exchange.location}",
+                f"lost: {' and '.join(lost)}",
+            ],
             remediation=(
                 f"Redirect to the same path and query on https: nginx {_NGINX_RETURN} in the port-80 server block "
                 f"for {host}; Caddy `redir https://{{host}}{{uri}} permanent`."

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 _MDN_MIXED = "https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content"
 _W3C_MIXED = "https://www.w3.org/TR/mixed-content/"
-_CSP_UPGRADE = "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy/upgrade-insecure-requests"
+_CSP_UPGRADE = (
+    "https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy/upgrade-insecure-requests"
+)
 
 # Browsers block these outright on an https page ("blockable" content): the page breaks.
 ACTIVE_KINDS = frozenset({"script", "style", "iframe", "font", "form"})

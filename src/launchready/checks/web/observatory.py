@@ -18,7 +18,20 @@ from launchready.probes.http import HttpExchange
 
 # The Observatory's six months (15768000 s, 182.5 days), not the HSTS check's 180 days.
 OBSERVATORY_HSTS_MIN = 15_768_000
-_GRADES = ((100, "A+"), (90, "A"), (85, "A-"), (80, "B+"), (70, "B"), (65, "B-"), (60, "C+"), (50, "C"), (45, "C-"), (40, "D+"), (30, "D"), (25, "D-"))
+_GRADES = (
+    (100, "A+"),
+    (90, "A"),
+    (85, "A-"),
+    (80, "B+"),
+    (70, "B"),
+    (65, "B-"),
+    (60, "C+"),
+    (50, "C"),
+    (45, "C-"),
+    (40, "D+"),
+    (30, "D"),
+    (25, "D-"),
+)
 SESSIONISH = re.compile(r"sess|sid|auth|token|login|remember|jwt", re.IGNORECASE)
 _ANTICSRF = re.compile(r"csrf|xsrf", re.IGNORECASE)
 _PRIVATE_REFERRERS = frozenset({"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"})
@@ -117,7 +130,9 @@ def csp_modifier(value: str | None) -> Modifier:
     objects = d.get("object-src", default)
     if script is None or objects is None:
         return Modifier("csp-implemented-with-unsafe-inline", -20)  # sources for scripts/objects not restricted
-    strict = any(s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) or s == "'strict-dynamic'" for s in script)
+    strict = any(
+        s.startswith(("'nonce-", "'sha256-", "'sha384-", "'sha512-")) or s == "'strict-dynamic'" for s in script
+    )
     if ("'unsafe-inline'" in script and not strict) or "data:" in script or _BROAD_SOURCES & set(script) - {"data:"}:
         return Modifier("csp-implemented-with-unsafe-inline", -20)
     if _BROAD_SOURCES - {"data:"} & set(objects) or "data:" in objects:
@@ -159,7 +174,9 @@ def cookies_modifier(cookies: Iterable[Cookie], *, hsts: bool) -> Modifier:
         results.append(Modifier("cookies-samesite-flag-invalid", -20))
     if any(not c.secure for c in cookies):
         results.append(
-            Modifier("cookies-without-secure-flag-but-protected-by-hsts", -5) if hsts else Modifier("cookies-without-secure-flag", -20)
+            Modifier("cookies-without-secure-flag-but-protected-by-hsts", -5)
+            if hsts
+            else Modifier("cookies-without-secure-flag", -20)
         )
     if results:
         return min(results, key=lambda m: m.points)

@@ -32,8 +32,8 @@ PATHS: tuple[str, ...] = ("/", "/login", "/dashboard", "/account")
 _FIX = (
     "Send `Cache-Control: private, no-store` on every response that sets a cookie or shows member data "
     "(Django: @never_cache / patch_cache_control(private=True, no_store=True); Rails: "
-    "`response.headers[\"Cache-Control\"] = \"private, no-store\"`; Express: "
-    "`res.set(\"Cache-Control\", \"private, no-store\")`; nginx in front of the app: remove any "
+    '`response.headers["Cache-Control"] = "private, no-store"`; Express: '
+    '`res.set("Cache-Control", "private, no-store")`; nginx in front of the app: remove any '
     "`proxy_ignore_headers Set-Cookie` / `add_header Cache-Control public`). At the CDN, bypass the cache "
     "whenever a session cookie is present or the response sets one (Cloudflare: a Cache Rule 'Bypass cache' "
     "when the Cookie header contains your session cookie; Fastly/Varnish: `return(pass)` on Cookie and "
@@ -83,8 +83,8 @@ META = CheckMeta(
             confidence=Confidence.FIRM,
             remediation=(
                 "Send `Cache-Control: private, no-store` on pages whose content depends on the visitor (nginx "
-                "`add_header Cache-Control \"private, no-store\" always;` in that location; Django "
-                "@never_cache; Express `res.set(\"Cache-Control\", \"private, no-store\")`). `Vary: Cookie` "
+                '`add_header Cache-Control "private, no-store" always;` in that location; Django '
+                '@never_cache; Express `res.set("Cache-Control", "private, no-store")`). `Vary: Cookie` '
                 "does not make a public page safe: Cloudflare and most CDNs ignore Vary except Accept-Encoding "
                 "and serve the first member's copy to everyone, and `public` explicitly lets caches store answers "
                 "to requests with Authorization (RFC 9111 3.5). If the anonymous version should stay cached, "
@@ -218,12 +218,7 @@ def judge(host: str, exchanges: tuple[HttpExchange, ...]) -> list[Finding]:
     by_url: dict[str, HttpExchange] = {}
     for ex in exchanges:
         by_url.setdefault(ex.url, ex)
-    findings = [
-        f
-        for ex in by_url.values()
-        for f in (judge_one(ex), judge_personalised(ex))
-        if f is not None
-    ]
+    findings = [f for ex in by_url.values() for f in (judge_one(ex), judge_personalised(ex)) if f is not None]
     failed = [ex for ex in by_url.values() if ex.status is None]
     if failed and not findings:
         detail = "; ".join(f"{ex.url}: {ex.error or ex.error_kind or 'no response'}" for ex in failed)

@@ -115,7 +115,7 @@ def judge(domain: str, results: list[tuple[RedirectEntry, Visit]]) -> list[Findi
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     entries = ctx.config.redirects
     if not entries:
-        raise NotApplicable("no redirect map in the config ([[redirects]] or redirects = \"file.csv\")")
+        raise NotApplicable('no redirect map in the config ([[redirects]] or redirects = "file.csv")')
     limit = asyncio.Semaphore(8)
 
     async def one(entry: RedirectEntry) -> tuple[RedirectEntry, Visit]:

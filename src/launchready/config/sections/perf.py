@@ -18,7 +18,9 @@ from launchready.config.strict import StrictModel
 _FLOW_NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Headers the load client writes itself (or that would change how the response is framed).
-_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "user-agent", "accept-encoding"})
+_RESERVED_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "user-agent", "accept-encoding"}
+)
 
 
 def _auth_header(value: str | None) -> str | None:
@@ -27,7 +29,7 @@ def _auth_header(value: str | None) -> str | None:
         return None
     name, sep, rest = value.partition(":")
     if not sep or not _HEADER_NAME.match(name) or not rest.strip():
-        raise ValueError(f"expected \"Name: value\" such as \"Authorization: Bearer ${{token}}\", got {value[:24]!r}")
+        raise ValueError(f'expected "Name: value" such as "Authorization: Bearer ${{token}}", got {value[:24]!r}')
     if "\r" in value or "\n" in value:
         raise ValueError("expected one header line, got a line break")
     if name.lower() in _RESERVED_HEADERS:
@@ -49,9 +51,13 @@ class PerfEndpoint(StrictModel):
     p95_ms: float | None = Field(default=None, gt=0, strict=True, description="Overrides budgets.p95_ms.")
     error_rate: float | None = Field(default=None, ge=0, le=1, strict=True, description="Overrides budgets.error_rate.")
     login_flow: str | None = Field(
-        default=None, pattern=_FLOW_NAME, description="Smoke flow run once before the load; its cookies go with every request."
+        default=None,
+        pattern=_FLOW_NAME,
+        description="Smoke flow run once before the load; its cookies go with every request.",
     )
-    auth_header: str | None = Field(default=None, description="Header built from the login flow's captures, e.g. Authorization.")
+    auth_header: str | None = Field(
+        default=None, description="Header built from the login flow's captures, e.g. Authorization."
+    )
     anonymous: bool = Field(default=False, strict=True, description="Load without the table's login_flow.")
 
     @field_validator("path")
@@ -116,7 +122,9 @@ class PerfConfig(StrictModel):
     login_flow: str | None = Field(
         default=None, pattern=_FLOW_NAME, description="Smoke flow every endpoint logs in with (unless anonymous)."
     )
-    auth_header: str | None = Field(default=None, description="Header built from the login flow's captures, for every endpoint.")
+    auth_header: str | None = Field(
+        default=None, description="Header built from the login flow's captures, for every endpoint."
+    )
 
     @field_validator("auth_header")
     @classmethod

@@ -36,7 +36,6 @@ VarName = Annotated[str, AfterValidator(_var_name)]
 Regex = Annotated[str, AfterValidator(_regex)]
 
 
-
 class EnvContract(StrictModel):
     """Which variables each environment must have, and which flows break without them."""
 
@@ -52,7 +51,8 @@ class EnvContract(StrictModel):
         description="Variables a flow needs (signup, email, payments, login...): missing in production is a blocker.",
     )
     sources: dict[str, str] = Field(
-        default={}, description="Per environment, a file of its variables (dotenv or KEY=VALUE export) the audit checks."
+        default={},
+        description="Per environment, a file of its variables (dotenv or KEY=VALUE export) the audit checks.",
     )
 
     @field_validator("flows")

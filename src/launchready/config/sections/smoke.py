@@ -27,7 +27,6 @@ def _env_reference(value: str | None) -> str | None:
     return value
 
 
-
 class MailboxSettings(StrictModel):
     """Where ``email`` steps read mail: a Mailpit-style HTTP API (the lab speaks it) or IMAP."""
 
@@ -49,7 +48,7 @@ class MailboxSettings(StrictModel):
     @model_validator(mode="after")
     def _complete(self) -> MailboxSettings:
         if self.kind == "mailpit" and self.url is None:
-            raise ValueError("expected url = \"http://HOST:PORT\" for a mailpit mailbox")
+            raise ValueError('expected url = "http://HOST:PORT" for a mailpit mailbox')
         if self.kind == "imap" and (not self.host or not self.username or not self.password):
             raise ValueError("expected host, username and password for an imap mailbox")
         return self
@@ -129,7 +128,9 @@ class NotifyTarget(StrictModel):
 
 class SmokeSettings(StrictModel):
     files: tuple[str, ...] = Field(default=(), description="Flow files or globs, relative to this config.")
-    env_file: str | None = Field(default=None, description="KEY=VALUE file read for ${env:NAME} (after the environment).")
+    env_file: str | None = Field(
+        default=None, description="KEY=VALUE file read for ${env:NAME} (after the environment)."
+    )
     flow_timeout: float = Field(default=60.0, gt=0, le=600, description="Seconds one flow may take.")
     concurrency: int = Field(default=4, ge=1, le=32, strict=True, description="Flows running at once.")
     mailbox: MailboxSettings | None = Field(default=None, description="Where email steps read mail.")
