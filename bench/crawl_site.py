@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from crawlserver import CrawlServer, html  # noqa: E402
 
-from launchready.engine.net import ConnectTo, NetSettings  # noqa: E402
+from launchready.core.net import ConnectTo, NetSettings  # noqa: E402
 from launchready.probes.crawl import CrawlLimits, crawl  # noqa: E402
 from launchready.probes.dns import DnsProbe  # noqa: E402
 from launchready.probes.http import HttpProbe  # noqa: E402

@@ -15,7 +15,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from launchready.engine.net import Nameserver
+from launchready.core.net import Nameserver
 from launchready.lab.ca import LabCA
 from launchready.lab.lab import Lab
 

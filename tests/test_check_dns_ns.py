@@ -8,8 +8,8 @@ import pytest
 
 from launchready.checks.dns.ns import judge, soa_serial
 from launchready.core.errors import CouldNotRun
+from launchready.core.net import ConnectTo
 from launchready.core.severity import Impact, Severity
-from launchready.engine.net import ConnectTo
 from launchready.lab.lab import Lab
 from launchready.probes.dns import DnsAnswer, DnsProbe, ServerAnswer
 

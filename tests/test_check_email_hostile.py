@@ -18,7 +18,7 @@ from launchready.checks.email.spf import judge as judge_spf
 from launchready.checks.email.spf import sender_mechanisms
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
-from launchready.engine.net import Nameserver, NetSettings
+from launchready.core.net import Nameserver, NetSettings
 from launchready.lab.dns_server import DnsServer
 from launchready.lab.zonedata import SilentAuthority, root_zone
 from launchready.probes.cname import follow_all

@@ -22,10 +22,10 @@ from launchready.config.model import Config, Environment
 from launchready.core.check import Check, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.net import ConnectTo, Nameserver, NetSettings
 from launchready.core.registry import load_registry
 from launchready.engine.context import AuditContext, Probes
 from launchready.engine.discovery import discover
-from launchready.engine.net import ConnectTo, Nameserver, NetSettings
 from launchready.lab.assets import site_assets
 from launchready.lab.faults import FAULTS, LAB_DOMAIN
 from launchready.lab.lab import Lab

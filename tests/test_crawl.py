@@ -6,7 +6,7 @@ import asyncio
 
 from crawlserver import CrawlServer, html
 
-from launchready.engine.net import ConnectTo, NetSettings
+from launchready.core.net import ConnectTo, NetSettings
 from launchready.probes.crawl import CrawlLimits, CrawlResult, crawl, extract_links
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import HttpProbe

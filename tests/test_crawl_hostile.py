@@ -11,7 +11,7 @@ from crawlserver import HUGE_HEADERS, MALFORMED, CrawlServer, html
 
 from launchready.checks.tls import certificate
 from launchready.checks.web import links
-from launchready.engine.net import ConnectTo, NetSettings
+from launchready.core.net import ConnectTo, NetSettings
 from launchready.probes.crawl import CrawlLimits, crawl
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import HttpProbe

@@ -21,9 +21,9 @@ from cliutil import run_cli
 from netutil import closed_port
 
 from launchready.config.model import Config
+from launchready.core.net import NetSettings
 from launchready.deploy.gate import DeployGate
 from launchready.deploy.store import DeployStore
-from launchready.engine.net import NetSettings
 
 PY = sys.executable
 FLOWS = """\

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from launchready.config.model import Config
+from launchready.core.net import Nameserver, NetSettings
 from launchready.engine.discovery import COMMON_SUBDOMAINS, discover
-from launchready.engine.net import Nameserver, NetSettings
 from launchready.probes.dns import DnsProbe
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from launchready.core.errors import UsageError
 from launchready.core.finding import CheckResult, Finding, Status
+from launchready.core.net import ConnectTo, Nameserver, build_net_settings, parse_connect_to, parse_nameserver
 from launchready.core.run import Verdict
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.engine.decision import DECISION_RULES, decide
-from launchready.engine.net import ConnectTo, Nameserver, build_net_settings, parse_connect_to, parse_nameserver
 from launchready.engine.ranking import rank
 from launchready.engine.target import normalise_domain
 

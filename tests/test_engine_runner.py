@@ -9,10 +9,10 @@ from launchready.config.model import Config, Environment
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Status
+from launchready.core.net import NetSettings
 from launchready.core.registry import Registry
 from launchready.core.severity import Impact, Severity
 from launchready.engine.context import AuditContext, HostInfo, Probes, SiteMap
-from launchready.engine.net import NetSettings
 from launchready.engine.runner import RunnerOptions, run_checks
 from launchready.probes.dns import DnsAnswer
 

@@ -17,7 +17,7 @@ import dns.query
 import pytest
 
 from launchready.config.model import Config
-from launchready.engine.net import build_net_settings
+from launchready.core.net import build_net_settings
 from launchready.lab.client import LabClient
 from launchready.lab.lab import Lab, run_lab_foreground
 

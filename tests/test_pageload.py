@@ -57,7 +57,7 @@ def test_missing_chromium_is_one_line_saying_how_to_install(
 def test_unreachable_page_is_an_error_not_a_crash(lab: Lab) -> None:
     from netutil import closed_port
 
-    from launchready.engine.net import ConnectTo
+    from launchready.core.net import ConnectTo
 
     assert CHROMIUM is not None
     net = lab.net_settings(first=(ConnectTo("down.marketlab.test", 443, "127.0.0.1", closed_port()),))

@@ -13,7 +13,7 @@ from aiohttp import web
 from netutil import closed_port
 
 from launchready import __version__
-from launchready.engine.net import ConnectTo, Nameserver, NetSettings
+from launchready.core.net import ConnectTo, Nameserver, NetSettings
 from launchready.lab.ca import LabCA
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import HttpExchange, HttpProbe

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from netutil import closed_port
 
-from launchready.engine.net import ConnectTo, Nameserver, NetSettings
+from launchready.core.net import ConnectTo, Nameserver, NetSettings
 from launchready.lab.ca import IssuedCert, LabCA
 from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import TlsFacts, TlsProbe, hostname_matches

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 import pytest
 
 from launchready.config.sections.smoke import MailboxSettings
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.smoke.mail import ImapSource, MailError, wait_for_mail
 
 USER, PASSWORD = "smoke@example.com", "imap-pass-123456"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from launchready.core.errors import UsageError
+from launchready.core.net import NetSettings
 from launchready.core.severity import Impact, Severity
-from launchready.engine.net import NetSettings
 from launchready.lab.payments import verify_webhook
 from launchready.smoke.jsonpath import MISSING, JsonPathError, parse_json_path
 from launchready.smoke.loader import FlowFileError, find_flow_files, load_flow_files, select_flows

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from launchready.engine.net import Nameserver, NetSettings
+from launchready.core.net import Nameserver, NetSettings
 from launchready.lab.dns_server import DnsServer
 from launchready.lab.zonedata import SilentAuthority, root_zone
 from launchready.probes.dns import DnsProbe

@@ -15,11 +15,11 @@ from launchready.cli import common
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
+from launchready.core.net import NetSettings
 from launchready.core.registry import load_registry
 from launchready.core.run import AuditRun
 from launchready.core.severity import Severity
 from launchready.engine.audit import run_audit
-from launchready.engine.net import NetSettings
 from launchready.engine.progress import make_progress
 from launchready.engine.runner import RunnerOptions
 from launchready.history.errors import HistoryError

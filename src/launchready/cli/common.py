@@ -8,7 +8,7 @@ from pathlib import Path
 from launchready.config.loader import LoadedConfig, load_config
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
-from launchready.engine.net import NetSettings, build_net_settings
+from launchready.core.net import NetSettings, build_net_settings
 from launchready.engine.target import normalise_domain
 from launchready.secrets.settings import with_resolved_paths, without_git_history
 

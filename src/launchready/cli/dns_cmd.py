@@ -16,8 +16,8 @@ from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, Namese
 from launchready.config.model import Config
 from launchready.core.dnsmap import DnsMap
 from launchready.core.errors import UsageError
+from launchready.core.net import NetSettings
 from launchready.engine.discovery import discover
-from launchready.engine.net import NetSettings
 from launchready.probes.dns import DnsProbe
 from launchready.probes.dnsmap import collect_dns_map
 from launchready.report.dns_map import dns_map_markdown

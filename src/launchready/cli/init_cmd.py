@@ -14,9 +14,9 @@ from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, Ti
 from launchready.config.model import Config
 from launchready.config.starter import StarterFacts, render_starter, write_starter
 from launchready.core.errors import UsageError
+from launchready.core.net import NetSettings
 from launchready.engine.context import Probes
 from launchready.engine.discovery import discover, discover_dkim_selectors, spf_terms
-from launchready.engine.net import NetSettings
 from launchready.engine.target import normalise_domain
 
 

@@ -21,7 +21,7 @@ from launchready.perf.generator import LoadResult, Progress
 
 if TYPE_CHECKING:
     from launchready.config.model import Config
-    from launchready.engine.net import NetSettings
+    from launchready.core.net import NetSettings
 
 
 class LoadFormat(str, Enum):

@@ -20,10 +20,10 @@ from typing import TextIO
 from launchready.config.model import Config
 from launchready.config.sections.smoke import DeploySettings
 from launchready.core.errors import UsageError
+from launchready.core.net import NetSettings
 from launchready.deploy.command import current_version, deployer, resolvable, run_streamed
 from launchready.deploy.notify import Delivery, DeployEvent, Notifier, describe
 from launchready.deploy.store import DeployStore
-from launchready.engine.net import NetSettings
 from launchready.history.errors import HistoryError
 from launchready.smoke.http import FlowHttp
 from launchready.smoke.plan import SmokePlan, declares_flows, execute, plan_smoke, smoke_env

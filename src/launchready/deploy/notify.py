@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from launchready.config.sections.smoke import ENV_REFERENCE, NotifyTarget
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.tls import verifying_context
 from launchready.smoke.http import FlowHttp
 from launchready.smoke.secrets import Masker

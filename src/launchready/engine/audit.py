@@ -7,12 +7,12 @@ from pathlib import Path
 
 from launchready import __version__
 from launchready.config.model import Config
+from launchready.core.net import NetSettings
 from launchready.core.registry import Registry
 from launchready.core.run import AuditRun, HostSummary
 from launchready.engine.context import AuditContext, Probes, SiteMap
 from launchready.engine.decision import decide
 from launchready.engine.discovery import discover
-from launchready.engine.net import NetSettings
 from launchready.engine.progress import NullProgress, ProgressSink
 from launchready.engine.ranking import rank
 from launchready.engine.runner import RunnerOptions, run_checks

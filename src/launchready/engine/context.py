@@ -8,7 +8,7 @@ from pathlib import Path
 
 from launchready.config.model import Config
 from launchready.core.facts import FactBook
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.crawl import CrawlProbe
 from launchready.probes.dns import DnsAnswer, DnsProbe
 from launchready.probes.http import HttpProbe

@@ -27,7 +27,7 @@ from typing import Self, TextIO
 
 from aiohttp import web
 
-from launchready.engine.net import ConnectTo, Nameserver, NetSettings, format_peer
+from launchready.core.net import ConnectTo, Nameserver, NetSettings, format_peer
 from launchready.lab.app import AppSettings, Marketplace
 from launchready.lab.assets import site_assets
 from launchready.lab.ca import LabCA

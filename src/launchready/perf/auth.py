@@ -21,7 +21,7 @@ from launchready.config.model import Config
 from launchready.config.sections.perf import PerfEndpoint
 from launchready.core.errors import UsageError
 from launchready.core.masking import mask_secret
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.smoke.loader import find_flow_files, load_flow_files
 from launchready.smoke.plan import SmokePlan, execute_session, plan_smoke
 from launchready.smoke.runner import FlowSession

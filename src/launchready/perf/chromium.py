@@ -33,7 +33,7 @@ import aiohttp
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.dial import dial_plan
 from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import verifying_context

@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 from launchready.core.errors import UsageError
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.perf.generator import LoadSettings
 from launchready.perf.plan import PlannedEndpoint
 from launchready.perf.session import log_in_for, measure

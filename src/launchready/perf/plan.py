@@ -15,7 +15,7 @@ from launchready import __version__
 from launchready.config.model import Config
 from launchready.config.sections.perf import PerfEndpoint
 from launchready.core.errors import UsageError
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.perf.auth import Login, LoginSpec, login_spec
 from launchready.perf.http1 import Endpoint, build_request
 from launchready.probes.dial import dial_plan

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.perf.auth import Login, log_in
 from launchready.perf.generator import LoadResult, LoadSettings, Progress, run_load
 from launchready.perf.plan import PlannedEndpoint, resolve

@@ -10,7 +10,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.dns import DnsProbe
 
 

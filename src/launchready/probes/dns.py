@@ -17,7 +17,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from launchready.engine.net import NetSettings, format_peer
+from launchready.core.net import NetSettings, format_peer
 from launchready.probes.flight import single_flight
 
 DnsStatus = Literal["ok", "nxdomain", "nodata", "timeout", "servfail", "error"]

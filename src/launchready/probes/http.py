@@ -26,7 +26,7 @@ from aiohttp import http_exceptions
 from yarl import URL
 
 from launchready import __version__
-from launchready.engine.net import NetSettings, format_peer
+from launchready.core.net import NetSettings, format_peer
 from launchready.probes.dial import DialPlan, dial_plan, is_ip
 from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from launchready.engine.net import NetSettings, format_peer
+from launchready.core.net import NetSettings, format_peer
 from launchready.probes.dial import dial_plan, is_ip
 from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight

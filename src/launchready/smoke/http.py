@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import USER_AGENT, RoutingResolver, classify_error
 from launchready.probes.tls import verifying_context

@@ -23,7 +23,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from launchready.config.sections.smoke import ENV_REFERENCE, MailboxSettings
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.tls import verifying_context
 from launchready.smoke.http import FlowHttp
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from launchready.config.model import Config
 from launchready.config.sections.smoke import MailboxSettings
 from launchready.core.errors import UsageError
-from launchready.engine.net import NetSettings
+from launchready.core.net import NetSettings
 from launchready.probes.dns import DnsProbe
 from launchready.secrets.envfile import read_env_file
 from launchready.smoke.http import FlowHttp
