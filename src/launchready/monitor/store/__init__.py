@@ -1,0 +1,1 @@
+"""The monitor's store: one schema (``schema.py``) over SQLite (WAL) or PostgreSQL (psycopg 3)."""
