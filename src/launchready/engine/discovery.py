@@ -12,16 +12,12 @@ import asyncio
 import secrets
 
 from launchready.config.model import Config
+from launchready.core.names import COMMON_DKIM_SELECTORS, COMMON_SUBDOMAINS
 from launchready.engine.context import HostInfo, SiteMap
 from launchready.probes.dns import DnsAnswer, DnsProbe
 
-COMMON_SUBDOMAINS: tuple[str, ...] = (
-    "app", "admin", "api", "mail", "status", "blog", "docs", "help", "staging", "dev", "cdn",
-    "assets", "static", "auth", "login", "dashboard", "portal", "shop", "support", "beta", "my",
-    "account", "accounts", "community", "members", "media", "images", "files", "store", "pay",
-    "billing", "checkout", "id", "sso", "console", "cms", "hooks", "webhooks", "ws", "test",
-    "demo", "preview", "sandbox", "uat", "qa", "m", "go", "news", "email", "webmail",
-)  # fmt: skip
+__all__ = ["COMMON_DKIM_SELECTORS", "COMMON_SUBDOMAINS", "discover", "discover_dkim_selectors", "spf_terms"]
+
 
 # Discovery asks many names at once; more in flight than this only queues at the resolver.
 _DISCOVERY_CONCURRENCY = 16
@@ -92,15 +88,6 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     mx_answers = await asyncio.gather(*(lookup(n) for n in mx_names))
     hosts.extend(HostInfo(n, a, aaaa, "mx") for n, (a, aaaa) in zip(mx_names, mx_answers, strict=True))
     return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)
-
-
-# Selectors the big senders publish by default (Google Workspace, Microsoft 365, Mailchimp/
-# Mandrill, SendGrid, Amazon SES easy-DKIM uses random tokens and cannot be guessed).
-COMMON_DKIM_SELECTORS: tuple[str, ...] = (
-    "google", "selector1", "selector2", "s1", "s2", "k1", "k2", "k3", "default", "mail", "dkim",
-    "smtp", "mandrill", "mxvault", "pm", "postmark", "sendgrid", "smtpapi", "mailjet", "resend",
-    "zoho", "fm1", "fm2", "fm3", "protonmail", "protonmail2", "protonmail3", "everlytickey1", "cm",
-)  # fmt: skip
 
 
 async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[str, ...] = ()) -> tuple[str, ...]:

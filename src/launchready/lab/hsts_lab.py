@@ -13,7 +13,7 @@ import ipaddress
 
 from aiohttp import web
 
-from launchready.lab.zone import Record
+from launchready.lab.records import Record
 
 LEGACY_LABEL = "legacy"
 NO_SUBDOMAINS_HSTS = "max-age=63072000"

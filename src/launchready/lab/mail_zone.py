@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from launchready.lab.zone import Record, ZoneData, txt_value
+from launchready.lab.records import Record, ZoneData, txt_value
 
 DKIM_SELECTOR = "lab"
 # A 1024-bit RSA public key (SubjectPublicKeyInfo): what dkim-weak-key publishes. Only the

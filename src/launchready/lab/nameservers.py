@@ -15,7 +15,7 @@ import dns.zone
 
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.faults import LAB_DOMAIN
-from launchready.lab.zone import Record, ZoneData
+from launchready.lab.records import Record, ZoneData
 
 # The serial ns2 still serves under ns-serial-mismatch: the zone as it was a week earlier.
 STALE_SERIAL = 2024052501

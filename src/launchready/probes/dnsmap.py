@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from launchready.core.dnsmap import DnsMap, DnsRecordRow
-from launchready.engine.discovery import COMMON_DKIM_SELECTORS
+from launchready.core.names import COMMON_DKIM_SELECTORS
 from launchready.probes.dns import DnsAnswer, DnsProbe
 
 APEX_TYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA", "DNSKEY")

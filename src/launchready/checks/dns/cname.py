@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.finding import Finding
+from launchready.core.names import COMMON_SUBDOMAINS
 from launchready.core.severity import Confidence, Impact, Severity
-from launchready.engine.discovery import COMMON_SUBDOMAINS
 from launchready.probes.cname import CnameChain, follow_all
 from launchready.probes.http import HttpExchange
 

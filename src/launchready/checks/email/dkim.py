@@ -10,9 +10,9 @@ from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scop
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.masking import mask_secret
+from launchready.core.names import COMMON_DKIM_SELECTORS
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.dkim_record import DkimKey, looks_like_dkim, parse_dkim_key
-from launchready.engine.discovery import COMMON_DKIM_SELECTORS
 from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:

@@ -163,7 +163,7 @@ def judge(domain: str, main: list[HostEdge], others: list[HostEdge]) -> list[Fin
 
 async def _edge(ctx: AuditContext, host: str, addresses: tuple[str, ...]) -> HostEdge:
     exchange = await ctx.http.fetch(f"https://{host}/", verify_tls=False)
-    return detect(host, addresses, exchange, vendors(), ranges())
+    return detect(host, addresses, exchange, vendors(include_lab=ctx.config.web.lab_edge), ranges())
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
