@@ -12,9 +12,10 @@ import asyncio
 import secrets
 
 from launchready.config.model import Config
+from launchready.core.dns import DnsAnswer
 from launchready.core.names import COMMON_DKIM_SELECTORS, COMMON_SUBDOMAINS
+from launchready.core.protocols import DnsLookup
 from launchready.engine.context import HostInfo, SiteMap
-from launchready.probes.dns import DnsAnswer, DnsProbe
 
 __all__ = ["COMMON_DKIM_SELECTORS", "COMMON_SUBDOMAINS", "discover", "discover_dkim_selectors", "spf_terms"]
 
@@ -45,7 +46,7 @@ def _exists(a: DnsAnswer, aaaa: DnsAnswer) -> bool:
     return a.ok or aaaa.ok or len(a.chain) > 1 or len(aaaa.chain) > 1
 
 
-async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
+async def discover(domain: str, config: Config, dns: DnsLookup) -> SiteMap:
     domain = domain.lower().rstrip(".")
     limit = asyncio.Semaphore(_DISCOVERY_CONCURRENCY)
 
@@ -90,7 +91,7 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)
 
 
-async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[str, ...] = ()) -> tuple[str, ...]:
+async def discover_dkim_selectors(domain: str, dns: DnsLookup, declared: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Selectors (declared first, then common ones) with a DKIM key record at SEL._domainkey."""
     candidates = list(dict.fromkeys((*declared, *COMMON_DKIM_SELECTORS)))
     answers = await asyncio.gather(*(dns.txt(f"{sel}._domainkey.{domain}") for sel in candidates))
@@ -101,7 +102,7 @@ async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[st
     )
 
 
-async def spf_terms(domain: str, dns: DnsProbe) -> tuple[str, ...]:
+async def spf_terms(domain: str, dns: DnsLookup) -> tuple[str, ...]:
     """The sender-naming mechanisms (include:, ip4:, ip6:, a, mx) of the apex SPF record, if one."""
     answer = await dns.txt(domain)
     records = [r for r in answer.records if r.lower().startswith("v=spf1")]

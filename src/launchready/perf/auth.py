@@ -22,6 +22,7 @@ from launchready.config.sections.perf import PerfEndpoint
 from launchready.core.errors import UsageError
 from launchready.core.masking import mask_secret
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
 from launchready.smoke.loader import find_flow_files, load_flow_files
 from launchready.smoke.plan import SmokePlan, execute_session, plan_smoke
 from launchready.smoke.runner import FlowSession
@@ -141,13 +142,15 @@ def _check_header(header: str, smoke: SmokePlan, flow_name: str, key: str) -> No
             )
 
 
-async def log_in(specs: Iterable[LoginSpec | None], net: NetSettings) -> dict[str, Login]:
+async def log_in(
+    specs: Iterable[LoginSpec | None], net: NetSettings, *, dns: DnsLookup | None = None
+) -> dict[str, Login]:
     """Run each distinct login flow once; LoginFailed (one line) when one does not pass."""
     logins: dict[str, Login] = {}
     for spec in specs:
         if spec is None or spec.flow in logins:
             continue
-        session = await execute_session(spec.smoke, net, spec.flow)
+        session = await execute_session(spec.smoke, net, spec.flow, dns=dns)
         if not session.result.passed:
             raise LoginFailed(f"load not run: login flow '{spec.flow}' ({spec.key}) failed at {session.result.reason}")
         logins[spec.flow] = Login(spec.flow, session, spec.smoke)

@@ -16,6 +16,7 @@ from launchready.config.model import Config
 from launchready.config.sections.perf import PerfEndpoint
 from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
 from launchready.perf.auth import Login, LoginSpec, login_spec
 from launchready.perf.http1 import Endpoint, build_request
 from launchready.probes.dial import dial_plan
@@ -132,13 +133,23 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
 
 
 async def resolve(
-    planned: list[PlannedEndpoint], net: NetSettings, logins: Mapping[str, Login] | None = None
+    planned: list[PlannedEndpoint],
+    net: NetSettings,
+    logins: Mapping[str, Login] | None = None,
+    *,
+    dns: DnsLookup | None = None,
 ) -> list[Endpoint]:
     """Dial plans for every endpoint (--connect-to, else the run's DNS); UsageError when one has none.
 
-    Endpoints with a login get its cookies (and auth_header) as extra request lines.
+    Endpoints with a login get its cookies (and auth_header) as extra request lines. ``dns`` is the
+    run's resolver; without one (the load command) a resolver is opened for this call.
     """
-    dns = DnsProbe(net)
+    own: DnsProbe | None = None
+    lookup: DnsLookup
+    if dns is None:
+        own = lookup = DnsProbe(net)
+    else:
+        lookup = dns
     try:
         out: list[Endpoint] = []
         for p in planned:
@@ -146,7 +157,7 @@ async def resolve(
             tls = parts.scheme == "https"
             host = (parts.hostname or "").lower().rstrip(".")
             port = parts.port or (443 if tls else 80)
-            dial = await dial_plan(net, dns, host, port)
+            dial = await dial_plan(net, lookup, host, port)
             if not dial.endpoints:
                 raise UsageError(f"{p.url}: cannot dial {host}: {dial.error}")
             path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -174,4 +185,5 @@ async def resolve(
             )
         return out
     finally:
-        await dns.close()
+        if own is not None:
+            await own.close()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+from launchready.core.dns import DnsAnswer
+from launchready.core.protocols import DnsLookup
 from launchready.email.alignment import DkimKeyFact, SenderFacts, provider_for
 from launchready.email.dkim_record import looks_like_dkim, parse_dkim_key
-from launchready.probes.dns import DnsAnswer, DnsProbe
-from launchready.probes.spf import SpfNode, evaluate_sender, spf_tree
+from launchready.email.spf_facts import SenderVerdict, SpfNode
+from launchready.probes.spf import evaluate_sender, spf_tree
 
 
-async def _key(dns: DnsProbe, domain: str, selector: str) -> DkimKeyFact | None:
+async def _key(dns: DnsLookup, domain: str, selector: str) -> DkimKeyFact | None:
     name = f"{selector}._domainkey.{domain}"
     txt, cname = await asyncio.gather(dns.txt(name), dns.query(name, "CNAME"))
     keys = [parse_dkim_key(r) for r in txt.records if looks_like_dkim(r)] if txt.ok else []
@@ -26,7 +28,7 @@ def _cname_target(answer: DnsAnswer) -> str | None:
 
 
 async def sender_facts(
-    dns: DnsProbe,
+    dns: DnsLookup,
     domain: str,
     senders: tuple[tuple[str, str], ...],
     declared_selectors: tuple[str, ...],
@@ -61,3 +63,21 @@ async def sender_facts(
                     return_paths.append((f"{label}.{domain}", target))
         out.append(SenderFacts(sender, p, spf_pass, detail, tuple(keys), tuple(return_paths), declared_selectors))
     return tuple(out)
+
+
+class MailAuthProbe:
+    """SPF evaluation and sender-alignment facts over the run's DNS (``core.protocols.MailAuth``)."""
+
+    def __init__(self, dns: DnsLookup) -> None:
+        self._dns = dns
+
+    async def spf_tree(self, domain: str) -> SpfNode:
+        return await spf_tree(self._dns, domain)
+
+    async def evaluate_sender(self, domain: str, sender: str, mechanism: str, tree: SpfNode) -> SenderVerdict:
+        return await evaluate_sender(self._dns, domain, sender, mechanism, tree)
+
+    async def sender_facts(
+        self, domain: str, senders: tuple[tuple[str, str], ...], declared_selectors: tuple[str, ...]
+    ) -> tuple[SenderFacts, ...]:
+        return await sender_facts(self._dns, domain, senders, declared_selectors)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from launchready.core.dns import DnsAnswer
 from launchready.core.dnsmap import DnsMap, DnsRecordRow
 from launchready.core.names import COMMON_DKIM_SELECTORS
-from launchready.probes.dns import DnsAnswer, DnsProbe
+from launchready.core.protocols import DnsLookup
 
 APEX_TYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA", "DNSKEY")
 HOST_TYPES = ("A", "AAAA", "CNAME")
@@ -45,7 +46,7 @@ def _rows(answer: DnsAnswer, role: str) -> list[DnsRecordRow]:
 
 
 async def collect_dns_map(
-    dns: DnsProbe,
+    dns: DnsLookup,
     domain: str,
     hosts: tuple[tuple[str, str], ...],
     *,

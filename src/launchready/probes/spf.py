@@ -13,6 +13,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from launchready.core.dns import DnsAnswer
+from launchready.email.spf_facts import LOOKUP_LIMIT as LOOKUP_LIMIT
+from launchready.email.spf_facts import RECOMMENDED_MAX_LENGTH as RECOMMENDED_MAX_LENGTH
+from launchready.email.spf_facts import VOID_LIMIT as VOID_LIMIT
+from launchready.email.spf_facts import SenderVerdict as SenderVerdict
+from launchready.email.spf_facts import SpfNode as SpfNode
 from launchready.email.spf_macro import MacroContext, expand, expand_domain, uses_p_macro
 from launchready.email.spf_syntax import (
     Mechanism,
@@ -22,14 +28,9 @@ from launchready.email.spf_syntax import (
     is_spf_record,
     parse_spf,
 )
-from launchready.probes.dns import DnsAnswer
 
-LOOKUP_LIMIT = 10
-VOID_LIMIT = 2
 MX_LIMIT = 10
 PTR_LIMIT = 10
-# RFC 7208 3.4: a record that does not fit one 512-byte DNS answer risks truncation.
-RECOMMENDED_MAX_LENGTH = 450
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -345,48 +346,6 @@ _TREE_MAX_DEPTH = 12
 _TREE_MAX_NODES = 60
 
 
-@dataclass(frozen=True)
-class SpfNode:
-    """One SPF record in the include tree and what it costs, independent of any sender's IP."""
-
-    domain: str
-    via: str  # "" for the domain itself, else "include:X" / "redirect=X"
-    status: str  # ok, none, multiple, syntax, temperror, loop, truncated
-    record: str | None = None
-    problem: str | None = None
-    lookups: int = 0  # DNS-querying terms of this record (redirect included)
-    void: int = 0  # of those, lookups that returned no records
-    uses_ptr: bool = False
-    macro_targets: tuple[str, ...] = ()  # include/redirect targets with macros: not followed
-    children: tuple[SpfNode, ...] = ()
-
-    @property
-    def total_lookups(self) -> int:
-        return self.lookups + sum(c.total_lookups for c in self.children)
-
-    @property
-    def total_void(self) -> int:
-        return self.void + sum(c.total_void for c in self.children)
-
-    def walk(self) -> list[SpfNode]:
-        out = [self]
-        for child in self.children:
-            out.extend(child.walk())
-        return out
-
-    def lines(self, indent: str = "") -> list[str]:
-        """The tree as text: one line per record with its own lookup count."""
-        label = f"{self.via} -> {self.domain}" if self.via else self.domain
-        if self.status == "ok":
-            note = f"{self.lookups} lookup(s)" + (f", {self.void} void" if self.void else "")
-        else:
-            note = f"{self.status.upper()}" + (f": {self.problem}" if self.problem else "")
-        out = [f"{indent}{label} [{note}]"]
-        for child in self.children:
-            out.extend(child.lines(indent + "  "))
-        return out
-
-
 @dataclass
 class _TreeWalk:
     resolver: SpfResolver
@@ -473,14 +432,6 @@ async def spf_tree(resolver: SpfResolver, domain: str) -> SpfNode:
 
 
 # --- declared senders: would their mail pass SPF for the domain? ---------------------------------
-
-
-@dataclass(frozen=True)
-class SenderVerdict:
-    sender: str  # as configured: "google", "include:x", "ip4:1.2.3.4"
-    mechanism: str  # the SPF mechanism that authorises it
-    authorized: bool | None  # None: could not tell (DNS failure, unknown provider)
-    detail: str
 
 
 async def evaluate_sender(

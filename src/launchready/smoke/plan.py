@@ -16,7 +16,7 @@ from launchready.config.model import Config
 from launchready.config.sections.smoke import MailboxSettings
 from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
-from launchready.probes.dns import DnsProbe
+from launchready.core.protocols import DnsLookup
 from launchready.secrets.envfile import read_env_file
 from launchready.smoke.http import FlowHttp
 from launchready.smoke.loader import find_flow_files, load_flow_files, select_flows
@@ -98,7 +98,7 @@ def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp) -> MailSourc
 
 
 async def execute(
-    plan: SmokePlan, net: NetSettings, *, dns: DnsProbe | None = None, on_step: StepCallback | None = None
+    plan: SmokePlan, net: NetSettings, *, dns: DnsLookup | None = None, on_step: StepCallback | None = None
 ) -> SmokeRun:
     http = FlowHttp(net, dns)
     mail = _mail_source(plan, net, http)
@@ -120,12 +120,17 @@ async def execute(
         await http.close()
 
 
-async def execute_session(plan: SmokePlan, net: NetSettings, flow_name: str) -> FlowSession:
-    """Run one of the plan's flows and keep its variables and cookie jar (the load test's login)."""
+async def execute_session(
+    plan: SmokePlan, net: NetSettings, flow_name: str, *, dns: DnsLookup | None = None
+) -> FlowSession:
+    """Run one of the plan's flows and keep its variables and cookie jar (the load test's login).
+
+    ``dns`` is the run's resolver when an audit runs the flow (the smoke runner opens one otherwise).
+    """
     flow = next((f for f in plan.flows if f.name == flow_name), None)
     if flow is None:
         raise UsageError(f"no smoke flow named {flow_name!r} in this plan")
-    http = FlowHttp(net)
+    http = FlowHttp(net, dns)
     mail = _mail_source(plan, net, http)
     try:
         return await run_flow_session(

@@ -6,10 +6,10 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer, ServerAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.dns import DnsAnswer, ServerAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.masking import mask_secret
 from launchready.core.names import COMMON_DKIM_SELECTORS
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.dkim_record import DkimKey, looks_like_dkim, parse_dkim_key
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

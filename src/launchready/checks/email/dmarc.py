@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 from launchready.checks.email.spf import sender_mechanisms
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.alignment import AlignmentVerdict, judge_sender
 from launchready.email.dmarc_record import POLICIES, DmarcRecord
 from launchready.email.psl import organizational_domain
-from launchready.probes.alignment import sender_facts
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -322,7 +321,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     email = ctx.config.email
     if email.sends_mail and email.senders:
         senders = tuple((s, sender_mechanisms((s,))[0]) for s in email.senders)
-        facts = await sender_facts(ctx.dns, target, senders, tuple(email.dkim_selectors))
+        facts = await ctx.mail.sender_facts(target, senders, tuple(email.dkim_selectors))
         record = effective_record(txt, org_txt)
         aspf = (record.tag("aspf") or "r").lower() if record else "r"
         adkim = (record.tag("adkim") or "r").lower() if record else "r"

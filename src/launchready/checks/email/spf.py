@@ -6,20 +6,12 @@ import re
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.email.spf_facts import LOOKUP_LIMIT, RECOMMENDED_MAX_LENGTH, VOID_LIMIT, SenderVerdict, SpfNode
 from launchready.email.spf_syntax import SpfSyntaxError, parse_spf, parse_term
-from launchready.probes.dns import DnsAnswer
-from launchready.probes.spf import (
-    LOOKUP_LIMIT,
-    RECOMMENDED_MAX_LENGTH,
-    VOID_LIMIT,
-    SenderVerdict,
-    SpfNode,
-    evaluate_sender,
-    spf_tree,
-)
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -474,11 +466,11 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     tree: SpfNode | None = None
     verdicts: tuple[SenderVerdict, ...] = ()
     if len(records) == 1:
-        tree = await spf_tree(ctx.dns, target)
+        tree = await ctx.mail.spf_tree(target)
         verdicts = (
             tuple(
                 [
-                    await evaluate_sender(ctx.dns, target, sender, mech, tree)
+                    await ctx.mail.evaluate_sender(target, sender, mech, tree)
                     for sender, mech in zip(
                         email.senders, (sender_mechanisms((s,))[0] for s in email.senders), strict=True
                     )

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
 from launchready.edge.data import Ranges, Vendor, by_address, by_headers, ranges, vendors
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
