@@ -19,12 +19,12 @@ async def _key(dns: DnsLookup, domain: str, selector: str) -> DkimKeyFact | None
     if not keys:
         return None
     usable = any(k.problem is None and not k.revoked for k in keys)
-    target = cname.records[0].rstrip(".").lower() if cname.ok and cname.records else None
+    target = cname.names[0] if cname.ok and cname.names else None
     return DkimKeyFact(selector, usable, target)
 
 
 def _cname_target(answer: DnsAnswer) -> str | None:
-    return answer.records[0].rstrip(".").lower() if answer.ok and answer.records else None
+    return answer.names[0] if answer.ok and answer.names else None
 
 
 async def sender_facts(

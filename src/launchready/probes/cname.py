@@ -19,11 +19,11 @@ async def follow_cname(dns: DnsLookup, name: str) -> CnameChain:
     chain = [name.lower().rstrip(".")]
     for _ in range(MAX_HOPS):
         answer = await dns.query(chain[-1], "CNAME")
-        if answer.status in ("timeout", "servfail", "error"):
+        if answer.failed:
             return CnameChain(name, tuple(chain), "dns-error", f"CNAME {chain[-1]}: {answer.status}")
         if not answer.ok:
             break
-        target = answer.records[0].rstrip(".").lower()
+        target = answer.names[0] if answer.names else ""
         if target in chain:
             return CnameChain(name, (*chain, target), "loop", " -> ".join((*chain, target)))
         chain.append(target)

@@ -11,7 +11,6 @@ from launchready.core.protocols import DnsLookup
 
 APEX_TYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA", "DNSKEY")
 HOST_TYPES = ("A", "AAAA", "CNAME")
-_FAILED = ("timeout", "servfail", "error")
 
 
 def _questions(
@@ -62,13 +61,13 @@ async def collect_dns_map(
     rows: list[DnsRecordRow] = []
     unanswered: list[str] = []
     for (name, rdtype, role), answer in zip(questions, answers, strict=True):
-        if answer.status in _FAILED:
+        if answer.failed:
             unanswered.append(f"{rdtype} {name}: {answer.status}")
         rows.extend(_rows(answer, role))
     parent = domain.split(".", 1)[1] if "." in domain else ""
     ds = await dns.query(domain, "DS") if parent else None
     dnskey = answers[APEX_TYPES.index("DNSKEY")]
-    if dnskey.status in _FAILED or (ds is not None and ds.status in _FAILED):
+    if dnskey.failed or (ds is not None and ds.failed):
         dnssec = "unknown"
     elif dnskey.ok and ds is not None and ds.ok:
         dnssec = "signed"

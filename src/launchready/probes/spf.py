@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from launchready.core.dns import DnsAnswer
+from launchready.core.dns import DnsAnswer, parse_mx
 from launchready.email.spf_facts import LOOKUP_LIMIT as LOOKUP_LIMIT
 from launchready.email.spf_facts import RECOMMENDED_MAX_LENGTH as RECOMMENDED_MAX_LENGTH
 from launchready.email.spf_facts import VOID_LIMIT as VOID_LIMIT
@@ -37,9 +37,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class SpfResolver(Protocol):
     async def query(self, name: str, rdtype: str) -> DnsAnswer: ...
-
-
-_DNS_FAILED = ("timeout", "servfail", "error")
 
 
 class _TempError(Exception):
@@ -103,7 +100,7 @@ def split_sender(sender: str, helo: str) -> tuple[str, str]:
 async def fetch_spf(resolver: SpfResolver, domain: str) -> tuple[str, list[str], DnsAnswer]:
     """("ok"|"none"|"multiple"|"temperror", the v=spf1 records, the raw TXT answer)."""
     answer = await resolver.query(domain, "TXT")
-    if answer.status in _DNS_FAILED:
+    if answer.failed:
         return "temperror", [], answer
     records = [r for r in answer.records if is_spf_record(r)]
     if not records:
@@ -137,7 +134,7 @@ class _Evaluation:
             self.budget.void_lookup()
             return ()
         answer = await self.resolver.query(name, rdtype)
-        if answer.status in _DNS_FAILED:
+        if answer.failed:
             raise _TempError(f"{rdtype} {name}: {answer.status}")
         if not answer.records:
             self.budget.void_lookup()
@@ -199,10 +196,10 @@ class _Evaluation:
             if len(records) > MX_LIMIT:
                 raise _PermError(f"mx: {target} has more than {MX_LIMIT} MX records")
             for record in records:
-                host = record.split()[-1].rstrip(".") if record.split() else ""
-                if not host:
-                    continue  # null MX
-                if any(self.in_cidr(a, mech) for a in await self.addresses(host)):
+                mx = parse_mx(record)
+                if mx is None or mx.is_null:
+                    continue
+                if any(self.in_cidr(a, mech) for a in await self.addresses(mx.exchange)):
                     return True
             return False
         if mech.name == "ptr":
@@ -461,7 +458,7 @@ async def evaluate_sender(
         names = [host]
         if kind == "mx":
             answer = await resolver.query(host, "MX")
-            names = [r.split()[-1].rstrip(".") for r in answer.records if r.split() and r.split()[-1] != "."]
+            names = list(answer.mx_hosts)
         for name in names:
             a, aaaa = await resolver.query(name, "A"), await resolver.query(name, "AAAA")
             addresses.extend(a.records + aaaa.records)

@@ -80,8 +80,6 @@ META = CheckMeta(
     needs_existing_domain=False,
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 def _describe(answer: DnsAnswer) -> str:
     if answer.ok:
@@ -135,7 +133,7 @@ def judge(
                 ),
             )
         ]
-    if a.status in _FAILED and aaaa.status in _FAILED:
+    if a.failed and aaaa.failed:
         return [
             META.finding(
                 "unresolvable",
@@ -149,8 +147,8 @@ def judge(
                 ),
             )
         ]
-    if a.status in _FAILED or aaaa.status in _FAILED:
-        failed = a if a.status in _FAILED else aaaa
+    if a.failed or aaaa.failed:
+        failed = a if a.failed else aaaa
         raise CouldNotRun(
             f"{failed.rdtype} query for {domain} failed ({failed.status}); cannot tell whether it has an address"
         )

@@ -65,8 +65,6 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 @dataclass(frozen=True)
 class NameFacts:
@@ -90,7 +88,7 @@ class NameFacts:
 
     @property
     def failed(self) -> bool:
-        return not self.resolves and (self.a.status in _FAILED or self.aaaa.status in _FAILED)
+        return not self.resolves and (self.a.failed or self.aaaa.failed)
 
 
 def _status(f: NameFacts) -> str:

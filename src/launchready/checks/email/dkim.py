@@ -107,8 +107,6 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 @dataclass(frozen=True)
 class SelectorFacts:
@@ -137,7 +135,7 @@ def _record(
 def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
     """Judge the key records of each selector asked (declared ones first)."""
     for f in facts:
-        if f.declared and f.answer.status in _FAILED:
+        if f.declared and f.answer.failed:
             raise CouldNotRun(f"TXT query for {_name(f.selector, domain)} failed ({f.answer.status})")
     findings: list[Finding] = []
     keys: list[tuple[SelectorFacts, DkimKey]] = []

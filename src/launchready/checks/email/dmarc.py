@@ -142,7 +142,7 @@ def judge(
     external report domain to the answer at ``<domain>._report._dmarc.<report domain>``.
     """
     name = f"_dmarc.{domain}"
-    if txt.status in ("timeout", "servfail", "error"):
+    if txt.failed:
         raise CouldNotRun(f"TXT query for {name} failed ({txt.status}): {txt.error or 'no detail'}")
     if org_txt is not None and org_txt.ok and not any(DmarcRecord.parse(r).is_dmarc for r in txt.records):
         org_records = [DmarcRecord.parse(r.strip()) for r in org_txt.records]
@@ -227,7 +227,7 @@ def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAn
             if organizational_domain(report_domain) == org:
                 continue
             answer = report_auth.get(report_domain)
-            if answer is None or answer.status in ("timeout", "servfail", "error"):
+            if answer is None or answer.failed:
                 continue  # not asked or not answered: no verdict
             if not any(r.strip().upper().startswith("V=DMARC1") for r in answer.records):
                 unauthorized.append(report_domain)

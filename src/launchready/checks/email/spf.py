@@ -234,7 +234,7 @@ def judge(
 
     ``senders`` (config email.senders) make the suggested record exact.
     """
-    if txt.status in ("timeout", "servfail", "error"):
+    if txt.failed:
         raise CouldNotRun(f"TXT query for {domain} failed ({txt.status}): {txt.error or 'no detail'}")
     if txt.status == "nxdomain":
         raise NotApplicable(f"{domain} does not exist in DNS (dns.apex reports it)")
