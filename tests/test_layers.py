@@ -59,10 +59,10 @@ def _is_type_checking(test: ast.expr) -> bool:
 def _imports_of(tree: ast.Module, module: str, is_package: bool) -> Iterator[Import]:
     def visit(node: ast.AST, type_checking: bool) -> Iterator[Import]:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.body:
-                yield from visit(child, True)
-            for child in node.orelse:
-                yield from visit(child, type_checking)
+            for statement in node.body:
+                yield from visit(statement, True)
+            for statement in node.orelse:
+                yield from visit(statement, type_checking)
             return
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -82,17 +82,36 @@ def _imports_of(tree: ast.Module, module: str, is_package: bool) -> Iterator[Imp
     yield from visit(tree, False)
 
 
-def collect(root: Path = SRC / PACKAGE) -> tuple[set[str], list[Import]]:
+def _defines_check(tree: ast.Module) -> bool:
+    """The module is a check: it assigns ``CHECK`` at module level."""
+    return any(
+        isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CHECK" for t in node.targets)
+        for node in tree.body
+    )
+
+
+@dataclass(frozen=True)
+class Tree:
+    modules: frozenset[str]
+    checks: frozenset[str]  # the modules that define a check
+    imports: tuple[Import, ...]
+
+
+def collect(root: Path = SRC / PACKAGE) -> Tree:
     modules: set[str] = set()
+    checks: set[str] = set()
     imports: list[Import] = []
     for path in sorted(root.rglob("*.py")):
         name, is_package = _module_name(path, root.parent)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         modules.add(name)
-        imports.extend(_imports_of(ast.parse(path.read_text(encoding="utf-8")), name, is_package))
-    return modules, imports
+        if _defines_check(tree):
+            checks.add(name)
+        imports.extend(_imports_of(tree, name, is_package))
+    return Tree(frozenset(modules), frozenset(checks), tuple(imports))
 
 
-def resolve(target: str, modules: set[str]) -> str:
+def resolve(target: str, modules: frozenset[str]) -> str:
     """The module a dotted import name refers to (``a.b.Name`` -> ``a.b``); the name itself when unknown."""
     name = target
     while name and name not in modules:
@@ -106,9 +125,9 @@ def layer(module: str) -> str:
     return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] != "__main__") else ""
 
 
-def violations(modules: set[str], imports: list[Import]) -> list[str]:
+def violations(tree: Tree) -> list[str]:
     found: list[str] = []
-    for imp in imports:
+    for imp in tree.imports:
         source = layer(imp.importer)
         if imp.target.split(".")[0] != PACKAGE:
             if source == "checks" and any(
@@ -116,7 +135,7 @@ def violations(modules: set[str], imports: list[Import]) -> list[str]:
             ):
                 found.append(f"a check does I/O: {imp.where}")
             continue
-        module = resolve(imp.target, modules)
+        module = resolve(imp.target, tree.modules)
         target = layer(module)
         if source == "core" and target not in ("core", *PURE_LIBRARIES):
             found.append(f"core imports above it: {imp.where}")
@@ -125,6 +144,8 @@ def violations(modules: set[str], imports: list[Import]) -> list[str]:
         # launchready itself holds only __version__ (the User-Agent).
         if source == "probes" and module != PACKAGE and target not in ("core", "probes", *PURE_LIBRARIES):
             found.append(f"a probe imports above core: {imp.where}")
+        if source == "checks" and module in tree.checks and module != imp.importer:
+            found.append(f"a check imports another check (move the shared code below both): {imp.where}")
         if source == "checks" and target == "probes":
             found.append(f"a check imports a concrete probe (use core/protocols.py): {imp.where}")
         if source == "engine" and (target in FEATURES or target == "cli"):
@@ -134,13 +155,13 @@ def violations(modules: set[str], imports: list[Import]) -> list[str]:
     return found
 
 
-def cycles(modules: set[str], imports: list[Import]) -> list[list[str]]:
+def cycles(tree: Tree) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan), over imports that run."""
-    graph: dict[str, set[str]] = {m: set() for m in modules}
-    for imp in imports:
+    graph: dict[str, set[str]] = {m: set() for m in tree.modules}
+    for imp in tree.imports:
         if imp.type_checking or imp.target.split(".")[0] != PACKAGE:
             continue
-        module = resolve(imp.target, modules)
+        module = resolve(imp.target, tree.modules)
         if module in graph and module != imp.importer:
             graph[imp.importer].add(module)
     index: dict[str, int] = {}
@@ -177,13 +198,11 @@ def cycles(modules: set[str], imports: list[Import]) -> list[list[str]]:
 
 
 def test_every_layer_points_down() -> None:
-    modules, imports = collect()
-    assert violations(modules, imports) == []
+    assert violations(collect()) == []
 
 
 def test_no_import_cycles() -> None:
-    modules, imports = collect()
-    assert cycles(modules, imports) == []
+    assert cycles(collect()) == []
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -208,13 +227,16 @@ def _write(root: Path, files: dict[str, str]) -> Path:
         ({"checks/a.py": "def run():\n    import subprocess\n"}, "a check does I/O"),
         ({"checks/a.py": "from launchready.probes.dns import DnsProbe\n"}, "a check imports a concrete probe"),
         ({"engine/a.py": "from launchready.smoke import plan\n"}, "the engine imports a feature"),
+        (
+            {"checks/a.py": "CHECK = 1\n", "checks/b.py": "from launchready.checks.a import parse\nCHECK = 2\n"},
+            "a check imports another check",
+        ),
         ({"report/a.py": "from launchready.cli import main\n"}, "only the CLI imports the CLI"),
         ({"email/a.py": "from launchready.probes import dns\n"}, "a pure library imports above core"),
     ],
 )
 def test_a_violation_fails(tmp_path: Path, files: dict[str, str], expected: str) -> None:
-    modules, imports = collect(_write(tmp_path, files))
-    found = violations(modules, imports)
+    found = violations(collect(_write(tmp_path, files)))
     assert len(found) == 1 and found[0].startswith(expected), found
 
 
@@ -229,5 +251,4 @@ def test_a_cycle_fails_but_type_checking_imports_do_not_count(tmp_path: Path) ->
             "lab/e.py": "from launchready.lab.d import D\n",
         },
     )
-    modules, imports = collect(root)
-    assert cycles(modules, imports) == [["launchready.lab.a", "launchready.lab.b", "launchready.lab.c"]]
+    assert cycles(collect(root)) == [["launchready.lab.a", "launchready.lab.b", "launchready.lab.c"]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from launchready.checks.email.spf import sender_mechanisms
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
@@ -14,6 +13,7 @@ from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.alignment import AlignmentVerdict, judge_sender
 from launchready.email.dmarc_record import POLICIES, DmarcRecord
 from launchready.email.psl import organizational_domain
+from launchready.email.spf_senders import sender_mechanisms
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

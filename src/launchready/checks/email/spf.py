@@ -11,6 +11,7 @@ from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.spf_facts import LOOKUP_LIMIT, RECOMMENDED_MAX_LENGTH, VOID_LIMIT, SenderVerdict, SpfNode
+from launchready.email.spf_senders import sender_mechanisms as sender_mechanisms
 from launchready.email.spf_syntax import SpfSyntaxError, parse_spf, parse_term
 
 if TYPE_CHECKING:
@@ -26,31 +27,6 @@ _RFC7208_5_2 = "https://www.rfc-editor.org/rfc/rfc7208#section-5.2"
 _RFC7208_5_5 = "https://www.rfc-editor.org/rfc/rfc7208#section-5.5"
 _RFC7208_6_1 = "https://www.rfc-editor.org/rfc/rfc7208#section-6.1"
 _RFC7208_12 = "https://www.rfc-editor.org/rfc/rfc7208#section-12"
-
-# The SPF include domain of the providers founders commonly send through (config email.senders).
-PROVIDER_INCLUDES: dict[str, str] = {
-    "google": "_spf.google.com",
-    "gmail": "_spf.google.com",
-    "workspace": "_spf.google.com",
-    "microsoft": "spf.protection.outlook.com",
-    "office365": "spf.protection.outlook.com",
-    "outlook": "spf.protection.outlook.com",
-    "postmark": "spf.mtasv.net",
-    "sendgrid": "sendgrid.net",
-    "amazonses": "amazonses.com",
-    "ses": "amazonses.com",
-    "mailgun": "mailgun.org",
-    "mailchimp": "servers.mcsv.net",
-    "mandrill": "spf.mandrillapp.com",
-    "sparkpost": "sparkpostmail.com",
-    "brevo": "spf.brevo.com",
-    "sendinblue": "spf.sendinblue.com",
-    "mailjet": "spf.mailjet.com",
-    "zoho": "zoho.com",
-    "fastmail": "spf.messagingengine.com",
-    "protonmail": "_spf.protonmail.ch",
-    "proton": "_spf.protonmail.ch",
-}
 
 # RFC 7208 4.5: a record is an SPF record iff it starts with "v=spf1" followed by a space or its end.
 _SPF_RECORD = re.compile(r"^v=spf1(?:\s|$)", re.IGNORECASE)
@@ -180,23 +156,6 @@ META = CheckMeta(
     references=(_RFC7208, _GMAIL_RULES),
     probes=("dns",),
 )
-
-
-def sender_mechanisms(senders: tuple[str, ...]) -> tuple[str, ...]:
-    """SPF mechanisms for the configured senders: provider names, include:X, ip4:X, ip6:X, a, mx."""
-    out: list[str] = []
-    for sender in senders:
-        s = sender.strip()
-        low = s.lower()
-        if low.startswith(("include:", "ip4:", "ip6:", "a:", "mx:")) or low in ("a", "mx"):
-            mech = s
-        elif low in PROVIDER_INCLUDES:
-            mech = f"include:{PROVIDER_INCLUDES[low]}"
-        else:
-            mech = f"include:<SPF domain of {s}>"
-        if mech not in out:
-            out.append(mech)
-    return tuple(out)
 
 
 def spf_records(records: tuple[str, ...]) -> tuple[str, ...]:
