@@ -129,7 +129,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         settings = settings_for(
             ctx.config, rate=growth.rate, duration_s=growth.duration_s, warmup_s=0.5, timeout_s=ctx.net.timeout
         )
-        series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings)
+        series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings, dns=ctx.dns)
     except (UsageError, SeedFailed, LoginFailed) as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(series, growth.max_factor)

@@ -208,7 +208,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             warmup_s=min(perf.warmup_s, AUDIT_MAX_WARMUP_S),
             timeout_s=ctx.net.timeout,
         )
-        result = await measure(planned, ctx.net, settings)
+        result = await measure(planned, ctx.net, settings, dns=ctx.dns)
     except (UsageError, LoginFailed) as exc:
         # A failed login flow is app.smoke's finding; measuring the login page instead would mislead.
         raise CouldNotRun(str(exc)) from None
