@@ -178,6 +178,7 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment(
         'admin_paths = ["/admin", "/admin/", "/wp-admin/", "/dashboard/admin"]  # must not open without sign-in'
     )
+    out.comment("lab_edge = false       # only launchready's own lab sets it: its emulated CDN header counts")
     out.blank()
 
     out.comment("How the audit runs (defaults shown).")
