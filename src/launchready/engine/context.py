@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from launchready.config.model import Config
+from launchready.core.dns import DnsAnswer
 from launchready.core.facts import FactBook
 from launchready.core.net import NetSettings
 from launchready.core.protocols import CnameChains, DnsLookup, GitRepo, HttpFetch, MailAuth, SiteCrawl, TlsInspect
 from launchready.probes.alignment import MailAuthProbe
 from launchready.probes.cname import CnameProbe
 from launchready.probes.crawl import CrawlProbe
-from launchready.probes.dns import DnsAnswer, DnsProbe
+from launchready.probes.dns import DnsProbe
 from launchready.probes.git import GitProbe
 from launchready.probes.http import HttpProbe
 from launchready.probes.tls import TlsProbe
