@@ -1,6 +1,7 @@
 """Layers only point down: the import rules of ARCHITECTURE.md, read from the source with ``ast``.
 
 core (with the pure parsing library email/) <- probes <- engine <- checks <- features <- cli.
+A check that still drives a feature is listed in CHECKS_DRIVING_FEATURES, which may only shrink.
 
 Every import counts for the layer rules, wherever it is written: at module level, inside a
 function, or under ``if TYPE_CHECKING:``. The cycle rule follows the imports that run: module-level
@@ -24,6 +25,19 @@ PACKAGE = "launchready"
 PURE_LIBRARIES = frozenset({"email"})
 # What runs above the checks; the engine and the checks' context must not depend on them.
 FEATURES = frozenset({"smoke", "perf", "deploy", "monitor", "secrets", "history", "report", "lab", "edge"})
+# Checks that still drive a feature (the smoke runner, the load generator, the secret scanner)
+# instead of reading its results through a Protocol: the debt, listed so it only shrinks. Any
+# other check importing a feature fails; an entry no longer needed fails too.
+CHECKS_DRIVING_FEATURES: dict[str, frozenset[str]] = {
+    "launchready.checks.app.smoke": frozenset({"smoke"}),
+    "launchready.checks.env.contract": frozenset({"secrets"}),
+    "launchready.checks.perf.growth": frozenset({"perf"}),
+    "launchready.checks.perf.load": frozenset({"perf"}),
+    "launchready.checks.perf.pageload": frozenset({"perf"}),
+    "launchready.checks.repo.deploy_secrets": frozenset({"secrets"}),
+    "launchready.checks.repo.secrets": frozenset({"secrets"}),
+    "launchready.checks.web.edge": frozenset({"edge"}),
+}
 # Modules a check must never import: a check judges facts and does no I/O of its own.
 CHECK_FORBIDDEN_MODULES = frozenset(
     {"subprocess", "socket", "aiohttp", "asyncio.subprocess", "urllib.request", "http.client"}
@@ -146,6 +160,12 @@ def violations(tree: Tree) -> list[str]:
             found.append(f"a probe imports above core: {imp.where}")
         if source == "checks" and module in tree.checks and module != imp.importer:
             found.append(f"a check imports another check (move the shared code below both): {imp.where}")
+        if (
+            source == "checks"
+            and target in FEATURES
+            and target not in CHECKS_DRIVING_FEATURES.get(imp.importer, frozenset())
+        ):
+            found.append(f"a check imports a feature: {imp.where}")
         if source == "checks" and target == "probes":
             found.append(f"a check imports a concrete probe (use core/protocols.py): {imp.where}")
         if source == "engine" and (target in FEATURES or target == "cli"):
@@ -201,6 +221,17 @@ def test_every_layer_points_down() -> None:
     assert violations(collect()) == []
 
 
+def test_the_list_of_checks_driving_features_has_no_stale_entry() -> None:
+    tree = collect()
+    used = {
+        (imp.importer, layer(resolve(imp.target, tree.modules)))
+        for imp in tree.imports
+        if imp.target.startswith(PACKAGE + ".")
+    }
+    stale = {(check, feature) for check, features in CHECKS_DRIVING_FEATURES.items() for feature in features} - used
+    assert stale == set()
+
+
 def test_no_import_cycles() -> None:
     assert cycles(collect()) == []
 
@@ -233,6 +264,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
         ),
         ({"report/a.py": "from launchready.cli import main\n"}, "only the CLI imports the CLI"),
         ({"email/a.py": "from launchready.probes import dns\n"}, "a pure library imports above core"),
+        ({"checks/web/a.py": "from launchready.smoke.plan import execute\n"}, "a check imports a feature"),
     ],
 )
 def test_a_violation_fails(tmp_path: Path, files: dict[str, str], expected: str) -> None:
