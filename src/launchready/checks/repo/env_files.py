@@ -25,7 +25,6 @@ _CREDENTIAL_FILE = re.compile(
     r"credentials\.json|service[-_]?account[^/]*\.json|terraform\.tfstate(?:\.backup)?)$"
 )
 _ENV_LIKE = re.compile(r"(?:^|/)\.env(?:\.[^/]+)?$")
-_PROBE_NAME = ".env"
 
 META = CheckMeta(
     id="repo.env-files",
