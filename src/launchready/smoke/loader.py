@@ -1,7 +1,8 @@
 """Flow files (YAML) -> validated flows. Every mistake is ``file:line: message`` before any request.
 
 Checked up front: YAML syntax, unknown keys and step types, wrong value types, bad JSON paths and
-regular expressions, unknown generators, variables used before they are defined (``vars`` and
+regular expressions (the pydantic models in ``smoke/schema.py``; each error's location is mapped
+back to its YAML line), unknown generators, variables used before they are defined (``vars`` and
 earlier captures), included flows that do not exist or include themselves, and (``require_env``)
 ``${env:NAME}`` values missing from the environment.
 """
@@ -59,14 +60,6 @@ class FlowFileError(UsageError):
             message += f" (+{len(ordered) - 1} more)"
         super().__init__(" ".join(message.split()))
         self.problems = ordered
-
-
-class _Stop(Exception):
-    """One problem that makes the rest of the current item meaningless."""
-
-    def __init__(self, line: int, message: str) -> None:
-        self.line = line
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -193,7 +186,7 @@ def _label(loc: tuple[str | int, ...]) -> str:
         parts = parts[2:]
     if parts[:1] == ["steps"] and len(parts) > 1:
         parts = parts[2:]
-    if parts[:1] in (["request"], ["email"], ["webhook"]):
+    if parts[:1] in (["request"], ["email"], ["webhook"]) and len(parts) > 1:
         parts = parts[1:]
     return ".".join(str(part) for part in parts)
 

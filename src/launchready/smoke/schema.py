@@ -10,7 +10,6 @@ the error's location into a line of the YAML file. The loader then builds the ru
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -30,7 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from launchready.config.messages import show_value
 from launchready.core.severity import Impact, Severity
-from launchready.smoke.jsonpath import JsonPath, JsonPathError, parse_json_path
+from launchready.smoke.jsonpath import JsonPathError, parse_json_path
 from launchready.smoke.model import OPERATORS
 
 STEP_TYPES = ("request", "email", "webhook", "flow")
@@ -68,7 +67,9 @@ class Part(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
     what: ClassVar[str]  # how messages name the mapping ("request", "retry")
+    shape: ClassVar[str] = "a mapping"  # what a value of another type should have been
     quiet: ClassVar[frozenset[str]] = frozenset()  # fields whose value a message must not show
+    nullable: ClassVar[frozenset[str]] = frozenset()  # typed fields where an empty value (null) means something
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -88,7 +89,7 @@ class Part(BaseModel):
     def check_keys(cls, data: Any) -> Any:
         """Before the fields: a mapping, no unknown key, every required key."""
         if not isinstance(data, dict):
-            raise flow_error(f"expected {cls.what_it_is()}", fallback=cls.what)
+            raise flow_error(f"expected {cls.shape}", fallback=cls.what)
         for key in data:
             if key not in cls.keys():
                 raise cls.unknown_key(str(key))
@@ -97,23 +98,23 @@ class Part(BaseModel):
                 raise flow_error(f"expected {field.alias or name}: {field.description}", fallback=cls.what)
         return data
 
-    @classmethod
-    def what_it_is(cls) -> str:
-        return "a mapping"
-
     @field_validator("*", mode="wrap")
     @classmethod
     def _in_flow_words(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
         """A field's own type or range error becomes "expected <its description>"; errors from deeper
         mappings have already been explained there and pass through."""
+        name = info.field_name or ""
+        field = cls.model_fields[name]
+        description = field.description or "a mapping"
+        if value is None and field.annotation is not Any and name not in cls.nullable:
+            # Optional keys are typed "X | None" for their default; written empty, they are a mistake.
+            raise flow_error(f"expected {description}, got null")
         try:
             return handler(value)
         except ValidationError as exc:
             errors = exc.errors()
             if any(error["type"] == FLOW_ERROR for error in errors):
                 raise
-            name = info.field_name or ""
-            description = cls.model_fields[name].description or "another value"
             if name in cls.quiet:
                 raise flow_error(f"expected {description}") from None
             if errors[0]["type"] in ("enum", "literal_error"):
@@ -123,22 +124,12 @@ class Part(BaseModel):
 
 def _shown(value: Any) -> str:
     """A value in YAML words, shortened."""
+    if value is None:
+        return "null"
     if isinstance(value, (dict, list)):
         kind = "mapping" if isinstance(value, dict) else "list"
         return f"a {kind}" if value else f"an empty {kind}"
     return show_value(value)
-
-
-def _checked(check: Callable[[Any], Any]) -> AfterValidator:
-    """A value check whose ValueError text is shown as the problem."""
-
-    def run(value: Any) -> Any:
-        try:
-            return check(value)
-        except ValueError as exc:
-            raise flow_error(str(exc)) from None
-
-    return AfterValidator(run)
 
 
 def _name_rule(kind: str, pattern: str, rule: str) -> AfterValidator:
@@ -158,23 +149,24 @@ def _regex(pattern: str) -> str:
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+        raise flow_error(f"bad regular expression {pattern!r}: {exc}") from None
     return pattern
 
 
-def _json_path(text: str) -> JsonPath:
+def _json_path(text: str) -> str:
     try:
-        return parse_json_path(text)
+        parse_json_path(text)
     except JsonPathError as exc:
-        raise ValueError(str(exc)) from None
+        raise flow_error(str(exc)) from None
+    return text
 
 
 FlowName = Annotated[str, _name_rule("flow", r"^[A-Za-z_][A-Za-z0-9_-]*$", "use letters, digits, _ and -")]
 VarName = Annotated[str, _name_rule("variable", r"^[A-Za-z_][A-Za-z0-9_]*$", "use letters, digits and _")]
 CaptureName = Annotated[str, _name_rule("capture", r"^[A-Za-z_][A-Za-z0-9_]*$", "use letters, digits and _")]
 NonEmpty = Annotated[str, Field(min_length=1, pattern=r"\S")]
-Regex = Annotated[str, _checked(_regex)]
-JsonPathText = Annotated[str, _checked(lambda text: _json_path(text) and text)]
+Regex = Annotated[str, AfterValidator(_regex)]
+JsonPathText = Annotated[str, AfterValidator(_json_path)]
 Variables = Annotated[dict[VarName, Any], BeforeValidator(lambda value: {} if value is None else value)]
 
 
@@ -192,8 +184,7 @@ class _Payload(Part):
 
     @model_validator(mode="after")
     def _one_body(self) -> _Payload:
-        written = {"json_": "json", "form": "form", "body": "body"}
-        given = [key for name, key in written.items() if name in self.model_fields_set]
+        given = [key for key in _written(self) if key in ("json", "form", "body")]
         if len(given) > 1:
             raise flow_error(f"give one of json, form or body, not {' and '.join(given)}", at=(given[1],))
         return self
@@ -232,6 +223,7 @@ class Email(Part):
 class Webhook(_Payload):
     what = "webhook"
     quiet = frozenset({"secret"})
+    nullable = frozenset({"header"})
     url: NonEmpty = Field(description="the receiver's path or URL")
     scheme: Literal["stripe", "hmac", "github"] = Field("stripe", description="stripe, hmac or github")
     secret: NonEmpty = Field(description="the signing secret (use ${env:NAME}, never the value)")
@@ -273,9 +265,7 @@ class Comparisons(Part):
     def unknown_key(cls, key: str) -> PydanticCustomError:
         return flow_error(f"unknown comparison {key!r} (expected {', '.join(OPERATORS)})", at=(key,))
 
-    @classmethod
-    def what_it_is(cls) -> str:
-        return "a value or a mapping of comparisons"
+    shape = "a value or a mapping of comparisons"
 
     @model_validator(mode="after")
     def _at_least_one(self) -> Comparisons:
@@ -285,11 +275,7 @@ class Comparisons(Part):
 
     def items(self) -> list[tuple[str, Any]]:
         """(operator, expected) for each comparison written."""
-        return [
-            (field.alias or name, getattr(self, name))
-            for name, field in type(self).model_fields.items()
-            if name in self.model_fields_set
-        ]
+        return [(op, getattr(self, "in_" if op == "in" else op)) for op in _written(self)]
 
 
 def _comparisons(default_op: str) -> BeforeValidator:
@@ -317,16 +303,20 @@ def _a_comparison(value: Any) -> Any:
     return value
 
 
-Equals = Annotated[Comparisons, _comparisons("equals")]
-Contains = Annotated[Comparisons, _comparisons("contains")]
+# Outside the "| None": a null written as the expected value becomes {equals: null}.
+Equals = Annotated[Comparisons | None, _comparisons("equals")]
+Contains = Annotated[Comparisons | None, _comparisons("contains")]
 
 
 class Expect(Part):
     what = "expect"
-    status: Annotated[Equals, BeforeValidator(_http_status)] | None = None
-    duration_ms: Annotated[Comparisons, BeforeValidator(_a_comparison)] | None = None
-    body: Contains | None = None
-    subject: Contains | None = None
+    nullable = frozenset({"status", "body", "subject"})  # null is the value expected
+    status: Annotated[Equals, BeforeValidator(_http_status)] = None
+    duration_ms: Annotated[Comparisons, BeforeValidator(_a_comparison)] | None = Field(
+        None, description="a comparison like {lt: 800}"
+    )
+    body: Contains = None
+    subject: Contains = None
     headers: dict[str, Equals] | None = Field(None, description="a mapping of names to comparisons")
     cookies: dict[str, Equals] | None = Field(None, description="a mapping of names to comparisons")
     json_: dict[JsonPathText, Equals] | None = Field(
@@ -336,6 +326,7 @@ class Expect(Part):
 
 class Capture(Part):
     what = "capture"
+    nullable = frozenset({"regex"})
     status: Any = None
     duration_ms: Any = None
     body: Any = None
@@ -347,11 +338,7 @@ class Capture(Part):
 
     @property
     def sources(self) -> list[str]:
-        return [
-            field.alias or name
-            for name, field in type(self).model_fields.items()
-            if name in self.model_fields_set and name != "regex"
-        ]
+        return [key for key in _written(self) if key != "regex"]
 
     @model_validator(mode="after")
     def _one_source(self) -> Capture:
@@ -381,10 +368,6 @@ class Step(Part):
     expect: Expect | None = None
     capture: dict[CaptureName, Capture] | None = Field(None, description="a mapping of variable names to sources")
     retry: Retry | None = None
-
-    @classmethod
-    def what_it_is(cls) -> str:
-        return f"a step: a mapping with one of {', '.join(STEP_TYPES)}"
 
     @classmethod
     def check_keys(cls, data: Any) -> Any:
@@ -431,10 +414,10 @@ class Step(Part):
 
 
 def _written(part: Part | None) -> list[str]:
+    """The keys written in the file for ``part``, in the model's field order."""
     if part is None:
         return []
-    fields = type(part).model_fields
-    return [fields[name].alias or name for name in part.model_fields_set]
+    return [field.alias or name for name, field in type(part).model_fields.items() if name in part.model_fields_set]
 
 
 class FlowDoc(Part):
@@ -446,12 +429,11 @@ class FlowDoc(Part):
     severity: Annotated[Severity, Strict(False)] | None = Field(
         None, description=f"one of {', '.join(s.value for s in Severity)}"
     )
+    nullable = frozenset({"vars"})
     vars: Variables = Field(default_factory=dict, description="a mapping of names to values")
     steps: list[Step] = Field(min_length=1, description="a list of at least one step")
 
-    @classmethod
-    def what_it_is(cls) -> str:
-        return "a mapping with 'steps'"
+    shape = "a mapping with 'steps'"
 
 
 class FlowFileDoc(Part):
@@ -459,9 +441,8 @@ class FlowFileDoc(Part):
     vars: Variables = Field(default_factory=dict, description="a mapping of names to values")
     flows: dict[FlowName, FlowDoc] = Field(min_length=1, description="a mapping of flow names to flows")
 
-    @classmethod
-    def what_it_is(cls) -> str:
-        return "a mapping with a 'flows' key"
+    shape = "a mapping with a 'flows' key"
+    nullable = frozenset({"vars"})
 
 
 def validate_flow_file(document: Any) -> FlowFileDoc:
