@@ -16,10 +16,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from dotenv.parser import Binding, parse_stream
+from typing import TYPE_CHECKING
 
 from launchready.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from dotenv.parser import Binding
 
 # What counts as a variable name: a shell-style name, plus the dots and dashes some platforms export.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
@@ -62,6 +64,8 @@ def _first_line(binding: Binding) -> int:
 
 
 def parse_env_text(text: str, name: str) -> EnvFile:
+    from dotenv.parser import parse_stream  # imported here: most commands never read a dotenv file
+
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):

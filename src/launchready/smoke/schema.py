@@ -65,7 +65,8 @@ def flow_error(
 class Part(BaseModel):
     """A mapping in a flow file: strict, closed, and explained in flow-file words when wrong."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    # defer_build: the validators are built on the first flow file, not when a command imports this.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
     what: ClassVar[str]  # how messages name the mapping ("request", "retry")
     shape: ClassVar[str] = "a mapping"  # what a value of another type should have been
     quiet: ClassVar[frozenset[str]] = frozenset()  # fields whose value a message must not show
