@@ -187,7 +187,9 @@ class _Payload(Part):
     def _one_body(self) -> _Payload:
         given = [key for key in _written(self) if key in ("json", "form", "body")]
         if len(given) > 1:
-            raise flow_error(f"give one of json, form or body, not {' and '.join(given)}", at=(given[1],))
+            raise flow_error(
+                f"give one of json, form or body, not {' and '.join(given)}", at=(given[1],), labelled=False
+            )
         return self
 
 
