@@ -84,12 +84,17 @@ def md_block(lines: tuple[str, ...] | list[str]) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
-def md_inline(text: Text) -> str:
-    """Model text as Markdown: code spans, **strong** parts, everything else escaped."""
+def md_inline(text: Text, *, in_table: bool = False) -> str:
+    """Model text as Markdown: code spans, **strong** parts, everything else escaped.
+
+    In a table cell a pipe ends the cell even inside a code span (GitHub Flavored Markdown), so
+    there it is escaped as well; GFM shows ``\\|`` in a code span as a plain pipe.
+    """
     out = []
     for span in spans(text):
         if span.code:
-            out.append(md_code(span.text))
+            code = md_code(span.text)
+            out.append(code.replace("|", "\\|") if in_table else code)
         elif span.strong and span.text.strip():
             out.append(f"**{md_text(span.text)}**")
         else:
@@ -132,7 +137,7 @@ def _block(block: Block) -> list[str]:
     if isinstance(block, Table):
         head = "| " + " | ".join(md_text(c.title) for c in block.columns) + " |"
         rule = "|" + "|".join("---:" if c.numeric else "---" for c in block.columns) + "|"
-        rows = ["| " + " | ".join(md_inline(cell) for cell in row) + " |" for row in block.rows]
+        rows = ["| " + " | ".join(md_inline(cell, in_table=True) for cell in row) + " |" for row in block.rows]
         return [head, rule, *rows, ""]
     if isinstance(block, LineChart):
         # A chart needs pixels: Markdown names it and points to the HTML page.
