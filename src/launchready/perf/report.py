@@ -189,13 +189,13 @@ def _percentile_x(p: float) -> float:
 def timeline_chart(result: LoadResult) -> LineChart:
     """p50, p99 and max latency per measured second, seconds with errors marked."""
     seconds = len(result.per_second)
+    per_second: dict[str, list[int]] = {
+        "p50": [h.percentile(50) for h in result.per_second],
+        "p99": [h.percentile(99) for h in result.per_second],
+        "max": [h.max_us for h in result.per_second],
+    }
     series = tuple(
-        Series(name, tuple((i + 0.5, value(h) / 1000) for i, h in enumerate(result.per_second)))
-        for name, value in (
-            ("p50", lambda h: h.percentile(50)),
-            ("p99", lambda h: h.percentile(99)),
-            ("max", lambda h: h.max_us),
-        )
+        Series(name, tuple((i + 0.5, us / 1000) for i, us in enumerate(values))) for name, values in per_second.items()
     )
     return LineChart(
         title="Latency over time",

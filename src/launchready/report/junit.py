@@ -154,7 +154,9 @@ def _is_failure(case: _Case) -> bool:
 
 
 def _test_case(case: _Case) -> TestCase:
-    base = TestCase(name=f"{case.check_id} [{case.target}]", classname=f"launchready.{case.check_id}", seconds=case.seconds)
+    base = TestCase(
+        name=f"{case.check_id} [{case.target}]", classname=f"launchready.{case.check_id}", seconds=case.seconds
+    )
     if case.status is Status.ERROR:
         reason = case.reason or "unknown reason"
         return replace(
@@ -170,7 +172,9 @@ def _test_case(case: _Case) -> TestCase:
     if _is_failure(case):
         top = worst(case.findings) or Severity.INFO  # never None: failures have findings
         titles = "; ".join(f.title for f in case.findings)
-        return replace(base, outcome=Outcome.FAILED, message=f"{top.value.upper()}: {titles}", type=top.value, detail=text)
+        return replace(
+            base, outcome=Outcome.FAILED, message=f"{top.value.upper()}: {titles}", type=top.value, detail=text
+        )
     return replace(base, output=text)
 
 
