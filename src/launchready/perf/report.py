@@ -34,6 +34,7 @@ from launchready.report.model import (
     Section,
     Series,
     Span,
+    backticks,
 )
 from launchready.report.model import (
     Table as DocTable,
@@ -238,7 +239,8 @@ def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: 
         label="Load",
         headline="OVER BUDGET" if problems else "WITHIN BUDGET",
         text=(
-            f"{len(problems)} endpoint problem(s) found: fix them before launch traffic arrives."
+            f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} found: "
+            "fix them before launch traffic arrives."
             if problems
             else "Every endpoint is within its budget."
         ),
@@ -289,8 +291,7 @@ def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: 
         "all": result.overall,
         **{p.name: result.endpoints[p.name].latency for p in planned if len(planned) > 1},
     }
-    sections.append(Section("Latency over time", (timeline_chart(result),)))
-    sections.append(Section("Latency by percentile", (percentile_chart(histograms),)))
+    sections.append(Section("Latency", (timeline_chart(result), percentile_chart(histograms))))
     sections.append(
         Section(
             "The generator",
@@ -319,7 +320,8 @@ def _findings_block(findings: list[Finding]) -> Block:
         tuple(
             (
                 Span(f.severity.value.upper(), strong=True, tone=f.severity.value),
-                f" {f.title}. Fix: {f.remediation}",
+                f" {f.title}. Fix: ",
+                *backticks(f.remediation),
             )
             for f in findings
         )

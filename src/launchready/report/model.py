@@ -58,6 +58,15 @@ def spans(text: Text) -> tuple[Span, ...]:
     return tuple(Span(part) if isinstance(part, str) else part for part in text if part)
 
 
+def backticks(text: str) -> tuple[Span, ...]:
+    """Text whose backtick-quoted parts (commands, records, as remediations write them) are code."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick stays literal
+        last = pieces.pop()
+        pieces[-1] += "`" + last
+    return tuple(Span(part, code=i % 2 == 1) for i, part in enumerate(pieces) if part)
+
+
 def plain(text: Text) -> str:
     """The characters of ``text`` without any look."""
     return "".join(s.text for s in spans(text))
