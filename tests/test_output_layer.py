@@ -11,7 +11,7 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +23,7 @@ from cliutil import run_cli
 from report_samples import XSS, run_with_history
 
 from launchready.checks.perf.load import judge
-from launchready.core.severity import Severity
+from launchready.core.severity import Impact, Severity
 from launchready.perf.generator import EndpointStats, LoadResult, LoadSettings, SelfWatch
 from launchready.perf.histogram import Histogram
 from launchready.perf.plan import PlannedEndpoint
@@ -53,6 +53,8 @@ from launchready.report.model import (
     TestSuite,
 )
 from launchready.report.sarif import write_sarif
+from launchready.smoke.report import SmokeFormat, render_smoke
+from launchready.smoke.results import FlowResult, SmokeRun, StepResult
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
 # Every C0 control character XML 1.0 forbids, plus the two non-characters at the end of the BMP.
@@ -130,6 +132,35 @@ def test_smoke_junit_with_control_characters_in_the_response_parses_and_validate
     assert not set(FORBIDDEN) & set(out)
     case = root.find("testsuite/testcase")
     assert case is not None and case.get("file", "").endswith("flows.yaml") and case.get("line") == "4"
+
+
+def test_smoke_flow_that_could_not_finish_is_a_valid_error_case(junit_schema: xmlschema.XMLSchema) -> None:
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    flow = FlowResult(
+        name="signup",
+        where="smoke/signup.yaml:3",
+        severity=Severity.BLOCKER,
+        impact=Impact.SIGNUP,
+        passed=False,
+        duration_ms=1500.0,
+        steps=(
+            StepResult("open the form", "request", "smoke/signup.yaml:5", True, 12.0, "GET https://x.test/"),
+            StepResult("submit", "request", "smoke/signup.yaml:9", False, 0.0, "", skipped=True),
+        ),
+        error="flow timed out after 1s\x00",
+    )
+    run = SmokeRun("production", "https://x.test", started, started + timedelta(seconds=2), (flow,))
+    text = render_smoke(run, SmokeFormat.JUNIT)
+    junit_schema.validate(text)
+    suite = ET.fromstring(text.encode("utf-8")).find("testsuite")
+    assert suite is not None
+    assert [suite.get(k) for k in ("tests", "failures", "errors", "skipped")] == ["3", "0", "1", "1"]
+    error_case = suite.findall("testcase")[-1]
+    error = error_case.find("error")
+    assert error is not None and error.get("message") == "flow timed out after 1s\ufffd"
+    assert (error_case.get("file"), error_case.get("line")) == ("smoke/signup.yaml", "3")
+    markdown = render_smoke(run, SmokeFormat.MD)
+    assert "## Smoke: FAILED" in markdown and "| signup | **FAILED** | blocker | signup | 1500 ms |" in markdown
 
 
 def test_junit_writer_filters_every_forbidden_character_in_attributes_and_text(

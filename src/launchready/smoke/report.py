@@ -143,6 +143,7 @@ def smoke_test_report(run: SmokeRun) -> TestReport:
 def _flow_suite(run: SmokeRun, flow: FlowResult) -> TestSuite:
     cases = [_step_case(flow, step) for step in flow.steps]
     if flow.error:
+        path, line = _file_line(flow.where)
         cases.append(
             TestCase(
                 name="flow could not finish",
@@ -151,20 +152,27 @@ def _flow_suite(run: SmokeRun, flow: FlowResult) -> TestSuite:
                 message=flow.error,
                 type="smoke",
                 detail=flow.error,
-                file=flow.where.rsplit(":", 1)[0],
+                file=path,
+                line=line,
             )
         )
     return TestSuite(name=flow.name, cases=tuple(cases), seconds=flow.duration_ms / 1000, timestamp=run.started)
 
 
+def _file_line(where: str) -> tuple[str, int | None]:
+    """``flows.yaml:12`` -> ("flows.yaml", 12); a place without a line keeps its whole text."""
+    path, _, line = where.rpartition(":")
+    return (path, int(line)) if path and line.isdigit() else (where, None)
+
+
 def _step_case(flow: FlowResult, step: StepResult) -> TestCase:
-    path, _, line = step.where.rpartition(":")
+    path, line = _file_line(step.where)
     case = TestCase(
         name=step.name,
         classname=f"smoke.{flow.name}",
         seconds=step.duration_ms / 1000,
-        file=path or step.where,
-        line=int(line) if line.isdigit() else None,
+        file=path,
+        line=line,
     )
     if step.skipped:
         return replace(case, outcome=Outcome.SKIPPED, message="an earlier step of the flow failed")
