@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from launchready import __version__
-from launchready.report.markdown import write_markdown
 from launchready.report.model import (
     BulletList,
     Column,
@@ -23,7 +22,6 @@ from launchready.report.model import (
     Span,
     Table,
 )
-from launchready.report.sarif import write_sarif
 from launchready.secrets.model import Hit, ScanResult
 from launchready.secrets.rules import RULES
 
@@ -144,6 +142,9 @@ def scan_document(result: ScanResult) -> Document:
 
 
 def render_markdown(result: ScanResult) -> str:
+    # The writers are imported on use: `secrets scan` in a pre-commit hook must start fast.
+    from launchready.report.markdown import write_markdown
+
     return write_markdown(scan_document(result))
 
 
@@ -176,6 +177,8 @@ def scan_sarif_log(result: ScanResult) -> SarifLog:
 
 
 def render_sarif(result: ScanResult) -> str:
+    from launchready.report.sarif import write_sarif
+
     return write_sarif(scan_sarif_log(result))
 
 
