@@ -28,6 +28,46 @@ def test_dotenv_and_export_lines() -> None:
         parse_env_text("A=1\n!!bad line\n", "f")
 
 
+def test_quoted_value_then_inline_comment() -> None:
+    assert parse_env_text("A=\"s\" # note\nB='t' # note\n", "f").values == {"A": "s", "B": "t"}
+
+
+def test_multi_line_double_quoted_value_and_the_lines_after_it() -> None:
+    env = parse_env_text('# key\nPEM="-----BEGIN KEY-----\nabc\n-----END KEY-----"\n\nNEXT=1\n', "f")
+    assert env.values == {"PEM": "-----BEGIN KEY-----\nabc\n-----END KEY-----", "NEXT": "1"}
+    assert env.lines == {"PEM": 2, "NEXT": 6}
+
+
+def test_export_prefix_single_quotes_and_escapes() -> None:
+    env = parse_env_text(
+        "export A=1\nexport   B='lit\\nral'\nC='it\\'s'\nD=\"tab\\tnew\\nquote\\\"back\\\\\"\nE=${OTHER}\n", "f"
+    )
+    assert env.values == {
+        "A": "1",
+        "B": "lit\\nral",  # single quotes keep \n as the two characters
+        "C": "it's",
+        "D": 'tab\tnew\nquote"back\\',
+        "E": "${OTHER}",  # never expanded: a reference is judged as written
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        (f"A=1\n\nB {SECRET_VALUE}\n", 3, ""),
+        (f'A=1\nB="{SECRET_VALUE}\nC=2\n', 2, ", but the quoted value is never closed"),
+        (f"A=1\nB='{SECRET_VALUE}' {SECRET_VALUE}\n", 2, ""),
+        (f"A=1\n{SECRET_VALUE[:2]}!={SECRET_VALUE}\n", 2, ""),
+    ],
+)
+def test_malformed_line_is_named_never_echoed(text: str, line: int, hint: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_env_text(text, "prod.env")
+    message = str(raised.value)
+    assert message == f"prod.env:{line}: expected KEY=VALUE{hint}"
+    assert SECRET_VALUE[:6] not in message and "\n" not in message
+
+
 @pytest.mark.parametrize(
     "value", ["", "changeme", "<your key>", "xxx", "TODO", "your-api-key", "${STRIPE_KEY}", "replace_me_later"]
 )

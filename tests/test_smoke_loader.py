@@ -129,6 +129,78 @@ def test_bad_files_name_file_and_line(
     assert words in message
 
 
+STEPS = "flows:\n  a:\n    steps:\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A problem deep in block-style YAML is placed on its own key's line.
+        (
+            STEPS + "      - request: GET /x\n        expect:\n          json:\n            $.a:\n"
+            "              length: 2\n              exists: maybe\n",
+            "flows.yaml:9: expect.json.$.a.exists: expected true or false, got 'maybe'",
+        ),
+        (
+            STEPS + "      - request: GET /x\n        retry:\n          attempts: 0\n",
+            "flows.yaml:6: retry.attempts: expected a whole number from 1 to 60, got 0",
+        ),
+        # Strict types: YAML's string "5" is not a number.
+        (
+            STEPS + "      - email:\n          to: a@example.com\n          timeout: '5'\n",
+            "flows.yaml:6: timeout: expected a number from 0.1 to 600, got '5'",
+        ),
+        (STEPS + "      - request: GET /x\n        retry:\n", "flows.yaml:5: retry: expected a mapping, got null"),
+        (
+            STEPS + "      - request:\n          url: /x\n          json: {a: 1}\n          form: {a: 1}\n",
+            "flows.yaml:7: give one of json, form or body, not json and form",
+        ),
+        (
+            STEPS + "      - request:\n          url: /x\n          timeout: 3\n",
+            "flows.yaml:6: unknown key 'timeout' in request "
+            "(expected method, url, headers, query, json, form, body, follow_redirects)",
+        ),
+        (
+            STEPS + "      - email: {to: a@example.com}\n        expect:\n          status: 200\n",
+            "flows.yaml:6: unknown key 'status' in expect (expected subject, body, headers)",
+        ),
+        (
+            STEPS + "      - request: GET /x\n        capture:\n          v: {header: X-Id, cookie: sid}\n",
+            "flows.yaml:6: capture.v: one source only, got header and cookie",
+        ),
+        (
+            "flows:\n  a:\n    steps: []\n",
+            "flows.yaml:3: steps: expected a list of at least one step, got an empty list",
+        ),
+        (
+            "flows:\n  a:\n    severity: huge\n    steps:\n      - request: GET /\n",
+            "flows.yaml:3: severity 'huge': expected one of blocker, high, medium, low, info",
+        ),
+    ],
+)
+def test_schema_errors_name_line_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_error(tmp_path, text) == expected
+
+
+def test_a_webhook_secret_written_as_a_value_is_never_echoed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = STEPS + "      - webhook:\n          url: /hook\n          secret: 424242424242\n          json: {}\n"
+    message = load_error(tmp_path, text)
+    assert message.startswith("flows.yaml:6: secret: expected the signing secret") and "4242" not in message
+
+
+def test_null_as_an_expected_value_is_a_comparison_not_a_missing_one(tmp_path: Path) -> None:
+    text = STEPS + "      - request: GET /x\n        expect:\n          body:\n          headers: {X-Gone: }\n"
+    [flow] = load_flow_files([write(tmp_path, text)])
+    assert [(a.subject, a.argument, a.op, a.expected) for a in flow.steps[0].expect] == [
+        ("body", None, "contains", None),
+        ("header", "X-Gone", "equals", None),
+    ]
+
+
 def test_capture_defined_in_a_later_step_is_not_yet_defined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     text = "flows:\n  a:\n    steps:\n      - request: GET /${v}\n      - request: GET /x\n        capture:\n          v: {status: true}\n"

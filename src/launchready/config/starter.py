@@ -1,6 +1,8 @@
 """The commented launchready.toml that ``launchready init DOMAIN`` writes from what discovery found.
 
-Discovered facts (hosts that resolve, DKIM selectors) are written as live values; what DNS
+The file's text is the Jinja2 template ``config/templates/launchready.toml.j2``; this module
+validates and describes what discovery found and hands it to the template. Discovered facts
+(hosts that resolve, DKIM selectors) are written as live values; what DNS
 cannot tell (environments, approved senders, budgets, owners, redirects) is written as commented
 examples so the file loads as-is and every key is one uncomment away. Renderer and loader are
 tested together: whatever this writes must load and give back the discovered values.
@@ -12,9 +14,11 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from pydantic import TypeAdapter, ValidationError
 
 from launchready.config.errors import ConfigError
@@ -22,6 +26,8 @@ from launchready.config.model import Budgets, Config, DkimSelector, HostLabel, S
 
 if TYPE_CHECKING:
     from launchready.engine.context import SiteMap
+
+TEMPLATE = "launchready.toml.j2"
 
 _HOW_FOUND = {
     "apex": "the apex",
@@ -73,187 +79,33 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     labels = _subdomain_labels(domain, discovered.hosts)
     selectors = _valid(DkimSelector, discovered.dkim_selectors)
     senders = _valid(Sender, _approving_terms(discovered.spf_terms))
-    defaults = Budgets()
 
-    out = _Writer()
-    out.comment(f"launchready.toml for {domain}, written by `launchready init` from what DNS showed.")
-    out.comment("Lines starting with '#' are notes or examples: uncomment and edit what applies.")
-    out.comment("Every key is described in docs/configuration.md. Try it with: launchready audit")
-    out.blank()
-    out.comment("The apex domain audited when `launchready audit` is run without one.")
-    out.line(f"domain = {_toml_str(domain)}")
-    out.blank()
-    out.comment('Names under the domain to audit besides the apex: labels ("app") or full names')
-    out.comment(f'("app.{domain}"). Unless discover = false under [audit], the audit also tries')
-    out.comment("common names (app, api, admin, ...); names listed here are always checked.")
-    if labels:
-        out.comment("Found by discovery:")
-        out.line("subdomains = [")
-        for label, host in labels:
-            out.line(f"    {_toml_str(label)},  # {_describe_host(host)}")
-        out.line("]")
-    else:
-        out.comment("Discovery found no names besides the apex.")
-        out.line("subdomains = []")
-    out.blank()
-    out.comment("Old URLs that must keep redirecting after launch. Either [[redirects]] tables (see the")
-    out.comment("end of this file) or a CSV file beside this one with columns old,new[,status]:")
-    out.comment('redirects = "redirects.csv"')
-    out.blank()
-
-    out.comment("Deployed copies of the product that environment checks visit (health, smoke, load).")
-    out.comment("DNS cannot tell these: uncomment and set the real URLs.")
-    out.line("[environments]")
-    out.comment(f'production = {{ base_url = "https://{domain}", health_path = "/health" }}')
-    out.comment(f'staging = {{ base_url = "https://staging.{domain}" }}')
-    out.blank()
-
-    out.line("[email]")
-    if discovered.mx_hosts:
-        out.comment(f"Mail for {domain} is received by (MX): {', '.join(discovered.mx_hosts)}")
-    else:
-        out.comment(f"No MX records found: set receives_mail = false if {domain} should not receive mail.")
-    out.comment("receives_mail = true  # (default) false: nothing receives mail here, no MX expected")
-    out.comment("sends_mail = true     # (default) false: the domain never sends mail as itself")
-    out.comment(f"Who may send mail as {domain}: provider names (google, postmark, sendgrid, amazonses, ...),")
-    out.comment("include:DOMAIN, ip4:ADDR or ip6:ADDR. Only you know who is approved.")
-    if senders:
-        out.comment("Your SPF record authorises today (uncomment to approve exactly these):")
-        out.comment(f"senders = {_toml_array(senders)}")
-    else:
-        out.comment("No SPF include/ip terms found. Example:")
-        out.comment('senders = ["google", "postmark"]')
-    out.comment("DKIM selectors to check besides the common ones (google, selector1, k1, ...).")
-    if selectors:
-        out.comment("Found by discovery:")
-        out.line(f"dkim_selectors = {_toml_array(selectors)}")
-    else:
-        out.comment("None found. Example:")
-        out.comment('dkim_selectors = ["s1"]')
-    out.blank()
-
-    out.comment("Performance budgets the load and page checks hold the product to (defaults shown).")
-    out.line("[budgets]")
-    out.comment(f"p95_ms = {_num(defaults.p95_ms)}       # 95th percentile response time, milliseconds")
-    out.comment(f"error_rate = {_num(defaults.error_rate)}  # share of failed requests allowed, 0 to 1")
-    out.comment(f"lcp_ms = {_num(defaults.lcp_ms)}      # Largest Contentful Paint, milliseconds")
-    out.blank()
-
-    out.comment("Load, growth and page-load tests (`launchready load`, `launchready pageload`); defaults shown.")
-    out.comment("The load generator only targets hosts declared in this file.")
-    out.line("[perf]")
-    out.comment(
-        'endpoints = [{ name = "feed", path = "/feed", method = "GET", weight = 1, p95_ms = 300, error_rate = 0.01, '
-        'login_flow = "login" }, { name = "home", path = "/", anonymous = true }]'
+    labelled = [(label, _describe_host(host)) for label, host in labels]
+    return _template().render(
+        domain=domain,
+        labels=labelled,
+        mx_hosts=discovered.mx_hosts,
+        senders=senders,
+        selectors=selectors,
+        budgets=Budgets(),
     )
-    out.comment(
-        'login_flow = "login"        # smoke flow run once before the load; its session cookies go with every request'
+
+
+@cache
+def _template() -> Template:
+    env = Environment(
+        loader=PackageLoader("launchready.config", "templates"),
+        autoescape=False,  # TOML, not HTML: values are quoted by the toml_str filter where TOML needs it
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_single_line,
     )
-    out.comment('auth_header = "Authorization: Bearer ${token}"  # optional, from the login flow\'s captures')
-    out.comment('environment = "production"  # whose base_url the endpoint paths use (default: the first)')
-    out.comment("allow_hosts = []            # more hosts of yours the load may target")
-    out.comment("rate = 20                   # requests per second")
-    out.comment("duration_s = 30             # measured seconds, after warmup_s")
-    out.comment("warmup_s = 5")
-    out.comment("max_rate = 500              # caps no run may exceed")
-    out.comment("max_duration_s = 300")
-    out.comment("connections = 64")
-    out.comment("in_audit = false            # also run a short load and growth test in `launchready audit`")
-    out.comment('pageload = "auto"           # mobile page load in audits: auto (when Chromium is installed), on, off')
-    out.comment('pageload_paths = ["/"]')
-    out.comment("Growth test: the seed command runs at each size; p95 may grow at most max_factor.")
-    out.comment(
-        'growth = { seed = "python manage.py seed_members --count {n}", sizes = [100, 500], endpoints = ["feed"], '
-        "max_factor = 1.5, rate = 10, duration_s = 5 }"
-    )
-    out.blank()
-
-    out.comment("The same-site crawl behind the link, mixed-content, header and caching checks (defaults shown).")
-    out.comment("It sends only GET, never leaves the domain and never submits forms.")
-    out.line("[web]")
-    out.comment('key_pages = ["/pricing", "/signup"]  # crawled besides the home page, on every host')
-    out.comment("crawl_max_pages = 200  # requests per host")
-    out.comment("crawl_depth = 3        # link levels from the start pages")
-    out.comment("crawl_rate = 10.0      # requests per second, at most")
-    out.comment(
-        'admin_paths = ["/admin", "/admin/", "/wp-admin/", "/dashboard/admin"]  # must not open without sign-in'
-    )
-    out.comment("lab_edge = false       # only launchready's own lab sets it: its emulated CDN header counts")
-    out.blank()
-
-    out.comment("How the audit runs (defaults shown).")
-    out.line("[audit]")
-    out.comment('fail_on = "blocker"  # exit 1 at or above: blocker, high, medium, low, info')
-    out.comment("discover = true      # try the built-in list of common subdomain names")
-    out.comment('skip = []            # check ids or id prefixes not to run, e.g. ["web.hsts"]')
-    out.comment('only = []            # run only these, e.g. ["email", "dns"]; see `launchready checks`')
-    out.blank()
-
-    out.comment("Secrets in the repository and the environment contract (docs/secrets.md); defaults shown.")
-    out.line("[secrets]")
-    out.comment('repo = "."              # the repository the audit scans (default: --repo, else this checkout)')
-    out.comment("history = true          # scan the full git history too (audit --no-git-history: tree only)")
-    out.comment('allow_paths = []        # globs never reported, e.g. ["tests/fixtures/**"]')
-    out.comment("allow_regexes = []      # values matching these are not secrets")
-    out.comment("allow_values = []       # exact values that are not secrets")
-    out.comment('baseline = ".launchready/secrets-baseline.json"  # accepted findings (secrets scan --update-baseline)')
-    out.comment("max_file_mb = 8         # larger files are skipped with a note")
-    out.comment(
-        'env = { example = ".env.example", optional = [], required = { production = [] }, '
-        'flows = { signup = ["DATABASE_URL"], email = ["POSTMARK_TOKEN"] }, sources = { production = "deploy/production.env" } }'
-    )
-    out.blank()
-
-    out.comment("Smoke flows of real user journeys (docs/smoke.md): `launchready smoke`, `launchready deploy`.")
-    out.line("[smoke]")
-    out.comment('files = ["smoke/*.yaml"]  # flow files, relative to this file')
-    out.comment('env_file = ".env.smoke"   # NAME=VALUE secrets for ${env:NAME}; the environment wins')
-    out.comment("flow_timeout = 60         # seconds per flow")
-    out.comment("concurrency = 4           # flows at once")
-    out.comment("Where email steps read mail: Mailpit's API (kind, url) or IMAP (the other keys).")
-    out.comment("[smoke.mailbox]")
-    out.comment('kind = "imap"')
-    out.comment('url = "http://127.0.0.1:8025"  # for kind = "mailpit"')
-    out.comment(f'host = "imap.{domain}"')
-    out.comment("port = 993")
-    out.comment("tls = true")
-    out.comment('username = "${env:SMOKE_IMAP_USER}"')
-    out.comment('password = "${env:SMOKE_IMAP_PASSWORD}"')
-    out.comment('folder = "INBOX"')
-    out.comment("poll_seconds = 1")
-    out.comment("Deploy and rollback commands per environment (run without a shell).")
-    out.comment("[smoke.deploy.production]")
-    out.comment('command = "./deploy.sh"')
-    out.comment('rollback = "./rollback.sh"')
-    out.comment('rollback_check = "./rollback.sh --dry-run"')
-    out.comment("health_timeout = 120")
-    out.comment("Who hears about deploys: slack, webhook (signed with secret) or email.")
-    out.comment("[[smoke.notify]]")
-    out.comment('kind = "email"')
-    out.comment('url = "${env:SLACK_WEBHOOK_URL}"  # for slack and webhook')
-    out.comment('secret = "${env:DEPLOY_HOOK_SECRET}"  # for webhook')
-    out.comment(f'smtp = "smtp.{domain}:587"')
-    out.comment(f'sender = "deploys@{domain}"')
-    out.comment(f'to = ["team@{domain}"]')
-    out.comment("starttls = true")
-    out.comment('username = "${env:SMTP_USER}"')
-    out.comment('password = "${env:SMTP_PASSWORD}"')
-    out.blank()
-
-    out.comment("Who owns what, printed in the report so each fix reaches the right person.")
-    out.line("[owners]")
-    out.comment(f'dns = "Ana <ana@{domain}>"')
-    out.comment(f'email = "Ana <ana@{domain}>"')
-    out.comment(f'deploys = "Ben <ben@{domain}>"')
-    out.comment(f'on-call = "Ben <ben@{domain}>"')
-    out.blank()
-
-    out.comment("Redirects, one table each (or the CSV form near the top of this file):")
-    out.comment("[[redirects]]")
-    out.comment('old = "/pricing.html"')
-    out.comment('new = "/pricing"')
-    out.comment("status = 301")
-    return out.text()
+    env.filters["toml_str"] = _toml_str
+    env.filters["toml_array"] = _toml_array
+    env.filters["num"] = _num
+    return env.get_template(TEMPLATE)
 
 
 def write_starter(path: Path, text: str, *, force: bool) -> Path:
@@ -287,26 +139,9 @@ def write_starter(path: Path, text: str, *, force: bool) -> Path:
     return path
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-
-    def line(self, text: str) -> None:
-        self._lines.append(_single_line(text))
-
-    def comment(self, text: str) -> None:
-        self._lines.append("# " + _single_line(text))
-
-    def blank(self) -> None:
-        self._lines.append("")
-
-    def text(self) -> str:
-        return "\n".join(self._lines) + "\n"
-
-
-def _single_line(text: str) -> str:
+def _single_line(value: object) -> str:
     # Discovered values end up in comments; a newline in one would turn the rest into TOML.
-    return " ".join(text.splitlines())
+    return " ".join(str(value).splitlines())
 
 
 def _valid_domain(domain: str) -> str:

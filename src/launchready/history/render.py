@@ -1,56 +1,68 @@
-"""``launchready history``: the stored audits as a table, newest first."""
+"""``launchready history``: the stored audits as a table, newest first.
+
+The table is a ``Document`` printed by the output layer (report/console.py), so the monitor's
+and handover's run lists can be written the same way, or as Markdown/HTML.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
+from launchready import __version__
 from launchready.core.run import Verdict
 from launchready.history.store import RunSummary
+from launchready.report.console import print_document
+from launchready.report.model import Column, Document, Paragraph, Section, Span, Table, Text
 
-_VERDICT_STYLE = {
-    Verdict.PAUSE: "bold red",
-    Verdict.SHIP_WITH_FIXES: "bold yellow",
-    Verdict.SHIP: "bold green",
-}
-_SEVERITY_STYLE = {"blocker": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+_VERDICT_TONE = {Verdict.PAUSE: "bad", Verdict.SHIP_WITH_FIXES: "warn", Verdict.SHIP: "good"}
+
+_COLUMNS = (
+    Column("#", numeric=True, wrap=False),
+    Column("Started (UTC)", wrap=False),
+    Column("Target", wrap=False),
+    Column("Verdict", wrap=False),
+    Column("Risks"),
+    Column("Not verified", numeric=True),
+)
+
+
+def history_document(runs: list[RunSummary]) -> Document:
+    if not runs:
+        body = Section(
+            "Stored audits", (Paragraph("No audits stored yet. Run `launchready audit DOMAIN` to record one."),)
+        )
+    else:
+        rows = tuple(
+            (
+                str(run.id),
+                run.started.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                run.target,
+                Span(run.verdict.value, strong=True, tone=_VERDICT_TONE[run.verdict]),
+                _risks(run),
+                Span(str(run.not_verified), tone="warn" if run.not_verified else "muted"),
+            )
+            for run in runs
+        )
+        body = Section("Stored audits", (Table(_COLUMNS, rows),))
+    return Document(title="launchready history", heading="Stored audits", sections=(body,), tool_version=__version__)
 
 
 def render_history(runs: list[RunSummary], console: Console) -> None:
-    if not runs:
-        console.print("No audits stored yet. Run `launchready audit DOMAIN` to record one.", markup=False)
-        return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Started (UTC)", no_wrap=True)
-    table.add_column("Target", no_wrap=True)
-    table.add_column("Verdict", no_wrap=True)
-    table.add_column("Risks", overflow="fold")
-    table.add_column("Not verified", justify="right")
-    for run in runs:
-        started = run.started.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-        table.add_row(
-            Text(str(run.id)),
-            Text(started),
-            Text(run.target),
-            Text(run.verdict.value, style=_VERDICT_STYLE[run.verdict]),
-            _risks(run),
-            Text(str(run.not_verified), style="yellow" if run.not_verified else "dim"),
-        )
-    console.print(table)
+    print_document(history_document(runs), console, headings=False)
 
 
 def _risks(run: RunSummary) -> Text:
     parts = [(name, n) for name, n in run.counts.items() if n]
     if not parts:
-        return Text("none", style="green")
-    text = Text()
+        return Span("none", tone="good")
+    out: list[str | Span] = []
     for i, (name, n) in enumerate(parts):
         if i:
-            text.append(", ")
-        text.append(f"{n} {name}", style=_SEVERITY_STYLE.get(name, ""))
-    return text
+            out.append(", ")
+        out.append(Span(f"{n} {name}", strong=name == "blocker", tone=name if name in _SEVERITY_TONES else ""))
+    return tuple(out)
+
+
+_SEVERITY_TONES = frozenset({"blocker", "high", "medium", "low", "info"})

@@ -1,13 +1,13 @@
-"""Load-test reports: terminal (rich), JSON, and one self-contained HTML page with inline SVG plots.
+"""Load-test reports: terminal (rich), JSON, and one self-contained HTML page with two charts.
 
-The plots are drawn here as SVG text (no JavaScript, nothing fetched): latency over time (p50,
-p99 and max per second, errors marked) and the percentile distribution on HdrHistogram's usual
-log axis (0, 90, 99, 99.9, 99.99 %).
+The HTML page is a ``Document`` written by the output layer (report/), with the shared
+stylesheet; this module only chooses what it shows: the budget verdict, the endpoints table,
+latency over time (p50, p99 and max per second, errors marked) and the percentile distribution
+on HdrHistogram's usual log axis (0, 90, 99, 99.9, 99.99 %).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from typing import Any
@@ -15,10 +15,30 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from launchready import __version__
 from launchready.core.finding import Finding
+from launchready.core.severity import Severity
 from launchready.perf.generator import LoadResult
 from launchready.perf.histogram import Histogram
 from launchready.perf.plan import PlannedEndpoint
+from launchready.report.html import write_html
+from launchready.report.model import (
+    Banner,
+    Block,
+    BulletList,
+    Column,
+    Document,
+    LineChart,
+    Marker,
+    Paragraph,
+    Section,
+    Series,
+    Span,
+    backticks,
+)
+from launchready.report.model import (
+    Table as DocTable,
+)
 
 PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 REPORT_VERSION = "1.0"
@@ -157,153 +177,156 @@ def render_terminal(
         console.print(f"    fix: {f.remediation}")
 
 
-# -- HTML ----------------------------------------------------------------------------------
+# -- HTML: the load report as a document for the output layer --------------------------------
 
-_W, _H, _PAD = 720, 260, 48
-
-
-def _polyline(points: list[tuple[float, float]], color: str) -> str:
-    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    return f'<polyline fill="none" stroke="{color}" stroke-width="1.8" points="{coords}"/>'
+# HdrHistogram's usual percentile axis: x = log10(1 / (1 - p)), so 90 % -> 1, 99 % -> 2, ...
+_PERCENTILE_TICKS = ((0.0, "0%"), (90.0, "90%"), (99.0, "99%"), (99.9, "99.9%"), (99.99, "99.99%"))
 
 
-def _axes(x_label: str, y_label: str, y_max: float, x_ticks: list[tuple[float, str]]) -> str:
-    parts = [
-        f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - 10}" y2="{_H - _PAD}" stroke="#888"/>',
-        f'<line x1="{_PAD}" y1="10" x2="{_PAD}" y2="{_H - _PAD}" stroke="#888"/>',
-        f'<text x="{_W / 2}" y="{_H - 8}" text-anchor="middle">{html.escape(x_label)}</text>',
-        f'<text x="12" y="{_H / 2}" transform="rotate(-90 12 {_H / 2})" text-anchor="middle">{html.escape(y_label)}</text>',
-    ]
-    for i in range(5):
-        value = y_max * i / 4
-        y = _H - _PAD - (_H - _PAD - 10) * i / 4
-        parts.append(f'<text x="{_PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>')
-        parts.append(f'<line x1="{_PAD}" y1="{y:.1f}" x2="{_W - 10}" y2="{y:.1f}" stroke="#eee"/>')
-    for x, label in x_ticks:
-        parts.append(f'<text x="{x:.1f}" y="{_H - _PAD + 16}" text-anchor="middle">{html.escape(label)}</text>')
-    return "".join(parts)
+def _percentile_x(p: float) -> float:
+    return math.log10(1 / (1 - min(p, 99.99) / 100))
 
 
-def _svg(body: str, title: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="{_W}" height="{_H}" '
-        f'font-family="system-ui, sans-serif" font-size="11" role="img"><title>{html.escape(title)}</title>{body}</svg>'
-    )
-
-
-def _scale_y(value: float, y_max: float) -> float:
-    return _H - _PAD - (_H - _PAD - 10) * (value / y_max if y_max else 0)
-
-
-def timeline_svg(result: LoadResult) -> str:
+def timeline_chart(result: LoadResult) -> LineChart:
+    """p50, p99 and max latency per measured second, seconds with errors marked."""
     seconds = len(result.per_second)
-    series = {
-        "p50": [h.percentile(50) / 1000 for h in result.per_second],
-        "p99": [h.percentile(99) / 1000 for h in result.per_second],
-        "max": [h.max_us / 1000 for h in result.per_second],
+    per_second: dict[str, list[int]] = {
+        "p50": [h.percentile(50) for h in result.per_second],
+        "p99": [h.percentile(99) for h in result.per_second],
+        "max": [h.max_us for h in result.per_second],
     }
-    y_max = max([*series["max"], 1.0]) * 1.1
+    series = tuple(
+        Series(name, tuple((i + 0.5, us / 1000) for i, us in enumerate(values))) for name, values in per_second.items()
+    )
+    return LineChart(
+        title="Latency over time",
+        x_label="seconds into the measured run",
+        y_label="latency (ms)",
+        x_range=(0.0, float(max(seconds, 1))),
+        series=series,
+        x_ticks=tuple((i + 0.5, str(i)) for i in range(0, seconds, max(1, seconds // 10))),
+        markers=tuple(
+            Marker(i + 0.5, f"{errors} errors") for i, errors in enumerate(result.errors_per_second) if errors
+        ),
+    )
 
-    def x_of(i: int) -> float:
-        return _PAD + (_W - 10 - _PAD) * (i + 0.5) / max(seconds, 1)
 
-    body = [
-        _axes(
-            "seconds into the measured run",
-            "latency (ms)",
-            y_max,
-            [(x_of(i), str(i)) for i in range(0, seconds, max(1, seconds // 10))],
+def percentile_chart(histograms: dict[str, Histogram]) -> LineChart:
+    """Latency by percentile, one line per histogram."""
+    series = tuple(
+        Series(
+            name,
+            ((0.0, h.min_us / 1000), *((_percentile_x(p), v / 1000) for p, v in h.distribution())),
         )
-    ]
-    for name, color in (("p50", "#2b6cb0"), ("p99", "#dd6b20"), ("max", "#c53030")):
-        body.append(_polyline([(x_of(i), _scale_y(v, y_max)) for i, v in enumerate(series[name])], color))
-    for i, errors in enumerate(result.errors_per_second):
-        if errors:
-            body.append(
-                f'<circle cx="{x_of(i):.1f}" cy="{_H - _PAD - 4}" r="3" fill="#c53030"><title>{errors} errors</title></circle>'
-            )
-    body.append(_legend((("p50", "#2b6cb0"), ("p99", "#dd6b20"), ("max", "#c53030"))))
-    return _svg("".join(body), "Latency over time")
+        for name, h in histograms.items()
+    )
+    return LineChart(
+        title="Latency by percentile",
+        x_label="percentile",
+        y_label="latency (ms)",
+        x_range=(0.0, 4.0),
+        series=series,
+        x_ticks=tuple((_percentile_x(p), label) for p, label in _PERCENTILE_TICKS),
+    )
 
 
-def _legend(items: tuple[tuple[str, str], ...]) -> str:
-    out = []
-    for i, (name, color) in enumerate(items):
-        x = _W - 200 + i * 60
-        out.append(
-            f'<rect x="{x}" y="14" width="10" height="10" fill="{color}"/><text x="{x + 14}" y="23">{name}</text>'
-        )
-    return "".join(out)
-
-
-def percentile_svg(histograms: dict[str, Histogram]) -> str:
-    # x = log10(1 / (1 - p)): 0 -> 0 (p0), 1 -> 90 %, 2 -> 99 %, 3 -> 99.9 %, 4 -> 99.99 %.
-    x_span = 4.0
-    y_max = max([h.max_us / 1000 for h in histograms.values()] + [1.0]) * 1.1
-
-    def x_of(p: float) -> float:
-        p = min(p, 99.99)
-        return _PAD + (_W - 10 - _PAD) * math.log10(1 / (1 - p / 100)) / x_span
-
-    ticks = [(x_of(p), label) for p, label in ((0, "0%"), (90, "90%"), (99, "99%"), (99.9, "99.9%"), (99.99, "99.99%"))]
-    body = [_axes("percentile", "latency (ms)", y_max, ticks)]
-    colors = ("#2b6cb0", "#dd6b20", "#2f855a", "#6b46c1", "#c53030", "#718096")
-    legend = []
-    for (name, h), color in zip(histograms.items(), colors * 10, strict=False):
-        points = [(x_of(0), _scale_y(h.min_us / 1000, y_max))]
-        points += [(x_of(p), _scale_y(v / 1000, y_max)) for p, v in h.distribution()]
-        body.append(_polyline(points, color))
-        legend.append((name[:8], color))
-    body.append(_legend(tuple(legend[:3])))
-    return _svg("".join(body), "Latency by percentile")
-
-
-def render_html(result: LoadResult, planned: list[PlannedEndpoint], findings: list[Finding]) -> str:
+def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: list[Finding]) -> Document:
     data = to_dict(result, planned, findings)
-    rows = "".join(
-        "<tr><td>{}</td><td>{}</td><td>{}</td>{}<td>{:g} ms</td></tr>".format(
-            html.escape(e["name"]),
-            e["requests"],
-            f"{e['errors']} ({e['error_rate']:.1%})",
-            "".join(f"<td>{e['latency_ms'][k]:.1f}</td>" for k in ("p50", "p90", "p95", "p99", "max")),
-            e["budget"]["p95_ms"],
-        )
-        for e in data["endpoints"]
-    )
-    items = (
-        "".join(
-            f"<li><b>{html.escape(f.severity.value.upper())}</b> {html.escape(f.title)}<br><small>{html.escape(f.remediation)}</small></li>"
-            for f in findings
-        )
-        or "<li>Every endpoint is within its budget.</li>"
-    )
-    auth = "".join(
-        f"<li>{html.escape(e['name'])}: {html.escape(e['auth'])}</li>" for e in data["endpoints"] if e["auth"]
-    )
-    auth_block = f"<h2>Authentication</h2><ul>{auth}</ul>" if auth else ""
-    generator = data["generator"]
-    warning = f'<p class="warn">{html.escape(generator["bottleneck"])}</p>' if generator["bottleneck"] else ""
     s = result.settings
+    overall = data["overall"]
+    problems = [f for f in findings if f.severity is not Severity.INFO]
+    banner = Banner(
+        label="Load",
+        headline="OVER BUDGET" if problems else "WITHIN BUDGET",
+        text=(
+            f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} found: "
+            "fix them before launch traffic arrives."
+            if problems
+            else "Every endpoint is within its budget."
+        ),
+        tone="bad" if problems else "good",
+        points=tuple(f.title for f in problems),
+    )
+    summary = Paragraph(
+        f"{s.rate:g} requests/s for {s.duration_s:g} s after a {s.warmup_s:g} s warm-up; open model, each latency "
+        f"measured from the request's scheduled send time. {overall['requests']} requests, "
+        f"{overall['error_rate']:.2%} errors, {overall['throughput_rps']:.1f} req/s."
+    )
+    generator = data["generator"]
+    run_blocks: list[Block] = [summary]
+    if generator["bottleneck"]:
+        run_blocks.append(Paragraph(generator["bottleneck"], tone="warn"))
+    endpoints = DocTable(
+        (
+            Column("Endpoint"),
+            Column("Requests", numeric=True),
+            Column("Errors", numeric=True),
+            *(Column(k, numeric=True) for k in ("p50", "p90", "p95", "p99", "max")),
+            Column("Budget p95", numeric=True),
+        ),
+        tuple(
+            (
+                Span(e["name"], code=True),
+                str(e["requests"]),
+                f"{e['errors']} ({e['error_rate']:.1%})",
+                *(f"{e['latency_ms'][k]:.1f}" for k in ("p50", "p90")),
+                Span(f"{e['latency_ms']['p95']:.1f}", strong=True, tone="bad")
+                if e["latency_ms"]["p95"] > e["budget"]["p95_ms"]
+                else f"{e['latency_ms']['p95']:.1f}",
+                *(f"{e['latency_ms'][k]:.1f}" for k in ("p99", "max")),
+                f"{e['budget']['p95_ms']:g} ms",
+            )
+            for e in data["endpoints"]
+        ),
+    )
+    sections = [
+        Section("The run", tuple(run_blocks)),
+        Section("Findings", (_findings_block(findings),)),
+        Section("Endpoints", (endpoints,), lead="Latency in milliseconds."),
+    ]
+    auth = tuple((Span(e["name"], code=True), ": ", e["auth"]) for e in data["endpoints"] if e["auth"])
+    if auth:
+        sections.append(Section("Authentication", (BulletList(auth),), lead="Values are masked."))
     histograms = {
         "all": result.overall,
         **{p.name: result.endpoints[p.name].latency for p in planned if len(planned) > 1},
     }
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>launchready load report</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a202c}}
-table{{border-collapse:collapse}}td,th{{padding:.2rem .6rem;border-bottom:1px solid #e2e8f0;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}.warn{{background:#fffbea;border-left:4px solid #d69e2e;padding:.5rem}}</style>
-</head><body>
-<h1>Load report</h1>
-<p>{s.rate:g} requests/s for {s.duration_s:g} s after a {s.warmup_s:g} s warm-up; open model, each latency measured from the
-request's scheduled send time. {data["overall"]["requests"]} requests, {data["overall"]["error_rate"]:.2%} errors.</p>
-{warning}
-<h2>Findings</h2><ul>{items}</ul>
-<h2>Endpoints (ms)</h2>
-<table><tr><th>endpoint</th><th>requests</th><th>errors</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>budget p95</th></tr>{rows}</table>
-{auth_block}
-<h2>Latency over time</h2>{timeline_svg(result)}
-<h2>Latency by percentile</h2>{percentile_svg(histograms)}
-<p><small>Generator: CPU {generator["cpu_mean"]:.0%} mean of one core, timer lag p99 {generator["timer_lag_p99_ms"]:.1f} ms.</small></p>
-</body></html>
-"""
+    sections.append(Section("Latency", (timeline_chart(result), percentile_chart(histograms))))
+    sections.append(
+        Section(
+            "The generator",
+            (
+                Paragraph(
+                    f"Generator: CPU {generator['cpu_mean']:.0%} mean of one core, timer lag p99 "
+                    f"{generator['timer_lag_p99_ms']:.1f} ms."
+                ),
+            ),
+        )
+    )
+    return Document(
+        title="launchready load report",
+        heading="Load report",
+        meta=(f"{s.rate:g} req/s", f"{s.duration_s:g} s measured", f"launchready {__version__}"),
+        banner=banner,
+        sections=tuple(sections),
+        tool_version=__version__,
+    )
+
+
+def _findings_block(findings: list[Finding]) -> Block:
+    if not findings:
+        return Paragraph("Every endpoint is within its budget.")
+    return BulletList(
+        tuple(
+            (
+                Span(f.severity.value.upper(), strong=True, tone=f.severity.value),
+                f" {f.title}. Fix: ",
+                *backticks(f.remediation),
+            )
+            for f in findings
+        )
+    )
+
+
+def render_html(result: LoadResult, planned: list[PlannedEndpoint], findings: list[Finding]) -> str:
+    return write_html(load_document(result, planned, findings))

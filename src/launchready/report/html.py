@@ -1,20 +1,28 @@
-"""The HTML report: one self-contained file a founder can open, print or forward.
+"""HTML: every page launchready writes, from Jinja2 templates sharing one stylesheet.
 
-Inline CSS only, no scripts, no external fetches; the only URLs are the references a reader may
-click. Jinja2 autoescaping is on, so evidence copied from the audited site (which an attacker may
-control) is shown as text and never becomes markup.
+``templates/base.html.j2`` is the page shell with ``templates/style.css`` inlined; the audit
+report (``report.html.j2``, built below) and every ``Document`` (``document.html.j2``, through
+``write_html``: the load report, and later the monitor and handover pages) extend it.
+
+Each page is one self-contained file a founder can open, print or forward: inline CSS only, no
+scripts, no external fetches; the only URLs are the references a reader may click. Jinja2
+autoescaping is on, so evidence copied from the audited site (which an attacker may control) is
+shown as text and never becomes markup.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Verdict
+from launchready.report.charts import line_chart_svg
+from launchready.report.model import Document, Text, spans
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
@@ -121,8 +129,16 @@ class HtmlPage:
     fact_rows: tuple[tuple[str, str, str, str, str], ...] = ()
 
 
-def render_html(run: AuditRun) -> str:
+STYLESHEET = "style.css"
+
+# Banner tones share the audit verdict's colours.
+_BANNER_CLASS = {"good": "ship", "warn": "fixes", "bad": "pause"}
+
+
+@cache
+def environment() -> Environment:
     env = Environment(
+        loader=PackageLoader("launchready.report", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -130,8 +146,39 @@ def render_html(run: AuditRun) -> str:
         keep_trailing_newline=True,
     )
     env.filters["code_spans"] = _code_spans_html
-    source = resources.files("launchready.report").joinpath("templates", TEMPLATE).read_text("utf-8")
-    return env.from_string(source).render(page=build_page(run))
+    env.filters["inline"] = _inline_html
+    env.filters["chart_svg"] = line_chart_svg
+    env.globals["stylesheet"] = Markup(stylesheet())
+    env.globals["banner_class"] = _BANNER_CLASS
+    return env
+
+
+def stylesheet() -> str:
+    """The one stylesheet every HTML page inlines."""
+    return resources.files("launchready.report").joinpath("templates", STYLESHEET).read_text("utf-8")
+
+
+def write_html(doc: Document) -> str:
+    return environment().get_template("document.html.j2").render(doc=doc, tool_version=doc.tool_version)
+
+
+def render_html(run: AuditRun) -> str:
+    return environment().get_template(TEMPLATE).render(page=build_page(run), tool_version=run.tool_version)
+
+
+def _inline_html(text: Text) -> Markup:
+    """Model text as HTML: every part escaped, then wrapped in <code>/<strong>/a tone class."""
+    out = Markup("")
+    for span in spans(text):
+        part: Markup = escape(span.text)
+        if span.code:
+            part = Markup('<code class="mono">%s</code>') % part
+        if span.strong:
+            part = Markup("<strong>%s</strong>") % part
+        if span.tone:
+            part = Markup('<span class="tone-%s">%s</span>') % (span.tone, part)
+        out += part
+    return out
 
 
 def _code_spans_html(text: str) -> Markup:

@@ -1,4 +1,8 @@
-"""JUnit XML: one testsuite per audit, one testcase per (check, target) result, for CI dashboards.
+"""JUnit XML: the one writer every command's test report goes through, and the audit's report.
+
+``write_junit`` turns a ``TestReport`` (report/model.py) into XML; the audit (below), the smoke
+flows and later the monitor hand it their cases. For the audit: one testsuite per audit, one
+testcase per (check, target) result.
 
 failed -> <failure> (message: worst severity and titles; text: evidence and fix), error ->
 <error> (the check could not run: not a pass), skipped -> <skipped>. A result whose findings are
@@ -13,17 +17,91 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from datetime import UTC
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Severity
+from launchready.report.model import Outcome, TestCase, TestReport, TestSuite
 from launchready.report.view import duration_seconds, worst
 
-# XML 1.0 forbids most control characters even when escaped; evidence copied from a wire
-# protocol can contain them, so they are replaced rather than making the file unreadable.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML 1.0 allows only tab, newline, carriage return and U+0020 upwards (minus surrogates and
+# U+FFFE/U+FFFF), even escaped. Evidence and response bodies copied from a wire protocol can hold
+# anything, so every attribute and text goes through ``xml_safe``: a control character becomes
+# U+FFFD and the file stays readable by every CI system.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+# -- the one JUnit writer -------------------------------------------------------------------
+
+
+def write_junit(report: TestReport) -> str:
+    """``report`` as Ant/Jenkins JUnit XML; counts are derived from the cases, never passed in."""
+    cases = [case for suite in report.suites for case in suite.cases]
+    root = ET.Element("testsuites", {"name": xml_safe(report.name), **_counts(cases), "time": _seconds(report.seconds)})
+    for suite in report.suites:
+        attributes = {"name": xml_safe(suite.name), **_counts(suite.cases), "time": _seconds(suite.seconds)}
+        if suite.timestamp is not None:
+            attributes["timestamp"] = _ant_timestamp(suite.timestamp)
+        element = ET.SubElement(root, "testsuite", attributes)
+        if suite.properties:
+            properties = ET.SubElement(element, "properties")
+            for name, value in suite.properties:
+                ET.SubElement(properties, "property", {"name": xml_safe(name), "value": xml_safe(value)})
+        for case in suite.cases:
+            _write_case(element, case)
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _counts(cases: Sequence[TestCase]) -> dict[str, str]:
+    def count(outcome: Outcome) -> str:
+        return str(sum(1 for c in cases if c.outcome is outcome))
+
+    return {
+        "tests": str(len(cases)),
+        "failures": count(Outcome.FAILED),
+        "errors": count(Outcome.ERROR),
+        "skipped": count(Outcome.SKIPPED),
+    }
+
+
+def _write_case(suite: ET.Element, case: TestCase) -> None:
+    attributes = {"name": xml_safe(case.name), "classname": xml_safe(case.classname), "time": _seconds(case.seconds)}
+    if case.file is not None:
+        attributes["file"] = xml_safe(case.file)
+    if case.line is not None and case.line >= 0:
+        attributes["line"] = str(case.line)
+    element = ET.SubElement(suite, "testcase", attributes)
+    if case.outcome is Outcome.SKIPPED:
+        ET.SubElement(element, "skipped", {"message": xml_safe(case.message)})
+    elif case.outcome in (Outcome.FAILED, Outcome.ERROR):
+        tag = "failure" if case.outcome is Outcome.FAILED else "error"
+        problem = ET.SubElement(element, tag, {"message": xml_safe(case.message), "type": xml_safe(case.type)})
+        if case.detail:
+            problem.text = xml_safe(case.detail)
+    if case.output:
+        out = ET.SubElement(element, "system-out")
+        out.text = xml_safe(case.output)
+
+
+def _seconds(value: float) -> str:
+    return f"{max(0.0, value):.3f}"
+
+
+def _ant_timestamp(moment: datetime) -> str:
+    """Ant's format: ISO 8601 seconds without a zone; launchready always writes UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# -- the audit as a test report -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -37,51 +115,25 @@ class _Case:
 
 
 def render_junit(run: AuditRun) -> str:
-    cases = _cases(run)
-    failures = sum(1 for c in cases if _is_failure(c))
-    errors = sum(1 for c in cases if c.status is Status.ERROR)
-    skipped = sum(1 for c in cases if c.status is Status.SKIPPED)
-    total_time = _seconds(duration_seconds(run))
+    return write_junit(audit_test_report(run))
 
-    root = ET.Element(
-        "testsuites",
-        {
-            "name": "launchready",
-            "tests": str(len(cases)),
-            "failures": str(failures),
-            "errors": str(errors),
-            "skipped": str(skipped),
-            "time": total_time,
-        },
-    )
-    suite = ET.SubElement(
-        root,
-        "testsuite",
-        {
-            "name": _safe(f"launchready audit {run.target}"),
-            "tests": str(len(cases)),
-            "failures": str(failures),
-            "errors": str(errors),
-            "skipped": str(skipped),
-            "time": total_time,
-            "timestamp": _timestamp(run),
-        },
-    )
-    properties = ET.SubElement(suite, "properties")
-    _property(properties, "launchready.version", run.tool_version)
-    _property(properties, "target", run.target)
-    _property(properties, "verdict", run.decision.verdict.value)
-    for i, reason in enumerate(run.decision.reasons, start=1):
-        _property(properties, f"reason.{i}", reason)
+
+def audit_test_report(run: AuditRun) -> TestReport:
+    """One suite per audit, one case per (check, target) result."""
+    properties = [("launchready.version", run.tool_version), ("target", run.target)]
+    properties.append(("verdict", run.decision.verdict.value))
+    properties += [(f"reason.{i}", reason) for i, reason in enumerate(run.decision.reasons, start=1)]
     if run.run_id is not None:
-        _property(properties, "run_id", str(run.run_id))
-
-    for case in cases:
-        _testcase(suite, case)
-
-    ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+        properties.append(("run_id", str(run.run_id)))
+    seconds = duration_seconds(run)
+    suite = TestSuite(
+        name=f"launchready audit {run.target}",
+        cases=tuple(_test_case(c) for c in _cases(run)),
+        seconds=seconds,
+        timestamp=run.started,
+        properties=tuple(properties),
+    )
+    return TestReport(name="launchready", suites=(suite,), seconds=seconds)
 
 
 def _cases(run: AuditRun) -> list[_Case]:
@@ -101,38 +153,29 @@ def _is_failure(case: _Case) -> bool:
     return case.status is Status.FAILED and any(f.severity is not Severity.INFO for f in case.findings)
 
 
-def _testcase(suite: ET.Element, case: _Case) -> None:
-    element = ET.SubElement(
-        suite,
-        "testcase",
-        {
-            "name": _safe(f"{case.check_id} [{case.target}]"),
-            "classname": _safe(f"launchready.{case.check_id}"),
-            "time": _seconds(case.seconds),
-        },
+def _test_case(case: _Case) -> TestCase:
+    base = TestCase(
+        name=f"{case.check_id} [{case.target}]", classname=f"launchready.{case.check_id}", seconds=case.seconds
     )
     if case.status is Status.ERROR:
         reason = case.reason or "unknown reason"
-        error = ET.SubElement(
-            element,
-            "error",
-            {"message": _safe(f"Not verified: could not run: {reason}"), "type": "could-not-run"},
+        return replace(
+            base,
+            outcome=Outcome.ERROR,
+            message=f"Not verified: could not run: {reason}",
+            type="could-not-run",
+            detail=f"The check {case.check_id} could not run on {case.target}, so nothing is known about it.\nReason: {reason}",
         )
-        error.text = _safe(
-            f"The check {case.check_id} could not run on {case.target}, so nothing is known about it.\nReason: {reason}"
-        )
-    elif case.status is Status.SKIPPED:
-        ET.SubElement(element, "skipped", {"message": _safe(case.reason or "does not apply")})
-    elif _is_failure(case):
+    if case.status is Status.SKIPPED:
+        return replace(base, outcome=Outcome.SKIPPED, message=case.reason or "does not apply")
+    text = "\n\n".join(_finding_text(f) for f in case.findings)
+    if _is_failure(case):
         top = worst(case.findings) or Severity.INFO  # never None: failures have findings
         titles = "; ".join(f.title for f in case.findings)
-        failure = ET.SubElement(
-            element, "failure", {"message": _safe(f"{top.value.upper()}: {titles}"), "type": top.value}
+        return replace(
+            base, outcome=Outcome.FAILED, message=f"{top.value.upper()}: {titles}", type=top.value, detail=text
         )
-        failure.text = _safe("\n\n".join(_finding_text(f) for f in case.findings))
-    elif case.findings:
-        out = ET.SubElement(element, "system-out")
-        out.text = _safe("\n\n".join(_finding_text(f) for f in case.findings))
+    return replace(base, output=text)
 
 
 def _finding_text(finding: Finding) -> str:
@@ -147,21 +190,3 @@ def _finding_text(finding: Finding) -> str:
     if finding.references:
         lines.append("References: " + " ".join(finding.references))
     return "\n".join(lines)
-
-
-def _property(parent: ET.Element, name: str, value: str) -> None:
-    ET.SubElement(parent, "property", {"name": _safe(name), "value": _safe(value)})
-
-
-def _safe(text: str) -> str:
-    return _XML_INVALID.sub("\ufffd", text)
-
-
-def _seconds(value: float) -> str:
-    return f"{max(0.0, value):.3f}"
-
-
-def _timestamp(run: AuditRun) -> str:
-    """Ant's format: local-zone-free ISO 8601 seconds; launchready always writes UTC."""
-    started = run.started if run.started.tzinfo else run.started.replace(tzinfo=UTC)
-    return started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")

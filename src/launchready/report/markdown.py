@@ -1,7 +1,12 @@
-"""The Markdown report: for a pull request comment, an issue, or a wiki page.
+"""Markdown: the one style every command's Markdown uses, and the audit's report.
 
-Order: decision, ranked table, each finding with evidence and fix, what could not be verified,
-what was fixed since the previous audit.
+``md_text``/``md_code``/``md_block`` are the escaping rules; ``write_markdown`` writes any
+``Document`` (report/model.py) in the audit report's style: ``#`` heading, a meta line, the
+banner as ``## Label: HEADLINE`` with a quoted sentence, ``##`` sections, pipe tables.
+
+The audit report (for a pull request comment, an issue, or a wiki page) reads: decision, ranked
+table, each finding with evidence and fix, what could not be verified, what was fixed since the
+previous audit.
 """
 
 from __future__ import annotations
@@ -11,6 +16,18 @@ import re
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
 from launchready.report.dns_map import dns_map_markdown
+from launchready.report.model import (
+    Banner,
+    Block,
+    BulletList,
+    CodeBlock,
+    Document,
+    LineChart,
+    Paragraph,
+    Table,
+    Text,
+    spans,
+)
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
@@ -65,6 +82,67 @@ def md_block(lines: tuple[str, ...] | list[str]) -> str:
     longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{text}\n{fence}"
+
+
+def md_inline(text: Text, *, in_table: bool = False) -> str:
+    """Model text as Markdown: code spans, **strong** parts, everything else escaped.
+
+    In a table cell a pipe ends the cell even inside a code span (GitHub Flavored Markdown), so
+    there it is escaped as well; GFM shows ``\\|`` in a code span as a plain pipe.
+    """
+    out = []
+    for span in spans(text):
+        if span.code:
+            code = md_code(span.text)
+            out.append(code.replace("|", "\\|") if in_table else code)
+        elif span.strong and span.text.strip():
+            out.append(f"**{md_text(span.text)}**")
+        else:
+            out.append(md_text_keep_edges(span.text))
+    return "".join(out).strip()
+
+
+def write_markdown(doc: Document) -> str:
+    out = [f"# {md_text(doc.heading)}", ""]
+    if doc.meta:
+        out += [" · ".join(md_text(m) for m in doc.meta), ""]
+    if doc.banner is not None:
+        out += _banner(doc.banner)
+    for section in doc.sections:
+        out += [f"## {md_text(section.title)}", ""]
+        if section.lead:
+            out += [md_text(section.lead), ""]
+        for block in section.blocks:
+            out += _block(block)
+    if doc.footer:
+        out += [f"_{md_text(doc.footer)}_", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _banner(banner: Banner) -> list[str]:
+    out = [f"## {md_text(banner.label)}: {md_text(banner.headline)}", "", f"> {md_text(banner.text)}", ""]
+    if banner.points:
+        out += [f"- {md_inline(point)}" for point in banner.points] + [""]
+    return out
+
+
+def _block(block: Block) -> list[str]:
+    if isinstance(block, Paragraph):
+        text = md_inline(block.text)
+        return [f"> **Note:** {text}" if block.tone else text, ""]
+    if isinstance(block, BulletList):
+        return [f"- {md_inline(item)}" for item in block.items] + [""]
+    if isinstance(block, CodeBlock):
+        return [md_block(block.lines), ""]
+    if isinstance(block, Table):
+        head = "| " + " | ".join(md_text(c.title) for c in block.columns) + " |"
+        rule = "|" + "|".join("---:" if c.numeric else "---" for c in block.columns) + "|"
+        rows = ["| " + " | ".join(md_inline(cell, in_table=True) for cell in row) + " |" for row in block.rows]
+        return [head, rule, *rows, ""]
+    if isinstance(block, LineChart):
+        # A chart needs pixels: Markdown names it and points to the HTML page.
+        return [f"_{md_text(block.title)}: a chart in the HTML report._", ""]
+    raise TypeError(f"unknown block {type(block).__name__}")
 
 
 def render_markdown(run: AuditRun) -> str:

@@ -1,4 +1,7 @@
-"""SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+"""SARIF 2.1.0 for GitHub code scanning: the one writer every command's SARIF goes through.
+
+``write_sarif`` turns a ``SarifLog`` (report/model.py) into the document; the audit (at the end of
+this module) and ``secrets scan`` build their logs, the writer owns levels, scores, locations.
 
 Where findings live: GitHub code scanning rejects the whole upload ("locationFromSarifResult:
 expected at least one location" / "expected artifact location") unless every result has a
@@ -25,6 +28,14 @@ from urllib.parse import quote
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Confidence, Severity
+from launchready.report.model import (
+    SarifInvocation,
+    SarifLocation,
+    SarifLog,
+    SarifNotification,
+    SarifResult,
+    SarifRule,
+)
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
@@ -63,72 +74,171 @@ PRECISION: dict[Confidence, str] = {
 }
 
 
-def render_sarif(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> str:
-    return json.dumps(build_sarif(run, pseudo_file=pseudo_file), indent=2, ensure_ascii=False) + "\n"
+# -- the one SARIF writer -------------------------------------------------------------------
 
 
-def build_sarif(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> dict[str, Any]:
+def write_sarif(log: SarifLog) -> str:
+    return json.dumps(sarif_document(log), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_document(log: SarifLog) -> dict[str, Any]:
     # The SARIF document is an external format assembled for json.dumps; its shape is pinned by
     # the official schema the tests validate against, not by a Python model.
-    rule_ids: list[str] = []
-    by_rule: dict[str, list[Finding]] = {}
-    for finding in run.findings:
-        if finding.id not in by_rule:
-            rule_ids.append(finding.id)
-            by_rule[finding.id] = []
-        by_rule[finding.id].append(finding)
-    rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-
+    rule_index = {rule.id: i for i, rule in enumerate(log.rules)}
+    missing = [r.rule_id for r in log.results if r.rule_id not in rule_index]
+    if missing:
+        raise ValueError(f"SARIF results name rules that are not declared: {sorted(set(missing))}")
     sarif_run: dict[str, Any] = {
         "tool": {
             "driver": {
-                "name": "launchready",
-                "version": run.tool_version,
-                "semanticVersion": run.tool_version,
+                "name": log.tool,
+                "version": log.version,
+                "semanticVersion": log.version,
                 "informationUri": INFORMATION_URI,
-                "rules": [_rule(rule_id, by_rule[rule_id]) for rule_id in rule_ids],
+                "rules": [_rule(rule) for rule in log.rules],
             }
         },
-        # GitHub uses this id as the analysis category, so audits of different domains uploaded
-        # to one repository do not close each other's alerts.
-        "automationDetails": {"id": f"launchready/{run.target}/"},
-        "invocations": [_invocation(run)],
-        "results": [_result(run, f, rule_index[f.id], pseudo_file) for f in run.findings],
-        "properties": {
-            "target": run.target,
-            "verdict": run.decision.verdict.value,
-            "reasons": list(run.decision.reasons),
-        },
     }
+    if log.automation_id is not None:
+        sarif_run["automationDetails"] = {"id": log.automation_id}
+    if log.invocation is not None:
+        sarif_run["invocations"] = [_invocation(log.invocation)]
+    sarif_run["results"] = [_result(r, rule_index[r.rule_id]) for r in log.results]
+    if log.properties:
+        sarif_run["properties"] = dict(log.properties)
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [sarif_run]}
 
 
-def _rule(rule_id: str, findings: list[Finding]) -> dict[str, Any]:
-    first = findings[0]
-    worst = max(findings, key=lambda f: f.severity.rank).severity
-    rule: dict[str, Any] = {
-        "id": rule_id,
-        "name": _rule_name(rule_id),
-        "shortDescription": {"text": first.title},
-        "fullDescription": {"text": f"{first.title}. {IMPACT_PLAIN[first.impact]}"},
-        "help": {"text": first.remediation, "markdown": _help_markdown(first)},
-        "defaultConfiguration": {"level": LEVEL[worst]},
-        "properties": {
-            "tags": ["security", "launch-readiness", first.impact.value, first.check_id],
-            "security-severity": SECURITY_SEVERITY[worst],
-            "precision": PRECISION[first.confidence],
-        },
+def _rule(rule: SarifRule) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": rule.id,
+        "name": _rule_name(rule.id),
+        "shortDescription": {"text": rule.title},
     }
-    links = [ref for ref in first.references if is_link(ref)]
-    if links:
-        rule["helpUri"] = links[0]
-    return rule
+    if rule.description:
+        out["fullDescription"] = {"text": rule.description}
+    out["help"] = {"text": rule.help, **({"markdown": rule.help_markdown} if rule.help_markdown else {})}
+    out["defaultConfiguration"] = {"level": LEVEL[rule.severity]}
+    properties: dict[str, Any] = {"tags": list(rule.tags), "security-severity": SECURITY_SEVERITY[rule.severity]}
+    if rule.precision is not None:
+        properties["precision"] = PRECISION[rule.precision]
+    out["properties"] = properties
+    if rule.help_uri is not None:
+        out["helpUri"] = rule.help_uri
+    return out
 
 
 def _rule_name(rule_id: str) -> str:
     """SARIF rule names are identifier-like: ``email.spf.too-many-lookups`` -> ``EmailSpfTooManyLookups``."""
-    parts = rule_id.replace("-", ".").split(".")
+    parts = rule_id.replace("-", ".").replace("_", ".").split(".")
     return "".join(p[:1].upper() + p[1:] for p in parts if p)
+
+
+def _result(result: SarifResult, index: int) -> dict[str, Any]:
+    return {
+        "ruleId": result.rule_id,
+        "ruleIndex": index,
+        "level": LEVEL[result.severity],
+        "message": {"text": result.message},
+        "locations": [_location(result.location)],
+        "partialFingerprints": dict(result.fingerprints),
+        "properties": {"security-severity": SECURITY_SEVERITY[result.severity], **result.properties},
+    }
+
+
+def _location(where: SarifLocation) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": max(1, where.line)}
+    if where.column is not None:
+        region["startColumn"] = max(1, where.column)
+    out: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": _file_uri(where.path)}, "region": region}}
+    if where.resource is not None:
+        out["logicalLocations"] = [{"name": where.resource, "fullyQualifiedName": where.resource, "kind": "resource"}]
+    if where.message is not None:
+        out["message"] = {"text": where.message}
+    return out
+
+
+def _file_uri(path: str) -> str:
+    """A URI reference for a repository path: relative stays relative (GitHub resolves it from the
+    repository root), backslashes become slashes, unsafe characters are percent-encoded."""
+    posix = path.replace("\\", "/")
+    posix = posix.removeprefix("./")
+    if posix.startswith("/"):
+        return "file://" + quote(posix, safe="/")
+    return quote(posix, safe="/")
+
+
+def _invocation(invocation: SarifInvocation) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "executionSuccessful": True,
+        "startTimeUtc": iso_utc(invocation.started),
+        "endTimeUtc": iso_utc(invocation.finished),
+    }
+    if invocation.notifications:
+        out["toolExecutionNotifications"] = [
+            {
+                "level": "warning",
+                "message": {"text": n.message},
+                "descriptor": {"id": n.descriptor},
+                "properties": dict(n.properties),
+            }
+            for n in invocation.notifications
+        ]
+    return out
+
+
+# -- the audit as a SARIF log ---------------------------------------------------------------
+
+
+def render_sarif(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> str:
+    return write_sarif(audit_sarif_log(run, pseudo_file=pseudo_file))
+
+
+def audit_sarif_log(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> SarifLog:
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in run.findings:
+        by_rule.setdefault(finding.id, []).append(finding)
+    # Checks that could not run are tool notifications, not results: they say nothing about the
+    # product, and as results they would read as alerts (or be missed as passes).
+    notifications = tuple(
+        SarifNotification(
+            descriptor=r.check_id,
+            message=f"Not verified: {r.check_id} could not run on {r.target}: {r.reason or 'unknown reason'}",
+            properties={"target": r.target},
+        )
+        for r in run.results
+        if r.status is Status.ERROR
+    )
+    return SarifLog(
+        tool="launchready",
+        version=run.tool_version,
+        rules=tuple(_audit_rule(rule_id, findings) for rule_id, findings in by_rule.items()),
+        results=tuple(_audit_result(run, f, pseudo_file) for f in run.findings),
+        automation_id=f"launchready/{run.target}/",
+        invocation=SarifInvocation(started=run.started, finished=run.finished, notifications=notifications),
+        properties={
+            "target": run.target,
+            "verdict": run.decision.verdict.value,
+            "reasons": list(run.decision.reasons),
+        },
+    )
+
+
+def _audit_rule(rule_id: str, findings: list[Finding]) -> SarifRule:
+    first = findings[0]
+    links = [ref for ref in first.references if is_link(ref)]
+    return SarifRule(
+        id=rule_id,
+        title=first.title,
+        description=f"{first.title}. {IMPACT_PLAIN[first.impact]}",
+        help=first.remediation,
+        help_markdown=_help_markdown(first),
+        # GitHub reads security-severity from the rule: the worst of its results.
+        severity=max(findings, key=lambda f: f.severity.rank).severity,
+        tags=("security", "launch-readiness", first.impact.value, first.check_id),
+        precision=first.confidence,
+        help_uri=links[0] if links else None,
+    )
 
 
 def _help_markdown(finding: Finding) -> str:
@@ -143,12 +253,11 @@ def _help_markdown(finding: Finding) -> str:
     return "\n".join(lines)
 
 
-def _result(run: AuditRun, finding: Finding, index: int, pseudo_file: str) -> dict[str, Any]:
+def _audit_result(run: AuditRun, finding: Finding, pseudo_file: str) -> SarifResult:
     message = f"{finding.title} on {finding.target}. Fix: {finding.remediation}"
     if finding.evidence:
         message += " Evidence: " + " | ".join(finding.evidence)
-    properties: dict[str, Any] = {
-        "security-severity": SECURITY_SEVERITY[finding.severity],
+    properties: dict[str, object] = {
         "severity": finding.severity.value,
         "impact": finding.impact.value,
         "confidence": finding.confidence.value,
@@ -158,69 +267,23 @@ def _result(run: AuditRun, finding: Finding, index: int, pseudo_file: str) -> di
     change = run.change_of(finding)
     if change is not None:
         properties["change"] = change.value
-    return {
-        "ruleId": finding.id,
-        "ruleIndex": index,
-        "level": LEVEL[finding.severity],
-        "message": {"text": message},
-        "locations": [_location(run, finding, pseudo_file)],
-        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
-        "properties": properties,
-    }
+    return SarifResult(
+        rule_id=finding.id,
+        severity=finding.severity,
+        message=message,
+        location=_audit_location(run, finding, pseudo_file),
+        fingerprints={FINGERPRINT_KEY: finding.fingerprint},
+        properties=properties,
+    )
 
 
-def _location(run: AuditRun, finding: Finding, pseudo_file: str) -> dict[str, Any]:
+def _audit_location(run: AuditRun, finding: Finding, pseudo_file: str) -> SarifLocation:
     where = file_location(finding.target, run)
     if where is not None:
-        region: dict[str, Any] = {"startLine": where.line}
-        if where.column is not None:
-            region["startColumn"] = where.column
-        return {
-            "physicalLocation": {
-                "artifactLocation": {"uri": _file_uri(where.path)},
-                "region": region,
-            }
-        }
-    return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": pseudo_file},
-            "region": {"startLine": 1},
-        },
-        "logicalLocations": [{"name": finding.target, "fullyQualifiedName": finding.target, "kind": "resource"}],
-        "message": {"text": f"Found on {finding.target} (not a file: anchored to {pseudo_file})"},
-    }
-
-
-def _file_uri(path: str) -> str:
-    """A URI reference for a repository path: relative stays relative (GitHub resolves it from the
-    repository root), backslashes become slashes, unsafe characters are percent-encoded."""
-    posix = path.replace("\\", "/")
-    posix = posix.removeprefix("./")
-    if posix.startswith("/"):
-        return "file://" + quote(posix, safe="/")
-    return quote(posix, safe="/")
-
-
-def _invocation(run: AuditRun) -> dict[str, Any]:
-    # Checks that could not run are tool notifications, not results: they say nothing about the
-    # product, and as results they would read as alerts (or be missed as passes).
-    notifications = [
-        {
-            "level": "warning",
-            "message": {
-                "text": f"Not verified: {r.check_id} could not run on {r.target}: {r.reason or 'unknown reason'}"
-            },
-            "descriptor": {"id": r.check_id},
-            "properties": {"target": r.target},
-        }
-        for r in run.results
-        if r.status is Status.ERROR
-    ]
-    invocation: dict[str, Any] = {
-        "executionSuccessful": True,
-        "startTimeUtc": iso_utc(run.started),
-        "endTimeUtc": iso_utc(run.finished),
-    }
-    if notifications:
-        invocation["toolExecutionNotifications"] = notifications
-    return invocation
+        return SarifLocation(path=where.path, line=where.line, column=where.column)
+    return SarifLocation(
+        path=pseudo_file,
+        line=1,
+        resource=finding.target,
+        message=f"Found on {finding.target} (not a file: anchored to {pseudo_file})",
+    )

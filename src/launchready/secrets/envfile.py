@@ -1,21 +1,36 @@
 """Read variables from a dotenv file, ``KEY=VALUE`` lines exported from a hosting platform, or the process.
 
 Values are kept only to judge them (empty? a placeholder?); nothing here or downstream prints
-one. The grammar is small (optional ``export``, ``KEY=VALUE``, single or double quotes, ``#``
-comments), so it is parsed here rather than pulling in python-dotenv for forty lines.
+one. python-dotenv's parser reads the file (quotes, escapes, ``export``, inline comments,
+multi-line quoted values); its bindings carry their original text and line, which is how a
+malformed line is named by number without ever echoing it. No ``${VAR}`` expansion: a value
+written as ``${STRIPE_KEY}`` is a placeholder to judge, not a reference to resolve.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from launchready.core.errors import UsageError
 
-_LINE = re.compile(r"^(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<value>.*)$")
+if TYPE_CHECKING:
+    from dotenv.parser import Binding
+
+# What counts as a variable name: a shell-style name, plus the dots and dashes some platforms export.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+# A name alone on its line (as in some .env.example files): declared, no value.
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A malformed binding whose value opens a quote that nothing closes, matched without reading the value out.
+_UNCLOSED_QUOTE = re.compile(
+    r"""\s*(?:export\s+)?[^=\s#]+\s*=\s*(?:"(?!(?:\\.|[^"\\])*")|'(?!(?:\\.|[^'\\])*'))""", re.S
+)
 
 # Values written as stand-ins for the real one.
 _PLACEHOLDER = re.compile(
@@ -30,6 +45,7 @@ _PLACEHOLDER = re.compile(
 class EnvFile:
     name: str  # where the variables came from, as shown to the user
     values: dict[str, str]
+    lines: Mapping[str, int] = field(default_factory=dict)  # the line that set each name (files only)
 
     @property
     def names(self) -> frozenset[str]:
@@ -40,34 +56,36 @@ def is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER.match(value.strip()))
 
 
-def _unquote(raw: str) -> str:
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        inner = value[1:-1]
-        return inner.replace('\\"', '"').replace("\\n", "\n") if value[0] == '"' else inner
-    if value[:1] in "'\"":
-        # An opening quote without its close: keep what is there (a multi-line value's first line).
-        return value[1:]
-    # Unquoted: a " #" starts a comment.
-    hash_at = value.find(" #")
-    return value[:hash_at].rstrip() if hash_at >= 0 else value
+def _first_line(binding: Binding) -> int:
+    """The line a binding starts on: dotenv counts from the blank lines and spaces read before it."""
+    text = binding.original.string
+    skipped = text[: len(text) - len(text.lstrip())]
+    return binding.original.line + skipped.count("\n") + skipped.count("\r") - skipped.count("\r\n")
 
 
 def parse_env_text(text: str, name: str) -> EnvFile:
+    from dotenv.parser import parse_stream  # imported here: most commands never read a dotenv file
+
     values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = _LINE.match(line)
-        if m is None:
-            if "=" not in line and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", line):
-                values[line] = ""  # a bare name (as in some .env.example files): declared, no value
-                continue
+    lines: dict[str, int] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.key is None and not binding.error:
+            continue  # a comment or blank lines
+        number = _first_line(binding)
+        key = binding.key
+        if binding.error and _UNCLOSED_QUOTE.match(binding.original.string):
+            raise UsageError(f"{name}:{number}: expected KEY=VALUE, but the quoted value is never closed")
+        if binding.error or key is None or not _NAME.fullmatch(key):
             # Never echo the line: it may hold a secret.
             raise UsageError(f"{name}:{number}: expected KEY=VALUE")
-        values[m["key"]] = _unquote(m["value"])
-    return EnvFile(name=name, values=values)
+        if binding.value is None:
+            if not _BARE_NAME.fullmatch(key):
+                raise UsageError(f"{name}:{number}: expected KEY=VALUE")
+            values[key] = ""
+        else:
+            values[key] = binding.value
+        lines[key] = number
+    return EnvFile(name=name, values=values, lines=lines)
 
 
 def read_env_file(path: Path) -> EnvFile:

@@ -1,4 +1,8 @@
-"""`launchready secrets scan` output: terminal, JSON, SARIF 2.1.0, Markdown. Hits carry masked values only."""
+"""`launchready secrets scan` output: terminal, JSON, SARIF 2.1.0, Markdown. Hits carry masked values only.
+
+SARIF and Markdown are written by the output layer (report/): this module only turns a scan into
+its view model (``scan_sarif_log``, ``scan_document``).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,20 @@ import json
 from typing import Any
 
 from launchready import __version__
-from launchready.core.severity import Severity
+from launchready.report.model import (
+    BulletList,
+    Column,
+    Document,
+    SarifLocation,
+    SarifLog,
+    SarifResult,
+    SarifRule,
+    Section,
+    Span,
+    Table,
+)
 from launchready.secrets.model import Hit, ScanResult
 from launchready.secrets.rules import RULES
-
-_SARIF_LEVEL = {
-    Severity.BLOCKER: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.INFO: "note",
-}
-_SECURITY_SEVERITY = {
-    Severity.BLOCKER: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "0.0",
-}
-SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 
 def _where(hit: Hit) -> str:
@@ -107,79 +106,80 @@ def render_terminal(result: ScanResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(result: ScanResult) -> str:
-    new = [h for h in result.hits if not h.baselined]
-    out = [f"# Secrets scan ({result.source.value})", ""]
-    if not new:
-        out.append("No new secrets found.")
+def scan_document(result: ScanResult) -> Document:
+    new = _sorted([h for h in result.hits if not h.baselined])
+    sections: list[Section] = []
+    if new:
+        rows = tuple(
+            (
+                hit.severity.value,
+                (f"{hit.description}: ", Span(hit.masked, code=True)),
+                _where(hit),
+                Span(hit.rule_id, code=True),
+            )
+            for hit in new
+        )
+        columns = (Column("Severity"), Column("Secret"), Column("Where"), Column("Rule"))
+        fixes = tuple(
+            (Span(rule_id, code=True), ": ", next(h.rotate for h in new if h.rule_id == rule_id))
+            for rule_id in dict.fromkeys(h.rule_id for h in new)
+        )
+        sections += [
+            Section("Secrets found", (Table(columns, rows),)),
+            Section("How to fix", (BulletList(fixes),)),
+        ]
     else:
-        out += ["| Severity | Secret | Where | Rule |", "|---|---|---|---|"]
-        for hit in _sorted(new):
-            where = _where(hit).replace("|", "\\|")
-            out.append(f"| {hit.severity.value} | {hit.description}: `{hit.masked}` | {where} | `{hit.rule_id}` |")
-        out += ["", "## How to fix", ""]
-        for rule_id in dict.fromkeys(h.rule_id for h in _sorted(new)):
-            rotate = next(h.rotate for h in new if h.rule_id == rule_id)
-            out.append(f"- `{rule_id}`: {rotate}")
+        sections.append(Section("Secrets found", lead="No new secrets found."))
     if result.notes:
-        out += ["", "## Not scanned", ""]
-        out += [f"- `{n.path}`: {n.reason}" for n in result.notes]
-    return "\n".join(out) + "\n"
+        notes = tuple((Span(n.path, code=True), ": ", n.reason) for n in result.notes)
+        sections.append(Section("Not scanned", (BulletList(notes),)))
+    return Document(
+        title=f"Secrets scan ({result.source.value})",
+        heading=f"Secrets scan ({result.source.value})",
+        sections=tuple(sections),
+        tool_version=__version__,
+    )
+
+
+def render_markdown(result: ScanResult) -> str:
+    # The writers are imported on use: `secrets scan` in a pre-commit hook must start fast.
+    from launchready.report.markdown import write_markdown
+
+    return write_markdown(scan_document(result))
+
+
+def scan_sarif_log(result: ScanResult) -> SarifLog:
+    new = _sorted([h for h in result.hits if not h.baselined])
+    used = {h.rule_id for h in new}
+    rules = tuple(
+        SarifRule(
+            id=rule.id,
+            title=rule.description,
+            help=rule.rotate,
+            severity=rule.severity,
+            tags=("security", "secret"),
+        )
+        for rule in RULES
+        if rule.id in used
+    )
+    results = tuple(
+        SarifResult(
+            rule_id=hit.rule_id,
+            severity=hit.severity,
+            message=f"{hit.description} ({hit.masked}) at {_where(hit)}. Fix: {hit.rotate}",
+            location=SarifLocation(path=hit.path, line=max(1, hit.line)),
+            fingerprints={"launchreadySecret/v1": hit.fingerprint},
+            properties={"secret": hit.masked},
+        )
+        for hit in new
+    )
+    return SarifLog(tool="launchready-secrets", version=__version__, rules=rules, results=results)
 
 
 def render_sarif(result: ScanResult) -> str:
-    new = _sorted([h for h in result.hits if not h.baselined])
-    used = {h.rule_id for h in new}
-    rules = [
-        {
-            "id": rule.id,
-            "name": rule.id,
-            "shortDescription": {"text": rule.description},
-            "help": {"text": rule.rotate},
-            "properties": {"security-severity": _SECURITY_SEVERITY[rule.severity], "tags": ["security", "secret"]},
-        }
-        for rule in RULES
-        if rule.id in used
-    ]
-    index = {r["id"]: i for i, r in enumerate(rules)}
-    results = []
-    for hit in new:
-        results.append(
-            {
-                "ruleId": hit.rule_id,
-                "ruleIndex": index[hit.rule_id],
-                "level": _SARIF_LEVEL[hit.severity],
-                "message": {"text": f"{hit.description} ({hit.masked}) at {_where(hit)}. Fix: {hit.rotate}"},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": hit.path},
-                            "region": {"startLine": max(1, hit.line)},
-                        }
-                    }
-                ],
-                "partialFingerprints": {"launchreadySecret/v1": hit.fingerprint},
-                "properties": {"security-severity": _SECURITY_SEVERITY[hit.severity], "secret": hit.masked},
-            }
-        )
-    payload = {
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "launchready-secrets",
-                        "version": __version__,
-                        "informationUri": "https://pypi.org/project/launchready/",
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(payload, indent=2)
+    from launchready.report.sarif import write_sarif
+
+    return write_sarif(scan_sarif_log(result))
 
 
 RENDERERS = {"terminal": render_terminal, "json": render_json, "sarif": render_sarif, "md": render_markdown}

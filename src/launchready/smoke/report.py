@@ -1,16 +1,35 @@
 """Smoke run reporters: terminal (plain text, CI-friendly), JSON, JUnit XML and Markdown.
 
-Results are masked before they get here; reporters only arrange them.
+Results are masked before they get here; reporters only arrange them. JUnit and Markdown are
+written by the output layer (report/): this module turns a run into its view model
+(``smoke_test_report``, ``smoke_document``).
 """
 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from enum import Enum
 from typing import Any
 
+from launchready import __version__
+from launchready.report.junit import write_junit
+from launchready.report.markdown import write_markdown
+from launchready.report.model import (
+    Banner,
+    CodeBlock,
+    Column,
+    Document,
+    Outcome,
+    Paragraph,
+    Section,
+    Span,
+    Table,
+    TestCase,
+    TestReport,
+    TestSuite,
+)
+from launchready.report.view import human_utc
 from launchready.smoke.results import FlowResult, SmokeRun, StepResult
 
 SMOKE_REPORT_VERSION = "1.0"
@@ -109,70 +128,102 @@ def _failure_text(step: StepResult) -> str:
 
 
 def render_junit(run: SmokeRun) -> str:
-    root = ET.Element(
-        "testsuites",
+    return write_junit(smoke_test_report(run))
+
+
+def smoke_test_report(run: SmokeRun) -> TestReport:
+    """One suite per flow, one case per step; a flow that could not finish adds an error case."""
+    return TestReport(
         name=f"launchready smoke {run.environment}",
-        tests=str(sum(len(f.steps) for f in run.flows)),
-        failures=str(sum(1 for f in run.flows for s in f.steps if not s.passed and not s.skipped)),
-        time=f"{run.duration_ms / 1000:.3f}",
+        suites=tuple(_flow_suite(run, flow) for flow in run.flows),
+        seconds=run.duration_ms / 1000,
     )
-    for flow in run.flows:
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=flow.name,
-            tests=str(len(flow.steps)),
-            failures=str(sum(1 for s in flow.steps if not s.passed and not s.skipped)),
-            errors="1" if flow.error else "0",
-            skipped=str(sum(1 for s in flow.steps if s.skipped)),
-            time=f"{flow.duration_ms / 1000:.3f}",
-            timestamp=run.started.strftime("%Y-%m-%dT%H:%M:%S"),
-        )
-        for step in flow.steps:
-            case = ET.SubElement(
-                suite, "testcase", classname=f"smoke.{flow.name}", name=step.name, time=f"{step.duration_ms / 1000:.3f}"
+
+
+def _flow_suite(run: SmokeRun, flow: FlowResult) -> TestSuite:
+    cases = [_step_case(flow, step) for step in flow.steps]
+    if flow.error:
+        path, line = _file_line(flow.where)
+        cases.append(
+            TestCase(
+                name="flow could not finish",
+                classname=f"smoke.{flow.name}",
+                outcome=Outcome.ERROR,
+                message=flow.error,
+                type="smoke",
+                detail=flow.error,
+                file=path,
+                line=line,
             )
-            case.set("file", step.where.rsplit(":", 1)[0])
-            case.set("line", step.where.rsplit(":", 1)[-1])
-            if step.skipped:
-                ET.SubElement(case, "skipped", message="an earlier step of the flow failed")
-            elif not step.passed:
-                failure = ET.SubElement(case, "failure", message=step.failure or "failed", type="smoke")
-                failure.text = _failure_text(step)
+        )
+    return TestSuite(name=flow.name, cases=tuple(cases), seconds=flow.duration_ms / 1000, timestamp=run.started)
+
+
+def _file_line(where: str) -> tuple[str, int | None]:
+    """``flows.yaml:12`` -> ("flows.yaml", 12); a place without a line keeps its whole text."""
+    path, _, line = where.rpartition(":")
+    return (path, int(line)) if path and line.isdigit() else (where, None)
+
+
+def _step_case(flow: FlowResult, step: StepResult) -> TestCase:
+    path, line = _file_line(step.where)
+    case = TestCase(
+        name=step.name,
+        classname=f"smoke.{flow.name}",
+        seconds=step.duration_ms / 1000,
+        file=path,
+        line=line,
+    )
+    if step.skipped:
+        return replace(case, outcome=Outcome.SKIPPED, message="an earlier step of the flow failed")
+    if not step.passed:
+        return replace(
+            case, outcome=Outcome.FAILED, message=step.failure or "failed", type="smoke", detail=_failure_text(step)
+        )
+    return case
+
+
+def smoke_document(run: SmokeRun) -> Document:
+    flows = Table(
+        (Column("Flow"), Column("Result"), Column("Severity"), Column("Impact"), Column("Time", numeric=True)),
+        tuple(
+            (
+                flow.name,
+                "passed" if flow.passed else Span("FAILED", strong=True, tone="bad"),
+                flow.severity.value,
+                flow.impact.value,
+                f"{flow.duration_ms:.0f} ms",
+            )
+            for flow in run.flows
+        ),
+    )
+    sections = [Section("Flows", (flows,))]
+    for flow in run.failed:
+        blocks: list[Paragraph | CodeBlock] = []
+        step = flow.failed_step
+        if step is not None:
+            blocks.append(Paragraph(("Step ", Span(step.name, strong=True), " (", Span(step.where, code=True), ")")))
+            blocks.append(CodeBlock(tuple(_failure_lines(step, ""))))
         if flow.error:
-            error = ET.SubElement(suite, "error", message=flow.error, type="smoke")
-            error.text = flow.error
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+            blocks.append(Paragraph(f"Error: {flow.error}", tone="bad"))
+        sections.append(Section(f"{flow.name} failed", tuple(blocks)))
+    return Document(
+        title=f"Smoke: {run.environment}",
+        heading=f"Smoke: {run.environment}",
+        meta=(f"Ran {human_utc(run.started)}", f"launchready {__version__}"),
+        banner=Banner(
+            label="Smoke",
+            headline="PASSED" if run.passed else "FAILED",
+            text=_summary(run),
+            tone="good" if run.passed else "bad",
+        ),
+        sections=tuple(sections),
+        tool_version=__version__,
+    )
 
 
 def render_markdown(run: SmokeRun) -> str:
-    lines = [
-        f"# Smoke: {_md(run.environment)}",
-        "",
-        f"**{_md(_summary(run))}**",
-        "",
-        "| Flow | Result | Severity | Impact | Time |",
-        "|---|---|---|---|---|",
-    ]
-    for flow in run.flows:
-        result = "passed" if flow.passed else "**FAILED**"
-        lines.append(
-            f"| {_md(flow.name)} | {result} | {flow.severity.value} | {flow.impact.value} | {flow.duration_ms:.0f} ms |"
-        )
-    for flow in run.failed:
-        lines += ["", f"## {_md(flow.name)} failed", ""]
-        step = flow.failed_step
-        if step is not None:
-            lines.append(f"Step **{_md(step.name)}** (`{step.where}`)")
-            lines += ["", "```text", *_failure_lines(step, ""), "```"]
-        if flow.error:
-            lines.append(f"Error: {_md(flow.error)}")
-    return "\n".join(lines) + "\n"
+    return write_markdown(smoke_document(run))
 
 
 def flow_failure_evidence(flow: FlowResult) -> list[str]:

@@ -7,6 +7,7 @@ from the parent. Duplicate keys are errors (YAML allows them silently; a flow wo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -81,3 +82,20 @@ def _convert(loader: yaml.SafeLoader, node: Node) -> Any:
     if isinstance(node, ScalarNode):
         return loader.construct_object(node, deep=True)
     raise YamlError(_line(node), f"unsupported YAML node {type(node).__name__}")
+
+
+def line_at(document: Any, path: Sequence[str | int], default: int = 1) -> int:
+    """The line of the deepest key or item on ``path`` that the document has (``[key]`` steps, as
+    pydantic writes for a mapping's key, stay on the key's line)."""
+    line = document.line if isinstance(document, (LMap, LSeq)) else default
+    current = document
+    for part in path:
+        if part == "[key]":
+            continue
+        if isinstance(current, LMap) and str(part) in current:
+            line, current = current.key_lines[str(part)], current[str(part)]
+        elif isinstance(current, LSeq) and isinstance(part, int) and 0 <= part < len(current):
+            line, current = current.item_lines[part], current[part]
+        else:
+            break
+    return line

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from launchready.config.strict import StrictModel
 
-# Smoke flow names (smoke/loader.py) and an HTTP header field name (RFC 9110 token).
+# Smoke flow names (smoke/schema.py) and an HTTP header field name (RFC 9110 token).
 _FLOW_NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Headers the load client writes itself (or that would change how the response is framed).
