@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from launchready.config.model import Config
 from launchready.core.errors import UsageError
-from launchready.perf.plan import declared_hosts, plan
+from launchready.core.net import NetSettings
+from launchready.perf.chromium import browser_args
+from launchready.perf.http1 import Endpoint
+from launchready.perf.plan import PlannedEndpoint, declared_hosts, plan, resolve
 from launchready.perf.session import settings_for
+from launchready.probes.dns import DnsProbe
 
 BASE = {
     "domain": "example.com",
@@ -72,3 +80,26 @@ def test_config_validation() -> None:
         config(growth={"sizes": [500, 100]})
     with pytest.raises(ValueError, match="unknown endpoint"):
         config(growth={"endpoints": ["feed"]})
+
+
+def test_load_and_page_load_dial_through_the_runs_resolver(udp_dns_responder: Callable[..., Any]) -> None:
+    """An audit hands its DNS probe over: names it already resolved are not asked again."""
+    nameserver, responder = udp_dns_responder({"app.example.test": "127.0.0.1"})
+    net = NetSettings(nameservers=(nameserver,), timeout=2.0)
+    planned = [PlannedEndpoint("home", "https://app.example.test/", "GET", 1, 500.0, 0.01)]
+
+    async def scenario() -> tuple[list[Endpoint], list[str], int, int]:
+        run_dns = DnsProbe(net)
+        try:
+            await run_dns.addresses("app.example.test")
+            asked = len(responder.queries)
+            endpoints = await resolve(planned, net, dns=run_dns)
+            args = await browser_args(net, "https://app.example.test/", dns=run_dns)
+            return endpoints, args, asked, len(responder.queries)
+        finally:
+            await run_dns.close()
+
+    endpoints, args, asked_by_the_run, asked_in_all = asyncio.run(scenario())
+    assert [e.dial for e in endpoints] == [("127.0.0.1", 443)]
+    assert args == ["--host-resolver-rules=MAP app.example.test:443 127.0.0.1:443"]
+    assert asked_by_the_run == 2 and asked_in_all == asked_by_the_run  # A and AAAA, once each
