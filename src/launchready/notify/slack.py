@@ -63,5 +63,3 @@ class SlackProvider:
 
     async def close(self) -> None:
         return None
-
-
