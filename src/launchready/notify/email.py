@@ -36,6 +36,8 @@ class _RoutedSMTP(smtplib.SMTP):
         super().__init__(timeout=timeout)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # smtplib takes the STARTTLS server_hostname from _host, which only __init__ sets.
+        self._host = host
         last: OSError | None = None
         for address, dial_port in self._endpoints:
             try:
@@ -146,7 +148,7 @@ class EmailProvider:
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self._executor, self._send_blocking, plan.endpoints, mail)
-        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        except (OSError, smtplib.SMTPException, ssl.SSLError, ValueError) as exc:
             detail = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
             return Delivery(self.target, False, self._masker.text(" ".join(detail.split())))
         return Delivery(self.target, True)
