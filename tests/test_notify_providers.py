@@ -224,7 +224,9 @@ def test_email_honours_connect_to_and_refuses_an_untrusted_certificate(
 ) -> None:
     mailbox, port = smtp_server
     route = (ConnectTo("smtp.example.test", 587, "127.0.0.1", port),)
-    provider, transport = _email("smtp.example.test", 587, NetSettings(connect_to=route, ca_bundle=lab_ca_bundle, timeout=5))
+    provider, transport = _email(
+        "smtp.example.test", 587, NetSettings(connect_to=route, ca_bundle=lab_ca_bundle, timeout=5)
+    )
     assert send(provider, ALERT.as_message(), transport).ok
     assert len(mailbox.messages) == 1
     # Without the test CA the STARTTLS handshake fails: a failed delivery, nothing sent, no password leaked.
