@@ -28,6 +28,9 @@ from launchready.monitor.store.flips import record_flip
 from launchready.monitor.store.schema import checks, results, service_meta
 
 DEFAULT_SLO = 0.995
+# 1 - 0.995 is not exactly 0.005 in binary floating point: without this slack an error ratio of
+# exactly 14.4 budgets would compute as 14.39999... and not page.
+_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def evaluate_burn(
     for rule in rules:
         long_rate = rates.get(rule.long_s, 0.0)
         short_rate = rates.get(rule.short_s, 0.0)
-        if long_rate >= rule.factor and short_rate >= rule.factor:
+        if long_rate >= rule.factor - _TOLERANCE and short_rate >= rule.factor - _TOLERANCE:
             reason = (
                 f"error budget of {slo:.1%} burning {long_rate:.1f}x over {_window(rule.long_s)} and "
                 f"{short_rate:.1f}x over {_window(rule.short_s)} (pages at {rule.factor:g}x)"
