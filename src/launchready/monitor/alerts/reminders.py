@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from launchready.config.sections.monitor_alerts import alert_name
@@ -37,6 +37,11 @@ class ReminderPass:
 
     def _outages(self) -> list[tuple[int, str, str, str, float]]:
         """(flip id, kind, name, state, since) for every subject whose latest real flip was into an alerting state."""
+        latest = (
+            select(func.max(transitions.c.id))
+            .where(transitions.c.old_state != transitions.c.new_state)
+            .group_by(transitions.c.subject_kind, transitions.c.subject_name)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(
@@ -45,14 +50,9 @@ class ReminderPass:
                     transitions.c.subject_name,
                     transitions.c.new_state,
                     transitions.c.at,
-                )
-                .where(transitions.c.old_state != transitions.c.new_state)
-                .order_by(transitions.c.id)
+                ).where(transitions.c.id.in_(latest), transitions.c.new_state.in_(ALERTING_STATES))
             ).all()
-        latest: dict[tuple[str, str], tuple[int, str, str, str, float]] = {}
-        for flip_id, kind, name, state, at in rows:
-            latest[(kind, name)] = (flip_id, kind, name, state, at)
-        return [entry for entry in latest.values() if entry[3] in ALERTING_STATES]
+        return [(int(r.id), r.subject_kind, r.subject_name, r.new_state, float(r.at)) for r in rows]
 
     def run_once(self) -> int:
         """Write the reminders that are due now; returns how many were written."""

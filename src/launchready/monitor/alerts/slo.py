@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,9 +24,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from launchready.core.masking import mask_credentials
 from launchready.monitor.alerts.routing import AlertRouter
 from launchready.monitor.store.flips import record_flip
 from launchready.monitor.store.schema import checks, results, service_meta
+
+log = logging.getLogger("launchready.monitor.alerts")
 
 DEFAULT_SLO = 0.995
 # 1 - 0.995 is not exactly 0.005 in binary floating point: without this slack an error ratio of
@@ -195,8 +199,9 @@ class SloEvaluator:
         while not self._stopping.is_set():
             try:
                 await asyncio.to_thread(self.run_once)
-            except SQLAlchemyError:
-                pass  # the store is unavailable: the next round tries again
+            except SQLAlchemyError as exc:
+                # The store is unavailable: say so; the next round tries again.
+                log.warning("SLO evaluation skipped: %s", mask_credentials(str(exc).splitlines()[0]))
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
             except TimeoutError:
