@@ -325,6 +325,8 @@ def test_a_hanging_provider_delays_only_its_own_rows(store: Engine, receiver: Re
     outcome = [(r["provider"], r["status"]) for r in rows(store)]
     assert outcome.count(("hook", "delivered")) == 12
     assert outcome.count(("dead", "pending")) == 12
+    # Stopping handed the rows still being sent back to the outbox instead of holding their leases.
+    assert all(r["claimed_until"] is None for r in rows(store))
     assert len(receiver.keys()) == 12
 
 

@@ -111,8 +111,10 @@ class AlertWorker:
     ``engine`` is the store's sync SQLAlchemy engine (SQLite or PostgreSQL); every store call runs
     in a thread (``asyncio.to_thread``). ``clock`` gives epoch seconds (tests pass a fake one).
     ``router`` supplies maintenance windows and reminders (none: every row is sent, no reminders).
+    ``lease_seconds`` bounds how long a claimed row is held: a send is abandoned after half of it,
+    and after a crash the row is sent again once it runs out, so keep it a few times ``--timeout``.
     Start with ``await worker.run()``; ``worker.stop()`` makes it return after in-flight sends end
-    (at most ``stop_grace`` seconds; anything cut off is retried after its lease). ``wake()`` tells
+    (at most ``stop_grace`` seconds; a send cut off is handed back to the outbox at once). ``wake()`` tells
     it a flip was just recorded, so it need not wait for the next poll.
     """
 
@@ -125,7 +127,7 @@ class AlertWorker:
         router: AlertRouter | None = None,
         policy: RetryPolicy = RetryPolicy(),
         poll_interval: float = 1.0,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 90.0,
         batch_size: int = 4,
         reminder_interval: float = 30.0,
         stop_grace: float = 10.0,
@@ -152,12 +154,15 @@ class AlertWorker:
         self._stopping: asyncio.Event | None = None
         self._wakes: dict[str, asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_requested = False
 
     # -- public ---------------------------------------------------------------------------------
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
+        if self._stop_requested:
+            self._stopping.set()
         self._wakes = {name: asyncio.Event() for name in self.providers}
         tasks = [asyncio.create_task(self._lane(name), name=f"alerts-{name}") for name in self.providers]
         if self.reminders is not None:
@@ -173,12 +178,15 @@ class AlertWorker:
                 for task in unfinished:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+            self._stop_requested = False
+            self._loop = self._stopping = None
 
     def stop(self) -> None:
         """Ask ``run()`` to return; safe to call from a signal handler or another thread."""
+        self._stop_requested = True
         loop, stopping = self._loop, self._stopping
         if loop is None or stopping is None:
-            return
+            return  # run() has not started: it returns at once when it does
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -205,7 +213,11 @@ class AlertWorker:
     async def _lane(self, name: str) -> None:
         assert self._stopping is not None
         while not self._stopping.is_set():
-            handled = await self._round(name)
+            try:
+                handled = await self._round(name)
+            except Exception:  # a bug must not silently end this provider's deliveries
+                log.exception("alert lane %s failed; retrying after %gs", name, self.poll_interval)
+                handled = 0
             if handled >= self.batch_size:
                 continue  # more may be due: no pause between full batches
             wake = self._wakes[name]
@@ -358,6 +370,17 @@ class AlertWorker:
             )
             return bool(result.rowcount)
 
+    def _release(self, row: ClaimedRow) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.outbox_id, outbox.c.claimed_until == row.lease)
+                    .values(claimed_until=None)
+                )
+        except SQLAlchemyError as exc:
+            self._store_error(f"releasing outbox row {row.outbox_id}", exc)
+
     # -- delivery -------------------------------------------------------------------------------
 
     async def _deliver(self, provider: Provider, row: ClaimedRow) -> None:
@@ -369,6 +392,11 @@ class AlertWorker:
         try:
             async with asyncio.timeout(self.send_timeout):
                 delivery = await provider.send(row.message().as_message())
+        except asyncio.CancelledError:
+            # Stopping: hand the row back now rather than after its lease (it may have been sent:
+            # at least once, and the receiver drops the repeat by its key).
+            self._release(row)
+            raise
         except TimeoutError:
             delivery = Delivery(provider.target, False, f"no answer within {self.send_timeout:g}s")
         except Exception as exc:  # noqa: BLE001 - a provider bug must not stop the lane; it is retried
