@@ -39,12 +39,15 @@ class Received:
 
 @dataclass
 class Receiver:
-    """An aiohttp server in a thread. ``fail_next`` answers that many requests with 500; ``delay``
+    """An aiohttp server in a thread. ``fail_next`` answers that many requests with ``fail_status``
+    (500) and ``fail_headers``; ``delay``
     holds each answer; ``hang`` never answers (a dead endpoint that accepts connections)."""
 
     port: int = 0
     received: list[Received] = field(default_factory=list)
     fail_next: int = 0
+    fail_status: int = 500
+    fail_headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hang: bool = False
     seen: threading.Event = field(default_factory=threading.Event)
@@ -73,7 +76,7 @@ class Receiver:
         with self._lock:
             if self.fail_next > 0:
                 self.fail_next -= 1
-                return web.Response(status=500, text="try later")
+                return web.Response(status=self.fail_status, text="try later", headers=self.fail_headers)
             self.received.append(Received(request.path, dict(request.headers), body))
             if len(self.received) >= self.seen_at_least:
                 self.seen.set()

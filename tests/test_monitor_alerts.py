@@ -142,6 +142,17 @@ def test_failures_back_off_then_deliver(store: Engine, receiver: Receiver) -> No
     assert len(receiver.bodies()) == 1
 
 
+def test_a_receiver_asking_to_retry_later_is_obeyed(store: Engine, receiver: Receiver) -> None:
+    receiver.fail_next, receiver.fail_status, receiver.fail_headers = 1, 429, {"Retry-After": "120"}
+    flip(store, "api", "up", "down", T0, ["hook"])
+    table = providers(hook(receiver.url()))
+    clock = FakeClock()
+    worker = AlertWorker(store, table, clock=clock, policy=RetryPolicy(base_seconds=10, jitter=0))
+    run_rounds(worker, table)
+    [row] = rows(store)
+    assert (row["status"], row["next_attempt_at"], row["last_error"]) == ("pending", T0 + 120, "answered 429")
+
+
 def test_backoff_doubles_up_to_the_cap_with_jitter_below_it() -> None:
     policy = RetryPolicy(base_seconds=10, cap_seconds=300, max_attempts=10, jitter=0.5)
     rng = random.Random(7)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import ssl
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message as MailMessage
 from pathlib import Path
@@ -19,13 +20,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from alertutil import Receiver
 from netutil import closed_port
 
+from launchready.config.sections.smoke import NotifyTarget
 from launchready.core.net import ConnectTo, Nameserver, NetSettings
+from launchready.deploy.notify import Notifier
 from launchready.lab.ca import LabCA
 from launchready.monitor.alerts.message import AlertMessage
 from launchready.notify.base import Message
 from launchready.notify.email import EmailProvider
 from launchready.notify.slack import SlackProvider
-from launchready.notify.transport import Transport
+from launchready.notify.transport import MAX_RETRY_AFTER, Transport, parse_retry_after
 from launchready.notify.webhook import WebhookProvider
 from launchready.smoke.secrets import Masker
 
@@ -260,4 +263,27 @@ def test_email_to_a_dead_server_fails_without_raising() -> None:
         "from: expected the sender address",
         "to: expected at least one recipient",
         "password: ${env:NOPE} is not set in the environment",
+    ]
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date_and_capped() -> None:
+    assert parse_retry_after("30") == 30.0
+    assert parse_retry_after("999999") == MAX_RETRY_AFTER
+    assert parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", now=_http_date_epoch() - 90) == 90.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def _http_date_epoch() -> float:
+    return datetime(2026, 10, 21, 7, 28, tzinfo=UTC).timestamp()
+
+
+def test_deploy_notifier_reports_unset_references_naming_the_field() -> None:
+    targets = (
+        NotifyTarget(kind="slack", url="${env:SLACK_URL}"),
+        NotifyTarget(kind="webhook", url="https://hooks.example.com/x", secret="${env:HOOK_SECRET}"),
+    )
+    notifier = Notifier(targets, {}, NetSettings(), Masker())
+    assert notifier.problems() == [
+        "slack ${env:SLACK_URL}: url: ${env:SLACK_URL} is not set in the environment",
+        "webhook https://hooks.example.com/…: secret: ${env:HOOK_SECRET} is not set in the environment",
     ]

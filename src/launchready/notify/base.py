@@ -13,10 +13,6 @@ from typing import Protocol
 from launchready.config.sections.smoke import ENV_REFERENCE
 
 
-class NotifyError(Exception):
-    """The root of this package's errors (raised only for programming mistakes, never for a dead endpoint)."""
-
-
 @dataclass(frozen=True)
 class Message:
     """One notification, in the shapes the providers need.
@@ -43,12 +39,15 @@ class Delivery:
 
     ``permanent`` marks failures a retry cannot fix (the configuration is incomplete, e.g. an
     environment variable is unset): the monitor's worker gives up on those at once.
+    ``retry_after`` is the receiver's own wish (HTTP 429/503 ``Retry-After``, in seconds): the
+    worker waits at least that long before the next attempt.
     """
 
     target: str
     ok: bool
     error: str | None = None
     permanent: bool = False
+    retry_after: float | None = None
 
 
 class Provider(Protocol):

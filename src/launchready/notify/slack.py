@@ -58,7 +58,7 @@ class SlackProvider:
         if result.status is None:
             return Delivery(self.target, False, self._masker.text(result.error or "no response"))
         if not 200 <= result.status < 300:
-            return Delivery(self.target, False, f"answered {result.status}")
+            return Delivery(self.target, False, f"answered {result.status}", retry_after=result.retry_after)
         return Delivery(self.target, True)
 
     async def close(self) -> None:

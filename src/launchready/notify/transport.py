@@ -9,20 +9,43 @@ mail exactly as they do to HTTP. Everything loop-bound is created lazily and dro
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from launchready.core.net import NetSettings
 from launchready.probes.dial import DialPlan, dial_plan
 from launchready.probes.dns import DnsProbe
 from launchready.smoke.http import FlowHttp
 
+# A receiver asking for more than this is treated as asking for this: alerts must not vanish for days.
+MAX_RETRY_AFTER = 3600.0
+
 
 @dataclass(frozen=True)
 class PostResult:
-    """What a POST got: the status (None when nothing answered) or why not."""
+    """What a POST got: the status (None when nothing answered) or why not, and any Retry-After."""
 
     status: int | None
     error: str | None = None
+    retry_after: float | None = None
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped; None if absent or bad."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    delta = when.timestamp() - (time.time() if now is None else now)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER)
 
 
 class Transport:
@@ -47,7 +70,8 @@ class Transport:
             response = await http.send(session, "POST", url, headers=headers, data=body)
         if response.status is None:
             return PostResult(None, response.error or "no response")
-        return PostResult(response.status)
+        retry_after = parse_retry_after(response.header("retry-after")) if response.status in (429, 503) else None
+        return PostResult(response.status, retry_after=retry_after)
 
     async def plan(self, host: str, port: int) -> DialPlan:
         """Where an SMTP (or any TCP) connection to ``host:port`` goes under the run's settings."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 from collections.abc import Mapping
 
 from launchready.notify.base import Delivery, Message, is_env_reference, resolve_env
@@ -35,7 +36,15 @@ def described_url(raw: str | None, masker: Masker) -> str:
     url = raw or ""
     if is_env_reference(url):
         return url
-    return masker.text(url.split("?")[0].rsplit("/", 2)[0] + "/…")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "…"
+    kept = [segment for segment in parts.path.split("/") if segment][:-2]
+    return masker.text(f"{parts.scheme}://{host}{port}/" + "".join(f"{segment}/" for segment in kept) + "…")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -106,7 +115,7 @@ class WebhookProvider:
         if result.status is None:
             return Delivery(self.target, False, self._masker.text(result.error or "no response"))
         if not 200 <= result.status < 300:
-            return Delivery(self.target, False, f"answered {result.status}")
+            return Delivery(self.target, False, f"answered {result.status}", retry_after=result.retry_after)
         return Delivery(self.target, True)
 
     async def close(self) -> None:

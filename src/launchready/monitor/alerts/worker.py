@@ -415,7 +415,10 @@ class AlertWorker:
                 "alert %s to %s gave up after %d attempt(s): %s", row.idempotency_key, row.provider, attempts, error
             )
             return
-        retry_at = now + self.policy.delay(attempts, self.rng)
+        wait = self.policy.delay(attempts, self.rng)
+        if delivery.retry_after is not None:
+            wait = max(wait, delivery.retry_after)  # the receiver asked (HTTP 429/503 Retry-After)
+        retry_at = now + wait
         await self._record(row, {"attempts": attempts, "next_attempt_at": retry_at, "last_error": error}, "retried")
 
     async def _record(self, row: ClaimedRow, values: dict[str, object], outcome: str) -> None:
