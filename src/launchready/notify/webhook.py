@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from launchready.notify.base import Delivery, Message, is_env_reference, resolve_env
 from launchready.notify.transport import Transport
