@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from launchready.config.messages import describe, format_key
-from launchready.config.sections.monitor_alerts import Alerts, MaintenanceWindow
+from launchready.config.sections.monitor_alerts import AlertConfig, Alerts, MaintenanceWindow
 from launchready.monitor.alerts.routing import AlertRouter
 
 
@@ -66,6 +66,18 @@ to = ["oncall@example.com"]
     assert names == ["slack-1", "webhook-1", "oncall-mail"]
     mail = monitor.alerts[2]
     assert (mail.port, mail.starttls, mail.sender) == (587, True, "monitor@example.com")
+    assert (
+        AlertConfig.model_validate(
+            {"kind": "email", "host": "smtp.example.com", "sender": "m@example.com", "to": ["o@example.com"]}
+        ).sender
+        == "m@example.com"
+    )  # the [[smoke.notify]] spelling is accepted too
+    # Unnamed entries get distinct names even where no Alerts-typed field named them.
+    plain = [
+        AlertConfig(kind="webhook", url="https://a.example.com/"),
+        AlertConfig(kind="webhook", url="https://b.example.com/"),
+    ]
+    assert [a.name for a in AlertRouter(plain).alerts] == ["webhook-1", "webhook-2"]
     router = AlertRouter(monitor.alerts)
     assert router.providers_for("check", "api", ["web"], "up", "down") == ["slack-1", "webhook-1", "oncall-mail"]
     assert router.providers_for("check", "db", [], "up", "down") == ["oncall-mail"]

@@ -16,7 +16,7 @@ from datetime import time as clock_time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from launchready.config.sections.smoke import ENV_REFERENCE
 from launchready.config.strict import StrictModel
@@ -46,6 +46,10 @@ def _names(values: tuple[str, ...]) -> tuple[str, ...]:
 
 class AlertConfig(StrictModel):
     """One ``[[monitor.alerts]]`` entry: a provider and which subjects it hears about."""
+
+    # ``from`` is a Python keyword, so the field is ``sender`` with the TOML key ``from`` as its
+    # alias; ``sender`` (the key ``[[smoke.notify]]`` uses) is accepted as well.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: str | None = Field(default=None, description="Name in the outbox and the UI; default KIND-N (slack-1).")
     kind: Literal["slack", "webhook", "email"] = Field(description="slack, webhook or email.")
@@ -168,8 +172,13 @@ def _named_alerts(alerts: tuple[AlertConfig, ...]) -> tuple[AlertConfig, ...]:
 Alerts = Annotated[tuple[AlertConfig, ...], AfterValidator(_named_alerts)]
 
 
+def name_alerts(alerts: tuple[AlertConfig, ...] | list[AlertConfig]) -> tuple[AlertConfig, ...]:
+    """Every entry named (``KIND-N`` for unnamed ones); idempotent. Raises ValueError on a duplicate."""
+    return _named_alerts(tuple(alerts))
+
+
 def alert_name(alert: AlertConfig) -> str:
-    """The entry's name (set by :data:`Alerts` validation; ``kind`` alone for a lone, unvalidated entry)."""
+    """The entry's name (set by :data:`Alerts` validation or :func:`name_alerts`)."""
     return alert.name or f"{alert.kind}-1"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from launchready.config.sections.monitor_alerts import AlertConfig, alert_name
+from launchready.config.sections.monitor_alerts import AlertConfig, alert_name, name_alerts
 from launchready.core.net import NetSettings
 from launchready.notify.base import Provider
 from launchready.notify.email import EmailProvider
@@ -68,4 +68,6 @@ def build_providers(
 ) -> ProviderTable:
     transport = Transport(net)
     shared = masker if masker is not None else Masker()
-    return ProviderTable([provider_from_config(a, env, transport, shared) for a in alerts], transport)
+    return ProviderTable(
+        [provider_from_config(a, env, transport, shared) for a in name_alerts(list(alerts))], transport
+    )

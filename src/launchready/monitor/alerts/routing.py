@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from launchready.config.sections.monitor_alerts import AlertConfig, MaintenanceWindow, alert_name, silencing_window
+from launchready.config.sections.monitor_alerts import (
+    AlertConfig,
+    MaintenanceWindow,
+    alert_name,
+    name_alerts,
+    silencing_window,
+)
 
 ALERTING_STATES = frozenset({"down", "burning"})
 RECOVERED_STATES = frozenset({"up", "ok"})
@@ -31,7 +37,8 @@ def is_reminder(old_state: str, new_state: str) -> bool:
 
 class AlertRouter:
     def __init__(self, alerts: Sequence[AlertConfig], maintenance: Sequence[MaintenanceWindow] = ()) -> None:
-        self.alerts = tuple(alerts)
+        # Named here too, so a [monitor] model declaring a plain tuple still gets distinct names.
+        self.alerts = name_alerts(list(alerts))
         self.maintenance = tuple(maintenance)
 
     def providers_for(
