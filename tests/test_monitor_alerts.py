@@ -404,3 +404,53 @@ def test_two_workers_on_one_store_never_send_a_row_twice(store: Engine, receiver
     assert len(keys) == count and set(keys.values()) == {1}
     assert workers[0].stats.delivered + workers[1].stats.delivered == count
     assert workers[0].stats.lost_leases == workers[1].stats.lost_leases == 0
+
+
+def test_wake_delivers_a_new_flip_without_waiting_for_the_poll(store: Engine, receiver: Receiver) -> None:
+    table = providers(hook(receiver.url()))
+    worker = AlertWorker(store, table, poll_interval=3600)  # it would never poll again in this test
+
+    async def scenario() -> None:
+        task = asyncio.create_task(worker.run())
+        try:
+            await asyncio.sleep(0)  # the lane's first (empty) round starts
+            await asyncio.to_thread(flip, store, "api", "up", "down", time.time(), ["hook"])
+            worker.wake()
+            await asyncio.to_thread(receiver.seen.wait, 60)
+        finally:
+            worker.stop()
+            await task
+            await table.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 90))
+    assert [(b.json["name"], b.json["status"]) for b in receiver.bodies()] == [("api", "down")]
+
+
+def test_stop_before_run_returns_at_once(store: Engine) -> None:
+    table = providers(hook("http://127.0.0.1:9/unused"))
+    worker = AlertWorker(store, table)
+    worker.stop()
+
+    async def scenario() -> None:
+        try:
+            await worker.run()
+        finally:
+            await table.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert worker.stats.delivered == 0 and worker.stats.store_errors == 0
+
+
+def test_a_worker_that_lost_its_lease_cannot_overwrite_the_newer_outcome(store: Engine, receiver: Receiver) -> None:
+    flip(store, "api", "up", "down", T0, ["hook"])
+    clock = FakeClock()
+    table = providers(hook(receiver.url()))
+    stalled = AlertWorker(store, table, clock=clock, lease_seconds=10)
+    [held] = stalled._claim("hook", clock())
+    assert stalled._claim("hook", clock()) == []  # leased: nobody else gets it
+    clock.now += 11  # the stalled worker overran its lease; another one takes the row over
+    other = AlertWorker(store, table, clock=clock, lease_seconds=10)
+    assert run_rounds(other, table) == 1
+    assert not stalled._finish(held, {"status": "dead", "last_error": "late"})
+    [row] = rows(store)
+    assert (row["status"], row["last_error"]) == ("delivered", None)

@@ -212,7 +212,9 @@ class AlertWorker:
 
     async def _lane(self, name: str) -> None:
         assert self._stopping is not None
+        wake = self._wakes[name]
         while not self._stopping.is_set():
+            wake.clear()  # before claiming: a flip recorded during this round wakes the next one
             try:
                 handled = await self._round(name)
             except Exception:  # a bug must not silently end this provider's deliveries
@@ -220,12 +222,10 @@ class AlertWorker:
                 handled = 0
             if handled >= self.batch_size:
                 continue  # more may be due: no pause between full batches
-            wake = self._wakes[name]
             try:
                 await asyncio.wait_for(wake.wait(), self.poll_interval)
             except TimeoutError:
                 pass
-            wake.clear()
 
     async def _remind_loop(self) -> None:
         assert self._stopping is not None and self.reminders is not None
