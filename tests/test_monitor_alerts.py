@@ -454,3 +454,33 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_newer_outcome(store: 
     assert not stalled._finish(held, {"status": "dead", "last_error": "late"})
     [row] = rows(store)
     assert (row["status"], row["last_error"]) == ("delivered", None)
+
+
+def test_a_clock_set_back_delays_no_alert(store: Engine, receiver: Receiver) -> None:
+    flip(store, "api", "up", "down", T0, ["hook"])  # recorded before the clock went back
+    flip(store, "db", "up", "down", T0, ["hook"])
+    receiver.fail_next = 1  # the first send fails and is scheduled for a retry in 10 s
+    clock = FakeClock(T0)
+    table = providers(hook(receiver.url()))
+    worker = AlertWorker(store, table, clock=clock, policy=RetryPolicy(base_seconds=10, jitter=0), batch_size=1)
+
+    async def scenario() -> None:
+        try:
+            await worker.run_once()  # api: fails, retry at T0 + 10
+            clock.now = T0 - 7200  # the clock is set back two hours
+            await worker.run_once()  # db: never tried, so due although recorded "in the future"
+            await worker.run_once()  # api: its retry time is further ahead than any back-off: due
+        finally:
+            await table.close()
+
+    asyncio.run(scenario())
+    assert sorted(b.json["name"] for b in receiver.bodies()) == ["api", "db"]
+    assert {r["status"] for r in rows(store)} == {"delivered"}
+
+
+def test_a_dead_store_is_reported_not_raised(tmp_path: Path, receiver: Receiver) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'missing-dir' / 'monitor.sqlite'}")
+    table = providers(hook(receiver.url()))
+    worker = AlertWorker(engine, table, clock=FakeClock())
+    assert run_rounds(worker, table) == 0
+    assert worker.stats.store_errors == 1 and "unable to open database file" in (worker.stats.last_store_error or "")

@@ -22,6 +22,10 @@ order: a row waits while an earlier flip of the same subject is still pending fo
 (so "up again" never overtakes the "down" that is being retried).
 
 Rows for a provider this worker does not know (removed from the config) are left untouched.
+
+Clock jumps: a row never tried is due whatever the clock says, and a lease or retry time further
+ahead than the worker ever sets counts as expired, so a clock set back delays nothing; a clock
+set forward only makes leases expire early (a repeat, with the same key).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from launchready.monitor.alerts.reminders import ReminderPass
 from launchready.monitor.alerts.routing import ALERTING_STATES, AlertRouter, is_recovery, is_reminder
 from launchready.monitor.store.schema import checks, outbox, transitions
 from launchready.notify.base import Delivery, Provider
+from launchready.notify.transport import MAX_RETRY_AFTER
 
 log = logging.getLogger("launchready.monitor.alerts")
 
@@ -151,6 +156,7 @@ class AlertWorker:
         self.stats = WorkerStats()
         self.reminders = ReminderPass(engine, router, clock) if router is not None and router.reminding() else None
         self._for_update = engine.dialect.name == "postgresql"
+        self._longest_wait = max(policy.cap_seconds, MAX_RETRY_AFTER) + 1
         self._stopping: asyncio.Event | None = None
         self._wakes: dict[str, asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -274,14 +280,25 @@ class AlertWorker:
                 earlier_flip.c.subject_name == transitions.c.subject_name,
             )
         )
+        # A lease or retry time further ahead than this worker ever sets means the clock jumped
+        # back since it was written: treat it as expired/due rather than waiting out the jump.
         claimable = and_(
             outbox.c.status == "pending",
-            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            or_(
+                outbox.c.claimed_until.is_(None),
+                outbox.c.claimed_until < now,
+                outbox.c.claimed_until > now + self.lease_seconds + 1,
+            ),
+        )
+        due = or_(
+            outbox.c.attempts == 0,  # never tried: due whatever the clock says now
+            outbox.c.next_attempt_at <= now,
+            outbox.c.next_attempt_at > now + self._longest_wait,
         )
         candidates = (
             select(outbox.c.id)
             .select_from(outbox.join(transitions, outbox.c.transition_id == transitions.c.id))
-            .where(outbox.c.provider == provider, outbox.c.next_attempt_at <= now, claimable, ~waits_for_earlier)
+            .where(outbox.c.provider == provider, due, claimable, ~waits_for_earlier)
             .order_by(outbox.c.next_attempt_at, outbox.c.id)
             .limit(self.batch_size)
         )
