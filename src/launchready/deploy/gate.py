@@ -190,12 +190,13 @@ class DeployGate:
                 Phase("rollback check command", True, "none declared (rollback_check); the command itself was not run")
             )
         self._verify(result, "now")
+        problems = self.notifier.problems()
+        if not self.notifier.targets:
+            targets_detail = "none: nobody would hear about a failed deploy"
+        else:
+            targets_detail = "; ".join(problems) if problems else self._targets_text()
         result.phases.append(
-            Phase(
-                "notification targets",
-                bool(self.notifier.targets),
-                self._targets_text() if self.notifier.targets else "none: nobody would hear about a failed deploy",
-            )
+            Phase("notification targets", bool(self.notifier.targets) and not problems, targets_detail)
         )
         result.outcome = "checked" if all(p.ok for p in result.phases) else "check-failed"
         return result
