@@ -75,10 +75,11 @@ def test_lab_fault_triggers_are_declared_finding_ids() -> None:
 
 def test_every_declared_finding_is_asserted_by_a_check_test() -> None:
     """A finding id nobody triggers is dead documentation: each one is expected, by its full id, in a
-    unit test on facts or in the lab test (which covers every fault's triggers)."""
+    unit test on facts, or is tripped by a lab fault (test_check_lab.py asserts every fault's
+    declared findings, exactly)."""
     test_text = "\n".join(p.read_text() for p in TESTS.glob("test_check_*.py") if p.name != Path(__file__).name)
     asserted = set(re.findall(r'"([a-z0-9-]+(?:\.[a-z0-9-]+){2,})"', test_text))
+    tripped_in_lab = {t for f in faults() for t in f.triggers}
     for check in load_registry().checks:
         for spec in check.meta.findings:
-            assert spec.id in asserted, f"{spec.id} is not asserted in any tests/test_check_*.py"
-    assert {t for f in faults() for t in f.triggers} <= asserted
+            assert spec.id in asserted | tripped_in_lab, f"{spec.id} is asserted by no check test and no lab fault"

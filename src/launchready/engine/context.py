@@ -11,6 +11,7 @@ from launchready.core.facts import FactBook
 from launchready.core.net import NetSettings
 from launchready.probes.crawl import CrawlProbe
 from launchready.probes.dns import DnsAnswer, DnsProbe
+from launchready.probes.dnssec import DnssecProbe
 from launchready.probes.http import HttpProbe
 from launchready.probes.tls import TlsProbe
 
@@ -83,14 +84,16 @@ class Probes:
     http: HttpProbe
     tls: TlsProbe
     crawl: CrawlProbe
+    dnssec: DnssecProbe
 
     @classmethod
     def open(cls, net: NetSettings) -> Probes:
         dns = DnsProbe(net)
         http = HttpProbe(net, dns)
-        return cls(dns=dns, http=http, tls=TlsProbe(net, dns), crawl=CrawlProbe(http))
+        return cls(dns=dns, http=http, tls=TlsProbe(net, dns), crawl=CrawlProbe(http), dnssec=DnssecProbe(net))
 
     async def close(self) -> None:
+        await self.dnssec.close()
         await self.crawl.close()
         await self.http.close()
         await self.tls.close()

@@ -294,7 +294,10 @@ class Lab:
         ready = self._ready = threading.Event()
         self._startup_error = None
         thread = threading.Thread(
-            target=self._thread_main, args=(DnsAuthority(zones, parent), tls, ready), name="launchready-lab", daemon=True
+            target=self._thread_main,
+            args=(DnsAuthority(zones, parent), tls, ready),
+            name="launchready-lab",
+            daemon=True,
         )
         thread.start()
         self._thread = thread

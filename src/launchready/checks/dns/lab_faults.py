@@ -32,4 +32,19 @@ LAB_FAULTS: tuple[LabFault, ...] = (
         "the config declares status. but DNS has no record for it",
         each("dns.hosts.declared-missing", "status.{domain}"),
     ),
+    LabFault(
+        "dnssec-unsigned",
+        "the zone is not signed: no DNSKEY, and no DS at the parent",
+        each("dns.dnssec.missing", "{domain}"),
+    ),
+    LabFault(
+        "dnssec-ds-mismatch",
+        "the parent still publishes the DS of a retired key the zone no longer has",
+        each("dns.dnssec.ds-mismatch", "{domain}"),
+    ),
+    LabFault(
+        "dnssec-rrsig-expired",
+        "the signer stopped: every RRSIG in the zone expired two days ago",
+        each("dns.dnssec.signature-expired", "{domain}"),
+    ),
 )
