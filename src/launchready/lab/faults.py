@@ -14,10 +14,6 @@ from launchready.core.labfault import LabFault
 
 LAB_DOMAIN = "marketlab.test"
 
-# The lab's name for a fault switch (declared beside the checks, see core/labfault.py).
-Fault = LabFault
-
-
 @cache
 def faults() -> tuple[LabFault, ...]:
     """Every fault switch: collected from the checks' folders (``checks/<area>/lab_faults.py``).

@@ -49,7 +49,7 @@ META = CheckMeta(
             "(shown in the finding), or re-sign the zone; if neither can be done within the hour, remove the DS "
             "so resolvers treat the zone as unsigned. To sign an unsigned zone, turn on DNSSEC at your DNS "
             "provider and publish the DS record it shows at your registrar; `dig +dnssec DNSKEY DOMAIN` and "
-            "`dig DS DOMAIN` confirm both sides, and https://dnsviz.net shows the whole chain (`.`)."
+            "`dig DS DOMAIN` confirm both sides, and https://dnsviz.net shows the whole chain."
         ),
     ),
     findings=(
