@@ -14,6 +14,7 @@ from launchready.core.labfault import LabFault
 
 LAB_DOMAIN = "marketlab.test"
 
+
 @cache
 def faults() -> tuple[LabFault, ...]:
     """Every fault switch: collected from the checks' folders (``checks/<area>/lab_faults.py``).
