@@ -174,6 +174,15 @@ def test_check_modules_are_discovered_in_module_path_order(fake_package: tuple[s
     assert f"{name}.alpha.lab_faults" not in sys.modules
 
 
+def test_metadata_without_check_is_refused_not_skipped(fake_package: tuple[str, Path]) -> None:
+    name, root = fake_package
+    source = _CHECK_SOURCE.format(check_id="alpha.two").replace("CHECK = Check(", "CHEK = Check(")
+    source += "\nMETA = CHEK.meta\n"
+    _write_package(root, {"__init__.py": "", "alpha/__init__.py": "", "alpha/two.py": source})
+    with pytest.raises(CheckDefinitionError, match="alpha.two: defines CheckMeta but no module-level CHECK"):
+        builtin_check_modules(name)
+
+
 def test_lab_faults_are_collected_beside_their_checks(fake_package: tuple[str, Path]) -> None:
     name, root = fake_package
     _write_package(

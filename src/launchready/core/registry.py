@@ -35,6 +35,9 @@ def builtin_check_modules(package: str = CHECKS_PACKAGE) -> tuple[str, ...]:
             raise CheckDefinitionError(f"{name}: cannot import: {exc}") from exc
         if hasattr(module, "CHECK"):
             names.append(name)
+        elif any(isinstance(value, CheckMeta) for value in vars(module).values()):
+            # Metadata without CHECK is a check that would silently never run (a typo, a lost line).
+            raise CheckDefinitionError(f"{name}: defines CheckMeta but no module-level CHECK = Check(...)")
     return tuple(names)
 
 
