@@ -29,7 +29,7 @@ from launchready.core.severity import Impact, Severity
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.dnssec import SigningKey, generate_signing_key, sign_lab_zone
 from launchready.lab.zonedata import SilentAuthority
-from launchready.probes.dnssec import DnssecFacts, DnssecProbe
+from launchready.probes.dnssec import DnssecFacts, DnssecProbe, Lookup
 
 DOMAIN = "signed.test"
 ORIGIN = dns.name.from_text(DOMAIN)
@@ -185,3 +185,13 @@ def test_judge_uses_the_observation_time_not_the_clock(key: SigningKey) -> None:
     later = replace(facts, observed_at=facts.observed_at + timedelta(days=20))
     findings: list[Finding] = judge(later)
     assert [f.id for f in findings] == ["dns.dnssec.signature-expired"]
+
+
+def test_unanswered_soa_of_a_signed_zone_is_could_not_run_not_invalid(key: SigningKey) -> None:
+    zone = plain_zone()
+    sign_lab_zone(zone, key, frozenset(), now=NOW)
+    facts = observe(zone, [ds_of(key)])
+    timed_out = Lookup("SOA", "timeout", "no answer within 3s")
+    lost = replace(facts, lookups=(facts.lookup("DS"), facts.lookup("DNSKEY"), timed_out), validations=())
+    with pytest.raises(CouldNotRun, match="SOA query for signed.test failed"):
+        judge(lost)

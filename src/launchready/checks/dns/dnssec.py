@@ -149,6 +149,9 @@ def judge(facts: DnssecFacts) -> list[Finding]:
         else:
             fix = "The zone publishes no DNSKEY: remove the DS at the registrar, or turn signing back on first."
         return [META.finding("ds-mismatch", target=domain, evidence=(*ds_lines, keys_line), remediation=fix)]
+    soa = facts.lookup("SOA")
+    if soa.failed:
+        raise CouldNotRun(f"SOA query for {domain} failed ({soa.status}): {soa.error or 'no detail'}")
     findings: list[Finding] = []
     expired = [s for s in facts.signatures if s.expiration <= facts.observed_at]
     if expired:
