@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from launchready.checks import AREA_ORDER
 from launchready.core.errors import CheckDefinitionError
 from launchready.core.registry import builtin_check_modules, load_lab_faults, load_registry
 from launchready.lab.faults import faults
@@ -27,7 +28,13 @@ def test_every_check_module_in_the_package_is_registered_with_unique_ids() -> No
 
 
 def test_discovery_is_deterministic_and_has_no_import_time_registration() -> None:
-    assert builtin_check_modules() == builtin_check_modules() == tuple(sorted(builtin_check_modules()))
+    modules = builtin_check_modules()
+    assert modules == builtin_check_modules()
+    # Area order from launchready.checks.AREA_ORDER, then module path; the measurements run last.
+    ranks = [AREA_ORDER.index(m.split(".")[2]) for m in modules]
+    assert ranks == sorted(ranks) and {m.split(".")[2] for m in modules} == set(AREA_ORDER)
+    assert list(modules) == sorted(modules, key=lambda m: (AREA_ORDER.index(m.split(".")[2]), m))
+    assert modules[0] == "launchready.checks.dns.apex" and modules[-1].startswith("launchready.checks.perf.")
     # Every .py file under checks/ is either a check (CHECK), a helper, or its area's lab faults.
     on_disk = {
         "launchready.checks." + ".".join(p.relative_to(CHECKS_DIR).with_suffix("").parts)

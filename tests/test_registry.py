@@ -154,7 +154,7 @@ def fake_package(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         del sys.modules[module]
 
 
-def test_check_modules_are_discovered_in_module_path_order(fake_package: tuple[str, Path]) -> None:
+def test_check_modules_are_discovered_in_area_then_module_path_order(fake_package: tuple[str, Path]) -> None:
     name, root = fake_package
     _write_package(
         root,
@@ -171,6 +171,10 @@ def test_check_modules_are_discovered_in_module_path_order(fake_package: tuple[s
     modules = builtin_check_modules(name)
     assert modules == (f"{name}.alpha.two", f"{name}.zeta.one")
     assert [c.id for c in load_registry(modules).checks] == ["alpha.two", "zeta.one"]
+    # The package may order its areas; unlisted areas follow, by module path.
+    (root / "__init__.py").write_text('AREA_ORDER = ("zeta",)\n')
+    del sys.modules[name]
+    assert builtin_check_modules(name) == (f"{name}.zeta.one", f"{name}.alpha.two")
     assert f"{name}.alpha.lab_faults" not in sys.modules
 
 

@@ -21,12 +21,13 @@ LAB_FAULTS_MODULE = "lab_faults"
 
 
 def builtin_check_modules(package: str = CHECKS_PACKAGE) -> tuple[str, ...]:
-    """Every module under ``package`` that defines ``CHECK``, sorted by module path (stable order).
+    """Every module under ``package`` that defines ``CHECK``, in a stable order: by the package's
+    ``AREA_ORDER`` (areas it does not list go last), then by module path.
 
     Walked on demand, not at import time: importing the registry imports no check.
     """
     names: list[str] = []
-    for name in _walk_modules(package):
+    for name in _walk_modules(package, ordered=True):
         if name.rsplit(".", 1)[-1] == LAB_FAULTS_MODULE:
             continue
         try:
@@ -41,13 +42,21 @@ def builtin_check_modules(package: str = CHECKS_PACKAGE) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _walk_modules(package: str) -> list[str]:
+def _walk_modules(package: str, *, ordered: bool = False) -> list[str]:
     try:
         root = importlib.import_module(package)
     except ImportError as exc:
         raise CheckDefinitionError(f"{package}: cannot import: {exc}") from exc
-    found = [info.name for info in pkgutil.walk_packages(root.__path__, prefix=package + ".") if not info.ispkg]
-    return sorted(found)
+    found = sorted(info.name for info in pkgutil.walk_packages(root.__path__, prefix=package + ".") if not info.ispkg)
+    if not ordered:
+        return found
+    areas: tuple[str, ...] = getattr(root, "AREA_ORDER", ())
+
+    def rank(name: str) -> int:
+        area = name.removeprefix(package + ".").split(".", 1)[0]
+        return areas.index(area) if area in areas else len(areas)
+
+    return sorted(found, key=rank)  # stable: module path order within an area
 
 
 @dataclass(frozen=True)
