@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from launchready.core.errors import UsageError
-from launchready.lab.faults import FAULTS, parse_faults
+from launchready.lab.faults import faults, parse_faults
 
 
 def _faults(text: str | None) -> frozenset[str]:
@@ -70,8 +70,9 @@ def build() -> typer.Typer:
     @lab.command("faults")
     def list_faults() -> None:
         """List the lab's fault switches and the findings each one should trigger."""
-        width = max(len(f.name) for f in FAULTS)
-        for fault in FAULTS:
+        switches = faults()
+        width = max(len(f.name) for f in switches)
+        for fault in switches:
             print(f"{fault.name:<{width}}  {fault.description}  -> {', '.join(fault.triggers)}")
 
     return lab

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from launchready.core.crawl import CrawlLimits, CrawlResult, Visit
 from launchready.core.dns import CnameChain, DnsAnswer, ServerAnswer
+from launchready.core.dnssec import DnssecFacts
 from launchready.core.http import HttpExchange
 from launchready.core.repo import FileTexts, RepoFiles
 from launchready.core.tls import TlsFacts
@@ -97,3 +98,9 @@ class GitRepo(Protocol):
         ...
 
     async def read_texts(self, root: Path, names: Sequence[str], max_bytes: int) -> FileTexts: ...
+
+
+class DnssecInspect(Protocol):
+    """The zone's DNSSEC chain as served: DS at the parent, DNSKEYs, signatures, validation."""
+
+    async def observe(self, domain: str) -> DnssecFacts: ...

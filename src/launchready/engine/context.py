@@ -11,11 +11,21 @@ from launchready.config.model import Config
 from launchready.core.dns import DnsAnswer
 from launchready.core.facts import FactBook
 from launchready.core.net import NetSettings
-from launchready.core.protocols import CnameChains, DnsLookup, GitRepo, HttpFetch, MailAuth, SiteCrawl, TlsInspect
+from launchready.core.protocols import (
+    CnameChains,
+    DnsLookup,
+    DnssecInspect,
+    GitRepo,
+    HttpFetch,
+    MailAuth,
+    SiteCrawl,
+    TlsInspect,
+)
 from launchready.probes.alignment import MailAuthProbe
 from launchready.probes.cname import CnameProbe
 from launchready.probes.crawl import CrawlProbe
 from launchready.probes.dns import DnsProbe
+from launchready.probes.dnssec import DnssecProbe
 from launchready.probes.git import GitProbe
 from launchready.probes.http import HttpProbe
 from launchready.probes.tls import TlsProbe
@@ -90,6 +100,7 @@ class Probes:
     cname: CnameChains
     mail: MailAuth
     git: GitRepo
+    dnssec: DnssecInspect
     # Closed in this order when the run ends (the crawl before the HTTP client it uses, DNS last).
     closers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
@@ -99,6 +110,7 @@ class Probes:
         http = HttpProbe(net, dns)
         tls = TlsProbe(net, dns)
         crawl = CrawlProbe(http)
+        dnssec = DnssecProbe(net)
         return cls(
             dns=dns,
             http=http,
@@ -107,7 +119,8 @@ class Probes:
             cname=CnameProbe(dns),
             mail=MailAuthProbe(dns),
             git=GitProbe(),
-            closers=(crawl.close, http.close, tls.close, dns.close),
+            dnssec=dnssec,
+            closers=(dnssec.close, crawl.close, http.close, tls.close, dns.close),
         )
 
     async def close(self) -> None:
