@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.core.registry import load_registry
 from launchready.core.run import AuditRun

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
+from launchready.cli.errors import UsageError
 from launchready.core.check import CheckMeta, FindingSpec
-from launchready.core.errors import UsageError
 from launchready.core.registry import load_registry
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from launchready.cli.errors import UsageError
 from launchready.config.loader import LoadedConfig, load_config
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings, build_net_settings
 from launchready.engine.target import normalise_domain
 from launchready.secrets.settings import with_resolved_paths, without_git_history

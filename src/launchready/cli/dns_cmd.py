@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 from launchready.config.model import Config
 from launchready.core.dnsmap import DnsMap
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.engine.discovery import discover
 from launchready.probes.dns import DnsProbe

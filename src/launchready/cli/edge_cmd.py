@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from launchready.core.errors import UsageError
+from launchready.cli.errors import UsageError
 
 
 def _default_dir() -> Path:

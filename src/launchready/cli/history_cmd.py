@@ -9,9 +9,7 @@ from rich.console import Console
 
 from launchready.cli import common
 from launchready.cli.options import ConfigOpt
-from launchready.core.errors import UsageError
 from launchready.engine.target import normalise_domain
-from launchready.history.errors import HistoryError
 from launchready.history.render import render_history
 from launchready.history.store import HistoryStore
 
@@ -26,12 +24,9 @@ def register(app: typer.Typer) -> None:
         """List stored audits with their decision and counts, newest first."""
         loaded = common.load(config)
         domain = normalise_domain(target) if target else None
+        store = HistoryStore(loaded.base_dir)  # a HistoryError reaches the user as its one line (cli/errors.py)
         try:
-            store = HistoryStore(loaded.base_dir)
-            try:
-                runs = store.list_runs(domain, limit=limit)
-            finally:
-                store.close()
-        except HistoryError as exc:
-            raise UsageError(str(exc)) from None
+            runs = store.list_runs(domain, limit=limit)
+        finally:
+            store.close()
         render_history(runs, Console())

@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 from launchready.config.model import Config
 from launchready.config.starter import StarterFacts, render_starter, write_starter
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.engine.context import Probes
 from launchready.engine.discovery import discover, discover_dkim_selectors, spf_terms

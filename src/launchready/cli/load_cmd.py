@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
-from launchready.core.errors import UsageError
 from launchready.core.finding import Finding
 from launchready.core.severity import Severity
 from launchready.perf.generator import LoadResult, Progress

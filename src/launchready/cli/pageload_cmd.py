@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.core.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import ConfigOpt
-from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
 from launchready.secrets.baseline import write_baseline
 from launchready.secrets.hook import install_hook

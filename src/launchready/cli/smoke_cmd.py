@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
-from launchready.core.errors import UsageError
 from launchready.smoke.plan import execute, plan_smoke
 from launchready.smoke.report import SmokeFormat, render_smoke, step_line
 from launchready.smoke.results import StepResult

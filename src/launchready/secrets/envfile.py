@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchready.core.errors import UsageError
+from launchready.secrets.errors import SecretsError
 
 _LINE = re.compile(r"^(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<value>.*)$")
 
@@ -65,7 +65,7 @@ def parse_env_text(text: str, name: str) -> EnvFile:
                 values[line] = ""  # a bare name (as in some .env.example files): declared, no value
                 continue
             # Never echo the line: it may hold a secret.
-            raise UsageError(f"{name}:{number}: expected KEY=VALUE")
+            raise SecretsError(f"{name}:{number}: expected KEY=VALUE")
         values[m["key"]] = _unquote(m["value"])
     return EnvFile(name=name, values=values)
 
@@ -74,13 +74,13 @@ def read_env_file(path: Path) -> EnvFile:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
+        raise SecretsError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, expected a dotenv or KEY=VALUE file") from None
+        raise SecretsError(f"{path}: is a directory, expected a dotenv or KEY=VALUE file") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SecretsError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+        raise SecretsError(f"{path}: not UTF-8 text") from None
     return parse_env_text(text, str(path))
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from launchready.core.errors import UsageError
 from launchready.secrets.detector import Detector
 from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.git import git_env, repo_info
 from launchready.secrets.model import Hit, Note, ScanResult, Source, fingerprint, hit_from_match
 
@@ -42,7 +42,7 @@ def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
             bufsize=1 << 16,
         )
     except FileNotFoundError:
-        raise UsageError("git is not installed (needed for repository scans)") from None
+        raise SecretsError("git is not installed (needed for repository scans)") from None
     assert proc.stdout is not None and proc.stderr is not None
     try:
         scanner.feed(proc.stdout)
@@ -52,7 +52,7 @@ def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
         proc.stderr.close()
         code = proc.wait()
     if code != 0:
-        raise UsageError(f"git {args[0]} in {root} failed: {err.splitlines()[-1] if err else f'exit {code}'}")
+        raise SecretsError(f"git {args[0]} in {root} failed: {err.splitlines()[-1] if err else f'exit {code}'}")
 
 
 def scan_history(path: Path, detector: Detector) -> ScanResult:

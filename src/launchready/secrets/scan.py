@@ -43,18 +43,18 @@ def scan_logs(source: str, settings: SecretsConfig) -> ScanResult:
     """``-`` is stdin; anything else a log file (streamed, never read whole)."""
     import sys
 
-    from launchready.core.errors import UsageError
+    from launchready.secrets.errors import SecretsError
 
     detector = detector_for(settings, None)
     if source == "-":
         return scan_log_stream(sys.stdin.buffer, "<stdin>", detector)
     path = Path(source)
     if path.is_dir():
-        raise UsageError(f"--logs {source}: is a directory, expected a log file or '-' for stdin")
+        raise SecretsError(f"--logs {source}: is a directory, expected a log file or '-' for stdin")
     try:
         with path.open("rb") as fh:
             return scan_log_stream(fh, source, detector)
     except FileNotFoundError:
-        raise UsageError(f"--logs {source}: no such file") from None
+        raise SecretsError(f"--logs {source}: no such file") from None
     except OSError as exc:
-        raise UsageError(f"--logs {source}: cannot read: {exc.strerror or exc}") from None
+        raise SecretsError(f"--logs {source}: cannot read: {exc.strerror or exc}") from None

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, UsageError
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.masking import mask_secret
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.detector import INLINE_ALLOW, Detector
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.settings import detector_for
 from launchready.secrets.tree import read_text_file, tracked_and_unignored, walk_files
 
@@ -140,7 +141,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     try:
         detector = detector_for(ctx.config.secrets, root)
         literals = await asyncio.to_thread(collect, root, detector)
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(literals)
 

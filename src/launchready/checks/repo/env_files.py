@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import NotApplicable, UsageError
+from launchready.core.errors import NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.git import git, repo_info
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def collect(root: Path) -> RepoFiles:
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     try:
         files = await asyncio.to_thread(collect, Path(target))
-    except UsageError as exc:
+    except SecretsError as exc:
         raise NotApplicable(str(exc)) from None
     return judge(files)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import UsageError
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.git import NotARepository, repo_info
 from launchready.secrets.model import Hit, ScanResult
 from launchready.secrets.rules import Kind
@@ -174,7 +174,7 @@ def scan_for_audit(root: Path, settings: SecretsConfig) -> tuple[ScanResult, Sca
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     try:
         tree, history = await asyncio.to_thread(scan_for_audit, Path(target), ctx.config.secrets)
-    except UsageError as exc:
+    except SecretsError as exc:
         from launchready.core.errors import CouldNotRun
 
         raise CouldNotRun(str(exc)) from None
