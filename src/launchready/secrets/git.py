@@ -48,8 +48,8 @@ class RepoInfo:
     shallow: bool
 
 
-def repo_info(path: Path) -> RepoInfo:
-    """Where the repository containing ``path`` is rooted, and what its history looks like."""
+def repo_root(path: Path) -> Path:
+    """The top of the repository containing ``path``: one git call (the pre-commit scan needs no more)."""
     if not path.exists():
         raise SecretsError(f"{path}: no such file or directory")
     directory = path if path.is_dir() else path.parent
@@ -66,7 +66,12 @@ def repo_info(path: Path) -> RepoInfo:
     top = done.stdout.decode().strip()
     if done.returncode != 0 or not top:
         raise NotARepository(f"{path}: not a git repository (no .git found here or above)")
-    root = Path(top)
+    return Path(top)
+
+
+def repo_info(path: Path) -> RepoInfo:
+    """Where the repository containing ``path`` is rooted, and what its history looks like."""
+    root = repo_root(path)
     head = subprocess.run(
         ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
         capture_output=True,

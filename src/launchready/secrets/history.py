@@ -15,7 +15,7 @@ from pathlib import Path
 from launchready.secrets.detector import Detector
 from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
 from launchready.secrets.errors import SecretsError
-from launchready.secrets.git import git_env, repo_info
+from launchready.secrets.git import git_env, repo_info, repo_root
 from launchready.secrets.model import Hit, Note, ScanResult, Source, fingerprint, hit_from_match
 
 HISTORY_ARGS = (
@@ -119,16 +119,19 @@ def _present_in_head(root: Path, wanted: list[tuple[str, str]]) -> list[bool]:
     return [secret.encode() in contents.get(p, b"") for p, secret in wanted]
 
 
-def scan_staged(path: Path, detector: Detector) -> ScanResult:
-    """What ``git commit`` would add now: the index against HEAD (or everything, before the first commit)."""
-    info = repo_info(path)
-    result = ScanResult(source=Source.STAGED, root=str(info.root))
+def scan_staged(path: Path, detector: Detector, *, root: Path | None = None) -> ScanResult:
+    """What ``git commit`` would add now: the index against HEAD (or everything, before the first commit).
+
+    ``root`` is the repository's top when the caller already knows it (one git call fewer per commit).
+    """
+    top = root if root is not None else repo_root(path)
+    result = ScanResult(source=Source.STAGED, root=str(top))
 
     def on_match(found: DiffMatch) -> None:
         result.hits.append(hit_from_match(found.match, found.path, Source.STAGED))
 
     scanner = DiffScanner(detector, on_match)
-    _stream(info.root, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
+    _stream(top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
     if scanner.binary_files:
         result.notes.append(Note(".", f"{scanner.binary_files} staged binary file(s) not scanned"))
     return result
