@@ -24,9 +24,7 @@ from launchready.cli import (
     secrets_cmd,
     smoke_cmd,
 )
-from launchready.core.errors import UsageError
-
-EXIT_USAGE = 2
+from launchready.cli.errors import EXIT_USAGE, KNOWN_ERRORS, exit_code, one_line
 
 
 def build_app() -> typer.Typer:
@@ -91,8 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # Not standalone: Typer would draw its errors as multi-line boxes; we print one line.
         code = app(args=argv, prog_name="launchready", standalone_mode=False)
-    except UsageError as exc:
-        fail(str(exc))
+    except KNOWN_ERRORS as exc:
+        fail(one_line(exc), exit_code(exc) or EXIT_USAGE)
     except typer.TyperException as exc:
         _usage_problem(exc)
     except typer.Abort:

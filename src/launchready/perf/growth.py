@@ -12,9 +12,9 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadSettings
 from launchready.perf.plan import PlannedEndpoint
 from launchready.perf.session import log_in_for, measure
@@ -47,7 +47,7 @@ def seed_argv(template: str, n: int) -> list[str]:
     try:
         return shlex.split(template.replace("{n}", str(n)))
     except ValueError as exc:
-        raise UsageError(f"perf.growth.seed: cannot split {template!r}: {exc}") from None
+        raise PerfError(f"perf.growth.seed: cannot split {template!r}: {exc}") from None
 
 
 async def run_seed(template: str, n: int) -> None:
