@@ -1,0 +1,19 @@
+"""The monitor's error root: the CLI (and `monitor serve`) turn these into one-line messages."""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Anything the monitor cannot do for a reason it can explain in one line."""
+
+
+class MonitorStoreError(MonitorError):
+    """The store refused a read or write (full disk, read-only file, database down, bad URL).
+
+    The scheduler catches it around every write: it logs it, keeps checking, keeps the checks'
+    state in memory and still writes flips (alerts) when the store comes back.
+    """
+
+
+class MonitorSetupError(MonitorError):
+    """The monitor cannot start as configured (unknown smoke flow, no environment for it, ...)."""
