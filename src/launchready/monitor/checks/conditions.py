@@ -76,7 +76,7 @@ def parse_condition(text: str) -> Condition:
     name = match.group("name").upper()
     if name not in PLACEHOLDERS:
         raise ConditionError(f"condition {text!r}: unknown placeholder [{name}] (known: {_known()})")
-    placeholder: Placeholder = name  # type: ignore[assignment]  # membership checked above
+    placeholder: Placeholder = name
     path_text, op, raw = match.group("path"), match.group("op"), match.group("value")
     if not raw:
         raise ConditionError(f"condition {text!r}: nothing to compare with after {op!r}")
