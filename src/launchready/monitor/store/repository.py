@@ -168,7 +168,8 @@ def _insert_ignoring_conflict(conn: Connection, table: Table, values: dict[str, 
         statement = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
     else:  # pragma: no cover - the store supports the two dialects above
         raise RuntimeError(f"unsupported store dialect {dialect}")
-    return bool(conn.execute(statement).rowcount)
+    # RETURNING rather than rowcount: psycopg reports -1 for this statement.
+    return conn.execute(statement.returning(table.c[keys[0]])).first() is not None
 
 
 def _add_to_rollup(conn: Connection, table: Table, name: str, start: int, bucket: _Bucket) -> None:
