@@ -169,6 +169,7 @@ class Scheduler:
         self._random = random.Random()
         self._flush_lock = asyncio.Lock()
         self._last_clock: tuple[float, float] | None = None
+        self._synced = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -244,6 +245,7 @@ class Scheduler:
 
         try:
             self.states = dict(await self._store("load the checks' state", work))
+            self._synced = True
             self._store_recovered()
         except MonitorStoreError as exc:
             self._store_failed(exc)
@@ -328,15 +330,31 @@ class Scheduler:
                 return
             batch, self._pending = self._pending, _Pending()
 
+            synced = self._synced
+            specs = check_specs(list(self.checks.values()))
+            heartbeats = heartbeat_specs(self.config)
+            now = self.clock.wall()
+
             def work(engine: Engine) -> None:
                 with engine.begin() as conn:
+                    if not synced:
+                        # The store was down at start: create the rows the states below update.
+                        sync_checks(conn, specs, now)
+                        sync_heartbeats(conn, heartbeats, now)
                     write_results(conn, batch.results)
                     save_check_states(conn, batch.dirty.values())
                     for flip in batch.flips:
                         write_flip(conn, flip)
 
+            write = asyncio.ensure_future(self._store("write results", work))
             try:
-                await self._store("write results", work)
+                try:
+                    await asyncio.shield(write)
+                except asyncio.CancelledError:
+                    # Stopping: the write already runs in its thread; know how it ended first.
+                    await write
+                    raise
+                self._synced = True
                 self._store_recovered()
             except MonitorStoreError as exc:
                 self._store_failed(exc)
