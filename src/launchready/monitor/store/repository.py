@@ -18,8 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from launchready.monitor.store.flips import record_flip
 from launchready.monitor.store.schema import checks, deploys, heartbeats, results, rollups_1h, rollups_1m
@@ -154,54 +153,70 @@ def write_results(conn: Connection, records: Sequence[ResultRecord]) -> None:
         for record in records:
             start = int(record.at // size * size)
             buckets.setdefault((record.check_name, start), _Bucket()).add(record)
-        for (name, start), bucket in buckets.items():
-            _add_to_rollup(conn, table, name, start, bucket)
+        _add_to_rollups(conn, table, buckets)
 
 
-def _insert_ignoring_conflict(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> bool:
-    """Insert unless a row with the same key exists (either dialect); True when inserted."""
-    dialect = conn.dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
-    else:  # pragma: no cover - the store supports the two dialects above
-        raise RuntimeError(f"unsupported store dialect {dialect}")
-    # RETURNING rather than rowcount: psycopg reports -1 for this statement.
-    return conn.execute(statement.returning(table.c[keys[0]])).first() is not None
+def _add_to_rollups(conn: Connection, table: Table, buckets: dict[tuple[str, int], _Bucket]) -> None:
+    """Merge ``buckets`` into ``table`` with one read and at most two executemany writes.
 
-
-def _add_to_rollup(conn: Connection, table: Table, name: str, start: int, bucket: _Bucket) -> None:
-    values = {
-        "check_name": name,
-        "bucket_start": start,
-        "count": bucket.count,
-        "failures": bucket.failures,
-        "latency_sum_ms": bucket.latency_sum_ms,
-        "latency_max_ms": bucket.latency_max_ms,
-        "latency_hist": bucket.hist,
+    The scheduler is the only writer of a check's rollups, so no other transaction inserts the
+    same key between the read and the insert; FOR UPDATE makes a concurrent writer on
+    PostgreSQL wait on rows that exist (SQLite serialises writers anyway).
+    """
+    names = sorted({name for name, _ in buckets})
+    starts = sorted({start for _, start in buckets})
+    existing = {
+        (row["check_name"], row["bucket_start"]): row
+        for row in conn.execute(
+            select(table).where(table.c.check_name.in_(names), table.c.bucket_start.in_(starts)).with_for_update()
+        ).mappings()
     }
-    if _insert_ignoring_conflict(conn, table, values, ["check_name", "bucket_start"]):
-        return
-    where = and_(table.c.check_name == name, table.c.bucket_start == start)
-    # FOR UPDATE on PostgreSQL (a second writer waits); SQLite already serialises writers.
-    # Mappings, not Rows: a Row is a tuple, whose ``count`` is tuple.count.
-    row = conn.execute(select(table).where(where).with_for_update()).mappings().one()
-    hist = dict(row["latency_hist"] or {})
-    for key, count in bucket.hist.items():
-        hist[key] = int(hist.get(key, 0)) + count
-    conn.execute(
-        update(table)
-        .where(where)
-        .values(
-            count=row["count"] + bucket.count,
-            failures=row["failures"] + bucket.failures,
-            latency_sum_ms=row["latency_sum_ms"] + bucket.latency_sum_ms,
-            latency_max_ms=max(row["latency_max_ms"], bucket.latency_max_ms),
-            latency_hist=hist,
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for (name, start), bucket in buckets.items():
+        row = existing.get((name, start))
+        if row is None:
+            inserts.append(
+                {
+                    "check_name": name,
+                    "bucket_start": start,
+                    "count": bucket.count,
+                    "failures": bucket.failures,
+                    "latency_sum_ms": bucket.latency_sum_ms,
+                    "latency_max_ms": bucket.latency_max_ms,
+                    "latency_hist": bucket.hist,
+                }
+            )
+            continue
+        hist = dict(row["latency_hist"] or {})
+        for key, count in bucket.hist.items():
+            hist[key] = int(hist.get(key, 0)) + count
+        updates.append(
+            {
+                "key_name": name,
+                "key_start": start,
+                "count": row["count"] + bucket.count,
+                "failures": row["failures"] + bucket.failures,
+                "latency_sum_ms": row["latency_sum_ms"] + bucket.latency_sum_ms,
+                "latency_max_ms": max(row["latency_max_ms"], bucket.latency_max_ms),
+                "latency_hist": hist,
+            }
         )
-    )
+    if inserts:
+        conn.execute(insert(table), inserts)
+    if updates:
+        conn.execute(
+            update(table)
+            .where(table.c.check_name == bindparam("key_name"), table.c.bucket_start == bindparam("key_start"))
+            .values(
+                count=bindparam("count"),
+                failures=bindparam("failures"),
+                latency_sum_ms=bindparam("latency_sum_ms"),
+                latency_max_ms=bindparam("latency_max_ms"),
+                latency_hist=bindparam("latency_hist"),
+            ),
+            updates,
+        )
 
 
 @dataclass(frozen=True)
@@ -281,19 +296,33 @@ def sync_checks(conn: Connection, specs: Iterable[CheckSpec], now: float) -> dic
 
 
 def save_check_states(conn: Connection, states: Iterable[CheckState]) -> None:
-    for state in states:
-        conn.execute(
-            update(checks)
-            .where(checks.c.name == state.name)
-            .values(
-                state=state.state,
-                state_since=state.state_since,
-                consecutive_failures=state.consecutive_failures,
-                consecutive_successes=state.consecutive_successes,
-                last_result_at=state.last_result_at,
-                last_reason=state.last_reason,
-            )
-        )
+    rows = [
+        {
+            "key_name": state.name,
+            "state": state.state,
+            "state_since": state.state_since,
+            "consecutive_failures": state.consecutive_failures,
+            "consecutive_successes": state.consecutive_successes,
+            "last_result_at": state.last_result_at,
+            "last_reason": state.last_reason,
+        }
+        for state in states
+    ]
+    if not rows:
+        return
+    conn.execute(
+        update(checks)
+        .where(checks.c.name == bindparam("key_name"))
+        .values(
+            state=bindparam("state"),
+            state_since=bindparam("state_since"),
+            consecutive_failures=bindparam("consecutive_failures"),
+            consecutive_successes=bindparam("consecutive_successes"),
+            last_result_at=bindparam("last_result_at"),
+            last_reason=bindparam("last_reason"),
+        ),
+        rows,
+    )
 
 
 def write_flip(conn: Connection, flip: FlipRecord) -> int:
