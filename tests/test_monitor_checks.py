@@ -7,6 +7,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from monitor_servers import SECRET, serve_http
 from netutil import closed_port
 
@@ -221,3 +222,32 @@ def _write(text: str) -> Path:
     path = Path(tempfile.mkdtemp()) / "launchready.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_smoke_flow_as_a_synthetic_check(lab: Lab, tmp_path: Path) -> None:
+    from launchready.monitor.config import prepare_smoke_plans
+    from launchready.monitor.errors import MonitorSetupError
+
+    path = tmp_path / "launchready.toml"
+    path.write_text(lab.config_toml(), encoding="utf-8")
+    config = load_config(path).config
+    check = MonitorCheck(name="members-api", smoke="directory-api", timeout=30)
+    plans = prepare_smoke_plans(config, (check,))
+    assert set(plans) == {"members-api"}
+
+    async def go() -> CheckOutcome:
+        probes = ProbeSet(lab.net_settings())
+        try:
+            return await CheckRunner(check, probes, smoke_plan=plans["members-api"]).run()
+        finally:
+            await probes.close()
+
+    outcome = asyncio.run(go())
+    assert outcome.ok, outcome
+    assert outcome.latency_ms is not None and outcome.latency_ms > 0
+
+    # An unknown flow is refused before the monitor starts, in one line naming the check.
+    with pytest.raises(MonitorSetupError) as caught:
+        prepare_smoke_plans(config, (MonitorCheck(name="nope", smoke="no-such-flow"),))
+    assert str(caught.value).startswith("check 'nope': ") and "no-such-flow" in str(caught.value)
+    assert "\n" not in str(caught.value)
