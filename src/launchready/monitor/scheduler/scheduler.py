@@ -24,7 +24,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -182,7 +182,8 @@ class Scheduler:
         services = [
             asyncio.create_task(self._every(self.flush_interval, self.flush), name="monitor:flush"),
             asyncio.create_task(self._every(self.heartbeat_interval, self.watch_heartbeats), name="monitor:heartbeats"),
-            asyncio.create_task(self._every(self.prune_interval, self.prune), name="monitor:prune"),
+            # Pruning starts at once: a monitor restarted every day would otherwise never prune.
+            asyncio.create_task(self._every(self.prune_interval, self.prune, first=0.0), name="monitor:prune"),
         ]
         try:
             await self._stopping.wait()
@@ -196,12 +197,16 @@ class Scheduler:
     def _active(self) -> list[str]:
         return [name for name, check in self.checks.items() if not check.paused]
 
-    async def _every(self, interval: float, action: Callable[[], object]) -> None:
+    async def _every(
+        self, interval: float, action: Callable[[], Awaitable[None]], *, first: float | None = None
+    ) -> None:
+        await self.clock.sleep(interval if first is None else first)
         while True:
+            try:
+                await action()
+            except Exception:  # noqa: BLE001 - a failed round is logged; the next one runs on time
+                log.exception("monitor task %s failed", getattr(action, "__name__", action))
             await self.clock.sleep(interval)
-            result = action()
-            if asyncio.iscoroutine(result):
-                await result
 
     # -- the store, from a worker thread --------------------------------------------------------
 
@@ -267,7 +272,10 @@ class Scheduler:
                 await self.clock.sleep(delay)
             async with self._limit:
                 outcome = await self.runners[name].run(self.clock.wall)
-            self.record(name, outcome)
+            try:
+                self.record(name, outcome)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop this check's loop
+                log.exception("check %s: recording a result failed", name)
             # Skip the slots a slow run (or a suspended process) missed instead of bursting.
             now = self.clock.monotonic()
             k += 1
