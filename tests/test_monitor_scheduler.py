@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from monitor_servers import serve_http
+from monitorutil import store_engine
 from netutil import closed_port
 from sqlalchemy import Engine, Table, event, select
 from sqlalchemy.exc import OperationalError
@@ -69,9 +70,10 @@ def _rows(engine: Engine, query: object) -> list[dict[str, object]]:
         return [dict(row) for row in conn.execute(query).mappings()]  # type: ignore[call-overload]
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return open_store(f"sqlite:///{tmp_path / 'monitor.sqlite'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    with store_engine(request.param, tmp_path) as opened:
+        yield opened
 
 
 def test_a_dead_target_flips_down_then_up_with_outbox_rows(engine: Engine) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from monitorutil import store_engine
 from sqlalchemy import Engine, event, func, inspect, select
 
 from launchready.monitor.errors import MonitorStoreError
@@ -40,7 +41,6 @@ from launchready.monitor.store.schema import (
     transitions,
 )
 from launchready.monitor.store.schema import metadata as schema_metadata
-from tests.monitorutil import store_engine
 
 T0 = 1_800_000_000.0  # a minute- and hour-aligned instant (2027-01-15T08:00:00Z)
 
