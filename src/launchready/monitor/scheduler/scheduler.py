@@ -239,6 +239,11 @@ class Scheduler:
 
     async def _load_state(self) -> None:
         now = self.clock.wall()
+        if self.engine is None:  # in memory by choice (benchmarks, a dry run): nothing to say
+            self.states = {
+                name: CheckState(name, "paused" if check.paused else "new", now) for name, check in self.checks.items()
+            }
+            return
         specs = check_specs(list(self.checks.values()))
         heartbeats = heartbeat_specs(self.config)
 
