@@ -30,7 +30,7 @@ StoreOpt = Annotated[
     typer.Option(
         "--store",
         metavar="URL",
-        help="sqlite:///PATH or postgresql://...; default [monitor].store, else .launchready/monitor.sqlite.",
+        help="sqlite:///PATH or postgresql://...; default: the store in the monitor table, else .launchready/monitor.sqlite.",
     ),
 ]
 _ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -142,7 +142,7 @@ def build() -> typer.Typer:
             ),
         ] = None,
     ) -> None:
-        """Each [[monitor.heartbeats]] with its ping URLs and a curl line to paste into a crontab."""
+        """Each heartbeat in the config with its ping URLs and a curl line to paste into a crontab."""
         from launchready.monitor.scheduler.scheduler import heartbeat_specs
         from launchready.monitor.store.engine import store_error
         from launchready.monitor.store.repository import sync_heartbeats
