@@ -252,7 +252,7 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
     out.comment("[[monitor.checks]]")
     out.comment('name = "home"')
     out.comment(f'url = "https://{domain}/health"  # or tcp://HOST:PORT, dns://NAME/TYPE, tls://HOST:PORT')
-    out.comment("interval = 60                 # seconds (or \"30s\", \"5m\")")
+    out.comment('interval = 60                 # seconds (or "30s", "5m")')
     out.comment("timeout = 10")
     out.comment('conditions = ["[STATUS] == 200", "[RESPONSE_TIME] < 300", "[BODY].status == ok"]')
     out.comment("failures_before_down = 2")
