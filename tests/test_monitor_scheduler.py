@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from launchready.config.sections.monitor import MonitorCheck, MonitorConfig, MonitorHeartbeat
 from launchready.core.net import NetSettings
 from launchready.monitor.scheduler import Scheduler, SystemClock
-from launchready.monitor.scheduler.scheduler import spread_offset
+from launchready.monitor.scheduler.scheduler import detection_bound_s, spread_offset
 from launchready.monitor.store.engine import create_store_engine, open_store
 from launchready.monitor.store.repository import FlipRecord
 from launchready.monitor.store.schema import (
@@ -303,3 +303,11 @@ def test_checks_are_spread_over_their_interval() -> None:
     assert offsets == [spread_offset(f"check-{i}", 60.0) for i in range(200)]
     # Every 10-second slice of the minute gets some checks.
     assert {int(o // 10) for o in offsets} == set(range(6))
+
+
+def test_detection_bound_with_the_defaults_leaves_room_for_delivery_within_three_minutes() -> None:
+    default = MonitorCheck(name="home", url="https://example.test/health")
+    assert detection_bound_s(default) == pytest.approx(2 * 60 + 1.0 + 10 + 1.0 + 0.5)
+    assert detection_bound_s(default) < 180
+    fast = MonitorCheck(name="fast", url="https://example.test/health", interval=1, timeout=1, failures_before_down=3)
+    assert detection_bound_s(fast, flush_interval=0.1) == pytest.approx(3 * 1 + 0.02 + 1 + 1.0 + 0.1)

@@ -114,6 +114,19 @@ def heartbeat_specs(config: MonitorConfig) -> list[HeartbeatSpec]:
     ]
 
 
+def detection_bound_s(check: MonitorCheck, flush_interval: float = 0.5) -> float:
+    """The longest time from a target dying to its down flip being in the store (outbox included).
+
+    The target dies just after a passing run started; the next ``failures_before_down`` runs
+    fail, the last one starting at most ``failures_before_down * interval`` plus one run's
+    jitter later and failing within its timeout (plus the runner's one-second margin); the
+    flip is then written at the next flush. With the defaults (60 s, 2 failures, 10 s timeout)
+    that is 132.5 s, leaving the alert worker 47.5 s of a 3-minute promise.
+    """
+    jitter = min(_JITTER_MAX_S, check.interval * _JITTER_SHARE)
+    return check.failures_before_down * check.interval + jitter + check.run_timeout + 1.0 + flush_interval
+
+
 def spread_offset(name: str, interval: float) -> float:
     """A stable offset in [0, interval) per check name: checks spread over their interval."""
     digest = hashlib.sha256(name.encode("utf-8")).digest()
