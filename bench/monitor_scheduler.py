@@ -236,7 +236,7 @@ def main() -> None:
         f"ratio p50 {mon50 / ref50:.2f}x (+{mon50 - ref50:.2f} ms), p95 {mon95 / ref95:.2f}x (+{mon95 - ref95:.2f} ms)"
     )
     if profiler:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
