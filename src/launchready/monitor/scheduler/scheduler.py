@@ -65,6 +65,8 @@ _JITTER_SHARE = 0.02
 _JITTER_MAX_S = 1.0
 # Results kept in memory while the store refuses writes (flips are always kept).
 _BACKLOG_LIMIT = 100_000
+# First runs are spread over the interval, or over this much when the interval is longer.
+_SPREAD_MAX_S = 60.0
 # A wall clock that moves this much more (or less) than the monotonic clock has jumped.
 _CLOCK_JUMP_S = 5.0
 
@@ -281,7 +283,9 @@ class Scheduler:
     async def _check_loop(self, name: str) -> None:
         check = self.checks[name]
         interval = check.interval
-        start = self.clock.monotonic() + spread_offset(name, interval)
+        # Spread over the interval, but over at most a minute: an hourly TLS check still gives
+        # its first verdict soon after start.
+        start = self.clock.monotonic() + spread_offset(name, min(interval, _SPREAD_MAX_S))
         k = 0
         while True:
             due = start + k * interval + self._random.uniform(0, min(_JITTER_MAX_S, interval * _JITTER_SHARE))
@@ -324,16 +328,18 @@ class Scheduler:
         )
         self.states[name] = state
         pending = self._pending
-        if len(pending.results) >= _BACKLOG_LIMIT:
-            del pending.results[: len(pending.results) // 10]
-        pending.results.append(record)
-        pending.dirty[name] = state
+        if self.engine is not None:  # without a store nothing is queued for it
+            if len(pending.results) >= _BACKLOG_LIMIT:
+                del pending.results[: len(pending.results) // 10]
+            pending.results.append(record)
+            pending.dirty[name] = state
         if transition is not None:
             providers = tuple(self.routing("check", name, check.tags)) if transition.alerts else ()
             flip = FlipRecord(
                 "check", name, transition.old_state, transition.new_state, at, transition.reason, providers
             )
-            pending.flips.append(flip)
+            if self.engine is not None:
+                pending.flips.append(flip)
             log.warning(
                 "check %s: %s -> %s%s", name, flip.old_state, flip.new_state, f" ({flip.reason})" if flip.reason else ""
             )
