@@ -88,3 +88,43 @@ def test_bad_monitor_config_exits_2_with_file_and_line(tmp_path: Path, capsys: p
     code, _, err = run_cli(["monitor", "heartbeats"], capsys)
     assert code == 2
     assert "launchready.toml:21: monitor.checks[0].url: unknown scheme 'gopher'" in err
+
+
+def test_serve_runs_the_checks_and_stops_on_sigterm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import signal
+    import sqlite3
+    import threading
+    import time
+
+    port = closed_port()
+    (tmp_path / "launchready.toml").write_text(
+        f'[monitor]\n[[monitor.checks]]\nname = "dead"\nurl = "tcp://127.0.0.1:{port}"\ninterval = 1\n',
+        encoding="utf-8",
+    )
+    store = tmp_path / ".launchready" / "monitor.sqlite"
+
+    def flipped() -> bool:
+        try:
+            with sqlite3.connect(store) as conn:
+                return bool(conn.execute("SELECT count(*) FROM transitions").fetchone()[0])
+        except sqlite3.Error:
+            return False  # not created yet
+
+    def stop_when_flipped() -> None:
+        deadline = time.monotonic() + 60
+        while not flipped() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_when_flipped)
+    stopper.start()
+    code, out, err = run_cli(["monitor", "serve"], capsys)
+    stopper.join()
+    assert code == 0, err
+    assert f"store: sqlite:///{store.resolve()}" in err
+    assert f"  dead: tcp://127.0.0.1:{port} (every 1s)" in err
+    assert err.rstrip().endswith("monitor stopped")
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT old_state, new_state FROM transitions").fetchall() == [("new", "down")]
+        assert conn.execute("SELECT state FROM checks WHERE name = 'dead'").fetchone() == ("down",)

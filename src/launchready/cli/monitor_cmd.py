@@ -18,10 +18,11 @@ import typer
 from sqlalchemy import Engine
 
 from launchready.cli import common
-from launchready.cli.options import ConfigOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 from launchready.config.loader import LoadedConfig
 from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
 from launchready.core.errors import UsageError
+from launchready.core.net import NetSettings
 from launchready.monitor.durations import format_duration
 from launchready.monitor.errors import MonitorError
 
@@ -166,4 +167,48 @@ def build() -> typer.Typer:
         for line in heartbeat_lines(monitor, uuids, states, base):
             print(line)
 
+    @app.command("serve")
+    def serve_command(
+        config: ConfigOpt = None,
+        store: StoreOpt = None,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """Run the checks on schedule and watch heartbeats, writing to the store, until SIGTERM or Ctrl-C."""
+        import asyncio
+        import logging
+
+        loaded = common.load(config)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+        # Alembic and the HTTP stack log their own details at INFO; the monitor's lines are enough.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        try:
+            asyncio.run(_serve(loaded, net, store))
+        except MonitorError as exc:
+            _fail(str(exc))
+
     return app
+
+
+def _no_providers(subject_kind: str, subject_name: str, tags: tuple[str, ...]) -> tuple[str, ...]:
+    # No alert provider is wired into this command yet: flips are recorded (state, incidents)
+    # without outbox rows.
+    return ()
+
+
+async def _serve(loaded: LoadedConfig, net: NetSettings, store: str | None) -> None:
+    from launchready.monitor.scheduler import Scheduler
+    from launchready.monitor.service import prepare_monitor, run_until_stopped
+
+    setup = await prepare_monitor(loaded, net, store)
+    try:
+        for line in setup.banner():
+            print(line, file=sys.stderr)
+        scheduler = Scheduler(setup.monitor, setup.engine, net, _no_providers, smoke_plans=setup.smoke_plans)
+        await run_until_stopped([scheduler])
+    finally:
+        setup.engine.dispose()
+    print("monitor stopped", file=sys.stderr)

@@ -459,4 +459,10 @@ class Scheduler:
         except MonitorStoreError as exc:
             self._store_failed(exc)
             return
-        log.info("pruned %s", counts)
+        if counts.results or counts.rollups_1m or counts.rollups_1h:
+            log.info(
+                "pruned %d results, %d 1-minute and %d 1-hour rollups past retention",
+                counts.results,
+                counts.rollups_1m,
+                counts.rollups_1h,
+            )
