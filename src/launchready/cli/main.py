@@ -20,6 +20,7 @@ from launchready.cli import (
     init_cmd,
     lab_cmd,
     load_cmd,
+    monitor_cmd,
     pageload_cmd,
     secrets_cmd,
     smoke_cmd,
@@ -66,6 +67,7 @@ def build_app() -> typer.Typer:
     app.add_typer(lab_cmd.build(), name="lab")
     app.add_typer(dns_cmd.build(), name="dns")
     app.add_typer(edge_cmd.build(), name="edge")
+    app.add_typer(monitor_cmd.build(), name="monitor")
     return app
 
 
