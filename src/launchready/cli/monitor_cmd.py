@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from launchready.core.errors import UsageError
 
@@ -44,14 +45,19 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _engine(store: str) -> Engine:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from launchready.monitor.web.interim_store import open_store_with_create_all
 
     try:
         return open_store_with_create_all(_store_url(store))
     except (SQLAlchemyError, ImportError) as exc:
-        raise UsageError(f"--store {store or DEFAULT_STORE}: cannot open the store: {exc}") from None
+        raise UsageError(_store_problem(store, exc)) from None
+
+
+def _store_problem(store: str, exc: Exception) -> str:
+    # The driver's own message, on one line, without SQLAlchemy's statement dump and help link.
+    cause = getattr(exc, "orig", None) or exc
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"--store {store or DEFAULT_STORE}: cannot open the store: {first_line}"
 
 
 def register(monitor: typer.Typer) -> None:
@@ -74,6 +80,8 @@ def register(monitor: typer.Typer) -> None:
         engine = _engine(store)
         try:
             created = add_user(engine, name, password, time.time())
+        except SQLAlchemyError as exc:
+            raise UsageError(_store_problem(store, exc)) from None
         finally:
             engine.dispose()
         print(f"{'added user' if created else 'changed the password of user'} {name.strip()}")
@@ -89,6 +97,8 @@ def register(monitor: typer.Typer) -> None:
         engine = _engine(store)
         try:
             value = add_api_token(engine, name, time.time())
+        except SQLAlchemyError as exc:
+            raise UsageError(_store_problem(store, exc)) from None
         finally:
             engine.dispose()
         print(f"API token {name.strip()} (shown once; send it as 'Authorization: Bearer <token>'): {value}")
