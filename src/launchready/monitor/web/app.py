@@ -98,6 +98,7 @@ class _Web:
             lstrip_blocks=True,
         )
         self.templates.filters.update(utc=_utc, percent=_percent, ms=_ms, duration=_duration)
+        self.cache = queries.SettledHoursCache()
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(StoreCollector(engine, clock))
 
@@ -173,7 +174,9 @@ class _Web:
 
     async def overview(self, request: Request) -> Response:
         now = self.clock()
-        summaries = await self.read(lambda conn: queries.check_summaries(conn, now, self.settings.slo))
+        summaries = await self.read(
+            lambda conn: queries.check_summaries(conn, now, self.settings.slo, cache=self.cache)
+        )
         counts: dict[str, int] = {}
         for summary in summaries:
             counts[summary.state] = counts.get(summary.state, 0) + 1
@@ -185,7 +188,9 @@ class _Web:
         if range_label not in queries.RANGES:
             range_label = "24h"
         now = self.clock()
-        detail = await self.read(lambda conn: queries.check_detail(conn, name, now, self.settings.slo, range_label))
+        detail = await self.read(
+            lambda conn: queries.check_detail(conn, name, now, self.settings.slo, range_label, self.cache)
+        )
         if detail is None:
             return self.page(request, "not_found.html.j2", status_code=404, what=f"check {name}")
         chart = latency_chart(
@@ -335,7 +340,9 @@ class _Web:
         if await self.api_token(request) is None:
             return _api_unauthorized()
         now = self.clock()
-        summaries = await self.read(lambda conn: queries.check_summaries(conn, now, self.settings.slo))
+        summaries = await self.read(
+            lambda conn: queries.check_summaries(conn, now, self.settings.slo, cache=self.cache)
+        )
         return JSONResponse({"checks": [_check_json(s) for s in summaries], "slo": self.settings.slo, "at": now})
 
     async def api_heartbeats(self, request: Request) -> Response:

@@ -10,14 +10,16 @@ strictly before the current hour, the 1-minute table from it on. Every query fil
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, case, func, insert, select
+from sqlalchemy import BigInteger, Connection, Table, and_, case, cast, func, insert, select, true
 
 from launchready.monitor.store.schema import (
     checks,
@@ -100,11 +102,14 @@ def _split_point(now: float) -> int:
     return int(now // HOUR) * HOUR
 
 
-def _window_sums(conn: Connection, names: Sequence[str], now: float) -> dict[str, dict[str, list[int]]]:
-    """{check: {window label: [count, failures]}} for the uptime windows, in two index reads."""
-    split = _split_point(now)
+Sums = dict[str, list[int]]  # window label -> [count, failures]
+
+
+def _hourly_sums(conn: Connection, names: Sequence[str], split: int, upper: int) -> dict[str, Sums]:
+    """Per check and uptime window, the 1-hour buckets from the window's start (``split`` minus
+    its length) up to ``upper``, in one covering-index read."""
     widest = max(seconds for _, seconds in UPTIME_WINDOWS)
-    sums: dict[str, dict[str, list[int]]] = {name: {label: [0, 0] for label, _ in UPTIME_WINDOWS} for name in names}
+    sums: dict[str, Sums] = {name: {label: [0, 0] for label, _ in UPTIME_WINDOWS} for name in names}
     columns: list[Any] = [rollups_1h.c.check_name]
     for _, seconds in UPTIME_WINDOWS:
         inside = rollups_1h.c.bucket_start >= split - seconds
@@ -115,7 +120,7 @@ def _window_sums(conn: Connection, names: Sequence[str], now: float) -> dict[str
         .where(
             rollups_1h.c.check_name.in_(names),
             rollups_1h.c.bucket_start >= split - widest,
-            rollups_1h.c.bucket_start < split,
+            rollups_1h.c.bucket_start < upper,
         )
         .group_by(rollups_1h.c.check_name)
     )
@@ -123,35 +128,135 @@ def _window_sums(conn: Connection, names: Sequence[str], now: float) -> dict[str
         for index, (label, _) in enumerate(UPTIME_WINDOWS):
             sums[row[0]][label][0] += int(row[1 + 2 * index] or 0)
             sums[row[0]][label][1] += int(row[2 + 2 * index] or 0)
-    current = (
-        select(rollups_1m.c.check_name, func.sum(rollups_1m.c.count), func.sum(rollups_1m.c.failures))
-        .where(rollups_1m.c.check_name.in_(names), rollups_1m.c.bucket_start >= split)
-        .group_by(rollups_1m.c.check_name)
-    )
-    for name, count, failures in conn.execute(current):
-        for label, _ in UPTIME_WINDOWS:
-            sums[name][label][0] += int(count or 0)
-            sums[name][label][1] += int(failures or 0)
     return sums
 
 
-def _latency_hists(conn: Connection, names: Sequence[str], now: float, seconds: int) -> dict[str, Histogram]:
-    split = _split_point(now)
-    hists: dict[str, Histogram] = defaultdict(dict)
-    reads = (
-        select(rollups_1h.c.check_name, rollups_1h.c.latency_hist).where(
-            rollups_1h.c.check_name.in_(names),
-            rollups_1h.c.bucket_start >= split - seconds,
-            rollups_1h.c.bucket_start < split,
-        ),
-        select(rollups_1m.c.check_name, rollups_1m.c.latency_hist).where(
-            rollups_1m.c.check_name.in_(names), rollups_1m.c.bucket_start >= split
-        ),
+def _current_hour_sums(conn: Connection, names: Sequence[str], split: int, now: float) -> dict[str, tuple[int, int]]:
+    current = (
+        select(rollups_1m.c.check_name, func.sum(rollups_1m.c.count), func.sum(rollups_1m.c.failures))
+        .where(rollups_1m.c.check_name.in_(names), rollups_1m.c.bucket_start >= split, rollups_1m.c.bucket_start <= now)
+        .group_by(rollups_1m.c.check_name)
     )
-    for query in reads:
-        for name, raw in conn.execute(query):
+    return {name: (int(count or 0), int(failures or 0)) for name, count, failures in conn.execute(current)}
+
+
+def _hist_sums(conn: Connection, table: Table, *conditions: Any, in_database: bool = True) -> dict[str, Histogram]:
+    """{check: merged latency histogram} over the rows of ``table`` matching ``conditions``.
+
+    SQLite and PostgreSQL merge the JSON histograms themselves (``json_each`` /
+    ``json_each_text``), returning one row per (check, bound) instead of one per bucket; other
+    dialects merge in Python.
+    """
+    hists: dict[str, Histogram] = defaultdict(dict)
+    function = {"sqlite": func.json_each, "postgresql": func.json_each_text}.get(conn.dialect.name)
+    if function is None or not in_database:
+        for name, raw in conn.execute(select(table.c.check_name, table.c.latency_hist).where(*conditions)):
             merge_into(hists[name], parse_hist(raw))
+        return hists
+    entries = function(table.c.latency_hist).table_valued("key", "value").alias("hist_entry")
+    query = (
+        select(table.c.check_name, entries.c.key, func.sum(cast(entries.c.value, BigInteger)))
+        .select_from(table.join(entries, true()))
+        .where(*conditions)
+        .group_by(table.c.check_name, entries.c.key)
+    )
+    for name, bound, count in conn.execute(query):
+        if count:
+            hists[name][float(bound)] = hists[name].get(float(bound), 0) + int(count)
     return hists
+
+
+def _hourly_hists(conn: Connection, names: Sequence[str], lower: int, upper: int) -> dict[str, Histogram]:
+    return _hist_sums(
+        conn,
+        rollups_1h,
+        rollups_1h.c.check_name.in_(names),
+        rollups_1h.c.bucket_start >= lower,
+        rollups_1h.c.bucket_start < upper,
+    )
+
+
+@dataclass(frozen=True)
+class _Settled:
+    split: int
+    sums: Sums
+    hist: Histogram
+
+
+class SettledHoursCache:
+    """Per check, the uptime sums and latency histogram of the 1-hour buckets that can no longer
+    change (older than ``FRESH_HOURS`` before the current hour), computed once an hour.
+
+    The overview would otherwise re-read 30 days of buckets for every check on every request;
+    with this it reads the last ``FRESH_HOURS`` hours and the current hour's minutes. A 1-hour
+    bucket written up to ``FRESH_HOURS - 1`` hours after its hour ends is still seen.
+    """
+
+    FRESH_HOURS = 2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Settled] = {}
+
+    def get(self, conn: Connection, names: Sequence[str], split: int) -> dict[str, _Settled]:
+        with self._lock:
+            found = {n: e for n in names if (e := self._entries.get(n)) is not None and e.split == split}
+        missing = [name for name in names if name not in found]
+        if missing:
+            computed = _settled(conn, missing, split, self.FRESH_HOURS)
+            with self._lock:
+                self._entries.update(computed)
+            found.update(computed)
+        return found
+
+
+def _settled(conn: Connection, names: Sequence[str], split: int, fresh_hours: int) -> dict[str, _Settled]:
+    upper = split - fresh_hours * HOUR
+    sums = _hourly_sums(conn, names, split, upper)
+    hists = _hourly_hists(conn, names, split - LATENCY_WINDOW_S, upper)
+    return {name: _Settled(split, sums[name], hists.get(name, {})) for name in names}
+
+
+def _aggregates(
+    conn: Connection, names: Sequence[str], now: float, cache: SettledHoursCache | None
+) -> tuple[dict[str, Sums], dict[str, Histogram]]:
+    """Uptime sums per window and the last 24 h latency histogram of each check."""
+    split = _split_point(now)
+    fresh_hours = SettledHoursCache.FRESH_HOURS if cache is not None else 0
+    settled = cache.get(conn, names, split) if cache is not None else _settled(conn, names, split, 0)
+    sums = {name: {label: list(pair) for label, pair in settled[name].sums.items()} for name in names}
+    hists: dict[str, Histogram] = {name: dict(settled[name].hist) for name in names}
+    if fresh_hours:
+        lower = split - fresh_hours * HOUR
+        recent = (
+            select(rollups_1h.c.check_name, func.sum(rollups_1h.c.count), func.sum(rollups_1h.c.failures))
+            .where(
+                rollups_1h.c.check_name.in_(names),
+                rollups_1h.c.bucket_start >= lower,
+                rollups_1h.c.bucket_start < split,
+            )
+            .group_by(rollups_1h.c.check_name)
+        )
+        for name, count, failures in conn.execute(recent):
+            for pair in sums[name].values():  # every window is longer than the fresh hours
+                pair[0] += int(count or 0)
+                pair[1] += int(failures or 0)
+        for name, hist in _hourly_hists(conn, names, lower, split).items():
+            merge_into(hists[name], hist)
+    for name, (count, failures) in _current_hour_sums(conn, names, split, now).items():
+        for pair in sums[name].values():
+            pair[0] += count
+            pair[1] += failures
+    current = _hist_sums(
+        conn,
+        rollups_1m,
+        rollups_1m.c.check_name.in_(names),
+        rollups_1m.c.bucket_start >= split,
+        rollups_1m.c.bucket_start <= now,
+    )
+    for name, hist in current.items():
+        merge_into(hists[name], hist)
+    return sums, hists
 
 
 def error_budget_left(count: int, failures: int, slo: float) -> float | None:
@@ -161,7 +266,13 @@ def error_budget_left(count: int, failures: int, slo: float) -> float | None:
     return 1.0 - failures / allowed
 
 
-def check_summaries(conn: Connection, now: float, slo: float, only: Sequence[str] | None = None) -> list[CheckSummary]:
+def check_summaries(
+    conn: Connection,
+    now: float,
+    slo: float,
+    only: Sequence[str] | None = None,
+    cache: SettledHoursCache | None = None,
+) -> list[CheckSummary]:
     """Every configured check (or the ones named in ``only``) with its uptime, latency and budget."""
     query = select(checks).where(checks.c.configured.is_(True)).order_by(checks.c.name)
     if only is not None:
@@ -170,8 +281,7 @@ def check_summaries(conn: Connection, now: float, slo: float, only: Sequence[str
     names = [row.name for row in rows]
     if not names:
         return []
-    sums = _window_sums(conn, names, now)
-    hists = _latency_hists(conn, names, now, LATENCY_WINDOW_S)
+    sums, hists = _aggregates(conn, names, now, cache)
     summaries = []
     for row in rows:
         windows = tuple(Window(label, *sums[row.name][label]) for label, _ in UPTIME_WINDOWS)
@@ -331,7 +441,26 @@ def incidents(conn: Connection, subject_kind: str, name: str, limit: int = 20) -
             ended = None
         if len(spans) >= limit:
             break
-    return [Incident(start, end, reason, last_deploy_before(conn, start)) for start, end, reason in spans]
+    if not spans:
+        return []
+    # One read of the deploys before the latest incident, newest first; an incident older than
+    # all of them (only possible when the limit cut the list) looks its deploy up on its own.
+    recent = conn.execute(
+        select(deploys).where(deploys.c.at <= spans[0][0]).order_by(deploys.c.at.desc()).limit(500)
+    ).all()
+    ascending = [_deploy(row) for row in reversed(recent)]
+    times = [deploy.at for deploy in ascending]
+    found: list[Incident] = []
+    for start, end, reason in spans:
+        index = bisect.bisect_right(times, start)
+        if index > 0:
+            deploy: Deploy | None = ascending[index - 1]
+        elif len(recent) == 500:
+            deploy = last_deploy_before(conn, start)
+        else:
+            deploy = None
+        found.append(Incident(start, end, reason, deploy))
+    return found
 
 
 def recent_failures(conn: Connection, name: str, limit: int = 20) -> list[Failure]:
@@ -351,8 +480,15 @@ def recent_failures(conn: Connection, name: str, limit: int = 20) -> list[Failur
     return [Failure(*row) for row in conn.execute(query)]
 
 
-def check_detail(conn: Connection, name: str, now: float, slo: float, range_label: str) -> CheckDetail | None:
-    found = check_summaries(conn, now, slo, only=[name])
+def check_detail(
+    conn: Connection,
+    name: str,
+    now: float,
+    slo: float,
+    range_label: str,
+    cache: SettledHoursCache | None = None,
+) -> CheckDetail | None:
+    found = check_summaries(conn, now, slo, only=[name], cache=cache)
     if not found:
         return None
     seconds, hourly, step = RANGES[range_label]
