@@ -75,11 +75,12 @@ def _duration(seconds: float | None) -> str:
         return "-"
     if seconds < 60:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
-    if seconds < 86400:
-        return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
-    return f"{seconds // 86400:.0f} d {seconds % 86400 // 3600:.0f} h"
+    # Two units at most, the smaller one left out when it is zero: "10 min", "1 h 5 min", "2 d".
+    for big, big_unit, small, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")):
+        if seconds >= big:
+            rest = int(seconds % big // small)
+            return f"{seconds // big:.0f} {big_unit}" + (f" {rest} {small_unit}" if rest else "")
+    return f"{seconds:.0f} s"
 
 
 class _Web:

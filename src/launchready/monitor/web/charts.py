@@ -25,7 +25,7 @@ def _nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = float(10.0 ** math.floor(math.log10(value)))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude
@@ -45,7 +45,8 @@ def latency_chart(
         return (at - start) / span * _VIEW
 
     def x_pct(at: float) -> str:
-        return f"{min(max((at - start) / span * 100.0, 0.0), 100.0):.2f}%"
+        # Kept off the very edges so a marker's triangle is never cut in half.
+        return f"{min(max((at - start) / span * 100.0, 0.4), 99.6):.2f}%"
 
     peak = max((p.p95_ms or p.avg_ms or 0.0 for p in points), default=0.0)
     top = _nice_ceiling(peak * 1.1)
@@ -60,11 +61,15 @@ def latency_chart(
         )
     for p in points:
         if p.failures:
+            # Mostly failing (an outage): a band over the whole height; occasional failures: a
+            # strip along the bottom, darker the larger their share.
             share = p.failures / max(p.count, 1)
             width = max(step_s / span * _VIEW, 2.0)
+            height = _VIEW if share >= 0.5 else _VIEW * 0.08
             plot.append(
-                f'<rect class="fail" x="{x(p.start):.1f}" y="0" width="{width:.1f}" height="{_VIEW:.0f}" '
-                f'fill-opacity="{0.15 + 0.55 * share:.2f}"><title>{p.failures} of {p.count} failed</title></rect>'
+                f'<rect class="fail" x="{x(p.start):.1f}" y="{_VIEW - height:.1f}" width="{width:.1f}" '
+                f'height="{height:.1f}" fill-opacity="{0.25 + 0.5 * share:.2f}">'
+                f"<title>{p.failures} of {p.count} failed</title></rect>"
             )
     for css in ("p95", "avg"):
         run: list[str] = []
@@ -86,7 +91,7 @@ def latency_chart(
             plot.append(f'<circle class="{css}" cx="{cx}" cy="{cy}" r="4"/>')
 
     labels: list[str] = []
-    for fraction in (0.5, 1.0):
+    for fraction in (0.5, 1.0) if peak > 0 else ():
         label_y = PLOT_TOP_PX + PLOT_HEIGHT_PX * (1 - fraction) + 12
         labels.append(f'<text class="axis" x="4" y="{label_y:.0f}">{top * fraction:g} ms</text>')
     for index in range(1, 4):

@@ -358,7 +358,7 @@ class CheckDetail:
 
 # Range label -> (seconds shown, table read for complete hours? (1h) else 1m, seconds per point).
 RANGES: dict[str, tuple[int, bool, int]] = {
-    "24h": (DAY, False, 5 * 60),
+    "24h": (DAY, False, 10 * 60),
     "7d": (7 * DAY, True, HOUR),
     "30d": (30 * DAY, True, 6 * HOUR),
 }
