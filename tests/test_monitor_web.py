@@ -327,7 +327,14 @@ def test_failed_logins_are_rate_limited(served: ServedApp, engine: Engine, clock
     assert browser.get("/").status == 200
 
 
-def test_api_and_metrics_need_a_token(served: ServedApp, engine: Engine) -> None:
+def www_latency(families: dict[str, Any]) -> dict[str, float]:
+    samples = families["launchready_check_latency_seconds"].samples
+    found = {s.labels["le"]: s.value for s in samples if s.name.endswith("_bucket") and s.labels["check"] == "www"}
+    found["count"] = next(s.value for s in samples if s.name.endswith("_count") and s.labels["check"] == "www")
+    return found
+
+
+def test_api_and_metrics_need_a_token(served: ServedApp, engine: Engine, clock: Clock) -> None:
     token = add_api_token(engine, "prometheus", NOW)
     browser = Browser(served)
     for path in ("/api/v1/checks", "/api/v1/heartbeats", "/metrics"):
@@ -348,11 +355,12 @@ def test_api_and_metrics_need_a_token(served: ServedApp, engine: Engine) -> None
     assert up == {"api-health": 0.0, "www": 1.0}
     latency = families["launchready_check_latency_seconds"]
     assert latency.type == "histogram"
-    www_buckets = {
-        s.labels["le"]: s.value for s in latency.samples if s.name.endswith("_bucket") and s.labels["check"] == "www"
-    }
-    # The collector counts the settled minutes of the hour before its first scrape.
-    assert www_buckets["+Inf"] > 0 and www_buckets["0.05"] == www_buckets["+Inf"]
+    # The first scrape counts the settled minutes (older than 2 min) of the hour before it: 60
+    # one-minute buckets, the 11 since the hour began at 50 ms, the 49 before at 100 ms.
+    assert www_latency(families) == {"0.05": 11.0, "0.1": 60.0, "+Inf": 60.0, "count": 60.0}
+    clock.now += 300  # the three minutes that settle meanwhile are added; nothing is counted twice
+    later = {f.name: f for f in text_string_to_metric_families(browser.get("/metrics", headers=bearer).text)}
+    assert www_latency(later) == {"0.05": 14.0, "0.1": 63.0, "+Inf": 63.0, "count": 63.0}
     assert "launchready_heartbeat_last_ping_timestamp_seconds" in families
     with engine.connect() as conn:
         from launchready.monitor.store.schema import api_tokens
