@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -75,20 +77,23 @@ def store_engine(kind: str, tmp_path: Any) -> Iterator[Engine]:
 class ServedApp:
     host: str
     port: int
+    tls: ssl.SSLContext | None = None  # the client's context when served over TLS
 
     @property
     def base(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
 
 @contextmanager
-def serve(app: Starlette) -> Iterator[ServedApp]:
-    """Run ``app`` with uvicorn on an ephemeral loopback port in a background thread."""
+def serve(app: Starlette, tls: tuple[Path, Path, Path] | None = None) -> Iterator[ServedApp]:
+    """Run ``app`` with uvicorn on an ephemeral loopback port in a background thread; over TLS
+    when ``tls`` is (certificate, key, CA bundle the client trusts)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    tls_options = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **tls_options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -96,7 +101,8 @@ def serve(app: Starlette) -> Iterator[ServedApp]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     try:
-        yield ServedApp("127.0.0.1", port)
+        client_tls = ssl.create_default_context(cafile=str(tls[2])) if tls else None
+        yield ServedApp("127.0.0.1", port, client_tls)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -139,7 +145,11 @@ class Browser:
             all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn = http.client.HTTPConnection(self.served.host, self.served.port, timeout=30)
+        conn: http.client.HTTPConnection
+        if self.served.tls is not None:
+            conn = http.client.HTTPSConnection(self.served.host, self.served.port, timeout=30, context=self.served.tls)
+        else:
+            conn = http.client.HTTPConnection(self.served.host, self.served.port, timeout=30)
         try:
             conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, insert, select
 
+from launchready.lab.ca import LabCA
 from launchready.monitor.store.flips import record_flip
 from launchready.monitor.store.schema import (
     checks,
@@ -299,6 +300,19 @@ def test_login_flow_session_cookie_and_logout(served: ServedApp, engine: Engine)
         assert conn.execute(select(web_sessions)).all() == []
     browser.cookies["lr_session"] = cookie  # the old cookie is dead server-side
     assert browser.get("/").status == 303
+
+
+def test_session_cookie_is_secure_over_tls(engine: Engine, clock: Clock, tmp_path: Path) -> None:
+    seed(engine)
+    ca = LabCA.create()
+    cert, key = ca.issue(["127.0.0.1"]).write(tmp_path, "monitor")
+    bundle = ca.write_bundle(tmp_path / "ca.pem")
+    with serve(create_app(engine, WebSettings(), clock=clock), tls=(cert, key, bundle)) as served:
+        browser = Browser(served)
+        assert login(browser).status == 303
+        session_header = next(h for h in browser.set_cookie_headers if h.startswith("lr_session="))
+        assert "Secure" in session_header and "HttpOnly" in session_header and "SameSite=lax" in session_header
+        assert browser.get("/").status == 200
 
 
 def test_login_without_matching_csrf_token_is_refused(served: ServedApp) -> None:
