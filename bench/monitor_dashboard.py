@@ -282,13 +282,35 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def measure(port: int, pages: list[tuple[str, str, dict[str, str]]], requests: int) -> dict[str, list[float]]:
+def start_server(url: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", url, "--port", str(port)], env={**os.environ, **env}
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            probe.request("GET", "/healthz")
+            if probe.getresponse().status == 200:
+                probe.close()
+                return server, port
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise SystemExit("the bench server did not start") from None
+            time.sleep(0.2)
+
+
+def measure(
+    port: int, pages: list[tuple[str, str, dict[str, str]]], requests: int, warmup: int = 5
+) -> dict[str, list[float]]:
     """Request every page in turn (round-robin, one kept-alive connection each), so load from
     elsewhere on the machine falls on all pages alike; the first 5 rounds warm up."""
     connections = {label: http.client.HTTPConnection("127.0.0.1", port, timeout=60) for label, _, _ in pages}
     timings: dict[str, list[float]] = {label: [] for label, _, _ in pages}
     try:
-        for index in range(requests + 5):
+        for index in range(requests + warmup):
             for label, path, headers in pages:
                 conn = connections[label]
                 started = time.perf_counter()
@@ -298,7 +320,7 @@ def measure(port: int, pages: list[tuple[str, str, dict[str, str]]], requests: i
                 elapsed = time.perf_counter() - started
                 if response.status != 200:
                     raise SystemExit(f"GET {path}: HTTP {response.status}")
-                if index >= 5:
+                if index >= warmup:
                     timings[label].append(elapsed * 1000)
     finally:
         for conn in connections.values():
@@ -334,23 +356,19 @@ def run_store(kind: str, args: argparse.Namespace) -> None:
             )
         token = add_api_token(engine, "bench", now)
         print(f"\n{kind}: seeded in {seeded_s:.0f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", url, "--port", str(port)], env={**os.environ, **env}
-        )
+        session = {"Cookie": f"lr_session={cookie}"}
+        # Cold: the first overview after a start computes every check's settled hours (what
+        # the first request of each hour pays); measured over a few fresh server processes.
+        cold: list[float] = []
+        for _ in range(args.cold_starts):
+            server, port = start_server(url, env)
+            try:
+                cold.extend(measure(port, [("cold", "/", session)], 1, warmup=0)["cold"])
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        server, port = start_server(url, env)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    probe.request("GET", "/healthz")
-                    if probe.getresponse().status == 200:
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("the bench server did not start") from None
-                    time.sleep(0.2)
-            session = {"Cookie": f"lr_session={cookie}"}
             bearer = {"Authorization": f"Bearer {token}"}
             pages = [
                 ("baseline /healthz", "/healthz", {}),
@@ -372,6 +390,10 @@ def run_store(kind: str, args: argparse.Namespace) -> None:
             for label, _, _ in pages:
                 high = p95(timings[label])
                 print(f"{label:<22} {statistics.median(timings[label]):8.1f} {high:8.1f} {high / base:14.1f}x")
+            print(
+                f"overview, first request after start (settled-hours cache cold), {len(cold)} starts: "
+                f"median {statistics.median(cold):.1f} ms, max {max(cold):.1f} ms"
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -383,6 +405,7 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--minute-days", type=int, default=2)
     parser.add_argument("--result-days", type=int, default=2)
+    parser.add_argument("--cold-starts", type=int, default=5)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
