@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from launchready.monitor.web import auth, queries
 from launchready.monitor.web.charts import latency_chart
 from launchready.monitor.web.metrics import StoreCollector
-from launchready.monitor.web.pings import Routing, clean_body, no_routing, parse_ping_path, record_ping
+from launchready.monitor.web.pings import BODY_KEEP_BYTES, Routing, clean_body, no_routing, parse_ping_path, record_ping
 from launchready.monitor.web.settings import WebSettings
 
 SESSION_COOKIE = "lr_session"
@@ -308,10 +308,14 @@ class _Web:
             return PlainTextResponse("not found\n", status_code=404, headers=headers)
         raw = b""
         if request.method == "POST":
+            # Keep the first 10 KB; read on (and discard) up to the limit so the client can
+            # finish sending, then stop reading.
+            received = 0
             async for chunk in request.stream():
-                if len(raw) < PING_BODY_LIMIT:
-                    raw += chunk[: PING_BODY_LIMIT - len(raw)]
-                if len(raw) >= PING_BODY_LIMIT:
+                if len(raw) < BODY_KEEP_BYTES:
+                    raw += chunk[: BODY_KEEP_BYTES - len(raw)]
+                received += len(chunk)
+                if received >= PING_BODY_LIMIT:
                     break
         body = clean_body(raw)
         rid = request.query_params.get("rid") or None

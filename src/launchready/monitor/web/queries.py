@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Table, and_, case, cast, func, insert, select, true
+from sqlalchemy.dialects import postgresql
 
 from launchready.monitor.store.schema import (
     checks,
@@ -153,7 +154,10 @@ def _hist_sums(conn: Connection, table: Table, *conditions: Any, in_database: bo
         for name, raw in conn.execute(select(table.c.check_name, table.c.latency_hist).where(*conditions)):
             merge_into(hists[name], parse_hist(raw))
         return hists
-    entries = function(table.c.latency_hist).table_valued("key", "value").alias("hist_entry")
+    column: Any = table.c.latency_hist
+    if conn.dialect.name == "postgresql":
+        column = cast(column, postgresql.JSON)  # also right should the column become jsonb
+    entries = function(column).table_valued("key", "value").alias("hist_entry")
     query = (
         select(table.c.check_name, entries.c.key, func.sum(cast(entries.c.value, BigInteger)))
         .select_from(table.join(entries, true()))
