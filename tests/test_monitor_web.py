@@ -463,6 +463,11 @@ def test_ping_shapes_states_and_durations(served: ServedApp, engine: Engine, clo
     page = heartbeats_page.get("/heartbeats")
     assert page.status == 200 and "nightly-backup" in page.text and f"/ping/{HB_UUID}" in page.text
     assert "45 s" in page.text and "7.0 s" in page.text
+    detail = heartbeats_page.get("/heartbeats/nightly-backup")
+    assert detail.status == 200
+    assert "exit 3" in detail.text and "ran 45 s" in detail.text and "rid run-1" in detail.text
+    assert "still down" in detail.text and "ping with exit status 3" in detail.text
+    assert heartbeats_page.get("/heartbeats/no-such-job").status == 404
 
 
 @pytest.mark.parametrize(
@@ -489,6 +494,10 @@ def test_ping_body_is_capped_and_masked(served: ServedApp, engine: Engine) -> No
     with engine.connect() as conn:
         kept = conn.execute(select(pings.c.body)).scalar_one()
     assert secret not in kept and "password=s3cr…(" in kept
+    browser = Browser(served)
+    login(browser)
+    shown = browser.get("/heartbeats/nightly-backup").text
+    assert "password=s3cr…(" in shown and secret not in shown
     assert kept.startswith("backup done") and kept.endswith("x") and len(kept.encode()) <= BODY_KEEP_BYTES
 
 

@@ -179,6 +179,9 @@ async def drive(binary: str, served: ServedApp, engine: Engine, shots: Path) -> 
                 await page.goto(f"{served.base}/heartbeats")
                 await page.screenshot(shots / "heartbeats-1280.png", 1280)
                 await page.screenshot(shots / "heartbeats-390.png", 390)
+                await page.goto(f"{served.base}/heartbeats/nightly-backup")
+                seen["pings_listed"] = await page.js("document.querySelectorAll('details.ping').length")
+                await page.screenshot(shots / "heartbeat-390.png", 390)
                 await page.goto(f"{served.base}/status")
                 await page.screenshot(shots / "status-390.png", 390)
                 seen["overflow_390"] = await page.js("document.documentElement.scrollWidth > window.innerWidth")
@@ -215,6 +218,7 @@ def test_dashboard_in_chromium(chromium: str, engine: Engine, shots: Path) -> No
     assert seen["marker_box"][1] > 100  # the marker spans the plot's height
     assert "v1.5.0-bad" in seen["incident_deploy"]
     assert seen["overflow_390"] is False
+    assert seen["pings_listed"] == 3
     for name in (
         "login-390",
         "overview-1280",
@@ -223,6 +227,7 @@ def test_dashboard_in_chromium(chromium: str, engine: Engine, shots: Path) -> No
         "check-390",
         "heartbeats-1280",
         "heartbeats-390",
+        "heartbeat-390",
         "status-390",
     ):
         assert (shots / f"{name}.png").stat().st_size > 5000

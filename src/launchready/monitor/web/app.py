@@ -213,6 +213,14 @@ class _Web:
         base = str(request.base_url).rstrip("/")
         return self.page(request, "heartbeats.html.j2", heartbeats=rows, base=base, now=self.clock())
 
+    async def heartbeat_page(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        detail = await self.read(lambda conn: queries.heartbeat_detail(conn, name))
+        if detail is None:
+            return self.page(request, "not_found.html.j2", status_code=404, what=f"heartbeat {name}")
+        base = str(request.base_url).rstrip("/")
+        return self.page(request, "heartbeat.html.j2", detail=detail, hb=detail.summary, base=base, now=self.clock())
+
     async def status(self, request: Request) -> Response:
         if not self.settings.status_page:
             return PlainTextResponse("not found\n", status_code=404)
@@ -474,6 +482,7 @@ def create_app(
         Route("/", web.login_required(web.overview)),
         Route("/checks/{name:path}", web.login_required(web.check_page)),
         Route("/heartbeats", web.login_required(web.heartbeats_page)),
+        Route("/heartbeats/{name:path}", web.login_required(web.heartbeat_page)),
         Route("/status", web.status),
         Route("/login", web.login_get, methods=["GET"]),
         Route("/login", web.login_post, methods=["POST"]),

@@ -537,8 +537,13 @@ def _span(seconds: float | None) -> str:
     return f"{seconds:g} s"
 
 
-def heartbeat_summaries(conn: Connection, durations_per_heartbeat: int = 10) -> list[HeartbeatSummary]:
-    rows = conn.execute(select(heartbeats).where(heartbeats.c.configured.is_(True)).order_by(heartbeats.c.name)).all()
+def heartbeat_summaries(
+    conn: Connection, durations_per_heartbeat: int = 10, only: str | None = None
+) -> list[HeartbeatSummary]:
+    query = select(heartbeats).where(heartbeats.c.configured.is_(True)).order_by(heartbeats.c.name)
+    if only is not None:
+        query = query.where(heartbeats.c.name == only)
+    rows = conn.execute(query).all()
     summaries = []
     for row in rows:
         durations = conn.execute(
@@ -561,6 +566,51 @@ def heartbeat_summaries(conn: Connection, durations_per_heartbeat: int = 10) -> 
             )
         )
     return summaries
+
+
+@dataclass(frozen=True)
+class Ping:
+    at: float
+    kind: str
+    exit_status: int | None
+    rid: str | None
+    method: str
+    remote_addr: str | None
+    duration_s: float | None
+    body: str | None
+
+
+@dataclass(frozen=True)
+class HeartbeatDetail:
+    summary: HeartbeatSummary
+    pings: tuple[Ping, ...]  # newest first
+    incidents: tuple[Incident, ...]
+
+
+def heartbeat_detail(conn: Connection, name: str, limit: int = 50) -> HeartbeatDetail | None:
+    found = [hb for hb in heartbeat_summaries(conn, only=name) if hb.name == name]
+    if not found:
+        return None
+    rows = conn.execute(
+        select(
+            pings.c.at,
+            pings.c.kind,
+            pings.c.exit_status,
+            pings.c.rid,
+            pings.c.method,
+            pings.c.remote_addr,
+            pings.c.duration_s,
+            pings.c.body,
+        )
+        .where(pings.c.heartbeat_name == name)
+        .order_by(pings.c.at.desc(), pings.c.id.desc())
+        .limit(limit)
+    ).all()
+    return HeartbeatDetail(
+        summary=found[0],
+        pings=tuple(Ping(*row) for row in rows),
+        incidents=tuple(incidents(conn, "heartbeat", name)),
+    )
 
 
 def public_states(conn: Connection) -> list[tuple[str, str]]:
