@@ -581,4 +581,8 @@ def test_healthz_reports_the_store(served: ServedApp, tmp_path: Path, clock: Clo
     dead = create_engine(f"sqlite:///{tmp_path}/missing-dir/monitor.sqlite")
     with serve(create_app(dead, WebSettings(), clock=clock)) as app:
         reply = Browser(app).get("/healthz")
+        ping = Browser(app).get(f"/ping/{HB_UUID}")
+        api = Browser(app).get("/api/v1/checks", headers={"Authorization": "Bearer lrm_x"})
     assert reply.status == 503 and reply.json()["status"] == "store unreachable"
+    # A dead store is a 503 that pingers retry, never a 500 with a traceback.
+    assert (ping.status, api.status) == (503, 503) and "store is unavailable" in ping.text

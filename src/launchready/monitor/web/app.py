@@ -97,6 +97,7 @@ class _Web:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # the templates ship with the package; no stat() per render
         )
         self.templates.filters.update(utc=_utc, percent=_percent, ms=_ms, duration=_duration)
         self.cache = queries.SettledHoursCache()
@@ -403,6 +404,16 @@ class _Web:
         return JSONResponse({"status": "ok"})
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    # A dead or full store is the monitor's own outage: say so (pingers retry on 503) rather
+    # than answer 500 with a traceback.
+    return PlainTextResponse(
+        f"the monitor's store is unavailable ({type(exc).__name__}); try again shortly\n",
+        status_code=503,
+        headers={"Retry-After": "30"},
+    )
+
+
 def _safe_next(value: str | None) -> str:
     # Only a local path: never an open redirect to another site ("//host" or "/\host").
     if not value or not value.startswith("/") or value.startswith("//") or value.startswith("/\\"):
@@ -495,6 +506,6 @@ def create_app(
         Route("/healthz", web.healthz, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(_package_dir("static"))), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={SQLAlchemyError: _store_unavailable})
     app.state.web = web
     return app
