@@ -484,8 +484,9 @@ def create_app(
 ) -> Starlette:
     """The monitor's web app on ``engine``.
 
-    ``routing(subject_kind, subject_name)`` names the alert providers a heartbeat flip caused by a
-    ping is queued for (the same routing the scheduler uses); ``clock`` returns UTC epoch seconds.
+    ``routing(subject_kind, subject_name, tags, old_state, new_state)`` names the alert providers
+    a heartbeat flip caused by a ping is queued for (the alert router's ``providers_for``); only
+    flips into or out of ``down`` are routed at all. ``clock`` returns UTC epoch seconds.
     """
     web = _Web(engine, settings or WebSettings(), routing, clock)
     ping_methods = ["GET", "HEAD", "POST"]

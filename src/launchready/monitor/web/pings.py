@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -30,11 +31,18 @@ from launchready.monitor.store.schema import heartbeats, pings
 
 BODY_KEEP_BYTES = 10 * 1024
 
-# (subject_kind, subject_name) -> names of the alert providers routed for it.
-Routing = Callable[[str, str], Sequence[str]]
+
+class Routing(Protocol):
+    """The alert providers a flip is queued for: the alert router's ``providers_for``."""
+
+    def __call__(
+        self, subject_kind: str, subject_name: str, tags: Sequence[str], old_state: str, new_state: str
+    ) -> Sequence[str]: ...
 
 
-def no_routing(_kind: str, _name: str) -> Sequence[str]:
+def no_routing(
+    subject_kind: str, subject_name: str, tags: Sequence[str], old_state: str, new_state: str
+) -> Sequence[str]:
     return ()
 
 
@@ -165,7 +173,8 @@ def record_ping(
             new_state=new_state,
             at=at,
             reason=reason,
-            providers=routing("heartbeat", row.name) if alerted else (),
+            # Heartbeats have no tags; routing by name still applies.
+            providers=routing("heartbeat", row.name, (), row.state, new_state) if alerted else (),
         )
     if changes:
         conn.execute(update(heartbeats).where(heartbeats.c.name == row.name).values(**changes))
