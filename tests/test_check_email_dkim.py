@@ -133,7 +133,7 @@ def test_a_key_for_another_service_is_not_a_mail_key(strong: str, services: str)
     assert f.id == "email.dkim.not-for-email" and f.severity is Severity.HIGH
     assert f.target == f"s1._domainkey.{DOMAIN}"
     assert "not email" in " ".join(f.evidence)
-    assert f'"v=DKIM1; k=rsa; p=<2048-bit public key from your provider>"' in f.remediation
+    assert '"v=DKIM1; k=rsa; p=<2048-bit public key from your provider>"' in f.remediation
     # An undeclared (common) selector is a leftover, not a broken signer: low.
     [g] = judge(DOMAIN, (sel("s1", f"v=DKIM1; k=rsa; s={services}; p={strong}", declared=False),))
     assert g.id == "email.dkim.not-for-email" and g.severity is Severity.LOW

@@ -77,7 +77,9 @@ def parse_dkim_key(text: str) -> DkimKey:
         upper = sorted(n for n in values if n != n.lower() and n.lower() in ("v", "k", "p", "h", "s", "t", "n"))
         if upper:
             shown = ", ".join(f"{n}=" for n in upper)
-            return key(f"no p= tag: tag names are case-sensitive, so {shown} are unknown tags (write them in lower case)")
+            return key(
+                f"no p= tag: tag names are case-sensitive, so {shown} are unknown tags (write them in lower case)"
+            )
         return key("no p= tag (the public key)")
     p = _B64_CHARS.sub("", re.sub(r"\s+", "", values["p"]))
     if values["p"].strip() == "":
