@@ -163,7 +163,6 @@ def test_pct_101_keeps_the_full_policy() -> None:
 @pytest.mark.parametrize(
     "rua",
     [
-        "https://reports.shop.test/dmarc",
         "mailto:d@shop.test!10m",
         "mailto:d@shop.test!500",
         "mailto:a@shop.test, https://reports.shop.test/dmarc",
@@ -194,3 +193,10 @@ def test_alignment_stays_a_blocker_when_pct_is_out_of_range() -> None:
     verdict = AlignmentVerdict(sender="postmark", can_align=False, conclusive=True, evidence=("no key",), fix="")
     [f] = judge_alignment(DOMAIN, record, (verdict,))
     assert f.severity is Severity.BLOCKER
+
+
+def test_reports_only_to_https_are_valid_but_noted() -> None:
+    [f] = judge(DOMAIN, txt("v=DMARC1; p=reject; rua=https://reports.shop.test/dmarc"))
+    assert f.id == "email.dmarc.reports-not-mailto" and f.severity is Severity.INFO
+    assert any("most receivers only send aggregate reports to mailto:" in e for e in f.evidence)
+    assert f'rua=mailto:dmarc@{DOMAIN},https://reports.shop.test/dmarc"`' in f.remediation

@@ -32,6 +32,7 @@ MAIL_FAULTS = (
     "spf-missing", "spf-plus-all", "spf-multiple", "spf-too-many-lookups", "dmarc-missing",
     "dmarc-none-no-rua", "dkim-weak-key", "dkim-revoked", "dkim-missing-selector", "mx-cname",
     "dangling-cname", "dkim-not-for-email", "dkim-sha1-only", "dmarc-invalid-optional-tag",
+    "dmarc-rua-https",
 )  # fmt: skip
 
 
@@ -62,6 +63,8 @@ def dmarc_value(faults: frozenset[str], domain: str) -> str | None:
         return None
     if "dmarc-none-no-rua" in faults:
         return "v=DMARC1; p=none"
+    if "dmarc-rua-https" in faults:
+        return f"v=DMARC1; p=reject; rua=https://reports.{domain}/dmarc"
     if "dmarc-invalid-optional-tag" in faults:
         return f"v=DMARC1; p=reject; pct=101; rua=mailto:dmarc@{domain}"
     return f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}"

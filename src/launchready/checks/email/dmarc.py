@@ -114,6 +114,14 @@ META = CheckMeta(
             references=(_RFC7489_6_3, _RFC7489_6_6_3),
         ),
         FindingSpec(
+            id="email.dmarc.reports-not-mailto",
+            title="DMARC reports go only to non-mailto: URIs, which most receivers never send to",
+            severity=Severity.INFO,
+            impact=Impact.EMAIL,
+            remediation="Add a mailto: address to rua= (keep the https: one if your report service reads it).",
+            references=(_RFC7489_6_3,),
+        ),
+        FindingSpec(
             id="email.dmarc.report-unauthorized",
             title="DMARC reports go to another domain that has not agreed to receive them",
             severity=Severity.LOW,
@@ -249,6 +257,22 @@ def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAn
                 target=domain,
                 evidence=[*evidence, detail],
                 remediation=f"Publish {_record(domain)}. {_RAMP}",
+            )
+        )
+    elif rua and not mailto:
+        findings.append(
+            META.finding(
+                "reports-not-mailto",
+                target=domain,
+                evidence=[
+                    *evidence,
+                    f"rua={','.join(rua)}: a valid URI (RFC 7489 6.2 allows any scheme), but most receivers only "
+                    "send aggregate reports to mailto: addresses, so few or no reports will arrive",
+                ],
+                remediation=(
+                    f'Add a mailto: address: `_dmarc.{domain}. 300 IN TXT "v=DMARC1; p={record.policy}; '
+                    f"rua=mailto:dmarc@{domain},{','.join(rua)}\"` (or your DMARC report service's mailto: address)."
+                ),
             )
         )
     pct = record.pct

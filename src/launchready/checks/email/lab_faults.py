@@ -58,6 +58,11 @@ LAB_FAULTS: tuple[LabFault, ...] = (
         "DMARC is p=reject with pct=101 (out of range: receivers use pct=100 and still reject)",
         each("email.dmarc.tag-fallback", "{domain}"),
     ),
+    LabFault(
+        "dmarc-rua-https",
+        "DMARC sends aggregate reports only to an https: URI (valid, but most receivers only use mailto:)",
+        each("email.dmarc.reports-not-mailto", "{domain}"),
+    ),
     LabFault("mx-cname", "the MX names smtp., a CNAME to mail.", each("email.mx.cname-target", "{domain}")),
     LabFault(
         "mta-sts-bad-policy",
