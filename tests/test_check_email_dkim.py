@@ -154,3 +154,13 @@ def test_hash_lists_with_sha256_pass(strong: str, hashes: str) -> None:
 def test_trailing_semicolon_and_folding_whitespace_are_valid(strong: str) -> None:
     folded = f"v=DKIM1;\r\n\tk=rsa ;  p={strong[:40]} {strong[40:]} ;"
     assert judge(DOMAIN, (sel("s1", folded),)) == []
+
+
+def test_only_mail_keys_with_a_usable_hash_count_as_usable(strong: str) -> None:
+    from launchready.email.dkim_record import parse_dkim_key
+
+    assert parse_dkim_key(f"v=DKIM1; k=rsa; p={strong}").usable
+    assert not parse_dkim_key(f"v=DKIM1; k=rsa; s=tlsrpt; p={strong}").usable
+    assert not parse_dkim_key(f"v=DKIM1; k=rsa; h=sha1; p={strong}").usable
+    assert not parse_dkim_key("v=DKIM1; k=rsa; p=").usable
+    assert not parse_dkim_key(f"v=DKIM1; K=rsa; P={strong}").usable

@@ -40,6 +40,11 @@ class DkimKey:
         """h= allows no hash a receiver may still use: RFC 8301 forbids rsa-sha1, unknown names are ignored."""
         return self.hashes is not None and "sha256" not in self.hashes
 
+    @property
+    def usable(self) -> bool:
+        """Receivers can verify mail signatures with this key."""
+        return self.problem is None and not self.revoked and self.for_email and not self.sha1_only
+
     def tag(self, name: str) -> str | None:
         for key, value in self.tags:
             if key == name:

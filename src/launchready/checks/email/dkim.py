@@ -284,7 +284,7 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
                     remediation=f"Once signatures verify, publish the record without t=y: {_record(f.selector, domain)}.",
                 )
             )
-    usable = [k for _, k in keys if k.problem is None and not k.revoked and k.for_email and not k.sha1_only]
+    usable = [k for _, k in keys if k.usable]
     if usable and all(k.key_type == "ed25519" for k in usable):
         findings.append(
             META.finding(
