@@ -215,6 +215,14 @@ ROWS = (
     # referrer unsafe -5: 95 + csp 5
     Row("Referrer-Policy unsafe", (*GOOD, ("referrer-policy", "origin-when-cross-origin")), 100, "A+"),
     Row("Referrer-Policy unrecognised", (*GOOD, ("referrer-policy", "foo")), 100, "A+"),
+    # two headers are one list: the last recognised value (private) wins, 100 + csp 5 + referrer 5
+    Row(
+        "Referrer-Policy sent twice",
+        (*GOOD, ("referrer-policy", "unsafe-url"), ("referrer-policy", "strict-origin-when-cross-origin")),
+        110,
+        "A+",
+        results=("referrer-policy-private",),
+    ),
     # CSP unsafe-inline -20
     Row("CSP unsafe-inline", replaced("content-security-policy", "default-src 'self' 'unsafe-inline'"), 80, "B+"),
     # CSP unsafe-eval -10: 90, no bonus left

@@ -391,7 +391,8 @@ def score(
         csp_modifier(page.header("content-security-policy")),
         cookies_modifier(cookies, hsts=protected),
         cors_modifier(page),
-        referrer_modifier(page.header("referrer-policy")),
+        # Several Referrer-Policy headers read as one list, as browsers (and the Observatory) read them.
+        referrer_modifier(", ".join(page.header_all("referrer-policy")) or None),
         hsts,
         sri_modifier(scripts, same_site=same_site or (host,)),
         nosniff_modifier(page.header("x-content-type-options")),
