@@ -292,8 +292,12 @@ def test_cli_dry_run_and_rollback_check(
     code, out, _ = run_cli(["rollback", "-c", str(config), "--check"], capsys)
     assert code == 0 and "rollback-check production" in out and "CHECKED" in out
     assert state.release.read_text() == "good-1\n"  # checking never rolls back
+    # The check sends one real message to each target, marked as a test.
+    [(_, test_body)] = state.posts["slack"]
+    assert json.loads(test_body)["text"].startswith("Test notification (nothing was deployed)")
+    assert "ok   test notification to slack" in out
     code, out, _ = run_cli(["deploy", "-c", str(config), "--", PY, "-c", "print('deployed')"], capsys)
-    assert code == 0 and "SUCCEEDED" in out and len(state.posts["slack"]) == 2
+    assert code == 0 and "SUCCEEDED" in out and len(state.posts["slack"]) == 3
     assert "XXXXXXXXSECRETXXXX" not in out
     code, _, err = run_cli(["deploy", "-c", str(config), "--env", "staging", "--", "true"], capsys)
     assert code == 2 and "--env staging" in err
