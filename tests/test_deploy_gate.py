@@ -26,7 +26,7 @@ from netutil import closed_port
 
 from launchready.config.model import Config
 from launchready.core.net import NetSettings
-from launchready.deploy.gate import DeployGate
+from launchready.deploy.gate import DeployGate, split_command
 from launchready.deploy.store import DeployStore
 
 PY = sys.executable
@@ -49,10 +49,12 @@ class Loopback:
     release: Path
     port: int = 0
     posts: dict[str, list[tuple[dict[str, str], bytes]]] = field(default_factory=dict)
+    status_hits: int = 0  # GET /status answered (the health route in the verification test)
 
 
 def _serve(state: Loopback, ready: threading.Event, stop: threading.Event) -> None:
     async def status(request: web.Request) -> web.Response:
+        state.status_hits += 1
         release = state.release.read_text().strip()
         return web.json_response({"release": release}, status=500 if release.startswith("broken") else 200)
 
@@ -576,3 +578,27 @@ def test_rollback_check_sends_a_marked_test_and_fails_on_unset_or_dead_targets(
     assert payload["test"] is True and payload["event"] == "notify.test"
     assert headers["X-Launchready-Event"] == "notify.test"
     assert not (tmp_path / ".launchready" / "history.sqlite").exists()  # a check records nothing
+
+
+def test_cancel_during_verification_says_the_new_release_is_unverified(
+    loopback: tuple[Loopback, _Mails, int], tmp_path: Path
+) -> None:
+    state, _, smtp = loopback
+    config = _toml(state, smtp, tmp_path, write_release(state.release, "good-rolled"))
+    # /status answers 500 for a broken release: used as the health route, the gate keeps waiting.
+    text = config.read_text().replace(
+        "[environments.production]\n", '[environments.production]\nhealth_path = "/status"\n'
+    )
+    config.write_text(text.replace("health_timeout = 2.0", "health_timeout = 600"))
+    process = start_cli(state, config, "--", *split_command(write_release(state.release, "broken-2")))
+    wait_for(lambda: state.status_hits > 0, "the gate to wait for health")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert (
+        "launchready: cancelled by SIGTERM: production is on the new release, not verified "
+        "(cancelled during verification); no rollback run"
+    ) in err
+    assert state.release.read_text() == "broken-2"
+    [record] = DeployStore(tmp_path).list()
+    assert record.outcome == "cancelled" and "not verified" in record.summary

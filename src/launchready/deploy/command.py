@@ -201,13 +201,6 @@ def _run(
     )
 
 
-def run_streamed(
-    argv: Sequence[str], out: TextIO, masker: Masker, *, prefix: str = "  | ", cwd: Path | None = None
-) -> int:
-    """Run ``argv`` (no shell) without a timeout, copying each output line to ``out``; returns the exit code."""
-    return run_command(argv, out, masker, prefix=prefix, cwd=cwd).code
-
-
 def resolvable(argv: Sequence[str], cwd: Path | None = None) -> bool:
     program = argv[0]
     if os.sep in program:

@@ -7,7 +7,8 @@ rollback ran and the flows pass again); ``rollback-failed`` (the rollback comman
 flows still fail after it); ``timed-out`` (the deploy command ran past ``timeout``: its process
 group was stopped and the rollback, if declared, ran); ``cancelled`` (launchready got SIGINT or
 SIGTERM: the signal went to the command's process group, the outcome was recorded and announced,
-and the CLI exits 128 + the signal); ``abandoned`` (a ``running`` record whose run was killed
+and the CLI exits 128 + the signal); ``errored`` (the gate itself failed: recorded, announced,
+and the error goes on to the CLI); ``abandoned`` (a ``running`` record whose run was killed
 before it recorded anything, found by the next run holding the environment's lock). Every deploy
 is recorded and announced at start and finish.
 """
@@ -343,13 +344,20 @@ class DeployGate:
                     f"launchready: warning: the previous {self.lock.previous.describe()} ended without "
                     "releasing the lock (killed?)"
                 )
-            self._record_start(result, command)
             with self._signals() as state:
                 try:
+                    self._record_start(result, command)
                     outcome = body(result, state)
                 except GateCancelled as cancelled:
                     state.finishing = True
                     return self._cancelled(result, cancelled.signum)
+                except Exception as exc:
+                    # Never a `running` record left behind by a run that is still alive to fix it.
+                    state.finishing = True
+                    detail = self.masker.text(f"{type(exc).__name__}: {exc}")
+                    result.phases.append(Phase("deploy gate", False, f"stopped by an error: {detail}"))
+                    self._end(result, "errored")
+                    raise
                 state.finishing = True
                 return self._end(result, outcome)
         finally:

@@ -35,7 +35,7 @@ class DeployRow(_Base):
     started: Mapped[str] = mapped_column(String(40), index=True)
     finished: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # running, succeeded, command-failed, smoke-failed, rolled-back, rollback-failed, timed-out,
-    # cancelled, abandoned
+    # cancelled, errored, abandoned; rollback: rolled-back-on-request
     outcome: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")  # one line per phase, masked
 
