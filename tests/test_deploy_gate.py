@@ -438,10 +438,11 @@ def cli_env(state: Loopback) -> dict[str, str]:
 
 
 def start_cli(state: Loopback, config: Path, *args: str) -> subprocess.Popen[str]:
+    """``launchready ARGS -c CONFIG`` as a process of its own; ARGS start with the command
+    (``deploy`` when they start with ``--``, the deploy command following)."""
+    command = ["deploy", *args] if args[0] == "--" else list(args)
     return subprocess.Popen(
-        [PY, "-m", "launchready", *args, "-c", str(config)]
-        if args[0] == "rollback"
-        else [PY, "-m", "launchready", "deploy", "-c", str(config), *args],
+        [PY, "-m", "launchready", command[0], "-c", str(config), *command[1:]],
         env=cli_env(state),
         cwd=config.parent,
         stdout=subprocess.PIPE,
@@ -602,3 +603,20 @@ def test_cancel_during_verification_says_the_new_release_is_unverified(
     assert state.release.read_text() == "broken-2"
     [record] = DeployStore(tmp_path).list()
     assert record.outcome == "cancelled" and "not verified" in record.summary
+
+
+def test_interrupted_rollback_check_stops_its_command_group(
+    loopback: tuple[Loopback, _Mails, int], tmp_path: Path
+) -> None:
+    state, _, smtp = loopback
+    config = _toml(state, smtp, tmp_path, write_release(state.release, "good-rolled"))
+    path = script(tmp_path)
+    check = json.dumps(f"{PY} {path} {tmp_path / 'marks'}")
+    text = config.read_text().replace("health_timeout = 2.0", f"health_timeout = 2.0\nrollback_check = {check}")
+    config.write_text(text)
+    process = start_cli(state, config, "rollback", "--check")
+    leader, grandchild = pids(tmp_path)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in err
+    wait_for(lambda: not alive(leader) and not alive(grandchild), "the rollback check's group to be stopped")

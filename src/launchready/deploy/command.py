@@ -174,17 +174,26 @@ def _run(
     deadline = None if timeout is None else time.monotonic() + timeout
     stop_signal: int | None = None
     timed_out = False
-    while process.poll() is None:
-        tail.pump()
-        cancelled = cancel_requested()
-        if cancelled is not None:
-            stop_signal = cancelled
-            break
-        if deadline is not None and time.monotonic() >= deadline:
-            timed_out = True
-            stop_signal = signal.SIGTERM
-            break
-        time.sleep(POLL_SECONDS)
+    try:
+        while process.poll() is None:
+            tail.pump()
+            cancelled = cancel_requested()
+            if cancelled is not None:
+                stop_signal = cancelled
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                timed_out = True
+                stop_signal = signal.SIGTERM
+                break
+            time.sleep(POLL_SECONDS)
+    except BaseException:
+        # Interrupted without a handler of ours (Ctrl-C in `rollback --check`, a caller's own
+        # KeyboardInterrupt): the group, in a session of its own, would otherwise run on unseen.
+        _signal_group(pgid, signal.SIGTERM)
+        if not _wait_group(process, pgid, grace, tail):
+            _signal_group(pgid, signal.SIGKILL)
+        process.wait()
+        raise
     killed = False
     if stop_signal is not None:
         _signal_group(pgid, stop_signal)
