@@ -20,14 +20,7 @@ from urllib.parse import urlsplit
 
 from launchready.config.sections.secrets import EnvContract
 from launchready.core.severity import Impact, Severity
-from launchready.secrets.envfile import (
-    EnvFile,
-    _first_line,
-    is_placeholder,
-    parse_env_text,
-    read_env_file,
-    read_env_source,
-)
+from launchready.secrets.envfile import EnvFile, is_placeholder, parse_env_text, read_env_file, read_env_source
 
 PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
 FLOW_IMPACT: dict[str, Impact] = {
@@ -345,12 +338,18 @@ class EnvSource:
 
 
 def duplicate_lines(text: str) -> dict[str, tuple[int, ...]]:
+    """Every line setting a name, for the names set more than once (the parser keeps the last)."""
     from dotenv.parser import parse_stream
 
     seen: dict[str, list[int]] = {}
     for binding in parse_stream(io.StringIO(text)):
-        if binding.key is not None and not binding.error:
-            seen.setdefault(binding.key, []).append(_first_line(binding))
+        if binding.key is None or binding.error:
+            continue
+        # dotenv counts a binding from the blank lines read before it: its own line comes after them.
+        original = binding.original.string
+        skipped = original[: len(original) - len(original.lstrip())]
+        line = binding.original.line + skipped.count("\n") + skipped.count("\r") - skipped.count("\r\n")
+        seen.setdefault(binding.key, []).append(line)
     return {name: tuple(lines) for name, lines in seen.items() if len(lines) > 1}
 
 
