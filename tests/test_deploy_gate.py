@@ -496,10 +496,15 @@ def test_second_deploy_to_a_locked_environment_refuses_and_force_breaks_it(
         # The first run is stuck: --force takes the environment over.
         code, out, err = run_cli(["deploy", "-c", str(config), "--force", "--", PY, "-c", "print('forced')"], capsys)
         assert code == 0 and "SUCCEEDED" in out, err
+        assert "--force: took the lock from deploy by ana@example.com (pid " in err
+        # The stuck run's record is no longer `running`: the forced run marked it.
+        assert [r.outcome for r in DeployStore(tmp_path).list()] == ["succeeded", "abandoned"]
     finally:
         (tmp_path / "marks" / "release-me").write_text("")
         first.communicate(timeout=60)
     assert first.returncode == 0
+    # The stuck run, once done, records its own outcome over `abandoned`.
+    assert [r.outcome for r in DeployStore(tmp_path).list()] == ["succeeded", "succeeded"]
 
 
 def test_killed_run_leaves_a_record_the_next_run_marks_abandoned(

@@ -344,6 +344,8 @@ class DeployGate:
                     f"launchready: warning: the previous {self.lock.previous.describe()} ended without "
                     "releasing the lock (killed?)"
                 )
+            if self.lock.broken is not None:
+                self._say(f"launchready: warning: --force: took the lock from {self.lock.broken.describe()}")
             with self._signals() as state:
                 try:
                     self._record_start(result, command)

@@ -63,6 +63,7 @@ class EnvironmentLock:
         self.environment = environment
         self._fd: int | None = None
         self.previous: Holder | None = None  # who held it last and never released it (crashed)
+        self.broken: Holder | None = None  # whose live lock --force broke
 
     def holder(self) -> Holder | None:
         """Who holds the lock now, or None when it is free."""
@@ -99,8 +100,10 @@ class EnvironmentLock:
                 self.path.unlink()
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.previous = holder
+            self.previous = None
+            self.broken = holder or Holder("unknown", "unknown", 0, "unknown", "deploy")
         else:
+            self.broken = None
             self.previous = _read_holder(self.path)
         holder_now = {
             "who": who,
