@@ -209,7 +209,9 @@ def test_test_and_sandbox_credentials_in_production() -> None:
     }
     # A flow's payment key in test mode blocks the launch; the others are high.
     assert found["STRIPE_SECRET_KEY"].severity is Severity.BLOCKER
-    assert "Stripe a test-mode key (sk_test_)" in found["STRIPE_SECRET_KEY"].detail
+    assert found["STRIPE_SECRET_KEY"].detail.startswith(
+        "STRIPE_SECRET_KEY holds a Stripe test-mode key (sk_test_…) in production"
+    )
     assert found["PAYPAL_MODE"].severity is Severity.HIGH
     assert found["PAYPAL_MODE"].impact is Impact.PAYMENTS and found["TWILIO_FROM_NUMBER"].impact is Impact.SIGNUP
     # The same test keys in staging are what staging is for.

@@ -176,39 +176,44 @@ class TestCredential:
     """A shape of value that only a provider's test mode or sandbox accepts."""
 
     provider: str
-    what: str  # shown to the user: a prefix or a setting, never the value
+    what: str  # shown to the user, naming the provider: a prefix or a setting, never the value
     pattern: re.Pattern[str]
     names: re.Pattern[str] | None = None  # only for variables whose name matches
     area: Impact = Impact.PAYMENTS
 
 
 TEST_CREDENTIALS = (
-    TestCredential("Stripe", "a test-mode key (sk_test_)", re.compile(r"^sk_test_")),
-    TestCredential("Stripe", "a test-mode key (pk_test_)", re.compile(r"^pk_test_")),
-    TestCredential("Stripe", "a test-mode key (rk_test_)", re.compile(r"^rk_test_")),
-    TestCredential("Razorpay", "a test-mode key (rzp_test_)", re.compile(r"^rzp_test_")),
-    TestCredential("Mollie", "a test-mode key (test_)", re.compile(r"^test_\w{20,}$"), re.compile(r"MOLLIE", re.I)),
-    TestCredential("Square", "a sandbox credential (sandbox-sq0)", re.compile(r"^sandbox-sq0")),
-    TestCredential("PayPal", "the sandbox API (sandbox.paypal.com)", re.compile(r"sandbox\.paypal\.com", re.I)),
+    TestCredential("Stripe", "a Stripe test-mode key (sk_test_…)", re.compile(r"^sk_test_")),
+    TestCredential("Stripe", "a Stripe test-mode key (pk_test_…)", re.compile(r"^pk_test_")),
+    TestCredential("Stripe", "a Stripe test-mode key (rk_test_…)", re.compile(r"^rk_test_")),
+    TestCredential("Razorpay", "a Razorpay test-mode key (rzp_test_…)", re.compile(r"^rzp_test_")),
     TestCredential(
-        "PayPal", "the sandbox mode", re.compile(r"^sandbox$", re.I), re.compile(r"PAYPAL.*(MODE|ENV)", re.I)
+        "Mollie", "a Mollie test-mode key (test_…)", re.compile(r"^test_\w{20,}$"), re.compile(r"MOLLIE", re.I)
+    ),
+    TestCredential("Square", "a Square sandbox credential (sandbox-sq0…)", re.compile(r"^sandbox-sq0")),
+    TestCredential("PayPal", "PayPal's sandbox API (sandbox.paypal.com)", re.compile(r"sandbox\.paypal\.com", re.I)),
+    TestCredential(
+        "PayPal", "PayPal's sandbox mode", re.compile(r"^sandbox$", re.I), re.compile(r"PAYPAL.*(MODE|ENV)", re.I)
     ),
     TestCredential(
         "Braintree",
-        "the sandbox",
+        "Braintree's sandbox",
         re.compile(r"^sandbox$|sandbox\.braintreegateway\.com", re.I),
         re.compile(r"BRAINTREE", re.I),
     ),
     TestCredential(
-        "Adyen", "the test platform", re.compile(r"^test$|-test\.adyen\.com", re.I), re.compile(r"ADYEN", re.I)
+        "Adyen", "Adyen's test platform", re.compile(r"^test$|-test\.adyen\.com", re.I), re.compile(r"ADYEN", re.I)
     ),
     TestCredential(
-        "Paddle", "the sandbox", re.compile(r"^sandbox$|sandbox-[\w-]*\.paddle\.com", re.I), re.compile(r"PADDLE", re.I)
+        "Paddle",
+        "Paddle's sandbox",
+        re.compile(r"^sandbox$|sandbox-[\w-]*\.paddle\.com", re.I),
+        re.compile(r"PADDLE", re.I),
     ),
     # Twilio's test credentials only accept its magic numbers (+15005550006...): a real SMS never goes out.
     TestCredential(
         "Twilio",
-        "a test-credentials magic number (+1500555...)",
+        "a Twilio test-credentials magic number (+1500555…)",
         re.compile(r"^\+?1?500555\d{4}$"),
         re.compile(r"TWILIO", re.I),
         Impact.SIGNUP,
@@ -232,8 +237,7 @@ def test_credentials(environment: str, have: EnvFile, needs: Requirements) -> li
                         environment,
                         flows,
                         Severity.BLOCKER if flows else Severity.HIGH,
-                        f"{name} holds {shape.provider} {shape.what} in {environment}: "
-                        "no real payment or message goes through with it",
+                        f"{name} holds {shape.what} in {environment}: no real payment or message goes through with it",
                         area=shape.area,
                     )
                 )
