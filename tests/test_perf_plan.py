@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.perf.chromium import browser_args
+from launchready.perf.errors import PerfError
 from launchready.perf.http1 import Endpoint
 from launchready.perf.plan import PlannedEndpoint, declared_hosts, plan, resolve
 from launchready.perf.session import settings_for
@@ -53,21 +53,21 @@ def test_paths_use_the_environment_and_budgets_default_from_budgets() -> None:
     ],
 )
 def test_undeclared_hosts_are_refused(endpoints: list[object], urls: tuple[str, ...], message: str) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(PerfError, match=message):
         plan(config(endpoints=endpoints), urls=urls)
 
 
 def test_unknown_endpoint_name() -> None:
-    with pytest.raises(UsageError, match="no perf endpoint named nope"):
+    with pytest.raises(PerfError, match="no perf endpoint named nope"):
         plan(config(endpoints=[{"name": "feed", "path": "/feed"}]), only=("nope",))
 
 
 def test_caps_refuse_more_rate_or_time_than_configured() -> None:
     cfg = config(max_rate=100.0, max_duration_s=60.0)
     assert settings_for(cfg, rate=100.0, duration_s=50.0, warmup_s=5.0).rate == 100
-    with pytest.raises(UsageError, match="above perf.max_rate 100"):
+    with pytest.raises(PerfError, match="above perf.max_rate 100"):
         settings_for(cfg, rate=101.0)
-    with pytest.raises(UsageError, match="above perf.max_duration_s 60"):
+    with pytest.raises(PerfError, match="above perf.max_duration_s 60"):
         settings_for(cfg, duration_s=58.0, warmup_s=5.0)
 
 

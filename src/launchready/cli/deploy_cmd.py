@@ -9,7 +9,6 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.deploy.gate import DeployGate, DeployLocked, split_command
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment from launchready.toml.")]
 ForceOpt = Annotated[
@@ -19,7 +18,8 @@ ForceOpt = Annotated[
 EXIT_LOCKED = 1
 
 
-def _locked(exc: DeployLocked) -> typer.Exit:
+def _locked(exc: Exception) -> typer.Exit:
+    """A run refused because another holds the environment: exit 1 (not a usage problem) with its message."""
     print(f"launchready: {exc}", file=sys.stderr)
     return typer.Exit(EXIT_LOCKED)
 
@@ -46,6 +46,8 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Deploy, wait for health, run the smoke flows; roll back and re-check if they fail. Exit 1 unless it succeeded."""
+        from launchready.deploy.gate import DeployGate, DeployLocked, split_command
+
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not no_record)
@@ -77,6 +79,8 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the declared rollback and verify it (health, smoke flows); --check tests the path first."""
+        from launchready.deploy.gate import DeployGate, DeployLocked
+
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not check)

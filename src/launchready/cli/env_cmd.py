@@ -6,17 +6,18 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import ConfigOpt
-from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
-from launchready.secrets.contract import EnvSource, Issue, Problem, evaluate, read_source, requirements
-from launchready.secrets.envfile import EnvFile
-from launchready.secrets.settings import resolve
+
+if TYPE_CHECKING:
+    from launchready.secrets.contract import EnvSource, Issue
+    from launchready.secrets.envfile import EnvFile
 
 
 class EnvFormat(str, Enum):
@@ -27,7 +28,7 @@ class EnvFormat(str, Enum):
 
 def _counted(issues: list[Issue]) -> int:
     """Problems of this environment (drift is about another one's extra variables)."""
-    return sum(1 for i in issues if i.problem is not Problem.DRIFT)
+    return sum(1 for i in issues if i.problem.value != "drift")
 
 
 def _summary(environment: str, source: str, issues: list[Issue], required: int) -> str:
@@ -153,6 +154,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Report missing, empty, placeholder and test values, values shared across environments, names set
         twice and drift between environments. Never prints a value."""
+        from launchready.secrets.contract import evaluate, read_source, requirements
+        from launchready.secrets.settings import resolve
+
         if as_json:
             if fmt not in (EnvFormat.TERMINAL, EnvFormat.JSON):
                 raise UsageError(f"--json and --format {fmt.value}: give one (--json is --format json)")

@@ -8,14 +8,15 @@ from typing import Annotated
 
 import typer
 
-from launchready.core.errors import UsageError
+from launchready.cli.errors import UsageError
+from launchready.lab.errors import LabError
 from launchready.lab.faults import faults, parse_faults
 
 
 def _faults(text: str | None) -> frozenset[str]:
     try:
         return parse_faults(text)
-    except ValueError as exc:
+    except LabError as exc:
         raise UsageError(f"--faults: {exc}") from None
 
 

@@ -28,9 +28,9 @@ from typing import TextIO
 
 from launchready.config.model import Config
 from launchready.config.sections.smoke import DeploySettings
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.deploy.command import CommandResult, current_version, deployer, resolvable, run_command
+from launchready.deploy.errors import DeployError
 from launchready.deploy.lock import DeployLocked, EnvironmentLock
 from launchready.deploy.notify import Delivery, DeployEvent, Notifier, describe
 from launchready.deploy.store import DeployStore
@@ -144,7 +144,7 @@ class DeployGate:
         env_config = config.environments.get(environment)
         if env_config is None:
             known = ", ".join(sorted(config.environments)) or "none declared"
-            raise UsageError(
+            raise DeployError(
                 f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})"
             )
         self.config = config
@@ -209,14 +209,14 @@ class DeployGate:
 
     def deploy(self, command: Sequence[str], *, force: bool = False) -> GateResult:
         if not command:
-            raise UsageError("no deploy command: give it after `--` or set [smoke.deploy.ENV] command")
+            raise DeployError("no deploy command: give it after `--` or set [smoke.deploy.ENV] command")
         return self._guarded(
             "deploy", shlex.join(command), force, lambda result, state: self._deploy(result, command, state)
         )
 
     def rollback(self, *, force: bool = False) -> GateResult:
         if not self.settings.rollback:
-            raise UsageError(f"no rollback command declared: set rollback under [smoke.deploy.{self.environment}]")
+            raise DeployError(f"no rollback command declared: set rollback under [smoke.deploy.{self.environment}]")
         return self._guarded("rollback", self.settings.rollback, force, self._rollback)
 
     def _deploy(self, result: GateResult, command: Sequence[str], state: _SignalState) -> str:
@@ -337,7 +337,7 @@ class DeployGate:
         try:
             self.lock.acquire(result.who, action, force=force)
         except OSError as exc:
-            raise UsageError(f"{self.lock.path}: cannot take the deploy lock: {exc.strerror or exc}") from None
+            raise DeployError(f"{self.lock.path}: cannot take the deploy lock: {exc.strerror or exc}") from None
         try:
             if self.lock.previous is not None:
                 self._say(

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from launchready.deploy.errors import DeployError
 from launchready.history.store import STORE_DIR
 
 
-class DeployLocked(Exception):
-    """Another run holds the environment's lock."""
+class DeployLocked(DeployError):
+    """Another run holds the environment's lock (the CLI exits 1: the deploy did not run, nothing is wrong
+    with the command line)."""
 
 
 @dataclass(frozen=True)

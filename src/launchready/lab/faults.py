@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from launchready.core.labfault import LabFault
+from launchready.lab.errors import LabError
 
 LAB_DOMAIN = "marketlab.test"
 
@@ -46,7 +47,7 @@ def fault_names() -> tuple[str, ...]:
 
 
 def parse_faults(text: str | None) -> frozenset[str]:
-    """Parse ``a,b,c`` (or ``all``/``none``); unknown names raise ValueError naming them."""
+    """Parse ``a,b,c`` (or ``all``/``none``); unknown names raise LabError naming them."""
     if not text or text.strip() in ("", "none"):
         return frozenset()
     if text.strip() == "all":
@@ -54,5 +55,5 @@ def parse_faults(text: str | None) -> frozenset[str]:
     names = {n.strip() for n in text.split(",") if n.strip()}
     unknown = sorted(names - set(fault_names()))
     if unknown:
-        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
+        raise LabError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
     return frozenset(names)

@@ -35,6 +35,7 @@ from launchready.lab.certs import issue_host_certs, sni_context, write_host_cert
 from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.dnssec import build_zones, generate_signing_key, parent_ds
+from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
 from launchready.lab.hsts_lab import legacy_subdomains
@@ -70,7 +71,7 @@ def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
     names = frozenset(faults)
     unknown = sorted(names - set(fault_names()))
     if unknown:
-        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
+        raise LabError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
     return names
 
 
@@ -92,7 +93,7 @@ class Lab:
         try:
             self._ip_version = ipaddress.ip_address(bind).version
         except ValueError:
-            raise ValueError(f"bind {bind!r}: the lab binds to an IP address (e.g. 127.0.0.1 or ::1)") from None
+            raise LabError(f"bind {bind!r}: the lab binds to an IP address (e.g. 127.0.0.1 or ::1)") from None
         self.domain: str = LAB_DOMAIN
         self.hosts = LabHosts(LAB_DOMAIN)
         self.bind = bind

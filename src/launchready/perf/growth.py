@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from launchready.core.errors import UsageError
 from launchready.core.masking import mask_credentials
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadSettings
 from launchready.perf.plan import PlannedEndpoint
 from launchready.perf.session import log_in_for, measure
@@ -61,7 +61,7 @@ def seed_argv(template: str, n: int) -> list[str]:
         return shlex.split(template.replace("{n}", str(n)))
     except ValueError as exc:
         # The template may hold a password or token: masked like every command line shown.
-        raise UsageError(f"perf.growth.seed: cannot split {mask_credentials(template)!r}: {exc}") from None
+        raise PerfError(f"perf.growth.seed: cannot split {mask_credentials(template)!r}: {exc}") from None
 
 
 def shown(argv: list[str]) -> str:

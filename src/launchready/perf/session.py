@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
 from launchready.perf.auth import Login, log_in
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadResult, LoadSettings, Progress, run_load
 from launchready.perf.plan import PlannedEndpoint, resolve
 from launchready.probes.tls import verifying_context
@@ -28,15 +28,15 @@ def settings_for(
     duration_s = perf.duration_s if duration_s is None else duration_s
     warmup_s = perf.warmup_s if warmup_s is None else warmup_s
     if not rate > 0:
-        raise UsageError(f"--rate {rate:g}: must be a positive number of requests per second")
+        raise PerfError(f"--rate {rate:g}: must be a positive number of requests per second")
     if rate > perf.max_rate:
-        raise UsageError(
+        raise PerfError(
             f"--rate {rate:g}: above perf.max_rate {perf.max_rate:g} (raise it in launchready.toml if you mean it)"
         )
     if not duration_s > 0 or warmup_s < 0:
-        raise UsageError("--duration must be positive and --warmup not negative")
+        raise PerfError("--duration must be positive and --warmup not negative")
     if duration_s + warmup_s > perf.max_duration_s:
-        raise UsageError(
+        raise PerfError(
             f"--duration {duration_s:g} + --warmup {warmup_s:g}: above perf.max_duration_s {perf.max_duration_s:g}"
         )
     return LoadSettings(

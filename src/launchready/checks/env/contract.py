@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.contract import EnvSource, Issue, Problem, evaluate, read_source, requirements
+from launchready.secrets.errors import SecretsError
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -150,7 +151,7 @@ def judge(issues: list[Issue]) -> list[Finding]:
 def _read(path: str) -> EnvSource:
     try:
         return read_source(Path(path))
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
 
 
@@ -161,7 +162,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable(f"no [secrets.env.sources] entry for {target}")
     try:
         needs = requirements(contract, target, ctx.repo)
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
     if not needs.names:
         raise NotApplicable("the environment contract is empty ([secrets.env] example, required or flows)")

@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.perf.errors import PerfError
 from launchready.perf.growth import GrowthSeries
+from launchready.secrets.errors import SecretsError
+from launchready.smoke.errors import SmokeError
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -140,7 +143,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             seed_timeout=growth.seed_timeout,
             unit=growth.unit,
         )
-    except (UsageError, SeedFailed, LoginFailed) as exc:
+    except (PerfError, SmokeError, SecretsError, SeedFailed, LoginFailed) as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(series, growth.max_factor, growth.unit)
 

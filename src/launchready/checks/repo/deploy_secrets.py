@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, UsageError
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.masking import mask_secret
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.detector import INLINE_ALLOW, Detector
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.settings import detector_for
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     root = Path(target)
     try:
         detector = detector_for(ctx.config.secrets, root)
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
     wanted = collect(await ctx.git.worktree(root), detector)
     texts = await ctx.git.read_texts(root, wanted, 1 << 20)

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, UsageError
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.model import Hit, ScanResult
 from launchready.secrets.rules import Kind
 from launchready.secrets.scan import Mode, scan_repository
@@ -167,7 +168,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
                 raise CouldNotRun(files.error)
             if files.has_commits:
                 history = await asyncio.to_thread(scan_repository, root, Mode.HISTORY, settings)
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(tree, history)
 
