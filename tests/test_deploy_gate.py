@@ -312,13 +312,16 @@ def test_cli_dry_run_and_rollback_check(
 # -- real deploy scripts: hanging, backgrounding, signalled, concurrent, killed ------------------------
 
 # A deploy script that starts a grandchild (its pid written to a file), says it is ready, then hangs;
-# with "stubborn" it ignores SIGTERM, so only SIGKILL stops it.
+# with "stubborn" it notes SIGTERM and SIGINT (a file per signal) and carries on: only SIGKILL stops it.
 HANGING = """\
 import os, signal, subprocess, sys, time
 from pathlib import Path
 marks = Path(sys.argv[1])
 if "stubborn" in sys.argv:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    def noted(signum, frame):
+        (marks / f"got-{signum}").write_text("")
+    signal.signal(signal.SIGTERM, noted)
+    signal.signal(signal.SIGINT, noted)
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
 (marks / "pids.tmp").write_text(f"{os.getpid()} {child.pid}")
 (marks / "pids.tmp").rename(marks / "pids")
@@ -625,3 +628,21 @@ def test_interrupted_rollback_check_stops_its_command_group(
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in err
     wait_for(lambda: not alive(leader) and not alive(grandchild), "the rollback check's group to be stopped")
+
+
+def test_a_second_signal_cuts_the_grace_period_short(loopback: tuple[Loopback, _Mails, int], tmp_path: Path) -> None:
+    state, _, smtp = loopback
+    config = _toml(state, smtp, tmp_path, write_release(state.release, "good-rolled"))
+    # A grace period longer than the test's patience: only the second signal can end it in time.
+    config.write_text(config.read_text().replace("health_timeout = 2.0", "health_timeout = 2.0\nkill_grace = 600"))
+    path = script(tmp_path)
+    process = start_cli(state, config, "--", PY, str(path), str(tmp_path / "marks"), "stubborn")
+    leader, grandchild = pids(tmp_path)
+    process.send_signal(signal.SIGINT)
+    # The script got the forwarded SIGINT (and ignored it): launchready has seen the first signal.
+    wait_for(lambda: (tmp_path / "marks" / f"got-{int(signal.SIGINT)}").exists(), "the forwarded signal")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "cancelled: its process group got SIGINT, then SIGKILL" in out
+    wait_for(lambda: not alive(leader) and not alive(grandchild), "the group to be killed")

@@ -102,11 +102,17 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _wait_group(process: subprocess.Popen[bytes], pgid: int, seconds: float, tail: _Tail) -> bool:
-    """Wait up to ``seconds`` for the command and every process of its group to exit."""
+def _wait_group(
+    process: subprocess.Popen[bytes],
+    pgid: int,
+    seconds: float,
+    tail: _Tail,
+    hurry: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Wait up to ``seconds`` (or until ``hurry()``) for the command and every process of its group to exit."""
     deadline = time.monotonic() + seconds
     while process.poll() is None or _group_alive(pgid):
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or hurry():
             return False
         tail.pump()
         time.sleep(POLL_SECONDS)
@@ -123,11 +129,13 @@ def run_command(
     timeout: float | None = None,
     grace: float = DEFAULT_GRACE,
     cancel_requested: Callable[[], int | None] = lambda: None,
+    hurry: Callable[[], bool] = lambda: False,
 ) -> CommandResult:
     """Run ``argv`` (no shell) in its own process group, copying each output line to ``out``.
 
     ``cancel_requested`` is polled while the command runs: when it returns a signal number, that
-    signal goes to the command's group, which gets ``grace`` seconds before SIGKILL.
+    signal goes to the command's group, which gets ``grace`` seconds before SIGKILL — or less, as
+    soon as ``hurry()`` says so (a second Ctrl-C).
     """
     # The writer (the command) and the reader (the gate) need file descriptions of their own: a
     # shared one would share the offset, and the reader would always be at the end.
@@ -135,7 +143,7 @@ def run_command(
     try:
         with open(path, "rb") as source:
             os.unlink(path)
-            return _run(argv, out, masker, sink, source, prefix, cwd, timeout, grace, cancel_requested)
+            return _run(argv, out, masker, sink, source, prefix, cwd, timeout, grace, cancel_requested, hurry)
     finally:
         os.close(sink)
         with contextlib.suppress(FileNotFoundError):
@@ -153,6 +161,7 @@ def _run(
     timeout: float | None,
     grace: float,
     cancel_requested: Callable[[], int | None],
+    hurry: Callable[[], bool],
 ) -> CommandResult:
     try:
         process = subprocess.Popen(
@@ -197,7 +206,7 @@ def _run(
     killed = False
     if stop_signal is not None:
         _signal_group(pgid, stop_signal)
-        if not _wait_group(process, pgid, grace, tail):
+        if not _wait_group(process, pgid, grace, tail, hurry):
             killed = True
             _signal_group(pgid, signal.SIGKILL)
         process.wait()

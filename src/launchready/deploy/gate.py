@@ -63,10 +63,12 @@ class _SignalState:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.received = 0  # a second signal cuts a stopping command's grace period short
         self.in_command = False
         self.finishing = False
 
     def handle(self, signum: int, frame: object) -> None:
+        self.received += 1
         if self.signum is None:
             self.signum = signum
         if not self.in_command and not self.finishing:
@@ -391,6 +393,7 @@ class DeployGate:
                 timeout=self.settings.timeout,
                 grace=self.settings.kill_grace,
                 cancel_requested=state.requested,
+                hurry=lambda: state.received > 1,
             )
         finally:
             state.in_command = False
