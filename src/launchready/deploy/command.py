@@ -6,7 +6,8 @@ not orphaned. Its output goes to a temporary file the gate tails rather than to 
 that leaves a server running in the background (``server &``) hands that server its stdout, and
 with a pipe the gate would wait for the server to close it. The gate waits for the command's
 exit, prints what was written until then, and stops reading; the server keeps running and keeps
-writing to a file nobody reads, instead of dying of a broken pipe.
+writing to a file nobody reads, instead of dying of a broken pipe. The file is unlinked at once:
+its space is freed when the last writer closes it (a chatty server should log elsewhere).
 """
 
 from __future__ import annotations
