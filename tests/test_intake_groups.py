@@ -1,0 +1,138 @@
+"""Group lifecycle in the store: counts, regression, resolve-in-next-release, ignore, spikes, alert windows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from launchready.intake.ingest import Work, prepare_event, set_group_status, write_work_retrying
+from launchready.intake.projects import add_project
+from launchready.intake.scrub import Scrubber
+from launchready.intake.settings import IntakeSettings
+from launchready.monitor.store.errors_schema import error_events, error_groups
+from launchready.monitor.store.schema import deploys, outbox, transitions
+from tests.intakeutil import store_engine
+
+T0 = 1_800_000_000.0  # a fixed minute boundary keeps the per-minute counts predictable
+SETTINGS = IntakeSettings(
+    alert_providers=lambda kind, name: ["slack"], spike_factor=5.0, spike_min_events=10, events_kept_per_group=30
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    with store_engine(request.param, tmp_path) as e:
+        yield e
+
+
+def _event(release: str = "1.0", user: str = "u1", value: str = "boom 1") -> dict[str, Any]:
+    frames = [{"module": "shop.jobs", "function": "run", "lineno": 3, "in_app": True}]
+    return {
+        "exception": {"values": [{"type": "RuntimeError", "value": value, "stacktrace": {"frames": frames}}]},
+        "release": release,
+        "environment": "production",
+        "user": {"id": user},
+    }
+
+
+class Feed:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with engine.begin() as conn:
+            self.project = add_project(conn, "app", T0)
+        self.scrubber = Scrubber()
+
+    def send(self, at: float, n: int = 1, **kwargs: Any) -> list[GroupChange]:
+        events = [prepare_event(_event(**kwargs), self.project.id, at, self.scrubber) for _ in range(n)]
+        return write_work_retrying(self.engine, [Work(events=events)], SETTINGS)
+
+    def group(self) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(select(error_groups)).one()
+
+    def flips(self) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(transitions).order_by(transitions.c.id)))
+
+
+def test_counts_users_releases_and_the_deploy_before(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(deploys).values(at=T0 - 100, environment="production", version="v7", source="api"))
+        conn.execute(insert(deploys).values(at=T0 + 500, environment="production", version="v8", source="api"))
+    feed = Feed(engine)
+    feed.send(T0, value="boom 1", user="ann")
+    feed.send(T0 + 10, value="boom 2", user="bob", release="1.1")
+    feed.send(T0 + 20, value="boom 3", user="ann", release="1.1")
+    group = feed.group()
+    assert group._mapping["count"] == 3 and group.users_count == 2
+    assert group.first_release == "1.0" and group.last_release == "1.1"
+    assert group.first_seen == T0 and group.last_seen == T0 + 20
+    with engine.connect() as conn:
+        deploy = conn.execute(select(deploys).where(deploys.c.id == group.first_deploy_id)).one()
+    assert deploy.version == "v7"
+    reason = json.loads(feed.flips()[0].reason)
+    assert reason["deploy"]["version"] == "v7" and reason["link"].endswith(f"/errors/{group.id}")
+    assert reason["stack_top"] == "shop.jobs:3 in run" and reason["title"] == group.title
+
+
+def test_a_resolved_group_that_comes_back_is_a_regression_alerted_once_per_window(engine: Engine) -> None:
+    feed = Feed(engine)
+    feed.send(T0)
+    with engine.begin() as conn:
+        assert set_group_status(conn, feed.group().id, "resolve", T0 + 60)
+    changes = feed.send(T0 + 120)
+    assert [c.alert for c in changes] == ["regression"]
+    assert feed.group().status == "unresolved"
+    with engine.begin() as conn:
+        set_group_status(conn, feed.group().id, "resolve", T0 + 180)
+    assert [c.alert for c in feed.send(T0 + 240)] == [None]  # second regression inside the window: no alert
+    assert feed.group().status == "unresolved"
+    assert [f.new_state for f in feed.flips()] == ["new", "regression"]
+    with engine.connect() as conn:
+        assert len(conn.execute(select(outbox)).all()) == 2
+
+
+def test_resolve_in_next_release(engine: Engine) -> None:
+    feed = Feed(engine)
+    feed.send(T0, release="1.0")
+    with engine.begin() as conn:
+        set_group_status(conn, feed.group().id, "resolve_next_release", T0 + 60)
+    assert [c.alert for c in feed.send(T0 + 120, release="1.0")] == [None]  # the fix has not shipped yet
+    assert feed.group().status == "resolved_next_release"
+    assert [c.alert for c in feed.send(T0 + 180, release="1.1")] == ["regression"]
+
+
+def test_ignored_groups_count_but_never_alert(engine: Engine) -> None:
+    feed = Feed(engine)
+    feed.send(T0)
+    with engine.begin() as conn:
+        set_group_status(conn, feed.group().id, "ignore", T0 + 1)
+    for minute in range(1, 12):
+        feed.send(T0 + 60 * minute, n=1)
+    feed.send(T0 + 60 * 12, n=50)
+    assert feed.group()._mapping["count"] == 62
+    assert [f.new_state for f in feed.flips()] == ["new"]
+
+
+def test_a_spike_above_the_usual_rate_alerts_once(engine: Engine) -> None:
+    feed = Feed(engine)
+    for minute in range(0, 30):  # a steady 2 events per minute for half an hour
+        feed.send(T0 + 60 * minute, n=2)
+    assert [f.new_state for f in feed.flips()] == ["new"]
+    changes = feed.send(T0 + 60 * 30, n=9)  # 9 < the 10-event floor
+    assert all(c.alert is None for c in changes)
+    changes = feed.send(T0 + 60 * 30 + 5, n=20)  # 29 in the minute, usual rate 2/min
+    assert [c.alert for c in changes if c.alert] == ["spike"]
+    reason = json.loads(feed.flips()[-1].reason)
+    assert reason["rate_per_min"] == 29 and reason["usual_per_min"] == pytest.approx(2.0)
+    assert all(c.alert is None for c in feed.send(T0 + 60 * 31, n=60))  # once per window
+    # Only the most recent events are kept; the group's count is the total.
+    with engine.connect() as conn:
+        kept = len(conn.execute(select(error_events)).all())
+    assert kept <= SETTINGS.events_kept_per_group + 20 and feed.group()._mapping["count"] == 149
+
