@@ -18,7 +18,9 @@ def _frame(module: str, function: str, lineno: int, in_app: bool = True) -> dict
 
 def test_in_app_frames_group_and_line_numbers_do_not_split() -> None:
     before = _exception("'user_42'", [_frame("django.core", "handle", 10, False), _frame("shop.views", "cart", 88)])
-    after_deploy = _exception("'user_97'", [_frame("django.core", "handle", 12, False), _frame("shop.views", "cart", 95)])
+    after_deploy = _exception(
+        "'user_97'", [_frame("django.core", "handle", 12, False), _frame("shop.views", "cart", 95)]
+    )
     other_function = _exception("'user_42'", [_frame("shop.views", "checkout", 88)])
     a, b, c = group_event(before), group_event(after_deploy), group_event(other_function)
     assert a.basis == "stack" and a.fingerprint == b.fingerprint != c.fingerprint
@@ -54,8 +56,12 @@ def test_messages_group_by_template_or_format_string() -> None:
     a = group_event({"message": "Payment 3312 failed after 30s for 'Ann'"})
     b = group_event({"message": "Payment 9 failed after 31s for 'Bob'"})
     assert a.basis == "message" and a.fingerprint == b.fingerprint
-    logged_a = group_event({"logentry": {"message": "cart %s is empty", "params": ["x1"], "formatted": "cart x1 is empty"}})
-    logged_b = group_event({"logentry": {"message": "cart %s is empty", "params": ["y"], "formatted": "cart y is empty"}})
+    logged_a = group_event(
+        {"logentry": {"message": "cart %s is empty", "params": ["x1"], "formatted": "cart x1 is empty"}}
+    )
+    logged_b = group_event(
+        {"logentry": {"message": "cart %s is empty", "params": ["y"], "formatted": "cart y is empty"}}
+    )
     assert logged_a.fingerprint == logged_b.fingerprint
     assert logged_a.title == "cart x1 is empty"
 
@@ -64,6 +70,6 @@ def test_templating_placeholders() -> None:
     assert template_of("user 550e8400-e29b-41d4-a716-446655440000 from 10.0.0.1:5432 at 0xdeadbeef") == (
         "user <uuid> from <ip> at <hex>"
     )
-    assert template_of("mail ann@example.com said \"hi there\" in 12.5 ms") == "mail <email> said <quoted> in <num> ms"
+    assert template_of('mail ann@example.com said "hi there" in 12.5 ms') == "mail <email> said <quoted> in <num> ms"
     assert template_of("token Zx9fQ2mW8pL3vR7tY1 rejected") == "token <id> rejected"
     assert template_of("GET https://shop.example/items/99 -> 404") == "GET <url> -> <num>"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from launchready.intake.ingest import Work, prepare_event, set_group_status, write_work_retrying
+from launchready.intake.ingest import GroupChange, Work, prepare_event, set_group_status, write_work_retrying
 from launchready.intake.projects import add_project
 from launchready.intake.scrub import Scrubber
 from launchready.intake.settings import IntakeSettings
@@ -135,4 +135,3 @@ def test_a_spike_above_the_usual_rate_alerts_once(engine: Engine) -> None:
     with engine.connect() as conn:
         kept = len(conn.execute(select(error_events)).all())
     assert kept <= SETTINGS.events_kept_per_group + 20 and feed.group()._mapping["count"] == 149
-

@@ -39,8 +39,9 @@ def projects(engine: Engine) -> tuple[Project, Project]:
 
 @pytest.fixture
 def base(engine: Engine) -> Iterator[str]:
-    settings = IntakeSettings(rate_per_second=5, rate_burst=10, envelope_max_bytes=256 * 1024,
-                              envelope_max_decompressed=1024 * 1024)
+    settings = IntakeSettings(
+        rate_per_second=5, rate_burst=10, envelope_max_bytes=256 * 1024, envelope_max_decompressed=1024 * 1024
+    )
     with serve(intake_routes(engine, settings)) as url:
         yield url
 
@@ -54,8 +55,9 @@ def _envelope(event: dict[str, object], *, dsn: str | None = None) -> bytes:
     return json.dumps(header).encode() + b"\n" + item + b"\n" + payload + b"\n"
 
 
-def _post(base: str, project: Project, body: bytes, *, encoding: str | None = None,
-          auth: bool = True, path: str = "envelope") -> tuple[int, dict[str, str], bytes]:
+def _post(
+    base: str, project: Project, body: bytes, *, encoding: str | None = None, auth: bool = True, path: str = "envelope"
+) -> tuple[int, dict[str, str], bytes]:
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     headers = {"Content-Type": "application/x-sentry-envelope"}
@@ -78,8 +80,12 @@ def _stored(engine: Engine) -> int:
 def test_each_encoding_is_accepted(base: str, projects: tuple[Project, Project], engine: Engine) -> None:
     project = projects[0]
     body = _envelope(EVENT)
-    for encoding, data in [(None, body), ("gzip", gzip.compress(body)), ("deflate", zlib.compress(body)),
-                           ("br", brotli.compress(body))]:
+    for encoding, data in [
+        (None, body),
+        ("gzip", gzip.compress(body)),
+        ("deflate", zlib.compress(body)),
+        ("br", brotli.compress(body)),
+    ]:
         status, _, _ = _post(base, project, data, encoding=encoding)
         assert status == 200, encoding
     assert _stored(engine) == 4
@@ -96,7 +102,7 @@ def test_each_encoding_is_accepted(base: str, projects: tuple[Project, Project],
         (b'{}\n{"type":"event"}\n{"message":"\xff\xfe bad"}\n', 400, "not valid UTF-8"),
         (b'{}\n{"type":"event"}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n", 400, "event item"),
         (b'{}\n{"type":"event"}\n[1,2,3]\n', 400, "not a JSON object"),
-        (b'\xff\xfe\n', 400, "not valid UTF-8"),
+        (b"\xff\xfe\n", 400, "not valid UTF-8"),
     ],
 )
 def test_malformed_envelopes_are_400(
@@ -108,7 +114,9 @@ def test_malformed_envelopes_are_400(
     assert says in headers["x-sentry-error"]
 
 
-def test_unknown_item_types_are_skipped_not_failed(base: str, projects: tuple[Project, Project], engine: Engine) -> None:
+def test_unknown_item_types_are_skipped_not_failed(
+    base: str, projects: tuple[Project, Project], engine: Engine
+) -> None:
     body = _envelope(EVENT) + b'{"type":"profile_chunk_from_the_future","length":3}\nabc\n'
     status, _, _ = _post(base, projects[0], body)
     assert status == 200 and _stored(engine) == 1
@@ -116,8 +124,11 @@ def test_unknown_item_types_are_skipped_not_failed(base: str, projects: tuple[Pr
 
 def test_decompression_bombs_are_413(base: str, projects: tuple[Project, Project]) -> None:
     inflated = b"{" + b" " * (64 * 1024 * 1024) + b"}"  # 64 MB of JSON whitespace
-    for encoding, bomb in [("gzip", gzip.compress(inflated, 9)), ("deflate", zlib.compress(inflated, 9)),
-                           ("br", brotli.compress(inflated, quality=5))]:
+    for encoding, bomb in [
+        ("gzip", gzip.compress(inflated, 9)),
+        ("deflate", zlib.compress(inflated, 9)),
+        ("br", brotli.compress(inflated, quality=5)),
+    ]:
         assert len(bomb) < 256 * 1024
         status, _, data = _post(base, projects[0], bomb, encoding=encoding)
         assert status == 413, encoding
@@ -154,8 +165,13 @@ def test_a_chunked_body_past_the_cap_is_413(base: str, projects: tuple[Project, 
         for _ in range(8):  # 512 KB against a 256 KB cap, without a Content-Length
             yield b"x" * 65536
 
-    conn.request("POST", f"/api/{project.id}/envelope/", body=chunks(), encode_chunked=True,
-                 headers={"X-Sentry-Auth": f"Sentry sentry_key={project.public_key}"})
+    conn.request(
+        "POST",
+        f"/api/{project.id}/envelope/",
+        body=chunks(),
+        encode_chunked=True,
+        headers={"X-Sentry-Auth": f"Sentry sentry_key={project.public_key}"},
+    )
     response = conn.getresponse()
     assert response.status == 413
 

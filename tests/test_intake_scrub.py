@@ -50,8 +50,19 @@ def _event() -> dict[str, object]:
 def test_no_secret_survives_scrubbing() -> None:
     scrubbed = Scrubber(request_body_max_chars=512).scrub_event(_event())
     text = json.dumps(scrubbed)
-    for secret in (STRIPE_KEY, GITHUB_TOKEN, "hunter2", "4111-1111-1111-1111", "4242424242424242", "s3cretpw",
-                   "eyJhbGciOi.payload.sig", "sessionid=xyz", "letmein123", "pw123456", "MIIEowIBAAKCAQEA"):
+    for secret in (
+        STRIPE_KEY,
+        GITHUB_TOKEN,
+        "hunter2",
+        "4111-1111-1111-1111",
+        "4242424242424242",
+        "s3cretpw",
+        "eyJhbGciOi.payload.sig",
+        "sessionid=xyz",
+        "letmein123",
+        "pw123456",
+        "MIIEowIBAAKCAQEA",
+    ):
         assert secret not in text, secret
     assert scrubbed["extra"]["nested"]["fine"] == "keep me"  # type: ignore[index]
     assert scrubbed["request"]["headers"]["Accept"] == "*/*"  # type: ignore[index]
