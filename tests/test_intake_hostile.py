@@ -215,3 +215,16 @@ def test_the_server_still_answers_after_all_of_it(base: str, projects: tuple[Pro
     assert _post(base, projects[0], too_many)[0] == 413
     status, _, _ = _post(base, projects[1], _envelope(EVENT))
     assert status == 200
+
+
+def test_json_lines_endpoint_groups_error_lines(base: str, projects: tuple[Project, Project], engine: Engine) -> None:
+    lines = [
+        {"level": "info", "message": "request 1 ok"},
+        {"level": "error", "message": "cache miss storm on key user:17"},
+        {"level": "ERROR", "message": "cache miss storm on key user:99"},
+    ]
+    body = "\n".join(json.dumps(line) for line in lines).encode() + b"\nnot json but a plain line\n"
+    status, _, data = _post(base, projects[0], body, path="logs")
+    assert status == 200 and json.loads(data) == {"lines": 4, "grouped": 2}
+    assert _stored(engine) == 2
+    assert _post(base, projects[0], b"\xff\xfe\n", path="logs")[0] == 400
