@@ -76,7 +76,7 @@ def test_logs_cluster_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and [r["line"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["template_id"] == rows[1]["template_id"] == rows[3]["template_id"] != rows[2]["template_id"]
     assert rows[2]["template_id"] == rows[4]["template_id"]
-    assert rows[0]["template"] == "user <num> logged in from <ip>"
+    assert rows[0]["template"] == "user <*> logged in from <*>"
 
 
 def test_logs_tail_turns_error_lines_into_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,3 +29,8 @@ def _placeholder(match: re.Match[str]) -> str:
 def template_of(message: str) -> str:
     """``message`` with numbers, ids, UUIDs, hex, IPs, URLs, e-mail addresses and quoted values replaced."""
     return _VARIABLE.sub(_placeholder, message)
+
+
+def parameters_masked(message: str, mask: str = "<*>") -> str:
+    """``message`` with every variable part replaced by the same ``mask`` (drain3's parameter token)."""
+    return _VARIABLE.sub(mask, message)
