@@ -56,11 +56,17 @@ def build() -> typer.Typer:
             bool, typer.Option("--plain", help="Plain drain3, without masking ids/numbers/addresses first.")
         ] = False,
         sim_th: Annotated[
-            float, typer.Option("--similarity", min=0.0, max=1.0, help="drain3 similarity threshold.")
-        ] = 0.4,
+            float | None,
+            typer.Option(
+                "--similarity", min=0.0, max=1.0, help="drain3 similarity threshold (default 0.5; 0.4 with --plain)."
+            ),
+        ] = None,
     ) -> None:
         """Cluster every line of FILE offline; prints {"line", "template_id", "template"} per input line."""
-        results = cluster_lines(_read_lines(file), LogClusterer(premask=not plain, sim_th=sim_th))
+        results = cluster_lines(
+            _read_lines(file),
+            LogClusterer(premask=not plain, sim_th=sim_th if sim_th is not None else (0.4 if plain else 0.5)),
+        )
         out = sys.stdout
         if fmt is ClusterFormat.JSONL:
             for item in results:
