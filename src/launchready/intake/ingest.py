@@ -164,8 +164,10 @@ def _bounded_payload(event: dict[str, Any]) -> dict[str, Any]:
     return essential
 
 
-def prepare_event(raw: dict[str, Any], project_id: int, received_at: float, scrubber: Scrubber) -> PreparedEvent:
-    """Scrub, group and bound one event as the SDK sent it."""
+def prepare_event(
+    raw: dict[str, Any], project_id: int, received_at: float, scrubber: Scrubber, raw_size: int | None = None
+) -> PreparedEvent:
+    """Scrub, group and bound one event as the SDK sent it (``raw_size``: its JSON's size, when known)."""
     event = scrubber.scrub_event(raw)
     event_id = event.get("event_id")
     if not (isinstance(event_id, str) and len(event_id.replace("-", "")) == 32):
@@ -184,7 +186,8 @@ def prepare_event(raw: dict[str, Any], project_id: int, received_at: float, scru
         user_key=_user_key(event),
         message=_text(message, 2000),
         grouping=group_event(event),
-        payload=_bounded_payload(event),
+        # Scrubbing never lengthens an event by much, so one that arrived small needs no measuring.
+        payload=event if raw_size is not None and raw_size * 2 <= STORED_EVENT_MAX_BYTES else _bounded_payload(event),
     )
 
 

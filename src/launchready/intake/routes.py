@@ -213,7 +213,7 @@ class IntakeService:
         body = await self._body(request, self.settings.store_max_bytes, self.settings.store_max_decompressed)
         data = parse_json_object(body, "event")
         work = Work()
-        event = prepare_event(data, project.id, now, self.scrubber)
+        event = prepare_event(data, project.id, now, self.scrubber, len(body))
         if data.get("type") == "transaction":
             self._add_transaction(work, data, project, now)
         else:
@@ -290,7 +290,7 @@ class IntakeService:
         for item in envelope.items:
             if item.type == "event":
                 raw = self._item_json(item, "event")
-                event = prepare_event(raw, project.id, now, self.scrubber)
+                event = prepare_event(raw, project.id, now, self.scrubber, len(item.payload))
                 work.events.append(event)
                 event_id = event.event_id
             elif item.type == "transaction":

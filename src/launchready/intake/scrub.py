@@ -10,8 +10,8 @@ Like Sentry's default server-side scrubber, and applied to every event before it
 * inside any string: credit-card numbers (13-19 digits, spaces or dashes allowed, Luhn-valid),
   ``Bearer``/``Basic`` credentials, passwords in URLs (``scheme://user:password@``),
   ``key=value`` / ``"key": "value"`` pairs whose key names a credential, and every value the
-  secret scanner's rules (``launchready.secrets.rules``) recognise (provider keys, private keys,
-  database URLs, high-entropy values assigned to secret-looking names);
+  secret scanner's rules (``launchready.secrets.rules``) recognise in that string (provider
+  keys, private keys, database URLs, high-entropy values assigned to secret-looking names);
 * request bodies are cut to ``request_body_max_chars``, other strings to ``string_max_chars``,
   and nesting deeper than ``max_json_depth`` is replaced by ``[trimmed]``.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from launchready.secrets.detector import Detector
@@ -83,22 +84,44 @@ def _card_sub(match: re.Match[str]) -> str:
     return FILTERED if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
 
 
-def scrub_text(text: str) -> str:
-    """Credentials inside free text replaced (cards, bearer tokens, URL passwords, key=value pairs)."""
-    if any(c.isdigit() for c in text):
+# Cheap tests that decide whether the regexes above can match at all: most strings in an event
+# (frame context lines, module names, breadcrumb messages) contain none of these.
+_LONG_DIGITS = re.compile(r"\d[\d -]{11,}\d")
+_PAIR_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "session", "cookie", "signature", "dsn")
+_BEARER_WORDS = ("bearer", "basic", "token")
+_CACHEABLE = 512
+
+
+def _scrub_text(text: str) -> str:
+    if _LONG_DIGITS.search(text) is not None:
         text = _CARD.sub(_card_sub, text)
     if "://" in text:
         text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{FILTERED}@", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
-    return _SECRET_PAIR.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == FILTERED else FILTERED), text)
+    lowered = text.lower()
+    if any(word in lowered for word in _BEARER_WORDS):
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
+    if any(word in lowered for word in _PAIR_WORDS):
+        text = _SECRET_PAIR.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == FILTERED else FILTERED), text)
+    return text
 
 
+def scrub_text(text: str) -> str:
+    """Credentials inside free text replaced (cards, bearer tokens, URL passwords, key=value pairs)."""
+    return _scrub_text(text)
+
+
+_SENSITIVE_KEY = re.compile("|".join(re.escape(part) for part in SENSITIVE_KEY_PARTS))
+
+
+@lru_cache(maxsize=16384)
 def is_sensitive_key(key: str) -> bool:
     lowered = key.lower()
-    return lowered not in _STRUCTURAL_KEYS and any(part in lowered for part in SENSITIVE_KEY_PARTS)
+    return lowered not in _STRUCTURAL_KEYS and _SENSITIVE_KEY.search(lowered) is not None
 
 
 class Scrubber:
+    """Scrubs events; remembers its answers for short strings, which events repeat (source lines, crumbs)."""
+
     def __init__(
         self,
         *,
@@ -111,27 +134,49 @@ class Scrubber:
         self._string_max = string_max_chars
         self._body_max = request_body_max_chars
         self._detector = detector or Detector()
+        self._short = lru_cache(maxsize=65536)(self._string_uncached)
+
+    def _string_uncached(self, text: str) -> str:
+        text = _scrub_text(text)
+        if not self._detector.prefilter.rules_for(text.lower()):
+            return text
+        for match in sorted(self._detector.scan(text, "event"), key=lambda m: len(m.secret), reverse=True):
+            text = text.replace(match.secret, FILTERED)
+        return text
+
+    def scrub_string(self, text: str) -> str:
+        """One string with credentials replaced (cut to ``string_max_chars`` first)."""
+        if len(text) > self._string_max:
+            text = text[: self._string_max] + "…"
+        return self._short(text) if len(text) <= _CACHEABLE else self._string_uncached(text)
 
     def _value(self, value: Any, depth: int) -> Any:
         if isinstance(value, str):
-            if len(value) > self._string_max:
-                value = value[: self._string_max] + "…"
-            return scrub_text(value)
-        if depth >= self._max_depth and isinstance(value, dict | list):
-            return TRIMMED
+            return self.scrub_string(value)
         if isinstance(value, dict):
+            if depth >= self._max_depth:
+                return TRIMMED
             out: dict[str, Any] = {}
             for key, item in value.items():
-                if is_sensitive_key(key) and item not in (None, "", [], {}):
+                if item is None or isinstance(item, bool | int | float):
+                    out[key] = item
+                elif is_sensitive_key(key) and item not in ("", [], {}):
                     out[key] = FILTERED
+                elif isinstance(item, str):
+                    out[key] = self.scrub_string(item)
                 else:
                     out[key] = self._value(item, depth + 1)
             return out
         if isinstance(value, list):
+            if depth >= self._max_depth:
+                return TRIMMED
             # Headers (and query strings) may come as [name, value] pairs.
             if value and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value):
                 return [[p[0], FILTERED if is_sensitive_key(p[0]) else self._value(p[1], depth + 2)] for p in value]
-            return [self._value(item, depth + 1) for item in value]
+            return [
+                item if item is None or isinstance(item, bool | int | float) else self._value(item, depth + 1)
+                for item in value
+            ]
         return value
 
     def _request(self, request: Any) -> Any:
@@ -156,35 +201,4 @@ class Scrubber:
         out = dict(self._value({k: v for k, v in event.items() if k != "request"}, 0))
         if request is not None:
             out["request"] = self._value(self._request(request), 1)
-        return dict(self.scrub_known_secrets(out))
-
-    def scrub_known_secrets(self, value: Any) -> Any:
-        """Values the secret scanner finds anywhere in the (already structurally scrubbed) value, replaced."""
-        text = json.dumps(value, ensure_ascii=False)
-        secrets: set[str] = set()
-        for match in self._detector.scan(text, "event"):
-            secrets.add(match.secret)
-            # The scan saw the JSON text: a secret with newlines or quotes is escaped there.
-            try:
-                raw = json.loads(f'"{match.secret}"')
-            except ValueError:
-                continue
-            if isinstance(raw, str):
-                secrets.add(raw)
-        if not secrets:
-            return value
-        ordered = sorted(secrets, key=len, reverse=True)
-        return _replace_everywhere(value, ordered)
-
-
-def _replace_everywhere(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, FILTERED)
-        return value
-    if isinstance(value, dict):
-        return {k: _replace_everywhere(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_everywhere(v, secrets) for v in value]
-    return value
+        return out
