@@ -5,7 +5,8 @@ Run by hand (bounded: about a minute on one core):
     .venv/bin/python bench/intake.py [--events 20000] [--seconds 10] [--lines 20000]
 
 1. Pipeline on one core: envelopes captured from the official sentry-sdk (50 distinct errors
-   with stack traces, local variables and breadcrumbs) are parsed, scrubbed, grouped and written
+   with stack traces, local variables and five breadcrumbs, one scope per request as the SDK's
+   web integrations do) are parsed, scrubbed, grouped and written
    to a SQLite store in the batches the HTTP layer's group commit forms under load. Events per
    CPU-second of this process. Target: at least 2,000/s.
 2. HTTP end to end: the intake served by uvicorn in a separate process (one worker), loaded by
@@ -66,17 +67,24 @@ def _handler(kind: int, user_id: int, password: str) -> None:
 def sdk_envelopes(count: int) -> list[bytes]:
     """``count`` envelopes from the official SDK: 50 distinct errors (distinct functions), varying data."""
     recorder = _Recorder()
-    client = sentry_sdk.Client(dsn="http://k@127.0.0.1:9/1", transport=recorder, default_integrations=False,
-                               release="shop@2.3.4", environment="production")
+    client = sentry_sdk.Client(
+        dsn="http://k@127.0.0.1:9/1",
+        transport=recorder,
+        default_integrations=False,
+        release="shop@2.3.4",
+        environment="production",
+    )
     functions = []
     for n in range(50):  # 50 distinct in-app call sites -> 50 groups
         namespace: dict[str, object] = {"_handler": _handler}
         exec(f"def checkout_step_{n}(k, u, p):\n    _handler(k, u, p)\n", namespace)  # noqa: S102
         functions.append(namespace[f"checkout_step_{n}"])
-    with sentry_sdk.new_scope() as scope:
-        scope.set_client(client)
-        for i in range(min(count, 500)):  # capture 500 real envelopes, replay them
-            scope.add_breadcrumb(category="http", message=f"GET /api/items/{i}", level="info")
+    for i in range(min(count, 500)):  # capture 500 real envelopes, replay them
+        # One scope per "request", as the SDK's web integrations isolate them: a few breadcrumbs each.
+        with sentry_sdk.new_scope() as scope:
+            scope.set_client(client)
+            for step in range(5):
+                scope.add_breadcrumb(category="http", message=f"GET /api/items/{i}/{step}", level="info")
             scope.set_user({"id": str(i % 97)})
             try:
                 functions[i % 50](i % 50, i, "hunter2")  # type: ignore[operator]
@@ -135,8 +143,10 @@ def _cpu_seconds(pid: int) -> float:
 async def _load(url: str, key: str, bodies: list[bytes], seconds: float, concurrency: int) -> tuple[int, int]:
     ok = failed = 0
     deadline = time.monotonic() + seconds
-    headers = {"X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7",
-               "Content-Type": "application/x-sentry-envelope"}
+    headers = {
+        "X-Sentry-Auth": f"Sentry sentry_key={key}, sentry_version=7",
+        "Content-Type": "application/x-sentry-envelope",
+    }
     async with aiohttp.ClientSession() as session:
 
         async def worker(offset: int) -> None:
@@ -198,9 +208,13 @@ def bench_logs(lines_count: int) -> None:
     plain = [miner.add_log_message(line)["cluster_id"] for line in lines]
     plain_s = time.process_time() - start
     print(f"logs cluster, {len(lines)} raw labelled lines (timestamp/level/pid/host headers):")
-    print(f"  launchready clusterer: {len(lines) / ours_s:,.0f} lines/s, grouping accuracy {grouping_accuracy(ours, truth):.3f}")
-    print(f"  plain drain3 (defaults): {len(lines) / plain_s:,.0f} lines/s, grouping accuracy "
-          f"{grouping_accuracy([str(c) for c in plain], truth):.3f}")
+    print(
+        f"  launchready clusterer: {len(lines) / ours_s:,.0f} lines/s, grouping accuracy {grouping_accuracy(ours, truth):.3f}"
+    )
+    print(
+        f"  plain drain3 (defaults): {len(lines) / plain_s:,.0f} lines/s, grouping accuracy "
+        f"{grouping_accuracy([str(c) for c in plain], truth):.3f}"
+    )
     print(f"  speed ratio (ours / plain drain3): {plain_s / ours_s:.2f}")
 
 
@@ -215,8 +229,10 @@ def main() -> None:
     envelopes = sdk_envelopes(args.events)
     size = sum(len(b) for b in envelopes) / len(envelopes)
     wall, cpu, groups = bench_pipeline(envelopes, args.batch)
-    print(f"pipeline (parse + scrub + group + store, SQLite, batches of {args.batch}), {len(envelopes)} "
-          f"SDK envelopes of {size / 1024:.1f} KB -> {groups} groups:")
+    print(
+        f"pipeline (parse + scrub + group + store, SQLite, batches of {args.batch}), {len(envelopes)} "
+        f"SDK envelopes of {size / 1024:.1f} KB -> {groups} groups:"
+    )
     print(f"  {len(envelopes) / cpu:,.0f} events per CPU-second ({len(envelopes) / wall:,.0f}/s wall); target 2,000")
     ok, failed, wall, cpu = bench_http(envelopes, args.seconds, args.concurrency)
     print(f"HTTP (uvicorn, one worker process, {args.concurrency} concurrent clients, {args.seconds:.0f} s max):")

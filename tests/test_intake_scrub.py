@@ -99,3 +99,12 @@ def test_deep_nesting_is_trimmed_not_recursed() -> None:
         value = {"n": value}
     scrubbed = Scrubber(max_depth=16).scrub_event({"extra": value})
     assert "[trimmed]" in json.dumps(scrubbed)
+
+
+def test_remembered_copies_keep_value_types() -> None:
+    scrubber = Scrubber()
+    first = scrubber.scrub_event({"tags": {"retry": True}})
+    second = scrubber.scrub_event({"tags": {"retry": 1}})
+    third = scrubber.scrub_event({"tags": {"retry": 1.0}})
+    assert (first["tags"]["retry"], second["tags"]["retry"], third["tags"]["retry"]) == (True, 1, 1.0)
+    assert type(second["tags"]["retry"]) is int and type(third["tags"]["retry"]) is float

@@ -487,21 +487,23 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
             if alerts.allowed(group, "regression", event.received_at):
                 alerts.send(group, "regression", "resolved", event.received_at, event)
                 alert = "regression"
-        event_rows.append(
-            {
-                "event_id": event.event_id,
-                "group_id": group.id,
-                "project_id": event.project_id,
-                "received_at": event.received_at,
-                "level": event.level,
-                "environment": event.environment,
-                "release": event.release,
-                "message": event.message,
-                "payload": event.payload,
-            }
-        )
+        if _keeps_event(group.count, settings.events_kept_per_group, alert is not None):
+            event_rows.append(
+                {
+                    "event_id": event.event_id,
+                    "group_id": group.id,
+                    "project_id": event.project_id,
+                    "received_at": event.received_at,
+                    "level": event.level,
+                    "environment": event.environment,
+                    "release": event.release,
+                    "message": event.message,
+                    "payload": event.payload,
+                }
+            )
         changes.append(GroupChange(group.id, event.project_id, event.event_id, group.title, alert))
-    conn.execute(insert(error_events), event_rows)
+    if event_rows:
+        conn.execute(insert(error_events), event_rows)
     _write_minutes(conn, minutes)
     # Spikes: judged once per group and minute touched in this batch, on the stored counts.
     by_id = {g.id: g for g in groups.values()}
@@ -545,6 +547,13 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
         ):
             _prune_events(conn, group.id, settings.events_kept_per_group)
     return changes
+
+
+def _keeps_event(count: int, keep: int, alerted: bool) -> bool:
+    """Whether the ``count``-th event of a group is stored: every one up to ``keep``, then a thinning
+    sample (every 2nd past 2x keep, every 10th past 10x, ...) so a flood of one error costs counters,
+    not rows; an event that raised an alert is always kept, the alert links to it."""
+    return alerted or count <= keep or count % max(1, count // keep) == 0
 
 
 def _prune_events(conn: Connection, group_id: int, keep: int) -> None:

@@ -135,6 +135,23 @@ class Scrubber:
         self._body_max = request_body_max_chars
         self._detector = detector or Detector()
         self._short = lru_cache(maxsize=65536)(self._string_uncached)
+        self._flat: dict[tuple[tuple[str, type, Any], ...], dict[str, Any]] = {}
+
+    def _flat_dict(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
+        """A dict of strings and numbers (a breadcrumb, a tag set): SDKs resend the same ones with every
+        event of a process, so the scrubbed copy is remembered by content."""
+        try:
+            # The value's class is part of the key: True == 1 == 1.0 must not share a scrubbed copy.
+            key = tuple((k, v.__class__, v) for k, v in value.items())
+            cached = self._flat.get(key)
+        except TypeError:  # a nested value: not cacheable
+            return self._dict(value, depth)
+        if cached is None:
+            cached = self._dict(value, depth)
+            if len(self._flat) >= 16384:
+                self._flat.clear()
+            self._flat[key] = cached
+        return cached
 
     def _string_uncached(self, text: str) -> str:
         text = _scrub_text(text)
@@ -150,23 +167,26 @@ class Scrubber:
             text = text[: self._string_max] + "…"
         return self._short(text) if len(text) <= _CACHEABLE else self._string_uncached(text)
 
+    def _dict(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is None or isinstance(item, bool | int | float):
+                out[key] = item
+            elif is_sensitive_key(key) and item not in ("", [], {}):
+                out[key] = FILTERED
+            elif isinstance(item, str):
+                out[key] = self.scrub_string(item)
+            else:
+                out[key] = self._value(item, depth + 1)
+        return out
+
     def _value(self, value: Any, depth: int) -> Any:
         if isinstance(value, str):
             return self.scrub_string(value)
         if isinstance(value, dict):
             if depth >= self._max_depth:
                 return TRIMMED
-            out: dict[str, Any] = {}
-            for key, item in value.items():
-                if item is None or isinstance(item, bool | int | float):
-                    out[key] = item
-                elif is_sensitive_key(key) and item not in ("", [], {}):
-                    out[key] = FILTERED
-                elif isinstance(item, str):
-                    out[key] = self.scrub_string(item)
-                else:
-                    out[key] = self._value(item, depth + 1)
-            return out
+            return self._flat_dict(value, depth) if len(value) <= 12 else self._dict(value, depth)
         if isinstance(value, list):
             if depth >= self._max_depth:
                 return TRIMMED
