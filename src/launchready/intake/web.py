@@ -247,9 +247,9 @@ def errors_page_routes(engine: Engine, require_user: AuthCheck, csrf: CsrfRules)
         if len(body) > 4096:
             return HTMLResponse("<h1>Form too large</h1>", status_code=413)
         form = parse_qs(body.decode("utf-8", "replace"))
-        token = (form.get("csrf_token") or [None])[0]
-        action = (form.get("action") or [None])[0]
-        if not isinstance(token, str) or not csrf.is_valid(request, token):
+        token = (form.get("csrf_token") or [""])[0]
+        action = (form.get("action") or [""])[0]
+        if not token or not csrf.is_valid(request, token):
             return HTMLResponse("<h1>Invalid or missing CSRF token</h1>", status_code=403)
         if action not in ACTIONS:
             return HTMLResponse("<h1>Unknown action</h1>", status_code=400)
