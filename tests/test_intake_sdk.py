@@ -16,7 +16,12 @@ from launchready.intake.ingest import GroupChange
 from launchready.intake.projects import add_project
 from launchready.intake.routes import intake_routes
 from launchready.intake.settings import IntakeSettings
-from launchready.monitor.store.errors_schema import error_events, error_groups
+from launchready.monitor.store.errors_schema import (
+    error_attachments,
+    error_events,
+    error_groups,
+    error_transactions,
+)
 from launchready.monitor.store.schema import deploys, heartbeats, outbox, pings, transitions
 from tests.intakeutil import serve, store_engine
 
@@ -28,7 +33,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 def _client(dsn: str) -> sentry_sdk.Client:
-    return sentry_sdk.Client(dsn=dsn, default_integrations=False, release="shop@1.0.0", environment="production")
+    return sentry_sdk.Client(
+        dsn=dsn, default_integrations=False, release="shop@1.0.0", environment="production", traces_sample_rate=1.0
+    )
 
 
 def _failing_checkout(order_id: int) -> None:
@@ -61,6 +68,12 @@ def test_official_sdk_events_are_grouped_scrubbed_and_alerted(engine: Engine) ->
                 sentry_sdk.capture_message("timeout talking to the payment provider after 30s")
                 sentry_sdk.capture_message("timeout talking to the payment provider after 31s")
             capture_checkin(monitor_slug="nightly-report", status=MonitorStatus.OK, duration=12.5)
+            with sentry_sdk.start_transaction(name="GET /checkout", op="http.server"):
+                time.sleep(0.01)
+            with sentry_sdk.new_scope() as with_file:
+                with_file.add_attachment(bytes=f"config dump: db_password={db_password}\n".encode(), filename="cfg.txt")
+                with_file.add_attachment(bytes=b"\x00" * (2 * 1024 * 1024), filename="core.bin")  # above the cap
+                sentry_sdk.capture_message("with attachments")
         client.close(timeout=10)  # flushes: every envelope has had its response
 
     with engine.connect() as conn:
@@ -70,7 +83,12 @@ def test_official_sdk_events_are_grouped_scrubbed_and_alerted(engine: Engine) ->
         outbox_rows = conn.execute(select(outbox)).all()
         beat = conn.execute(select(heartbeats)).one()
         beat_pings = conn.execute(select(pings)).all()
-    assert len(events) == 5
+        samples = conn.execute(select(error_transactions)).all()
+        files = conn.execute(select(error_attachments)).all()
+    assert [(t.name, t.duration_ms >= 10) for t in samples] == [("GET /checkout", True)]
+    assert [(f.filename, f.size) for f in files] == [("cfg.txt", len(f"config dump: db_password={db_password}\n"))]
+    assert db_password not in (files[0].data or "") and "[Filtered]" in (files[0].data or "")
+    assert len(events) == 6
     exception_group = next(g for t, g in groups.items() if t.startswith("ValueError: order"))
     assert exception_group._mapping["count"] == 2
     assert exception_group.grouping_basis == "stack"

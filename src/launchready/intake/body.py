@@ -58,21 +58,22 @@ def _inflate_zlib(data: bytes, wbits: int, limit: int) -> bytes:
 def _inflate_brotli(data: bytes, limit: int) -> bytes:
     decompressor = brotli.Decompressor()
     out = bytearray()
-    view = memoryview(data)
     position = 0
-    while True:
-        if decompressor.can_accept_more_data():
-            piece = bytes(view[position : position + _CHUNK])
-            position += len(piece)
-        else:
-            piece = b""
-        out += decompressor.process(piece, output_buffer_limit=_CHUNK)
-        if len(out) > limit:
-            raise Rejected(413, f"body is above the {limit}-byte limit once decompressed")
-        if decompressor.is_finished():
-            return bytes(out)
-        if position >= len(data) and not piece and decompressor.can_accept_more_data():
+    while not decompressor.is_finished():
+        piece = data[position : position + _CHUNK]
+        position += len(piece)
+        produced = decompressor.process(piece, output_buffer_limit=_CHUNK)
+        # Drain what this input inflates to, a bounded buffer at a time, before feeding more.
+        while produced:
+            out += produced
+            if len(out) > limit:
+                raise Rejected(413, f"body is above the {limit}-byte limit once decompressed")
+            if decompressor.is_finished():
+                break
+            produced = decompressor.process(b"", output_buffer_limit=_CHUNK)
+        if not piece and not decompressor.is_finished():
             raise Rejected(400, "compressed body is truncated")
+    return bytes(out)
 
 
 def decode_body(data: bytes, content_encoding: str | None, limit: int) -> bytes:
