@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import http.client
 import json
@@ -189,7 +190,10 @@ def test_auth_failures(base: str, projects: tuple[Project, Project], engine: Eng
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     conn.request("POST", f"/api/{victim.id}/store/?sentry_key={victim.public_key}", body=json.dumps(EVENT))
     assert conn.getresponse().status == 200
-    assert _stored(engine) == 2
+    legacy = base64.b64encode(zlib.compress(json.dumps(EVENT).encode()))  # how raven-era SDKs post
+    assert _post(base, victim, legacy, path="store")[0] == 200
+    assert _post(base, victim, b"!!not base64 or json!!", path="store")[0] == 400
+    assert _stored(engine) == 3
 
 
 def test_a_flood_from_one_key_is_429_and_other_keys_are_unaffected(

@@ -93,7 +93,7 @@ def decode_body(data: bytes, content_encoding: str | None, limit: int) -> bytes:
         elif encoding == "br":
             decoded = _inflate_brotli(data, limit)
         else:
-            raise Rejected(415, f"unsupported Content-Encoding {encoding!r}")
+            raise Rejected(415, f"unsupported Content-Encoding {encoding[:40]!r}")
     except (zlib.error, brotli.error) as exc:
         raise Rejected(400, f"{encoding} body does not decompress: {exc}") from None
     if len(decoded) > limit:

@@ -61,21 +61,30 @@ class LogClusterer:
     def __init__(self, *, premask: bool = True, sim_th: float = 0.5, depth: int = 4) -> None:
         self._premask = premask
         self._miner = _miner(sim_th, depth)
-        self._first_template: dict[int, str] = {}
+        # cluster id -> (the masked first line, its digest: the template id shown and grouped by)
+        self._clusters: dict[int, tuple[str, str]] = {}
+        self._by_digest: dict[str, int] = {}
 
     def add(self, line: str) -> Clustered:
         result = self._miner.add_log_message(parameters_masked(line) if self._premask else line)
         cluster_id = int(result["cluster_id"])
-        first = self._first_template.setdefault(cluster_id, template_of(line))
-        digest = hashlib.sha1(first.encode(), usedforsecurity=False).hexdigest()[:12]
-        return Clustered(digest, str(result["template_mined"]), first)
+        known = self._clusters.get(cluster_id)
+        if known is None:
+            first = template_of(line)
+            known = self._clusters[cluster_id] = (
+                first,
+                hashlib.sha1(first.encode(), usedforsecurity=False).hexdigest()[:12],
+            )
+            self._by_digest.setdefault(known[1], cluster_id)
+        return Clustered(known[1], str(result["template_mined"]), known[0])
 
     def template_for(self, template_id: str) -> str | None:
-        for cluster_id, first in self._first_template.items():
-            if hashlib.sha1(first.encode(), usedforsecurity=False).hexdigest()[:12] == template_id:
-                cluster = self._miner.drain.id_to_cluster.get(cluster_id)
-                return str(cluster.get_template()) if cluster is not None else first
-        return None
+        """The current (final, once all lines are in) template of a template id."""
+        cluster_id = self._by_digest.get(template_id)
+        if cluster_id is None:
+            return None
+        cluster = self._miner.drain.id_to_cluster.get(cluster_id)
+        return str(cluster.get_template()) if cluster is not None else self._clusters[cluster_id][0]
 
 
 def cluster_lines(lines: Iterable[str], clusterer: LogClusterer | None = None) -> Iterator[dict[str, Any]]:

@@ -11,6 +11,8 @@ size, text only; bigger ones dropped); any other type is skipped.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -211,6 +213,13 @@ class IntakeService:
         assert key is not None
         self._limit(key, now)
         body = await self._body(request, self.settings.store_max_bytes, self.settings.store_max_decompressed)
+        if body.lstrip()[:1] not in (b"{", b""):
+            # Old SDKs (raven) send the store body as base64 of zlib-compressed JSON.
+            try:
+                packed = base64.b64decode(body, validate=False)
+            except binascii.Error:
+                raise Rejected(400, "store body is neither JSON nor base64") from None
+            body = decode_body(packed, "deflate", self.settings.store_max_decompressed)
         data = parse_json_object(body, "event")
         work = Work()
         event = prepare_event(data, project.id, now, self.scrubber, len(body))

@@ -9,6 +9,7 @@ runs, an e-mail before its digits, a quoted value whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _VARIABLE = re.compile(
     r"""(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"""
@@ -22,15 +23,28 @@ _VARIABLE = re.compile(
 )
 
 
+# Every alternative above needs a digit, an '@', "://" or a quote; words with none are left as they
+# are without running the alternation over them (most words of a log line).
+_VARIABLE_HINT = re.compile(r"[\d@]|://")
+
+
+def _masked_words(message: str, replacement: str | Callable[[re.Match[str]], str]) -> str:
+    if "'" in message or '"' in message:  # a quoted value may span words: the whole line at once
+        return _VARIABLE.sub(replacement, message)
+    hint = _VARIABLE_HINT.search
+    sub = _VARIABLE.sub
+    return " ".join(sub(replacement, w) if hint(w) else w for w in message.split(" "))
+
+
 def _placeholder(match: re.Match[str]) -> str:
     return f"<{match.lastgroup}>"
 
 
 def template_of(message: str) -> str:
     """``message`` with numbers, ids, UUIDs, hex, IPs, URLs, e-mail addresses and quoted values replaced."""
-    return _VARIABLE.sub(_placeholder, message)
+    return _masked_words(message, _placeholder)
 
 
 def parameters_masked(message: str, mask: str = "<*>") -> str:
     """``message`` with every variable part replaced by the same ``mask`` (drain3's parameter token)."""
-    return _VARIABLE.sub(mask, message)
+    return _masked_words(message, mask.replace("\\", "\\\\"))
