@@ -95,8 +95,10 @@ class BatchWriter:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    # Header values are Latin-1 on the wire: the reason goes out as plain ASCII there.
+    header = message.encode("ascii", "replace").decode("ascii")[:300]
     return JSONResponse(
-        {"detail": message}, status_code=status, headers={**_CORS, "X-Sentry-Error": message, **(headers or {})}
+        {"detail": message}, status_code=status, headers={**_CORS, "X-Sentry-Error": header, **(headers or {})}
     )
 
 
