@@ -120,3 +120,19 @@ def test_follower_reads_across_rotation_and_truncation(tmp_path: Path) -> None:
     assert [line for _, line in follower.poll()] == ["after rotation"]
     log.write_text("truncated\n")  # copytruncate: same inode, shorter file
     assert [line for _, line in follower.poll()] == ["truncated"]
+
+
+def test_logs_tail_reads_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    store = f"sqlite:///{tmp_path / 'monitor.sqlite'}"
+    _add_project(store, "api")
+    lines = b"ERROR disk full on /dev/sda1\nINFO ok\nERROR disk full on /dev/sdb2\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines)))
+    code, out, _ = run_cli(["logs", "tail", "-", "--project", "api", "--store", store], capsys)
+    assert code == 0 and "3 lines read, 2 at error level, 1 new groups" in out
+    code, _, err = run_cli(["logs", "tail", "-", "--project", "nope", "--store", store], capsys)
+    assert code == 2 and "no project named 'nope'" in err

@@ -135,3 +135,28 @@ def test_a_spike_above_the_usual_rate_alerts_once(engine: Engine) -> None:
     with engine.connect() as conn:
         kept = len(conn.execute(select(error_events)).all())
     assert kept <= SETTINGS.events_kept_per_group + 20 and feed.group()._mapping["count"] == 149
+
+
+def test_cron_check_ins_move_the_heartbeat_like_pings(engine: Engine) -> None:
+    from launchready.intake.checkins import CheckIn
+    from launchready.monitor.store.schema import heartbeats, pings
+
+    with engine.begin() as conn:
+        conn.execute(insert(heartbeats).values(name="backup", uuid="1" * 36, period_s=3600.0, grace_s=60.0))
+
+    def checkin(status: str, at: float, duration: float | None = None) -> None:
+        work = Work(checkins=[CheckIn("backup", status, duration, "run-1", at, "127.0.0.1")])
+        write_work_retrying(engine, [work], SETTINGS)
+
+    checkin("in_progress", T0)
+    checkin("ok", T0 + 42)  # duration from the start check-in
+    checkin("error", T0 + 3600)
+    checkin("ok", T0 + 7200, duration=5.0)
+    with engine.connect() as conn:
+        beat = conn.execute(select(heartbeats)).one()
+        kinds = [p.kind for p in conn.execute(select(pings).order_by(pings.c.id))]
+        flips = [(f.old_state, f.new_state) for f in conn.execute(select(transitions).order_by(transitions.c.id))]
+    assert kinds == ["start", "success", "fail", "success"]
+    assert beat.state == "up" and beat.last_duration_s == 5.0 and beat.last_ping_at == T0 + 7200
+    # new -> up is not an alert (a heartbeat's first ping); up -> down -> up are.
+    assert flips == [("up", "down"), ("down", "up")]

@@ -135,14 +135,15 @@ class Scrubber:
         self._body_max = request_body_max_chars
         self._detector = detector or Detector()
         self._short = lru_cache(maxsize=65536)(self._string_uncached)
-        self._flat: dict[tuple[tuple[str, type, Any], ...], dict[str, Any]] = {}
+        self._flat: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], dict[str, Any]] = {}
 
     def _flat_dict(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
         """A dict of strings and numbers (a breadcrumb, a tag set): SDKs resend the same ones with every
         event of a process, so the scrubbed copy is remembered by content."""
         try:
-            # The value's class is part of the key: True == 1 == 1.0 must not share a scrubbed copy.
-            key = tuple((k, v.__class__, v) for k, v in value.items())
+            # Built with C-level calls only (most dicts are misses or unhashable). The value classes
+            # are part of the key: True == 1 == 1.0 must not share a scrubbed copy.
+            key = (tuple(value.items()), tuple(map(type, value.values())))
             cached = self._flat.get(key)
         except TypeError:  # a nested value: not cacheable
             return self._dict(value, depth)
