@@ -160,3 +160,34 @@ def test_cron_check_ins_move_the_heartbeat_like_pings(engine: Engine) -> None:
     assert beat.state == "up" and beat.last_duration_s == 5.0 and beat.last_ping_at == T0 + 7200
     # new -> up is not an alert (a heartbeat's first ping); up -> down -> up are.
     assert flips == [("up", "down"), ("down", "up")]
+
+
+def test_pruning_keeps_groups_and_their_sample_event(engine: Engine) -> None:
+    from launchready.intake.ingest import SessionCount, Transaction
+    from launchready.intake.retention import DAY, prune_intake
+    from launchready.monitor.store.errors_schema import error_group_minutes, error_sessions, error_transactions
+
+    feed = Feed(engine)
+    feed.send(T0, n=3)  # the first is the group's sample event
+    feed.send(T0 + 20 * DAY, n=2)
+    old = Work(
+        transactions=[Transaction(feed.project.id, T0, "GET /", 12.0, "ok", None, None)],
+        sessions=[SessionCount(feed.project.id, int(T0 // 60), "1.0", "production", "ok", 4)],
+    )
+    write_work_retrying(engine, [old], SETTINGS)
+    with engine.begin() as conn:
+        pruned = prune_intake(conn, T0 + 21 * DAY)
+    assert (pruned.events, pruned.transactions, pruned.minutes, pruned.sessions) == (2, 1, 0, 0)
+    with engine.connect() as conn:
+        kept = {e.event_id for e in conn.execute(select(error_events))}
+    assert feed.group().sample_event_id in kept and len(kept) == 3  # the sample and the two recent ones
+    with engine.begin() as conn:
+        later = prune_intake(conn, T0 + 100 * DAY)
+    assert (later.events, later.minutes, later.sessions) == (2, 1, 1)
+    with engine.connect() as conn:
+        kept = {e.event_id for e in conn.execute(select(error_events))}
+        assert kept == {feed.group().sample_event_id}
+        assert conn.execute(select(error_transactions)).all() == []
+        assert conn.execute(select(error_sessions)).all() == []
+        assert len(conn.execute(select(error_group_minutes)).all()) == 1
+    assert feed.group()._mapping["count"] == 5
