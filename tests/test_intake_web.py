@@ -95,11 +95,17 @@ def test_json_api(served: tuple[str, Engine, Project]) -> None:
     assert _request(base, "GET", "/api/v1/errors?sort=bogus", headers=auth)[0] == 400
     status, _, text = _request(base, "GET", "/api/v1/errors?q=vanished", headers=auth)
     assert [g["title"] for g in json.loads(text)] == ["LookupError: cart c1 vanished"]
+    status, _, text = _request(base, "GET", "/api/v1/errors?tag=tenant:acme", headers=auth)
+    assert sorted(g["count"] for g in json.loads(text)) == [1, 3]
+    status, _, text = _request(base, "GET", "/api/v1/errors?tag=tenant:other", headers=auth)
+    assert json.loads(text) == []
     group_id = groups[0]["id"]
     status, _, text = _request(base, "GET", f"/api/v1/errors/{group_id}", headers=auth)
     detail = json.loads(text)
     assert detail["first_deploy"]["version"] == "v9" and sum(p["count"] for p in detail["per_minute"]) == 3
     assert detail["sample_event"]["exception"]["values"][-1]["type"] == "LookupError"
+    assert detail["tags"]["tenant"] == [{"value": "acme", "count": 3}]
+    assert detail["tags"]["environment"] == [{"value": "production", "count": 3}]
     status, _, _ = _request(
         base, "POST", f"/api/v1/errors/{group_id}/status", body=b'{"action": "ignore"}', headers=auth
     )
@@ -121,7 +127,7 @@ def test_pages(served: tuple[str, Engine, Project]) -> None:
     assert status == 200
     assert 'class="frame in-app"' in page and "_checkout" in page  # in-app frames highlighted
     assert "GET /cart/&lt;b&gt;7&lt;/b&gt;" in page  # breadcrumbs, escaped
-    assert "tenant" in page and "acme" in page
+    assert "tenant" in page and "acme</a> (3)" in page
     assert 'class="deploy"' in page and "v9" in page  # the deploy marker on the chart
     form = {"Cookie": "session=ann", "Content-Type": "application/x-www-form-urlencoded"}
     bad = urlencode({"csrf_token": "forged", "action": "resolve"}).encode()

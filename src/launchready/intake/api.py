@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from launchready.monitor.store.errors_schema import error_events, error_group_minutes, error_groups, error_projects
+from launchready.monitor.store.errors_schema import (
+    error_events,
+    error_group_minutes,
+    error_group_tags,
+    error_groups,
+    error_projects,
+)
 from launchready.monitor.store.schema import deploys
 
 SORTS = {
@@ -42,8 +48,15 @@ def group_summary(row: Any, project: str | None = None) -> dict[str, Any]:
 
 
 def list_groups(
-    conn: Connection, *, sort: str = "last_seen", status: str | None = None, query: str | None = None, limit: int = 100
+    conn: Connection,
+    *,
+    sort: str = "last_seen",
+    status: str | None = None,
+    query: str | None = None,
+    tag: str | None = None,
+    limit: int = 100,
 ) -> list[dict[str, Any]]:
+    """Groups, newest first by ``sort``; ``query`` searches title and culprit, ``tag`` is ``key:value``."""
     column = SORTS.get(sort, error_groups.c.last_seen)
     stmt = (
         select(error_groups, error_projects.c.name.label("project_name"))
@@ -56,6 +69,12 @@ def list_groups(
     if query:
         like = f"%{query}%"
         stmt = stmt.where(error_groups.c.title.ilike(like) | error_groups.c.culprit.ilike(like))
+    if tag:
+        key, _, value = tag.partition(":")
+        tagged = select(error_group_tags.c.group_id).where(
+            error_group_tags.c.key == key.strip(), error_group_tags.c.value == value.strip()
+        )
+        stmt = stmt.where(error_groups.c.id.in_(tagged))
     return [group_summary(r, r.project_name) for r in conn.execute(stmt)]
 
 
@@ -101,6 +120,16 @@ def group_detail(conn: Connection, group_id: int, *, events: int = 20, minutes: 
         {"id": d.id, "version": d.version, "environment": d.environment, "at": iso(d.at)}
         for d in conn.execute(select(deploys).where(deploys.c.at >= since * 60).order_by(deploys.c.at))
     ]
+    tags: dict[str, list[dict[str, Any]]] = {}
+    for t in conn.execute(
+        select(error_group_tags)
+        .where(error_group_tags.c.group_id == group_id)
+        .order_by(error_group_tags.c.key, error_group_tags.c.count.desc())
+    ):
+        values = tags.setdefault(t.key, [])
+        if len(values) < 10:
+            values.append({"value": t.value, "count": int(t._mapping["count"])})
+    detail["tags"] = tags
     detail["stack_top"] = row.stack_top
     detail["resolved_in_release"] = row.resolved_in_release
     return detail

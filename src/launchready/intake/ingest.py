@@ -32,6 +32,7 @@ from launchready.monitor.store.errors_schema import (
     error_attachments,
     error_events,
     error_group_minutes,
+    error_group_tags,
     error_groups,
     error_projects,
     error_sessions,
@@ -60,6 +61,7 @@ class PreparedEvent:
     grouping: Grouping
     payload: dict[str, Any]
     source: str = "event"
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,27 @@ def _user_key(event: dict[str, Any]) -> str | None:
     return None
 
 
+TAGS_PER_EVENT = 20
+
+
+def _tags_of(event: dict[str, Any], environment: str | None, release: str | None) -> tuple[tuple[str, str], ...]:
+    raw = event.get("tags")
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):
+        pairs = [(p[0], p[1]) for p in raw if isinstance(p, list | tuple) and len(p) == 2]
+    tags: dict[str, str] = {}
+    for key, value in pairs[:TAGS_PER_EVENT]:
+        if isinstance(key, str) and key and isinstance(value, str | int | float | bool):
+            tags[key[:32]] = str(value)[:200]
+    if environment:
+        tags["environment"] = environment
+    if release:
+        tags["release"] = release
+    return tuple(tags.items())
+
+
 def _bounded_payload(event: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(event, ensure_ascii=False)) <= STORED_EVENT_MAX_BYTES:
         return event
@@ -176,13 +199,15 @@ def prepare_event(
     level = event.get("level")
     level = level if isinstance(level, str) and level in _LEVELS else "error"
     message, _ = message_of(event)
+    environment, release = _text(event.get("environment"), 100), _text(event.get("release"))
     return PreparedEvent(
         project_id=project_id,
         event_id=event_id,
         received_at=received_at,
         level=level,
-        environment=_text(event.get("environment"), 100),
-        release=_text(event.get("release")),
+        environment=environment,
+        release=release,
+        tags=_tags_of(event, environment, release),
         user_key=_user_key(event),
         message=_text(message, 2000),
         grouping=group_event(event),
@@ -427,6 +452,44 @@ def _write_minutes(conn: Connection, counts: dict[tuple[int, int], int]) -> None
             )
 
 
+TAG_VALUES_KEPT = 50  # distinct values per group and key; a tag holding ids would otherwise grow without end
+
+
+def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> None:
+    if not counts:
+        return
+    t = error_group_tags.c
+    existing = {
+        (r.group_id, r.key, r.value)
+        for r in conn.execute(
+            select(t.group_id, t.key, t.value).where(
+                t.group_id.in_({g for g, _, _ in counts}),
+                t.key.in_({k for _, k, _ in counts}),
+                t.value.in_({v for _, _, v in counts}),
+            )
+        )
+    }
+    distinct = {
+        (r.group_id, r.key): int(r.n)
+        for r in conn.execute(
+            select(t.group_id, t.key, func.count().label("n"))
+            .where(t.group_id.in_({g for g, _, _ in counts}))
+            .group_by(t.group_id, t.key)
+        )
+    }
+    new_rows = []
+    for (g, k, v), n in counts.items():
+        if (g, k, v) in existing:
+            conn.execute(
+                update(error_group_tags).where(t.group_id == g, t.key == k, t.value == v).values(count=t.count + n)
+            )
+        elif distinct.get((g, k), 0) < TAG_VALUES_KEPT:
+            distinct[(g, k)] = distinct.get((g, k), 0) + 1
+            new_rows.append({"group_id": g, "key": k, "value": v, "count": n})
+    if new_rows:
+        conn.execute(insert(error_group_tags), new_rows)
+
+
 def _spike_rate(
     conn: Connection, group: _GroupState, minute: int, settings: IntakeSettings
 ) -> tuple[int, float] | None:
@@ -454,6 +517,7 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
     alerts = _AlertQueue(conn, settings, names)
     groups = _load_groups(conn, {(e.project_id, e.grouping.fingerprint) for e in events})
     minutes: dict[tuple[int, int], int] = {}
+    tag_counts: dict[tuple[int, str, str], int] = {}
     changes: list[GroupChange] = []
     event_rows: list[dict[str, Any]] = []
     for event in events:
@@ -476,6 +540,8 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
                 group.users.append(event.user_key)
         minute = int(event.received_at // 60)
         minutes[(group.id, minute)] = minutes.get((group.id, minute), 0) + 1
+        for tag in event.tags:
+            tag_counts[(group.id, *tag)] = tag_counts.get((group.id, *tag), 0) + 1
         if group.is_new and group.count == 1:
             if alerts.allowed(group, "new", event.received_at):
                 alerts.send(group, "new", "none", event.received_at, event)
@@ -505,6 +571,7 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
     if event_rows:
         conn.execute(insert(error_events), event_rows)
     _write_minutes(conn, minutes)
+    _write_tags(conn, tag_counts)
     # Spikes: judged once per group and minute touched in this batch, on the stored counts.
     by_id = {g.id: g for g in groups.values()}
     for group_id, minute in minutes:

@@ -4,7 +4,7 @@ Authentication and CSRF belong to the monitor's web layer: the factories take it
 callables, so these routes follow the same login, API-token and CSRF rules as every other page.
 
 JSON API (API token): ``GET /api/v1/errors`` (``sort`` = last_seen | first_seen | count | users,
-``status``, ``q``, ``limit``), ``GET /api/v1/errors/{id}``, ``POST /api/v1/errors/{id}/status``
+``status``, ``q`` (title or culprit), ``tag`` (``key:value``), ``limit``), ``GET /api/v1/errors/{id}``, ``POST /api/v1/errors/{id}/status``
 with ``{"action": "resolve" | "resolve_next_release" | "ignore" | "unresolve"}``.
 Pages (login): ``/errors`` (sortable list, search) and ``/errors/{id}`` (stack trace with in-app
 frames highlighted, breadcrumbs, tags, events over time with deploy markers, status buttons).
@@ -67,6 +67,7 @@ def errors_api_routes(engine: Engine, require_token: AuthCheck) -> list[BaseRout
                     sort=sort,
                     status=request.query_params.get("status") or None,
                     query=request.query_params.get("q") or None,
+                    tag=request.query_params.get("tag") or None,
                     limit=_int_param(request, "limit", 100, 1, 1000),
                 )
 
@@ -205,13 +206,16 @@ def errors_page_routes(engine: Engine, require_user: AuthCheck, csrf: CsrfRules)
         sort = sort if sort in SORTS else "last_seen"
         query = request.query_params.get("q") or None
         status = request.query_params.get("status") or None
+        tag = request.query_params.get("tag") or None
 
         def read() -> list[dict[str, Any]]:
             with engine.connect() as conn:
-                return list_groups(conn, sort=sort, status=status, query=query, limit=200)
+                return list_groups(conn, sort=sort, status=status, query=query, tag=tag, limit=200)
 
         groups = await anyio.to_thread.run_sync(read)
-        html = list_template.render(groups=groups, sort=sort, q=query or "", status=status or "", sorts=list(SORTS))
+        html = list_template.render(
+            groups=groups, sort=sort, q=query or "", status=status or "", tag=tag or "", sorts=list(SORTS)
+        )
         return HTMLResponse(html)
 
     async def group_page(request: Request) -> Response:
@@ -232,6 +236,7 @@ def errors_page_routes(engine: Engine, require_user: AuthCheck, csrf: CsrfRules)
             stack=_stack(sample),
             breadcrumbs=_breadcrumbs(sample),
             tags=_tags(sample),
+            tag_counts=detail["tags"],
             chart=events_chart(detail["per_minute"], detail["deploys"], time.time()),
             csrf_token=csrf.token_for(request),
             actions=ACTIONS,

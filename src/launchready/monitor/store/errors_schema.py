@@ -96,6 +96,18 @@ error_group_minutes = Table(
     Column("count", Integer, nullable=False),
 )
 
+# Tag values seen on a group's events (the SDK's tags plus environment and release), counted:
+# the group page's tag breakdown and the "search by tag" filter.
+error_group_tags = Table(
+    "error_group_tags",
+    metadata,
+    Column("group_id", Integer, ForeignKey("error_groups.id"), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_error_group_tags_key_value", "key", "value"),
+)
+
 # Transactions kept as latency samples (name, duration) for the dashboard; bounded by pruning.
 error_transactions = Table(
     "error_transactions",
