@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from launchready.intake.checkins import CheckIn, apply_checkin
@@ -443,13 +443,15 @@ def _write_minutes(conn: Connection, counts: dict[tuple[int, int], int]) -> None
     new_rows = [{"group_id": g, "minute": m, "count": n} for (g, m), n in counts.items() if (g, m) not in existing]
     if new_rows:
         conn.execute(insert(error_group_minutes), new_rows)
-    for (g, m), n in counts.items():
-        if (g, m) in existing:
-            conn.execute(
-                update(error_group_minutes)
-                .where(error_group_minutes.c.group_id == g, error_group_minutes.c.minute == m)
-                .values(count=error_group_minutes.c.count + n)
-            )
+    updates = [{"b_group": g, "b_minute": m, "b_n": n} for (g, m), n in counts.items() if (g, m) in existing]
+    if updates:
+        t = error_group_minutes.c
+        conn.execute(
+            update(error_group_minutes)
+            .where(t.group_id == bindparam("b_group"), t.minute == bindparam("b_minute"))
+            .values(count=t.count + bindparam("b_n")),
+            updates,
+        )
 
 
 TAG_VALUES_KEPT = 50  # distinct values per group and key; a tag holding ids would otherwise grow without end
@@ -478,14 +480,20 @@ def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> No
         )
     }
     new_rows = []
+    updates = []
     for (g, k, v), n in counts.items():
         if (g, k, v) in existing:
-            conn.execute(
-                update(error_group_tags).where(t.group_id == g, t.key == k, t.value == v).values(count=t.count + n)
-            )
+            updates.append({"b_group": g, "b_key": k, "b_value": v, "b_n": n})
         elif distinct.get((g, k), 0) < TAG_VALUES_KEPT:
             distinct[(g, k)] = distinct.get((g, k), 0) + 1
             new_rows.append({"group_id": g, "key": k, "value": v, "count": n})
+    if updates:
+        conn.execute(
+            update(error_group_tags)
+            .where(t.group_id == bindparam("b_group"), t.key == bindparam("b_key"), t.value == bindparam("b_value"))
+            .values(count=t.count + bindparam("b_n")),
+            updates,
+        )
     if new_rows:
         conn.execute(insert(error_group_tags), new_rows)
 
@@ -589,25 +597,28 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
                     group, "spike", "unresolved", minute * 60.0, last, rate_per_min=current, usual_per_min=usual
                 )
                 changes.append(GroupChange(group.id, group.project_id, last.event_id, group.title, "spike"))
-    for group in groups.values():
-        if not group.touched:
-            continue
+    touched = [g for g in groups.values() if g.touched]
+    if touched:
+        # One statement for every group of the batch (executemany), not one round trip each.
+        fields = (
+            "status",
+            "resolved_at",
+            "resolved_in_release",
+            "last_seen",
+            "count",
+            "users",
+            "users_count",
+            "environments",
+            "last_release",
+            "last_alert_at",
+        )
         conn.execute(
             update(error_groups)
-            .where(error_groups.c.id == group.id)
-            .values(
-                status=group.status,
-                resolved_at=group.resolved_at,
-                resolved_in_release=group.resolved_in_release,
-                last_seen=group.last_seen,
-                count=group.count,
-                users=group.users,
-                users_count=group.users_count,
-                environments=group.environments,
-                last_release=group.last_release,
-                last_alert_at=group.last_alert_at,
-            )
+            .where(error_groups.c.id == bindparam("b_id"))
+            .values({name: bindparam(f"b_{name}", type_=error_groups.c[name].type) for name in fields}),
+            [{"b_id": g.id, **{f"b_{name}": getattr(g, name) for name in fields}} for g in touched],
         )
+    for group in touched:
         if (
             group.count // _PRUNE_EVERY != group.count_at_load // _PRUNE_EVERY
             and group.count > settings.events_kept_per_group
