@@ -73,3 +73,10 @@ def test_templating_placeholders() -> None:
     assert template_of('mail ann@example.com said "hi there" in 12.5 ms') == "mail <email> said <quoted> in <num> ms"
     assert template_of("token Zx9fQ2mW8pL3vR7tY1 rejected") == "token <id> rejected"
     assert template_of("GET https://shop.example/items/99 -> 404") == "GET <url> -> <num>"
+
+
+def test_a_synthetic_exception_is_titled_by_its_message() -> None:
+    event = _exception("", [_frame("report", "main", 3)])
+    event["exception"]["values"][0]["mechanism"] = {"type": "generic", "synthetic": True}
+    event["message"] = "queue is full"
+    assert group_event(event).title == "queue is full"

@@ -99,13 +99,19 @@ def _first_line(text: str) -> str:
     return line if len(line) <= TITLE_MAX else line[: TITLE_MAX - 1] + "…"
 
 
+def _synthetic(exception: dict[str, Any]) -> bool:
+    """An exception the SDK made up to carry a stack trace (JavaScript's captureMessage does)."""
+    mechanism = exception.get("mechanism")
+    return isinstance(mechanism, dict) and mechanism.get("synthetic") is True
+
+
 def title_of(event: dict[str, Any]) -> str:
     exceptions = exceptions_of(event)
-    if exceptions:
+    formatted, _ = message_of(event)
+    if exceptions and not (_synthetic(exceptions[-1]) and formatted.strip()):
         primary = exceptions[-1]
         kind, value = _text(primary.get("type")) or "Error", _text(primary.get("value"))
         return _first_line(f"{kind}: {value}" if value else kind)
-    formatted, _ = message_of(event)
     return _first_line(formatted) or "<no message>"
 
 
