@@ -8,8 +8,9 @@ import http.client
 import json
 import socket
 import time
+import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,8 +48,8 @@ def base(engine: Engine) -> Iterator[str]:
         yield url
 
 
-def _envelope(event: dict[str, object], *, dsn: str | None = None) -> bytes:
-    header: dict[str, object] = {"event_id": "a" * 32}
+def _envelope(event: dict[str, object], *, dsn: str | None = None, event_id: str | None = None) -> bytes:
+    header: dict[str, object] = {"event_id": event_id or uuid.uuid4().hex}
     if dsn:
         header["dsn"] = dsn
     payload = json.dumps(event).encode()
@@ -80,14 +81,14 @@ def _stored(engine: Engine) -> int:
 
 def test_each_encoding_is_accepted(base: str, projects: tuple[Project, Project], engine: Engine) -> None:
     project = projects[0]
-    body = _envelope(EVENT)
-    for encoding, data in [
-        (None, body),
-        ("gzip", gzip.compress(body)),
-        ("deflate", zlib.compress(body)),
-        ("br", brotli.compress(body)),
-    ]:
-        status, _, _ = _post(base, project, data, encoding=encoding)
+    encoders: dict[str | None, Callable[[bytes], bytes]] = {
+        None: lambda body: body,
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+    }
+    for encoding, encode in encoders.items():
+        status, _, _ = _post(base, project, encode(_envelope(EVENT)), encoding=encoding)
         assert status == 200, encoding
     assert _stored(engine) == 4
 
@@ -232,3 +233,11 @@ def test_json_lines_endpoint_groups_error_lines(base: str, projects: tuple[Proje
     assert status == 200 and json.loads(data) == {"lines": 4, "grouped": 2}
     assert _stored(engine) == 2
     assert _post(base, projects[0], b"\xff\xfe\n", path="logs")[0] == 400
+
+
+def test_a_resent_event_is_stored_once(base: str, projects: tuple[Project, Project], engine: Engine) -> None:
+    body = _envelope(
+        EVENT, event_id="a" * 32
+    )  # the same event_id each time, as an SDK retrying after a timeout sends it
+    assert [_post(base, projects[1], body)[0] for _ in range(3)] == [200, 200, 200]
+    assert _stored(engine) == 1

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -45,6 +47,8 @@ from launchready.intake.scrub import Scrubber
 from launchready.intake.settings import IntakeSettings
 
 OnGroupEvent = Callable[[Sequence[GroupChange]], None]
+_log = logging.getLogger(__name__)
+_RECENT_IDS = 20_000  # event ids remembered to drop an SDK's resend of an event already stored
 _BATCH_MAX = 500
 _CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -86,12 +90,17 @@ class BatchWriter:
                     if not future.done():
                         future.set_exception(Rejected(503, f"the store refused the write: {type(exc).__name__}"))
                 continue
-            by_event = {c.event_id: c for c in changes}
+            by_event: dict[str, list[GroupChange]] = {}
+            for change in changes:
+                by_event.setdefault(change.event_id, []).append(change)
             for work, future in batch:
                 if not future.done():
-                    future.set_result([by_event[e.event_id] for e in work.events if e.event_id in by_event])
+                    future.set_result([c for e in work.events for c in by_event.get(e.event_id, [])])
             if self._on_group_event is not None and changes:
-                self._on_group_event(changes)
+                try:
+                    self._on_group_event(changes)
+                except Exception:  # a failing listener must not stall the writer; the data is stored
+                    _log.exception("on_group_event listener failed")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -137,6 +146,17 @@ class IntakeService:
         self.writer = BatchWriter(engine, settings, on_group_event)
         self.log_grouper = LogGrouper(self.scrubber)
         self.dropped: dict[str, int] = {}
+        self._recent_ids: OrderedDict[tuple[int, str], None] = OrderedDict()
+
+    def _first_time(self, project_id: int, event_id: str) -> bool:
+        """False for an event id this project sent recently (an SDK retrying after a timeout)."""
+        key = (project_id, event_id)
+        if key in self._recent_ids:
+            return False
+        self._recent_ids[key] = None
+        if len(self._recent_ids) > _RECENT_IDS:
+            self._recent_ids.popitem(last=False)
+        return True
 
     def _drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
@@ -227,8 +247,10 @@ class IntakeService:
         event = prepare_event(data, project.id, now, self.scrubber, len(body))
         if data.get("type") == "transaction":
             self._add_transaction(work, data, project, now)
-        else:
+        elif self._first_time(project.id, event.event_id):
             work.events.append(event)
+        else:
+            self._drop("event id seen already")
         await self.writer.submit(work)
         return JSONResponse({"id": event.event_id}, headers=_CORS)
 
@@ -301,9 +323,14 @@ class IntakeService:
         for item in envelope.items:
             if item.type == "event":
                 raw = self._item_json(item, "event")
+                if "event_id" not in raw and event_id:
+                    raw["event_id"] = event_id  # the envelope header names the event when the item does not
                 event = prepare_event(raw, project.id, now, self.scrubber, len(item.payload))
-                work.events.append(event)
                 event_id = event.event_id
+                if self._first_time(project.id, event.event_id):
+                    work.events.append(event)
+                else:
+                    self._drop("event id seen already")
             elif item.type == "transaction":
                 self._add_transaction(work, self._item_json(item, "transaction"), project, now)
             elif item.type in ("session", "sessions"):
