@@ -20,12 +20,16 @@ from tests.cliutil import run_cli
 from tests.intakeutil import serve
 
 
-def _add_project(store: str, name: str, url: str = "http://127.0.0.1:8787") -> str:
+def _project_cli(args: list[str]) -> str:
     app = typer.Typer()
     app.add_typer(project_app(), name="project")
-    result = CliRunner().invoke(app, ["project", "add", name, "--store", store, "--url", url])
+    result = CliRunner().invoke(app, ["project", *args])
     assert result.exit_code == 0, result.output
-    return result.output.split()[-1]
+    return result.output
+
+
+def _add_project(store: str, name: str, url: str = "http://127.0.0.1:8787") -> str:
+    return _project_cli(["add", name, "--store", store, "--url", url]).split()[-1]
 
 
 def test_project_add_errors_test_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,6 +38,7 @@ def test_project_add_errors_test_and_list(tmp_path: Path, capsys: pytest.Capture
     with serve(intake_routes(engine)) as base:
         dsn = _add_project(store, "shop", base)
         assert dsn.startswith("http://") and dsn.endswith("/1") and "@127.0.0.1:" in dsn
+        assert dsn in _project_cli(["list", "--store", store, "--url", base])
         code, out, _ = run_cli(["errors", "test", "--dsn", dsn], capsys)
         assert code == 0 and out.startswith("arrived:")
         bad_key = dsn.replace("//", "//0000", 1)

@@ -15,7 +15,7 @@ from launchready.core.errors import UsageError
 from launchready.intake.api import list_groups
 from launchready.intake.errors import IntakeError
 from launchready.intake.ingest import set_group_status
-from launchready.intake.projects import add_project
+from launchready.intake.projects import add_project, list_projects
 from launchready.intake.store import open_store
 from launchready.intake.testevent import send_test_event
 
@@ -136,8 +136,28 @@ def project_add(
     print(f"project {project.name} (id {project.id}); DSN for your SDK's init(dsn=...): {dsn}")
 
 
+def project_list(
+    url: Annotated[
+        str, typer.Option("--url", help="Where SDKs reach the monitor (its public URL).")
+    ] = "http://127.0.0.1:8787",
+    store: StoreOpt = None,
+) -> None:
+    """List the error-intake projects with their DSNs."""
+    engine = open_engine(store)
+    try:
+        with engine.connect() as conn:
+            projects = list_projects(conn)
+        lines = [f"{p.id:>4}  {p.name:<24} {p.dsn(url)}" for p in projects]
+    except IntakeError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        engine.dispose()
+    print("\n".join(lines) if lines else "no projects (add one with `launchready monitor project add NAME`)")
+
+
 def project_app() -> typer.Typer:
     """The `project` group the monitor command attaches: `launchready monitor project add NAME`."""
     project = typer.Typer(help="Error-intake projects (one DSN each).", no_args_is_help=True)
     project.command("add")(project_add)
+    project.command("list")(project_list)
     return project
