@@ -22,3 +22,11 @@ def test_masked_clustering_groups_at_least_as_well_as_plain_drain3(seed: int, ra
     )
     assert ours >= plain
     assert ours >= (0.9 if raw else 0.99)
+
+
+def test_a_bounded_clusterer_forgets_old_templates_but_keeps_working() -> None:
+    clusterer = LogClusterer(max_clusters=10)
+    ids = {clusterer.add(f"job{chr(97 + i % 26)}{chr(97 + i // 26)} finished cleanly").template_id for i in range(200)}
+    assert len(ids) > 10  # more templates were handed out than the bound keeps
+    found = clusterer.add("payment retried twice")
+    assert found.template == "payment retried twice" and clusterer.template_for(found.template_id) == found.template

@@ -40,10 +40,11 @@ _LEVEL_WORD = re.compile(
 )
 
 
-def _miner(sim_th: float, depth: int) -> Any:
+def _miner(sim_th: float, depth: int, max_clusters: int | None) -> Any:
     config = TemplateMinerConfig()
     config.drain_sim_th = sim_th
     config.drain_depth = depth
+    config.drain_max_clusters = max_clusters
     config.profiling_enabled = False
     return TemplateMiner(config=config)
 
@@ -58,9 +59,13 @@ class Clustered:
 class LogClusterer:
     """Assigns each line a template id (stable for the run) and its current template."""
 
-    def __init__(self, *, premask: bool = True, sim_th: float = 0.5, depth: int = 4) -> None:
+    def __init__(
+        self, *, premask: bool = True, sim_th: float = 0.5, depth: int = 4, max_clusters: int | None = None
+    ) -> None:
+        """``max_clusters`` bounds memory in a long-running service (drain3 forgets the least recently used)."""
         self._premask = premask
-        self._miner = _miner(sim_th, depth)
+        self._max_clusters = max_clusters
+        self._miner = _miner(sim_th, depth, max_clusters)
         # cluster id -> (the masked first line, its digest: the template id shown and grouped by)
         self._clusters: dict[int, tuple[str, str]] = {}
         self._by_digest: dict[str, int] = {}
@@ -70,6 +75,8 @@ class LogClusterer:
         cluster_id = int(result["cluster_id"])
         known = self._clusters.get(cluster_id)
         if known is None:
+            if self._max_clusters is not None and len(self._clusters) >= 2 * self._max_clusters:
+                self._forget_evicted()
             first = template_of(line)
             known = self._clusters[cluster_id] = (
                 first,
@@ -77,6 +84,11 @@ class LogClusterer:
             )
             self._by_digest.setdefault(known[1], cluster_id)
         return Clustered(known[1], str(result["template_mined"]), known[0])
+
+    def _forget_evicted(self) -> None:
+        alive = self._miner.drain.id_to_cluster
+        self._clusters = {cid: known for cid, known in self._clusters.items() if cid in alive}
+        self._by_digest = {known[1]: cid for cid, known in self._clusters.items()}
 
     def template_for(self, template_id: str) -> str | None:
         """The current (final, once all lines are in) template of a template id."""
@@ -202,7 +214,9 @@ class LogGrouper:
         self._clusterers: dict[int, LogClusterer] = {}
 
     def prepare(self, project_id: int, records: Iterable[LogRecord], now: float) -> list[PreparedEvent]:
-        clusterer = self._clusterers.setdefault(project_id, LogClusterer())
+        clusterer = self._clusterers.get(project_id)
+        if clusterer is None:
+            clusterer = self._clusterers[project_id] = LogClusterer(max_clusters=5000)
         events: list[PreparedEvent] = []
         for record in records:
             if not is_error(record):
