@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Float, Integer, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from launchready.intake.checkins import CheckIn, apply_checkin
@@ -266,6 +266,7 @@ class _GroupState:
     resolved_at: float | None
     is_new: bool = False
     touched: bool = False
+    status_changed: bool = False
     count_at_load: int = 0
 
 
@@ -275,10 +276,12 @@ def _load_groups(conn: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int
     for project_id, fingerprint in keys:
         by_project.setdefault(project_id, []).append(fingerprint)
     for project_id, fingerprints in by_project.items():
+        # FOR UPDATE (PostgreSQL): a status change from the UI waits for this batch, and the
+        # other way round, instead of one silently undoing the other.
         rows = conn.execute(
-            select(error_groups).where(
-                error_groups.c.project_id == project_id, error_groups.c.fingerprint.in_(fingerprints)
-            )
+            select(error_groups)
+            .where(error_groups.c.project_id == project_id, error_groups.c.fingerprint.in_(fingerprints))
+            .with_for_update()
         ).all()
         for r in rows:
             out[(project_id, r.fingerprint)] = _GroupState(
@@ -555,6 +558,7 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
                 alerts.send(group, "new", "none", event.received_at, event)
                 alert = "new"
         elif _reopens(group, event):
+            group.status_changed = True
             group.status = "unresolved"
             group.resolved_at = None
             group.resolved_in_release = None
@@ -599,25 +603,41 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
                 changes.append(GroupChange(group.id, group.project_id, last.event_id, group.title, "spike"))
     touched = [g for g in groups.values() if g.touched]
     if touched:
-        # One statement for every group of the batch (executemany), not one round trip each.
-        fields = (
-            "status",
-            "resolved_at",
-            "resolved_in_release",
-            "last_seen",
-            "count",
-            "users",
-            "users_count",
-            "environments",
-            "last_release",
-            "last_alert_at",
-        )
+        # One statement for every group of the batch (executemany), not one round trip each. The
+        # count is an increment and last_seen only moves forward, so another writer's events (a
+        # `logs tail` process) are never overwritten; the status is written only where this batch
+        # changed it, so a "resolve" clicked meanwhile is not undone.
+        c = error_groups.c
+        fields = ("users", "users_count", "environments", "last_release", "last_alert_at")
         conn.execute(
             update(error_groups)
-            .where(error_groups.c.id == bindparam("b_id"))
-            .values({name: bindparam(f"b_{name}", type_=error_groups.c[name].type) for name in fields}),
-            [{"b_id": g.id, **{f"b_{name}": getattr(g, name) for name in fields}} for g in touched],
+            .where(c.id == bindparam("b_id"))
+            .values(
+                count=c.count + bindparam("b_added", type_=Integer),
+                last_seen=case(
+                    (c.last_seen < bindparam("b_last_seen", type_=Float), bindparam("b_last_seen", type_=Float)),
+                    else_=c.last_seen,
+                ),
+                **{name: bindparam(f"b_{name}", type_=c[name].type) for name in fields},
+            ),
+            [
+                {
+                    "b_id": g.id,
+                    "b_added": g.count - g.count_at_load,
+                    "b_last_seen": g.last_seen,
+                    **{f"b_{name}": getattr(g, name) for name in fields},
+                }
+                for g in touched
+            ],
         )
+        reopened = [g for g in touched if g.status_changed]
+        if reopened:
+            conn.execute(
+                update(error_groups)
+                .where(c.id == bindparam("b_id"))
+                .values(status="unresolved", resolved_at=None, resolved_in_release=None),
+                [{"b_id": g.id} for g in reopened],
+            )
     for group in touched:
         if (
             group.count // _PRUNE_EVERY != group.count_at_load // _PRUNE_EVERY
