@@ -191,3 +191,29 @@ def test_pruning_keeps_groups_and_their_sample_event(engine: Engine) -> None:
         assert conn.execute(select(error_sessions)).all() == []
         assert len(conn.execute(select(error_group_minutes)).all()) == 1
     assert feed.group()._mapping["count"] == 5
+
+
+def test_session_counts_add_up_and_tag_values_are_capped(engine: Engine) -> None:
+    from launchready.intake.ingest import TAG_VALUES_KEPT, SessionCount
+    from launchready.monitor.store.errors_schema import error_group_tags, error_sessions
+
+    feed = Feed(engine)
+    minute = int(T0 // 60)
+    for n in (3, 4):
+        session = SessionCount(feed.project.id, minute, "1.0", "production", "crashed", n)
+        write_work_retrying(engine, [Work(sessions=[session])], SETTINGS)
+    scrubber = Scrubber()
+    for batch in range(3):  # 75 distinct request ids in three batches
+        events = []
+        for i in range(25):
+            raw = {**_event(), "tags": {"request_id": f"r{batch * 25 + i}", "tenant": "acme"}}
+            events.append(prepare_event(raw, feed.project.id, T0 + batch, scrubber))
+        write_work_retrying(engine, [Work(events=events)], SETTINGS)
+    with engine.connect() as conn:
+        sessions = conn.execute(select(error_sessions)).one()
+        tags = conn.execute(select(error_group_tags)).all()
+    assert sessions._mapping["count"] == 7
+    request_ids = [t for t in tags if t.key == "request_id"]
+    assert len(request_ids) <= TAG_VALUES_KEPT
+    assert [t._mapping["count"] for t in tags if t.key == "tenant"] == [75]
+    assert [t._mapping["count"] for t in tags if t.key == "release"] == [75]

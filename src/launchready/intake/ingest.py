@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Float, Integer, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Float, Integer, Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from launchready.intake.checkins import CheckIn, apply_checkin
@@ -429,32 +431,22 @@ def _insert_group(conn: Connection, event: PreparedEvent) -> _GroupState:
     )
 
 
-def _write_minutes(conn: Connection, counts: dict[tuple[int, int], int]) -> None:
-    if not counts:
+def _add_counts(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, or add their ``count`` to the rows already there: one statement for all
+    (``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL both have)."""
+    if not rows:
         return
-    keys = list(counts)
-    group_ids = {g for g, _ in keys}
-    minutes = {m for _, m in keys}
-    existing = {
-        (r.group_id, r.minute): int(r._mapping["count"])
-        for r in conn.execute(
-            select(error_group_minutes).where(
-                error_group_minutes.c.group_id.in_(group_ids), error_group_minutes.c.minute.in_(minutes)
-            )
-        )
-    }
-    new_rows = [{"group_id": g, "minute": m, "count": n} for (g, m), n in counts.items() if (g, m) not in existing]
-    if new_rows:
-        conn.execute(insert(error_group_minutes), new_rows)
-    updates = [{"b_group": g, "b_minute": m, "b_n": n} for (g, m), n in counts.items() if (g, m) in existing]
-    if updates:
-        t = error_group_minutes.c
-        conn.execute(
-            update(error_group_minutes)
-            .where(t.group_id == bindparam("b_group"), t.minute == bindparam("b_minute"))
-            .values(count=t.count + bindparam("b_n")),
-            updates,
-        )
+    dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+    stmt = dialect_insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys], set_={"count": table.c.count + stmt.excluded.count}
+    )
+    conn.execute(stmt, rows)
+
+
+def _write_minutes(conn: Connection, counts: dict[tuple[int, int], int]) -> None:
+    rows = [{"group_id": g, "minute": m, "count": n} for (g, m), n in counts.items()]
+    _add_counts(conn, error_group_minutes, ("group_id", "minute"), rows)
 
 
 TAG_VALUES_KEPT = 50  # distinct values per group and key; a tag holding ids would otherwise grow without end
@@ -464,16 +456,6 @@ def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> No
     if not counts:
         return
     t = error_group_tags.c
-    existing = {
-        (r.group_id, r.key, r.value)
-        for r in conn.execute(
-            select(t.group_id, t.key, t.value).where(
-                t.group_id.in_({g for g, _, _ in counts}),
-                t.key.in_({k for _, k, _ in counts}),
-                t.value.in_({v for _, _, v in counts}),
-            )
-        )
-    }
     distinct = {
         (r.group_id, r.key): int(r.n)
         for r in conn.execute(
@@ -482,14 +464,16 @@ def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> No
             .group_by(t.group_id, t.key)
         )
     }
-    new_rows = []
-    updates = []
+    in_batch: dict[tuple[int, str], int] = {}
+    for g, k, _ in counts:
+        in_batch[(g, k)] = in_batch.get((g, k), 0) + 1
+    upserts, updates = [], []
     for (g, k, v), n in counts.items():
-        if (g, k, v) in existing:
+        if distinct.get((g, k), 0) + in_batch[(g, k)] <= TAG_VALUES_KEPT:
+            upserts.append({"group_id": g, "key": k, "value": v, "count": n})
+        else:  # the tag is full: only values it counts already go on counting
             updates.append({"b_group": g, "b_key": k, "b_value": v, "b_n": n})
-        elif distinct.get((g, k), 0) < TAG_VALUES_KEPT:
-            distinct[(g, k)] = distinct.get((g, k), 0) + 1
-            new_rows.append({"group_id": g, "key": k, "value": v, "count": n})
+    _add_counts(conn, error_group_tags, ("group_id", "key", "value"), upserts)
     if updates:
         conn.execute(
             update(error_group_tags)
@@ -497,8 +481,6 @@ def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> No
             .values(count=t.count + bindparam("b_n")),
             updates,
         )
-    if new_rows:
-        conn.execute(insert(error_group_tags), new_rows)
 
 
 def _spike_rate(
@@ -668,30 +650,14 @@ def _prune_events(conn: Connection, group_id: int, keep: int) -> None:
 
 def _write_sessions(conn: Connection, sessions: Sequence[SessionCount]) -> None:
     merged: dict[tuple[int, int, str, str, str], int] = {}
-    for s in sessions:
-        key = (s.project_id, s.minute, s.release, s.environment, s.status)
-        merged[key] = merged.get(key, 0) + s.count
-    t = error_sessions.c
-    for (project_id, minute, release, environment, status), count in merged.items():
-        where = and_(
-            t.project_id == project_id,
-            t.minute == minute,
-            t.release == release,
-            t.environment == environment,
-            t.status == status,
-        )
-        updated = conn.execute(update(error_sessions).where(where).values(count=t.count + count)).rowcount
-        if not updated:
-            conn.execute(
-                insert(error_sessions).values(
-                    project_id=project_id,
-                    minute=minute,
-                    release=release,
-                    environment=environment,
-                    status=status,
-                    count=count,
-                )
-            )
+    for x in sessions:
+        key = (x.project_id, x.minute, x.release, x.environment, x.status)
+        merged[key] = merged.get(key, 0) + x.count
+    rows = [
+        {"project_id": p, "minute": m, "release": r, "environment": e, "status": st, "count": n}
+        for (p, m, r, e, st), n in merged.items()
+    ]
+    _add_counts(conn, error_sessions, ("project_id", "minute", "release", "environment", "status"), rows)
 
 
 def write_work(conn: Connection, work: Sequence[Work], settings: IntakeSettings) -> list[GroupChange]:
