@@ -201,6 +201,7 @@ def prepare_event(
     level = event.get("level")
     level = level if isinstance(level, str) and level in _LEVELS else "error"
     message, _ = message_of(event)
+    grouping = group_event(event)
     environment, release = _text(event.get("environment"), 100), _text(event.get("release"))
     return PreparedEvent(
         project_id=project_id,
@@ -211,8 +212,8 @@ def prepare_event(
         release=release,
         tags=_tags_of(event, environment, release),
         user_key=_user_key(event),
-        message=_text(message, 2000),
-        grouping=group_event(event),
+        message=_text(message or grouping.title, 2000),  # an exception's own "Type: value" when it has no message
+        grouping=grouping,
         # Scrubbing never lengthens an event by much, so one that arrived small needs no measuring.
         payload=event if raw_size is not None and raw_size * 2 <= STORED_EVENT_MAX_BYTES else _bounded_payload(event),
     )

@@ -190,7 +190,9 @@ def events_chart(per_minute: list[dict[str, Any]], deploys: list[dict[str, Any]]
     for deploy in deploys:
         at = datetime.fromisoformat(str(deploy["at"]).replace("Z", "+00:00")).timestamp()
         if start * 3600 <= at < end * 3600:
-            markers.append({"x": round((at / 3600 - start) * bar, 1), "label": deploy["version"]})
+            x = round((at / 3600 - start) * bar, 1)
+            # Labels near the right edge are drawn leftwards so they stay inside the chart.
+            markers.append({"x": x, "label": deploy["version"], "anchor": "end" if x > width - 60 else "start"})
     return {"width": width, "height": height, "bars": bars, "markers": markers, "peak": peak}
 
 
