@@ -170,13 +170,15 @@ class Scrubber:
 
     def _dict(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        string = self.scrub_string
         for key, item in value.items():
-            if item is None or isinstance(item, bool | int | float):
+            kind = type(item)
+            if item is None or kind is int or kind is float or kind is bool:
                 out[key] = item
             elif is_sensitive_key(key) and item not in ("", [], {}):
                 out[key] = FILTERED
-            elif isinstance(item, str):
-                out[key] = self.scrub_string(item)
+            elif kind is str:
+                out[key] = string(item)
             else:
                 out[key] = self._value(item, depth + 1)
         return out
@@ -194,8 +196,13 @@ class Scrubber:
             # Headers (and query strings) may come as [name, value] pairs.
             if value and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value):
                 return [[p[0], FILTERED if is_sensitive_key(p[0]) else self._value(p[1], depth + 2)] for p in value]
+            string = self.scrub_string
             return [
-                item if item is None or isinstance(item, bool | int | float) else self._value(item, depth + 1)
+                string(item)
+                if type(item) is str
+                else item
+                if item is None or isinstance(item, bool | int | float)
+                else self._value(item, depth + 1)
                 for item in value
             ]
         return value
