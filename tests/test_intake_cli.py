@@ -41,12 +41,17 @@ def test_project_add_errors_test_and_list(tmp_path: Path, capsys: pytest.Capture
         assert dsn in _project_cli(["list", "--store", store, "--url", base])
         code, out, _ = run_cli(["errors", "test", "--dsn", dsn], capsys)
         assert code == 0 and out.startswith("arrived:")
+        code, out, _ = run_cli(["errors", "test", "--dsn", dsn, "--store", store], capsys)
+        assert code == 0 and out.strip().endswith("is in the store")
+        other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+        code, out, _ = run_cli(["errors", "test", "--dsn", dsn, "--store", other], capsys)
+        assert code == 1 and "not in" in out
         bad_key = dsn.replace("//", "//0000", 1)
         code, out, _ = run_cli(["errors", "test", "--dsn", bad_key], capsys)
         assert code == 1 and "refused with HTTP 403" in out
     code, out, _ = run_cli(["errors", "list", "--format", "json", "--store", store], capsys)
     groups = json.loads(out)
-    assert code == 0 and len(groups) == 1
+    assert code == 0 and len(groups) == 1 and groups[0]["count"] == 3
     assert groups[0]["title"] == "launchready test event: error reporting works"
     assert {"id", "title", "count", "status", "first_seen", "last_seen"} <= set(groups[0])
     code, out, _ = run_cli(["errors", "resolve", str(groups[0]["id"]), "--store", store], capsys)

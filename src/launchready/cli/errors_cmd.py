@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import Engine
 
 from launchready.core.errors import UsageError
-from launchready.intake.api import list_groups
+from launchready.intake.api import event_stored, list_groups
 from launchready.intake.errors import IntakeError
 from launchready.intake.ingest import set_group_status
 from launchready.intake.projects import add_project, list_projects
@@ -74,17 +74,32 @@ def build() -> typer.Typer:
     def test_cmd(
         dsn: Annotated[str, typer.Option("--dsn", help="The DSN to send a test event to.")],
         timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the answer.")] = 10.0,
+        store: Annotated[
+            str | None,
+            typer.Option("--store", metavar="URL", help="Also look the event up in this monitor store (on its host)."),
+        ] = None,
     ) -> None:
         """Send one test event to DSN and say whether it arrived."""
         try:
             result = send_test_event(dsn, timeout)
         except IntakeError as exc:
             raise UsageError(str(exc)) from None
-        if result.arrived:
+        if not result.arrived:
+            print(f"not arrived: {result.detail}")
+            raise typer.Exit(1)
+        if store is None:
             print(f"arrived: test event {result.event_id} was accepted")
             return
-        print(f"not arrived: {result.detail}")
-        raise typer.Exit(1)
+        engine = open_engine(store)
+        try:
+            with engine.connect() as conn:
+                stored = event_stored(conn, result.event_id)
+        finally:
+            engine.dispose()
+        if not stored:
+            print(f"not arrived: the service accepted test event {result.event_id} but it is not in {store}")
+            raise typer.Exit(1)
+        print(f"arrived: test event {result.event_id} was accepted and is in the store")
 
     def _status(group_id: int, action: str, store: str | None) -> None:
         engine = open_engine(store)

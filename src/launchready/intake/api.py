@@ -133,3 +133,9 @@ def group_detail(conn: Connection, group_id: int, *, events: int = 20, minutes: 
     detail["stack_top"] = row.stack_top
     detail["resolved_in_release"] = row.resolved_in_release
     return detail
+
+
+def event_stored(conn: Connection, event_id: str) -> bool:
+    return (
+        conn.execute(select(error_events.c.id).where(error_events.c.event_id == event_id).limit(1)).first() is not None
+    )
