@@ -241,3 +241,27 @@ def test_a_resent_event_is_stored_once(base: str, projects: tuple[Project, Proje
     )  # the same event_id each time, as an SDK retrying after a timeout sends it
     assert [_post(base, projects[1], body)[0] for _ in range(3)] == [200, 200, 200]
     assert _stored(engine) == 1
+
+
+def test_session_items_are_counted(base: str, projects: tuple[Project, Project], engine: Engine) -> None:
+    from launchready.monitor.store.errors_schema import error_sessions
+
+    single = json.dumps({"sid": "s1", "status": "crashed", "attrs": {"release": "1.0", "environment": "prod"}})
+    aggregate = json.dumps(
+        {"aggregates": [{"started": "2026-11-30T10:00:00Z", "exited": 7, "errored": 2}], "attrs": {"release": "1.0"}}
+    )
+    body = (
+        b"{}\n"
+        + json.dumps({"type": "session", "length": len(single)}).encode()
+        + b"\n"
+        + single.encode()
+        + b"\n"
+        + json.dumps({"type": "sessions", "length": len(aggregate)}).encode()
+        + b"\n"
+        + aggregate.encode()
+        + b"\n"
+    )
+    assert _post(base, projects[0], body)[0] == 200
+    with engine.connect() as conn:
+        rows = {(r.environment, r.status): r._mapping["count"] for r in conn.execute(select(error_sessions))}
+    assert rows == {("prod", "crashed"): 1, ("", "exited"): 7, ("", "errored"): 2}
