@@ -3,7 +3,8 @@
 A project is what a DSN names: the SDK authenticates with the project's public key. Events are
 scrubbed before they are written and capped (each one's JSON, and how many are kept per group);
 the group row carries the counters, so pruning old events never changes a group's count.
-Log lines at error level become groups too (``source = "log"``), keyed by their template.
+Log lines at error level become groups too (``source = "log"``), keyed by their template (the
+masked first line of their cluster), so no separate template table is needed.
 """
 
 from __future__ import annotations
@@ -147,19 +148,4 @@ error_attachments = Table(
     Column("size", Integer, nullable=False),
     Column("data", Text, nullable=True),  # UTF-8 text attachments only, scrubbed; binary ones keep size only
     Column("received_at", Float, nullable=False),
-)
-
-# Log templates learned from error-level log lines (the clusterer's state survives a restart).
-log_templates = Table(
-    "log_templates",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", Integer, ForeignKey("error_projects.id"), nullable=False),
-    Column("template", Text, nullable=False),
-    Column("template_hash", String(40), nullable=False),
-    Column("group_id", Integer, ForeignKey("error_groups.id"), nullable=True),
-    Column("count", Integer, nullable=False, default=0),
-    Column("first_seen", Float, nullable=False),
-    Column("last_seen", Float, nullable=False),
-    UniqueConstraint("project_id", "template_hash", name="uq_log_templates_project_hash"),
 )
