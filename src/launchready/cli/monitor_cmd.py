@@ -195,6 +195,10 @@ def build() -> typer.Typer:
         help="Watch the product after launch: checks, heartbeats, alerts, dashboard.", no_args_is_help=True
     )
     register_access_commands(app)
+    # `monitor project add NAME` prints a DSN: the error intake is served by the same process.
+    from launchready.cli import errors_cmd
+
+    app.add_typer(errors_cmd.project_app(), name="project")
 
     @app.command("heartbeats")
     def heartbeats_command(
