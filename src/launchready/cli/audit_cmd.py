@@ -17,6 +17,7 @@ from launchready.core.severity import Severity
 if TYPE_CHECKING:
     from launchready.config.model import Config
     from launchready.core.net import NetSettings
+    from launchready.core.registry import Registry
     from launchready.core.run import AuditRun
     from launchready.engine.runner import RunnerOptions
 
@@ -36,6 +37,18 @@ class OutputFormat(str, Enum):
 
 def exit_code(run: AuditRun, fail_on: Severity) -> int:
     return 1 if any(f.severity.at_least(fail_on) for f in run.findings) else 0
+
+
+def check_selectors(registry: Registry, where: str, selectors: tuple[str, ...], *, exact: bool = False) -> None:
+    """A selector that names no check is a usage error: a typo in CI must not run nothing and pass."""
+    known = {c.id for c in registry.checks}
+    for selector in selectors:
+        if (selector in known) if exact else registry.matching(selector):
+            continue
+        hints = tuple(h for h in registry.suggest(selector) if not exact or h in known)
+        hint = f"; did you mean {', '.join(hints)}?" if hints else "; `launchready checks` lists them"
+        what = "is not a check id" if exact else "matches no check or finding id"
+        raise UsageError(f"{where} {selector}: {what}{hint}")
 
 
 def execute_audit(
@@ -60,7 +73,13 @@ def execute_audit(
     from launchready.history.errors import HistoryError
     from launchready.history.store import HistoryStore
 
-    registry = load_registry().select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
+    everything = load_registry()
+    check_selectors(everything, "--only", only)
+    check_selectors(everything, "--skip", skip)
+    check_selectors(everything, "[audit] only", tuple(config.audit.only))
+    check_selectors(everything, "[audit] skip", tuple(config.audit.skip))
+    check_selectors(everything, "[audit] not_applicable", tuple(config.audit.not_applicable), exact=True)
+    registry = everything.select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
     progress = make_progress(sys.stderr, quiet=quiet)
     run = asyncio.run(
         run_audit(domain, config, net, registry, repo=repo, options=options or RunnerOptions(), progress=progress)

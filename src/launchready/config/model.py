@@ -154,6 +154,11 @@ class AuditSettings(StrictModel):
     skip: tuple[CheckIdPrefix, ...] = Field(default=(), description="Check ids or id prefixes not to run.")
     only: tuple[CheckIdPrefix, ...] = Field(default=(), description="Run only these check ids or id prefixes.")
     discover: bool = Field(default=True, strict=True, description="Probe the built-in list of common subdomains.")
+    not_applicable: tuple[CheckIdPrefix, ...] = Field(
+        default=(),
+        description="Check ids that do not apply to this product (e.g. app.smoke for a site without sign-up): "
+        "skipped without counting as not verified.",
+    )
 
 
 class RedirectEntry(StrictModel):

@@ -53,3 +53,6 @@ class CheckResult(BaseModel):
     findings: tuple[Finding, ...] = ()
     reason: str | None = None
     duration_ms: float = 0.0
+    # Set on a SKIPPED result the configuration could have made run: what to add to launchready.toml.
+    # Such a check is "not verified", never quietly "did not apply".
+    configure: str | None = None

@@ -77,6 +77,16 @@ class AuditRun(BaseModel):
         return tuple(r for r in self.results if r.status is Status.ERROR)
 
     @property
+    def not_configured(self) -> tuple[CheckResult, ...]:
+        """Checks skipped because the configuration does not declare what they test: not verified."""
+        return tuple(r for r in self.results if r.status is Status.SKIPPED and r.configure)
+
+    @property
+    def fully_verified(self) -> bool:
+        """True only when every check that applies ran: nothing could-not-run, nothing unconfigured."""
+        return not self.not_run and not self.not_configured
+
+    @property
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for f in self.findings:

@@ -26,6 +26,7 @@ from launchready.report.model import Document, Text, spans
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
+    NOT_CONFIGURED_LEAD,
     SEVERITIES,
     SEVERITY_PLAIN,
     VERDICT_PLAIN,
@@ -73,6 +74,7 @@ class HtmlNotRun:
     check_id: str
     target: str
     reason: str
+    configure: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class HtmlPage:
     checks_skipped: int
     findings: tuple[HtmlFinding, ...]
     not_run: tuple[HtmlNotRun, ...]
+    not_configured: tuple[HtmlNotRun, ...]
+    not_configured_lead: str
     history: HtmlHistory | None
     hosts: tuple[HtmlHost, ...]
     # The DNS map: (name, type, ttl, value, role) rows and the DNSSEC status line; empty when absent.
@@ -212,6 +216,11 @@ def build_page(run: AuditRun) -> HtmlPage:
         checks_skipped=statuses[Status.SKIPPED],
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
         not_run=tuple(HtmlNotRun(r.check_id, r.target, r.reason or "unknown reason") for r in run.not_run),
+        not_configured=tuple(
+            HtmlNotRun(r.check_id, r.target, r.reason or "not configured", r.configure or "")
+            for r in run.not_configured
+        ),
+        not_configured_lead=NOT_CONFIGURED_LEAD,
         history=_history(run),
         hosts=tuple(
             HtmlHost(

@@ -83,6 +83,13 @@ class ReportNotRun(_Doc):
     reason: str | None
 
 
+class ReportNotConfigured(_Doc):
+    check_id: str
+    target: str
+    reason: str | None
+    configure: str
+
+
 class ReportResult(_Doc):
     check_id: str
     target: str
@@ -138,6 +145,8 @@ class JsonReport(_Doc):
     dns_map: DnsMap | None = None
     # Per-host measurements checks contributed (e.g. the header score); additive in schema 1.0.
     host_facts: tuple[HostFact, ...] = ()
+    # Checks skipped because the configuration does not declare what they test: not verified.
+    not_configured: tuple[ReportNotConfigured, ...] = ()
 
 
 def build_report(run: AuditRun) -> JsonReport:
@@ -162,6 +171,10 @@ def build_report(run: AuditRun) -> JsonReport:
         ),
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
         not_run=tuple(ReportNotRun(check_id=r.check_id, target=r.target, reason=r.reason) for r in run.not_run),
+        not_configured=tuple(
+            ReportNotConfigured(check_id=r.check_id, target=r.target, reason=r.reason, configure=r.configure or "")
+            for r in run.not_configured
+        ),
         results=tuple(
             ReportResult(
                 check_id=r.check_id,

@@ -112,6 +112,7 @@ class _Case:
     findings: tuple[Finding, ...]
     reason: str | None
     seconds: float
+    configure: str | None = None
 
 
 def render_junit(run: AuditRun) -> str:
@@ -137,7 +138,10 @@ def audit_test_report(run: AuditRun) -> TestReport:
 
 
 def _cases(run: AuditRun) -> list[_Case]:
-    cases = [_Case(r.check_id, r.target, r.status, r.findings, r.reason, r.duration_ms / 1000.0) for r in run.results]
+    cases = [
+        _Case(r.check_id, r.target, r.status, r.findings, r.reason, r.duration_ms / 1000.0, r.configure)
+        for r in run.results
+    ]
     # Findings the engine attached to the run but to no result still have to turn CI red.
     covered = {f.fingerprint for r in run.results for f in r.findings}
     orphans: dict[tuple[str, str], list[Finding]] = {}
@@ -165,6 +169,13 @@ def _test_case(case: _Case) -> TestCase:
             message=f"Not verified: could not run: {reason}",
             type="could-not-run",
             detail=f"The check {case.check_id} could not run on {case.target}, so nothing is known about it.\nReason: {reason}",
+        )
+    if case.status is Status.SKIPPED and case.configure:
+        # Skipped, but not as "does not apply": nothing was verified for want of configuration.
+        return replace(
+            base,
+            outcome=Outcome.SKIPPED,
+            message=f"Not verified: not configured: {case.reason or 'not configured'}; to run it: {case.configure}",
         )
     if case.status is Status.SKIPPED:
         return replace(base, outcome=Outcome.SKIPPED, message=case.reason or "does not apply")

@@ -31,6 +31,7 @@ from launchready.report.model import (
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
+    NOT_CONFIGURED_LEAD,
     SEVERITIES,
     STATUSES,
     VERDICT_PLAIN,
@@ -259,8 +260,23 @@ def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
 def _not_verified(run: AuditRun) -> list[str]:
     out = ["## Not verified", ""]
     not_run = run.not_run
-    if not not_run:
+    if run.fully_verified:
         return out + ["Every check ran.", ""]
+    if run.not_configured:
+        out += [
+            NOT_CONFIGURED_LEAD,
+            "",
+            "| Check | Why it did not run | To run it |",
+            "|---|---|---|",
+        ]
+        for result in run.not_configured:
+            out.append(
+                f"| {md_code(result.check_id)} | {md_text(result.reason or 'not configured')} "
+                f"| {md_text(result.configure or '')} |"
+            )
+        out.append("")
+    if not not_run:
+        return out
     out += [
         "These checks could not run, so nothing is known about them: they are **not** passes.",
         "",

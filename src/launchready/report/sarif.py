@@ -208,6 +208,14 @@ def audit_sarif_log(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> SarifLo
         )
         for r in run.results
         if r.status is Status.ERROR
+    ) + tuple(
+        SarifNotification(
+            descriptor=r.check_id,
+            message=f"Not verified: {r.check_id} is not configured: {r.reason or 'not configured'}; "
+            f"to run it: {r.configure}",
+            properties={"target": r.target, "configure": r.configure},
+        )
+        for r in run.not_configured
     )
     return SarifLog(
         tool="launchready",

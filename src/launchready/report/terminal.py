@@ -179,8 +179,23 @@ def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Table:
 def _print_not_verified(run: AuditRun, console: Console) -> None:
     not_run = run.not_run
     console.print()
-    if not not_run:
+    if run.fully_verified:
         console.print(Text("Not verified: none, every check ran.", style="dim"))
+        return
+    if run.not_configured:
+        console.print(
+            Text(
+                f"Not verified: {len(run.not_configured)} check(s) not configured (these are not passes)",
+                style="bold yellow",
+            )
+        )
+        for result in run.not_configured:
+            line = Text("  • ")
+            line.append(result.check_id, style="bold")
+            line.append(": " + (result.reason or "not configured"), style="yellow")
+            line.append("\n    to run it: " + (result.configure or ""), style="dim")
+            console.print(line)
+    if not not_run:
         return
     console.print(
         Text(

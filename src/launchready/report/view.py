@@ -59,6 +59,11 @@ VERDICT_PLAIN: dict[Verdict, str] = {
     Verdict.SHIP: "Nothing found that should stop the launch.",
 }
 
+NOT_CONFIGURED_LEAD = (
+    "These checks did not run because the configuration does not declare what they test, so they are "
+    "not verified (mark one not applicable with [audit] not_applicable if it truly does not apply):"
+)
+
 
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix; naive datetimes are taken to be UTC already."""
