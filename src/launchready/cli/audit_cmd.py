@@ -86,6 +86,13 @@ def execute_audit(
     )
     if history_dir is None:
         return run
+    if not run.baseline:
+        print(
+            "launchready: warning: the apex could not be looked up (network errors): "
+            "this run is not stored in history",
+            file=sys.stderr,
+        )
+        return run
     try:
         store = HistoryStore(history_dir)
         try:

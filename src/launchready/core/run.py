@@ -70,6 +70,9 @@ class AuditRun(BaseModel):
     run_id: int | None = None  # set once stored in history
     dns_map: DnsMap | None = None  # every record of the names that matter (issue 3)
     host_facts: tuple[HostFact, ...] = ()  # per-host measurements checks contributed (core/facts.py)
+    # False when the network failed under the run (the apex could not be looked up): reported, but
+    # not stored as the baseline the next run is compared with.
+    baseline: bool = True
 
     @property
     def not_run(self) -> tuple[CheckResult, ...]:

@@ -13,6 +13,7 @@ from launchready.core.run import AuditRun, HostSummary
 from launchready.engine.context import AuditContext, Probes, SiteMap
 from launchready.engine.decision import decide
 from launchready.engine.discovery import discover
+from launchready.engine.errors import ResolverUnreachable
 from launchready.engine.progress import NullProgress, ProgressSink
 from launchready.engine.ranking import rank
 from launchready.engine.runner import RunnerOptions, run_checks
@@ -41,6 +42,9 @@ async def run_audit(
     started = datetime.now(UTC)
     probes = Probes.open(net)
     try:
+        problem = await probes.dns.resolver_problem()
+        if problem is not None:
+            raise ResolverUnreachable(f"no DNS resolver reachable (offline? use --nameserver): {problem}")
         progress.phase(f"discovering hosts under {domain} ...")
         site = await discover(domain, config, probes.dns)
         progress.phase(f"{len(site.web_hosts)} web host(s): {', '.join(site.web_hosts) or 'none'}")
@@ -70,4 +74,15 @@ async def run_audit(
         hosts=_host_summaries(site),
         dns_map=dns_map,
         host_facts=ctx.facts.collected(tuple(h.name for h in site.hosts)),
+        baseline=_is_baseline(site),
     )
+
+
+def _is_baseline(site: SiteMap) -> bool:
+    """False when the apex could not be looked up (timeouts, network errors): such a run's findings
+    say more about the network than the product, so it must not become the next run's "before"."""
+    apex = site.host(site.domain)
+    if apex is None:
+        return True
+    network_failures = ("timeout", "error", "servfail")
+    return not (apex.a.status in network_failures and apex.aaaa.status in network_failures)
