@@ -7,6 +7,7 @@ from pathlib import Path
 
 from launchready import __version__
 from launchready.config.model import Config
+from launchready.core.check import Scope
 from launchready.core.net import NetSettings
 from launchready.core.registry import Registry
 from launchready.core.run import AuditRun, HostSummary
@@ -42,7 +43,10 @@ async def run_audit(
     started = datetime.now(UTC)
     probes = Probes.open(net)
     try:
-        problem = await probes.dns.resolver_problem()
+        # Only checks of the domain and its web hosts judge DNS answers; a run of environment or
+        # repository checks alone (dialled by --connect-to, or offline) does not need a resolver.
+        needs_dns = any(c.meta.scope in (Scope.DOMAIN, Scope.WEB_HOST) for c in registry.checks)
+        problem = await probes.dns.resolver_problem() if needs_dns else None
         if problem is not None:
             raise ResolverUnreachable(f"no DNS resolver reachable (offline? use --nameserver): {problem}")
         progress.phase(f"discovering hosts under {domain} ...")
