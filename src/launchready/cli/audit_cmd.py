@@ -88,8 +88,7 @@ def execute_audit(
         return run
     if not run.baseline:
         print(
-            "launchready: warning: the apex could not be looked up (network errors): "
-            "this run is not stored in history",
+            "launchready: warning: the apex could not be looked up (network errors): this run is not stored in history",
             file=sys.stderr,
         )
         return run
@@ -184,8 +183,9 @@ def register(app: typer.Typer) -> None:
 
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
+        loaded = common.announce_config(loaded, target, explicit=config is not None, quiet=quiet)
         audit_config, audit_repo = common.audit_settings(loaded, repo, no_git_history)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
         run = execute_audit(
             target,
             audit_config,

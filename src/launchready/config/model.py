@@ -170,6 +170,16 @@ class RedirectEntry(StrictModel):
     source: str | None = Field(default=None, description="file:line of the entry.", json_schema_extra=_SET_BY_LOADER)
 
 
+class NetConfig(StrictModel):
+    """The network flags kept in the file, so a plain `launchready audit` reaches what `init` reached.
+
+    A flag given on the command line replaces the matching key (the file is the default)."""
+
+    nameservers: tuple[str, ...] = Field(default=(), description="Like --nameserver: HOST or HOST:PORT, in order.")
+    ca_bundle: str | None = Field(default=None, description="Like --ca-bundle: a PEM file (relative to this file).")
+    connect_to: tuple[str, ...] = Field(default=(), description="Like --connect-to: HOST:PORT:ADDR:PORT routes.")
+
+
 class Config(StrictModel):
     domain: str | None = Field(default=None, description="The apex domain audited when none is given.")
     # Extra subdomain labels (e.g. "app", "members") or full host names under the domain.
@@ -179,6 +189,7 @@ class Config(StrictModel):
     budgets: Budgets = Budgets()
     perf: PerfConfig = PerfConfig()
     audit: AuditSettings = AuditSettings()
+    net: NetConfig = Field(default=NetConfig(), description="Nameservers, CA bundle and routes, as the flags.")
     # In the file either [[redirects]] tables or the name of a CSV file; the loader turns the CSV
     # into entries, so here it is always the entries.
     redirects: tuple[RedirectEntry, ...] = Field(default=(), description="Old URLs that must redirect.")

@@ -18,6 +18,7 @@ from launchready.engine.errors import ResolverUnreachable
 from launchready.engine.progress import NullProgress, ProgressSink
 from launchready.engine.ranking import rank
 from launchready.engine.runner import RunnerOptions, run_checks
+from launchready.probes.dns import resolver_problem
 from launchready.probes.dnsmap import collect_dns_map
 
 
@@ -46,7 +47,7 @@ async def run_audit(
         # Only checks of the domain and its web hosts judge DNS answers; a run of environment or
         # repository checks alone (dialled by --connect-to, or offline) does not need a resolver.
         needs_dns = any(c.meta.scope in (Scope.DOMAIN, Scope.WEB_HOST) for c in registry.checks)
-        problem = await probes.dns.resolver_problem() if needs_dns else None
+        problem = await resolver_problem(net) if needs_dns else None
         if problem is not None:
             raise ResolverUnreachable(f"no DNS resolver reachable (offline? use --nameserver): {problem}")
         progress.phase(f"discovering hosts under {domain} ...")

@@ -175,3 +175,12 @@ class DnsProbe:
         for task in (*self._pending.values(), *self._direct.values()):
             if not task.done():
                 task.cancel()
+
+
+async def resolver_problem(net: NetSettings) -> str | None:
+    """Why the resolver ``net`` names cannot be used at all, or None when it answers."""
+    probe = DnsProbe(net)
+    try:
+        return await probe.resolver_problem()
+    finally:
+        await probe.close()
