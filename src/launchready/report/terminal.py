@@ -21,12 +21,18 @@ from launchready.report.view import (
     IMPACT_PLAIN,
     SEVERITIES,
     VERDICT_PLAIN,
+    Action,
+    FindingGroup,
     change_label,
     fixed_findings,
+    group_findings,
     has_previous,
     human_utc,
     severity_counts,
     status_counts,
+    targets_line,
+    top_actions,
+    top_heading,
 )
 
 VERDICT_STYLE: dict[Verdict, str] = {
@@ -43,32 +49,107 @@ SEVERITY_STYLE: dict[Severity, str] = {
     Severity.INFO: "dim",
 }
 
-# Only these get their evidence and fix printed by default: the ones to act on before launch.
-_DETAIL_SEVERITIES = (Severity.BLOCKER, Severity.HIGH)
+# Evidence lines an action card shows by default (-v shows every line of every finding).
+_CARD_EVIDENCE = 3
 
 
 def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -> None:
+    """By default about one screen: the decision, the counts, "Do these 3 first" with their fixes,
+    one line per finding id, what was not verified. ``verbose``: every finding's full card."""
     console.print(_decision_panel(run))
     console.print(_counts_line(run))
     console.print()
     if run.findings:
-        console.print(Text("Ranked risks", style="bold underline"))
-        console.print(_risk_table(run))
-        detailed = [f for f in run.findings if verbose or f.severity in _DETAIL_SEVERITIES]
-        if detailed:
+        top = top_actions(run)
+        if top:
+            console.print(Text(top_heading(len(top)), style="bold underline"))
+            for action in top:
+                console.print()
+                console.print(_action_card(run, action))
             console.print()
-            console.print(Text("What to fix first" if not verbose else "Every finding", style="bold underline"))
-            for finding in detailed:
+        if verbose:
+            console.print(Text("Ranked risks", style="bold underline"))
+            console.print(_risk_table(run))
+            console.print()
+            console.print(Text("Every finding", style="bold underline"))
+            for finding in run.findings:
                 console.print()
                 console.print(_finding_detail(run, finding, verbose=verbose))
+        else:
+            groups = group_findings(run)
+            console.print(
+                Text(
+                    f"All risks: {len(run.findings)} finding(s) under {len(groups)} id(s)",
+                    style="bold underline",
+                )
+            )
+            console.print(_group_table(run, groups))
     else:
         console.print(Text("No risks found.", style="green"))
         console.print()
     _print_not_verified(run, console)
-    _print_host_facts(run, console)
+    if verbose:
+        _print_host_facts(run, console)
     line = _history_line(run)
     if line is not None:
         console.print(line)
+    if run.findings and not verbose:
+        console.print(Text("\nRun with -v for every finding's evidence, fix and references.", style="dim"))
+
+
+def _action_card(run: AuditRun, action: Action) -> Table:
+    """One of the first actions: what, where, the fix, and a few lines of evidence."""
+    head = Text()
+    head.append(action.severity.value.upper(), style=SEVERITY_STYLE[action.severity])
+    head.append(" ")
+    head.append(action.title, style="bold")
+    changes = {change_label(run, f) for f in action.findings} - {None}
+    if "NEW" in changes:
+        head.append("  [NEW]", style="bold magenta")
+    where = Text("on ")
+    where.append(targets_line(action.targets))
+    where.append("  (" + ", ".join(g.id for g in action.groups) + ")", style="dim")
+    lead = action.lead.first
+    impact = Text(f"{IMPACT_LABEL[lead.impact]}: ", style="bold")
+    impact.append(IMPACT_PLAIN[lead.impact])
+    parts: list[RenderableType] = [head, where, impact]
+    evidence = [line for f in action.findings[:1] for line in f.evidence][:_CARD_EVIDENCE]
+    if evidence:
+        parts.append(Text("Evidence:", style="bold"))
+        parts.append(Padding(Text("\n".join(evidence), style="dim"), (0, 0, 0, 2), expand=False))
+    fix = Text("Fix: ", style="bold green")
+    fix.append(action.fix)
+    parts.append(fix)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column()
+    grid.add_row(Text(f"{action.rank}."), Group(*parts))
+    return grid
+
+
+def _group_table(run: AuditRun, groups: tuple[FindingGroup, ...]) -> Table:
+    """One row per finding id: severity, title and id, its targets (how many when several)."""
+    with_change = has_previous(run)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Risk", ratio=3, overflow="fold")
+    table.add_column("Where", ratio=2, overflow="fold")
+    if with_change:
+        table.add_column("Change", no_wrap=True)
+    for group in groups:
+        risk = Text(group.title)
+        risk.append("\n" + group.id, style="dim")
+        row: list[RenderableType] = [
+            Text(group.severity.value.upper(), style=SEVERITY_STYLE[group.severity]),
+            risk,
+            Text(targets_line(group.targets, shown=2)),
+        ]
+        if with_change:
+            labels = {change_label(run, f) for f in group.findings} - {None}
+            label = "NEW" if "NEW" in labels else ("still open" if labels else "")
+            row.append(Text(label, style="bold magenta" if label == "NEW" else "dim"))
+        table.add_row(*row)
+    return table
 
 
 def _decision_panel(run: AuditRun) -> Panel:

@@ -188,3 +188,145 @@ def code_spans(text: str) -> list[tuple[bool, str]]:
         last = pieces.pop()
         pieces[-1] += "`" + last
     return [(i % 2 == 1, part) for i, part in enumerate(pieces) if part]
+
+
+# -- grouping: one entry per finding id, related files merged into one action ------------------
+
+# How many actions the "Do these 3 first" block names.
+TOP_ACTIONS = 3
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Every finding of one id (the same problem on several targets), in rank order."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def id(self) -> str:
+        return self.first.id
+
+    @property
+    def title(self) -> str:
+        return self.first.title
+
+    @property
+    def severity(self) -> Severity:
+        return max(self.findings, key=lambda f: f.severity.rank).severity
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.target for f in self.findings))
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do: a group of findings, with groups about the same repository file merged
+    into it (a committed credential file and the secret found in it are fixed together)."""
+
+    groups: tuple[FindingGroup, ...]
+    rank: int  # 1-based position among the actions
+
+    @property
+    def lead(self) -> FindingGroup:
+        return self.groups[0]
+
+    @property
+    def severity(self) -> Severity:
+        return max((g.severity for g in self.groups), key=lambda s: s.rank)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for g in self.groups for f in g.findings)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for g in self.groups for t in g.targets))
+
+    @property
+    def title(self) -> str:
+        if len(self.groups) == 1:
+            return self.lead.title
+        return " + ".join(dict.fromkeys(g.title for g in self.groups))
+
+    @property
+    def fix(self) -> str:
+        """What to do, in order: a leaked credential is rotated before its file is removed, since
+        removing it does not un-leak it."""
+        if len(self.groups) > 1 and any(f.impact is Impact.DATA_EXPOSURE for f in self.findings):
+            files = ", ".join(sorted({_file_of(t) for t in self.targets}))
+            return f"Rotate these credentials, then remove the file from the repository ({files}). " + " ".join(
+                dict.fromkeys(g.first.remediation for g in self.groups)
+            )
+        return self.lead.first.remediation
+
+
+def _file_of(target: str) -> str:
+    """``path`` of a ``path:line[:col]`` target (the target itself otherwise)."""
+    match = _FILE_LINE.fullmatch(target.strip())
+    return match["path"] if match else target
+
+
+def _looks_like_path(target: str, run: AuditRun) -> bool:
+    """A repository path without a line (``.env``, ``deploy/id_rsa``): not a URL, not a host."""
+    text = target.strip()
+    if not text or "://" in text or " " in text or _is_host(text, run):
+        return False
+    return "/" in text or text.startswith(".")
+
+
+def group_findings(run: AuditRun) -> tuple[FindingGroup, ...]:
+    """One group per finding id, in the order of each id's best-ranked finding."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in run.findings:
+        groups.setdefault(finding.id, []).append(finding)
+    return tuple(FindingGroup(tuple(fs)) for fs in groups.values())
+
+
+def actions(run: AuditRun) -> tuple[Action, ...]:
+    """The grouped findings as actions, worst first; groups whose findings sit in the same
+    repository files become one action."""
+    groups = group_findings(run)
+    files_of: list[set[str]] = []
+    for group in groups:
+        paths = set()
+        for target in group.targets:
+            location = file_location(target, run)
+            if location is not None:
+                paths.add(location.path)
+            elif _looks_like_path(target, run):
+                paths.add(target.strip())
+        files_of.append(paths)
+    merged: list[list[int]] = []
+    owner: dict[str, int] = {}
+    for index, paths in enumerate(files_of):
+        home = next((owner[p] for p in sorted(paths) if p in owner), None)
+        if home is None:
+            merged.append([index])
+            home = len(merged) - 1
+        else:
+            merged[home].append(index)
+        for path in paths:
+            owner.setdefault(path, home)
+    built = [tuple(groups[i] for i in members) for members in merged]
+    built.sort(key=lambda gs: -max(g.severity.rank for g in gs))  # stable: rank order within a severity
+    return tuple(Action(groups=gs, rank=i) for i, gs in enumerate(built, start=1))
+
+
+def top_actions(run: AuditRun, limit: int = TOP_ACTIONS) -> tuple[Action, ...]:
+    """The first actions, leaving out informational ones: "Do these 3 first" names real work."""
+    return tuple(a for a in actions(run) if a.severity is not Severity.INFO)[:limit]
+
+
+def targets_line(targets: tuple[str, ...], shown: int = 3) -> str:
+    """``a, b, c +4 more``: the targets of a group on one line."""
+    head = ", ".join(targets[:shown])
+    return head + (f" +{len(targets) - shown} more" if len(targets) > shown else "")
+
+
+def top_heading(count: int) -> str:
+    return "Do this first" if count == 1 else f"Do these {count} first"
