@@ -27,6 +27,10 @@ from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
     NOT_CONFIGURED_LEAD,
+    FindingGroup,
+    group_findings,
+    top_actions,
+    top_heading,
     SEVERITIES,
     SEVERITY_PLAIN,
     VERDICT_PLAIN,
@@ -59,6 +63,25 @@ class HtmlFinding:
     evidence: tuple[str, ...]
     links: tuple[str, ...]
     plain_references: tuple[str, ...]
+    change: str | None
+
+
+@dataclass(frozen=True)
+class HtmlAction:
+    rank: int
+    severity: str
+    title: str
+    ids: tuple[str, ...]
+    targets: tuple[str, ...]
+    fix: str
+
+
+@dataclass(frozen=True)
+class HtmlGroup:
+    severity: str
+    title: str
+    id: str
+    targets: tuple[str, ...]
     change: str | None
 
 
@@ -121,6 +144,9 @@ class HtmlPage:
     checks_not_run: int
     checks_skipped: int
     findings: tuple[HtmlFinding, ...]
+    top: tuple[HtmlAction, ...]
+    top_heading: str
+    groups: tuple[HtmlGroup, ...]
     not_run: tuple[HtmlNotRun, ...]
     not_configured: tuple[HtmlNotRun, ...]
     not_configured_lead: str
@@ -151,6 +177,7 @@ def environment() -> Environment:
     )
     env.filters["code_spans"] = _code_spans_html
     env.filters["inline"] = _inline_html
+    env.filters["wrap_points"] = _wrap_points
     env.filters["chart_svg"] = line_chart_svg
     env.globals["stylesheet"] = Markup(stylesheet())
     env.globals["banner_class"] = _BANNER_CLASS
@@ -215,6 +242,14 @@ def build_page(run: AuditRun) -> HtmlPage:
         checks_not_run=statuses[Status.ERROR],
         checks_skipped=statuses[Status.SKIPPED],
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
+        top=tuple(
+            HtmlAction(a.rank, a.severity.value, a.title, tuple(g.id for g in a.groups), a.targets, a.fix)
+            for a in top_actions(run)
+        ),
+        top_heading=top_heading(len(top_actions(run))),
+        groups=tuple(
+            HtmlGroup(g.severity.value, g.title, g.id, g.targets, _group_change(run, g)) for g in group_findings(run)
+        ),
         not_run=tuple(HtmlNotRun(r.check_id, r.target, r.reason or "unknown reason") for r in run.not_run),
         not_configured=tuple(
             HtmlNotRun(r.check_id, r.target, r.reason or "not configured", r.configure or "")
@@ -243,6 +278,20 @@ def build_page(run: AuditRun) -> HtmlPage:
         ),
         fact_rows=tuple((f.host, f.name, f.value, f.check_id, ", ".join(f.detail)) for f in run.host_facts),
     )
+
+
+def _group_change(run: AuditRun, group: FindingGroup) -> str | None:
+    labels = {change_label(run, f) for f in group.findings} - {None}
+    return "NEW" if "NEW" in labels else ("still open" if labels else None)
+
+
+def _wrap_points(text: str) -> Markup:
+    """Escaped text with break opportunities after dots, slashes and hyphens, so host names and
+    paths wrap between their parts, never mid-word."""
+    escaped = str(escape(text))
+    for mark in (".", "/", "-", "@"):
+        escaped = escaped.replace(mark, mark + "<wbr>")
+    return Markup(escaped)
 
 
 def _finding(run: AuditRun, finding: Finding, rank: int) -> HtmlFinding:
