@@ -38,11 +38,15 @@ from launchready.report.view import (
     change_label,
     code_spans,
     fixed_findings,
+    group_findings,
     has_previous,
     human_utc,
     is_link,
     severity_counts,
     status_counts,
+    targets_line,
+    top_actions,
+    top_heading,
 )
 
 # Backslash-escaping every CommonMark-significant character keeps user-controlled text (titles,
@@ -150,6 +154,7 @@ def render_markdown(run: AuditRun) -> str:
     out: list[str] = []
     out += _header(run)
     out += _decision(run)
+    out += _top_actions(run)
     out += _ranked_table(run)
     out += _details(run)
     out += _not_verified(run)
@@ -206,7 +211,23 @@ def _decision(run: AuditRun) -> list[str]:
     return out
 
 
+def _top_actions(run: AuditRun) -> list[str]:
+    top = top_actions(run)
+    if not top:
+        return []
+    out = [f"## {top_heading(len(top))}", ""]
+    for action in top:
+        ids = ", ".join(md_code(g.id) for g in action.groups)
+        out.append(
+            f"{action.rank}. **{action.severity.value.upper()}** {md_text(action.title)} "
+            f"on {md_text(targets_line(action.targets))} ({ids})  "
+        )
+        out.append(f"   **Fix:** {md_rich(action.fix)}")
+    return out + [""]
+
+
 def _ranked_table(run: AuditRun) -> list[str]:
+    """One row per finding id, its targets in one cell (a problem on five hosts is one row)."""
     out = ["## Ranked risks", ""]
     if not run.findings:
         return out + ["No risks found.", ""]
@@ -214,15 +235,24 @@ def _ranked_table(run: AuditRun) -> list[str]:
     head = "| # | Severity | Risk | Target | Impact |" + (" Change |" if with_change else "")
     rule = "|---:|---|---|---|---|" + ("---|" if with_change else "")
     out += [head, rule]
-    for rank, finding in enumerate(run.findings, start=1):
+    for rank, group in enumerate(group_findings(run), start=1):
+        shown = group.targets[:_MD_TARGETS]
+        where = ", ".join(md_code(t) for t in shown)
+        if len(group.targets) > len(shown):
+            where += f" +{len(group.targets) - len(shown)} more"
         row = (
-            f"| {rank} | **{finding.severity.value.upper()}** | {md_text(finding.title)} "
-            f"{md_code(finding.id)} | {md_code(finding.target)} | {IMPACT_LABEL[finding.impact]} |"
+            f"| {rank} | **{group.severity.value.upper()}** | {md_text(group.title)} "
+            f"{md_code(group.id)} | {where} | {IMPACT_LABEL[group.first.impact]} |"
         )
         if with_change:
-            row += f" {change_label(run, finding) or ''} |"
+            labels = {change_label(run, f) for f in group.findings} - {None}
+            row += f" {'NEW' if 'NEW' in labels else ('still open' if labels else '')} |"
         out.append(row)
     return out + [""]
+
+
+# Targets a ranked-table row names before "+N more" (every one is in "What to fix").
+_MD_TARGETS = 5
 
 
 def _details(run: AuditRun) -> list[str]:
