@@ -32,6 +32,7 @@ from launchready.report.view import (
     VERDICT_PLAIN,
     FindingGroup,
     change_label,
+    check_outcomes,
     code_spans,
     fixed_findings,
     group_findings,
@@ -143,6 +144,8 @@ class HtmlPage:
     checks_failed: int
     checks_not_run: int
     checks_skipped: int
+    checks_notes: int
+    checks_not_configured: int
     findings: tuple[HtmlFinding, ...]
     top: tuple[HtmlAction, ...]
     top_heading: str
@@ -238,9 +241,11 @@ def build_page(run: AuditRun) -> HtmlPage:
         counts=tuple(HtmlCount(s.value, s.value.capitalize(), counts[s]) for s in SEVERITIES),
         checks_total=len(run.results),
         checks_passed=statuses[Status.PASSED],
-        checks_failed=statuses[Status.FAILED],
+        checks_failed=check_outcomes(run)[0],
+        checks_notes=check_outcomes(run)[1],
+        checks_not_configured=len(run.not_configured),
         checks_not_run=statuses[Status.ERROR],
-        checks_skipped=statuses[Status.SKIPPED],
+        checks_skipped=statuses[Status.SKIPPED] - len(run.not_configured),
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
         top=tuple(
             HtmlAction(a.rank, a.severity.value, a.title, tuple(g.id for g in a.groups), a.targets, a.fix)

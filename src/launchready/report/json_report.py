@@ -17,7 +17,7 @@ from launchready.core.dnsmap import DnsMap
 from launchready.core.facts import HostFact
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
-from launchready.report.view import iso_utc, severity_counts, status_counts
+from launchready.report.view import iso_utc, severity_counts, status_counts, top_actions
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_RESOURCE = "audit-report-1.0.schema.json"
@@ -90,6 +90,15 @@ class ReportNotConfigured(_Doc):
     configure: str
 
 
+class ReportAction(_Doc):
+    rank: int
+    severity: str
+    title: str
+    finding_ids: tuple[str, ...]
+    targets: tuple[str, ...]
+    fix: str
+
+
 class ReportResult(_Doc):
     check_id: str
     target: str
@@ -147,6 +156,8 @@ class JsonReport(_Doc):
     host_facts: tuple[HostFact, ...] = ()
     # Checks skipped because the configuration does not declare what they test: not verified.
     not_configured: tuple[ReportNotConfigured, ...] = ()
+    # "Do these 3 first": the first actions, findings of one id (and of the same file) grouped.
+    first_actions: tuple[ReportAction, ...] = ()
 
 
 def build_report(run: AuditRun) -> JsonReport:
@@ -171,6 +182,17 @@ def build_report(run: AuditRun) -> JsonReport:
         ),
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
         not_run=tuple(ReportNotRun(check_id=r.check_id, target=r.target, reason=r.reason) for r in run.not_run),
+        first_actions=tuple(
+            ReportAction(
+                rank=a.rank,
+                severity=a.severity.value,
+                title=a.title,
+                finding_ids=tuple(g.id for g in a.groups),
+                targets=a.targets,
+                fix=a.fix,
+            )
+            for a in top_actions(run)
+        ),
         not_configured=tuple(
             ReportNotConfigured(check_id=r.check_id, target=r.target, reason=r.reason, configure=r.configure or "")
             for r in run.not_configured

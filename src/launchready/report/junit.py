@@ -25,7 +25,7 @@ from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Severity
 from launchready.report.model import Outcome, TestCase, TestReport, TestSuite
-from launchready.report.view import duration_seconds, worst
+from launchready.report.view import duration_seconds, top_actions, worst
 
 # XML 1.0 allows only tab, newline, carriage return and U+0020 upwards (minus surrogates and
 # U+FFFE/U+FFFF), even escaped. Evidence and response bodies copied from a wire protocol can hold
@@ -124,6 +124,7 @@ def audit_test_report(run: AuditRun) -> TestReport:
     properties = [("launchready.version", run.tool_version), ("target", run.target)]
     properties.append(("verdict", run.decision.verdict.value))
     properties += [(f"reason.{i}", reason) for i, reason in enumerate(run.decision.reasons, start=1)]
+    properties += [(f"first.{a.rank}", f"{a.title}: {a.fix}") for a in top_actions(run)]
     if run.run_id is not None:
         properties.append(("run_id", str(run.run_id)))
     seconds = duration_seconds(run)

@@ -36,6 +36,7 @@ from launchready.report.view import (
     STATUSES,
     VERDICT_PLAIN,
     change_label,
+    check_outcomes,
     code_spans,
     fixed_findings,
     group_findings,
@@ -202,6 +203,8 @@ def _decision(run: AuditRun) -> list[str]:
         + " · ".join(f"{counts[s]} {s.value}" for s in SEVERITIES)
         + "  \n**Checks:** "
         + " · ".join(f"{statuses[s]} {s.value}" for s in STATUSES)
+        + f" ({check_outcomes(run)[0]} with findings, {check_outcomes(run)[1]} with notes only"
+        + f", {len(run.not_configured)} not configured)"
     )
     out.append("")
     if run.decision.rules:

@@ -42,6 +42,7 @@ from launchready.report.view import (
     file_location,
     is_link,
     iso_utc,
+    top_actions,
 )
 
 SARIF_VERSION = "2.1.0"
@@ -228,6 +229,10 @@ def audit_sarif_log(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> SarifLo
             "target": run.target,
             "verdict": run.decision.verdict.value,
             "reasons": list(run.decision.reasons),
+            "firstActions": [
+                {"rank": a.rank, "title": a.title, "ruleIds": [g.id for g in a.groups], "fix": a.fix}
+                for a in top_actions(run)
+            ],
         },
     )
 

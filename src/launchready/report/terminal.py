@@ -24,6 +24,7 @@ from launchready.report.view import (
     Action,
     FindingGroup,
     change_label,
+    check_outcomes,
     fixed_findings,
     group_findings,
     has_previous,
@@ -190,9 +191,11 @@ def _counts_line(run: AuditRun) -> Text:
             line.append(" · ")
         n = counts[severity]
         line.append(f"{n} {severity.value}", style=SEVERITY_STYLE[severity] if n else "dim")
+    with_findings, notes_only = check_outcomes(run)
     line.append(
-        f"\nChecks: {statuses[Status.PASSED]} passed, {statuses[Status.FAILED]} with findings, "
-        f"{statuses[Status.ERROR]} could not run, {statuses[Status.SKIPPED]} skipped",
+        f"\nChecks: {statuses[Status.PASSED]} passed, {with_findings} with findings, {notes_only} with notes only, "
+        f"{statuses[Status.ERROR]} could not run, {len(run.not_configured)} not configured, "
+        f"{statuses[Status.SKIPPED] - len(run.not_configured)} did not apply",
         style="dim",
     )
     return line

@@ -98,6 +98,14 @@ def status_counts(run: AuditRun) -> dict[Status, int]:
     return counts
 
 
+def check_outcomes(run: AuditRun) -> tuple[int, int]:
+    """(check runs with a finding to fix, check runs with informational notes only): the split
+    JUnit makes (a failure needs more than a note), so every format counts the same way."""
+    failed = [r for r in run.results if r.status is Status.FAILED]
+    notes_only = sum(1 for r in failed if all(f.severity is Severity.INFO for f in r.findings))
+    return len(failed) - notes_only, notes_only
+
+
 def change_label(run: AuditRun, finding: Finding) -> str | None:
     """``NEW`` / ``still open`` when the run was compared with a previous one, else None."""
     change = run.change_of(finding)
