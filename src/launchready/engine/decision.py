@@ -19,8 +19,16 @@ _REASON_LIMIT = 3
 
 
 def _describe(findings: Sequence[Finding], label: str) -> str:
-    shown = "; ".join(f"{f.title} ({f.target})" for f in findings[:_REASON_LIMIT])
-    more = f"; +{len(findings) - _REASON_LIMIT} more" if len(findings) > _REASON_LIMIT else ""
+    # The same problem on several hosts is named once, with its targets.
+    by_id: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_id.setdefault(f.id, []).append(f)
+    named = []
+    for same in list(by_id.values())[:_REASON_LIMIT]:
+        targets = ", ".join(f.target for f in same[:2]) + (f" +{len(same) - 2} more" if len(same) > 2 else "")
+        named.append(f"{same[0].title} ({targets})")
+    shown = "; ".join(named)
+    more = f"; +{len(by_id) - _REASON_LIMIT} more" if len(by_id) > _REASON_LIMIT else ""
     noun = label if len(findings) == 1 else label + "s"
     return f"{len(findings)} {noun}: {shown}{more}"
 
