@@ -36,7 +36,7 @@ class OutputFormat(str, Enum):
 
 
 def exit_code(run: AuditRun, fail_on: Severity) -> int:
-    return 1 if any(f.severity.at_least(fail_on) for f in run.findings) else 0
+    return 1 if any(f.severity.at_least(fail_on) for f in run.findings if f.accepted is None) else 0
 
 
 def check_selectors(registry: Registry, where: str, selectors: tuple[str, ...], *, exact: bool = False) -> None:

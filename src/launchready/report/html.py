@@ -31,6 +31,7 @@ from launchready.report.view import (
     SEVERITY_PLAIN,
     VERDICT_PLAIN,
     FindingGroup,
+    accepted_findings,
     change_label,
     check_outcomes,
     code_spans,
@@ -38,6 +39,7 @@ from launchready.report.view import (
     group_findings,
     human_utc,
     is_link,
+    open_findings,
     severity_counts,
     status_counts,
     top_actions,
@@ -148,6 +150,8 @@ class HtmlPage:
     checks_not_configured: int
     findings: tuple[HtmlFinding, ...]
     top: tuple[HtmlAction, ...]
+    # Accepted findings: (id@target, title, by, until, reason) rows.
+    accepted: tuple[tuple[str, str, str, str, str], ...]
     top_heading: str
     groups: tuple[HtmlGroup, ...]
     not_run: tuple[HtmlNotRun, ...]
@@ -246,7 +250,12 @@ def build_page(run: AuditRun) -> HtmlPage:
         checks_not_configured=len(run.not_configured),
         checks_not_run=statuses[Status.ERROR],
         checks_skipped=statuses[Status.SKIPPED] - len(run.not_configured),
-        findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
+        findings=tuple(_finding(run, f, rank) for rank, f in enumerate(open_findings(run), start=1)),
+        accepted=tuple(
+            (f.fingerprint, f.title, f.accepted.by, f.accepted.until.isoformat(), f.accepted.reason)
+            for f in accepted_findings(run)
+            if f.accepted is not None
+        ),
         top=tuple(
             HtmlAction(a.rank, a.severity.value, a.title, tuple(g.id for g in a.groups), a.targets, a.fix)
             for a in top_actions(run)

@@ -61,6 +61,12 @@ class ReportSummary(_Doc):
     checks: StatusCounts
 
 
+class ReportAcceptance(_Doc):
+    reason: str
+    by: str
+    until: str
+
+
 class ReportFinding(_Doc):
     rank: int
     id: str
@@ -75,6 +81,8 @@ class ReportFinding(_Doc):
     references: tuple[str, ...]
     fingerprint: str
     change: str | None
+    # Set when an [[audit.accept]] entry covers it: reported, not counted in the summary.
+    accepted: ReportAcceptance | None = None
 
 
 class ReportNotRun(_Doc):
@@ -177,7 +185,7 @@ def build_report(run: AuditRun) -> JsonReport:
             rules=run.decision.rules,
         ),
         summary=ReportSummary(
-            findings=SeverityCounts(total=len(run.findings), **{s.value: n for s, n in sev.items()}),
+            findings=SeverityCounts(total=sum(sev.values()), **{s.value: n for s, n in sev.items()}),
             checks=StatusCounts(total=len(run.results), **{s.value: n for s, n in stat.items()}),
         ),
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
@@ -246,6 +254,11 @@ def _finding(run: AuditRun, finding: Finding, rank: int) -> ReportFinding:
         references=finding.references,
         fingerprint=finding.fingerprint,
         change=change.value if change is not None else None,
+        accepted=None
+        if finding.accepted is None
+        else ReportAcceptance(
+            reason=finding.accepted.reason, by=finding.accepted.by, until=finding.accepted.until.isoformat()
+        ),
     )
 
 

@@ -25,7 +25,7 @@ from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Severity
 from launchready.report.model import Outcome, TestCase, TestReport, TestSuite
-from launchready.report.view import duration_seconds, top_actions, worst
+from launchready.report.view import acceptance_note, duration_seconds, top_actions, worst
 
 # XML 1.0 allows only tab, newline, carriage return and U+0020 upwards (minus surrogates and
 # U+FFFE/U+FFFF), even escaped. Evidence and response bodies copied from a wire protocol can hold
@@ -139,8 +139,18 @@ def audit_test_report(run: AuditRun) -> TestReport:
 
 
 def _cases(run: AuditRun) -> list[_Case]:
+    # The run's copies of the findings carry their acceptance marks; the results' do not.
+    reported = {f.fingerprint: f for f in run.findings}
     cases = [
-        _Case(r.check_id, r.target, r.status, r.findings, r.reason, r.duration_ms / 1000.0, r.configure)
+        _Case(
+            r.check_id,
+            r.target,
+            r.status,
+            tuple(reported.get(f.fingerprint, f) for f in r.findings),
+            r.reason,
+            r.duration_ms / 1000.0,
+            r.configure,
+        )
         for r in run.results
     ]
     # Findings the engine attached to the run but to no result still have to turn CI red.
@@ -155,7 +165,9 @@ def _cases(run: AuditRun) -> list[_Case]:
 
 
 def _is_failure(case: _Case) -> bool:
-    return case.status is Status.FAILED and any(f.severity is not Severity.INFO for f in case.findings)
+    return case.status is Status.FAILED and any(
+        f.severity is not Severity.INFO and f.accepted is None for f in case.findings
+    )
 
 
 def _test_case(case: _Case) -> TestCase:
@@ -195,6 +207,8 @@ def _finding_text(finding: Finding) -> str:
         f"[{finding.severity.value.upper()}] {finding.title} ({finding.id})",
         f"Target: {finding.target}",
     ]
+    if finding.accepted is not None:
+        lines.append(f"Accepted (not a failure): {acceptance_note(finding)}")
     if finding.evidence:
         lines.append("Evidence:")
         lines += [f"  {line}" for line in finding.evidence]

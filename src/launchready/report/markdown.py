@@ -35,6 +35,7 @@ from launchready.report.view import (
     SEVERITIES,
     STATUSES,
     VERDICT_PLAIN,
+    accepted_findings,
     change_label,
     check_outcomes,
     code_spans,
@@ -43,6 +44,7 @@ from launchready.report.view import (
     has_previous,
     human_utc,
     is_link,
+    open_findings,
     severity_counts,
     status_counts,
     targets_line,
@@ -158,6 +160,7 @@ def render_markdown(run: AuditRun) -> str:
     out += _top_actions(run)
     out += _ranked_table(run)
     out += _details(run)
+    out += _accepted(run)
     out += _not_verified(run)
     out += _fixed(run)
     out += _host_facts(run)
@@ -262,7 +265,7 @@ def _details(run: AuditRun) -> list[str]:
     if not run.findings:
         return []
     out = ["## What to fix", ""]
-    for rank, finding in enumerate(run.findings, start=1):
+    for rank, finding in enumerate(open_findings(run), start=1):
         out += _finding_section(run, finding, rank)
     return out
 
@@ -288,6 +291,22 @@ def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
             out.append(f"- <{ref}>" if is_link(ref) and not re.search(r"[\s<>]", ref) else f"- {md_text(ref)}")
         out.append("")
     return out
+
+
+def _accepted(run: AuditRun) -> list[str]:
+    accepted = accepted_findings(run)
+    if not accepted:
+        return []
+    out = ["## Accepted for now", "", "Not counted in the decision until their date passes.", ""]
+    out += ["| Finding | Risk | Accepted by | Until | Why |", "|---|---|---|---|---|"]
+    for f in accepted:
+        a = f.accepted
+        assert a is not None
+        out.append(
+            f"| {md_code(f.fingerprint)} | {md_text(f.title)} | {md_text(a.by)} | {a.until.isoformat()} "
+            f"| {md_text(a.reason)} |"
+        )
+    return out + [""]
 
 
 def _not_verified(run: AuditRun) -> list[str]:

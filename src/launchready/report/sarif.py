@@ -39,6 +39,7 @@ from launchready.report.model import (
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
+    acceptance_note,
     file_location,
     is_link,
     iso_utc,
@@ -144,6 +145,12 @@ def _result(result: SarifResult, index: int) -> dict[str, Any]:
         "locations": [_location(result.location)],
         "partialFingerprints": dict(result.fingerprints),
         "properties": {"security-severity": SECURITY_SEVERITY[result.severity], **result.properties},
+        # An accepted finding stays in the log, suppressed with its justification (SARIF 3.35).
+        **(
+            {"suppressions": [{"kind": "external", "status": "accepted", "justification": result.suppressed}]}
+            if result.suppressed
+            else {}
+        ),
     }
 
 
@@ -280,6 +287,8 @@ def _audit_result(run: AuditRun, finding: Finding, pseudo_file: str) -> SarifRes
     change = run.change_of(finding)
     if change is not None:
         properties["change"] = change.value
+    if finding.accepted is not None:
+        properties["acceptedUntil"] = finding.accepted.until.isoformat()
     return SarifResult(
         rule_id=finding.id,
         severity=finding.severity,
@@ -287,6 +296,7 @@ def _audit_result(run: AuditRun, finding: Finding, pseudo_file: str) -> SarifRes
         location=_audit_location(run, finding, pseudo_file),
         fingerprints={FINGERPRINT_KEY: finding.fingerprint},
         properties=properties,
+        suppressed=acceptance_note(finding) or None,
     )
 
 

@@ -23,12 +23,15 @@ from launchready.report.view import (
     VERDICT_PLAIN,
     Action,
     FindingGroup,
+    acceptance_note,
+    accepted_findings,
     change_label,
     check_outcomes,
     fixed_findings,
     group_findings,
     has_previous,
     human_utc,
+    open_findings,
     severity_counts,
     status_counts,
     targets_line,
@@ -73,14 +76,14 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
             console.print(_risk_table(run))
             console.print()
             console.print(Text("Every finding", style="bold underline"))
-            for finding in run.findings:
+            for finding in open_findings(run):
                 console.print()
                 console.print(_finding_detail(run, finding, verbose=verbose))
         else:
             groups = group_findings(run)
             console.print(
                 Text(
-                    f"All risks: {len(run.findings)} finding(s) under {len(groups)} id(s)",
+                    f"All risks: {len(open_findings(run))} finding(s) under {len(groups)} id(s)",
                     style="bold underline",
                 )
             )
@@ -88,6 +91,7 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
     else:
         console.print(Text("No risks found.", style="green"))
         console.print()
+    _print_accepted(run, console)
     _print_not_verified(run, console)
     if verbose:
         _print_host_facts(run, console)
@@ -210,7 +214,7 @@ def _risk_table(run: AuditRun) -> Table:
     table.add_column("Target", ratio=2, overflow="fold")
     if with_change:
         table.add_column("Change", no_wrap=True)
-    for rank, finding in enumerate(run.findings, start=1):
+    for rank, finding in enumerate(open_findings(run), start=1):
         risk = Text(finding.title)
         risk.append("\n" + finding.id, style="dim")
         row: list[RenderableType] = [
@@ -227,7 +231,7 @@ def _risk_table(run: AuditRun) -> Table:
 
 
 def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Table:
-    rank = run.findings.index(finding) + 1
+    rank = open_findings(run).index(finding) + 1
     head = Text()
     head.append(finding.severity.value.upper(), style=SEVERITY_STYLE[finding.severity])
     head.append(" ")
@@ -258,6 +262,20 @@ def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Table:
     grid.add_column()
     grid.add_row(Text(f"{rank}."), Group(*parts))
     return grid
+
+
+def _print_accepted(run: AuditRun, console: Console) -> None:
+    accepted = accepted_findings(run)
+    if not accepted:
+        return
+    console.print()
+    console.print(Text(f"Accepted for now: {len(accepted)} finding(s), not counted", style="bold"))
+    for finding in accepted:
+        line = Text("  • ")
+        line.append(finding.fingerprint, style="bold")
+        line.append(": " + finding.title)
+        line.append("\n    " + acceptance_note(finding), style="dim")
+        console.print(line)
 
 
 def _print_not_verified(run: AuditRun, console: Console) -> None:

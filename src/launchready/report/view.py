@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from launchready.core.finding import Finding, Status
+from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.run import AuditRun, Change, Verdict
 from launchready.core.severity import Impact, Severity
 
@@ -83,10 +83,27 @@ def duration_seconds(run: AuditRun) -> float:
     return max(0.0, (run.finished - run.started).total_seconds())
 
 
+def open_findings(run: AuditRun) -> tuple[Finding, ...]:
+    """The findings that count: every one not accepted (an expired acceptance is open again)."""
+    return tuple(f for f in run.findings if f.accepted is None)
+
+
+def accepted_findings(run: AuditRun) -> tuple[Finding, ...]:
+    """Findings accepted for now: every report lists them as accepted, none drops them."""
+    return tuple(f for f in run.findings if f.accepted is not None)
+
+
+def acceptance_note(finding: Finding) -> str:
+    if finding.accepted is None:
+        return ""
+    a = finding.accepted
+    return f"accepted by {a.by} until {a.until.isoformat()}: {a.reason}"
+
+
 def severity_counts(run: AuditRun) -> dict[Severity, int]:
-    """Every severity, zeros included, worst first."""
+    """Every severity, zeros included, worst first; accepted findings are not counted."""
     counts = {s: 0 for s in SEVERITIES}
-    for finding in run.findings:
+    for finding in open_findings(run):
         counts[finding.severity] += 1
     return counts
 
@@ -101,9 +118,17 @@ def status_counts(run: AuditRun) -> dict[Status, int]:
 def check_outcomes(run: AuditRun) -> tuple[int, int]:
     """(check runs with a finding to fix, check runs with informational notes only): the split
     JUnit makes (a failure needs more than a note), so every format counts the same way."""
-    failed = [r for r in run.results if r.status is Status.FAILED]
-    notes_only = sum(1 for r in failed if all(f.severity is Severity.INFO for f in r.findings))
+    failed = [r for r in run.results if r.status is Status.FAILED and any(f.accepted is None for f in _current(run, r))]
+    notes_only = sum(
+        1 for r in failed if all(f.severity is Severity.INFO for f in _current(run, r) if f.accepted is None)
+    )
     return len(failed) - notes_only, notes_only
+
+
+def _current(run: AuditRun, result: CheckResult) -> tuple[Finding, ...]:
+    """A result's findings as the run reports them (with their acceptance marks)."""
+    by_fingerprint = {f.fingerprint: f for f in run.findings}
+    return tuple(by_fingerprint.get(f.fingerprint, f) for f in result.findings)
 
 
 def change_label(run: AuditRun, finding: Finding) -> str | None:
@@ -290,7 +315,7 @@ def _looks_like_path(target: str, run: AuditRun) -> bool:
 def group_findings(run: AuditRun) -> tuple[FindingGroup, ...]:
     """One group per finding id, in the order of each id's best-ranked finding."""
     groups: dict[str, list[Finding]] = {}
-    for finding in run.findings:
+    for finding in open_findings(run):
         groups.setdefault(finding.id, []).append(finding)
     return tuple(FindingGroup(tuple(fs)) for fs in groups.values())
 
