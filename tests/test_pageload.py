@@ -117,7 +117,8 @@ def test_layout_shift_blocking_time_and_the_lcp_element_are_reported(shifting_pa
     assert CHROMIUM is not None
     load = asyncio.run(measure_page(shifting_page, NetSettings(), binary=CHROMIUM, timeout_s=30))
     assert load.error is None, load.error
-    assert load.cls is not None and load.cls > 0.05  # the hero moved down by 200 px of an 823 px screen
+    # The hero and the line above it (about 580 px of an 823 px screen) moved 200 px down: 0.7 x 0.24.
+    assert load.cls is not None and 0.12 < load.cls < 0.22
     # 150 ms of script under the 4x CPU slowdown: one long task, well over the 50 ms allowance.
     assert load.tbt_ms is not None and load.tbt_ms > 100
     assert load.lcp_element is not None and load.lcp_element.startswith('div#hero "The hero text')
