@@ -88,7 +88,7 @@ def test_one_line_per_finding_id_with_its_targets() -> None:
     assert "All risks: 5 finding(s) under 2 id(s)" in out
     assert out.count("web.hsts.missing") == 2  # its action card and its one row, not one per host
     assert "on example.com, www.example.com, app.example.com +1 more" in out  # the card
-    assert "example.com, www.example.com +2 more" in out  # the row
+    assert "example.com +3 more" in out  # the row
 
 
 def test_a_committed_credential_file_and_its_secret_are_one_action() -> None:
@@ -107,3 +107,16 @@ def test_a_committed_credential_file_and_its_secret_are_one_action() -> None:
     assert "Do this first" in out
     assert "Rotate these credentials, then remove the file from the repository (.env)." in out
     assert "Live payment key committed + .env is committed" in out
+
+
+def test_a_long_fix_is_cut_at_a_sentence_and_never_inside_a_command() -> None:
+    from launchready.report.view import short_fix
+
+    fix = (
+        "Renew now. Certbot: `sudo certbot renew --cert-name admin.example.com` then `sudo systemctl reload nginx` "
+        "(and check the timer: `systemctl list-timers | grep certbot`). Caddy renews by itself: read its log."
+    )
+    short = short_fix(fix)
+    assert short.startswith("Renew now. Certbot: `sudo certbot renew --cert-name admin.example.com`")
+    assert short.endswith(" …") and short.count("`") % 2 == 0 and len(short) <= 162
+    assert short_fix("Short fix.") == "Short fix."

@@ -33,6 +33,7 @@ from launchready.report.view import (
     human_utc,
     open_findings,
     severity_counts,
+    short_fix,
     status_counts,
     targets_line,
     top_actions,
@@ -69,7 +70,7 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
             console.print(Text(top_heading(len(top)), style="bold underline"))
             for action in top:
                 console.print()
-                console.print(_action_card(run, action))
+                console.print(_action_card(run, action, verbose=verbose))
             console.print()
         if verbose:
             console.print(Text("Ranked risks", style="bold underline"))
@@ -102,8 +103,9 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
         console.print(Text("\nRun with -v for every finding's evidence, fix and references.", style="dim"))
 
 
-def _action_card(run: AuditRun, action: Action) -> Table:
-    """One of the first actions: what, where, the fix, and a few lines of evidence."""
+def _action_card(run: AuditRun, action: Action, *, verbose: bool) -> Table:
+    """One of the first actions: what, where, a little evidence and the fix (its first sentence
+    unless ``verbose``)."""
     head = Text()
     head.append(action.severity.value.upper(), style=SEVERITY_STYLE[action.severity])
     head.append(" ")
@@ -111,19 +113,16 @@ def _action_card(run: AuditRun, action: Action) -> Table:
     changes = {change_label(run, f) for f in action.findings} - {None}
     if "NEW" in changes:
         head.append("  [NEW]", style="bold magenta")
-    where = Text("on ")
+    lead = action.lead.first
+    where = Text(f"{IMPACT_LABEL[lead.impact]} · on ")
     where.append(targets_line(action.targets))
     where.append("  (" + ", ".join(g.id for g in action.groups) + ")", style="dim")
-    lead = action.lead.first
-    impact = Text(f"{IMPACT_LABEL[lead.impact]}: ", style="bold")
-    impact.append(IMPACT_PLAIN[lead.impact])
-    parts: list[RenderableType] = [head, where, impact]
-    evidence = [line for f in action.findings[:1] for line in f.evidence][:_CARD_EVIDENCE]
+    parts: list[RenderableType] = [head, where]
+    evidence = [line for f in action.findings[:1] for line in f.evidence][: None if verbose else _CARD_EVIDENCE]
     if evidence:
-        parts.append(Text("Evidence:", style="bold"))
         parts.append(Padding(Text("\n".join(evidence), style="dim"), (0, 0, 0, 2), expand=False))
     fix = Text("Fix: ", style="bold green")
-    fix.append(action.fix)
+    fix.append(action.fix if verbose else short_fix(action.fix))
     parts.append(fix)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True, justify="right")
@@ -133,21 +132,21 @@ def _action_card(run: AuditRun, action: Action) -> Table:
 
 
 def _group_table(run: AuditRun, groups: tuple[FindingGroup, ...]) -> Table:
-    """One row per finding id: severity, title and id, its targets (how many when several)."""
+    """One line per finding id: severity, title (cut to fit), id (never cut), where."""
     with_change = has_previous(run)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Risk", ratio=3, overflow="fold")
-    table.add_column("Where", ratio=2, overflow="fold")
+    table.add_column("Risk", ratio=3, no_wrap=True, overflow="ellipsis")
+    table.add_column("Id", no_wrap=False, overflow="fold", style="dim")
+    table.add_column("Where", ratio=2, no_wrap=True, overflow="ellipsis")
     if with_change:
         table.add_column("Change", no_wrap=True)
     for group in groups:
-        risk = Text(group.title)
-        risk.append("\n" + group.id, style="dim")
         row: list[RenderableType] = [
             Text(group.severity.value.upper(), style=SEVERITY_STYLE[group.severity]),
-            risk,
-            Text(targets_line(group.targets, shown=2)),
+            Text(group.title),
+            Text(group.id),
+            Text(targets_line(group.targets, shown=1)),
         ]
         if with_change:
             labels = {change_label(run, f) for f in group.findings} - {None}

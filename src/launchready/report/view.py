@@ -363,3 +363,23 @@ def targets_line(targets: tuple[str, ...], shown: int = 3) -> str:
 
 def top_heading(count: int) -> str:
     return "Do this first" if count == 1 else f"Do these {count} first"
+
+
+def short_fix(text: str, limit: int = 160, at_least: int = 60) -> str:
+    """A fix cut to about two lines for the first actions (the full fix is one -v away): at the
+    last sentence end within ``limit`` (a sentence of ``at_least`` characters or more), else at a
+    word boundary; never inside a backtick-quoted command."""
+    if len(text) <= limit:
+        return text
+    inside = [False] * (len(text) + 1)
+    quoted = False
+    for index, char in enumerate(text):
+        if char == "`":
+            quoted = not quoted
+        inside[index + 1] = quoted
+    sentence_ends = [m.end() for m in re.finditer(r"\. ", text) if at_least <= m.end() <= limit and not inside[m.end()]]
+    if sentence_ends:
+        return text[: sentence_ends[-1]].rstrip() + " …"
+    spaces = [m.start() for m in re.finditer(" ", text) if m.start() <= limit and not inside[m.start()]]
+    cut = spaces[-1] if spaces else limit
+    return text[:cut].rstrip(" ,;:") + " …"
