@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import dns.message
+import dns.name
+import dns.rcode
 import pytest
 from cliutil import run_cli
 
 from launchready.core.registry import load_registry
+from launchready.history.store import HistoryStore
 from launchready.lab.lab import Lab
 
 
@@ -137,3 +144,51 @@ def test_lab_up_prints_an_audit_command_with_its_config(lab: Lab) -> None:
 
     text = describe(lab)
     assert f"launchready audit {lab.domain} --config {lab.workdir / 'launchready.toml'} --nameserver" in text
+
+
+@pytest.fixture
+def refusing_then_silent_nameserver() -> Iterator[int]:
+    """Answers the pre-check (REFUSED to anything about the root) and drops every other question."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        sock.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                wire, client = sock.recvfrom(4096)
+            except OSError:
+                continue
+            query = dns.message.from_wire(wire)
+            if query.question[0].name == dns.name.root:
+                reply = dns.message.make_response(query)
+                reply.set_rcode(dns.rcode.REFUSED)
+                sock.sendto(reply.to_wire(), client)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1]
+    stop.set()
+    thread.join()
+    sock.close()
+
+
+def test_a_run_whose_apex_lookup_failed_is_not_a_history_baseline(
+    refusing_then_silent_nameserver: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["audit", "example.test", "--only", "dns.apex", "--format", "json", "--quiet"]
+    args += ["--nameserver", f"127.0.0.1:{refusing_then_silent_nameserver}", "--timeout", "0.5"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 1, err  # the apex is unresolvable: a finding, as before
+    assert json.loads(out)["findings"][0]["id"] == "dns.apex.unresolvable"
+    assert "this run is not stored in history" in err
+    store = HistoryStore(tmp_path)
+    try:
+        assert store.list_runs() == []
+    finally:
+        store.close()
