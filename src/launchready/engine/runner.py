@@ -29,7 +29,9 @@ class RunnerOptions:
 
 
 # What to write in launchready.toml so checks scoped to environments run.
-CONFIGURE_ENVIRONMENTS = 'declare your deployed environments: [environments.production] url = "https://..."'
+CONFIGURE_ENVIRONMENTS = (
+    'declare your deployed environments in launchready.toml: [environments.production] base_url = "https://..."'
+)
 
 
 @dataclass(frozen=True)
