@@ -143,7 +143,11 @@ def test_lab_up_prints_an_audit_command_with_its_config(lab: Lab) -> None:
     from launchready.lab.lab import describe
 
     text = describe(lab)
-    assert f"launchready audit {lab.domain} --config {lab.workdir / 'launchready.toml'} --nameserver" in text
+    [command] = [line.strip() for line in text.splitlines() if line.strip().startswith("launchready audit")]
+    assert (
+        command
+        == f"launchready audit {lab.domain} {' '.join(lab.cli_args())} --config {lab.workdir / 'launchready.toml'}"
+    )
 
 
 @pytest.fixture
