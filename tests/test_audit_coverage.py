@@ -51,7 +51,9 @@ def test_a_config_selection_that_matches_nothing_names_the_key(
     config = write_config(tmp_path, 'domain = "example.com"\n[audit]\nnot_applicable = ["app.smok"]\n')
     code, _, err = run_cli(["audit", "-c", str(config), "--no-history", "--quiet"], capsys)
     assert code == 2
-    assert "[audit] not_applicable app.smok: is not a check id; did you mean app.smoke?" in err
+    assert err == (
+        f"launchready: error: {config}: [audit] not_applicable app.smok: is not a check id; did you mean app.smoke?\n"
+    )
 
 
 def test_a_finding_id_selects_the_check_that_emits_it() -> None:

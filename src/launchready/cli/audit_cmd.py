@@ -62,6 +62,7 @@ def execute_audit(
     only: tuple[str, ...] = (),
     skip: tuple[str, ...] = (),
     options: RunnerOptions | None = None,
+    config_source: str = "",
 ) -> AuditRun:
     """Run, compare with the previous audit and store; shared by `audit` and `demo`."""
     import asyncio
@@ -76,9 +77,10 @@ def execute_audit(
     everything = load_registry()
     check_selectors(everything, "--only", only)
     check_selectors(everything, "--skip", skip)
-    check_selectors(everything, "[audit] only", tuple(config.audit.only))
-    check_selectors(everything, "[audit] skip", tuple(config.audit.skip))
-    check_selectors(everything, "[audit] not_applicable", tuple(config.audit.not_applicable), exact=True)
+    source = f"{config_source}: " if config_source else ""
+    check_selectors(everything, f"{source}[audit] only", tuple(config.audit.only))
+    check_selectors(everything, f"{source}[audit] skip", tuple(config.audit.skip))
+    check_selectors(everything, f"{source}[audit] not_applicable", tuple(config.audit.not_applicable), exact=True)
     registry = everything.select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
     progress = make_progress(sys.stderr, quiet=quiet)
     run = asyncio.run(
@@ -196,6 +198,7 @@ def register(app: typer.Typer) -> None:
             only=tuple(only or ()),
             skip=tuple(skip or ()),
             options=RunnerOptions(concurrency=concurrency, check_timeout=check_timeout),
+            config_source=str(loaded.path) if loaded.path else "",
         )
         write_report(run, fmt, output, verbose=verbose)
         if output is not None and not quiet:

@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         table = Table(title=f"{len(registry.checks)} checks", show_lines=True)
         table.add_column("check", overflow="fold")
         table.add_column("runs on", no_wrap=True)
-        table.add_column("finding ids (severity)", no_wrap=True)
+        table.add_column("finding ids (severity)", overflow="fold")  # folded when narrow, never cut
         for check in registry.checks:
             ids = "\n".join(f"{s.id} ({s.severity.value})" for s in check.meta.findings)
             table.add_row(f"[bold]{check.id}[/bold]\n{check.meta.title}", check.meta.scope.value, ids)
