@@ -51,3 +51,14 @@ def test_first_actions_lead_every_format() -> None:
     assert md.index("## Do these 3 first") < md.index("## Ranked risks")
     html = render_html(run)
     assert html.index("Do these 3 first") < html.index("All risks at a glance") < html.index("Risks, most urgent first")
+
+
+def test_checks_that_did_not_apply_are_listed_with_their_reason() -> None:
+    run = sample_run()  # repo.history was skipped: "no git history"
+    assert "Did not apply: 1 check run(s) (-v lists them with the reason)" in _terminal(run)
+    console = Console(record=True, width=200, force_terminal=False, color_system=None)
+    render_terminal(run, console, verbose=True)
+    assert "repo.history: no git history" in console.export_text()
+    assert "- `repo.history`: no git history" in render_markdown(run)
+    html = render_html(run)
+    assert "Checks that did not apply (1)" in html and "no git history" in html

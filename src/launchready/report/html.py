@@ -35,6 +35,7 @@ from launchready.report.view import (
     change_label,
     check_outcomes,
     code_spans,
+    did_not_apply,
     fixed_findings,
     group_findings,
     human_utc,
@@ -156,6 +157,7 @@ class HtmlPage:
     groups: tuple[HtmlGroup, ...]
     not_run: tuple[HtmlNotRun, ...]
     not_configured: tuple[HtmlNotRun, ...]
+    did_not_apply: tuple[HtmlNotRun, ...]
     not_configured_lead: str
     history: HtmlHistory | None
     hosts: tuple[HtmlHost, ...]
@@ -270,6 +272,7 @@ def build_page(run: AuditRun) -> HtmlPage:
             for r in run.not_configured
         ),
         not_configured_lead=NOT_CONFIGURED_LEAD,
+        did_not_apply=tuple(HtmlNotRun(r.check_id, r.target, r.reason or "does not apply") for r in did_not_apply(run)),
         history=_history(run),
         hosts=tuple(
             HtmlHost(

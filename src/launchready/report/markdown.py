@@ -39,6 +39,7 @@ from launchready.report.view import (
     change_label,
     check_outcomes,
     code_spans,
+    did_not_apply,
     fixed_findings,
     group_findings,
     has_previous,
@@ -313,7 +314,7 @@ def _not_verified(run: AuditRun) -> list[str]:
     out = ["## Not verified", ""]
     not_run = run.not_run
     if run.fully_verified:
-        return out + ["Every check ran.", ""]
+        return out + ["Every check ran.", ""] + _did_not_apply(run)
     if run.not_configured:
         out += [
             NOT_CONFIGURED_LEAD,
@@ -328,7 +329,7 @@ def _not_verified(run: AuditRun) -> list[str]:
             )
         out.append("")
     if not not_run:
-        return out
+        return out + _did_not_apply(run)
     out += [
         "These checks could not run, so nothing is known about them: they are **not** passes.",
         "",
@@ -337,7 +338,16 @@ def _not_verified(run: AuditRun) -> list[str]:
     ]
     for result in not_run:
         out.append(f"| {md_code(result.check_id)} | {md_code(result.target)} | {md_text(result.reason or 'unknown')} |")
-    return out + [""]
+    return out + [""] + _did_not_apply(run)
+
+
+def _did_not_apply(run: AuditRun) -> list[str]:
+    skipped = did_not_apply(run)
+    if not skipped:
+        return []
+    out = ["<details><summary>Checks that did not apply (" + str(len(skipped)) + ")</summary>", ""]
+    out += [f"- {md_code(r.check_id)}: {md_text(r.reason or 'does not apply')}" for r in skipped]
+    return out + ["", "</details>", ""]
 
 
 def _fixed(run: AuditRun) -> list[str]:

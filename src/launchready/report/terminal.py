@@ -27,6 +27,7 @@ from launchready.report.view import (
     accepted_findings,
     change_label,
     check_outcomes,
+    did_not_apply,
     fixed_findings,
     group_findings,
     has_previous,
@@ -94,6 +95,7 @@ def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -
         console.print()
     _print_accepted(run, console)
     _print_not_verified(run, console)
+    _print_did_not_apply(run, console, verbose=verbose)
     if verbose:
         _print_host_facts(run, console)
     line = _history_line(run)
@@ -309,6 +311,21 @@ def _print_not_verified(run: AuditRun, console: Console) -> None:
         line.append(result.check_id, style="bold")
         line.append(" on " + result.target + ": ")
         line.append(result.reason or "unknown reason", style="yellow")
+        console.print(line)
+
+
+def _print_did_not_apply(run: AuditRun, console: Console, *, verbose: bool) -> None:
+    skipped = did_not_apply(run)
+    if not skipped:
+        return
+    if not verbose:
+        console.print(Text(f"Did not apply: {len(skipped)} check run(s) (-v lists them with the reason)", style="dim"))
+        return
+    console.print(Text(f"Did not apply: {len(skipped)} check run(s)", style="bold"))
+    for result in skipped:
+        line = Text("  • ")
+        line.append(result.check_id, style="bold")
+        line.append(": " + (result.reason or "does not apply"), style="dim")
         console.print(line)
 
 

@@ -83,6 +83,12 @@ def duration_seconds(run: AuditRun) -> float:
     return max(0.0, (run.finished - run.started).total_seconds())
 
 
+def did_not_apply(run: AuditRun) -> tuple[CheckResult, ...]:
+    """Skipped results that are not "not configured": the check does not apply here (no mail
+    received, no repository given, marked not applicable), each with its reason."""
+    return tuple(r for r in run.results if r.status is Status.SKIPPED and not r.configure)
+
+
 def open_findings(run: AuditRun) -> tuple[Finding, ...]:
     """The findings that count: every one not accepted (an expired acceptance is open again)."""
     return tuple(f for f in run.findings if f.accepted is None)
