@@ -1,0 +1,160 @@
+"""`launchready email verify FILE.eml`: authentication and content verdicts for one saved message."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from launchready.cli import common
+from launchready.cli.errors import UsageError
+from launchready.cli.options import ConfigOpt, NameserverOpt, TimeoutOpt
+
+if TYPE_CHECKING:
+    from launchready.config.loader import LoadedConfig
+    from launchready.core.net import NetSettings
+    from launchready.mailtest.content import ContentPolicy
+    from launchready.mailtest.judge import Judgement
+
+# Environments with these names are the product itself; any other is a staging-like copy whose
+# host must never appear in production mail.
+_PRODUCTION_NAMES = ("production", "prod", "live")
+# Larger files are not mail: refuse them before reading them into memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class VerifyFormat(str, Enum):
+    TERMINAL = "terminal"
+    JSON = "json"
+
+
+def content_policy(
+    loaded: LoadedConfig, domains: list[str], declared: list[str], staging: list[str], bulk: bool
+) -> ContentPolicy:
+    from urllib.parse import urlsplit
+
+    from launchready.mailtest.content import ContentPolicy
+
+    config = loaded.config
+    product = [d.lower().rstrip(".") for d in domains] or ([config.domain.lower()] if config.domain else [])
+    staging_hosts = [h.lower() for h in staging]
+    for name, environment in config.environments.items():
+        host = urlsplit(str(environment.base_url)).hostname
+        if host and name.lower() not in _PRODUCTION_NAMES:
+            staging_hosts.append(host.lower())
+    return ContentPolicy(
+        product_domains=tuple(product),
+        declared_hosts=tuple(h.lower() for h in declared),
+        staging_hosts=tuple(dict.fromkeys(staging_hosts)),
+        transactional=not bulk,
+    )
+
+
+async def verify_file(
+    raw: bytes,
+    name: str,
+    net: NetSettings,
+    policy: ContentPolicy,
+    *,
+    client_ip: str | None,
+    helo: str,
+    mail_from: str | None,
+) -> Judgement:
+    from launchready.mailtest.judge import judge_message
+    from launchready.probes.dns import DnsProbe
+
+    dns = DnsProbe(net)
+    try:
+        return await judge_message(dns, raw, policy, name=name, client_ip=client_ip, helo=helo, mail_from=mail_from)
+    finally:
+        await dns.close()
+
+
+def render_terminal(judgement: Judgement) -> str:
+    lines = [judgement.auth.authentication_results(), ""]
+    if not judgement.findings:
+        lines.append("No findings.")
+    for f in judgement.findings:
+        lines.append(f"[{f.severity.value}] {f.title} ({f.id})")
+        lines.extend(f"    {e}" for e in f.evidence)
+        lines.append(f"    fix: {f.remediation}")
+    return "\n".join(lines) + "\n"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UsageError(f"{path}: {size} bytes is larger than any mail ({MAX_FILE_BYTES} bytes at most)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _client_ip(value: str | None) -> str | None:
+    import ipaddress
+
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        raise UsageError(f"--client-ip {value!r}: not an IPv4 or IPv6 address") from None
+
+
+def build() -> typer.Typer:
+    app = typer.Typer(help="Judge the product's real mail: authentication and content.", no_args_is_help=True)
+
+    @app.command("verify")
+    def verify_command(
+        file: Annotated[Path, typer.Argument(help="The message as received (.eml, RFC 5322 with headers).")],
+        client_ip: Annotated[
+            str | None, typer.Option("--client-ip", help="Address the message came from, for SPF (default: no SPF).")
+        ] = None,
+        helo: Annotated[str, typer.Option("--helo", help="The sending server's HELO name, for SPF.")] = "",
+        mail_from: Annotated[
+            str | None, typer.Option("--mail-from", help="The envelope sender (default: the Return-Path header).")
+        ] = None,
+        domain: Annotated[
+            list[str] | None,
+            typer.Option("--domain", help="The product's domain (repeatable; default: 'domain' in launchready.toml)."),
+        ] = None,
+        declared_host: Annotated[
+            list[str] | None, typer.Option("--declared-host", help="Another host links may point at (repeatable).")
+        ] = None,
+        staging_host: Annotated[
+            list[str] | None,
+            typer.Option("--staging-host", help="A host links must not point at (repeatable; besides [environments])."),
+        ] = None,
+        bulk: Annotated[
+            bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
+        ] = False,
+        fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="terminal or json.")] = VerifyFormat.TERMINAL,
+        config: ConfigOpt = None,
+        nameserver: NameserverOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """SPF, DKIM, DMARC and ARC verdicts (as an RFC 8601 Authentication-Results line) and content
+        findings for one saved message; offline except for DNS. Exits 1 when a finding is high or worse."""
+        import asyncio
+
+        from launchready.core.severity import Severity
+
+        raw = _read(file)
+        ip = _client_ip(client_ip)
+        loaded = common.load(config)
+        policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
+        net = common.net_settings(nameserver, None, None, timeout, loaded)
+        judgement = asyncio.run(verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from))
+        if fmt is VerifyFormat.JSON:
+            sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(render_terminal(judgement))
+        if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
+            raise typer.Exit(1)
+
+    return app
