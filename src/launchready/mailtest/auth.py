@@ -10,6 +10,7 @@ project's record parser and Public Suffix List. Result words are RFC 8601's.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import re
 from dataclasses import dataclass, field
 
@@ -207,6 +208,12 @@ def _verify_dkim(
             continue
         if record is None:
             verdicts.append(verdict("permerror", f"no key at {_key_name(sig.selector, sig.domain)} ({status})"))
+            continue
+        try:
+            # dkimpy turns an unusable key into a plain False; check it first so that reads as permerror.
+            dkim.evaluate_pk(_key_name(sig.selector, sig.domain).encode(), record)
+        except (dkim.DKIMException, binascii.Error, ValueError) as exc:
+            verdicts.append(verdict("permerror", f"unusable key at {_key_name(sig.selector, sig.domain)}: {exc}"))
             continue
         try:
             if verifier is None:

@@ -74,17 +74,16 @@ def parse_message(raw: bytes) -> ParsedMessage:
     parsed = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
     headers = tuple((str(k), _header_text(v)) for k, v in parsed.items())
     parts: list[Part] = []
-    defects = [type(d).__name__ for d in parsed.defects]
     for part in parsed.walk():
         if part.is_multipart():
-            if part is not parsed:
-                defects.extend(type(d).__name__ for d in part.defects)
             continue
         content_type = part.get_content_type()
+        # Decoding records bad transfer encodings (invalid base64) as defects of the part.
         text = _decode_part(part) if part.get_content_maintype() == "text" else ""
-        part_defects = tuple(type(d).__name__ for d in part.defects if part is not parsed)
-        parts.append(Part(content_type, text, part_defects))
-        defects.extend(part_defects)
+        if part.get_content_maintype() != "text":
+            part.get_payload(decode=True)
+        parts.append(Part(content_type, text, tuple(type(d).__name__ for d in part.defects)))
+    defects = [type(d).__name__ for part in parsed.walk() for d in part.defects]
     return ParsedMessage(raw, headers, tuple(parts), tuple(dict.fromkeys(defects)))
 
 

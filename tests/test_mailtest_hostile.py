@@ -1,0 +1,139 @@
+"""Hostile messages give findings or clear verdicts, never a crash: broken MIME, a 5 MB header,
+many DKIM signatures, signatures over missing headers, invalid base64."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
+
+from launchready.core.net import NetSettings
+from launchready.mailtest.auth import MAX_SIGNATURES
+from launchready.mailtest.content import ContentPolicy
+from launchready.mailtest.judge import Judgement, judge_message
+from launchready.probes.dns import DnsProbe
+
+RESULT_WORDS = {"pass", "fail", "neutral", "none", "temperror", "permerror", "policy", "softfail"}
+
+
+@pytest.fixture(scope="module")
+def key() -> SigningKey:
+    return rsa_key(2048)
+
+
+@pytest.fixture(scope="module")
+def zone(key: SigningKey) -> Iterator[ZoneServer]:
+    server = ZoneServer(
+        {
+            "shop.test": [("TXT", "v=spf1 ip4:192.0.2.10 -all")],
+            "_dmarc.shop.test": [("TXT", "v=DMARC1; p=reject")],
+            "k._domainkey.shop.test": [("TXT", key.record)],
+            "bad._domainkey.shop.test": [("TXT", "v=DKIM1; k=rsa; p=!!!not-base64!!!")],
+        }
+    )
+    yield server
+    server.stop()
+
+
+def judge(zone: ZoneServer, raw: bytes) -> Judgement:
+    async def run() -> Judgement:
+        probe = DnsProbe(NetSettings(nameservers=(zone.nameserver,), timeout=1.0))
+        try:
+            return await judge_message(
+                probe, raw, ContentPolicy(("shop.test",)), name="hostile.eml", client_ip="192.0.2.10"
+            )
+        finally:
+            await probe.close()
+
+    result = asyncio.run(run())
+    words = {result.auth.spf.result, result.auth.dmarc.result, result.auth.arc.result}
+    words |= {s.result for s in result.auth.dkim}
+    assert words <= RESULT_WORDS
+    return result
+
+
+def ids(judgement: Judgement) -> set[str]:
+    return {f.id for f in judgement.findings}
+
+
+def test_broken_mime_is_a_finding(zone: ZoneServer) -> None:
+    raw = (
+        b"From: hello@shop.test\r\nTo: m@inbox.test\r\nSubject: broken\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="never-used"\r\n\r\n'
+        b"no boundary ever appears here\r\n"
+    )
+    result = judge(zone, raw)
+    defects = next(f for f in result.findings if f.id == "email.message.mime-defects")
+    assert "StartBoundaryNotFoundDefect" in defects.evidence[0]
+
+
+def test_invalid_base64_body_is_a_finding(zone: ZoneServer) -> None:
+    raw = (
+        b"From: hello@shop.test\r\nTo: m@inbox.test\r\nSubject: b64\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"@@@ this is not base64 at all ===\r\nQUJD\r\nQ\r\n"
+    )
+    assert "email.message.mime-defects" in ids(judge(zone, raw))
+
+
+def test_invalid_base64_in_a_signature_is_a_verdict(zone: ZoneServer, key: SigningKey) -> None:
+    signed = sign(message(), key, domain="shop.test", selector="k")
+    start = signed.index(b" b=") + 3
+    broken = signed[:start] + b"%%%not*base64%%%" + signed[start + 20 :]
+    [sig] = judge(zone, broken).auth.dkim
+    assert sig.result in ("fail", "permerror")
+
+
+def test_invalid_base64_in_the_key_record_is_permerror(zone: ZoneServer, key: SigningKey) -> None:
+    [sig] = judge(zone, sign(message(), key, domain="shop.test", selector="bad")).auth.dkim
+    assert sig.result == "permerror"
+
+
+def test_a_5_mb_header_does_not_crash(zone: ZoneServer, key: SigningKey) -> None:
+    huge = "x" * (5 * 1024 * 1024)
+    raw = sign(message(extra=[("X-Huge", huge)]), key, domain="shop.test", selector="k")
+    result = judge(zone, raw)
+    assert [s.result for s in result.auth.dkim] == ["pass"]
+
+
+def test_more_signatures_than_verified_are_reported(zone: ZoneServer, key: SigningKey) -> None:
+    raw = message()
+    for _ in range(MAX_SIGNATURES + 2):
+        raw = sign(raw, key, domain="shop.test", selector="k")
+    result = judge(zone, raw)
+    assert len(result.auth.dkim) == MAX_SIGNATURES
+    assert all(s.result == "pass" for s in result.auth.dkim)
+    skipped = next(f for f in result.findings if f.id == "email.message.dkim-too-many-signatures")
+    assert skipped.evidence == (f"2 signature(s) past the first {MAX_SIGNATURES} were not verified",)
+
+
+def test_signature_over_headers_the_message_lacks(zone: ZoneServer, key: SigningKey) -> None:
+    # Signing an absent header (RFC 6376 5.4) is legal: it stops anyone adding one later.
+    raw = sign(message(), key, domain="shop.test", selector="k", headers=("from", "to", "subject", "x-absent", "cc"))
+    [sig] = judge(zone, raw).auth.dkim
+    assert sig.result == "pass"
+    # Adding one of those headers after signing breaks the signature.
+    [later] = judge(zone, b"Cc: someone@else.test\r\n" + raw).auth.dkim
+    assert later.result == "fail"
+
+
+def test_signature_with_garbage_tags_is_permerror(zone: ZoneServer) -> None:
+    raw = b"DKIM-Signature: this is ; not = a ; ; tag=list\r\n" + message()
+    [sig] = judge(zone, raw).auth.dkim
+    assert sig.result == "permerror"
+    assert "email.message.dkim-error" in ids(judge(zone, raw))
+
+
+def test_no_from_and_two_froms_are_dmarc_permerror(zone: ZoneServer) -> None:
+    no_from = b"To: m@inbox.test\r\nSubject: none\r\n\r\nhello\r\n"
+    assert judge(zone, no_from).auth.dmarc.result == "permerror"
+    two = b"From: a@shop.test\r\nFrom: b@evil.example\r\nTo: m@inbox.test\r\n\r\nhello\r\n"
+    assert judge(zone, two).auth.dmarc.result == "permerror"
+
+
+def test_empty_and_binary_input(zone: ZoneServer) -> None:
+    for raw in (b"", b"\x00\xff\xfe" * 1000, b"\r\n\r\n\r\n"):
+        result = judge(zone, raw)
+        assert "email.message.dmarc-error" in ids(result)
