@@ -10,7 +10,7 @@ import pytest
 from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
 
 from launchready.core.net import NetSettings
-from launchready.mailtest.auth import MAX_SIGNATURES
+from launchready.mailtest.auth import MAX_HEADER_BYTES, MAX_SIGNATURES
 from launchready.mailtest.content import ContentPolicy
 from launchready.mailtest.judge import Judgement, judge_message
 from launchready.probes.dns import DnsProbe
@@ -91,11 +91,15 @@ def test_invalid_base64_in_the_key_record_is_permerror(zone: ZoneServer, key: Si
     assert sig.result == "permerror"
 
 
-def test_a_5_mb_header_does_not_crash(zone: ZoneServer, key: SigningKey) -> None:
-    huge = "x" * (5 * 1024 * 1024)
-    raw = sign(message(extra=[("X-Huge", huge)]), key, domain="shop.test", selector="k")
-    result = judge(zone, raw)
-    assert [s.result for s in result.auth.dkim] == ["pass"]
+def test_a_5_mb_header_is_refused_quickly_not_verified_at_length(zone: ZoneServer, key: SigningKey) -> None:
+    signed = sign(message(), key, domain="shop.test", selector="k")
+    raw = b"X-Huge: " + b"x" * (5 * 1024 * 1024) + b"\r\n" + signed
+    [sig] = judge(zone, raw).auth.dkim
+    assert sig.result == "permerror"
+    assert sig.reason == f"header section over {MAX_HEADER_BYTES} bytes: not verified"
+    # Just under the limit, the same signature is verified.
+    under = b"X-Big: " + b"x" * (MAX_HEADER_BYTES // 2) + b"\r\n" + signed
+    assert [s.result for s in judge(zone, under).auth.dkim] == ["pass"]
 
 
 def test_more_signatures_than_verified_are_reported(zone: ZoneServer, key: SigningKey) -> None:
