@@ -15,6 +15,8 @@ from launchready.cli.errors import UsageError
 from launchready.cli.options import ConfigOpt, NameserverOpt, TimeoutOpt
 
 if TYPE_CHECKING:
+    import ssl
+
     from launchready.config.loader import LoadedConfig
     from launchready.core.net import NetSettings
     from launchready.mailtest.content import ContentPolicy
@@ -106,6 +108,65 @@ def _client_ip(value: str | None) -> str | None:
         raise UsageError(f"--client-ip {value!r}: not an IPv4 or IPv6 address") from None
 
 
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--listen {value!r}: expected HOST:PORT (e.g. 0.0.0.0:2525 or [::]:25)")
+    return host, int(port)
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    import ssl
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UsageError("--cert and --key go together: STARTTLS needs both the certificate and its key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"--cert {cert} / --key {key}: cannot load: {exc}") from None
+    return context
+
+
+async def receive(
+    host: str,
+    port: int,
+    net: NetSettings,
+    policy: ContentPolicy,
+    context: ssl.SSLContext | None,
+    fmt: VerifyFormat,
+    count: int | None,
+) -> None:
+    import asyncio
+
+    from launchready.mailtest.receiver import Receiver
+
+    def show(judgement: Judgement) -> None:
+        if fmt is VerifyFormat.JSON:
+            sys.stdout.write(json.dumps(judgement.to_json(), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(f"--- {judgement.subject}\n" + render_terminal(judgement))
+        sys.stdout.flush()
+
+    receiver = Receiver(net, policy, show, host=host, port=port, tls_context=context)
+    try:
+        bound = await receiver.start()
+    except OSError as exc:
+        raise UsageError(f"--listen {host}:{port}: cannot listen: {exc.strerror or exc}") from None
+    tls = "STARTTLS offered" if context is not None else "no STARTTLS (give --cert and --key)"
+    print(f"listening on {host}:{bound} ({tls}); Ctrl-C stops", file=sys.stderr, flush=True)
+    try:
+        if count is None:
+            await asyncio.Event().wait()
+        else:
+            await receiver.wait_for(count)
+    finally:
+        await receiver.stop()
+
+
 def build() -> typer.Typer:
     app = typer.Typer(help="Judge the product's real mail: authentication and content.", no_args_is_help=True)
 
@@ -156,5 +217,44 @@ def build() -> typer.Typer:
             sys.stdout.write(render_terminal(judgement))
         if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
             raise typer.Exit(1)
+
+    @app.command("receive")
+    def receive_command(
+        listen: Annotated[str, typer.Option("--listen", metavar="HOST:PORT", help="Where to accept SMTP.")],
+        cert: Annotated[Path | None, typer.Option("--cert", help="Certificate chain (PEM) for STARTTLS.")] = None,
+        key: Annotated[Path | None, typer.Option("--key", help="Its private key (PEM).")] = None,
+        count: Annotated[
+            int | None, typer.Option("--count", min=1, help="Stop after judging this many messages.")
+        ] = None,
+        domain: Annotated[
+            list[str] | None,
+            typer.Option("--domain", help="The product's domain (repeatable; default: 'domain' in launchready.toml)."),
+        ] = None,
+        declared_host: Annotated[
+            list[str] | None, typer.Option("--declared-host", help="Another host links may point at (repeatable).")
+        ] = None,
+        staging_host: Annotated[
+            list[str] | None,
+            typer.Option("--staging-host", help="A host links must not point at (repeatable; besides [environments])."),
+        ] = None,
+        bulk: Annotated[
+            bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
+        ] = False,
+        fmt: Annotated[
+            VerifyFormat, typer.Option("--format", "-f", help="terminal, or json (one object per line).")
+        ] = VerifyFormat.TERMINAL,
+        config: ConfigOpt = None,
+        nameserver: NameserverOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """Receive mail over SMTP and judge each message as it arrives (SPF from the connecting address)."""
+        import asyncio
+
+        host, port = parse_listen(listen)
+        context = tls_context(cert, key)
+        loaded = common.load(config)
+        policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
+        net = common.net_settings(nameserver, None, None, timeout, loaded)
+        asyncio.run(receive(host, port, net, policy, context, fmt, count))
 
     return app
