@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import dkim  # type: ignore[import-untyped]
 import pytest
 from mailzone import SigningKey, ZoneServer, ed25519_key, message, rsa_key, sign
 
@@ -45,6 +46,7 @@ def zone(keys: dict[str, SigningKey]) -> Iterator[ZoneServer]:
         "provider.test": [("TXT", "v=spf1 ip4:198.51.100.7 -all")],
         "pm._domainkey.provider.test": [("TXT", keys["r2048"].record)],
         "nodmarc.test": [("TXT", "v=spf1 ip4:192.0.2.10 -all")],
+        "arc._domainkey.lists.test": [("TXT", keys["r2048"].record)],
         "r2048._domainkey.nodmarc.test": [("TXT", keys["r2048"].record)],
     }
     # A nameserver that never answers for this key: a timeout, to be told apart from "no key".
@@ -204,3 +206,24 @@ def test_body_length_tag_and_unsigned_subject_and_to_are_findings(
     unsigned = next(f for f in result.findings if f.id == "email.message.dkim-headers-unsigned")
     assert "h= lacks subject, to" in unsigned.evidence[0]
     assert "email.message.dkim-body-length" in ids(result)
+
+
+def arc_sealed(raw: bytes, key: SigningKey) -> bytes:
+    """The message as a mailing list forwards it: its own Authentication-Results, then an ARC set."""
+    raw = b"Authentication-Results: lists.test; dkim=pass header.d=shop.test\r\n" + raw
+    return b"".join(dkim.arc_sign(raw, b"arc", b"lists.test", key.private, b"lists.test")) + raw
+
+
+def test_arc_chain_of_a_forwarder_validates(zone: ZoneServer, keys: dict[str, SigningKey]) -> None:
+    raw = arc_sealed(sign(message(), keys["r2048"], domain="shop.test", selector="r2048"), keys["r2048"])
+    result = judge(zone, raw)
+    assert result.auth.arc.result == "pass"
+    assert "arc=pass" in result.auth.authentication_results()
+    assert "email.message.arc-fail" not in ids(result)
+
+
+def test_arc_chain_broken_after_sealing_fails(zone: ZoneServer, keys: dict[str, SigningKey]) -> None:
+    raw = arc_sealed(sign(message(), keys["r2048"], domain="shop.test", selector="r2048"), keys["r2048"])
+    result = judge(zone, raw.replace(b"Subject: Verify your email", b"Subject: Verify your account"))
+    assert result.auth.arc.result == "fail"
+    assert "email.message.arc-fail" in ids(result)
