@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
 
 from launchready.core.net import NetSettings
@@ -141,3 +143,15 @@ def test_empty_and_binary_input(zone: ZoneServer) -> None:
     for raw in (b"", b"\x00\xff\xfe" * 1000, b"\r\n\r\n\r\n"):
         result = judge(zone, raw)
         assert "email.message.dmarc-error" in ids(result)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 40), st.binary(max_size=40)), max_size=6))
+def test_mangled_signed_messages_always_get_verdicts(
+    zone: ZoneServer, key: SigningKey, cuts: list[tuple[int, int, bytes]]
+) -> None:
+    raw = sign(message(extra=[("Reply-To", "help@shop.test")]), key, domain="shop.test", selector="k")
+    for at, length, insert in cuts:
+        at %= len(raw) + 1
+        raw = raw[:at] + insert + raw[at + length :]
+    judge(zone, raw)

@@ -21,7 +21,7 @@ from launchready.core.net import NetSettings
 from launchready.lab.ca import LabCA
 from launchready.mailtest.content import ContentPolicy
 from launchready.mailtest.judge import Judgement
-from launchready.mailtest.receiver import Receiver
+from launchready.mailtest.receiver import Receiver, peer_address
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +180,10 @@ def test_receive_rejects_a_lone_cert_and_a_bad_listen_address(tmp_path: Path) ->
         lone.stderr.strip()
         == "launchready: error: --cert and --key go together: STARTTLS needs both the certificate and its key"
     )
+
+
+def test_peer_address_of_a_dual_stack_socket_is_the_ipv4_client() -> None:
+    assert peer_address(("::ffff:192.0.2.10", 25, 0, 0)) == "192.0.2.10"
+    assert peer_address(("2001:db8::1", 25, 0, 0)) == "2001:db8::1"
+    assert peer_address(("fe80::1%eth0", 25, 0, 2)) == "fe80::1"
+    assert peer_address(None) is None

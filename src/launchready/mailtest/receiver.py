@@ -8,6 +8,7 @@ on what the sending server really presented.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -24,13 +25,26 @@ DATA_SIZE_LIMIT = 32 * 1024 * 1024
 _IDLE_SECONDS = 300
 
 
+def peer_address(peer: object) -> str | None:
+    """The connecting address; an IPv4 client of a dual-stack socket (::ffff:a.b.c.d) as IPv4,
+    which is what its SPF record lists."""
+    if not isinstance(peer, tuple) or not peer:
+        return None
+    try:
+        address = ipaddress.ip_address(str(peer[0]).partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
 class _JudgingHandler:
     def __init__(self, receiver: Receiver) -> None:
         self._receiver = receiver
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        peer = session.peer
-        client_ip = str(peer[0]) if isinstance(peer, tuple) else None
+        client_ip = peer_address(session.peer)
         raw = envelope.original_content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
