@@ -172,24 +172,41 @@ def build() -> typer.Typer:
 
     @app.command("verify")
     def verify_command(
-        file: Annotated[Path, typer.Argument(help="The message as received (.eml, RFC 5322 with headers).")],
+        file: Annotated[
+            Path, typer.Argument(metavar="FILE.eml", help="The message as received (.eml, RFC 5322 with headers).")
+        ],
         client_ip: Annotated[
-            str | None, typer.Option("--client-ip", help="Address the message came from, for SPF (default: no SPF).")
+            str | None,
+            typer.Option(
+                "--client-ip", metavar="ADDR", help="Address the message came from, for SPF (default: no SPF)."
+            ),
         ] = None,
-        helo: Annotated[str, typer.Option("--helo", help="The sending server's HELO name, for SPF.")] = "",
+        helo: Annotated[
+            str, typer.Option("--helo", metavar="NAME", help="The sending server's HELO name, for SPF.")
+        ] = "",
         mail_from: Annotated[
-            str | None, typer.Option("--mail-from", help="The envelope sender (default: the Return-Path header).")
+            str | None,
+            typer.Option("--mail-from", metavar="ADDR", help="The envelope sender (default: the Return-Path header)."),
         ] = None,
         domain: Annotated[
             list[str] | None,
-            typer.Option("--domain", help="The product's domain (repeatable; default: 'domain' in launchready.toml)."),
+            typer.Option(
+                "--domain",
+                metavar="DOMAIN",
+                help="The product's domain (repeatable; default: 'domain' in launchready.toml).",
+            ),
         ] = None,
         declared_host: Annotated[
-            list[str] | None, typer.Option("--declared-host", help="Another host links may point at (repeatable).")
+            list[str] | None,
+            typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
         ] = None,
         staging_host: Annotated[
             list[str] | None,
-            typer.Option("--staging-host", help="A host links must not point at (repeatable; besides [environments])."),
+            typer.Option(
+                "--staging-host",
+                metavar="HOST",
+                help="A host links must not point at (repeatable; besides [environments]).",
+            ),
         ] = None,
         bulk: Annotated[
             bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
@@ -221,21 +238,32 @@ def build() -> typer.Typer:
     @app.command("receive")
     def receive_command(
         listen: Annotated[str, typer.Option("--listen", metavar="HOST:PORT", help="Where to accept SMTP.")],
-        cert: Annotated[Path | None, typer.Option("--cert", help="Certificate chain (PEM) for STARTTLS.")] = None,
-        key: Annotated[Path | None, typer.Option("--key", help="Its private key (PEM).")] = None,
+        cert: Annotated[
+            Path | None, typer.Option("--cert", metavar="FILE", help="Certificate chain (PEM) for STARTTLS.")
+        ] = None,
+        key: Annotated[Path | None, typer.Option("--key", metavar="FILE", help="Its private key (PEM).")] = None,
         count: Annotated[
-            int | None, typer.Option("--count", min=1, help="Stop after judging this many messages.")
+            int | None, typer.Option("--count", min=1, metavar="N", help="Stop after judging this many messages.")
         ] = None,
         domain: Annotated[
             list[str] | None,
-            typer.Option("--domain", help="The product's domain (repeatable; default: 'domain' in launchready.toml)."),
+            typer.Option(
+                "--domain",
+                metavar="DOMAIN",
+                help="The product's domain (repeatable; default: 'domain' in launchready.toml).",
+            ),
         ] = None,
         declared_host: Annotated[
-            list[str] | None, typer.Option("--declared-host", help="Another host links may point at (repeatable).")
+            list[str] | None,
+            typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
         ] = None,
         staging_host: Annotated[
             list[str] | None,
-            typer.Option("--staging-host", help="A host links must not point at (repeatable; besides [environments])."),
+            typer.Option(
+                "--staging-host",
+                metavar="HOST",
+                help="A host links must not point at (repeatable; besides [environments]).",
+            ),
         ] = None,
         bulk: Annotated[
             bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
