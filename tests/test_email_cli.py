@@ -97,3 +97,12 @@ def test_unreadable_file_and_bad_client_ip_are_one_line_usage_errors(
     code, _, err = verify(zone, eml, capsys, "--client-ip", "not-an-ip")
     assert code == 2
     assert err.strip() == "launchready: error: --client-ip 'not-an-ip': not an IPv4 or IPv6 address"
+
+
+def test_docs_describe_every_finding() -> None:
+    from launchready.mailtest.judge import FINDING_RULES
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "email.md").read_text(encoding="utf-8")
+    table = [line for line in docs.splitlines() if line.startswith("| `")]
+    documented = {kind.strip(" `") for line in table for kind in line.split("|")[1].split(",")}
+    assert documented >= set(FINDING_RULES), set(FINDING_RULES) - documented

@@ -27,7 +27,7 @@ class _Rule:
     references: tuple[str, ...]
 
 
-_RULES: dict[str, _Rule] = {
+FINDING_RULES: dict[str, _Rule] = {
     "spf-fail": _Rule(
         "SPF fails for the sending address",
         Severity.HIGH,
@@ -284,7 +284,7 @@ class Judgement:
 
 
 def finding(kind: str, target: str, evidence: list[str]) -> Finding:
-    rule = _RULES[kind]
+    rule = FINDING_RULES[kind]
     return Finding(
         id=f"email.message.{kind}",
         check_id=CHECK_ID,
