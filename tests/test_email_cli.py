@@ -63,13 +63,14 @@ def test_a_bad_message_exits_1_with_findings_in_the_terminal(
     zone: ZoneServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     eml = tmp_path / "reset.eml"
-    eml.write_bytes(message(html='<a href="http://localhost:3000/reset?t=1">Reset</a>'))
+    eml.write_bytes(message(html='<a href="http://localhost:3000/reset?t=s3cr3t-reset-token">Reset</a>'))
     code, out, _ = verify(zone, eml, capsys, "--mail-from", "bounce@shop.test")
     assert code == 1
     assert "dkim=none" in out
     assert "(email.message.local-link)" in out
     assert "(email.message.dmarc-fail)" in out
-    assert "http://localhost:3000/reset?t=1" in out
+    assert "http://localhost:3000/reset?t=s3cr…(18 chars)" in out
+    assert "s3cr3t-reset-token" not in out
 
 
 def test_mail_from_option_overrides_the_return_path(

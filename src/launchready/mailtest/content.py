@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+from launchready.core.masking import mask_credentials, mask_secret
 from launchready.email.psl import organizational_domain
 from launchready.mailtest.message import ParsedMessage, domain_of, html_links
 
@@ -67,8 +68,32 @@ def links_of(message: ParsedMessage) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(links)), list(dict.fromkeys(images))
 
 
+def shown_url(url: str) -> str:
+    """The URL as evidence: verification, reset and invite links carry their token in the query,
+    the fragment or a long path segment, so every query value, the fragment and any path segment
+    of 20 characters or more is masked."""
+    try:
+        parts = urlsplit(url[:2000])
+    except ValueError:
+        return mask_credentials(url[:80])
+    path = "/".join(mask_secret(seg) if len(seg) >= 20 else seg for seg in parts.path.split("/"))
+    query = "&".join(f"{k}={mask_secret(v)}" for k, v in parse_qsl(parts.query, keep_blank_values=True))
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    text = f"{parts.scheme}://{netloc}{path}" if parts.scheme else path
+    if query:
+        text += f"?{query}"
+    if parts.fragment:
+        text += f"#{mask_secret(parts.fragment)}"
+    return mask_credentials(text)[:300]
+
+
 def _judge_url(url: str, policy: ContentPolicy, *, image: bool) -> ContentIssue | None:
     what = "image" if image else "link"
+    shown = shown_url(url)
     lowered = url.lower()
     if lowered.startswith(("mailto:", "tel:", "#")) or (image and lowered.startswith(("cid:", "data:"))):
         return None
@@ -76,20 +101,18 @@ def _judge_url(url: str, policy: ContentPolicy, *, image: bool) -> ContentIssue 
         parts = urlsplit(url)
         host = (parts.hostname or "").lower().rstrip(".")
     except ValueError:
-        return ContentIssue(f"bad-{what}", f"{url[:200]}: not a valid URL")
+        return ContentIssue(f"bad-{what}", f"{shown}: not a valid URL")
     if not parts.scheme or not host:
-        return ContentIssue(
-            f"relative-{what}", f"{url[:200]}: relative; a mail client has no base to resolve it against"
-        )
+        return ContentIssue(f"relative-{what}", f"{shown}: relative; a mail client has no base to resolve it against")
     if is_local_host(host):
-        return ContentIssue(f"local-{what}", f"{url[:200]}: points at {host}, unreachable for the recipient")
+        return ContentIssue(f"local-{what}", f"{shown}: points at {host}, unreachable for the recipient")
     if any(_under(host, s.lower()) for s in policy.staging_hosts):
-        return ContentIssue(f"staging-{what}", f"{url[:200]}: points at the staging host {host}")
+        return ContentIssue(f"staging-{what}", f"{shown}: points at the staging host {host}")
     if parts.scheme.lower() != "https":
-        return ContentIssue(f"http-{what}", f"{url[:200]}: {parts.scheme} instead of https")
+        return ContentIssue(f"http-{what}", f"{shown}: {parts.scheme} instead of https")
     allowed = (*policy.product_domains, *policy.declared_hosts)
     if allowed and not any(_under(host, d.lower()) for d in allowed):
-        return ContentIssue(f"undeclared-{what}-host", f"{url[:200]}: {host} is not a declared host")
+        return ContentIssue(f"undeclared-{what}-host", f"{shown}: {host} is not a declared host")
     return None
 
 
@@ -143,7 +166,12 @@ def _judge_unsubscribe(message: ParsedMessage) -> list[ContentIssue]:
     post = (message.first("list-unsubscribe-post") or "").replace(" ", "").lower()
     issues = []
     if not https:
-        issues.append(ContentIssue("no-one-click-unsubscribe", f"List-Unsubscribe: {value[:200]} has no https URI"))
+        issues.append(
+            ContentIssue(
+                "no-one-click-unsubscribe",
+                f"List-Unsubscribe: {', '.join(shown_url(u) for u in uris) or '(no <URI>)'} has no https URI",
+            )
+        )
     elif post != "list-unsubscribe=one-click":
         issues.append(
             ContentIssue("no-one-click-unsubscribe", "no 'List-Unsubscribe-Post: List-Unsubscribe=One-Click' header")
