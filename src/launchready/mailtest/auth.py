@@ -224,6 +224,10 @@ def _verify_dkim(
         try:
             # dkimpy turns an unusable key into a plain False; check it first so that reads as permerror.
             dkim.evaluate_pk(_key_name(sig.selector, sig.domain).encode(), record)
+        except dkim.NaClNotFoundError:
+            # Our limitation, not the sender's: say the signature was not judged (RFC 8601 neutral).
+            verdicts.append(verdict("neutral", "Ed25519 verification needs PyNaCl, which is not installed"))
+            continue
         except (dkim.DKIMException, binascii.Error, ValueError) as exc:
             verdicts.append(verdict("permerror", f"unusable key at {_key_name(sig.selector, sig.domain)}: {exc}"))
             continue
