@@ -155,3 +155,11 @@ def test_mangled_signed_messages_always_get_verdicts(
         at %= len(raw) + 1
         raw = raw[:at] + insert + raw[at + length :]
     judge(zone, raw)
+
+
+def test_signature_not_covering_from_is_permerror(zone: ZoneServer, key: SigningKey) -> None:
+    signed = sign(message(), key, domain="shop.test", selector="k", headers=("from", "subject"))
+    without_from = signed.replace(b"h=from : subject", b"h=subject", 1)
+    assert without_from != signed
+    [sig] = judge(zone, without_from).auth.dkim
+    assert (sig.result, sig.reason) == ("permerror", "h= does not include From (RFC 6376 6.1.1)")

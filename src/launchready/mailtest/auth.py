@@ -211,6 +211,9 @@ def _verify_dkim(
         if sig.problem is not None:
             verdicts.append(verdict("permerror", sig.problem))
             continue
+        if "from" not in sig.signed_headers:
+            verdicts.append(verdict("permerror", "h= does not include From (RFC 6376 6.1.1)"))
+            continue
         if header_bytes(message.raw) > MAX_HEADER_BYTES:
             verdicts.append(verdict("permerror", f"header section over {MAX_HEADER_BYTES} bytes: not verified"))
             continue
