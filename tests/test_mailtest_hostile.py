@@ -163,3 +163,10 @@ def test_signature_not_covering_from_is_permerror(zone: ZoneServer, key: Signing
     assert without_from != signed
     [sig] = judge(zone, without_from).auth.dkim
     assert (sig.result, sig.reason) == ("permerror", "h= does not include From (RFC 6376 6.1.1)")
+
+
+def test_no_envelope_sender_and_no_helo_leaves_spf_unevaluated(zone: ZoneServer) -> None:
+    result = judge(zone, message(return_path=None))
+    spf = result.auth.spf
+    assert (spf.result, spf.reason) == ("none", "not evaluated: no envelope sender or HELO name")
+    assert "email.message.spf-none" not in ids(result)

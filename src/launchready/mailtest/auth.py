@@ -342,6 +342,8 @@ async def authenticate(
     if client_ip is None:
         sender_domain = domain_of(mail_from) or helo
         spf = SpfVerdict("none", sender_domain, mail_from, helo, None, "not evaluated: no connecting address given")
+    elif not domain_of(mail_from) and not helo:
+        spf = SpfVerdict("none", "", mail_from, helo, client_ip, "not evaluated: no envelope sender or HELO name")
     else:
         result = await check_host(resolver, client_ip, mail_from, helo=helo)
         reason = result.problem or (f"matched {result.matched}" if result.matched else None)

@@ -309,7 +309,7 @@ def auth_findings(auth: AuthVerdict, target: str) -> list[Finding]:
             out.append(finding("spf-fail", target, [spf_line]))
         elif spf.result in ("temperror", "permerror"):
             out.append(finding("spf-error", target, [spf_line]))
-        elif spf.result == "none":
+        elif spf.result == "none" and spf.domain:
             out.append(finding("spf-none", target, [spf_line]))
     if not auth.dkim:
         out.append(finding("dkim-none", target, ["no DKIM-Signature header"]))
