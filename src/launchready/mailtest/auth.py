@@ -174,7 +174,9 @@ async def _fetch_keys(resolver: SpfResolver, names: set[str]) -> dict[str, tuple
 
     async def one(name: str) -> tuple[str, tuple[str, bytes | None]]:
         answer = await resolver.query(name, "TXT")
-        record = answer.records[0].encode("utf-8", errors="replace") if answer.records else None
+        # Several TXT records at a key name happen (a verification token beside the key): take the key.
+        keys = [r for r in answer.records if "p=" in r] or list(answer.records)
+        record = keys[0].encode("utf-8", errors="replace") if keys else None
         return name, (answer.status, record)
 
     return dict(await asyncio.gather(*(one(n) for n in sorted(names))))
