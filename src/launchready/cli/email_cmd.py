@@ -1,0 +1,288 @@
+"""`launchready email verify FILE.eml`: authentication and content verdicts for one saved message."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from launchready.cli import common
+from launchready.cli.errors import UsageError
+from launchready.cli.options import ConfigOpt, NameserverOpt, TimeoutOpt
+
+if TYPE_CHECKING:
+    import ssl
+
+    from launchready.config.loader import LoadedConfig
+    from launchready.core.net import NetSettings
+    from launchready.mailtest.content import ContentPolicy
+    from launchready.mailtest.judge import Judgement
+
+# Environments with these names are the product itself; any other is a staging-like copy whose
+# host must never appear in production mail.
+_PRODUCTION_NAMES = ("production", "prod", "live")
+# Larger files are not mail: refuse them before reading them into memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class VerifyFormat(str, Enum):
+    TERMINAL = "terminal"
+    JSON = "json"
+
+
+def content_policy(
+    loaded: LoadedConfig, domains: list[str], declared: list[str], staging: list[str], bulk: bool
+) -> ContentPolicy:
+    from urllib.parse import urlsplit
+
+    from launchready.mailtest.content import ContentPolicy
+
+    config = loaded.config
+    product = [d.lower().rstrip(".") for d in domains] or ([config.domain.lower()] if config.domain else [])
+    staging_hosts = [h.lower() for h in staging]
+    for name, environment in config.environments.items():
+        host = urlsplit(str(environment.base_url)).hostname
+        if host and name.lower() not in _PRODUCTION_NAMES:
+            staging_hosts.append(host.lower())
+    return ContentPolicy(
+        product_domains=tuple(product),
+        declared_hosts=tuple(h.lower() for h in declared),
+        staging_hosts=tuple(dict.fromkeys(staging_hosts)),
+        transactional=not bulk,
+    )
+
+
+async def verify_file(
+    raw: bytes,
+    name: str,
+    net: NetSettings,
+    policy: ContentPolicy,
+    *,
+    client_ip: str | None,
+    helo: str,
+    mail_from: str | None,
+) -> Judgement:
+    from launchready.mailtest.judge import judge_message
+    from launchready.probes.dns import DnsProbe
+
+    dns = DnsProbe(net)
+    try:
+        return await judge_message(dns, raw, policy, name=name, client_ip=client_ip, helo=helo, mail_from=mail_from)
+    finally:
+        await dns.close()
+
+
+def render_terminal(judgement: Judgement) -> str:
+    lines = [judgement.auth.authentication_results(), ""]
+    if not judgement.findings:
+        lines.append("No findings.")
+    for f in judgement.findings:
+        lines.append(f"[{f.severity.value}] {f.title} ({f.id})")
+        lines.extend(f"    {e}" for e in f.evidence)
+        lines.append(f"    fix: {f.remediation}")
+    return "\n".join(lines) + "\n"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UsageError(f"{path}: {size} bytes is larger than any mail ({MAX_FILE_BYTES} bytes at most)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _client_ip(value: str | None) -> str | None:
+    import ipaddress
+
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        raise UsageError(f"--client-ip {value!r}: not an IPv4 or IPv6 address") from None
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--listen {value!r}: expected HOST:PORT (e.g. 0.0.0.0:2525 or [::]:25)")
+    return host, int(port)
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    import ssl
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UsageError("--cert and --key go together: STARTTLS needs both the certificate and its key")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"--cert {cert} / --key {key}: cannot load: {exc}") from None
+    return context
+
+
+async def receive(
+    host: str,
+    port: int,
+    net: NetSettings,
+    policy: ContentPolicy,
+    context: ssl.SSLContext | None,
+    fmt: VerifyFormat,
+    count: int | None,
+) -> None:
+    import asyncio
+
+    from launchready.mailtest.receiver import Receiver
+
+    def show(judgement: Judgement) -> None:
+        if fmt is VerifyFormat.JSON:
+            sys.stdout.write(json.dumps(judgement.to_json(), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(f"--- {judgement.subject}\n" + render_terminal(judgement))
+        sys.stdout.flush()
+
+    receiver = Receiver(net, policy, show, host=host, port=port, tls_context=context)
+    try:
+        bound = await receiver.start()
+    except OSError as exc:
+        raise UsageError(f"--listen {host}:{port}: cannot listen: {exc.strerror or exc}") from None
+    tls = "STARTTLS offered" if context is not None else "no STARTTLS (give --cert and --key)"
+    print(f"listening on {host}:{bound} ({tls}); Ctrl-C stops", file=sys.stderr, flush=True)
+    try:
+        if count is None:
+            await asyncio.Event().wait()
+        else:
+            await receiver.wait_for(count)
+    finally:
+        await receiver.stop()
+
+
+def build() -> typer.Typer:
+    app = typer.Typer(help="Judge the product's real mail: authentication and content.", no_args_is_help=True)
+
+    @app.command("verify")
+    def verify_command(
+        file: Annotated[
+            Path, typer.Argument(metavar="FILE.eml", help="The message as received (.eml, RFC 5322 with headers).")
+        ],
+        client_ip: Annotated[
+            str | None,
+            typer.Option(
+                "--client-ip", metavar="ADDR", help="Address the message came from, for SPF (default: no SPF)."
+            ),
+        ] = None,
+        helo: Annotated[
+            str, typer.Option("--helo", metavar="NAME", help="The sending server's HELO name, for SPF.")
+        ] = "",
+        mail_from: Annotated[
+            str | None,
+            typer.Option("--mail-from", metavar="ADDR", help="The envelope sender (default: the Return-Path header)."),
+        ] = None,
+        domain: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--domain",
+                metavar="DOMAIN",
+                help="The product's domain (repeatable; default: 'domain' in launchready.toml).",
+            ),
+        ] = None,
+        declared_host: Annotated[
+            list[str] | None,
+            typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
+        ] = None,
+        staging_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--staging-host",
+                metavar="HOST",
+                help="A host links must not point at (repeatable; besides [environments]).",
+            ),
+        ] = None,
+        bulk: Annotated[
+            bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
+        ] = False,
+        fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="terminal or json.")] = VerifyFormat.TERMINAL,
+        config: ConfigOpt = None,
+        nameserver: NameserverOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """SPF, DKIM, DMARC and ARC verdicts (as an RFC 8601 Authentication-Results line) and content
+        findings for one saved message; offline except for DNS. Exits 1 when a finding is high or worse."""
+        import asyncio
+
+        from launchready.core.severity import Severity
+
+        raw = _read(file)
+        ip = _client_ip(client_ip)
+        loaded = common.load(config)
+        policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
+        net = common.net_settings(nameserver, None, None, timeout, loaded)
+        judgement = asyncio.run(verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from))
+        if fmt is VerifyFormat.JSON:
+            sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(render_terminal(judgement))
+        if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
+            raise typer.Exit(1)
+
+    @app.command("receive")
+    def receive_command(
+        listen: Annotated[str, typer.Option("--listen", metavar="HOST:PORT", help="Where to accept SMTP.")],
+        cert: Annotated[
+            Path | None, typer.Option("--cert", metavar="FILE", help="Certificate chain (PEM) for STARTTLS.")
+        ] = None,
+        key: Annotated[Path | None, typer.Option("--key", metavar="FILE", help="Its private key (PEM).")] = None,
+        count: Annotated[
+            int | None, typer.Option("--count", min=1, metavar="N", help="Stop after judging this many messages.")
+        ] = None,
+        domain: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--domain",
+                metavar="DOMAIN",
+                help="The product's domain (repeatable; default: 'domain' in launchready.toml).",
+            ),
+        ] = None,
+        declared_host: Annotated[
+            list[str] | None,
+            typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
+        ] = None,
+        staging_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--staging-host",
+                metavar="HOST",
+                help="A host links must not point at (repeatable; besides [environments]).",
+            ),
+        ] = None,
+        bulk: Annotated[
+            bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
+        ] = False,
+        fmt: Annotated[
+            VerifyFormat, typer.Option("--format", "-f", help="terminal, or json (one object per line).")
+        ] = VerifyFormat.TERMINAL,
+        config: ConfigOpt = None,
+        nameserver: NameserverOpt = None,
+        timeout: TimeoutOpt = 10.0,
+    ) -> None:
+        """Receive mail over SMTP and judge each message as it arrives (SPF from the connecting address)."""
+        import asyncio
+
+        host, port = parse_listen(listen)
+        context = tls_context(cert, key)
+        loaded = common.load(config)
+        policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
+        net = common.net_settings(nameserver, None, None, timeout, loaded)
+        asyncio.run(receive(host, port, net, policy, context, fmt, count))
+
+    return app

@@ -1,0 +1,1 @@
+"""Judging one received message: authentication (SPF, DKIM, DMARC, ARC) and content."""

@@ -1,0 +1,118 @@
+"""Shared by the received-mail tests: DKIM keys, signed messages and a real DNS server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import dkim  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from launchready.core.net import Nameserver
+from launchready.lab.dns_server import DnsServer
+from launchready.lab.zonedata import SilentAuthority, root_zone
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key as dkimpy signs with it, and the DNS key record that verifies it."""
+
+    algorithm: bytes  # rsa-sha256 or ed25519-sha256
+    private: bytes = field(repr=False)
+    record: str
+
+
+def rsa_key(bits: int) -> SigningKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return SigningKey(b"rsa-sha256", pem, f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}")
+
+
+def ed25519_key() -> SigningKey:
+    """RFC 8463: the private key is the base64 32-byte seed, the DNS p= the raw 32-byte public key."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return SigningKey(
+        b"ed25519-sha256", base64.b64encode(seed), f"v=DKIM1; k=ed25519; p={base64.b64encode(public).decode()}"
+    )
+
+
+def message(
+    *,
+    sender: str = "Shop <hello@shop.test>",
+    to: str = "member@inbox.test",
+    subject: str = "Verify your email",
+    text: str | None = "Open https://shop.test/verify?token=abc to verify.",
+    html: str | None = '<p><a href="https://shop.test/verify?token=abc">Verify</a></p>',
+    return_path: str | None = "bounce@shop.test",
+    extra: Iterable[tuple[str, str]] = (),
+) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    if return_path is not None:
+        msg["Return-Path"] = f"<{return_path}>"
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = "<m1@shop.test>"
+    for name, value in extra:
+        msg[name] = value
+    if text is not None:
+        msg.set_content(text)
+        if html is not None:
+            msg.add_alternative(html, subtype="html")
+    elif html is not None:
+        msg.set_content(html, subtype="html")
+    return msg.as_bytes()
+
+
+def sign(
+    raw: bytes,
+    key: SigningKey,
+    *,
+    domain: str,
+    selector: str,
+    headers: Iterable[str] = ("from", "to", "subject", "date", "message-id"),
+    length: bool = False,
+) -> bytes:
+    signature = dkim.sign(
+        raw,
+        selector.encode(),
+        domain.encode(),
+        key.private,
+        signature_algorithm=key.algorithm,
+        include_headers=[h.encode() for h in headers],
+        length=length,
+    )
+    return bytes(signature) + raw
+
+
+class ZoneServer:
+    """The lab's DNS authority serving ``records`` on 127.0.0.1, in its own thread and event loop,
+    so both async tests and the synchronous CLI can query it."""
+
+    def __init__(self, records: dict[str, list[tuple[str, object]]], silent: Iterable[tuple[str, str | None]] = ()):
+        self._server = DnsServer(SilentAuthority([root_zone(records)], silent))
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mail-dns", daemon=True)
+        self._thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(self._server.start(), self._loop).result(10)
+
+    @property
+    def nameserver(self) -> Nameserver:
+        return Nameserver("127.0.0.1", self.port)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

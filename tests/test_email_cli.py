@@ -1,0 +1,109 @@
+"""`launchready email verify FILE.eml` end to end, against a real DNS server on loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cliutil import run_cli
+from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
+
+RESULT_WORDS = {"pass", "fail", "neutral", "none", "temperror", "permerror", "policy", "softfail"}
+
+
+@pytest.fixture(scope="module")
+def key() -> SigningKey:
+    return rsa_key(2048)
+
+
+@pytest.fixture(scope="module")
+def zone(key: SigningKey) -> Iterator[ZoneServer]:
+    server = ZoneServer(
+        {
+            "shop.test": [("TXT", "v=spf1 ip4:192.0.2.10 -all")],
+            "_dmarc.shop.test": [("TXT", "v=DMARC1; p=quarantine; adkim=s")],
+            "k._domainkey.shop.test": [("TXT", key.record)],
+        }
+    )
+    yield server
+    server.stop()
+
+
+def verify(zone: ZoneServer, path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    ns = f"127.0.0.1:{zone.port}"
+    return run_cli(["email", "verify", str(path), "--nameserver", ns, "--domain", "shop.test", *extra], capsys)
+
+
+def test_json_has_spf_dkim_dmarc_and_findings(
+    zone: ZoneServer, key: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "welcome.eml"
+    eml.write_bytes(sign(message(), key, domain="shop.test", selector="k"))
+    code, out, err = verify(
+        zone, eml, capsys, "--client-ip", "192.0.2.10", "--helo", "mta.shop.test", "--format", "json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["spf"]["result"] == "pass"
+    assert data["spf"]["mail_from"] == "bounce@shop.test"
+    assert [(d["domain"], d["selector"], d["result"]) for d in data["dkim"]] == [("shop.test", "k", "pass")]
+    assert (data["dmarc"]["result"], data["dmarc"]["policy"], data["dmarc"]["aligned_domain"]) == (
+        "pass",
+        "quarantine",
+        "shop.test",
+    )
+    assert data["findings"] == []
+    assert {data["spf"]["result"], data["dmarc"]["result"], *(d["result"] for d in data["dkim"])} <= RESULT_WORDS
+    assert data["authentication_results"].startswith("Authentication-Results: launchready;")
+
+
+def test_a_bad_message_exits_1_with_findings_in_the_terminal(
+    zone: ZoneServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "reset.eml"
+    eml.write_bytes(message(html='<a href="http://localhost:3000/reset?t=s3cr3t-reset-token">Reset</a>'))
+    code, out, _ = verify(zone, eml, capsys, "--mail-from", "bounce@shop.test")
+    assert code == 1
+    assert "dkim=none" in out
+    assert "(email.message.local-link)" in out
+    assert "(email.message.dmarc-fail)" in out
+    assert "http://localhost:3000/reset?t=s3cr…(18 chars)" in out
+    assert "s3cr3t-reset-token" not in out
+
+
+def test_mail_from_option_overrides_the_return_path(
+    zone: ZoneServer, key: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(sign(message(), key, domain="shop.test", selector="k"))
+    code, out, err = verify(
+        zone, eml, capsys, "--client-ip", "192.0.2.10", "--mail-from", "x@elsewhere.test", "--format", "json"
+    )
+    assert json.loads(out)["spf"]["mail_from"] == "x@elsewhere.test"
+    assert json.loads(out)["spf"]["result"] == "none"
+
+
+def test_unreadable_file_and_bad_client_ip_are_one_line_usage_errors(
+    zone: ZoneServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = verify(zone, tmp_path / "missing.eml", capsys)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"launchready: error: {tmp_path / 'missing.eml'}: cannot read: No such file or directory"
+    ]
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(message())
+    code, _, err = verify(zone, eml, capsys, "--client-ip", "not-an-ip")
+    assert code == 2
+    assert err.strip() == "launchready: error: --client-ip 'not-an-ip': not an IPv4 or IPv6 address"
+
+
+def test_docs_describe_every_finding() -> None:
+    from launchready.mailtest.judge import FINDING_RULES
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "email.md").read_text(encoding="utf-8")
+    table = [line for line in docs.splitlines() if line.startswith("| `")]
+    documented = {kind.strip(" `") for line in table for kind in line.split("|")[1].split(",")}
+    assert documented >= set(FINDING_RULES), set(FINDING_RULES) - documented
