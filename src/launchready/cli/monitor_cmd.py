@@ -10,21 +10,26 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from sqlalchemy import Engine
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.config.loader import LoadedConfig
-from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
-from launchready.core.net import NetSettings
-from launchready.monitor.durations import format_duration
-from launchready.monitor.errors import MonitorError
+from launchready.monitor.errors import MonitorError, MonitorStoreError
+
+# The config models, SQLAlchemy and the monitor are imported inside the commands (fast start).
+if TYPE_CHECKING:
+    import socket
+
+    from sqlalchemy import Engine
+
+    from launchready.config.loader import LoadedConfig
+    from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
+    from launchready.core.net import NetSettings
 
 StoreOpt = Annotated[
     str | None,
@@ -90,6 +95,8 @@ def ping_key_in_url(monitor: MonitorConfig) -> str | None:
 
 
 def schedule_text(heartbeat: MonitorHeartbeat) -> str:
+    from launchready.monitor.durations import format_duration
+
     if heartbeat.cron:
         return f"cron '{heartbeat.cron}' {heartbeat.tz}, grace {format_duration(heartbeat.grace)}"
     assert heartbeat.period is not None
@@ -171,44 +178,63 @@ def build() -> typer.Typer:
     def serve_command(
         config: ConfigOpt = None,
         store: StoreOpt = None,
+        listen: Annotated[
+            str | None,
+            typer.Option(
+                "--listen",
+                metavar="HOST:PORT",
+                help="Where the dashboard, ping and API endpoints listen; default [monitor].listen (127.0.0.1:8787).",
+            ),
+        ] = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
-        """Run the checks on schedule and watch heartbeats, writing to the store, until SIGTERM or Ctrl-C."""
+        """Run the checks, heartbeats, alerts and the dashboard in one process until SIGTERM or Ctrl-C."""
         import asyncio
         import logging
+        import os
+
+        from launchready.monitor.service import bind_listener, parse_listen, provider_problems
 
         loaded = common.load(config)
+        monitor = monitor_config(loaded)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        host, port = parse_listen(listen or monitor.listen)
+        # Alert providers are checked before anything runs: a typo is one line and exit code 2.
+        problems = provider_problems(monitor, os.environ, net)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise UsageError(f"{loaded.path}: {problems[0]}{more}")
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
         # Alembic and the HTTP stack log their own details at INFO; the monitor's lines are enough.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        listener = bind_listener(host, port)
         try:
-            asyncio.run(_serve(loaded, net, store))
-        except MonitorError as exc:
+            asyncio.run(_serve(loaded, net, store, listener, os.environ))
+        except MonitorStoreError as exc:
             _fail(str(exc))
+        finally:
+            listener.close()
 
     return app
 
 
-def _no_providers(subject_kind: str, subject_name: str, tags: tuple[str, ...]) -> tuple[str, ...]:
-    # No alert provider is wired into this command yet: flips are recorded (state, incidents)
-    # without outbox rows.
-    return ()
-
-
-async def _serve(loaded: LoadedConfig, net: NetSettings, store: str | None) -> None:
-    from launchready.monitor.scheduler import Scheduler
-    from launchready.monitor.service import prepare_monitor, run_until_stopped
+async def _serve(
+    loaded: LoadedConfig, net: NetSettings, store: str | None, listener: socket.socket, env: Mapping[str, str]
+) -> None:
+    from launchready.monitor.service import MonitorService, listener_url, prepare_monitor
 
     setup = await prepare_monitor(loaded, net, store)
     try:
+        service = MonitorService(setup, net, env, web_app=None, listener=listener)
         for line in setup.banner():
             print(line, file=sys.stderr)
-        scheduler = Scheduler(setup.monitor, setup.engine, net, _no_providers, smoke_plans=setup.smoke_plans)
-        await run_until_stopped([scheduler])
+        alerts = ", ".join(service.providers) or "none ([[monitor.alerts]] is empty: flips are recorded only)"
+        print(f"alerts to: {alerts}", file=sys.stderr)
+        print(f"dashboard and pings: {listener_url(listener)}", file=sys.stderr, flush=True)
+        await service.run()
     finally:
         setup.engine.dispose()
     print("monitor stopped", file=sys.stderr)
