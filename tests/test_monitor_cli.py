@@ -75,11 +75,12 @@ def test_heartbeats_needs_a_monitor_table(tmp_path: Path, capsys: pytest.Capture
     assert err.strip().endswith("no [monitor] table in " + str(tmp_path / "launchready.toml"))
 
 
-def test_a_dead_store_is_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_dead_store_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "launchready.toml").write_text(CONFIG, encoding="utf-8")
     url = f"postgresql://postgres:pw-not-shown-123@127.0.0.1:{closed_port()}/test"
     code, out, err = run_cli(["monitor", "heartbeats", "--store", url], capsys)
-    assert code == 1 and out == ""
+    # A store that cannot be used is reported like the history store's: one line, exit 2.
+    assert code == 2 and out == ""
     assert err.count("\n") == 1 and "cannot connect" in err and "pw-not-shown-123" not in err
 
 

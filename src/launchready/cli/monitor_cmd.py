@@ -10,26 +10,28 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.monitor.errors import MonitorError, MonitorStoreError
 
 # The config models, SQLAlchemy and the monitor are imported inside the commands (fast start).
 if TYPE_CHECKING:
     import socket
 
     from sqlalchemy import Engine
+    from starlette.applications import Starlette
 
     from launchready.config.loader import LoadedConfig
     from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
     from launchready.core.net import NetSettings
+    from launchready.monitor.alerts.routing import AlertRouter
+    from launchready.monitor.service import MonitorSetup
 
 StoreOpt = Annotated[
     str | None,
@@ -53,23 +55,15 @@ def monitor_config(loaded: LoadedConfig) -> MonitorConfig:
 
 @contextmanager
 def open_monitor_store(loaded: LoadedConfig, store: str | None) -> Iterator[Engine]:
-    """The migrated store; a store error is a one-line message and exit code 1."""
+    """The migrated store; one that cannot be opened is a MonitorStoreError (one line, exit 2)."""
     from launchready.monitor.store.engine import open_store, store_url
 
     configured = loaded.config.monitor.store if loaded.config.monitor else None
-    try:
-        engine = open_store(store_url(store, configured, loaded.base_dir))
-    except MonitorError as exc:
-        _fail(str(exc))
+    engine = open_store(store_url(store, configured, loaded.base_dir))
     try:
         yield engine
     finally:
         engine.dispose()
-
-
-def _fail(message: str) -> NoReturn:
-    print(f"launchready: error: {message}", file=sys.stderr)
-    raise typer.Exit(1)
 
 
 def ping_base(monitor: MonitorConfig, base_url: str | None) -> str:
@@ -136,8 +130,76 @@ def heartbeat_lines(monitor: MonitorConfig, uuids: dict[str, str], states: dict[
         yield f"{key} is [monitor].ping_key's environment variable: set it in the crontab's environment."
 
 
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise UsageError("the two passwords differ; nothing changed")
+    if not password:
+        raise UsageError("no password given; nothing changed")
+    return password
+
+
+def register_access_commands(app: typer.Typer) -> None:
+    """`monitor user add` (dashboard users, argon2 hashes) and `monitor token add` (API tokens)."""
+    user = typer.Typer(help="Dashboard users (argon2 password hashes).", no_args_is_help=True)
+    token = typer.Typer(help="API tokens for /api/v1, /metrics and probes (stored as SHA-256).", no_args_is_help=True)
+
+    @user.command("add")
+    def user_add(
+        name: Annotated[str, typer.Argument(help="User name to sign in with.")],
+        config: ConfigOpt = None,
+        store: StoreOpt = None,
+        password_stdin: Annotated[
+            bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+        ] = False,
+    ) -> None:
+        """Add a dashboard user, or set a new password for an existing one (prompts for it)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from launchready.monitor.store.engine import store_error
+        from launchready.monitor.web.auth import add_user
+
+        password = _read_password(password_stdin)
+        with open_monitor_store(common.load(config), store) as engine:
+            try:
+                created = add_user(engine, name, password, time.time())
+            except SQLAlchemyError as exc:
+                raise store_error(exc, "add the user") from None
+        print(f"{'added user' if created else 'changed the password of user'} {name.strip()}")
+
+    @token.command("add")
+    def token_add(
+        name: Annotated[str, typer.Argument(help="What the token is for (e.g. ci, prometheus).")],
+        config: ConfigOpt = None,
+        store: StoreOpt = None,
+    ) -> None:
+        """Create an API token; it is printed once, as the last word, and only its hash is kept."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from launchready.monitor.store.engine import store_error
+        from launchready.monitor.web.auth import add_api_token
+
+        with open_monitor_store(common.load(config), store) as engine:
+            try:
+                value = add_api_token(engine, name, time.time())
+            except SQLAlchemyError as exc:
+                raise store_error(exc, "add the token") from None
+        print(f"API token {name.strip()} (shown once; send it as 'Authorization: Bearer <token>'): {value}")
+
+    app.add_typer(user, name="user")
+    app.add_typer(token, name="token")
+
+
 def build() -> typer.Typer:
-    app = typer.Typer(help="Watch the product after launch: checks, heartbeats, alerts.", no_args_is_help=True)
+    app = typer.Typer(
+        help="Watch the product after launch: checks, heartbeats, alerts, dashboard.", no_args_is_help=True
+    )
+    register_access_commands(app)
 
     @app.command("heartbeats")
     def heartbeats_command(
@@ -168,7 +230,7 @@ def build() -> typer.Typer:
                 with engine.begin() as conn:
                     rows = sync_heartbeats(conn, heartbeat_specs(monitor), time.time())
             except Exception as exc:  # noqa: BLE001 - any driver failure is one line
-                _fail(str(store_error(exc, "record the heartbeats")))
+                raise store_error(exc, "record the heartbeats") from None
         uuids = {row.name: row.uuid for row in rows}
         states = {row.name: row.state for row in rows}
         for line in heartbeat_lines(monitor, uuids, states, base):
@@ -213,12 +275,42 @@ def build() -> typer.Typer:
         listener = bind_listener(host, port)
         try:
             asyncio.run(_serve(loaded, net, store, listener, os.environ))
-        except MonitorStoreError as exc:
-            _fail(str(exc))
         finally:
             listener.close()
 
     return app
+
+
+def _web_app(setup: MonitorSetup) -> Callable[[AlertRouter], Starlette]:
+    from launchready.monitor.web import WebSettings, create_app
+
+    monitor = setup.monitor
+    settings = WebSettings(
+        slo=monitor.slo,
+        status_page=monitor.status_page,
+        metrics_public=monitor.metrics_public,
+        ping_key=_resolved_ping_key(monitor.ping_key),
+    )
+
+    def build(router: AlertRouter) -> Starlette:
+        return create_app(setup.engine, settings, routing=router.providers_for)
+
+    return build
+
+
+def _resolved_ping_key(value: str | None) -> str | None:
+    """``[monitor].ping_key`` as the web app compares it: an ``${env:NAME}`` read from the environment."""
+    import os
+
+    if value is None:
+        return None
+    match = _ENV_REFERENCE.match(value)
+    if match is None:
+        return value
+    resolved = os.environ.get(match.group(1))
+    if not resolved:
+        raise UsageError(f"[monitor].ping_key: environment variable {match.group(1)} is not set")
+    return resolved
 
 
 async def _serve(
@@ -228,12 +320,12 @@ async def _serve(
 
     setup = await prepare_monitor(loaded, net, store)
     try:
-        service = MonitorService(setup, net, env, web_app=None, listener=listener)
+        service = MonitorService(setup, net, env, web_app=_web_app(setup), listener=listener)
         for line in setup.banner():
             print(line, file=sys.stderr)
         alerts = ", ".join(service.providers) or "none ([[monitor.alerts]] is empty: flips are recorded only)"
         print(f"alerts to: {alerts}", file=sys.stderr)
-        print(f"dashboard and pings: {listener_url(listener)}", file=sys.stderr, flush=True)
+        print(f"dashboard, pings and API: {listener_url(listener)}", file=sys.stderr, flush=True)
         await service.run()
     finally:
         setup.engine.dispose()

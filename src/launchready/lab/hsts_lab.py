@@ -1,4 +1,4 @@
-"""The lab's HSTS subdomain faults (issue 4): what includeSubDomains promises versus what subdomains serve.
+"""The lab's HSTS subdomain faults: what includeSubDomains promises versus what subdomains serve.
 
 - ``hsts-no-subdomains``: the HSTS header leaves includeSubDomains (and preload) out although every
   lab host serves valid HTTPS.

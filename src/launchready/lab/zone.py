@@ -66,13 +66,13 @@ def _address_records(faults: frozenset[str], address: str) -> list[Record]:
     hosts = [h for h in ADDRESS_HOSTS if not (h == "@" and "apex-no-address" in faults)]
     if "exposed-origin" in faults:
         hosts.append("origin")  # the origin server under a name of its own, bypassing the edge
-    from launchready.lab.hsts_lab import legacy_records  # HTTP-only legacy. under HSTS (issue 4)
+    from launchready.lab.hsts_lab import legacy_records  # HTTP-only legacy. under HSTS
 
     return [Record(host, rdtype, address) for host in hosts] + legacy_records(faults, address)
 
 
 def _mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_key_b64: str) -> list[Record]:
-    from launchready.lab.mail_zone import dns_fault_records, mail_records  # mail faults live there (issue 3)
+    from launchready.lab.mail_zone import dns_fault_records, mail_records  # mail faults live there
 
     return mail_records(faults, domain, address, dkim_public_key_b64) + dns_fault_records(faults)
 
@@ -110,8 +110,8 @@ def lab_zones(
     dkim_public_key_b64: str,
 ) -> tuple[ZoneData, ...]:
     """Every zone the lab's DNS serves; any name outside them is answered NXDOMAIN."""
-    from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone (issue 3)
-    from launchready.lab.takeover import hosting_zone  # a storage service for cname-unclaimed-bucket (issue 3)
+    from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone
+    from launchready.lab.takeover import hosting_zone  # a storage service for cname-unclaimed-bucket
 
     return (
         lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),
