@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-
 _EVIDENCE_CHARS = 200
 _REASON_CHARS = 2000
 

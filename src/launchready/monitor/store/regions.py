@@ -333,7 +333,8 @@ def silent_probes(
     """Flip to down every expected region whose probe has been silent for ``silence_s``."""
     flips: list[FlipRecord] = []
     limit = now - silence_s
-    for row in conn.execute(select(probes).where(probes.c.region.in_(list(regions)), probes.c.state != "down")):
+    query = select(probes).where(probes.c.region.in_(list(regions)), probes.c.state != "down").order_by(probes.c.region)
+    for row in conn.execute(query):
         heard = row.last_seen_at if row.last_seen_at is not None else row.state_since
         if heard > limit:
             continue
