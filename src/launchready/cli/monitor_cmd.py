@@ -18,6 +18,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
+from launchready.cli.monitor_probe_cmd import register_probe_command
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 
 # The config models, SQLAlchemy and the monitor are imported inside the commands (fast start).
@@ -200,6 +201,7 @@ def build() -> typer.Typer:
         help="Watch the product after launch: checks, heartbeats, alerts, dashboard.", no_args_is_help=True
     )
     register_access_commands(app)
+    register_probe_command(app)
 
     @app.command("heartbeats")
     def heartbeats_command(
@@ -293,7 +295,10 @@ def _web_app(setup: MonitorSetup) -> Callable[[AlertRouter], Starlette]:
     )
 
     def build(router: AlertRouter) -> Starlette:
-        return create_app(setup.engine, settings, routing=router.providers_for)
+        from launchready.monitor.web.probe_api import ProbeApi
+
+        probes = ProbeApi(setup.engine, monitor, router.providers_for)
+        return create_app(setup.engine, settings, routing=router.providers_for, extra_routes=probes.routes())
 
     return build
 
@@ -316,9 +321,16 @@ def _resolved_ping_key(value: str | None) -> str | None:
 async def _serve(
     loaded: LoadedConfig, net: NetSettings, store: str | None, listener: socket.socket, env: Mapping[str, str]
 ) -> None:
+    from launchready.monitor.regional.cluster import single_node_lock
     from launchready.monitor.service import MonitorService, listener_url, prepare_monitor
 
     setup = await prepare_monitor(loaded, net, store)
+    try:
+        # SQLite is single-node: a second `monitor serve` on the same file says so and stops.
+        node_lock = single_node_lock(setup.store_url)
+    except BaseException:
+        setup.engine.dispose()
+        raise
     try:
         service = MonitorService(setup, net, env, web_app=_web_app(setup), listener=listener)
         for line in setup.banner():
@@ -329,4 +341,6 @@ async def _serve(
         await service.run()
     finally:
         setup.engine.dispose()
+        if node_lock is not None:
+            node_lock.close()
     print("monitor stopped", file=sys.stderr)

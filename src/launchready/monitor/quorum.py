@@ -75,6 +75,8 @@ class Verdict:
         """Names the failing regions with each one's evidence (None when nothing fails)."""
         if not self.failing:
             return None
+        if self.regions == 1:  # a check run from one place keeps its plain reason
+            return self.failing[0].reason
         names = ", ".join(view.region for view in self.failing)
         head = f"failing in {names} ({len(self.failing)} of {self.regions} regions, quorum {self.quorum})"
         parts = [head]

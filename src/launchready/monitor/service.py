@@ -30,8 +30,17 @@ from launchready.monitor.alerts.slo import SloEvaluator
 from launchready.monitor.alerts.worker import AlertWorker, RetryPolicy
 from launchready.monitor.config import DerivedCheck, effective_monitor_config, prepare_smoke_plans
 from launchready.monitor.errors import MonitorSetupError
+from launchready.monitor.regional.cluster import (
+    ALERT_WORKER_LOCK,
+    SLO_LOCK,
+    AdvisoryLocked,
+    ProbeWatcher,
+    SharedScheduler,
+    needs_shared_scheduler,
+)
 from launchready.monitor.scheduler.scheduler import Scheduler, detection_bound_s
 from launchready.monitor.store.engine import open_store, shown, store_url
+from launchready.monitor.store.regions import probe_regions
 from launchready.monitor.store.repository import FlipRecord
 from launchready.smoke.plan import SmokePlan
 
@@ -272,7 +281,9 @@ class MonitorService:
             poll_interval=tuning.worker_poll_s,
             lease_seconds=tuning.lease_s,
         )
-        self.scheduler = Scheduler(
+        # A shared store (PostgreSQL) or a check judged across regions: state in the store, slots claimed.
+        scheduler_class = SharedScheduler if needs_shared_scheduler(monitor, setup.engine) else Scheduler
+        self.scheduler = scheduler_class(
             monitor,
             setup.engine,
             net,
@@ -303,7 +314,16 @@ class MonitorService:
         self.worker.wake()
 
     def components(self) -> list[Component]:
-        parts: list[Component] = [self.scheduler, self.worker, self.slo]
+        # On PostgreSQL the alert worker and the SLO evaluator run on one node at a time.
+        parts: list[Component] = [
+            self.scheduler,
+            AdvisoryLocked(self.worker, self.setup.engine, ALERT_WORKER_LOCK),
+            AdvisoryLocked(self.slo, self.setup.engine, SLO_LOCK),
+        ]
+        if probe_regions(self.setup.monitor):
+            parts.append(
+                ProbeWatcher(self.setup.monitor, self.setup.engine, self.router.providers_for, on_flip=self._flipped)
+            )
         if self.web is not None:
             parts.append(self.web)
         return parts

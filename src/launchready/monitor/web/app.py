@@ -10,7 +10,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from launchready.monitor.web import auth, queries
@@ -481,12 +481,14 @@ def create_app(
     *,
     routing: Routing = no_routing,
     clock: Callable[[], float] = time.time,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The monitor's web app on ``engine``.
 
     ``routing(subject_kind, subject_name, tags, old_state, new_state)`` names the alert providers
     a heartbeat flip caused by a ping is queued for (the alert router's ``providers_for``); only
     flips into or out of ``down`` are routed at all. ``clock`` returns UTC epoch seconds.
+    ``extra_routes`` are served too (the regional probes' API, ``probe_api.ProbeApi.routes()``).
     """
     web = _Web(engine, settings or WebSettings(), routing, clock)
     ping_methods = ["GET", "HEAD", "POST"]
@@ -505,6 +507,7 @@ def create_app(
         Route("/api/v1/deploys", web.api_deploys, methods=["POST"]),
         Route("/metrics", web.metrics, methods=["GET"]),
         Route("/healthz", web.healthz, methods=["GET"]),
+        *extra_routes,
         Mount("/static", app=StaticFiles(directory=str(_package_dir("static"))), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={SQLAlchemyError: _store_unavailable})
