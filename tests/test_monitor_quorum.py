@@ -219,3 +219,13 @@ def test_the_regional_notice_is_routed_when_enabled_and_labelled_regional(engine
         ]
         flips, _ = ingest_results(conn, batch, specs, _routing)
     assert [(f.new_state, f.providers) for f in flips] == [("up", ()), ("regional", ("pager",))]
+
+
+def test_a_slot_is_claimed_by_one_node_only(engine: Engine) -> None:
+    from launchready.monitor.store.regions import claim_slot, prune_slot_claims
+
+    with engine.begin() as conn:
+        assert claim_slot(conn, check_name="api", region="local", slot_at=60.5, node="a", now=61.0)
+        assert not claim_slot(conn, check_name="api", region="local", slot_at=60.5, node="b", now=61.0)
+        assert claim_slot(conn, check_name="api", region="eu", slot_at=60.5, node="b", now=61.0)
+        assert prune_slot_claims(conn, before=100.0) == 2

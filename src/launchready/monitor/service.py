@@ -318,7 +318,7 @@ class MonitorService:
         parts: list[Component] = [
             self.scheduler,
             AdvisoryLocked(self.worker, self.setup.engine, ALERT_WORKER_LOCK),
-            AdvisoryLocked(self.slo, self.setup.engine, SLO_LOCK),
+            AdvisoryLocked(self.slo, self.setup.engine, SLO_LOCK, what="SLO evaluator"),
         ]
         if probe_regions(self.setup.monitor):
             parts.append(

@@ -295,8 +295,17 @@ class AdvisoryLocked:
     for longer than one check of the connection.
     """
 
-    def __init__(self, inner: Any, engine: Engine, key: int = ALERT_WORKER_LOCK, *, retry_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        engine: Engine,
+        key: int = ALERT_WORKER_LOCK,
+        *,
+        what: str = "alert worker",
+        retry_s: float = 1.0,
+    ) -> None:
         self.inner = inner
+        self.what = what
         self.engine = engine
         self.key = key
         self.retry_s = retry_s
@@ -341,14 +350,14 @@ class AdvisoryLocked:
                     await asyncio.wait_for(self._stopping.wait(), self.retry_s)
                 continue
             self.holding = True
-            log.info("this node delivers the alerts (it holds the alert worker lock)")
+            log.info("this node runs the %s (it holds its lock)", self.what)
             task = asyncio.create_task(self.inner.run())
             try:
                 while not self._stopping.is_set() and not task.done():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), self.retry_s)
                     if not await asyncio.to_thread(self._alive, conn):
-                        log.warning("lost the alert worker lock's connection: another node takes over")
+                        log.warning("lost the %s lock's connection: another node takes over", self.what)
                         break
             finally:
                 self.inner.stop()

@@ -377,10 +377,13 @@ def silent_probes(
 def claim_slot(conn: Connection, *, check_name: str, region: str, slot_at: float, node: str, now: float) -> bool:
     """True when this node won the slot (its insert of the unique key went in)."""
     statement = _insert_ignoring_duplicates(conn, slot_claims, ["check_name", "region", "slot_at"])
-    inserted = conn.execute(
-        statement.values(check_name=check_name, region=region, slot_at=slot_at, node=node, claimed_at=now)
-    ).rowcount
-    return inserted == 1
+    # RETURNING rather than rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+    won = conn.execute(
+        statement.values(check_name=check_name, region=region, slot_at=slot_at, node=node, claimed_at=now).returning(
+            slot_claims.c.node
+        )
+    ).first()
+    return won is not None
 
 
 def prune_slot_claims(conn: Connection, before: float) -> int:
