@@ -202,6 +202,10 @@ def build() -> typer.Typer:
     )
     register_access_commands(app)
     register_probe_command(app)
+    # `monitor project add NAME` prints a DSN: the error intake is served by the same process.
+    from launchready.cli import errors_cmd
+
+    app.add_typer(errors_cmd.project_app(), name="project")
 
     @app.command("heartbeats")
     def heartbeats_command(
