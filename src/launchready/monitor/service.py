@@ -216,8 +216,13 @@ class ServeTuning:
     flush_interval_s: float = 0.5
     heartbeat_interval_s: float = 5.0
     slo_interval_s: float = 60.0
-    lease_s: float = 90.0
+    # An outbox row's lease; None: six times --timeout (at least 5 s). A send is abandoned after
+    # half of it, and after a crash the row is sent again once it runs out.
+    lease_s: float | None = None
     retry: RetryPolicy = RetryPolicy()
+
+    def lease_for(self, net_timeout: float) -> float:
+        return self.lease_s if self.lease_s is not None else max(5.0, 6.0 * net_timeout)
 
 
 def delivery_bound_s(check: MonitorCheck, net_timeout: float, tuning: ServeTuning = ServeTuning()) -> float:
@@ -270,7 +275,7 @@ class MonitorService:
             router=self.router,
             policy=tuning.retry,
             poll_interval=tuning.worker_poll_s,
-            lease_seconds=tuning.lease_s,
+            lease_seconds=tuning.lease_for(net.timeout),
         )
         self.scheduler = Scheduler(
             monitor,
