@@ -185,8 +185,16 @@ def signature(secret: str, body: bytes) -> str:
 class Serve:
     """``launchready monitor serve`` in a child process; stderr collected line by line."""
 
-    def __init__(self, config: Path, *, env: Mapping[str, str] | None = None, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        config: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+        listen: str = "127.0.0.1:0",
+    ) -> None:
         self.config = config
+        self.listen = listen
         self.env = {**os.environ, **(env or {})}
         self.args = list(args)
         self.lines: list[str] = []
@@ -203,7 +211,7 @@ class Serve:
             "--config",
             str(self.config),
             "--listen",
-            "127.0.0.1:0",
+            self.listen,
             "--timeout",
             "2",
             *self.args,

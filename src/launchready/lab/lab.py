@@ -41,6 +41,7 @@ from launchready.lab.hosts import LabHosts
 from launchready.lab.hsts_lab import legacy_subdomains
 from launchready.lab.mail_zone import extra_senders, extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
+from launchready.lab.monitor_lab import HeartbeatJob, monitor_toml, new_heartbeat_uuid
 from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
 from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
@@ -88,8 +89,14 @@ class Lab:
         https_port: int = 0,
         http_port: int = 0,
         smtp_port: int = 0,
+        monitor_url: str | None = None,
+        heartbeat_period: float = 60.0,
     ) -> None:
         self.faults: frozenset[str] = _validated_faults(faults)
+        # The cron-like job pings the monitor here (lab/monitor_lab.py); None: no job runs.
+        self.monitor_url = monitor_url
+        self.heartbeat_period = heartbeat_period
+        self.heartbeat_uuid = new_heartbeat_uuid()
         try:
             self._ip_version = ipaddress.ip_address(bind).version
         except ValueError:
@@ -240,6 +247,7 @@ class Lab:
             + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
             + secrets_toml(self.app_repo)
             + perf_toml()
+            + monitor_toml(self.heartbeat_uuid, self.heartbeat_period)
         )
 
     def seed_members(self, n: int) -> int:
@@ -393,6 +401,10 @@ class Lab:
         self._mailbox_api_port = await self._serve_web(stack, mailpit_app(self.mailbox), 0, None)
         https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
         http_port = await self._serve_web(stack, http_front(self.hosts, self.faults, pages), requested.http, None)
+        if self.monitor_url is not None:
+            job = HeartbeatJob(self.monitor_url, self.heartbeat_uuid, self.heartbeat_period, self.faults)
+            job.start()
+            stack.push_async_callback(job.stop)
         return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port)
 
     async def _serve_web(
