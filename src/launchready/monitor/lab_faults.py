@@ -18,6 +18,6 @@ LAB_FAULTS: tuple[MonitorLabFault, ...] = (
     MonitorLabFault(
         "health-flaky",
         "the production health route fails now and then: once alone, then twice in a row, over and over",
-        flips=(("check", "health", "up"), ("check", "health", "down")),
+        flips=(("check", "production-health", "up"), ("check", "production-health", "down")),
     ),
 )
