@@ -242,6 +242,25 @@ def provider_problems(monitor: MonitorConfig, env: Mapping[str, str], net: NetSe
     return table.problems()
 
 
+class _StopSwitch:
+    """A component that ends when told to, which stops every other one (see run_until_stopped)."""
+
+    def __init__(self) -> None:
+        self._stop_requested = False
+        self._event: asyncio.Event | None = None
+
+    async def run(self) -> None:
+        self._event = asyncio.Event()
+        if self._stop_requested:
+            self._event.set()
+        await self._event.wait()
+
+    def stop(self) -> None:
+        self._stop_requested = True
+        if self._event is not None:
+            self._event.set()
+
+
 class MonitorService:
     """The scheduler, the alert worker (with reminders), the SLO evaluator and the web app.
 
@@ -292,6 +311,7 @@ class MonitorService:
         if web_app is not None and listener is not None:
             self.web = WebServer(web_app(self.router), listener)
         self._writes: set[asyncio.Task[None]] = set()
+        self._switch = _StopSwitch()
 
     def _flipped(self, flip: FlipRecord) -> None:
         # A check's flip reaches the store at the scheduler's next flush: write it now, then wake
@@ -307,8 +327,12 @@ class MonitorService:
         await self.scheduler.flush()
         self.worker.wake()
 
+    def stop(self) -> None:
+        """Stop as SIGTERM would (for callers that run the service without its signal handlers)."""
+        self._switch.stop()
+
     def components(self) -> list[Component]:
-        parts: list[Component] = [self.scheduler, self.worker, self.slo]
+        parts: list[Component] = [self.scheduler, self.worker, self.slo, self._switch]
         if self.web is not None:
             parts.append(self.web)
         return parts
