@@ -122,7 +122,8 @@ def test_heartbeat_pinged_over_http_then_silent_pages(tmp_path: Path, receiver: 
             assert response.status == 200
         [up] = receiver.wait_for("heartbeat", "up")
         assert up.payload["recovery"] is True
-        assert serve.stop() == 0
+        assert serve.stop(signal.SIGINT) == 0  # Ctrl-C stops it as cleanly as SIGTERM
+        assert serve.lines[-1] == "monitor stopped"
     finally:
         serve.ensure_stopped()
 
@@ -253,3 +254,16 @@ def test_a_port_in_use_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [
         f"launchready: error: --listen 127.0.0.1:{port}: cannot listen: Address already in use"
     ]
+
+
+def test_a_config_typo_is_one_line_with_file_and_line_and_exit_code_2(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[[monitor.checks]]\nname = "web"\nurl = "http://127.0.0.1:9/"\ninterval = 0\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "launchready", "monitor", "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"launchready: error: {config}:5: monitor.checks[0].interval: ")
