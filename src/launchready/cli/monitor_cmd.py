@@ -20,8 +20,8 @@ from launchready.cli import common
 from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 
-# The config models, SQLAlchemy and the monitor are imported inside the commands (fast start).
 if TYPE_CHECKING:
+    # Types only: the CLI must start without loading SQLAlchemy or the config models.
     import socket
 
     from sqlalchemy import Engine
@@ -200,6 +200,10 @@ def build() -> typer.Typer:
         help="Watch the product after launch: checks, heartbeats, alerts, dashboard.", no_args_is_help=True
     )
     register_access_commands(app)
+    # `monitor project add NAME` prints a DSN: the error intake is served by the same process.
+    from launchready.cli import errors_cmd
+
+    app.add_typer(errors_cmd.project_app(), name="project")
 
     @app.command("heartbeats")
     def heartbeats_command(
