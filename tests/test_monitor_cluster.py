@@ -113,7 +113,16 @@ def test_three_nodes_run_each_slot_once_survive_a_kill_9_and_deliver_the_alert_o
         with engine.connect() as conn:
             results = conn.execute(text("SELECT count(*) FROM results WHERE check_name = 'api'")).scalar_one()
             flips = conn.execute(text("SELECT new_state FROM transitions ORDER BY id")).scalars().all()
-            outbox = conn.execute(text("SELECT status FROM outbox")).scalars().all()
+            outbox = (
+                conn.execute(
+                    text(
+                        "SELECT o.status FROM outbox o JOIN transitions t ON t.id = o.transition_id "
+                        "WHERE t.subject_kind = 'check' AND t.new_state = 'down'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
         engine.dispose()
     slots = [slot for slot, _ in every_claim]
     # Each slot once (the key is unique) and no slot missed, the kill included: consecutive slots
@@ -129,7 +138,7 @@ def test_three_nodes_run_each_slot_once_survive_a_kill_9_and_deliver_the_alert_o
     assert after_kill and dead not in after_kill
     # One flip to down, delivered once by whichever node holds the alert worker lock.
     assert flips.count("down") == 1, flips
-    downs = [b for b in receiver.bodies if b.get("status") == "down"]
+    downs = [b for b in receiver.bodies if b.get("status") == "down" and b.get("kind") == "check"]
     assert len(downs) == 1, receiver.bodies
     assert outbox == ["delivered"], outbox
 

@@ -21,8 +21,8 @@ from launchready.cli.errors import UsageError
 from launchready.cli.monitor_probe_cmd import register_probe_command
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 
-# The config models, SQLAlchemy and the monitor are imported inside the commands (fast start).
 if TYPE_CHECKING:
+    # Types only: the CLI must start without loading SQLAlchemy or the config models.
     import socket
 
     from sqlalchemy import Engine

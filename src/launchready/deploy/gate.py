@@ -445,7 +445,7 @@ class DeployGate:
                 store.close()
         except HistoryError as exc:
             self._say(f"launchready: warning: deploy not recorded: {exc}")
-        if self.record and result.action == "deploy" and self.config.monitor is not None:
+        if result.action == "deploy" and self.config.monitor is not None:
             from launchready.monitor.markers import record_deploy_marker
 
             self._say(

@@ -225,8 +225,13 @@ class ServeTuning:
     flush_interval_s: float = 0.5
     heartbeat_interval_s: float = 5.0
     slo_interval_s: float = 60.0
-    lease_s: float = 90.0
+    # An outbox row's lease; None: six times --timeout (at least 5 s). A send is abandoned after
+    # half of it, and after a crash the row is sent again once it runs out.
+    lease_s: float | None = None
     retry: RetryPolicy = RetryPolicy()
+
+    def lease_for(self, net_timeout: float) -> float:
+        return self.lease_s if self.lease_s is not None else max(5.0, 6.0 * net_timeout)
 
 
 def delivery_bound_s(check: MonitorCheck, net_timeout: float, tuning: ServeTuning = ServeTuning()) -> float:
@@ -244,6 +249,25 @@ def provider_problems(monitor: MonitorConfig, env: Mapping[str, str], net: NetSe
     table = build_providers(monitor.alerts, env, net)
     # Nothing was opened yet (the transport connects on first use): nothing to close.
     return table.problems()
+
+
+class _StopSwitch:
+    """A component that ends when told to, which stops every other one (see run_until_stopped)."""
+
+    def __init__(self) -> None:
+        self._stop_requested = False
+        self._event: asyncio.Event | None = None
+
+    async def run(self) -> None:
+        self._event = asyncio.Event()
+        if self._stop_requested:
+            self._event.set()
+        await self._event.wait()
+
+    def stop(self) -> None:
+        self._stop_requested = True
+        if self._event is not None:
+            self._event.set()
 
 
 class MonitorService:
@@ -279,7 +303,7 @@ class MonitorService:
             router=self.router,
             policy=tuning.retry,
             poll_interval=tuning.worker_poll_s,
-            lease_seconds=tuning.lease_s,
+            lease_seconds=tuning.lease_for(net.timeout),
         )
         # A shared store (PostgreSQL) or a check judged across regions: state in the store, slots claimed.
         scheduler_class = SharedScheduler if needs_shared_scheduler(monitor, setup.engine) else Scheduler
@@ -298,6 +322,7 @@ class MonitorService:
         if web_app is not None and listener is not None:
             self.web = WebServer(web_app(self.router), listener)
         self._writes: set[asyncio.Task[None]] = set()
+        self._switch = _StopSwitch()
 
     def _flipped(self, flip: FlipRecord) -> None:
         # A check's flip reaches the store at the scheduler's next flush: write it now, then wake
@@ -313,12 +338,17 @@ class MonitorService:
         await self.scheduler.flush()
         self.worker.wake()
 
+    def stop(self) -> None:
+        """Stop as SIGTERM would (for callers that run the service without its signal handlers)."""
+        self._switch.stop()
+
     def components(self) -> list[Component]:
         # On PostgreSQL the alert worker and the SLO evaluator run on one node at a time.
         parts: list[Component] = [
             self.scheduler,
             AdvisoryLocked(self.worker, self.setup.engine, ALERT_WORKER_LOCK),
             AdvisoryLocked(self.slo, self.setup.engine, SLO_LOCK, what="SLO evaluator"),
+            self._switch,
         ]
         if probe_regions(self.setup.monitor):
             parts.append(
