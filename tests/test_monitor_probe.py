@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from regionutil import Target, add_token, launchready, serving, stop, wait_until
 
@@ -25,6 +29,23 @@ regions = ["eu", "us"]
 """,
         encoding="utf-8",
     )
+
+
+def _api(base: str, path: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def _status(base: str, path: str, token: str | None, body: object = None) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
 
 
 def _rows(store: Path, query: str) -> list[tuple[object, ...]]:
@@ -51,6 +72,16 @@ def test_probes_pull_their_assignment_push_results_and_a_regional_failure_never_
                     "results from both regions",
                 )
                 assert _rows(store, "SELECT region, state FROM probes ORDER BY region") == [("eu", "up"), ("us", "up")]
+                shown = _api(base, "/api/v1/regions", token)
+                assert [r["region"] for r in shown["checks"]["api"]] == ["eu", "us"]
+                assert all(r["latency_ms"] is not None for r in shown["checks"]["api"])
+                assert [p["region"] for p in shown["probes"]] == ["eu", "us"]
+                assert all(p["clock_offset_s"] is not None for p in shown["probes"])
+                assert _status(base, "/api/v1/probe/assignment?region=eu", None) == 401
+                assert (
+                    _status(base, "/api/v1/probe/results", token, {"region": "eu", "results": [{"check": "api"}]})
+                    == 400
+                )
                 # Only us goes on checking; eu's probe keeps reporting an empty keepalive. Then the
                 # target fails: one region sees it while eu is stopped -> never more than regional.
                 stop(probes["eu"])

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,8 +29,16 @@ from starlette.routing import BaseRoute, Route
 
 from launchready.config.sections.monitor import MonitorConfig
 from launchready.core.masking import mask_credentials
-from launchready.monitor.store.regions import FlipRouting, RegionalCheck, ingest_results, probe_seen, regional_checks
+from launchready.monitor.store.regions import (
+    FlipRouting,
+    RegionalCheck,
+    ingest_results,
+    probe_seen,
+    region_rows,
+    regional_checks,
+)
 from launchready.monitor.store.repository import FlipRecord, ResultRecord
+from launchready.monitor.store.schema import probes
 from launchready.monitor.web import auth
 
 RESULTS_BODY_LIMIT = 4 * 1024 * 1024
@@ -156,8 +164,46 @@ class ProbeApi:
             }
         )
 
+    async def regions(self, request: Request) -> Response:
+        """Each check's regions (state, last result, last latency) and each probe's last report."""
+        if await self._token(request) is None:
+            return _unauthorized()
+
+        def read() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                rows = region_rows(conn)
+                reporting = conn.execute(select(probes).order_by(probes.c.region)).all()
+            checks: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                checks.setdefault(row.check_name, []).append(
+                    {
+                        "region": row.region,
+                        "state": row.state,
+                        "last_result_at": row.last_result_at,
+                        "latency_ms": row.last_latency_ms,
+                        "reason": row.last_reason,
+                    }
+                )
+            return {
+                "checks": checks,
+                "probes": [
+                    {
+                        "region": p.region,
+                        "state": p.state,
+                        "last_seen_at": p.last_seen_at,
+                        "clock_offset_s": p.clock_offset_s,
+                        "results_received": p.results_received,
+                        "results_dropped": p.results_dropped,
+                    }
+                    for p in reporting
+                ],
+            }
+
+        return JSONResponse(await run_in_threadpool(read))
+
     def routes(self) -> list[BaseRoute]:
         return [
+            Route("/api/v1/regions", self.regions, methods=["GET"]),
             Route("/api/v1/probe/assignment", self.assignment, methods=["GET"]),
             Route("/api/v1/probe/results", self.results, methods=["POST"]),
         ]
