@@ -3,6 +3,7 @@ and a second node on one SQLite store refuses to start."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import threading
@@ -154,3 +155,61 @@ def test_a_second_node_on_one_sqlite_store_says_so_and_stops(tmp_path: Path) -> 
             err = stop(second)
     assert second.returncode == 2, err
     assert "runs on this SQLite store; SQLite is single-node" in err, err
+
+
+class _Inner:
+    """A component that records when it runs."""
+
+    def __init__(self, name: str, running: list[str]) -> None:
+        self.name = name
+        self.running = running
+        self._stop: asyncio.Event | None = None
+
+    async def run(self) -> None:
+        self._stop = asyncio.Event()
+        self.running.append(self.name)
+        try:
+            await self._stop.wait()
+        finally:
+            self.running.remove(self.name)
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+
+def test_the_advisory_lock_runs_one_holder_at_a_time_and_hands_over_when_it_stops() -> None:
+    from launchready.monitor.regional.cluster import AdvisoryLocked
+    from launchready.monitor.store.engine import open_store
+
+    async def scenario(url: str) -> None:
+        engines = [open_store(url), open_store(url)]
+        running: list[str] = []
+        locked = [
+            AdvisoryLocked(_Inner(f"node{i}", running), engine, 4242, retry_s=0.1) for i, engine in enumerate(engines)
+        ]
+        tasks = [asyncio.create_task(lock.run()) for lock in locked]
+        try:
+            for _ in range(100):
+                if running:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            assert len(running) == 1, running
+            first = running[0]
+            holder = next(lock for lock in locked if lock.holding)
+            holder.stop()
+            for _ in range(100):
+                if running and running[0] != first:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(running) == 1 and running[0] != first, running
+        finally:
+            for lock in locked:
+                lock.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for engine in engines:
+                engine.dispose()
+
+    with pg_schema_url() as url:
+        asyncio.run(scenario(url))

@@ -65,6 +65,14 @@ _BACKLOG_LIMIT = 100_000
 _CLAIM_RETENTION_S = 86400.0
 # The key of the session advisory lock the alert worker runs under ("lr-alert" in ASCII).
 ALERT_WORKER_LOCK = 0x6C722D616C657274
+# Per-session TCP keepalive and user timeout on the lock's connection (PostgreSQL settings any
+# user may set; ignored on a Unix socket).
+_KEEPALIVE = (
+    "SET tcp_keepalives_idle = 5",
+    "SET tcp_keepalives_interval = 2",
+    "SET tcp_keepalives_count = 3",
+    "SET tcp_user_timeout = 11000",
+)
 # The SLO evaluator's ("lr-slo").
 SLO_LOCK = 0x6C722D736C6F
 
@@ -315,6 +323,10 @@ class AdvisoryLocked:
     def _try_lock(self) -> Connection | None:
         conn = self.engine.connect()
         try:
+            # A machine that vanishes without closing its socket would keep the lock until the
+            # server's TCP keepalive gives up (two hours by default): ask for about 11 s here.
+            for setting in _KEEPALIVE:
+                conn.execute(text(setting))
             got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
             conn.commit()
         except SQLAlchemyError:
@@ -324,6 +336,14 @@ class AdvisoryLocked:
             return conn
         conn.close()
         return None
+
+    def _release(self, conn: Connection) -> None:
+        # Unlock before the connection goes back to the pool, where it would keep the lock.
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            conn.commit()
+        finally:
+            conn.close()
 
     @staticmethod
     def _alive(conn: Connection) -> bool:
@@ -364,7 +384,7 @@ class AdvisoryLocked:
                 await asyncio.gather(task, return_exceptions=True)
                 self.holding = False
                 with contextlib.suppress(SQLAlchemyError):
-                    await asyncio.to_thread(conn.close)
+                    await asyncio.to_thread(self._release, conn)
 
     def stop(self) -> None:
         self._stopping.set()
