@@ -160,3 +160,98 @@ def test_spool_drops_the_oldest_past_its_limit_and_reports_the_count(tmp_path: P
     again.add([{"check": "api", "at": 2000.0, "ok": False}])
     assert again.batch(10)[1][0]["at"] == 2000.0
     again.close()
+
+
+def test_a_probe_with_a_wrong_clock_over_https_writes_results_at_the_servers_time(tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    from sqlalchemy import select
+
+    from launchready.config.sections.monitor import MonitorConfig
+    from launchready.core.net import NetSettings
+    from launchready.lab.ca import LabCA
+    from launchready.monitor.regional.agent import ProbeAgent
+    from launchready.monitor.store.engine import open_store
+    from launchready.monitor.store.repository import CheckSpec, sync_checks
+    from launchready.monitor.store.schema import probes, results
+    from launchready.monitor.web import create_app
+    from launchready.monitor.web.auth import add_api_token
+    from launchready.monitor.web.probe_api import ProbeApi
+    from tests.monitor_web_support import serve
+
+    ca = LabCA.create()
+    cert, key = ca.issue(["127.0.0.1"]).write(tmp_path, "monitor")
+    bundle = ca.write_bundle(tmp_path / "ca.pem")
+    engine = open_store(f"sqlite:///{tmp_path / 'monitor.sqlite'}")
+    with Target() as target:
+        monitor = MonitorConfig.model_validate(
+            {"checks": [{"name": "api", "url": target.url, "interval": 1, "regions": ["eu", "us"]}]}
+        )
+        with engine.begin() as conn:
+            sync_checks(conn, [CheckSpec("api", "http", target.url, 1.0)], time.time())
+        token = add_api_token(engine, "probe-eu", time.time())
+        api = ProbeApi(engine, monitor, lambda *_: [])
+        with serve(create_app(engine, extra_routes=api.routes()), tls=(cert, key, bundle)) as served:
+            spool = Spool(tmp_path / "spool.sqlite")
+            # The probe's clock is an hour ahead; the server's is right.
+            agent = ProbeAgent(
+                f"https://127.0.0.1:{served.port}",
+                "eu",
+                token,
+                NetSettings(timeout=5.0, ca_bundle=bundle),
+                spool,
+                push_interval_s=0.2,
+                wall=lambda: time.time() + 3600,
+            )
+
+            async def run() -> None:
+                task = asyncio.create_task(agent.run())
+                deadline = time.monotonic() + 60
+                while agent.stats.pushed < 3 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                agent.stop()
+                await task
+
+            asyncio.run(run())
+            spool.close()
+        with engine.connect() as conn:
+            ats = conn.execute(select(results.c.at).where(results.c.region == "eu")).scalars().all()
+            offset = conn.execute(select(probes.c.clock_offset_s).where(probes.c.region == "eu")).scalar_one()
+    engine.dispose()
+    assert len(ats) >= 3
+    assert all(abs(at - time.time()) < 120 for at in ats), ats
+    assert offset is not None and abs(offset + 3600) < 5, offset
+
+
+def test_a_silent_probe_is_an_alert_and_its_return_a_recovery(tmp_path: Path) -> None:
+    import signal
+
+    store = tmp_path / ".launchready" / "monitor.sqlite"
+    with Target() as target:
+        _config(tmp_path, target, silence="5s")
+        token = add_token(tmp_path, "probe-eu")
+        with serving(tmp_path) as (_, base):
+            args = ("monitor", "probe", "--server", base, "--region", "eu", "--token", token)
+            probe = launchready(*args, cwd=tmp_path)
+            try:
+                wait_until(lambda: _rows(store, "SELECT state FROM probes WHERE region = 'eu'") == [("up",)], "eu up")
+                probe.send_signal(signal.SIGKILL)
+                probe.wait()
+                wait_until(
+                    lambda: _rows(store, "SELECT state FROM probes WHERE region = 'eu'") == [("down",)], "eu silent"
+                )
+                probe = launchready(*args, cwd=tmp_path)
+                wait_until(lambda: _rows(store, "SELECT state FROM probes WHERE region = 'eu'") == [("up",)], "eu back")
+            finally:
+                stop(probe)
+    flips = _rows(
+        store,
+        "SELECT subject_name, old_state, new_state, reason FROM transitions WHERE subject_kind = 'probe' ORDER BY id",
+    )
+    eu = [row for row in flips if row[0] == "eu"]
+    assert [(old, new) for _, old, new, _ in eu] == [("new", "up"), ("up", "down"), ("down", "up")]
+    assert "region eu stopped reporting" in str(eu[1][3])
+    # us never reported at all: that is an alert too, never a silent gap.
+    us = [row for row in flips if row[0] == "us"]
+    assert [(old, new) for _, old, new, _ in us] == [("new", "down")]
