@@ -78,6 +78,9 @@ def test_probes_pull_their_assignment_push_results_and_a_regional_failure_never_
                 assert [p["region"] for p in shown["probes"]] == ["eu", "us"]
                 assert all(p["clock_offset_s"] is not None for p in shown["probes"])
                 assert _status(base, "/api/v1/probe/assignment?region=eu", None) == 401
+                assignment = _api(base, "/api/v1/probe/assignment?region=eu", token)
+                assert [c["name"] for c in assignment["checks"]] == ["api"] and assignment["report_every_s"] == 15.0
+                assert _api(base, "/api/v1/probe/assignment?region=ap", token)["checks"] == []
                 assert (
                     _status(base, "/api/v1/probe/results", token, {"region": "eu", "results": [{"check": "api"}]})
                     == 400

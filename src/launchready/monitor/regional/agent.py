@@ -13,8 +13,9 @@
 - Times are the probe's wall clock corrected by the offset measured against the server on each
   exchange (NTP-style: the server's time minus the midpoint of the request), so a probe with a
   wrong clock still writes results at the right place in the history.
-- With nothing to send the probe still pushes an empty batch every ``keepalive_s``: the server
-  takes silence as "region stopped reporting".
+- With nothing to send the probe still pushes an empty batch every ``keepalive_s`` (at most
+  what the server asks in ``report_every_s``): the server takes silence as "region stopped
+  reporting".
 """
 
 from __future__ import annotations
@@ -154,6 +155,9 @@ class ProbeAgent:
         if not isinstance(checks, list):
             raise ServerUnavailable("the assignment has no checks list")
         self.spool.save_assignment(checks)
+        report_every = payload.get("report_every_s")
+        if isinstance(report_every, int | float) and not isinstance(report_every, bool) and report_every > 0:
+            self.keepalive_s = min(self.keepalive_s, float(report_every))
         self._apply(checks, str(payload.get("assignment")))
 
     def _apply(self, checks: list[dict[str, Any]], digest: str | None) -> None:

@@ -43,7 +43,14 @@ from launchready.config.sections.monitor import MonitorConfig
 from launchready.core.net import NetSettings
 from launchready.monitor.checks.runner import CheckOutcome
 from launchready.monitor.errors import MonitorSetupError, MonitorStoreError
-from launchready.monitor.scheduler.scheduler import Clock, Routing, Scheduler, spread_offset
+from launchready.monitor.scheduler.scheduler import (
+    Clock,
+    Routing,
+    Scheduler,
+    check_specs,
+    heartbeat_specs,
+    spread_offset,
+)
 from launchready.monitor.store.regions import (
     RegionalCheck,
     claim_slot,
@@ -54,7 +61,7 @@ from launchready.monitor.store.regions import (
     silent_probes,
     sync_probes,
 )
-from launchready.monitor.store.repository import FlipRecord, ResultRecord
+from launchready.monitor.store.repository import FlipRecord, ResultRecord, sync_checks, sync_heartbeats
 from launchready.smoke.plan import SmokePlan
 
 log = logging.getLogger("launchready.monitor")
@@ -201,9 +208,20 @@ class SharedScheduler(Scheduler):
                 return
             batch, self._results = self._results, []
             specs, routing, notice = self.specs, self.routing, self.config.regional_notice
+            synced = self._synced
+            check_rows = check_specs(list(self.checks.values()))
+            heartbeats = heartbeat_specs(self.config)
+            regions = probe_regions(self.config)
+            now = self.clock.wall()
 
             def work(engine: Engine) -> list[FlipRecord]:
                 with engine.begin() as conn:
+                    if not synced:
+                        # The store was down at start (or another node raced this one creating
+                        # the rows): create them now, or the verdicts below have nowhere to go.
+                        sync_checks(conn, check_rows, now)
+                        sync_heartbeats(conn, heartbeats, now)
+                        sync_probes(conn, regions, now)
                     flips, _ = ingest_results(conn, batch, specs, routing, regional_notice=notice)
                 return flips
 
@@ -214,6 +232,7 @@ class SharedScheduler(Scheduler):
                 except asyncio.CancelledError:
                     await write
                     raise
+                self._synced = True
                 self._store_recovered()
             except MonitorStoreError as exc:
                 self._store_failed(exc)

@@ -105,6 +105,8 @@ class ProbeApi:
                 "region": region,
                 "checks": checks,
                 "assignment": assignment_digest(checks),
+                # Often enough that a probe with nothing to send is never taken for a silent one.
+                "report_every_s": max(1.0, self.monitor.probe_silence / 4),
                 "server_time": self.clock(),
             }
         )
