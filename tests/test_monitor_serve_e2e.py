@@ -10,12 +10,18 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from monitorutil import pg_schema_url
 from netutil import closed_port
 from serveutil import LoopThread, Receiver, Serve, Target, integrity, signature, store_rows, wait_until
+from sqlalchemy import text
+
+from launchready.monitor.store.engine import create_store_engine
 
 SECRET = "hook-secret-for-the-e2e-test-0123"
 HEARTBEAT_UUID = "6f1c2b9e-6a4d-4c1e-9a52-2f6f0c1d7e11"
@@ -128,44 +134,68 @@ def test_heartbeat_pinged_over_http_then_silent_pages(tmp_path: Path, receiver: 
         serve.ensure_stopped()
 
 
+@contextmanager
+def store_for(kind: str, tmp_path: Path) -> Iterator[str]:
+    """The store URL `monitor serve` gets with --store: SQLite next to the config, or a fresh
+    PostgreSQL schema on 127.0.0.1:5432."""
+    if kind == "sqlite":
+        yield f"sqlite:///{store_of(tmp_path)}"
+        return
+    with pg_schema_url() as url:
+        yield url
+
+
+def rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_kill_9_during_delivery_then_restart_delivers_every_flip_once(
-    tmp_path: Path, loop: LoopThread, receiver: Receiver
+    kind: str, tmp_path: Path, loop: LoopThread, receiver: Receiver
 ) -> None:
     import threading
 
     target = Target(loop)
     config = write_config(tmp_path, check_toml(target.url) + webhook_toml(receiver.url()))
-    store = store_of(tmp_path)
-    receiver.hold = threading.Event()  # the receiver is slow: nothing is answered yet
-    serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
-    try:
-        serve.wait_for_line("check web: new -> up")
-        target.down()
-        receiver.wait_for("check", "down")  # the down alert is being delivered, unanswered...
-        assert serve.stop(signal.SIGKILL) == -signal.SIGKILL  # ...when the monitor dies
-        assert integrity(store) == "ok"
-        assert store_rows(store, "SELECT status FROM outbox") == [("pending",)]
+    with store_for(kind, tmp_path) as url:
+        args = ["--store", url]
+        receiver.hold = threading.Event()  # the receiver is slow: nothing is answered yet
+        serve = Serve(config, env={"HOOK_SECRET": SECRET}, args=args).start()
+        try:
+            serve.wait_for_line("check web: new -> up")
+            target.down()
+            receiver.wait_for("check", "down")  # the down alert is being delivered, unanswered...
+            assert serve.stop(signal.SIGKILL) == -signal.SIGKILL  # ...when the monitor dies
+            if kind == "sqlite":
+                assert integrity(store_of(tmp_path)) == "ok"
+            assert rows(url, "SELECT status FROM outbox") == [("pending",)]
 
-        target.up()
-        receiver.hold.set()  # from now on the receiver answers at once
-        serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
-        receiver.wait_for("check", "up")
-        wait_until(
-            lambda: store_rows(store, "SELECT count(*) FROM outbox WHERE status != 'delivered'") == [(0,)],
-            "every outbox row delivered",
+            target.up()
+            receiver.hold.set()  # from now on the receiver answers at once
+            serve = Serve(config, env={"HOOK_SECRET": SECRET}, args=args).start()
+            receiver.wait_for("check", "up")
+            wait_until(
+                lambda: rows(url, "SELECT count(*) FROM outbox WHERE status != 'delivered'") == [(0,)],
+                "every outbox row delivered",
+            )
+            assert serve.stop() == 0
+        finally:
+            serve.ensure_stopped()
+            target.down()
+        if kind == "sqlite":
+            assert integrity(store_of(tmp_path)) == "ok"
+        flips = rows(
+            url,
+            "SELECT t.idempotency_key, t.subject_kind, t.old_state, t.new_state FROM transitions t "
+            "JOIN outbox o ON o.transition_id = t.id ORDER BY t.id",
         )
-        assert serve.stop() == 0
-    finally:
-        serve.ensure_stopped()
-        target.down()
-    assert integrity(store) == "ok"
-    flips = store_rows(
-        store,
-        "SELECT t.idempotency_key, t.subject_kind, t.old_state, t.new_state FROM transitions t "
-        "JOIN outbox o ON o.transition_id = t.id ORDER BY t.id",
-    )
     # The outage also burns the SLO's error budget (a burn-rate alert of its own, kind "slo").
-    assert [(old, new) for _, kind, old, new in flips if kind == "check"] == [("up", "down"), ("down", "up")]
+    assert [(old, new) for _, kind_, old, new in flips if kind_ == "check"] == [("up", "down"), ("down", "up")]
     acknowledged = [d.key for d in receiver.received() if d.acknowledged]
     # Every flip acknowledged exactly once; the one cut off by kill -9 was sent again, same key.
     assert sorted(acknowledged) == sorted(key for key, *_ in flips)
