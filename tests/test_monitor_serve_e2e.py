@@ -297,3 +297,31 @@ def test_a_config_typo_is_one_line_with_file_and_line_and_exit_code_2(tmp_path: 
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert line.startswith(f"launchready: error: {config}:5: monitor.checks[0].interval: ")
+
+
+def test_the_error_intake_served_by_serve_alerts_through_the_outbox(tmp_path: Path, receiver: Receiver) -> None:
+    config = write_config(tmp_path, webhook_toml(receiver.url()))
+    serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
+    launchready = [sys.executable, "-m", "launchready"]
+    try:
+        assert serve.url is not None
+        store = f"sqlite:///{store_of(tmp_path)}"
+        added = subprocess.run(
+            [*launchready, "monitor", "project", "add", "shop", "--url", serve.url, "--store", store],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        dsn = added.stdout.split()[-1]
+        sent = subprocess.run(
+            [*launchready, "errors", "test", "--dsn", dsn], capture_output=True, text=True, timeout=60
+        )
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        wait_until(lambda: any(d.payload.get("kind") == "error" for d in receiver.received()), "an error alert")
+        [alert] = [d for d in receiver.received() if d.payload.get("kind") == "error"]
+        assert alert.headers["X-Launchready-Signature"] == signature(SECRET, alert.body)
+        assert f"{serve.url}/errors/" in alert.body.decode()  # links point at the monitor serving it
+        assert serve.stop() == 0
+    finally:
+        serve.ensure_stopped()

@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from launchready.config.loader import LoadedConfig
     from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
     from launchready.core.net import NetSettings
-    from launchready.monitor.alerts.routing import AlertRouter
-    from launchready.monitor.service import MonitorSetup
+    from launchready.monitor.service import MonitorService, MonitorSetup
 
 StoreOpt = Annotated[
     str | None,
@@ -285,7 +284,8 @@ def build() -> typer.Typer:
     return app
 
 
-def _web_app(setup: MonitorSetup) -> Callable[[AlertRouter], Starlette]:
+def _web_app(setup: MonitorSetup) -> Callable[[MonitorService], Starlette]:
+    from launchready.intake.settings import IntakeSettings
     from launchready.monitor.web import WebSettings, create_app
 
     monitor = setup.monitor
@@ -296,8 +296,17 @@ def _web_app(setup: MonitorSetup) -> Callable[[AlertRouter], Starlette]:
         ping_key=_resolved_ping_key(monitor.ping_key),
     )
 
-    def build(router: AlertRouter) -> Starlette:
-        return create_app(setup.engine, settings, routing=router.providers_for)
+    def build(service: MonitorService) -> Starlette:
+        intake = IntakeSettings(
+            alert_providers=service.routed_providers, public_url=service.url or IntakeSettings.public_url
+        )
+        return create_app(
+            setup.engine,
+            settings,
+            routing=service.router.providers_for,
+            intake=intake,
+            on_error_group=service.wake_worker,
+        )
 
     return build
 
