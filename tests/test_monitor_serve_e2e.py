@@ -325,3 +325,34 @@ def test_the_error_intake_served_by_serve_alerts_through_the_outbox(tmp_path: Pa
         assert serve.stop() == 0
     finally:
         serve.ensure_stopped()
+
+
+def test_sigterm_during_a_delivery_leaves_the_row_pending_unclaimed_and_the_next_start_sends_it(
+    tmp_path: Path, loop: LoopThread, receiver: Receiver
+) -> None:
+    import threading
+
+    target = Target(loop)
+    config = write_config(tmp_path, check_toml(target.url) + webhook_toml(receiver.url()))
+    store = store_of(tmp_path)
+    receiver.hold = threading.Event()
+    serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
+    try:
+        serve.wait_for_line("check web: new -> up")
+        target.down()
+        receiver.wait_for("check", "down")  # in flight, unanswered
+        assert serve.stop(signal.SIGTERM) == 0
+        assert serve.lines[-1] == "monitor stopped"
+        # Not delivered, not held: the next start may claim it at once.
+        assert store_rows(store, "SELECT status, claimed_until FROM outbox") == [("pending", None)]
+        receiver.hold.set()
+        serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
+        wait_until(lambda: any(d.acknowledged for d in receiver.alerts("check", "down")), "the down alert acknowledged")
+        assert serve.stop() == 0
+    finally:
+        serve.ensure_stopped()
+        target.down()
+    downs = receiver.alerts("check", "down")
+    assert len({d.key for d in downs}) == 1  # one flip, sent again with the same key
+    assert [d.acknowledged for d in downs].count(True) == 1
+    assert integrity(store) == "ok"
