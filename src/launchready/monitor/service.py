@@ -212,7 +212,7 @@ class SloLoop:
 
 @dataclass(frozen=True)
 class ServeTuning:
-    """Timings `monitor serve` runs with; the defaults are the product's, tests shorten them."""
+    """Timings `monitor serve` runs with; the defaults are the product's (a benchmark or an embedding caller may pass others)."""
 
     worker_poll_s: float = 1.0
     flush_interval_s: float = 0.5
