@@ -356,3 +356,26 @@ def test_sigterm_during_a_delivery_leaves_the_row_pending_unclaimed_and_the_next
     assert len({d.key for d in downs}) == 1  # one flip, sent again with the same key
     assert [d.acknowledged for d in downs].count(True) == 1
     assert integrity(store) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--listen", "nonsense"], "launchready: error: --listen nonsense: expected HOST:PORT such as 127.0.0.1:8787"),
+        (["--store", "postgresql://nobody@127.0.0.1:{port}/x"], "launchready: error: store postgresql://nobody@"),
+    ],
+)
+def test_a_bad_listen_or_a_dead_store_is_one_line_and_exit_code_2(
+    args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cliutil import run_cli
+
+    config = write_config(tmp_path, check_toml("tcp://127.0.0.1:9"))
+    port = closed_port()
+    argv = ["monitor", "serve", "--config", str(config), *(a.format(port=port) for a in args)]
+    if "--listen" not in args:
+        argv += ["--listen", "127.0.0.1:0"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(expected)
