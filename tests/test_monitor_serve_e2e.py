@@ -10,12 +10,18 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from monitorutil import pg_schema_url
 from netutil import closed_port
 from serveutil import LoopThread, Receiver, Serve, Target, integrity, signature, store_rows, wait_until
+from sqlalchemy import text
+
+from launchready.monitor.store.engine import create_store_engine
 
 SECRET = "hook-secret-for-the-e2e-test-0123"
 HEARTBEAT_UUID = "6f1c2b9e-6a4d-4c1e-9a52-2f6f0c1d7e11"
@@ -128,44 +134,68 @@ def test_heartbeat_pinged_over_http_then_silent_pages(tmp_path: Path, receiver: 
         serve.ensure_stopped()
 
 
+@contextmanager
+def store_for(kind: str, tmp_path: Path) -> Iterator[str]:
+    """The store URL `monitor serve` gets with --store: SQLite next to the config, or a fresh
+    PostgreSQL schema on 127.0.0.1:5432."""
+    if kind == "sqlite":
+        yield f"sqlite:///{store_of(tmp_path)}"
+        return
+    with pg_schema_url() as url:
+        yield url
+
+
+def rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_kill_9_during_delivery_then_restart_delivers_every_flip_once(
-    tmp_path: Path, loop: LoopThread, receiver: Receiver
+    kind: str, tmp_path: Path, loop: LoopThread, receiver: Receiver
 ) -> None:
     import threading
 
     target = Target(loop)
     config = write_config(tmp_path, check_toml(target.url) + webhook_toml(receiver.url()))
-    store = store_of(tmp_path)
-    receiver.hold = threading.Event()  # the receiver is slow: nothing is answered yet
-    serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
-    try:
-        serve.wait_for_line("check web: new -> up")
-        target.down()
-        receiver.wait_for("check", "down")  # the down alert is being delivered, unanswered...
-        assert serve.stop(signal.SIGKILL) == -signal.SIGKILL  # ...when the monitor dies
-        assert integrity(store) == "ok"
-        assert store_rows(store, "SELECT status FROM outbox") == [("pending",)]
+    with store_for(kind, tmp_path) as url:
+        args = ["--store", url]
+        receiver.hold = threading.Event()  # the receiver is slow: nothing is answered yet
+        serve = Serve(config, env={"HOOK_SECRET": SECRET}, args=args).start()
+        try:
+            serve.wait_for_line("check web: new -> up")
+            target.down()
+            receiver.wait_for("check", "down")  # the down alert is being delivered, unanswered...
+            assert serve.stop(signal.SIGKILL) == -signal.SIGKILL  # ...when the monitor dies
+            if kind == "sqlite":
+                assert integrity(store_of(tmp_path)) == "ok"
+            assert rows(url, "SELECT status FROM outbox") == [("pending",)]
 
-        target.up()
-        receiver.hold.set()  # from now on the receiver answers at once
-        serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
-        receiver.wait_for("check", "up")
-        wait_until(
-            lambda: store_rows(store, "SELECT count(*) FROM outbox WHERE status != 'delivered'") == [(0,)],
-            "every outbox row delivered",
+            target.up()
+            receiver.hold.set()  # from now on the receiver answers at once
+            serve = Serve(config, env={"HOOK_SECRET": SECRET}, args=args).start()
+            receiver.wait_for("check", "up")
+            wait_until(
+                lambda: rows(url, "SELECT count(*) FROM outbox WHERE status != 'delivered'") == [(0,)],
+                "every outbox row delivered",
+            )
+            assert serve.stop() == 0
+        finally:
+            serve.ensure_stopped()
+            target.down()
+        if kind == "sqlite":
+            assert integrity(store_of(tmp_path)) == "ok"
+        flips = rows(
+            url,
+            "SELECT t.idempotency_key, t.subject_kind, t.old_state, t.new_state FROM transitions t "
+            "JOIN outbox o ON o.transition_id = t.id ORDER BY t.id",
         )
-        assert serve.stop() == 0
-    finally:
-        serve.ensure_stopped()
-        target.down()
-    assert integrity(store) == "ok"
-    flips = store_rows(
-        store,
-        "SELECT t.idempotency_key, t.subject_kind, t.old_state, t.new_state FROM transitions t "
-        "JOIN outbox o ON o.transition_id = t.id ORDER BY t.id",
-    )
     # The outage also burns the SLO's error budget (a burn-rate alert of its own, kind "slo").
-    assert [(old, new) for _, kind, old, new in flips if kind == "check"] == [("up", "down"), ("down", "up")]
+    assert [(old, new) for _, kind_, old, new in flips if kind_ == "check"] == [("up", "down"), ("down", "up")]
     acknowledged = [d.key for d in receiver.received() if d.acknowledged]
     # Every flip acknowledged exactly once; the one cut off by kill -9 was sent again, same key.
     assert sorted(acknowledged) == sorted(key for key, *_ in flips)
@@ -267,3 +297,85 @@ def test_a_config_typo_is_one_line_with_file_and_line_and_exit_code_2(tmp_path: 
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert line.startswith(f"launchready: error: {config}:5: monitor.checks[0].interval: ")
+
+
+def test_the_error_intake_served_by_serve_alerts_through_the_outbox(tmp_path: Path, receiver: Receiver) -> None:
+    config = write_config(tmp_path, webhook_toml(receiver.url()))
+    serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
+    launchready = [sys.executable, "-m", "launchready"]
+    try:
+        assert serve.url is not None
+        store = f"sqlite:///{store_of(tmp_path)}"
+        added = subprocess.run(
+            [*launchready, "monitor", "project", "add", "shop", "--url", serve.url, "--store", store],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        dsn = added.stdout.split()[-1]
+        sent = subprocess.run(
+            [*launchready, "errors", "test", "--dsn", dsn], capture_output=True, text=True, timeout=60
+        )
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        wait_until(lambda: any(d.payload.get("kind") == "error" for d in receiver.received()), "an error alert")
+        [alert] = [d for d in receiver.received() if d.payload.get("kind") == "error"]
+        assert alert.headers["X-Launchready-Signature"] == signature(SECRET, alert.body)
+        assert f"{serve.url}/errors/" in alert.body.decode()  # links point at the monitor serving it
+        assert serve.stop() == 0
+    finally:
+        serve.ensure_stopped()
+
+
+def test_sigterm_during_a_delivery_leaves_the_row_pending_unclaimed_and_the_next_start_sends_it(
+    tmp_path: Path, loop: LoopThread, receiver: Receiver
+) -> None:
+    import threading
+
+    target = Target(loop)
+    config = write_config(tmp_path, check_toml(target.url) + webhook_toml(receiver.url()))
+    store = store_of(tmp_path)
+    receiver.hold = threading.Event()
+    serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
+    try:
+        serve.wait_for_line("check web: new -> up")
+        target.down()
+        receiver.wait_for("check", "down")  # in flight, unanswered
+        assert serve.stop(signal.SIGTERM) == 0
+        assert serve.lines[-1] == "monitor stopped"
+        # Not delivered, not held: the next start may claim it at once.
+        assert store_rows(store, "SELECT status, claimed_until FROM outbox") == [("pending", None)]
+        receiver.hold.set()
+        serve = Serve(config, env={"HOOK_SECRET": SECRET}).start()
+        wait_until(lambda: any(d.acknowledged for d in receiver.alerts("check", "down")), "the down alert acknowledged")
+        assert serve.stop() == 0
+    finally:
+        serve.ensure_stopped()
+        target.down()
+    downs = receiver.alerts("check", "down")
+    assert len({d.key for d in downs}) == 1  # one flip, sent again with the same key
+    assert [d.acknowledged for d in downs].count(True) == 1
+    assert integrity(store) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--listen", "nonsense"], "launchready: error: --listen nonsense: expected HOST:PORT such as 127.0.0.1:8787"),
+        (["--store", "postgresql://nobody@127.0.0.1:{port}/x"], "launchready: error: store postgresql://nobody@"),
+    ],
+)
+def test_a_bad_listen_or_a_dead_store_is_one_line_and_exit_code_2(
+    args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cliutil import run_cli
+
+    config = write_config(tmp_path, check_toml("tcp://127.0.0.1:9"))
+    port = closed_port()
+    argv = ["monitor", "serve", "--config", str(config), *(a.format(port=port) for a in args)]
+    if "--listen" not in args:
+        argv += ["--listen", "127.0.0.1:0"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
+    [line] = err.splitlines()
+    assert line.startswith(expected)

@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from launchready.config.loader import LoadedConfig
     from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
     from launchready.core.net import NetSettings
-    from launchready.monitor.alerts.routing import AlertRouter
-    from launchready.monitor.service import MonitorSetup
+    from launchready.monitor.service import MonitorService, MonitorSetup
 
 StoreOpt = Annotated[
     str | None,
@@ -287,7 +286,8 @@ def build() -> typer.Typer:
     return app
 
 
-def _web_app(setup: MonitorSetup) -> Callable[[AlertRouter], Starlette]:
+def _web_app(setup: MonitorSetup) -> Callable[[MonitorService], Starlette]:
+    from launchready.intake.settings import IntakeSettings
     from launchready.monitor.web import WebSettings, create_app
 
     monitor = setup.monitor
@@ -298,11 +298,22 @@ def _web_app(setup: MonitorSetup) -> Callable[[AlertRouter], Starlette]:
         ping_key=_resolved_ping_key(monitor.ping_key),
     )
 
-    def build(router: AlertRouter) -> Starlette:
+    def build(service: MonitorService) -> Starlette:
         from launchready.monitor.web.probe_api import ProbeApi
 
-        probes = ProbeApi(setup.engine, monitor, router.providers_for)
-        return create_app(setup.engine, settings, routing=router.providers_for, extra_routes=probes.routes())
+        # The regional probes' API; a flip from a probe's batch wakes the alert worker at once.
+        probes = ProbeApi(setup.engine, setup.monitor, service.router.providers_for, on_flip=service.wake_worker)
+        intake = IntakeSettings(
+            alert_providers=service.routed_providers, public_url=service.url or IntakeSettings.public_url
+        )
+        return create_app(
+            setup.engine,
+            settings,
+            routing=service.router.providers_for,
+            intake=intake,
+            on_error_group=service.wake_worker,
+            extra_routes=probes.routes(),
+        )
 
     return build
 

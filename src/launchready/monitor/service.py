@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from launchready.config.loader import LoadedConfig
 from launchready.config.sections.monitor import MonitorCheck, MonitorConfig
+from launchready.config.sections.monitor_alerts import alert_name
 from launchready.core.masking import mask_credentials
 from launchready.core.net import NetSettings
 from launchready.monitor.alerts.providers import build_providers
@@ -219,12 +221,13 @@ class SloLoop:
 
 @dataclass(frozen=True)
 class ServeTuning:
-    """Timings `monitor serve` runs with; the defaults are the product's, tests shorten them."""
+    """Timings `monitor serve` runs with; the defaults are the product's (a benchmark or an embedding caller may pass others)."""
 
     worker_poll_s: float = 1.0
     flush_interval_s: float = 0.5
     heartbeat_interval_s: float = 5.0
     slo_interval_s: float = 60.0
+    prune_interval_s: float = 3600.0
     # An outbox row's lease; None: six times --timeout (at least 5 s). A send is abandoned after
     # half of it, and after a crash the row is sent again once it runs out.
     lease_s: float | None = None
@@ -249,6 +252,34 @@ def provider_problems(monitor: MonitorConfig, env: Mapping[str, str], net: NetSe
     table = build_providers(monitor.alerts, env, net)
     # Nothing was opened yet (the transport connects on first use): nothing to close.
     return table.problems()
+
+
+class IntakePruner:
+    """The error intake's retention (events 14 days, per-minute counts 90 days), at start and then
+    every ``interval`` seconds, as the scheduler prunes the checks' results."""
+
+    def __init__(self, engine: Engine, interval: float) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._stopping = asyncio.Event()
+
+    def _prune(self) -> None:
+        from launchready.intake.retention import prune_intake
+
+        with self.engine.begin() as conn:
+            prune_intake(conn, time.time())
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await asyncio.to_thread(self._prune)
+            except SQLAlchemyError as exc:
+                log.warning("error intake pruning skipped: %s", mask_credentials(str(exc).splitlines()[0]))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+
+    def stop(self) -> None:
+        self._stopping.set()
 
 
 class _StopSwitch:
@@ -284,7 +315,7 @@ class MonitorService:
         net: NetSettings,
         env: Mapping[str, str],
         *,
-        web_app: Callable[[AlertRouter], Any] | None = None,
+        web_app: Callable[[MonitorService], Any] | None = None,
         listener: socket.socket | None = None,
         tuning: ServeTuning = ServeTuning(),
     ) -> None:
@@ -319,10 +350,12 @@ class MonitorService:
         )
         self.slo = SloLoop(SloEvaluator(setup.engine, self.router, slo=monitor.slo), self.worker, tuning.slo_interval_s)
         self.web: WebServer | None = None
+        self.url = listener_url(listener) if listener is not None else None
         if web_app is not None and listener is not None:
-            self.web = WebServer(web_app(self.router), listener)
+            self.web = WebServer(web_app(self), listener)
         self._writes: set[asyncio.Task[None]] = set()
         self._switch = _StopSwitch()
+        self.intake_pruner = IntakePruner(setup.engine, tuning.prune_interval_s)
 
     def _flipped(self, flip: FlipRecord) -> None:
         # A check's flip reaches the store at the scheduler's next flush: write it now, then wake
@@ -338,6 +371,15 @@ class MonitorService:
         await self.scheduler.flush()
         self.worker.wake()
 
+    def routed_providers(self, subject_kind: str, subject_name: str) -> list[str]:
+        """Every provider routing ``subject_name`` (by name; no tags), for flips recorded outside
+        the scheduler without their states at hand (the error intake's alerts and check-ins)."""
+        return [alert_name(alert) for alert in self.router.alerts if alert.routes(subject_name, ())]
+
+    def wake_worker(self, *_: object) -> None:
+        """Deliver now: a flip was just written by someone else (a ping, the error intake)."""
+        self.worker.wake()
+
     def stop(self) -> None:
         """Stop as SIGTERM would (for callers that run the service without its signal handlers)."""
         self._switch.stop()
@@ -348,6 +390,7 @@ class MonitorService:
             self.scheduler,
             AdvisoryLocked(self.worker, self.setup.engine, ALERT_WORKER_LOCK),
             AdvisoryLocked(self.slo, self.setup.engine, SLO_LOCK, what="SLO evaluator"),
+            self.intake_pruner,
             self._switch,
         ]
         if probe_regions(self.setup.monitor):
