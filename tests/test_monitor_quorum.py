@@ -229,3 +229,33 @@ def test_a_slot_is_claimed_by_one_node_only(engine: Engine) -> None:
         assert not claim_slot(conn, check_name="api", region="local", slot_at=60.5, node="b", now=61.0)
         assert claim_slot(conn, check_name="api", region="eu", slot_at=60.5, node="b", now=61.0)
         assert prune_slot_claims(conn, before=100.0) == 2
+
+
+def test_the_check_page_shows_each_region_with_its_state_and_latency(tmp_path: Path) -> None:
+    import time
+
+    from launchready.monitor.web import create_app
+    from launchready.monitor.web.auth import add_user
+    from tests.monitor_web_support import Browser, serve
+    from tests.test_monitor_web import login
+
+    now = time.time()
+    with store_engine("sqlite", tmp_path) as engine:
+        with engine.begin() as conn:
+            sync_checks(conn, [CheckSpec("api", "http", "https://example.test/health", 60.0)], now - 300)
+            batch = [
+                ResultRecord("api", now - 120, True, 21.0, region="eu"),
+                ResultRecord("api", now - 119, True, 130.0, region="us"),
+                ResultRecord("api", now - 60, False, 22.0, reason="refused", region="eu"),
+                ResultRecord("api", now - 1, False, 23.0, reason="refused", region="eu"),
+            ]
+            ingest_results(conn, batch, regional_checks(_config()), _routing, regional_notice=False)
+        add_user(engine, "ada", "correct horse battery", now)
+        with serve(create_app(engine)) as served:
+            browser = Browser(served)
+            assert login(browser, "ada", "correct horse battery").status == 303
+            page = browser.get("/checks/api").text
+            overview = browser.get("/").text
+    assert "<h2>Regions</h2>" in page and "Failing in fewer regions than its quorum" in page
+    assert ">eu<" in page and ">us<" in page and "130 ms" in page and "refused" in page
+    assert "regional" in overview

@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 from launchready.intake.routes import OnGroupEvent, intake_routes
 from launchready.intake.settings import IntakeSettings
 from launchready.intake.web import CsrfRules, errors_api_routes, errors_page_routes
+from launchready.monitor.store.regions import region_rows
 from launchready.monitor.web import auth, queries
 from launchready.monitor.web.charts import latency_chart
 from launchready.monitor.web.metrics import StoreCollector
@@ -214,6 +215,8 @@ class _Web:
         )
         if detail is None:
             return self.page(request, "not_found.html.j2", status_code=404, what=f"check {name}")
+        # Each region's state and last latency, for a check run from several regions.
+        regions = await self.read(lambda conn: region_rows(conn, name))
         chart = latency_chart(
             detail.series, detail.deploys, detail.range_start, detail.range_end, queries.RANGES[range_label][2]
         )
@@ -222,6 +225,7 @@ class _Web:
             "check.html.j2",
             detail=detail,
             check=detail.summary,
+            regions=regions if len(regions) > 1 else [],
             chart=chart,
             ranges=list(queries.RANGES),
             slo=self.settings.slo,
