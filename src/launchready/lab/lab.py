@@ -517,7 +517,7 @@ def describe(lab: Lab) -> str:
             f"  config {lab.workdir / 'launchready.toml'}",
             "",
             "Audit it:",
-            f"  launchready audit {lab.domain} {flags}",
+            f"  launchready audit {lab.domain} {flags} --config {lab.workdir / 'launchready.toml'}",
             "",
             "Watch it over time (checks, the lab-cron heartbeat, alerts, dashboard):",
             f"  {lab_monitor_command(lab)}",
