@@ -270,6 +270,8 @@ def test_demo_catches_a_blocker_and_writes_html(
     report = tmp_path / "launchready-demo" / "report.html"
     assert report.is_file() and "PAUSE" in report.read_text(encoding="utf-8")
     assert str(report) in out.replace("\n", "")
+    # It ends by offering the commands that keep the lab up and watch it with the monitor.
+    assert out.rstrip().splitlines()[-1].startswith("  launchready monitor serve --config ")
 
 
 def test_init_writes_a_starter_that_audit_loads(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -120,7 +120,7 @@ def test_serve_runs_the_checks_and_stops_on_sigterm(tmp_path: Path, capsys: pyte
 
     stopper = threading.Thread(target=stop_when_flipped)
     stopper.start()
-    code, out, err = run_cli(["monitor", "serve"], capsys)
+    code, out, err = run_cli(["monitor", "serve", "--listen", "127.0.0.1:0"], capsys)
     stopper.join()
     assert code == 0, err
     assert f"store: sqlite:///{store.resolve()}" in err

@@ -39,7 +39,9 @@ from launchready.monitor.store.schema import (
 NET = NetSettings(timeout=2.0)
 
 
-def route_all(subject_kind: str, subject_name: str, tags: tuple[str, ...]) -> Sequence[str]:
+def route_all(
+    subject_kind: str, subject_name: str, tags: Sequence[str], old_state: str, new_state: str
+) -> Sequence[str]:
     return ["hook"]
 
 

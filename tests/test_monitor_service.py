@@ -22,7 +22,9 @@ from launchready.monitor.service import prepare_monitor, run_until_stopped
 from launchready.monitor.store.schema import results
 
 
-def no_alerts(subject_kind: str, subject_name: str, tags: tuple[str, ...]) -> Sequence[str]:
+def no_alerts(
+    subject_kind: str, subject_name: str, tags: Sequence[str], old_state: str, new_state: str
+) -> Sequence[str]:
     return ()
 
 

@@ -8,6 +8,40 @@ from typing import Annotated
 
 import typer
 
+# Fixed ports for the lab the demo offers to watch, so the monitor command can be printed in full
+# before the lab runs; change them in both commands if one is taken.
+DEMO_LAB_PORTS = {"dns": 25353, "https": 28443, "http": 28080, "smtp": 22525}
+DEMO_MONITOR_LISTEN = "127.0.0.1:8787"
+
+
+def monitor_offer(workdir: Path) -> list[str]:
+    """The two commands that keep the lab running and watch it with `monitor serve`."""
+    from launchready.lab.faults import DEMO_FAULTS, monitor_faults
+    from launchready.lab.lab import monitor_serve_command
+
+    switches = ",".join([*DEMO_FAULTS, *(f.name for f in monitor_faults())])
+    ports = DEMO_LAB_PORTS
+    return [
+        "",
+        "Watch the lab after launch (two terminals): start it, flaky health route and a cron job that",
+        "stops pinging included, then the monitor (checks, heartbeat, alerts, dashboard on "
+        f"http://{DEMO_MONITOR_LISTEN}):",
+        f"  launchready lab up --faults {switches} --workdir {workdir} "
+        f"--dns-port {ports['dns']} --https-port {ports['https']} --http-port {ports['http']} "
+        f"--smtp-port {ports['smtp']} --monitor-url http://{DEMO_MONITOR_LISTEN}",
+        "  "
+        + monitor_serve_command(
+            config=workdir / "launchready.toml",
+            ca_bundle=workdir / "ca.pem",
+            bind="127.0.0.1",
+            dns_port=ports["dns"],
+            https_port=ports["https"],
+            http_port=ports["http"],
+            smtp_port=ports["smtp"],
+            listen=DEMO_MONITOR_LISTEN,
+        ),
+    ]
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -54,4 +88,6 @@ def register(app: typer.Typer) -> None:
             f"Try it yourself: [bold]launchready lab up --faults {','.join(DEMO_FAULTS)}[/bold] "
             "and run the audit command it prints."
         )
+        for line in monitor_offer(output_dir.resolve() / "lab"):
+            print(line)
         sys.stdout.flush()

@@ -10,7 +10,7 @@ import typer
 
 from launchready.cli.errors import UsageError
 from launchready.lab.errors import LabError
-from launchready.lab.faults import faults, parse_faults
+from launchready.lab.faults import faults, monitor_faults, parse_faults
 
 
 def _faults(text: str | None) -> frozenset[str]:
@@ -38,14 +38,30 @@ def build() -> typer.Typer:
         https_port: Annotated[int, typer.Option("--https-port", min=0, max=65535)] = 0,
         http_port: Annotated[int, typer.Option("--http-port", min=0, max=65535)] = 0,
         smtp_port: Annotated[int, typer.Option("--smtp-port", min=0, max=65535)] = 0,
+        workdir: Annotated[
+            Path | None,
+            typer.Option(
+                "--workdir", help="Keep the lab's files (config, CA, database) here; default a temporary one."
+            ),
+        ] = None,
+        monitor_url: Annotated[
+            str,
+            typer.Option(
+                "--monitor-url", metavar="URL", help="Where the lab's cron job pings its heartbeat (`monitor serve`)."
+            ),
+        ] = "http://127.0.0.1:8787",
     ) -> None:
         """Run the lab in the foreground and print the flags that point other commands at it."""
         from launchready.lab.lab import run_lab_foreground
 
         if not (bind.startswith("127.") or bind == "::1"):
             raise UsageError(f"--bind {bind}: the lab only listens on loopback (127.0.0.0/8 or ::1)")
+        if not monitor_url.startswith("http://127.") and not monitor_url.startswith("http://[::1]"):
+            raise UsageError(f"--monitor-url {monitor_url}: the lab only talks to loopback (http://127.x.x.x:PORT)")
         run_lab_foreground(
             _faults(faults),
+            workdir=workdir.resolve() if workdir is not None else None,
+            monitor_url=monitor_url,
             bind=bind,
             dns_port=dns_port,
             https_port=https_port,
@@ -72,8 +88,12 @@ def build() -> typer.Typer:
     def list_faults() -> None:
         """List the lab's fault switches and the findings each one should trigger."""
         switches = faults()
-        width = max(len(f.name) for f in switches)
+        over_time = monitor_faults()
+        width = max(len(name) for name in [f.name for f in switches] + [f.name for f in over_time])
         for fault in switches:
             print(f"{fault.name:<{width}}  {fault.description}  -> {', '.join(fault.triggers)}")
+        for monitored in over_time:
+            seen = ", ".join(f"{kind} {name} {state}" for kind, name, state in monitored.flips)
+            print(f"{monitored.name:<{width}}  {monitored.description}  -> monitor: {seen}")
 
     return lab

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,15 +18,20 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
+from launchready.cli.monitor_probe_cmd import register_probe_command
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     # Types only: the CLI must start without loading SQLAlchemy or the config models.
+    import socket
+
     from sqlalchemy import Engine
+    from starlette.applications import Starlette
 
     from launchready.config.loader import LoadedConfig
     from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
     from launchready.core.net import NetSettings
+    from launchready.monitor.service import MonitorService, MonitorSetup
 
 StoreOpt = Annotated[
     str | None,
@@ -195,6 +200,7 @@ def build() -> typer.Typer:
         help="Watch the product after launch: checks, heartbeats, alerts, dashboard.", no_args_is_help=True
     )
     register_access_commands(app)
+    register_probe_command(app)
     # `monitor project add NAME` prints a DSN: the error intake is served by the same process.
     from launchready.cli import errors_cmd
 
@@ -239,41 +245,117 @@ def build() -> typer.Typer:
     def serve_command(
         config: ConfigOpt = None,
         store: StoreOpt = None,
+        listen: Annotated[
+            str | None,
+            typer.Option(
+                "--listen",
+                metavar="HOST:PORT",
+                help="Where the dashboard, ping and API endpoints listen; default [monitor].listen (127.0.0.1:8787).",
+            ),
+        ] = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
-        """Run the checks on schedule and watch heartbeats, writing to the store, until SIGTERM or Ctrl-C."""
+        """Run the checks, heartbeats, alerts and the dashboard in one process until SIGTERM or Ctrl-C."""
         import asyncio
         import logging
+        import os
+
+        from launchready.monitor.service import bind_listener, parse_listen, provider_problems
 
         loaded = common.load(config)
+        monitor = monitor_config(loaded)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        host, port = parse_listen(listen or monitor.listen)
+        # Alert providers are checked before anything runs: a typo is one line and exit code 2.
+        problems = provider_problems(monitor, os.environ, net)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise UsageError(f"{loaded.path}: {problems[0]}{more}")
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
         # Alembic and the HTTP stack log their own details at INFO; the monitor's lines are enough.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        asyncio.run(_serve(loaded, net, store))
+        listener = bind_listener(host, port)
+        try:
+            asyncio.run(_serve(loaded, net, store, listener, os.environ))
+        finally:
+            listener.close()
 
     return app
 
 
-def _no_providers(subject_kind: str, subject_name: str, tags: tuple[str, ...]) -> tuple[str, ...]:
-    # No alert provider is wired into this command yet: flips are recorded (state, incidents)
-    # without outbox rows.
-    return ()
+def _web_app(setup: MonitorSetup) -> Callable[[MonitorService], Starlette]:
+    from launchready.intake.settings import IntakeSettings
+    from launchready.monitor.web import WebSettings, create_app
+
+    monitor = setup.monitor
+    settings = WebSettings(
+        slo=monitor.slo,
+        status_page=monitor.status_page,
+        metrics_public=monitor.metrics_public,
+        ping_key=_resolved_ping_key(monitor.ping_key),
+    )
+
+    def build(service: MonitorService) -> Starlette:
+        from launchready.monitor.web.probe_api import ProbeApi
+
+        # The regional probes' API; a flip from a probe's batch wakes the alert worker at once.
+        probes = ProbeApi(setup.engine, setup.monitor, service.router.providers_for, on_flip=service.wake_worker)
+        intake = IntakeSettings(
+            alert_providers=service.routed_providers, public_url=service.url or IntakeSettings.public_url
+        )
+        return create_app(
+            setup.engine,
+            settings,
+            routing=service.router.providers_for,
+            intake=intake,
+            on_error_group=service.wake_worker,
+            extra_routes=probes.routes(),
+        )
+
+    return build
 
 
-async def _serve(loaded: LoadedConfig, net: NetSettings, store: str | None) -> None:
-    from launchready.monitor.scheduler import Scheduler
-    from launchready.monitor.service import prepare_monitor, run_until_stopped
+def _resolved_ping_key(value: str | None) -> str | None:
+    """``[monitor].ping_key`` as the web app compares it: an ``${env:NAME}`` read from the environment."""
+    import os
+
+    if value is None:
+        return None
+    match = _ENV_REFERENCE.match(value)
+    if match is None:
+        return value
+    resolved = os.environ.get(match.group(1))
+    if not resolved:
+        raise UsageError(f"[monitor].ping_key: environment variable {match.group(1)} is not set")
+    return resolved
+
+
+async def _serve(
+    loaded: LoadedConfig, net: NetSettings, store: str | None, listener: socket.socket, env: Mapping[str, str]
+) -> None:
+    from launchready.monitor.regional.cluster import single_node_lock
+    from launchready.monitor.service import MonitorService, listener_url, prepare_monitor
 
     setup = await prepare_monitor(loaded, net, store)
     try:
+        # SQLite is single-node: a second `monitor serve` on the same file says so and stops.
+        node_lock = single_node_lock(setup.store_url)
+    except BaseException:
+        setup.engine.dispose()
+        raise
+    try:
+        service = MonitorService(setup, net, env, web_app=_web_app(setup), listener=listener)
         for line in setup.banner():
             print(line, file=sys.stderr)
-        scheduler = Scheduler(setup.monitor, setup.engine, net, _no_providers, smoke_plans=setup.smoke_plans)
-        await run_until_stopped([scheduler])
+        alerts = ", ".join(service.providers) or "none ([[monitor.alerts]] is empty: flips are recorded only)"
+        print(f"alerts to: {alerts}", file=sys.stderr)
+        print(f"dashboard, pings and API: {listener_url(listener)}", file=sys.stderr, flush=True)
+        await service.run()
     finally:
         setup.engine.dispose()
+        if node_lock is not None:
+            node_lock.close()
     print("monitor stopped", file=sys.stderr)

@@ -37,3 +37,17 @@ class LabFault:
     def triggers(self) -> tuple[str, ...]:
         """The finding ids this fault is meant to trigger, in declaration order."""
         return tuple(dict.fromkeys(finding_id for finding_id, _ in self.caught))
+
+
+@dataclass(frozen=True)
+class MonitorLabFault:
+    """A lab fault the monitor catches rather than an audit check: the lab misbehaves over time.
+
+    Declared beside the monitor (``monitor/lab_faults.py``) and collected by ``lab/faults.py``
+    with the checks' faults. ``flips`` lists every ``(subject kind, subject name, new state)``
+    `monitor serve` records while watching the lab (its own ``[monitor]`` table) with this fault on.
+    """
+
+    name: str
+    description: str
+    flips: tuple[tuple[str, str, str], ...]

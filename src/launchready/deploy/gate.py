@@ -445,6 +445,19 @@ class DeployGate:
                 store.close()
         except HistoryError as exc:
             self._say(f"launchready: warning: deploy not recorded: {exc}")
+        if result.action == "deploy" and self.config.monitor is not None:
+            from launchready.monitor.markers import record_deploy_marker
+
+            self._say(
+                record_deploy_marker(
+                    self.config.monitor,
+                    self.base_dir,
+                    environment=self.environment,
+                    version=result.version,
+                    who=result.who,
+                    note=self.masker.text(command),
+                )
+            )
 
     def _end(self, result: GateResult, outcome: str) -> GateResult:
         result.outcome = outcome

@@ -23,6 +23,7 @@ from aiohttp import web
 from launchready.lab.assets import SiteAssets
 from launchready.lab.hosts import LabHosts
 from launchready.lab.mailer import Mailer
+from launchready.lab.monitor_lab import FlakyHealth
 from launchready.lab.pages import Pages
 from launchready.lab.payments import SIGNATURE_HEADER, verify_webhook
 from launchready.lab.smoke_faults import smoke_fault_middleware
@@ -75,6 +76,7 @@ class Marketplace:
         self._settings = settings
         self._hosts = settings.hosts
         self._faults = settings.faults
+        self._flaky_health = FlakyHealth(settings.faults)  # lab/monitor_lab.py
         self._store = store
         self._mailer = mailer
         self._pages = pages
@@ -340,7 +342,7 @@ class Marketplace:
         return _json({"received": True, "applied": False})
 
     async def health(self, request: web.Request) -> web.StreamResponse:
-        if "health-down" in self._faults:
+        if "health-down" in self._faults or self._flaky_health.fails_now():
             return _json({"status": "degraded"}, status=503)
         return _json({"status": "ok"})
 

@@ -2,7 +2,9 @@
 
 Each check's folder declares the faults that make it fire (``checks/<area>/lab_faults.py``);
 this module collects them, so every audit check has a fault whose lab test sees it caught and,
-with the fault off, sees it clean. ``launchready lab up --faults a,b`` and ``Lab(faults=...)``
+with the fault off, sees it clean. The monitor declares the faults it catches over time
+(``monitor/lab_faults.py``: a cron job that stops, a flaky health route); :func:`monitor_faults`
+collects those, kept apart from :func:`faults` because no audit finding goes with them. ``launchready lab up --faults a,b`` and ``Lab(faults=...)``
 take these names.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from launchready.core.labfault import LabFault
+from launchready.core.labfault import LabFault, MonitorLabFault
 from launchready.lab.errors import LabError
 
 LAB_DOMAIN = "marketlab.test"
@@ -42,8 +44,21 @@ DEMO_FAULTS: tuple[str, ...] = (
 )
 
 
+@cache
+def monitor_faults() -> tuple[MonitorLabFault, ...]:
+    """The faults `monitor serve` catches over time (declared in ``monitor/lab_faults.py``)."""
+    from launchready.monitor.lab_faults import LAB_FAULTS
+
+    audit_names = {f.name for f in faults()}
+    for fault in LAB_FAULTS:
+        if fault.name in audit_names:
+            raise LabError(f"monitor lab fault {fault.name!r} is also declared by a check folder")
+    return LAB_FAULTS
+
+
 def fault_names() -> tuple[str, ...]:
-    return tuple(f.name for f in faults())
+    """Every switch the lab takes: the checks' faults, then the monitor's."""
+    return tuple(f.name for f in faults()) + tuple(f.name for f in monitor_faults())
 
 
 def parse_faults(text: str | None) -> frozenset[str]:

@@ -41,6 +41,7 @@ from launchready.lab.hosts import LabHosts
 from launchready.lab.hsts_lab import legacy_subdomains
 from launchready.lab.mail_zone import extra_senders, extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
+from launchready.lab.monitor_lab import HeartbeatJob, monitor_toml, new_heartbeat_uuid
 from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
 from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
@@ -88,8 +89,14 @@ class Lab:
         https_port: int = 0,
         http_port: int = 0,
         smtp_port: int = 0,
+        monitor_url: str | None = None,
+        heartbeat_period: float = 60.0,
     ) -> None:
         self.faults: frozenset[str] = _validated_faults(faults)
+        # The cron-like job pings the monitor here (lab/monitor_lab.py); None: no job runs.
+        self.monitor_url = monitor_url
+        self.heartbeat_period = heartbeat_period
+        self.heartbeat_uuid = new_heartbeat_uuid()
         try:
             self._ip_version = ipaddress.ip_address(bind).version
         except ValueError:
@@ -240,6 +247,7 @@ class Lab:
             + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
             + secrets_toml(self.app_repo)
             + perf_toml()
+            + monitor_toml(self.heartbeat_uuid, self.heartbeat_period)
         )
 
     def seed_members(self, n: int) -> int:
@@ -393,6 +401,10 @@ class Lab:
         self._mailbox_api_port = await self._serve_web(stack, mailpit_app(self.mailbox), 0, None)
         https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
         http_port = await self._serve_web(stack, http_front(self.hosts, self.faults, pages), requested.http, None)
+        if self.monitor_url is not None:
+            job = HeartbeatJob(self.monitor_url, self.heartbeat_uuid, self.heartbeat_period, self.faults)
+            job.start()
+            stack.push_async_callback(job.stop)
         return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port)
 
     async def _serve_web(
@@ -437,6 +449,55 @@ class Lab:
         self.stop()
 
 
+def monitor_serve_command(
+    *,
+    config: Path,
+    ca_bundle: Path,
+    bind: str,
+    dns_port: int,
+    https_port: int,
+    http_port: int,
+    smtp_port: int,
+    listen: str | None = None,
+) -> str:
+    """The `launchready monitor serve` line that watches a lab (its config, DNS, CA and ports).
+
+    The name servers' own port-53 routes are left out: the monitor asks the lab's DNS through
+    ``--nameserver`` and never judges the name servers one by one.
+    """
+    args = [
+        "launchready monitor serve",
+        f"--config {config}",
+        f"--nameserver {format_peer(bind, dns_port)}",
+        f"--ca-bundle {ca_bundle}",
+        f"--connect-to :443:{format_peer(bind, https_port)}",
+        f"--connect-to :80:{format_peer(bind, http_port)}",
+        f"--connect-to :25:{format_peer(bind, smtp_port)}",
+    ]
+    if listen:
+        args.append(f"--listen {listen}")
+    return " ".join(args)
+
+
+def _listen_of(monitor_url: str | None) -> str | None:
+    if monitor_url is None:
+        return None
+    return monitor_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def lab_monitor_command(lab: Lab) -> str:
+    return monitor_serve_command(
+        config=lab.workdir / "launchready.toml",
+        ca_bundle=lab.ca_bundle,
+        bind=lab.bind,
+        dns_port=lab.dns_port,
+        https_port=lab.https_port,
+        http_port=lab.http_port,
+        smtp_port=lab.smtp_port,
+        listen=_listen_of(lab.monitor_url),
+    )
+
+
 def describe(lab: Lab) -> str:
     """What runs where, and the exact flags to point launchready (and curl, dig) at the lab."""
     flags = " ".join(lab.cli_args())
@@ -457,6 +518,9 @@ def describe(lab: Lab) -> str:
             "",
             "Audit it:",
             f"  launchready audit {lab.domain} {flags} --config {lab.workdir / 'launchready.toml'}",
+            "",
+            "Watch it over time (checks, the lab-cron heartbeat, alerts, dashboard):",
+            f"  {lab_monitor_command(lab)}",
             "",
             "Poke at it by hand:",
             f"  curl --cacert {lab.ca_bundle} --connect-to :443:{https} https://{lab.hosts.app}/health",
@@ -498,6 +562,7 @@ def run_lab_foreground(
     smtp_port: int = 0,
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
+    monitor_url: str | None = None,
 ) -> int:
     """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
     stop = stop if stop is not None else threading.Event()
@@ -509,6 +574,7 @@ def run_lab_foreground(
         https_port=https_port,
         http_port=http_port,
         smtp_port=smtp_port,
+        monitor_url=monitor_url,
     )
     with _stop_on_sigterm(stop), lab:
         try:

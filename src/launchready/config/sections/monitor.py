@@ -24,11 +24,13 @@ from launchready.config.strict import StrictModel
 from launchready.monitor.checks.conditions import ConditionError, parse_condition
 from launchready.monitor.cron import CronError, parse_cron
 from launchready.monitor.durations import parse_duration
+from launchready.monitor.quorum import validate_regions
 
 CheckKind = Literal["http", "tcp", "dns", "tls", "smoke"]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 _FLOW_NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+_REGION = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _TAG = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 _DNS_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "CAA", "SRV", "PTR", "SOA")
 _ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -130,6 +132,13 @@ class MonitorCheck(StrictModel):
     successes_before_up: int = Field(default=1, ge=1, le=100, strict=True, description="Passing runs before up.")
     tags: tuple[str, ...] = Field(default=(), description="Labels alerts can be routed by.")
     paused: bool = Field(default=False, strict=True, description="Declared but not run (state paused).")
+    regions: tuple[str, ...] = Field(
+        default=(),
+        description="Regions that run the check (probes by their --region; [monitor].region is the server); default the server alone.",
+    )
+    quorum: int | None = Field(
+        default=None, ge=1, strict=True, description="Failing regions needed for down; default a majority, at least 2."
+    )
 
     @field_validator("interval", "timeout", mode="before")
     @classmethod
@@ -149,6 +158,14 @@ class MonitorCheck(StrictModel):
         for tag in values:
             if not re.match(_TAG, tag):
                 raise ValueError(f"expected a tag of letters, digits and _.:-, got {tag!r}")
+        return tuple(dict.fromkeys(values))
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for region in values:
+            if not re.match(_REGION, region):
+                raise ValueError(f"expected a region name of letters, digits, _ or - (at most 64), got {region!r}")
         return tuple(dict.fromkeys(values))
 
     @field_validator("conditions")
@@ -171,6 +188,12 @@ class MonitorCheck(StrictModel):
             raise ValueError(f"check {self.name!r}: expect is for dns:// checks only")
         if self.environment is not None and kind != "smoke":
             raise ValueError(f"check {self.name!r}: environment is for smoke checks only")
+        if self.quorum is not None and not self.regions:
+            raise ValueError(f"check {self.name!r}: quorum goes with regions")
+        try:
+            validate_regions(self.regions, self.quorum)
+        except ValueError as exc:
+            raise ValueError(f"check {self.name!r}: {exc}") from None
         allowed = _PLACEHOLDERS_BY_KIND[kind]
         for text in self.conditions:
             placeholder = parse_condition(text).placeholder
@@ -191,6 +214,10 @@ class MonitorCheck(StrictModel):
     @property
     def target(self) -> str:
         return self.url if self.url is not None else f"smoke:{self.smoke}"
+
+    @property
+    def effective_quorum(self) -> int:
+        return validate_regions(self.regions, self.quorum)
 
 
 class MonitorHeartbeat(StrictModel):
@@ -262,6 +289,22 @@ class MonitorConfig(StrictModel):
     heartbeats: tuple[MonitorHeartbeat, ...] = Field(default=(), description="Jobs that ping the monitor.")
     alerts: Alerts = Field(default=(), description="Where state flips are sent.")
     maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), description="When alerts are silenced.")
+    region: str = Field(
+        default="local", pattern=_REGION, description="This server's own region: it runs the checks listing it."
+    )
+    regional_notice: bool = Field(
+        default=True,
+        strict=True,
+        description="Send a low-urgency notice when a check fails in fewer regions than its quorum.",
+    )
+    probe_silence: float = Field(
+        default=180.0, ge=5, description="A probe silent this long is an alert (region ... stopped reporting)."
+    )
+
+    @field_validator("probe_silence", mode="before")
+    @classmethod
+    def _silence(cls, value: Any) -> Any:
+        return _duration(value)
 
     @field_validator("listen")
     @classmethod

@@ -91,9 +91,14 @@ class SystemClock:
 
 
 class Routing(Protocol):
-    """Which alert providers hear a subject's flips: ``(subject_kind, name, tags) -> provider names``."""
+    """Which alert providers hear one flip: ``AlertRouter.providers_for``'s signature.
 
-    def __call__(self, subject_kind: str, subject_name: str, tags: tuple[str, ...]) -> Sequence[str]: ...
+    The old and new states are passed so a recovery reaches only the entries that want one.
+    """
+
+    def __call__(
+        self, subject_kind: str, subject_name: str, tags: Sequence[str], old_state: str, new_state: str
+    ) -> Sequence[str]: ...
 
 
 @dataclass
@@ -334,7 +339,11 @@ class Scheduler:
             pending.results.append(record)
             pending.dirty[name] = state
         if transition is not None:
-            providers = tuple(self.routing("check", name, check.tags)) if transition.alerts else ()
+            providers = (
+                tuple(self.routing("check", name, check.tags, transition.old_state, transition.new_state))
+                if transition.alerts
+                else ()
+            )
             flip = FlipRecord(
                 "check", name, transition.old_state, transition.new_state, at, transition.reason, providers
             )
@@ -427,7 +436,9 @@ class Scheduler:
         late = self._lateness.late(rows, wall=self.clock.wall(), monotonic=self.clock.monotonic())
         for item in late:
             at = self.clock.wall()
-            providers = tuple(self.routing("heartbeat", item.row.name, tags.get(item.row.name, ())))
+            providers = tuple(
+                self.routing("heartbeat", item.row.name, tags.get(item.row.name, ()), item.row.state, "down")
+            )
             flip = FlipRecord("heartbeat", item.row.name, item.row.state, "down", at, item.reason, providers)
 
             def write(engine: Engine, row: HeartbeatRow = item.row, flip: FlipRecord = flip) -> bool:

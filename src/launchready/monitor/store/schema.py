@@ -211,3 +211,51 @@ service_meta = Table(
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Each region's own state for a check run from several regions (its state machine: new | up |
+# down); the check's row holds the quorum's verdict (up | regional | down). Latest result kept
+# so an alert can name each failing region with its evidence.
+check_regions = Table(
+    "check_regions",
+    metadata,
+    Column("check_name", String(200), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("state", String(10), nullable=False, default="new"),
+    Column("state_since", Float, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("consecutive_successes", Integer, nullable=False, default=0),
+    Column("last_result_at", Float, nullable=True),
+    Column("last_ok", Boolean, nullable=True),
+    Column("last_latency_ms", Float, nullable=True),
+    Column("last_reason", Text, nullable=True),
+    Column("last_evidence", Text, nullable=True),
+)
+
+# Regional probes as the server last heard them. ``state``: new | up | down (down: silent past
+# [monitor].probe_silence, an alert with subject_kind "probe"). ``clock_offset_s`` is what the
+# probe measured against the server's clock at its last exchange.
+probes = Table(
+    "probes",
+    metadata,
+    Column("region", String(64), primary_key=True),
+    Column("state", String(10), nullable=False, default="new"),
+    Column("state_since", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=True),
+    Column("token_name", String(100), nullable=True),
+    Column("clock_offset_s", Float, nullable=True),
+    Column("results_received", Integer, nullable=False, default=0),
+    Column("results_dropped", Integer, nullable=False, default=0),  # spooled results the probe had to drop
+)
+
+# One row per scheduled slot (check, region, slot time) a monitor node claimed: the unique key is
+# the lease, so among several nodes on one PostgreSQL exactly one runs each slot. Pruned after a day.
+slot_claims = Table(
+    "slot_claims",
+    metadata,
+    Column("check_name", String(200), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("slot_at", Float, primary_key=True),
+    Column("node", String(100), nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    Index("ix_slot_claims_claimed_at", "claimed_at"),
+)

@@ -10,7 +10,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from launchready.intake.routes import OnGroupEvent, intake_routes
@@ -40,6 +40,7 @@ from launchready.monitor.store.pings import (
     parse_ping_path,
     record_ping,
 )
+from launchready.monitor.store.regions import region_rows
 from launchready.monitor.web import auth, queries
 from launchready.monitor.web.charts import latency_chart
 from launchready.monitor.web.metrics import StoreCollector
@@ -221,6 +222,8 @@ class _Web:
         )
         if detail is None:
             return self.page(request, "not_found.html.j2", status_code=404, what=f"check {name}")
+        # Each region's state and last latency, for a check run from several regions.
+        regions = await self.read(lambda conn: region_rows(conn, name))
         chart = latency_chart(
             detail.series, detail.deploys, detail.range_start, detail.range_end, queries.RANGES[range_label][2]
         )
@@ -229,6 +232,7 @@ class _Web:
             "check.html.j2",
             detail=detail,
             check=detail.summary,
+            regions=regions if len(regions) > 1 else [],
             chart=chart,
             ranges=list(queries.RANGES),
             slo=self.settings.slo,
@@ -509,6 +513,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     intake: IntakeSettings | None = None,
     on_error_group: OnGroupEvent | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The monitor's web app on ``engine``.
 
@@ -517,6 +522,7 @@ def create_app(
     flips into or out of ``down`` are routed at all. ``clock`` returns UTC epoch seconds.
     The error intake (Sentry SDK envelopes, store and log endpoints) is served from the same
     root, since DSNs point at it; ``on_error_group`` hears new, regressed and spiking groups.
+    ``extra_routes`` are served too (the regional probes' API, ``probe_api.ProbeApi.routes()``).
     """
     web = _Web(engine, settings or WebSettings(), routing, clock)
     ping_methods = ["GET", "HEAD", "POST"]
@@ -538,6 +544,7 @@ def create_app(
         *intake_routes(engine, intake, on_error_group, clock=clock),
         *errors_api_routes(engine, web.require_api_token),
         *errors_page_routes(engine, web.require_user, web.csrf_rules()),
+        *extra_routes,
         Mount("/static", app=StaticFiles(directory=str(_package_dir("static"))), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={SQLAlchemyError: _store_unavailable})
