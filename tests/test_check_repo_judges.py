@@ -117,10 +117,18 @@ def test_deploy_literals_in_dockerfile_compose_and_ci() -> None:
 
 
 def test_deploy_line_already_reported_by_the_scanner_is_not_repeated() -> None:
-    # A random password is the scanner's (generic-secret); a weak literal only this check reports.
+    # A random password is the scanner's (generic-secret), and so is a weak one under a password key
+    # (config-credential): every line is the scanner's, none is reported twice.
     text = f"DATABASE_PASSWORD: {DB_PASSWORD}\nADMIN_PASSWORD: postgres2024\nSTRIPE_SECRET_KEY: {STRIPE_LIVE}\n"
-    literals = deploy_secrets.find_literals("docker-compose.yml", text, Detector())
-    assert [lit.name for lit in literals] == ["ADMIN_PASSWORD"]
+    scanned = {m.line: m.rule.id for m in Detector().scan(text, "docker-compose.yml")}
+    assert scanned == {1: "generic-secret", 2: "config-credential", 3: "stripe-live-key"}
+    assert deploy_secrets.find_literals("docker-compose.yml", text, Detector()) == []
+    # Without the scanner's lines the check still reports every literal.
+    assert [lit.name for lit in deploy_secrets.find_literals("docker-compose.yml", text)] == [
+        "DATABASE_PASSWORD",
+        "ADMIN_PASSWORD",
+        "STRIPE_SECRET_KEY",
+    ]
 
 
 def test_env_contract_ids_and_impacts() -> None:

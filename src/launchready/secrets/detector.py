@@ -14,7 +14,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from launchready.core.severity import Severity
 from launchready.secrets.allowlist import Allowlist
+from launchready.secrets.formats import FileContext, file_context, find_credentials
 from launchready.secrets.rules import (
     GENERIC_PLACEHOLDER_MARKERS,
     KNOWN_EXAMPLES,
@@ -33,6 +35,18 @@ _REFERENCE = re.compile(
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "db", "postgres", "mysql", "redis", "mongo"})
 _AWS_SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+])(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
+# URL schemes whose passwords the database-url rule reports (with its own rotation steps).
+_DATABASE_SCHEMES = frozenset(
+    "postgres postgresql mysql mariadb mongodb mongodb+srv redis rediss amqp amqps mssql sqlserver cockroachdb".split()
+)
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+# Stand-ins written in documentation URLs (`https://user:pass@host`).
+_URL_PLACEHOLDERS = frozenset(
+    "pass password passwd pwd secret pw token apikey api_key key changeme xxx xxxx user username login "
+    "mypassword yourpassword".split()
+)
+# Where a connection-string `password=` starts: after a separator, never inside a longer name.
+_CONNECTION_STARTS = frozenset(";?& \t\"'(\n,")
 
 
 def shannon_entropy(value: str) -> float:
@@ -50,7 +64,7 @@ class Match:
     rule: Rule
     secret: str
     line: int  # 1-based line in the file (or in the new side of the diff)
-    severity_override: str | None = None  # "low" for e.g. a local-only database password
+    severity_override: str | None = None  # "low" for e.g. a local-only database password, "blocker" in a .env
 
 
 class Prefilter:
@@ -105,6 +119,11 @@ class Detector:
         self.prefilter = Prefilter(self.rules)
         self.allowlist = allowlist or Allowlist()
         self._fast = {rule.id: _fast_form(rule) for rule in self.rules}
+        by_id = {rule.id: rule for rule in self.rules}
+        # The format-aware readers report through these rules; a detector built without them skips the readers.
+        self._config_rule = by_id.get("config-credential")
+        self._framework_rule = by_id.get("framework-secret")
+        self._file_rule = by_id.get("credential-file")
 
     def _matches(self, rule: Rule, text: str, lowered: str) -> list[re.Match[str]]:
         if rule.anchored:
@@ -131,12 +150,19 @@ class Detector:
         if self.allowlist.path_allowed(path):
             return []
         lowered = text.lower()
+        context = file_context(path)
+        lines = _Lines(text, line_numbers)
+        out = self._rule_matches(text, lowered, context, lines)
+        out.extend(self._format_matches(text, lowered, context, lines, out))
+        return out
+
+    def _rule_matches(self, text: str, lowered: str, context: FileContext, lines: _Lines) -> list[Match]:
         candidates = self.prefilter.rules_for(lowered)
         if not candidates:
             return []
-        lines = _Lines(text, line_numbers)
         out: list[Match] = []
-        seen: set[tuple[str, str]] = set()
+        # A value is reported once per line it is on: the same key pasted twice is two places to clean.
+        seen: set[tuple[str, str, int]] = set()
         aws_ids: list[Match] = []
         for rule in candidates:
             if rule.requires and not all(r.search(text) for r in rule.requires):
@@ -149,21 +175,55 @@ class Detector:
                 start = m.start(group)
                 if INLINE_ALLOW in lines.text_of(start):
                     continue
-                if (rule.id, secret) in seen:
+                number = lines.number_at(start)
+                if (rule.id, secret, number) in seen:
                     continue
-                seen.add((rule.id, secret))
-                override = None
-                if rule.id == "database-url" and m.group("host").lower() in _LOCAL_HOSTS:
-                    override = "low"
-                match = Match(rule, secret, lines.number_at(start), override)
+                seen.add((rule.id, secret, number))
+                match = Match(rule, secret, number, _severity_in_context(rule, m, context))
                 (aws_ids if rule.id == "aws-access-key-id" else out).append(match)
         if aws_ids:
             if any(m.rule.id == "aws-secret-access-key" for m in out):
                 # The pair is reported through its secret; the id alone would be noise.
                 pass
             else:
-                out.extend(self._pair_aws(text, lines, aws_ids, seen))
+                out.extend(self._pair_aws(text, lines, aws_ids, {(r, s) for r, s, _ in seen}))
         return _without_generic_duplicates(out)
+
+    def _format_matches(
+        self, text: str, lowered: str, context: FileContext, lines: _Lines, found: list[Match]
+    ) -> list[Match]:
+        """Credentials under credential-named keys (formats.py), minus what a rule reported on the same line."""
+        if self._config_rule is None or self._framework_rule is None:
+            return []
+        out: list[Match] = []
+        taken = {(m.line, m.secret) for m in found}
+        for credential in find_credentials(text, context, lowered):
+            value = credential.value
+            if value in KNOWN_EXAMPLES or self.allowlist.value_allowed(value):
+                continue
+            index = credential.line - 1
+            if INLINE_ALLOW in lines.text_of_index(index):
+                continue
+            number = lines.number_of_index(index)
+            same = [m for m in found if m.line == number and (m.secret in value or value in m.secret)]
+            if credential.framework and same and all(m.rule.kind is Kind.GENERIC for m in same):
+                # A framework's signing key is named for what it is, not as "a random-looking value".
+                for m in same:
+                    found.remove(m)
+                    taken.discard((m.line, m.secret))
+                same = []
+            if (number, value) in taken or same:
+                continue
+            taken.add((number, value))
+            rule = self._framework_rule if credential.framework else self._config_rule
+            base = Severity.MEDIUM if context.format.value == "code" and not credential.framework else rule.severity
+            out.append(Match(rule, value, number, context.severity(base).value))
+        if out and context.credential_file and self._file_rule is not None:
+            # The file itself is the finding (it should not be in the repository at all), reported at its
+            # first credential line, alongside each credential in it.
+            first = min(out + [m for m in found if m.rule.kind is Kind.CREDENTIAL], key=lambda m: m.line)
+            out.append(Match(self._file_rule, first.secret, first.line, Severity.HIGH.value))
+        return out
 
     def _keep(self, rule: Rule, secret: str, m: re.Match[str]) -> bool:
         if secret in KNOWN_EXAMPLES or self.allowlist.value_allowed(secret):
@@ -173,7 +233,11 @@ class Detector:
             return False
         if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
             return False
-        if rule.anchored:
+        if rule.id == "url-password":
+            return _url_password_ok(m)
+        if rule.id == "connection-string-password":
+            return _connection_password_ok(secret, m)
+        if rule.anchored and rule.kind is Kind.GENERIC:
             return _generic_value_ok(secret, _name_at(m))
         return True
 
@@ -200,6 +264,45 @@ class Detector:
         if paired:
             return paired  # the pair is reported through its secret; the id alone would be noise
         return ids
+
+
+def _severity_in_context(rule: Rule, m: re.Match[str], context: FileContext) -> str | None:
+    """How bad this hit is where it is: a local-only database password is low; a password in a committed
+    .env or a production file a blocker, in a test fixture low. Provider keys keep their own severity
+    (a live key is live wherever it is)."""
+    if rule.id in ("database-url", "url-password") and m.group("host").lower() in _LOCAL_HOSTS:
+        return Severity.LOW.value
+    if rule.kind in (Kind.GENERIC, Kind.CREDENTIAL):
+        severity = context.severity(rule.severity)
+        return None if severity is rule.severity else severity.value
+    return None
+
+
+def _url_password_ok(m: re.Match[str]) -> bool:
+    text = m.string
+    start = m.start()
+    while start > 0 and text[start - 1] in _SCHEME_CHARS and m.start() - start < 30:
+        start -= 1
+    scheme = text[start : m.start()].lower()
+    if not scheme or not scheme[0].isalpha() or scheme in _DATABASE_SCHEMES or scheme.startswith("jdbc"):
+        return False
+    secret = m.group("secret")
+    lowered = secret.lower()
+    if lowered in _URL_PLACEHOLDERS or lowered.strip("*x") == "" or secret.isdigit():
+        return False  # a doc example, or a port after an empty user (`http://:8080@`)
+    if any(marker in lowered for marker in PLACEHOLDER_MARKERS) or secret[0] in "$%{[(":
+        return False
+    return not (m.group("user").startswith(("$", "%", "{")) or "…" in secret)
+
+
+def _connection_password_ok(secret: str, m: re.Match[str]) -> bool:
+    start = m.start()
+    if start > 0 and m.string[start - 1] not in _CONNECTION_STARTS:
+        return False  # DB_PASSWORD=..., a longer name: the config readers judge it
+    lowered = secret.lower()
+    if len(secret) < 3 or _REFERENCE.match(secret) or lowered in ("password", "pwd", "xxx", "****", "null", "none"):
+        return False
+    return not any(marker in lowered for marker in PLACEHOLDER_MARKERS) and not secret.startswith(("{", "("))
 
 
 def _name_at(m: re.Match[str]) -> str:
@@ -252,9 +355,19 @@ class _Lines:
             return self._numbers[index]
         return index + 1
 
+    def number_of_index(self, index: int) -> int:
+        if self._numbers is not None and index < len(self._numbers):
+            return self._numbers[index]
+        return index + 1
+
     def text_of(self, offset: int) -> str:
-        index = self._index(offset)
-        assert self._starts is not None
+        return self.text_of_index(self._index(offset))
+
+    def text_of_index(self, index: int) -> str:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        if index >= len(self._starts):
+            return ""
         start = self._starts[index]
         end = self._text.find("\n", start)
         return self._text[start : end if end >= 0 else len(self._text)]

@@ -21,6 +21,9 @@ class Kind(str, Enum):
     PROVIDER = "provider"  # a credential with a recognisable provider format: exposed means exposed
     TEST = "test"  # a provider's test-mode credential: worth removing, no money or data at risk
     GENERIC = "generic"  # a high-entropy value assigned to a secret-looking name: probably a secret
+    # A value under a credential-named key of a parsed config or credential file, or a password in a
+    # URL or connection string: a credential whatever its entropy (a weak password is worse, not better).
+    CREDENTIAL = "credential"
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,193 @@ RULES: tuple[Rule, ...] = (
         Severity.HIGH,
         "Change the database user's password (ALTER USER ... PASSWORD '...'), update the connection "
         "string in the platform's environment, and restrict the database to your app's network." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "salesforce-token",
+        "Salesforce access or session token",
+        _re(r"\b(?P<secret>00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,120})"),
+        ("00d",),
+        Severity.HIGH,
+        "Revoke the session (Setup > Session Management > Remove) or the connected app's OAuth token, and "
+        "reset the integration user's password and security token." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "twitter-bearer-token",
+        "Twitter/X API bearer token",
+        _re(r"\b(?P<secret>A{21}[A-Za-z0-9%]{30,150})"),
+        ("aaaaaaaaaaaaaaaaaaaaa",),
+        Severity.HIGH,
+        "Regenerate the bearer token in the X developer portal (Projects & Apps > your app > Keys and "
+        "tokens > Bearer Token > Regenerate)." + _ROTATE_THEN_PURGE,
+        entropy=3.5,
+    ),
+    Rule(
+        "facebook-access-token",
+        "Facebook (Meta) access token",
+        _re(r"\b(?P<secret>EAA[A-Za-z0-9]{88,248})(?![A-Za-z0-9])"),
+        ("eaa",),
+        Severity.HIGH,
+        "Invalidate the token (reset the app secret in Meta for Developers > App settings > Basic, which "
+        "revokes the tokens issued with it) and issue a new one." + _ROTATE_THEN_PURGE,
+        entropy=4.0,
+    ),
+    Rule(
+        "mailchimp-api-key",
+        "Mailchimp API key",
+        _re(r"\b(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b"),
+        ("-us",),
+        Severity.HIGH,
+        "Disable the key in Mailchimp (Account > Extras > API keys) and create a new one." + _ROTATE_THEN_PURGE,
+        impact=Impact.EMAIL,
+        requires=(_re(r"-us\d"),),
+    ),
+    Rule(
+        "heroku-api-key",
+        "Heroku API key",
+        _re(
+            r"\b(?P<secret>HRKU-[A-Za-z0-9_\-]{60})(?![A-Za-z0-9_\-])|(?i:heroku[a-z_]*?(?:api_?key|token))\\?[\"']?"
+            r"\s*(?::=|=>|=|:)\s*\\?[\"']?(?P<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+        ),
+        ("hrku-", "heroku"),
+        Severity.BLOCKER,
+        "Regenerate the key (heroku authorizations:rotate, or Account settings > API Key > Regenerate) and "
+        "update CI and deploy settings." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "digitalocean-token",
+        "DigitalOcean personal access, OAuth or refresh token",
+        _re(r"\b(?P<secret>do[opr]_v1_[a-f0-9]{64})\b"),
+        ("dop_v1_", "doo_v1_", "dor_v1_"),
+        Severity.BLOCKER,
+        "Delete the token in the DigitalOcean control panel (API > Tokens) and create a new one with the "
+        "least scopes." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "square-token",
+        "Square access token or OAuth secret",
+        _re(r"\b(?P<secret>sq0(?:atp|csp)-[0-9A-Za-z_\-]{22,43})(?![0-9A-Za-z_\-])"),
+        ("sq0atp-", "sq0csp-"),
+        Severity.BLOCKER,
+        "Revoke the token or replace the application secret in the Square Developer Dashboard (Credentials) "
+        "and deploy the new one." + _ROTATE_THEN_PURGE,
+        impact=Impact.PAYMENTS,
+    ),
+    Rule(
+        "paypal-braintree-token",
+        "PayPal/Braintree production access token",
+        _re(r"\b(?P<secret>access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32})\b"),
+        ("access_token$production$",),
+        Severity.BLOCKER,
+        "Revoke the access token in the Braintree control panel (Settings > API > API keys) or the PayPal "
+        "developer dashboard, and create a new one." + _ROTATE_THEN_PURGE,
+        impact=Impact.PAYMENTS,
+    ),
+    Rule(
+        "algolia-admin-key",
+        "Algolia admin or write API key",
+        _re(
+            r"(?i:algolia[a-z_]{0,30}?(?:admin|write)[a-z_]{0,10}?key)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?P<secret>[a-f0-9]{32})\b"
+        ),
+        ("algolia",),
+        Severity.HIGH,
+        "Delete or regenerate the key in the Algolia dashboard (Settings > API Keys); only the search-only "
+        "key belongs in client code." + _ROTATE_THEN_PURGE,
+        anchored=True,
+    ),
+    Rule(
+        "sentry-auth-token",
+        "Sentry auth token",
+        _re(r"\b(?P<secret>sntry[su]_[A-Za-z0-9+/=_\-]{40,300})"),
+        ("sntrys_", "sntryu_"),
+        Severity.HIGH,
+        "Revoke the token in Sentry (Settings > Auth Tokens, or the organization's token page) and create "
+        "a new one for CI only." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "putty-private-key",
+        "PuTTY private key (.ppk)",
+        _re(
+            r"PuTTY-User-Key-File-\d: [^\n]{1,80}\n(?:[^\n]{0,200}\n){0,6}?Private-Lines: \d{1,4}\n(?P<secret>(?:[A-Za-z0-9+/=]{1,128}\r?\n){1,64})"
+        ),
+        ("putty-user-key-file",),
+        Severity.BLOCKER,
+        "Treat the key as compromised: create a new key pair in PuTTYgen, install its public key, and "
+        "remove the old public key from every authorized_keys it is in." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "url-password",
+        "URL with a password (user:password@host)",
+        # Starts at "://" (a literal the engine jumps between); the scheme is read back in code.
+        _re(r"://(?P<user>[^:/\s@'\"<>{}]{0,100}):(?P<secret>[^@/\s'\"<>{}]{3,100})@(?P<host>[^\s'\"/:?#<>]{1,255})"),
+        ("://",),
+        Severity.HIGH,
+        "Change the account's password at the service (FTP, SMTP, HTTP basic auth, broker...), update "
+        "where it is configured from the environment, and never put credentials in URLs committed to git."
+        + _ROTATE_THEN_PURGE,
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "connection-string-password",
+        "Password in a JDBC/ODBC/ADO.NET connection string",
+        _re(r"(?i)(?:password|pwd)\s{0,3}=\s{0,3}(?P<secret>[^;&\s\"'<>]{1,200})"),
+        ("password=", "pwd=", "password =", "pwd ="),
+        Severity.HIGH,
+        "Change the database user's password, move the connection string into the environment or a "
+        "secret store, and restrict the database to your app's network." + _ROTATE_THEN_PURGE,
+        kind=Kind.CREDENTIAL,
+        anchored=True,
+    ),
+    Rule(
+        "password-hash-dump",
+        "Password hashes of user accounts (database dump, shadow or htpasswd file)",
+        _re(
+            r"(?P<secret>\$(?:2[abxy]|argon2(?:id|i|d)|[156]|apr1|y)\$[A-Za-z0-9./$=,+]{20,200}"
+            r"|pbkdf2_sha256\$\d{4,7}\$[A-Za-z0-9./+=]{8,64}\$[A-Za-z0-9./+=]{20,100}"
+            r"|\{SSHA?\}[A-Za-z0-9+/=]{20,100})"
+        ),
+        ("$2a$", "$2b$", "$2y$", "$2x$", "$argon2", "$1$", "$5$", "$6$", "$apr1$", "$y$", "pbkdf2_sha256$", "{sha}", "{ssha}"),
+        Severity.HIGH,
+        "Force a password reset for every account in the file (hashes are cracked offline, weak ones in "
+        "minutes), then delete the dump or hash file from the repository and purge it from history "
+        "(git filter-repo --path FILE --invert-paths); keep dumps out of git (.gitignore *.sql).",
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "config-credential",
+        "Credential under a password/secret/token key in a config or credential file",
+        # Found by the format-aware readers (formats.py), which parse the file and judge each key and
+        # value; the regex is never run (no keywords).
+        _re(r"(?!)"),
+        (),
+        Severity.HIGH,
+        "Change the password or rotate the secret at the service it belongs to (a password committed to "
+        "git is known forever: changing it is the only fix, however weak or strong it was), then read it "
+        "from the environment or a secret store and purge the file from history (git filter-repo).",
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "framework-secret",
+        "Framework secret key (Django, Laravel, Rails, Symfony, WordPress, Express session)",
+        _re(r"(?!)"),
+        (),
+        Severity.HIGH,
+        "Generate a new key (Django get_random_secret_key, php artisan key:generate, rails credentials:edit "
+        "with a new master.key, Symfony secrets:generate-keys, new WordPress salts from "
+        "api.wordpress.org/secret-key/1.1/salt/), deploy it from the environment, and expect sessions and "
+        "signed cookies to be invalidated; anyone holding the old key can forge them." + _ROTATE_THEN_PURGE,
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "credential-file",
+        "Credential file committed (netrc, pgpass, git-credentials, docker/npm/pypi auth, cloud credentials, htpasswd...)",
+        _re(r"(?!)"),
+        (),
+        Severity.HIGH,
+        "Rotate every credential in the file, delete it from the repository (git rm --cached FILE), add "
+        "it to .gitignore and purge it from history (git filter-repo --path FILE --invert-paths); these "
+        "files belong in the home directory or CI secret store, never in the project.",
+        kind=Kind.CREDENTIAL,
     ),
     Rule(
         "jwt",

@@ -1,0 +1,723 @@
+"""Format-aware credential readers: parse config and credential files, judge each key and its value.
+
+A value under a credential-named key (``password``, ``secret``, ``token``, ``api_key``, ``salt``...)
+is a credential whatever its entropy: a weak password committed to git is a real exposure. What
+stays silent is what is not a value: placeholders, references to the environment (``${VAR}``,
+``%(x)s``, ``os.environ[...]``, ``env('X')``), empty values, paths, and prose.
+
+Each format is read by its library: dotenv by python-dotenv, INI/properties/npmrc by configparser,
+YAML (and JSON, which YAML reads with line numbers) by PyYAML's composer (nodes only, nothing
+constructed, aliases walked once), JSON that YAML refuses by ``json``, XML by expat with entity
+declarations refused (no expansion, no external entities), netrc-style files by ``shlex`` (as the
+stdlib ``netrc`` module does), pgpass/htpasswd/shadow by ``csv``. A block that does not parse (a
+fragment of a file, as history and staged scans see it) falls back to one bounded line regex for
+``name = value`` / ``name: value`` lines, so a diff that adds ``password: x`` to a YAML file is
+still judged.
+
+Where a file sits decides how bad a credential in it is (``file_context``): a committed ``.env``
+or a production-looking or credential file is a blocker, a test fixture or an example file low.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+import io
+import json
+import re
+import shlex
+import xml.parsers.expat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+from launchready.core.severity import Severity
+
+
+class Format(str, Enum):
+    DOTENV = "dotenv"
+    INI = "ini"
+    NPMRC = "npmrc"
+    YAML = "yaml"
+    JSON = "json"
+    XML = "xml"
+    NETRC = "netrc"
+    PGPASS = "pgpass"
+    HTPASSWD = "htpasswd"
+    MASTER_KEY = "master-key"
+    CODE = "code"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What a path says about the file: its format, and how exposed a credential in it is."""
+
+    format: Format
+    credential_file: bool  # a file whose purpose is to hold credentials (.netrc, .pgpass, docker auths...)
+    dotenv: bool  # a real .env (not an example)
+    example: bool  # .example / .sample / .dist / .template: values are meant to be stand-ins
+    test: bool  # under a test or fixture directory, or a test-environment file
+    production: bool  # names production (prod, production, live)
+    dev: bool  # names a development or local environment
+
+    def severity(self, base: Severity) -> Severity:
+        """The severity of a credential found here (a rule's own severity where the place says nothing)."""
+        if self.test or self.example:
+            return Severity.LOW
+        if self.dotenv or self.credential_file or self.production:
+            return Severity.BLOCKER
+        if self.dev:
+            return Severity.MEDIUM
+        return base
+
+
+# Files whose purpose is holding credentials, by name (lower-cased base name).
+_CREDENTIAL_NAMES: dict[str, Format] = {
+    ".netrc": Format.NETRC,
+    "_netrc": Format.NETRC,
+    ".fetchmailrc": Format.NETRC,
+    ".msmtprc": Format.NETRC,
+    "msmtprc": Format.NETRC,
+    ".esmtprc": Format.NETRC,
+    ".pgpass": Format.PGPASS,
+    ".git-credentials": Format.OTHER,
+    ".npmrc": Format.NPMRC,
+    ".yarnrc": Format.NPMRC,
+    ".pypirc": Format.INI,
+    ".s3cfg": Format.INI,
+    ".boto": Format.INI,
+    "winscp.ini": Format.INI,
+    ".dockercfg": Format.JSON,
+    ".htpasswd": Format.HTPASSWD,
+    "htpasswd": Format.HTPASSWD,
+    "shadow": Format.HTPASSWD,
+    "proftpdpasswd": Format.HTPASSWD,
+    "ftpd.passwd": Format.HTPASSWD,
+    "sitemanager.xml": Format.XML,
+    "recentservers.xml": Format.XML,
+    "filezilla.xml": Format.XML,
+    "webservers.xml": Format.XML,
+    "datasources.xml": Format.XML,
+    "datasources.local.xml": Format.XML,
+    "data-sources.xml": Format.XML,
+    "data-sources.json": Format.JSON,
+    "sftp-config.json": Format.JSON,
+    "sftp.json": Format.JSON,
+    ".ftpconfig": Format.JSON,
+    ".remote-sync.json": Format.JSON,
+    "robomongo.json": Format.JSON,
+    "robo3t.json": Format.JSON,
+    "master.key": Format.MASTER_KEY,
+}
+# Credential files known by their directory and name.
+_CREDENTIAL_PATHS: dict[str, Format] = {
+    ".aws/credentials": Format.INI,
+    ".aws/config": Format.INI,
+    ".docker/config.json": Format.JSON,
+    ".vscode/sftp.json": Format.JSON,
+    ".config/hub": Format.YAML,
+    ".config/gh/hosts.yml": Format.YAML,
+}
+_BY_SUFFIX: dict[str, Format] = {
+    ".ini": Format.INI,
+    ".cfg": Format.INI,
+    ".conf": Format.INI,
+    ".cnf": Format.INI,
+    ".properties": Format.INI,
+    ".yml": Format.YAML,
+    ".yaml": Format.YAML,
+    ".json": Format.JSON,
+    ".xml": Format.XML,
+    ".config": Format.XML,
+    ".htpasswd": Format.HTPASSWD,
+    ".key": Format.MASTER_KEY,
+}
+_CODE_SUFFIXES = frozenset(
+    ".py .pyw .js .mjs .cjs .jsx .ts .tsx .vue .svelte .rb .php .java .kt .kts .scala .groovy .gradle .go .cs "
+    ".swift .dart .ex .exs .erl .rs .c .cc .cpp .h .sh .bash .zsh .ps1 .tf .hcl .tfvars .toml .pl .pm .lua .r "
+    ".m .mm .coffee .cr .nim .clj .cljs .jl .rake .gemspec .env.js".split()
+)
+_TEST_PARTS = frozenset(
+    "test tests spec specs __tests__ __mocks__ fixture fixtures testdata test_data test-data mocks mock e2e "
+    "cypress testing".split()
+)
+_EXAMPLE_WORDS = ("example", "sample", "dist", "template", "tmpl", "default", "defaults", "skel", "tpl")
+_WORDS = re.compile(r"[a-z0-9]+")
+_PRODUCTION_WORDS = frozenset({"prod", "production", "live", "prd"})
+_DEV_WORDS = frozenset({"dev", "development", "local", "localhost", "docker", "compose"})
+_TEST_WORDS = frozenset({"test", "tests", "testing", "ci", "spec", "e2e"})
+
+
+@lru_cache(maxsize=4096)
+def file_context(path: str) -> FileContext:
+    posix = path.replace("\\", "/").removeprefix("./")
+    pure = PurePosixPath(posix)
+    name = pure.name.lower()
+    dirs = [p.lower() for p in pure.parts[:-1]]
+    words = set(_WORDS.findall(name))
+    example = any(w in words for w in _EXAMPLE_WORDS)
+    test = any(d in _TEST_PARTS for d in dirs) or name.startswith("test_") or bool(
+        re.search(r"[._-](?:test|spec)\.[a-z]{1,4}$", name)
+    )
+    dotenv_name = name == ".env" or name.startswith(".env.") or name.endswith(".env") or name == ".envrc"
+    if dotenv_name and words & _TEST_WORDS:
+        test = True
+    tail = "/".join([*dirs[-1:], name])
+    fmt = _CREDENTIAL_PATHS.get(tail)
+    credential = fmt is not None or name in _CREDENTIAL_NAMES or name.endswith(".htpasswd")
+    if fmt is None:
+        fmt = _CREDENTIAL_NAMES.get(name)
+    if fmt is None:
+        if dotenv_name and not name.endswith((".js", ".ts", ".py")):
+            fmt = Format.DOTENV
+        else:
+            suffix = pure.suffix.lower()
+            fmt = _BY_SUFFIX.get(suffix) or (Format.CODE if suffix in _CODE_SUFFIXES else Format.OTHER)
+    if fmt is Format.OTHER and name.endswith(".properties.example"):
+        fmt = Format.INI
+    production = bool(words & _PRODUCTION_WORDS) or any(d in ("prod", "production") for d in dirs)
+    dev = bool(words & _DEV_WORDS)
+    return FileContext(
+        format=fmt,
+        credential_file=credential and not example,
+        dotenv=dotenv_name and not example and not test,
+        example=example,
+        test=test,
+        production=production and not example and not test,
+        dev=dev,
+    )
+
+
+# -- which names hold credentials -----------------------------------------------------------------
+
+_NAME_WORD = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\b|[0-9_]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_CREDENTIAL_LAST = frozenset(
+    "password passwd pwd pass passphrase passwort secret token salt credentials credential auth apikey "
+    "secretkey accesskey privatekey authkey authtoken accesstoken identitytoken keystorepass storepass "
+    "keypass pw".split()
+)
+_CREDENTIAL_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("secret", "key"),
+        ("app", "key"),
+        ("auth", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("master", "key"),
+        ("nonce", "key"),
+        ("in", "key"),  # WordPress LOGGED_IN_KEY
+        ("session", "key"),
+        ("client", "key"),
+        ("license", "key"),
+        ("admin", "key"),
+        ("write", "key"),
+        ("service", "key"),
+        ("account", "key"),
+        ("shared", "key"),
+        ("hmac", "key"),
+        ("jwt", "key"),
+    }
+)
+# Framework keys that sign sessions and cookies: Django, Laravel, Symfony, Rails, WordPress, Express.
+_FRAMEWORK_NAMES = frozenset(
+    {
+        "secret_key",
+        "app_key",
+        "app_secret",
+        "secret_key_base",
+        "auth_key",
+        "secure_auth_key",
+        "logged_in_key",
+        "nonce_key",
+        "auth_salt",
+        "secure_auth_salt",
+        "logged_in_salt",
+        "nonce_salt",
+        "session_secret",
+        "cookie_secret",
+        "master_key",
+        "django_secret_key",
+        "flask_secret_key",
+        "nextauth_secret",
+        "rails_master_key",
+    }
+)
+
+
+def name_words(name: str) -> list[str]:
+    """``DB_PASSWORD`` -> [db, password]; ``clientSecret`` -> [client, secret]; the last dotted part only."""
+    last = re.split(r"[./\\:\[\]]", name.strip("'\"` []$@:"))
+    tail = next((part for part in reversed(last) if part), "")
+    return [w.lower() for w in _NAME_WORD.findall(tail)]
+
+
+def credential_name(name: str) -> str | None:
+    """``framework`` for a framework signing key, ``credential`` for another credential name, else None."""
+    words = name_words(name)
+    if not words:
+        return None
+    joined = "_".join(words)
+    if joined in _FRAMEWORK_NAMES:
+        return "framework"
+    if words[-1] in _CREDENTIAL_LAST or (len(words) >= 2 and (words[-2], words[-1]) in _CREDENTIAL_PAIRS):
+        return "credential"
+    return None
+
+
+# -- which values are values ----------------------------------------------------------------------
+
+_NOT_VALUES = frozenset(
+    "true false yes no on off null none nil undefined nan bearer basic digest string str text varchar char bool "
+    "boolean int integer number object array required optional hidden secret password passwd pwd token "
+    "changeme change_me changeit replaceme replace_me placeholder dummy example todo tbd fixme xxx redacted "
+    "masked sensitive empty default env auto random generated secretkey apikey pass".split()
+)
+_REFERENCE = re.compile(
+    r"^(?:\$|%\(|%env\(|%[a-z_]+%|\{\{|\{%|<%|#\{|@\{|!env|!secret|!vault|env\(|env\.|envs?\[|getenv|os\.|"
+    r"process\.|import\.meta|environ|config\(|settings\.|secrets\.|vars\.|self\.|this\.|vault:|secret:|ref\+|"
+    r"arn:aws:secretsmanager|projects/[^/]{1,80}/secrets/|sm://|awssm|ssm:|op://|keychain:|file:)",
+    re.IGNORECASE,
+)
+_PLACEHOLDER_PARTS = (
+    "${",
+    "{{",
+    "<",
+    ">",
+    "%s",
+    "%(",
+    "xxxx",
+    "****",
+    "••",
+    "your_",
+    "your-",
+    "your ",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "replace",
+    "insert_",
+    "insert-",
+    "example",
+    "dummy",
+    "redacted",
+    "<redacted>",
+    "not-set",
+    "notset",
+    "n/a",
+)
+_PATH_VALUE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|cer|p12|pfx|jks|json|txt|env|ya?ml)$")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,40}(?:_[A-Z0-9]{1,40}){1,8}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def credential_value(value: str, name: str, context: FileContext, *, code: bool = False) -> str | None:
+    """The value to report (stripped), or None when it is not a credential value."""
+    v = value.strip().strip("'\"`").strip()
+    if len(v) < 4 or len(v) > 1000:
+        return None
+    lowered = v.lower()
+    if lowered in _NOT_VALUES or _REFERENCE.match(v) or any(p in lowered for p in _PLACEHOLDER_PARTS):
+        return None
+    if _PATH_VALUE.search(v) or lowered.startswith(("http://", "https://", "data:")):
+        return None
+    if _ENV_NAME.match(v):
+        return None  # the name of the variable that holds it
+    if set(v) <= {"*", "x", "X", ".", "-", "_", "0", "•"}:
+        return None
+    words = name_words(name)
+    if lowered.replace("-", "_") in ("_".join(words), "".join(words)):
+        return None  # `password: password`: a label or a stand-in
+    if any(c.isspace() for c in v):
+        # Prose (labels, messages) is not a password; a session secret such as "keyboard cat" is.
+        if not (words and words[-1] == "secret" and len(v.split()) <= 4 and not v.endswith((".", "?", "!", ":"))):
+            return None
+    if code and ("{" in v or "(" in v or v.startswith(("\\", "#")) or _UUID.match(v)):
+        return None  # format strings, expressions, request ids
+    if context.example and not _looks_random(v):
+        return None  # an example file's stand-ins ("secret", "root", "admin123")
+    return v
+
+
+def _looks_random(value: str) -> bool:
+    return len(value) >= 12 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+# -- readers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    """A credential-looking (name, value) and the 1-based line of the block it is on."""
+
+    name: str
+    value: str
+    line: int
+    framework: bool = False
+
+
+_MAX_PARSE = 2 * 1024 * 1024
+# Fallback for fragments: `name = value`, `name: value`, `"name": "value",`, `export NAME=value`.
+_ASSIGN_LINE = re.compile(
+    r"^[ \t]{0,40}(?:-[ \t]{1,4})?(?:export[ \t]{1,4}|set[ \t]{1,4})?[\"']?(?P<name>[A-Za-z_@$/][A-Za-z0-9_.\-/:@$]{0,120})"
+    r"[\"']?[ \t]{0,10}(?::=|=>|=|:)[ \t]{0,10}(?P<value>[^\n]{1,500})$",
+    re.MULTILINE,
+)
+_XML_ELEMENT = re.compile(r"<(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,60})(?:\s[^<>\n]{0,300})?>(?P<value>[^<\n]{1,300})</")
+_XML_ATTR = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,60})\s{0,3}=\s{0,3}\"(?P<value>[^\"\n]{0,300})\"")
+_PHP_DEFINE = re.compile(
+    r"define\(\s{0,5}['\"](?P<name>[A-Za-z0-9_]{1,80})['\"]\s{0,5},\s{0,5}(?P<q>['\"])(?P<value>[^'\"\n]{0,300})(?P=q)"
+)
+# A string literal assigned to a name in code, from the name's first character (found by reading back
+# from a keyword): `DB_PASSWORD = "..."`, `"password": "..."`, `password: '...'`, `:secret => "..."`,
+# `password: str = "..."`.
+_CODE_ASSIGN = re.compile(
+    r"(?P<name>[A-Za-z_$][A-Za-z0-9_$]{0,100})['\"\]]?"
+    r"(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z_][A-Za-z0-9_\[\]|.]{0,40})?"
+    r"[ \t]{0,5}(?::=|=>|\?\?=|\|\|=|=|:)[ \t]{0,5}"
+    r"(?P<q>['\"`])(?P<value>[^'\"`\n\\]{0,300})(?P=q)"
+)
+_CODE_KEYWORDS = ("passw", "pwd", "secret", "token", "salt", "api_key", "apikey", "app_key", "auth", "_pass", "pass_")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+_QUICK = ("passw", "pwd", "secret", "token", "salt", "key", "auth", "pass", "credential", "pw")
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _from_assign_lines(text: str) -> Iterator[Found]:
+    for m in _ASSIGN_LINE.finditer(text):
+        value = m.group("value").strip()
+        if value[:1] in "\"'" and value[-1:] in (",", ";"):
+            value = value[:-1].rstrip()
+        if value[:1] in "\"'":
+            quote = value[0]
+            end = value.find(quote, 1)
+            value = value[1:end] if end > 0 else value[1:]
+        elif " #" in value:
+            value = value.split(" #", 1)[0]
+        yield Found(m.group("name"), value.rstrip(",;"), _line_at(text, m.start()))
+
+
+def _from_dotenv(text: str) -> Iterator[Found]:
+    from dotenv.parser import parse_stream
+
+    from launchready.secrets.envfile import first_line_of as first_line
+
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or binding.key is None or binding.value is None:
+            continue
+        yield Found(binding.key, binding.value, first_line(binding))
+
+
+class _Locator:
+    """Lines of (name, value) pairs a parser returned without positions, searched in document order."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.cursor = 0
+
+    def find(self, name: str, value: str) -> int:
+        probe = value.splitlines()[0] if value else value
+        for start in (self.cursor, 0):
+            for index in range(start, len(self.lines)):
+                line = self.lines[index]
+                if probe in line and name.lower() in line.lower():
+                    self.cursor = index + 1
+                    return index + 1
+        return 1
+
+
+def _from_ini(text: str, delimiters: tuple[str, ...] = ("=", ":")) -> Iterator[Found]:
+    parser = configparser.ConfigParser(
+        interpolation=None, strict=False, delimiters=delimiters, allow_no_value=True, comment_prefixes=("#", ";")
+    )
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    body = text if text.lstrip().startswith("[") else "[__top__]\n" + text
+    try:
+        parser.read_string(body)
+    except configparser.Error:
+        yield from _from_assign_lines(text)
+        return
+    locate = _Locator(text)
+    for section in parser.sections():
+        for name, value in parser.items(section, raw=True):
+            if value is None or credential_name(name) is None:
+                continue
+            yield Found(name, value, locate.find(name, value))
+
+
+def _from_yaml_nodes(text: str) -> Iterator[Found] | None:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        documents = list(yaml.compose_all(text, Loader=loader))
+    except yaml.YAMLError:
+        return None
+    return _walk_yaml(documents)
+
+
+def _walk_yaml(documents: Sequence[object]) -> Iterator[Found]:
+    import yaml
+
+    seen: set[int] = set()
+    stack: list[object] = [d for d in documents if d is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue  # an alias: its node was walked already (no billion laughs)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            pairs = {
+                k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+            }
+            label = pairs.get("name") or pairs.get("key")
+            if label is not None and "value" in pairs and credential_name(str(label.value)) is not None:
+                value = pairs["value"]
+                yield Found(str(label.value), str(value.value), value.start_mark.line + 1)
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode):
+                    if credential_name(str(key.value)) is not None:
+                        yield Found(str(key.value), str(value.value), value.start_mark.line + 1)
+                else:
+                    stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                if isinstance(item, yaml.ScalarNode):
+                    name, sep, value = str(item.value).partition("=")
+                    if sep and credential_name(name) is not None:
+                        yield Found(name, value, item.start_mark.line + 1)
+                else:
+                    stack.append(item)
+
+
+def _from_yaml(text: str) -> Iterator[Found]:
+    found = _from_yaml_nodes(text)
+    if found is None:
+        yield from _from_assign_lines(text)
+    else:
+        yield from found
+
+
+def _from_json(text: str) -> Iterator[Found]:
+    found = _from_yaml_nodes(text)  # YAML reads most JSON with line numbers
+    if found is not None:
+        yield from found
+        return
+    try:
+        data = json.loads(text)
+    except ValueError:
+        yield from _from_assign_lines(text)
+        return
+    locate = _Locator(text)
+    stack: list[object] = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str | int) and credential_name(str(key)) is not None:
+                    yield Found(str(key), str(value), locate.find(str(key), str(value)))
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class _XmlRefused(Exception):
+    """The document declares entities: not parsed (no expansion, no external entities)."""
+
+
+def _from_xml(text: str) -> Iterator[Found]:
+    found = _parse_xml(text)
+    if found is None:
+        found = _parse_xml(f"<fragment>{text}</fragment>")
+    if found is None:
+        yield from _from_xml_regex(text)
+    else:
+        yield from found
+
+
+def _parse_xml(text: str) -> list[Found] | None:
+    out: list[Found] = []
+    stack: list[tuple[str, int, list[str]]] = []
+    parser = xml.parsers.expat.ParserCreate()
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse(*_: object) -> None:
+        raise _XmlRefused
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        line = parser.CurrentLineNumber
+        for name, value in attrs.items():
+            if credential_name(name) is not None:
+                out.append(Found(name, value, line))
+        label = attrs.get("key") or attrs.get("name")
+        if label is not None and "value" in attrs and credential_name(label) is not None:
+            out.append(Found(label, attrs["value"], line))
+        stack.append((tag, line, []))
+
+    def data(chunk: str) -> None:
+        if stack:
+            stack[-1][2].append(chunk)
+
+    def end(tag: str) -> None:
+        name, line, chunks = stack.pop()
+        if credential_name(name) is not None:
+            out.append(Found(name, "".join(chunks), line))
+
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = start
+    parser.CharacterDataHandler = data
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(text, True)
+    except (xml.parsers.expat.ExpatError, _XmlRefused):
+        return None
+    return out
+
+
+def _from_xml_regex(text: str) -> Iterator[Found]:
+    for m in _XML_ELEMENT.finditer(text):
+        if credential_name(m.group("name")) is not None:
+            yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
+    for m in _XML_ATTR.finditer(text):
+        if credential_name(m.group("name")) is not None:
+            yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
+
+
+_PASSWORD_TOKENS = frozenset({"password", "passwd", "pass", "passphrase"})
+
+
+def _from_netrc(text: str) -> Iterator[Found]:
+    # The stdlib netrc module reads files only; it tokenises with shlex like this.
+    lexer = shlex.shlex(io.StringIO(text), posix=True)
+    lexer.wordchars += r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"""
+    lexer.commenters = "#"
+    lexer.whitespace_split = True
+    try:
+        token = lexer.get_token()
+        while token:
+            if token.lower() in _PASSWORD_TOKENS:
+                value = lexer.get_token() or ""
+                if value == "=":
+                    value = lexer.get_token() or ""
+                yield Found(token, value, lexer.lineno)
+            token = lexer.get_token()
+    except ValueError:
+        yield from _from_assign_lines(text)
+
+
+def _colon_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text), delimiter=":", escapechar="\\", quoting=csv.QUOTE_NONE)
+    try:
+        for row in reader:
+            if row and not row[0].lstrip().startswith("#"):
+                yield reader.line_num, row
+    except csv.Error:
+        return
+
+
+def _from_pgpass(text: str) -> Iterator[Found]:
+    for line, row in _colon_rows(text):
+        if len(row) >= 5:
+            yield Found("password", ":".join(row[4:]), line)
+
+
+def _from_htpasswd(text: str) -> Iterator[Found]:
+    for line, row in _colon_rows(text):
+        if len(row) >= 2 and len(row[1]) >= 13 and row[1][:1] not in ("!", "*"):
+            yield Found("password", row[1], line)
+
+
+_MASTER_KEY = re.compile(r"\A\s*(?P<value>[0-9a-f]{32}|[0-9a-f]{64})\s*\Z")
+
+
+def _from_master_key(text: str) -> Iterator[Found]:
+    m = _MASTER_KEY.match(text)
+    if m is not None:
+        yield Found("master_key", m.group("value"), 1, framework=True)
+
+
+def _from_code(text: str, lowered: str) -> Iterator[Found]:
+    starts: set[int] = set()
+    for keyword in _CODE_KEYWORDS:
+        pos = lowered.find(keyword)
+        while pos >= 0:
+            start = pos
+            while start > 0 and text[start - 1] in _NAME_CHARS:
+                start -= 1
+            if start not in starts:
+                starts.add(start)
+                m = _CODE_ASSIGN.match(text, start)
+                if m is not None:
+                    yield Found(m.group("name"), m.group("value"), _line_at(text, m.start("value")))
+            pos = lowered.find(keyword, pos + len(keyword))
+    if "define(" in lowered:
+        for m in _PHP_DEFINE.finditer(text):
+            yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
+
+
+def read_pairs(text: str, context: FileContext, lowered: str) -> Iterator[Found]:
+    """Every (name, value, line) of ``text`` whose name is credential-named (values not judged yet)."""
+    fmt = context.format
+    if len(text) > _MAX_PARSE and fmt not in (Format.CODE, Format.OTHER):
+        yield from _from_assign_lines(text)
+        return
+    if fmt is Format.DOTENV:
+        yield from _from_dotenv(text)
+    elif fmt is Format.INI:
+        yield from _from_ini(text)
+    elif fmt is Format.NPMRC:
+        yield from _from_ini(text, ("=",))
+    elif fmt is Format.YAML:
+        yield from _from_yaml(text)
+    elif fmt is Format.JSON:
+        yield from _from_json(text)
+    elif fmt is Format.XML:
+        yield from _from_xml(text)
+    elif fmt is Format.NETRC:
+        yield from _from_netrc(text)
+    elif fmt is Format.PGPASS:
+        yield from _from_pgpass(text)
+    elif fmt is Format.HTPASSWD:
+        yield from _from_htpasswd(text)
+    elif fmt is Format.MASTER_KEY:
+        yield from _from_master_key(text)
+    elif fmt is Format.CODE:
+        yield from _from_code(text, lowered)
+
+
+@dataclass(frozen=True)
+class Credential:
+    value: str
+    line: int  # 1-based line in the block
+    framework: bool
+
+
+def find_credentials(text: str, context: FileContext, lowered: str) -> list[Credential]:
+    """Credential values under credential-named keys in ``text``, judged (placeholders and references dropped)."""
+    if context.format is Format.OTHER:
+        return []
+    if context.format is Format.CODE and not any(k in lowered for k in _QUICK):
+        return []
+    code = context.format is Format.CODE
+    out: list[Credential] = []
+    for found in read_pairs(text, context, lowered):
+        kind = "framework" if found.framework else credential_name(found.name)
+        if kind is None:
+            continue
+        value = credential_value(found.value, found.name, context, code=code)
+        if value is None:
+            continue
+        out.append(Credential(value, found.line, kind == "framework"))
+    return out
