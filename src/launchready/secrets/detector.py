@@ -233,6 +233,8 @@ class Detector:
             return False
         if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
             return False
+        if rule.id == "database-url" and lowered in _URL_PLACEHOLDERS:
+            return False  # `postgres://user:pass@host` in documentation
         if rule.id == "url-password":
             return _url_password_ok(m)
         if rule.id == "connection-string-password":

@@ -287,8 +287,6 @@ _REFERENCE = re.compile(
 _PLACEHOLDER_PARTS = (
     "${",
     "{{",
-    "<",
-    ">",
     "%s",
     "%(",
     "xxxx",
@@ -307,23 +305,34 @@ _PLACEHOLDER_PARTS = (
     "example",
     "dummy",
     "redacted",
-    "<redacted>",
     "not-set",
     "notset",
     "n/a",
 )
 _PATH_VALUE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|cer|p12|pfx|jks|json|txt|env|ya?ml)$")
+# `<your password>`, `[password]`: a slot to fill in.
+_SLOT = re.compile(r"^(?:<[^<>]{0,80}>|\[[^\[\]]{0,80}\])$")
+# Code that builds the value rather than holding it: format fields, calls.
+_BUILT = re.compile(r"\{[A-Za-z0-9_.]{0,40}\}|%[sd]|[A-Za-z_]\(|\$\{|#\{")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,40}(?:_[A-Z0-9]{1,40}){1,8}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-def credential_value(value: str, name: str, context: FileContext, *, code: bool = False) -> str | None:
+def credential_value(
+    value: str, name: str, context: FileContext, *, code: bool = False, framework: bool = False
+) -> str | None:
     """The value to report (stripped), or None when it is not a credential value."""
     v = value.strip().strip("'\"`").strip()
     if len(v) < 4 or len(v) > 1000:
         return None
     lowered = v.lower()
+    if framework and len(v) >= 32 and not any(c.isspace() for c in v) and not context.example:
+        # A long framework key or salt is random punctuation by design (WordPress salts hold `{`, `%`,
+        # `<`): only a reference to the environment is not the key itself.
+        return None if _REFERENCE.match(v) or "${" in v or "{{" in v else v
     if lowered in _NOT_VALUES or _REFERENCE.match(v) or any(p in lowered for p in _PLACEHOLDER_PARTS):
+        return None
+    if _SLOT.match(v):
         return None
     if _PATH_VALUE.search(v) or lowered.startswith(("http://", "https://", "data:")):
         return None
@@ -338,7 +347,7 @@ def credential_value(value: str, name: str, context: FileContext, *, code: bool 
         # Prose (labels, messages) is not a password; a session secret such as "keyboard cat" is.
         if not (words and words[-1] == "secret" and len(v.split()) <= 4 and not v.endswith((".", "?", "!", ":"))):
             return None
-    if code and ("{" in v or "(" in v or v.startswith(("\\", "#")) or _UUID.match(v)):
+    if code and (_BUILT.search(v) or v.startswith(("\\", "#")) or _UUID.match(v)):
         return None  # format strings, expressions, request ids
     if context.example and not _looks_random(v):
         return None  # an example file's stand-ins ("secret", "root", "admin123")
@@ -608,10 +617,11 @@ def _from_netrc(text: str) -> Iterator[Found]:
         token = lexer.get_token()
         while token:
             if token.lower() in _PASSWORD_TOKENS:
+                line = lexer.lineno  # the keyword's line: reading the value may step past its newline
                 value = lexer.get_token() or ""
                 if value == "=":
                     value = lexer.get_token() or ""
-                yield Found(token, value, lexer.lineno)
+                yield Found(token, value, line)
             token = lexer.get_token()
     except ValueError:
         yield from _from_assign_lines(text)
@@ -716,7 +726,7 @@ def find_credentials(text: str, context: FileContext, lowered: str) -> list[Cred
         kind = "framework" if found.framework else credential_name(found.name)
         if kind is None:
             continue
-        value = credential_value(found.value, found.name, context, code=code)
+        value = credential_value(found.value, found.name, context, code=code, framework=kind == "framework")
         if value is None:
             continue
         out.append(Credential(value, found.line, kind == "framework"))

@@ -325,7 +325,7 @@ RULES: tuple[Rule, ...] = (
         "Database or message broker URL with a password",
         _re(
             r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|cockroachdb)"
-            r"(?:\+[a-z0-9]+)?://[^:/\s@'\"]+:(?P<secret>[^@/\s'\"]{4,})@(?P<host>[^\s'\"/:?]+)"
+            r"(?:\+[a-z0-9]+)?://[^:/\s@'\"]{0,256}:(?P<secret>[^@/\s'\"]{4,})@(?P<host>[^\s'\"/:?]+)"
         ),
         ("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp", "mssql", "sqlserver", "cockroach"),
         Severity.HIGH,
