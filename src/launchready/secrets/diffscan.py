@@ -51,6 +51,7 @@ class DiffScanner:
         self.on_match = on_match
         self.commits = 0
         self.binary_files = 0
+        self.files = 0  # file diffs read (a staged scan's "files scanned")
         self._commit: CommitInfo | None = None
         self._path: str | None = None
         self._skip_path = False
@@ -131,6 +132,7 @@ class DiffScanner:
                 path = _decode_path(raw)
                 path = path[2:] if path.startswith("b/") else path
                 self._path = path
+                self.files += 1
                 skip = self._allowed.get(path)
                 if skip is None:
                     # The same paths recur in thousands of commits; glob matching each time adds up.

@@ -136,6 +136,7 @@ def scan_staged(path: Path, detector: Detector) -> ScanResult:
 
     scanner = DiffScanner(detector, on_match)
     _stream(info.root, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
+    result.files_scanned = scanner.files
     if scanner.binary_files:
         result.notes.append(Note(".", f"{scanner.binary_files} staged binary file(s) not scanned"))
     return result

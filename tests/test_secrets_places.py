@@ -1,0 +1,75 @@
+"""Where a secret is reported, and which place a baseline accepts: every line it is on, never elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cliutil import run_cli
+from secrets_corpus import GITHUB, STRIPE_LIVE
+from secrets_util import commit, git, init_repo
+
+from launchready.config.sections.secrets import SecretsConfig
+from launchready.secrets.baseline import read_accepted, write_baseline
+from launchready.secrets.scan import Mode, scan_repository
+
+SETTINGS = SecretsConfig()
+
+
+def test_a_value_repeated_in_a_file_is_reported_on_every_line(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    text = f'PRIMARY = "{STRIPE_LIVE}"\nx = 1\nFALLBACK = "{STRIPE_LIVE}"\n'
+    commit(repo, "twice", {"pay.py": text, "copy.py": text})
+    tree = scan_repository(repo, Mode.TREE, SETTINGS)
+    assert sorted(h.location for h in tree.hits) == ["copy.py:1", "copy.py:3", "pay.py:1", "pay.py:3"]
+    history = scan_repository(repo, Mode.HISTORY, SETTINGS)
+    assert sorted(h.location for h in history.hits) == ["copy.py:1", "copy.py:3", "pay.py:1", "pay.py:3"]
+
+
+def test_baseline_never_accepts_a_new_commit_of_the_value_elsewhere(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "one", {"a.py": f'K = "{STRIPE_LIVE}"\n'})
+    baseline = repo / ".launchready" / "secrets-baseline.json"
+    write_baseline(baseline, scan_repository(repo, Mode.TREE, SETTINGS).hits)
+    assert read_accepted(baseline) == {scan_repository(repo, Mode.TREE, SETTINGS).hits[0].fingerprint: {"a.py:1"}}
+    # The accepted place stays accepted, in the tree and in history.
+    assert scan_repository(repo, Mode.TREE, SETTINGS).new_hits == []
+    assert scan_repository(repo, Mode.HISTORY, SETTINGS).new_hits == []
+    # The same key committed to another file is new: the pre-commit scan blocks it.
+    (repo / "b.py").write_text(f'K2 = "{STRIPE_LIVE}"\n')
+    git(repo, "add", "b.py")
+    staged = scan_repository(repo, Mode.STAGED, SETTINGS)
+    assert [h.location for h in staged.new_hits] == ["b.py:1"]
+    # ... and so is the key pasted on another line of the accepted file.
+    git(repo, "reset", "-q", "b.py")
+    (repo / "a.py").write_text(f'K = "{STRIPE_LIVE}"\nK_AGAIN = "{STRIPE_LIVE}"\n')
+    git(repo, "add", "a.py")
+    staged = scan_repository(repo, Mode.STAGED, SETTINGS)
+    assert [h.location for h in staged.new_hits] == ["a.py:2"]
+    # Rewriting the accepted line itself is the accepted finding at its place.
+    (repo / "a.py").write_text(f'K = "{STRIPE_LIVE}"  # payments\n')
+    git(repo, "add", "a.py")
+    staged = scan_repository(repo, Mode.STAGED, SETTINGS)
+    assert [h.location for h in staged.hits] == ["a.py:1"] and staged.new_hits == []
+
+
+def test_hand_written_baseline_entry_without_a_location_accepts_the_value(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "one", {"a.py": f'K = "{GITHUB}"\n'})
+    [hit] = scan_repository(repo, Mode.TREE, SETTINGS).hits
+    baseline = repo / ".launchready" / "secrets-baseline.json"
+    baseline.parent.mkdir()
+    baseline.write_text('{"accepted": [{"fingerprint": "' + hit.fingerprint + '"}]}')
+    assert scan_repository(repo, Mode.TREE, SETTINGS).new_hits == []
+
+
+def test_staged_summary_counts_the_files_it_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = init_repo(tmp_path / "r")
+    commit(repo, "one", {"README.md": "# r\n"})
+    (repo / "a.py").write_text(f'K = "{GITHUB}"\n')
+    (repo / "b.py").write_text("x = 1\n")
+    git(repo, "add", "a.py", "b.py")
+    code, out, _ = run_cli(["secrets", "scan", str(repo), "--staged"], capsys)
+    assert code == 1
+    assert "1 secret(s) found in 2 file(s) (staged scan)" in out
+    assert GITHUB not in out
