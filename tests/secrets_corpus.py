@@ -173,7 +173,9 @@ SECRETS: tuple[Sample, ...] = (
         DB_PASSWORD,
     ),
     Sample("salesforce", "sf/client.py", f'SF_SESSION = "{SALESFORCE}"\n', "salesforce-token", SALESFORCE),
-    Sample("twitter bearer", "social.js", f'const bearer = "{TWITTER_BEARER}";\n', "twitter-bearer-token", TWITTER_BEARER),
+    Sample(
+        "twitter bearer", "social.js", f'const bearer = "{TWITTER_BEARER}";\n', "twitter-bearer-token", TWITTER_BEARER
+    ),
     Sample("facebook token", "fb.php", f'$fb = new Facebook("{FACEBOOK}");\n', "facebook-access-token", FACEBOOK),
     Sample("mailchimp", "newsletter.rb", f'Gibbon::Request.api_key = "{MAILCHIMP}"\n', "mailchimp-api-key", MAILCHIMP),
     Sample("heroku", "deploy.sh", f"export HEROKU_API_KEY={HEROKU}\n", "heroku-api-key", HEROKU),
@@ -201,7 +203,13 @@ SECRETS: tuple[Sample, ...] = (
         "putty-private-key",
         PPK_BODY,
     ),
-    Sample("ftp url", "scripts/upload.sh", f"lftp ftp://deploy:{FTP_PASSWORD}@ftp.shop-host.net/www\n", "url-password", FTP_PASSWORD),
+    Sample(
+        "ftp url",
+        "scripts/upload.sh",
+        f"lftp ftp://deploy:{FTP_PASSWORD}@ftp.shop-host.net/www\n",
+        "url-password",
+        FTP_PASSWORD,
+    ),
     Sample(
         "jdbc connection string",
         "src/main/resources/db.xml",

@@ -117,7 +117,9 @@ FILES: tuple[LeakFile, ...] = (
     leak(
         "ini",
         "tools/WinSCP.ini",
-        "[Sessions\\deploy@shop]\nHostName=ftp.shop-host.net\nUserName=deploy\nPassword=" + r(40, "ABCDEF0123456789") + "\n",
+        "[Sessions\\deploy@shop]\nHostName=ftp.shop-host.net\nUserName=deploy\nPassword="
+        + r(40, "ABCDEF0123456789")
+        + "\n",
         4,
     ),
     # -- YAML --------------------------------------------------------------------------------
@@ -164,9 +166,7 @@ FILES: tuple[LeakFile, ...] = (
     leak(
         "json",
         "home/.docker/config.json",
-        '{\n\t"auths": {\n\t\t"registry.example-host.net": {\n\t\t\t"auth": "'
-        + r(28, B64)
-        + '="\n\t\t}\n\t}\n}\n',
+        '{\n\t"auths": {\n\t\t"registry.example-host.net": {\n\t\t\t"auth": "' + r(28, B64) + '="\n\t\t}\n\t}\n}\n',
         4,
     ),
     leak(
@@ -230,7 +230,9 @@ FILES: tuple[LeakFile, ...] = (
         ".idea/WebServers.xml",
         '<project version="4">\n  <component name="WebServers">\n    <option name="servers">\n'
         '      <webServer id="1" name="prod">\n        <fileTransfer host="ftp.shop-host.net" port="21" '
-        'username="deploy" password="' + r(20, HEX) + '" />\n      </webServer>\n    </option>\n  </component>\n</project>\n',
+        'username="deploy" password="'
+        + r(20, HEX)
+        + '" />\n      </webServer>\n    </option>\n  </component>\n</project>\n',
         5,
     ),
     # -- PHP define (WordPress) ----------------------------------------------------------------
@@ -282,7 +284,9 @@ FILES: tuple[LeakFile, ...] = (
     leak(
         "credential-file",
         ".netrc",
-        "machine api.heroku.com\n  login dev@shop.test\n  password " + r(36, HEX) + "\nmachine git.shop-host.net login ci password cipass2024\n",
+        "machine api.heroku.com\n  login dev@shop.test\n  password "
+        + r(36, HEX)
+        + "\nmachine git.shop-host.net login ci password cipass2024\n",
         3,
         4,
     ),
@@ -324,8 +328,13 @@ FILES: tuple[LeakFile, ...] = (
     leak(
         "credential-file",
         "aws/.aws/credentials",
-        "[default]\naws_access_key_id = " + "AK" + "IA" + r(16, string.ascii_uppercase + "234567")
-        + "\naws_secret_access_key = " + r(36, B64) + "k9Q2\n",
+        "[default]\naws_access_key_id = "
+        + "AK"
+        + "IA"
+        + r(16, string.ascii_uppercase + "234567")
+        + "\naws_secret_access_key = "
+        + r(36, B64)
+        + "k9Q2\n",
         3,
     ),
     # -- URLs with credentials -----------------------------------------------------------------
@@ -339,7 +348,9 @@ FILES: tuple[LeakFile, ...] = (
     leak(
         "url",
         "scripts/backup.sh",
-        "#!/bin/sh\ntar czf /tmp/site.tgz /var/www\ncurl -T /tmp/site.tgz ftp://backup:bk" + r(8) + "@ftp.shop-host.net/\n",
+        "#!/bin/sh\ntar czf /tmp/site.tgz /var/www\ncurl -T /tmp/site.tgz ftp://backup:bk"
+        + r(8)
+        + "@ftp.shop-host.net/\n",
         3,
     ),
     leak(
@@ -460,7 +471,7 @@ FILES: tuple[LeakFile, ...] = (
     leak(
         "decoy",
         "ansible/group_vars/all.yml",
-        "db_password: \"{{ vault_db_password }}\"\napi_token: !vault |\n"
+        'db_password: "{{ vault_db_password }}"\napi_token: !vault |\n'
         "  $ANSIBLE_VAULT;1.1;AES256\n  " + r(64, HEX) + "\n",
     ),
     leak(

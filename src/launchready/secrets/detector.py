@@ -46,7 +46,7 @@ _URL_PLACEHOLDERS = frozenset(
     "mypassword yourpassword".split()
 )
 # Where a connection-string `password=` starts: after a separator, never inside a longer name.
-_CONNECTION_STARTS = frozenset(";?& \t\"'(\n,")
+_CONNECTION_STARTS = frozenset(";?& \t\"'(,")
 
 
 def shannon_entropy(value: str) -> float:
@@ -301,6 +301,9 @@ def _connection_password_ok(secret: str, m: re.Match[str]) -> bool:
     start = m.start()
     if start > 0 and m.string[start - 1] not in _CONNECTION_STARTS:
         return False  # DB_PASSWORD=..., a longer name: the config readers judge it
+    before = m.string[m.string.rfind("\n", 0, start) + 1 : start]
+    if not any(c in before for c in ";?&"):
+        return False  # `password = x` on a line of its own is a config key (the readers'), not a connection string
     lowered = secret.lower()
     if len(secret) < 3 or _REFERENCE.match(secret) or lowered in ("password", "pwd", "xxx", "****", "null", "none"):
         return False

@@ -145,7 +145,7 @@ _TEST_PARTS = frozenset(
     "cypress testing".split()
 )
 _EXAMPLE_WORDS = ("example", "sample", "dist", "template", "tmpl", "default", "defaults", "skel", "tpl")
-_WORDS = re.compile(r"[a-z0-9]+")
+_WORDS = re.compile(r"[a-z0-9]{1,100}")
 _PRODUCTION_WORDS = frozenset({"prod", "production", "live", "prd"})
 _DEV_WORDS = frozenset({"dev", "development", "local", "localhost", "docker", "compose"})
 _TEST_WORDS = frozenset({"test", "tests", "testing", "ci", "spec", "e2e"})
@@ -159,8 +159,10 @@ def file_context(path: str) -> FileContext:
     dirs = [p.lower() for p in pure.parts[:-1]]
     words = set(_WORDS.findall(name))
     example = any(w in words for w in _EXAMPLE_WORDS)
-    test = any(d in _TEST_PARTS for d in dirs) or name.startswith("test_") or bool(
-        re.search(r"[._-](?:test|spec)\.[a-z]{1,4}$", name)
+    test = (
+        any(d in _TEST_PARTS for d in dirs)
+        or name.startswith("test_")
+        or bool(re.search(r"[._-](?:test|spec)\.[a-z]{1,4}$", name))
     )
     dotenv_name = name == ".env" or name.startswith(".env.") or name.endswith(".env") or name == ".envrc"
     if dotenv_name and words & _TEST_WORDS:
@@ -193,7 +195,7 @@ def file_context(path: str) -> FileContext:
 
 # -- which names hold credentials -----------------------------------------------------------------
 
-_NAME_WORD = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\b|[0-9_]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_NAME_WORD = re.compile(r"[A-Z]{2,100}(?=[A-Z][a-z]|\b|[0-9_]|$)|[A-Z]?[a-z]{1,100}|[A-Z]{1,100}|[0-9]{1,100}")
 _CREDENTIAL_LAST = frozenset(
     "password passwd pwd pass passphrase passwort secret token salt credentials credential auth apikey "
     "secretkey accesskey privatekey authkey authtoken accesstoken identitytoken keystorepass storepass "
@@ -279,7 +281,7 @@ _NOT_VALUES = frozenset(
     "masked sensitive empty default env auto random generated secretkey apikey pass".split()
 )
 _REFERENCE = re.compile(
-    r"^(?:\$|%\(|%env\(|%[a-z_]+%|\{\{|\{%|<%|#\{|@\{|!env|!secret|!vault|env\(|env\.|envs?\[|getenv|os\.|"
+    r"^(?:\$|%\(|%env\(|%[a-z_]{1,60}%|\{\{|\{%|<%|#\{|@\{|!env|!secret|!vault|env\(|env\.|envs?\[|getenv|os\.|"
     r"process\.|import\.meta|environ|config\(|settings\.|secrets\.|vars\.|self\.|this\.|vault:|secret:|ref\+|"
     r"arn:aws:secretsmanager|projects/[^/]{1,80}/secrets/|sm://|awssm|ssm:|op://|keychain:|file:)",
     re.IGNORECASE,
@@ -501,9 +503,9 @@ def _walk_yaml(documents: Sequence[object]) -> Iterator[Found]:
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 if isinstance(item, yaml.ScalarNode):
-                    name, sep, value = str(item.value).partition("=")
+                    name, sep, assigned = str(item.value).partition("=")
                     if sep and credential_name(name) is not None:
-                        yield Found(name, value, item.start_mark.line + 1)
+                        yield Found(name, assigned, item.start_mark.line + 1)
                 else:
                     stack.append(item)
 
@@ -560,7 +562,7 @@ def _parse_xml(text: str) -> list[Found] | None:
     parser = xml.parsers.expat.ParserCreate()
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
-    def refuse(*_: object) -> None:
+    def refuse(*_: object) -> int:
         raise _XmlRefused
 
     def start(tag: str, attrs: dict[str, str]) -> None:
@@ -649,7 +651,7 @@ def _from_htpasswd(text: str) -> Iterator[Found]:
             yield Found("password", row[1], line)
 
 
-_MASTER_KEY = re.compile(r"\A\s*(?P<value>[0-9a-f]{32}|[0-9a-f]{64})\s*\Z")
+_MASTER_KEY = re.compile(r"\A\s{0,20}(?P<value>[0-9a-f]{32}|[0-9a-f]{64})\s{0,20}\Z")
 
 
 def _from_master_key(text: str) -> Iterator[Found]:
@@ -670,7 +672,10 @@ def _from_code(text: str, lowered: str) -> Iterator[Found]:
                 starts.add(start)
                 m = _CODE_ASSIGN.match(text, start)
                 if m is not None:
-                    yield Found(m.group("name"), m.group("value"), _line_at(text, m.start("value")))
+                    name = m.group("name")
+                    # Express: `session({ secret: '...' })` signs the session cookies.
+                    framework = name.lower() == "secret" and "session(" in lowered[max(0, start - 300) : start]
+                    yield Found(name, m.group("value"), _line_at(text, m.start("value")), framework)
             pos = lowered.find(keyword, pos + len(keyword))
     if "define(" in lowered:
         for m in _PHP_DEFINE.finditer(text):

@@ -74,7 +74,7 @@ RULES: tuple[Rule, ...] = (
         "aws-secret-access-key",
         "AWS secret access key",
         _re(
-            r"(?i)aws_?(?:secret_?(?:access_?)?key|sk)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?i)aws_?(?:secret_?(?:access_?)?key|sk)\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"
         ),
         ("aws",),
@@ -86,7 +86,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "gcp-service-account",
         "Google Cloud service-account key (JSON)",
-        _re(r"\"type\"\s*:\s*\"service_account\"[\s\S]{0,400}?\"private_key_id\"\s*:\s*\"(?P<secret>[0-9a-f]{40})\""),
+        _re(
+            r"\"type\"\s{0,20}:\s{0,20}\"service_account\"[\s\S]{0,400}?\"private_key_id\"\s{0,20}:\s{0,20}\"(?P<secret>[0-9a-f]{40})\""
+        ),
         ("service_account",),
         Severity.BLOCKER,
         "Delete the key (gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT), create a "
@@ -131,7 +133,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "gitlab-token",
         "GitLab token",
-        _re(r"\b(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_\-]{20,})(?![A-Za-z0-9_\-])"),
+        _re(r"\b(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_\-]{20,255})(?![A-Za-z0-9_\-])"),
         ("glpat-", "glrt-", "gldt-", "glptt-"),
         Severity.BLOCKER,
         "Revoke the token in GitLab (User settings > Access tokens, or the runner/deploy token page) "
@@ -140,7 +142,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "slack-token",
         "Slack token",
-        _re(r"\b(?P<secret>xox[abposr]-[0-9A-Za-z]{8,}-[0-9A-Za-z-]{8,})"),
+        _re(r"\b(?P<secret>xox[abposr]-[0-9A-Za-z]{8,64}-[0-9A-Za-z-]{8,255})"),
         ("xox",),
         Severity.HIGH,
         "Revoke the token (api.slack.com/apps > your app > OAuth & Permissions > Revoke, or "
@@ -149,7 +151,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "slack-webhook",
         "Slack incoming webhook URL",
-        _re(r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]+/[A-Z0-9]+/[A-Za-z0-9]{20,})"),
+        _re(
+            r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{1,32}/[A-Z0-9]{1,32}/[A-Za-z0-9]{20,64})"
+        ),
         ("hooks.slack.com",),
         Severity.HIGH,
         "Delete the webhook in Slack (your app > Incoming Webhooks) and create a new one." + _ROTATE_THEN_PURGE,
@@ -178,7 +182,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "stripe-webhook-secret",
         "Stripe webhook signing secret",
-        _re(r"\b(?P<secret>whsec_[0-9A-Za-z+/=]{24,})"),
+        _re(r"\b(?P<secret>whsec_[0-9A-Za-z+/=]{24,255})"),
         ("whsec_",),
         Severity.HIGH,
         "Roll the endpoint's signing secret in the Stripe dashboard (Developers > Webhooks > endpoint "
@@ -189,7 +193,7 @@ RULES: tuple[Rule, ...] = (
         "twilio-api-key",
         "Twilio API key or auth token",
         _re(
-            r"\b(?P<secret>SK[0-9a-fA-F]{32})\b|(?i:twilio[a-z_]*?auth_?token)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"\b(?P<secret>SK[0-9a-fA-F]{32})\b|(?i:twilio[a-z_]{0,40}?auth_?token)\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<token>[0-9a-f]{32})\b"
         ),
         ("twilio",),
@@ -221,7 +225,7 @@ RULES: tuple[Rule, ...] = (
         "postmark-token",
         "Postmark server or account token",
         _re(
-            r"(?i:postmark[a-z_]*?(?:token|key))\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?i:postmark[a-z_]{0,40}?(?:token|key))\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
         ),
         ("postmark",),
@@ -242,8 +246,8 @@ RULES: tuple[Rule, ...] = (
         "openai-api-key",
         "OpenAI API key",
         _re(
-            r"\b(?P<secret>sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}"
-            r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|proj-[A-Za-z0-9_\-]{80,}))(?![A-Za-z0-9_\-])"
+            r"\b(?P<secret>sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}"
+            r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|proj-[A-Za-z0-9_\-]{80,300}))(?![A-Za-z0-9_\-])"
         ),
         ("t3blbkfj", "sk-proj-"),
         Severity.BLOCKER,
@@ -252,7 +256,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "anthropic-api-key",
         "Anthropic API key",
-        _re(r"\b(?P<secret>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,})(?![A-Za-z0-9_\-])"),
+        _re(r"\b(?P<secret>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,300})(?![A-Za-z0-9_\-])"),
         ("sk-ant-",),
         Severity.BLOCKER,
         "Delete the key in the Anthropic Console (Settings > API keys) and create a new one." + _ROTATE_THEN_PURGE,
@@ -261,8 +265,8 @@ RULES: tuple[Rule, ...] = (
         "supabase-service-key",
         "Supabase secret or service_role key",
         _re(
-            r"\b(?P<secret>sb_secret_[A-Za-z0-9_\-]{20,})|(?i:service_?role[a-z_]*)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
-            r"(?P<token>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,})"
+            r"\b(?P<secret>sb_secret_[A-Za-z0-9_\-]{20,255})|(?i:service_?role[a-z_]{0,40})\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
+            r"(?P<token>eyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{10,1024})"
         ),
         ("sb_secret_", "service_role", "servicerole"),
         Severity.BLOCKER,
@@ -272,7 +276,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "firebase-fcm-server-key",
         "Firebase Cloud Messaging server key",
-        _re(r"\b(?P<secret>AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{120,})"),
+        _re(r"\b(?P<secret>AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{120,400})"),
         ("apa91b",),
         Severity.HIGH,
         "Delete the legacy server key in Firebase console > Project settings > Cloud Messaging and move "
@@ -299,7 +303,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pypi-token",
         "PyPI upload token",
-        _re(r"\b(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})"),
+        _re(r"\b(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,400})"),
         ("pypi-ageichlwas5vcmc",),
         Severity.BLOCKER,
         "Delete the token at pypi.org > Account settings > API tokens; prefer trusted publishing from "
@@ -311,8 +315,8 @@ RULES: tuple[Rule, ...] = (
         _re(
             # The body up to the END line (or the end of what is there: a key cut off by a diff hunk
             # or a one-line JSON value is still a key).
-            r"-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----(?:\\n|\s)+"
-            r"(?:Proc-Type:[^\n]*\n|DEK-Info:[^\n]*\n|\s)*(?P<secret>(?:[A-Za-z0-9+/=]|\\n|\s){64,})"
+            r"-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----(?:\\n|\s){1,8}"
+            r"(?:Proc-Type:[^\n]{0,200}\n|DEK-Info:[^\n]{0,200}\n|\s){0,8}(?P<secret>(?:[A-Za-z0-9+/=]|\\n|\s){64,16384})"
         ),
         ("private key",),
         Severity.BLOCKER,
@@ -325,7 +329,7 @@ RULES: tuple[Rule, ...] = (
         "Database or message broker URL with a password",
         _re(
             r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|cockroachdb)"
-            r"(?:\+[a-z0-9]+)?://[^:/\s@'\"]{0,256}:(?P<secret>[^@/\s'\"]{4,})@(?P<host>[^\s'\"/:?]+)"
+            r"(?:\+[a-z0-9]{1,20})?://[^:/\s@'\"]{0,256}:(?P<secret>[^@/\s'\"]{4,256})@(?P<host>[^\s'\"/:?]{1,255})"
         ),
         ("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp", "mssql", "sqlserver", "cockroach"),
         Severity.HIGH,
@@ -375,8 +379,8 @@ RULES: tuple[Rule, ...] = (
         "heroku-api-key",
         "Heroku API key",
         _re(
-            r"\b(?P<secret>HRKU-[A-Za-z0-9_\-]{60})(?![A-Za-z0-9_\-])|(?i:heroku[a-z_]*?(?:api_?key|token))\\?[\"']?"
-            r"\s*(?::=|=>|=|:)\s*\\?[\"']?(?P<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+            r"\b(?P<secret>HRKU-[A-Za-z0-9_\-]{60})(?![A-Za-z0-9_\-])|(?i:heroku[a-z_]{0,40}?(?:api_?key|token))\\?[\"']?"
+            r"\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?(?P<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
         ),
         ("hrku-", "heroku"),
         Severity.BLOCKER,
@@ -416,7 +420,7 @@ RULES: tuple[Rule, ...] = (
         "algolia-admin-key",
         "Algolia admin or write API key",
         _re(
-            r"(?i:algolia[a-z_]{0,30}?(?:admin|write)[a-z_]{0,10}?key)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?i:algolia[a-z_]{0,30}?(?:admin|write)[a-z_]{0,10}?key)\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<secret>[a-f0-9]{32})\b"
         ),
         ("algolia",),
@@ -476,7 +480,21 @@ RULES: tuple[Rule, ...] = (
             r"|pbkdf2_sha256\$\d{4,7}\$[A-Za-z0-9./+=]{8,64}\$[A-Za-z0-9./+=]{20,100}"
             r"|\{SSHA?\}[A-Za-z0-9+/=]{20,100})"
         ),
-        ("$2a$", "$2b$", "$2y$", "$2x$", "$argon2", "$1$", "$5$", "$6$", "$apr1$", "$y$", "pbkdf2_sha256$", "{sha}", "{ssha}"),
+        (
+            "$2a$",
+            "$2b$",
+            "$2y$",
+            "$2x$",
+            "$argon2",
+            "$1$",
+            "$5$",
+            "$6$",
+            "$apr1$",
+            "$y$",
+            "pbkdf2_sha256$",
+            "{sha}",
+            "{ssha}",
+        ),
         Severity.HIGH,
         "Force a password reset for every account in the file (hashes are cracked offline, weak ones in "
         "minutes), then delete the dump or hash file from the repository and purge it from history "
@@ -522,7 +540,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "jwt",
         "Hard-coded JSON Web Token",
-        _re(r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{20,})"),
+        _re(r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{20,1024})"),
         ("eyj",),
         Severity.MEDIUM,
         "Revoke the token (or rotate the key that signed it) and load tokens at run time; a JWT "
@@ -533,7 +551,9 @@ RULES: tuple[Rule, ...] = (
         "generic-secret",
         "High-entropy value assigned to a secret-looking name",
         _re(
-            r"(?i)(?P<kw>" + _SECRET_KEYWORD + r")(?P<suffix>[a-z0-9_.\-]*)\\?[\"']?\s*(?::=|=>|=|:)\s*(?:[a-z]+\()?"
+            r"(?i)(?P<kw>"
+            + _SECRET_KEYWORD
+            + r")(?P<suffix>[a-z0-9_.\-]{0,80})\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}(?:[a-z]{1,30}\()?"
             r"\\?[\"'`]?(?P<secret>[A-Za-z0-9+/=_\-.~!@#%^&*]{12,200})"
         ),
         (

@@ -99,6 +99,7 @@ META = CheckMeta(
     needs_existing_domain=False,
 )
 
+
 def _evidence(hit: Hit) -> list[str]:
     out = [f"{hit.description}: {hit.masked} (rule {hit.rule_id})"]
     if hit.commit is not None:
