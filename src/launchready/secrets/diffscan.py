@@ -71,10 +71,14 @@ class DiffScanner:
             if self._in_hunk and line:
                 first = line[0]
                 if first == 0x2B and self._columns == 1:  # "+"
-                    if self._skip_path:
-                        self._new_line += 1
-                    else:
-                        self._add(line[1:])
+                    if not self._skip_path:
+                        # Kept as git wrote it ("+text\n"): the prefixes go in one pass at flush.
+                        self._lines.append(line)
+                        self._numbers.append(self._new_line)
+                        self._size += len(line)
+                        if self._size > BLOCK_CAP:
+                            self._flush()
+                    self._new_line += 1
                     continue
                 if first in _CONTENT:
                     content(line)
@@ -99,12 +103,12 @@ class DiffScanner:
             self._new_line += 1
 
     def _add(self, text: bytes) -> None:
+        """An added line's text (its diff prefix removed), stored in the hot path's form: "+text\n"."""
         if not self._skip_path:
-            if text.endswith(b"\n"):
-                text = text[:-1]
-            self._lines.append(text)
+            line = b"+" + text if text.endswith(b"\n") else b"+" + text + b"\n"
+            self._lines.append(line)
             self._numbers.append(self._new_line)
-            self._size += len(text)
+            self._size += len(line)
             if self._size > BLOCK_CAP:
                 self._flush()
         self._new_line += 1
@@ -158,6 +162,9 @@ class DiffScanner:
             return
         # No separate keyword pass here: detector.scan's own prefilter sees the same keywords, and
         # most blocks of real code contain one, so a second pass would only double the work.
-        text = b"\n".join(lines).decode("utf-8", "replace")
+        if not lines[-1].endswith(b"\n"):
+            lines[-1] += b"\n"  # the last line of git's output may have no newline
+        # Every line is "+text\n": drop the first "+" and the one after each newline, and the last newline.
+        text = b"".join(lines)[1:-1].replace(b"\n+", b"\n").decode("utf-8", "replace")
         for match in self.detector.scan(text, self._path, numbers):
             self.on_match(DiffMatch(match, self._path, self._commit))

@@ -394,9 +394,9 @@ _CODE_ASSIGN = re.compile(
     r"[ \t]{0,5}(?::=|=>|\?\?=|\|\|=|=|:)[ \t]{0,5}"
     r"(?P<q>['\"`])(?P<value>[^'\"`\n\\]{0,300})(?P=q)"
 )
-_CODE_KEYWORDS = ("passw", "pwd", "secret", "token", "salt", "api_key", "apikey", "app_key", "auth", "_pass", "pass_")
+# A string literal after an assignment or a key: `= "`, `: '`, `=> "`, `:= "`.
+_STRING_ASSIGNED = re.compile(r"(?:=>|:=|\?\?=|\|\|=|[=:])[ \t]{0,5}['\"`]")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
-_QUICK = ("passw", "pwd", "secret", "token", "salt", "key", "auth", "pass", "credential", "pw")
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -660,23 +660,41 @@ def _from_master_key(text: str) -> Iterator[Found]:
         yield Found("master_key", m.group("value"), 1, framework=True)
 
 
+def _name_before(text: str, end: int) -> int:
+    """Where the name that ends at ``end`` starts (skipping blanks and one closing quote or bracket)."""
+    pos = end
+    while pos > 0 and text[pos - 1] in " \t":
+        pos -= 1
+    if pos > 0 and text[pos - 1] in "'\"]`":
+        pos -= 1
+    start = pos
+    while start > 0 and text[start - 1] in _NAME_CHARS and pos - start < 100:
+        start -= 1
+    return start if start < pos else -1
+
+
 def _from_code(text: str, lowered: str) -> Iterator[Found]:
-    starts: set[int] = set()
-    for keyword in _CODE_KEYWORDS:
-        pos = lowered.find(keyword)
-        while pos >= 0:
-            start = pos
-            while start > 0 and text[start - 1] in _NAME_CHARS:
-                start -= 1
-            if start not in starts:
-                starts.add(start)
-                m = _CODE_ASSIGN.match(text, start)
-                if m is not None:
-                    name = m.group("name")
-                    # Express: `session({ secret: '...' })` signs the session cookies.
-                    framework = name.lower() == "secret" and "session(" in lowered[max(0, start - 300) : start]
-                    yield Found(name, m.group("value"), _line_at(text, m.start("value")), framework)
-            pos = lowered.find(keyword, pos + len(keyword))
+    # Start from each string literal assigned to something (one C-speed pass; code assigns few), then
+    # read back the name it is assigned to; only credential names go on to the full regex.
+    for delimiter in _STRING_ASSIGNED.finditer(text):
+        start = _name_before(text, delimiter.start())
+        if start < 0:
+            continue
+        name = text[start : delimiter.start()].strip(" \t'\"]`")
+        if credential_name(name) is None:
+            # `password: str = "..."`: the name is before the annotation.
+            before = text[:start].rstrip(" \t")
+            if not before.endswith(":"):
+                continue
+            start = _name_before(text, len(before) - 1)
+            if start < 0 or credential_name(text[start : len(before) - 1].strip(" \t'\"]`")) is None:
+                continue
+        m = _CODE_ASSIGN.match(text, start)
+        if m is not None:
+            name = m.group("name")
+            # Express: `session({ secret: '...' })` signs the session cookies.
+            framework = name.lower() == "secret" and "session(" in lowered[max(0, start - 300) : start]
+            yield Found(name, m.group("value"), _line_at(text, m.start("value")), framework)
     if "define(" in lowered:
         for m in _PHP_DEFINE.finditer(text):
             yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
@@ -722,8 +740,6 @@ class Credential:
 def find_credentials(text: str, context: FileContext, lowered: str) -> list[Credential]:
     """Credential values under credential-named keys in ``text``, judged (placeholders and references dropped)."""
     if context.format is Format.OTHER:
-        return []
-    if context.format is Format.CODE and not any(k in lowered for k in _QUICK):
         return []
     code = context.format is Format.CODE
     out: list[Credential] = []
