@@ -44,7 +44,7 @@ _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 # Stand-ins written in documentation URLs (`https://user:pass@host`).
 _URL_PLACEHOLDERS = frozenset(
     "pass password passwd pwd secret pw token apikey api_key key changeme xxx xxxx user username login "
-    "mypassword yourpassword".split()
+    "mypassword yourpassword tiger".split()  # scott:tiger, every database driver's documentation
 )
 # Where a connection-string `password=` starts: after a separator, never inside a longer name.
 _CONNECTION_STARTS = frozenset(";?& \t\"'(,")
@@ -301,6 +301,9 @@ def _severity_in_context(rule: Rule, m: re.Match[str], context: FileContext) -> 
     (a live key is live wherever it is)."""
     if rule.id in ("database-url", "url-password") and m.group("host").lower() in _LOCAL_HOSTS:
         return Severity.LOW.value
+    if rule.id == "password-hash-dump" and not (context.data_file or context.credential_file):
+        # A hash in code or documentation is an example more often than a user's: worth a look, not a page.
+        return (Severity.LOW if context.test or context.example else Severity.MEDIUM).value
     if rule.kind in (Kind.GENERIC, Kind.CREDENTIAL):
         severity = context.severity(rule.severity)
         return None if severity is rule.severity else severity.value
@@ -313,10 +316,14 @@ def _url_password_ok(m: re.Match[str]) -> bool:
     while start > 0 and text[start - 1] in _SCHEME_CHARS and m.start() - start < 30:
         start -= 1
     scheme = text[start : m.start()].lower()
-    if not scheme or not scheme[0].isalpha() or scheme in _DATABASE_SCHEMES or scheme.startswith("jdbc"):
+    if not scheme or not scheme[0].isalpha() or scheme.startswith("jdbc"):
         return False
+    if scheme in _DATABASE_SCHEMES or scheme.partition("+")[0] in _DATABASE_SCHEMES:
+        return False  # the database-url rule's (`mssql+pyodbc://`)
     secret = m.group("secret")
     lowered = secret.lower()
+    if "," in secret:
+        return False  # `https://host:123,host2:456@...`: a list of hosts, no userinfo
     if lowered in _URL_PLACEHOLDERS or lowered.strip("*x") == "" or secret.isdigit():
         return False  # a doc example, or a port after an empty user (`http://:8080@`)
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS) or secret[0] in "$%{[(":
@@ -332,7 +339,12 @@ def _connection_password_ok(secret: str, m: re.Match[str]) -> bool:
     if not any(c in before for c in ";?&"):
         return False  # `password = x` on a line of its own is a config key (the readers'), not a connection string
     lowered = secret.lower()
-    if len(secret) < 3 or _REFERENCE.match(secret) or lowered in ("password", "pwd", "xxx", "****", "null", "none"):
+    if (
+        len(secret) < 4
+        or _REFERENCE.match(secret)
+        or lowered in _URL_PLACEHOLDERS
+        or lowered in ("****", "null", "none")
+    ):
         return False
     return not any(marker in lowered for marker in PLACEHOLDER_MARKERS) and not secret.startswith(("{", "("))
 

@@ -62,6 +62,7 @@ class FileContext:
     test: bool  # under a test or fixture directory, or a test-environment file
     production: bool  # names production (prod, production, live)
     dev: bool  # names a development or local environment
+    data_file: bool = False  # a dump or data export (.sql, .csv, .json...): where user tables end up
 
     def severity(self, base: Severity) -> Severity:
         """The severity of a credential found here (a rule's own severity where the place says nothing)."""
@@ -140,6 +141,7 @@ _CODE_SUFFIXES = frozenset(
     ".swift .dart .ex .exs .erl .rs .c .cc .cpp .h .sh .bash .zsh .ps1 .tf .hcl .tfvars .toml .pl .pm .lua .r "
     ".m .mm .coffee .cr .nim .clj .cljs .jl .rake .gemspec .env.js".split()
 )
+_DATA_SUFFIXES = frozenset(".sql .dump .bak .csv .tsv .json .jsonl .ndjson .yml .yaml .xml .ldif .txt".split())
 _TEST_PARTS = frozenset(
     "test tests spec specs __tests__ __mocks__ fixture fixtures testdata test_data test-data mocks mock e2e "
     "cypress testing".split()
@@ -183,6 +185,7 @@ def file_context(path: str) -> FileContext:
     production = bool(words & _PRODUCTION_WORDS) or any(d in ("prod", "production") for d in dirs)
     dev = bool(words & _DEV_WORDS)
     return FileContext(
+        data_file=pure.suffix.lower() in _DATA_SUFFIXES,
         format=fmt,
         credential_file=credential and not example,
         dotenv=dotenv_name and not example and not test,
@@ -315,7 +318,12 @@ _PATH_VALUE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|cer|
 # `<your password>`, `[password]`: a slot to fill in.
 _SLOT = re.compile(r"^(?:<[^<>]{0,80}>|\[[^\[\]]{0,80}\])$")
 # Code that builds the value rather than holding it: format fields, calls.
-_BUILT = re.compile(r"\{[A-Za-z0-9_.]{0,40}\}|%[sd]|[A-Za-z_]\(|\$\{|#\{")
+_BUILT = re.compile(r"\{[A-Za-z0-9_.]{0,40}\}|%[sd]|[A-Za-z_][(\[]|\$\{|#\{")
+# In code, a lower-case word or dotted/underscored name is an identifier or a label ("upgrades",
+# "_sa_default", "gen_ai.first_token"), not a password; one with digits, capitals or symbols may be.
+_IDENTIFIER_VALUE = re.compile(r"^[a-z_][a-z_.\-]{0,100}$|^_?[A-Z][a-z]{1,30}(?:[A-Z][a-z0-9]{0,30}){1,10}$")
+# Versions, OIDs, addresses: `1.3.6.1.5.5.7.3.1`.
+_NUMERIC_DOTTED = re.compile(r"^[0-9][0-9.]{0,60}$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,40}(?:_[A-Z0-9]{1,40}){1,8}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
@@ -338,6 +346,8 @@ def credential_value(
         return None
     if _PATH_VALUE.search(v) or lowered.startswith(("http://", "https://", "data:")):
         return None
+    if _NUMERIC_DOTTED.match(v) and "." in v:
+        return None
     if _ENV_NAME.match(v):
         return None  # the name of the variable that holds it
     if set(v) <= {"*", "x", "X", ".", "-", "_", "0", "•"}:
@@ -349,6 +359,8 @@ def credential_value(
         # Prose (labels, messages) is not a password; a session secret such as "keyboard cat" is.
         if not (words and words[-1] == "secret" and len(v.split()) <= 4 and not v.endswith((".", "?", "!", ":"))):
             return None
+    if code and not framework and _IDENTIFIER_VALUE.match(v):
+        return None
     if code and (_BUILT.search(v) or v.startswith(("\\", "#")) or _UUID.match(v)):
         return None  # format strings, expressions, request ids
     if context.example and not _looks_random(v):
@@ -390,12 +402,14 @@ _PHP_DEFINE = re.compile(
 # `password: str = "..."`.
 _CODE_ASSIGN = re.compile(
     r"(?P<name>[A-Za-z_$][A-Za-z0-9_$]{0,100})['\"\]]?"
-    r"(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z_][A-Za-z0-9_\[\]|.]{0,40})?"
+    r"(?::[ \t]{0,3}[A-Za-z_][A-Za-z0-9_\[\]|.]{0,40})?"
     r"[ \t]{0,5}(?::=|=>|\?\?=|\|\|=|=|:)[ \t]{0,5}"
-    r"(?P<q>['\"`])(?P<value>[^'\"`\n\\]{0,300})(?P=q)"
+    r"(?P<q>['\"])(?P<value>[^'\"\n\\]{0,300})(?P=q)"
 )
+# What after a literal says it is only part of the value: `"whsec_" + token`, `"%s" % x`, `"a".join(...)`.
+_JOINED = frozenset("+.%[")
 # A string literal after an assignment or a key: `= "`, `: '`, `=> "`, `:= "`.
-_STRING_ASSIGNED = re.compile(r"(?:=>|:=|\?\?=|\|\|=|[=:])[ \t]{0,5}['\"`]")
+_STRING_ASSIGNED = re.compile(r"(?:=>|:=|\?\?=|\|\|=|[=:])[ \t]{0,5}['\"]")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -682,15 +696,15 @@ def _from_code(text: str, lowered: str) -> Iterator[Found]:
             continue
         name = text[start : delimiter.start()].strip(" \t'\"]`")
         if credential_name(name) is None:
-            # `password: str = "..."`: the name is before the annotation.
+            # `password: str = "..."`: the name is right before the annotation.
             before = text[:start].rstrip(" \t")
-            if not before.endswith(":"):
+            if not before.endswith(":") or before[-2:-1] in (" ", "\t"):
                 continue
             start = _name_before(text, len(before) - 1)
             if start < 0 or credential_name(text[start : len(before) - 1].strip(" \t'\"]`")) is None:
                 continue
         m = _CODE_ASSIGN.match(text, start)
-        if m is not None:
+        if m is not None and text[m.end() : m.end() + 3].lstrip(" \t")[:1] not in _JOINED:
             name = m.group("name")
             # Express: `session({ secret: '...' })` signs the session cookies.
             framework = name.lower() == "secret" and "session(" in lowered[max(0, start - 300) : start]
@@ -745,8 +759,8 @@ def find_credentials(text: str, context: FileContext, lowered: str) -> list[Cred
     out: list[Credential] = []
     for found in read_pairs(text, context, lowered):
         kind = "framework" if found.framework else credential_name(found.name)
-        if kind is None:
-            continue
+        if kind is None or (code and kind == "credential" and name_words(found.name)[-1] == "auth"):
+            continue  # in code, `*_AUTH` names settings and modes (SERVER_AUTH, BASIC_AUTH); in config, `auth` is npm's
         value = credential_value(found.value, found.name, context, code=code, framework=kind == "framework")
         if value is None:
             continue
