@@ -268,6 +268,12 @@ FILES: tuple[LeakFile, ...] = (
     ),
     leak(
         "framework",
+        "blog/settings/production.py",
+        "DATABASES = {\n    'default': {\n        'USER': 'blog',\n        'PASSWORD': 'bloggerpass',\n    }\n}\n",
+        4,
+    ),
+    leak(
+        "framework",
         "server/app.js",
         "const session = require('express-session');\napp.use(session({\n  secret: 'keyboard cat',\n"
         "  resave: false,\n  saveUninitialized: true,\n}));\n",
@@ -473,6 +479,20 @@ FILES: tuple[LeakFile, ...] = (
         "ansible/group_vars/all.yml",
         'db_password: "{{ vault_db_password }}"\napi_token: !vault |\n'
         "  $ANSIBLE_VAULT;1.1;AES256\n  " + r(64, HEX) + "\n",
+    ),
+    leak(
+        "decoy",
+        "web/locales/de.json",
+        '{"login": {"password": "Passwort", "token": "Zugangscode", "submit": "Anmelden"}}\n',
+    ),
+    leak(
+        "decoy",
+        "lib/registry.py",
+        '_DEFAULT_TOKEN = "_sa_default"\nSERVER_AUTH = "1.3.6.1.5.5.7.3.1"\n'
+        'def sign(secret_key: "Optional[str]" = None, upgrade_token: str = "upgrades") -> None:\n'
+        '    self.webhook_secret = "whsec_" + secrets.token_urlsafe(24)\n'
+        '    engine = create_engine("oracle://scott:tiger@db"); connect(password="tiger")\n'
+        '    url = f"https://{host}:{port},{host2}:{port}@x"\n',
     ),
     leak(
         "decoy",

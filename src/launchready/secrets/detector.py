@@ -260,8 +260,8 @@ class Detector:
             return False
         if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
             return False
-        if rule.id == "database-url" and lowered in _URL_PLACEHOLDERS:
-            return False  # `postgres://user:pass@host` in documentation
+        if rule.id == "database-url" and (lowered in _URL_PLACEHOLDERS or secret[0] in "{$%<["):
+            return False  # `postgres://user:pass@host` in documentation, `:{password}@` in a template
         if rule.id == "url-password":
             return _url_password_ok(m)
         if rule.id == "connection-string-password":
@@ -301,6 +301,8 @@ def _severity_in_context(rule: Rule, m: re.Match[str], context: FileContext) -> 
     (a live key is live wherever it is)."""
     if rule.id in ("database-url", "url-password") and m.group("host").lower() in _LOCAL_HOSTS:
         return Severity.LOW.value
+    if rule.id == "database-url" and (context.test or context.example):
+        return Severity.LOW.value  # a test database's password
     if rule.id == "password-hash-dump" and not (context.data_file or context.credential_file):
         # A hash in code or documentation is an example more often than a user's: worth a look, not a page.
         return (Severity.LOW if context.test or context.example else Severity.MEDIUM).value

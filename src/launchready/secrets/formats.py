@@ -63,6 +63,7 @@ class FileContext:
     production: bool  # names production (prod, production, live)
     dev: bool  # names a development or local environment
     data_file: bool = False  # a dump or data export (.sql, .csv, .json...): where user tables end up
+    translation: bool = False  # a locale file: `password: "Passwort"` is a label
 
     def severity(self, base: Severity) -> Severity:
         """The severity of a credential found here (a rule's own severity where the place says nothing)."""
@@ -141,6 +142,12 @@ _CODE_SUFFIXES = frozenset(
     ".swift .dart .ex .exs .erl .rs .c .cc .cpp .h .sh .bash .zsh .ps1 .tf .hcl .tfvars .toml .pl .pm .lua .r "
     ".m .mm .coffee .cr .nim .clj .cljs .jl .rake .gemspec .env.js".split()
 )
+_LOCALE_DIRS = frozenset("locale locales i18n l10n lang langs language languages translations".split())
+_LANGUAGES = (
+    "en|fr|de|es|it|pt|nl|ru|ja|zh|ko|pl|sv|da|fi|nb|nn|cs|tr|ar|he|el|hu|ro|uk|vi|th|id|ms|bg|hr|sk|sl|lt|lv|et|"
+    "fa|hi|bn|ca|eu|gl|sr|is|ga|cy|af|sw|ta|te|ur"
+)
+_LOCALE_NAME = re.compile(r"^(?:" + _LANGUAGES + r")(?:[-_][a-z]{2,4})?$")
 _DATA_SUFFIXES = frozenset(".sql .dump .bak .csv .tsv .json .jsonl .ndjson .yml .yaml .xml .ldif .txt".split())
 _TEST_PARTS = frozenset(
     "test tests spec specs __tests__ __mocks__ fixture fixtures testdata test_data test-data mocks mock e2e "
@@ -184,7 +191,10 @@ def file_context(path: str) -> FileContext:
         fmt = Format.INI
     production = bool(words & _PRODUCTION_WORDS) or any(d in ("prod", "production") for d in dirs)
     dev = bool(words & _DEV_WORDS)
+    stem = name.split(".", 1)[0]
+    translation = bool(set(dirs) & _LOCALE_DIRS) or bool(_LOCALE_NAME.match(stem)) or stem.startswith("messages")
     return FileContext(
+        translation=translation,
         data_file=pure.suffix.lower() in _DATA_SUFFIXES,
         format=fmt,
         credential_file=credential and not example,
@@ -360,12 +370,19 @@ def credential_value(
         if not (words and words[-1] == "secret" and len(v.split()) <= 4 and not v.endswith((".", "?", "!", ":"))):
             return None
     if code and not framework and _IDENTIFIER_VALUE.match(v):
-        return None
+        # A password may well be one lower-case word ('PASSWORD': 'postgres'); a token or key is not.
+        if not (words and words[-1] in _PASSWORD_WORDS and v.isalpha() and lowered not in _CODE_STAND_INS):
+            return None
     if code and (_BUILT.search(v) or v.startswith(("\\", "#")) or _UUID.match(v)):
         return None  # format strings, expressions, request ids
     if context.example and not _looks_random(v):
         return None  # an example file's stand-ins ("secret", "root", "admin123")
     return v
+
+
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passwort", "pw"})
+# Documentation's passwords in code (scott/tiger, every driver's example), and test stand-ins.
+_CODE_STAND_INS = frozenset({"tiger", "test", "foo", "bar", "baz", "hunter", "secret"})
 
 
 def _looks_random(value: str) -> bool:
@@ -753,7 +770,7 @@ class Credential:
 
 def find_credentials(text: str, context: FileContext, lowered: str) -> list[Credential]:
     """Credential values under credential-named keys in ``text``, judged (placeholders and references dropped)."""
-    if context.format is Format.OTHER:
+    if context.format is Format.OTHER or (context.translation and context.format is not Format.CODE):
         return []
     code = context.format is Format.CODE
     out: list[Credential] = []
