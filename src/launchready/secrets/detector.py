@@ -305,7 +305,8 @@ def _severity_in_context(rule: Rule, m: re.Match[str], context: FileContext) -> 
         return Severity.LOW.value  # a test database's password
     if rule.id == "password-hash-dump" and not (context.data_file or context.credential_file):
         # A hash in code or documentation is an example more often than a user's: worth a look, not a page.
-        return (Severity.LOW if context.test or context.example else Severity.MEDIUM).value
+        quiet: Severity = Severity.LOW if context.test or context.example else Severity.MEDIUM
+        return quiet.value
     if rule.kind in (Kind.GENERIC, Kind.CREDENTIAL):
         severity = context.severity(rule.severity)
         return None if severity is rule.severity else severity.value
