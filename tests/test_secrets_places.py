@@ -73,3 +73,35 @@ def test_staged_summary_counts_the_files_it_read(tmp_path: Path, capsys: pytest.
     assert code == 1
     assert "1 secret(s) found in 2 file(s) (staged scan)" in out
     assert GITHUB not in out
+
+
+def test_history_judges_fragments_of_config_files_added_in_later_commits(tmp_path: Path) -> None:
+    """A commit that adds one line to a YAML, JSON, INI or XML file shows only that line: still judged."""
+    repo = init_repo(tmp_path / "r")
+    commit(
+        repo,
+        "configs",
+        {
+            "config/database.yml": "production:\n  adapter: postgresql\n  database: shop\n",
+            "config/app.json": '{\n  "db": {\n    "host": "db.internal"\n  }\n}\n',
+            "config/app.ini": "[db]\nhost = db.internal\n",
+            "conf/settings.xml": "<settings>\n  <servers>\n  </servers>\n</settings>\n",
+        },
+    )
+    commit(
+        repo,
+        "credentials",
+        {
+            "config/database.yml": "production:\n  adapter: postgresql\n  database: shop\n  password: Prod2024x\n",
+            "config/app.json": '{\n  "db": {\n    "host": "db.internal",\n    "password": "Json2024x"\n  }\n}\n',
+            "config/app.ini": "[db]\nhost = db.internal\npassword = Ini2024x\n",
+            "conf/settings.xml": "<settings>\n  <servers>\n    <password>Xml2024x</password>\n  </servers>\n</settings>\n",
+        },
+    )
+    result = scan_repository(repo, Mode.HISTORY, SETTINGS)
+    assert {(h.rule_id, h.location) for h in result.hits} == {
+        ("config-credential", "config/database.yml:4"),
+        ("config-credential", "config/app.json:4"),
+        ("config-credential", "config/app.ini:3"),
+        ("config-credential", "conf/settings.xml:3"),
+    }
