@@ -381,6 +381,58 @@ FILES: tuple[LeakFile, ...] = (
         5,
         6,
     ),
+    leak(
+        "sql-dump",
+        "db/shop.sql",
+        "CREATE TABLE `api_clients` (\n  `id` int NOT NULL,\n  `name` varchar(80),\n  `api_token` char(40),\n"
+        "  `token_expires_at` datetime,\n  PRIMARY KEY (`id`)\n);\n"
+        f"INSERT INTO `api_clients` VALUES (1,'mobile','{r(40, HEX)}','2025-01-01 00:00:00'),"
+        f"(2,'partner','{r(40, HEX)}',NULL);\n"
+        f"INSERT INTO accounts (id, login, plain_password) VALUES (7, 'ops', 'opsLegacy{r(3, string.digits)}');\n",
+        8,
+        9,
+    ),
+    leak(
+        "sql-dump",
+        "backups/pg.sql",
+        "COPY public.users (id, email, encrypted_password, otp_secret) FROM stdin;\n"
+        f"1\tann@shop.test\tpbkdf2_sha256$600000${r(12)}${r(44, B64)}\t{r(32, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}\n"
+        "2\tbob@shop.test\t\\N\t\\N\n\\.\n",
+        2,
+    ),
+    # -- shell, server configs, code-held configs ----------------------------------------------------
+    leak(
+        "shell",
+        "scripts/deploy.sh",
+        "#!/bin/bash\nset -e\nexport DB_PASSWORD=deploy" + r(4, string.digits) + '\nAPI_TOKEN="' + r(24) + '"\n'
+        'if [ -z "$APP_ENV" ]; then APP_ENV=production; fi\nmysqldump -u root --password="$DB_PASSWORD" shop\n',
+        3,
+        4,
+    ),
+    leak(
+        "ini",
+        "server/server.cfg",
+        'hostname "Shop LAN party"\nrcon_password "rc' + r(8) + '"\nsv_password ""\nmaxplayers 16\n',
+        2,
+    ),
+    leak(
+        "php",
+        "phpmyadmin/config.inc.php",
+        "<?php\n$i = 1;\n$cfg['Servers'][$i]['user'] = 'root';\n$cfg['Servers'][$i]['password'] = 'pma"
+        + r(6)
+        + "';\n$cfg['blowfish_secret'] = '"
+        + r(32)
+        + "';\n",
+        4,
+        5,
+    ),
+    leak(
+        "json",
+        "infra/terraform.tfstate",
+        '{\n  "version": 4,\n  "resources": [{"type": "aws_db_instance", "instances": [{"attributes": {\n'
+        '    "username": "shop",\n    "password": "' + r(20) + '"\n  }}]}]\n}\n',
+        5,
+    ),
     # -- less common provider tokens ----------------------------------------------------------------
     leak(
         "provider",

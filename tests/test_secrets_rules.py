@@ -13,6 +13,8 @@ from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from launchready.core.severity import Severity
 from launchready.secrets import detector as detector_module
@@ -240,3 +242,62 @@ def test_xml_entity_declarations_are_refused_not_expanded() -> None:
     # Not parsed as XML (entities refused); the line reader still sees the literal password.
     assert {(m.rule.id, m.line) for m in found} == {("config-credential", 4)}
     assert all("aaaaaaaaaa" not in m.secret for m in found)
+
+
+_FORMAT_PATHS = (
+    ".env",
+    "app.ini",
+    ".npmrc",
+    "config.yml",
+    "config.json",
+    "settings.xml",
+    ".netrc",
+    ".pgpass",
+    ".htpasswd",
+    "config/master.key",
+    "dump.sql",
+    "deploy.sh",
+    "settings.py",
+)
+_SNIPPETS = st.sampled_from(
+    [
+        "password",
+        "=",
+        ":",
+        " ",
+        "\n",
+        "'",
+        '"',
+        "<",
+        ">",
+        "[",
+        "]",
+        "{",
+        "}",
+        "(",
+        ")",
+        ",",
+        "\t",
+        "\\",
+        "&",
+        "!",
+        "%",
+        "$",
+        "machine",
+        "INSERT INTO t VALUES (",
+        "COPY t (a, password) FROM stdin;",
+        "<!ENTITY a 'x'>",
+        "- ",
+        "*a",
+        "&a",
+        "s3cr3tV4lue",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(_SNIPPETS | st.text(max_size=8), max_size=40), path=st.sampled_from(_FORMAT_PATHS))
+def test_readers_never_raise_on_malformed_text(pieces: list[str], path: str) -> None:
+    text = "".join(pieces)
+    for match in Detector().scan(text, path):
+        assert 1 <= match.line <= text.count("\n") + 1

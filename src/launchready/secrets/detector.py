@@ -245,10 +245,11 @@ class Detector:
             rule = self._framework_rule if credential.framework else self._config_rule
             base = Severity.MEDIUM if context.format.value == "code" and not credential.framework else rule.severity
             out.append(Match(rule, value, number, context.severity(base).value))
-        if out and context.credential_file and self._file_rule is not None:
+        inside = out + [m for m in found if m.rule.kind is not Kind.GENERIC]
+        if inside and context.credential_file and self._file_rule is not None:
             # The file itself is the finding (it should not be in the repository at all), reported at its
             # first credential line, alongside each credential in it.
-            first = min(out + [m for m in found if m.rule.kind is Kind.CREDENTIAL], key=lambda m: m.line)
+            first = min(inside, key=lambda m: m.line)
             out.append(Match(self._file_rule, first.secret, first.line, Severity.HIGH.value))
         return out
 

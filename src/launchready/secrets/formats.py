@@ -47,6 +47,8 @@ class Format(str, Enum):
     PGPASS = "pgpass"
     HTPASSWD = "htpasswd"
     MASTER_KEY = "master-key"
+    SQL = "sql"
+    SHELL = "shell"
     CODE = "code"
     OTHER = "other"
 
@@ -113,6 +115,8 @@ _CREDENTIAL_NAMES: dict[str, Format] = {
     "robomongo.json": Format.JSON,
     "robo3t.json": Format.JSON,
     "master.key": Format.MASTER_KEY,
+    "terraform.tfstate": Format.JSON,
+    "terraform.tfstate.backup": Format.JSON,
 }
 # Credential files known by their directory and name.
 _CREDENTIAL_PATHS: dict[str, Format] = {
@@ -136,6 +140,13 @@ _BY_SUFFIX: dict[str, Format] = {
     ".config": Format.XML,
     ".htpasswd": Format.HTPASSWD,
     ".key": Format.MASTER_KEY,
+    ".sql": Format.SQL,
+    ".dump": Format.SQL,
+    ".tfstate": Format.JSON,
+    ".sh": Format.SHELL,
+    ".bash": Format.SHELL,
+    ".zsh": Format.SHELL,
+    ".ksh": Format.SHELL,
 }
 _CODE_SUFFIXES = frozenset(
     ".py .pyw .js .mjs .cjs .jsx .ts .tsx .vue .svelte .rb .php .java .kt .kts .scala .groovy .gradle .go .cs "
@@ -418,7 +429,7 @@ _PHP_DEFINE = re.compile(
 # from a keyword): `DB_PASSWORD = "..."`, `"password": "..."`, `password: '...'`, `:secret => "..."`,
 # `password: str = "..."`.
 _CODE_ASSIGN = re.compile(
-    r"(?P<name>[A-Za-z_$][A-Za-z0-9_$]{0,100})['\"\]]?"
+    r"(?P<name>[A-Za-z_$][A-Za-z0-9_$]{0,100})['\"\]]{0,2}"
     r"(?::[ \t]{0,3}[A-Za-z_][A-Za-z0-9_\[\]|.]{0,40})?"
     r"[ \t]{0,5}(?::=|=>|\?\?=|\|\|=|=|:)[ \t]{0,5}"
     r"(?P<q>['\"])(?P<value>[^'\"\n\\]{0,300})(?P=q)"
@@ -490,10 +501,16 @@ def _from_ini(text: str, delimiters: tuple[str, ...] = ("=", ":")) -> Iterator[F
         return
     locate = _Locator(text)
     for section in parser.sections():
-        for name, value in parser.items(section, raw=True):
-            if value is None or credential_name(name) is None:
+        for key, value in parser.items(section, raw=True):
+            name = key
+            if value is None:
+                # `rcon_password "x"`, `auth-user-pass x`: game-server and VPN configs separate by a space.
+                name, _, value = key.partition(" ")
+                if not value.strip():
+                    continue
+            if credential_name(name) is None:
                 continue
-            yield Found(name, value, locate.find(name, value))
+            yield Found(name, value, locate.find(name, value.strip()))
 
 
 def _from_yaml_nodes(text: str) -> Iterator[Found] | None:
@@ -692,12 +709,14 @@ def _from_master_key(text: str) -> Iterator[Found]:
 
 
 def _name_before(text: str, end: int) -> int:
-    """Where the name that ends at ``end`` starts (skipping blanks and one closing quote or bracket)."""
+    """Where the name that ends at ``end`` starts (skipping blanks and a closing quote and bracket:
+    `$cfg['password'] = '...'`)."""
     pos = end
     while pos > 0 and text[pos - 1] in " \t":
         pos -= 1
-    if pos > 0 and text[pos - 1] in "'\"]`":
-        pos -= 1
+    for _ in range(2):
+        if pos > 0 and text[pos - 1] in "'\"]":
+            pos -= 1
     start = pos
     while start > 0 and text[start - 1] in _NAME_CHARS and pos - start < 100:
         start -= 1
@@ -731,6 +750,94 @@ def _from_code(text: str, lowered: str) -> Iterator[Found]:
             yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
 
 
+_CREATE_TABLE = re.compile(r"^\s{0,10}CREATE TABLE\b", re.IGNORECASE)
+_COLUMN = re.compile(r"^\s{1,20}[`\"\[]?(?P<name>[A-Za-z_][A-Za-z0-9_]{0,80})[`\"\]]?\s{1,20}[A-Za-z]")
+_NOT_COLUMNS = frozenset({"primary", "key", "unique", "constraint", "index", "foreign", "check", "fulltext"})
+_INSERT = re.compile(
+    r"^\s{0,10}INSERT\s{1,5}INTO\s{1,5}[`\"\[]?(?P<table>[A-Za-z0-9_.]{1,120})[`\"\]]?\s{0,5}"
+    r"(?:\((?P<columns>[^)\n]{1,4000})\))?\s{0,5}VALUES\s{0,5}(?P<rows>[^\n]{0,1000000})$",
+    re.IGNORECASE,
+)
+_COPY = re.compile(
+    r"^COPY\s{1,5}\S{1,200}\s{1,5}\((?P<columns>[^)\n]{1,4000})\)\s{1,5}FROM\s{1,5}stdin;", re.IGNORECASE
+)
+_SQL_CREDENTIAL_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "salt", "apikey", "passphrase"})
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _column_names(listed: str) -> list[str]:
+    return [c.strip().strip('`"[] ') for c in listed.split(",")]
+
+
+def _credential_column(column: str) -> bool:
+    """Users' password hashes, API tokens, OTP secrets: any credential word in the column's name."""
+    words = name_words(column)
+    return bool(set(words) & _SQL_CREDENTIAL_WORDS) or credential_name(column) is not None
+
+
+def _sql_values(row: str, delimiter: str) -> list[str]:
+    if delimiter == "\t":
+        reader = csv.reader([row], delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader([row], quotechar="'", escapechar="\\", skipinitialspace=True)
+    try:
+        return next(reader, [])
+    except csv.Error:
+        return []
+
+
+def _from_sql(text: str) -> Iterator[Found]:
+    """Values under credential-named columns of a dump: INSERT rows (columns listed, or from the CREATE TABLE
+    before them) and pg_dump COPY blocks. Rows are split by csv; one row a line, or several on one."""
+    columns: dict[str, list[str]] = {}
+    table: str | None = None
+    copy_columns: list[str] | None = None
+    last_names: list[str] | None = None  # the columns of the INSERT whose rows may follow on their own lines
+    for number, line in enumerate(text.splitlines(), start=1):
+        if copy_columns is not None:
+            if line.startswith("\\."):
+                copy_columns = None
+                continue
+            for index, value in enumerate(_sql_values(line, "\t")):
+                if index < len(copy_columns) and value != "\\N" and _credential_column(copy_columns[index]):
+                    yield Found(copy_columns[index], value, number)
+            continue
+        if _CREATE_TABLE.match(line):
+            found = re.search(r"[`\"\[]?([A-Za-z0-9_.]{1,120})[`\"\]]?\s{0,5}\(", line)
+            table = found.group(1) if found else None
+            if table is not None:
+                columns[table] = []
+            continue
+        if table is not None:
+            column = _COLUMN.match(line)
+            if column is not None and column.group("name").lower() not in _NOT_COLUMNS:
+                columns[table].append(column.group("name"))
+            elif line.lstrip().startswith(")"):
+                table = None
+            continue
+        copy = _COPY.match(line)
+        if copy is not None:
+            copy_columns = _column_names(copy.group("columns"))
+            continue
+        insert = _INSERT.match(line)
+        if insert is not None:
+            listed = insert.group("columns")
+            names = _column_names(listed) if listed else columns.get(insert.group("table"))
+            last_names, rows = names, insert.group("rows")
+        elif line.lstrip().startswith("(") and last_names is not None:
+            names, rows = last_names, line  # one row a line after `INSERT INTO t VALUES`
+        else:
+            last_names = None
+            continue
+        if not names:
+            continue
+        body = rows.strip().rstrip(";,").strip()
+        for row in body.split("),("):
+            for index, value in enumerate(_sql_values(row.strip("() "), ",")):
+                if index < len(names) and _credential_column(names[index]) and not _DATE.match(value):
+                    yield Found(names[index], value, number)
+
+
 def read_pairs(text: str, context: FileContext, lowered: str) -> Iterator[Found]:
     """Every (name, value, line) of ``text`` whose name is credential-named (values not judged yet)."""
     fmt = context.format
@@ -757,6 +864,13 @@ def read_pairs(text: str, context: FileContext, lowered: str) -> Iterator[Found]
         yield from _from_htpasswd(text)
     elif fmt is Format.MASTER_KEY:
         yield from _from_master_key(text)
+    elif fmt is Format.SQL:
+        yield from _from_sql(text)
+    elif fmt is Format.SHELL:
+        # Shell assignments (`export DB_PASSWORD=x`) read as dotenv (its parser skips the other lines),
+        # quoted literals in commands as code.
+        yield from _from_dotenv(text)
+        yield from _from_code(text, lowered)
     elif fmt is Format.CODE:
         yield from _from_code(text, lowered)
 
