@@ -93,10 +93,12 @@ class Prefilter:
         gated: list[tuple[str, tuple[tuple[str, tuple[Rule, ...]], ...]]] = []
         for members in groups.values():
             entries = tuple((k, tuple(by_keyword[k])) for k in members)
-            if len(members) == 1:
-                plain.extend(entries)
+            gate = os.path.commonprefix(members)
+            # A gate pays off only when it is rare in code: three letters or more, punctuation, or `gh`.
+            if len(members) > 1 and (len(gate) >= 3 or gate[0] in _PUNCTUATION or gate == "gh"):
+                gated.append((gate, entries))
             else:
-                gated.append((os.path.commonprefix(members), entries))
+                plain.extend(entries)
         self._text = tuple(plain)
         self._gated = tuple(gated)
 

@@ -437,7 +437,7 @@ _CODE_ASSIGN = re.compile(
 # What after a literal says it is only part of the value: `"whsec_" + token`, `"%s" % x`, `"a".join(...)`.
 _JOINED = frozenset("+.%[")
 # A string literal after an assignment or a key: `= "`, `: '`, `=> "`, `:= "`.
-_STRING_ASSIGNED = re.compile(r"(?:=>|:=|\?\?=|\|\|=|[=:])[ \t]{0,5}['\"]")
+_STRING_ASSIGNED = re.compile(r"[=:>][ \t]{0,5}['\"]")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -727,10 +727,13 @@ def _from_code(text: str, lowered: str) -> Iterator[Found]:
     # Start from each string literal assigned to something (one C-speed pass; code assigns few), then
     # read back the name it is assigned to; only credential names go on to the full regex.
     for delimiter in _STRING_ASSIGNED.finditer(text):
-        start = _name_before(text, delimiter.start())
+        end = delimiter.start()
+        while end > 0 and text[end - 1] in "=:?|" and delimiter.start() - end < 3:
+            end -= 1  # `=>`, `:=`, `??=`, `||=`
+        start = _name_before(text, end)
         if start < 0:
             continue
-        name = text[start : delimiter.start()].strip(" \t'\"]`")
+        name = text[start:end].strip(" \t'\"]`")
         if credential_name(name) is None:
             # `password: str = "..."`: the name is right before the annotation.
             before = text[:start].rstrip(" \t")
