@@ -343,6 +343,86 @@ FILES: tuple[LeakFile, ...] = (
         + "k9Q2\n",
         3,
     ),
+    leak(
+        "credential-file",
+        "dotfiles/.bashrc",
+        "alias ll='ls -la'\nexport PATH=$HOME/bin:$PATH\nexport DIGITAL_OCEAN_API_KEY=" + r(40, HEX) + "\n"
+        "export MYSQL_PWD=mysql" + r(5, string.digits) + "\n",
+        3,
+        4,
+    ),
+    leak(
+        "credential-file",
+        "cloud/.tugboat",
+        "---\nauthentication:\n  client_key: " + r(32, HEX) + "\n  api_key: " + r(32, HEX) + "\n"
+        "defaults:\n  region: nyc3\n",
+        3,
+        4,
+    ),
+    leak(
+        "credential-file",
+        "home/hub",
+        "github.com:\n- user: shopdev\n  oauth_token: " + r(40, HEX) + "\n  protocol: https\n",
+        3,
+    ),
+    leak(
+        "credential-file",
+        "cloud/.credentials",
+        "[default]\naws_access_key_id = "
+        + "AK"
+        + "IA"
+        + r(16, string.ascii_uppercase + "234567")
+        + "\naws_secret_access_key = "
+        + r(40, B64)
+        + "\n",
+        3,
+    ),
+    leak(
+        "credential-file",
+        "db/robomongo.json",
+        '{\n    "connections" : [{\n        "serverHost" : "db.internal",\n        "credentials" : [{\n'
+        '            "userName" : "admin",\n            "userPassword" : "mongo' + r(6) + '"\n        }]\n    }]\n}\n',
+        6,
+    ),
+    leak(
+        "credential-file",
+        "ftp/proftpdpasswd",
+        "shop:$1$" + r(8) + "$" + r(22, ALNUM + "./") + ":1001:1001::/var/www:/bin/false\n",
+        1,
+    ),
+    leak(
+        "credential-file",
+        "home/.esmtprc",
+        'identity "shop@mailhost.test"\n    hostname smtp.mailhost.test:587\n    username "shop"\n'
+        '    password "esmtp' + r(6) + '"\n    starttls required\n',
+        4,
+    ),
+    leak(
+        "ini",
+        "ventrilo_srv.ini",
+        "[Server]\nName=Shop guild\nPhonetic=shop\nAuth=1\nDuplicates=1\nAdminPassword=vent"
+        + r(6)
+        + "\nPassword=guild"
+        + r(4, string.digits)
+        + "\n",
+        6,
+        7,
+    ),
+    leak(
+        "php",
+        "public_html/config.php",
+        "<?php\n$dbhost = 'localhost';\n$dbuser = 'shop';\n$dbpass = 'shop" + r(5) + "';\n"
+        "define('DB_PASS', 'sh0p" + r(5) + "');\n",
+        4,
+        5,
+    ),
+    leak(
+        "yaml",
+        "config/mongoid.yml",
+        "production:\n  clients:\n    default:\n      database: shop\n      hosts:\n        - db.internal:27017\n"
+        "      options:\n        user: shop\n        password: mongoid" + r(4, string.digits) + "\n",
+        9,
+    ),
     # -- URLs with credentials -----------------------------------------------------------------
     leak(
         "url",

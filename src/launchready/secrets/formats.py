@@ -115,6 +115,11 @@ _CREDENTIAL_NAMES: dict[str, Format] = {
     "robomongo.json": Format.JSON,
     "robo3t.json": Format.JSON,
     "master.key": Format.MASTER_KEY,
+    ".tugboat": Format.YAML,
+    "hub": Format.YAML,
+    ".credentials": Format.INI,
+    "credentials": Format.INI,
+    "heroku.json": Format.JSON,
     "terraform.tfstate": Format.JSON,
     "terraform.tfstate.backup": Format.JSON,
 }
@@ -127,6 +132,10 @@ _CREDENTIAL_PATHS: dict[str, Format] = {
     ".config/hub": Format.YAML,
     ".config/gh/hosts.yml": Format.YAML,
 }
+# Shell start-up files: `export AWS_SECRET_ACCESS_KEY=...` is how keys end up in dotfiles repositories.
+_SHELL_NAMES = frozenset(
+    ".bashrc .bash_profile .bash_login .bash_aliases .profile .zshrc .zprofile .zshenv .kshrc .mkshrc".split()
+)
 _BY_SUFFIX: dict[str, Format] = {
     ".ini": Format.INI,
     ".cfg": Format.INI,
@@ -192,6 +201,8 @@ def file_context(path: str) -> FileContext:
     credential = fmt is not None or name in _CREDENTIAL_NAMES or name.endswith(".htpasswd")
     if fmt is None:
         fmt = _CREDENTIAL_NAMES.get(name)
+    if fmt is None and name in _SHELL_NAMES:
+        fmt = Format.SHELL
     if fmt is None:
         if dotenv_name and not name.endswith((".js", ".ts", ".py")):
             fmt = Format.DOTENV
@@ -291,9 +302,20 @@ def credential_name(name: str) -> str | None:
     joined = "_".join(words)
     if joined in _FRAMEWORK_NAMES:
         return "framework"
-    if words[-1] in _CREDENTIAL_LAST or (len(words) >= 2 and (words[-2], words[-1]) in _CREDENTIAL_PAIRS):
+    last = words[-1]
+    if last in _CREDENTIAL_LAST or (len(words) >= 2 and (words[-2], last) in _CREDENTIAL_PAIRS):
+        return "credential"
+    # Run-together names: `$dbpass`, `mysqlpassword`, `adminpwd`, `rootsecret` (not `bypass`, `compass`).
+    if last.endswith(_JOINED_SUFFIXES) or (last.endswith("pass") and last[:-4] in _PASS_PREFIXES):
         return "credential"
     return None
+
+
+_JOINED_SUFFIXES = ("password", "passwd", "pwd", "secret", "apikey", "passphrase", "authtoken", "accesstoken")
+_PASS_PREFIXES = frozenset(
+    "db sql mysql pg psql mongo redis root admin user usr ftp sftp smtp mail imap pop ldap app api web site "
+    "master sys su db_ rcon server srv vnc".split()
+)
 
 
 # -- which values are values ----------------------------------------------------------------------
@@ -658,23 +680,31 @@ _PASSWORD_TOKENS = frozenset({"password", "passwd", "pass", "passphrase"})
 
 
 def _from_netrc(text: str) -> Iterator[Found]:
-    # The stdlib netrc module reads files only; it tokenises with shlex like this.
-    lexer = shlex.shlex(io.StringIO(text), posix=True)
-    lexer.wordchars += r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"""
-    lexer.commenters = "#"
+    """netrc, msmtp, fetchmail, esmtp: `password VALUE` (or `password = VALUE`) among other tokens.
+
+    Tokenised by shlex in POSIX mode (quoted values with spaces, as the mail tools read them); a `#`
+    starts a comment only at the start of a line, as in netrc (passwords may hold one).
+    """
+    uncommented = "\n".join("" if line.lstrip().startswith("#") else line for line in text.split("\n"))
+    lexer = shlex.shlex(io.StringIO(uncommented), posix=True)
+    lexer.commenters = ""
     lexer.whitespace_split = True
+    found: list[Found] = []
     try:
         token = lexer.get_token()
         while token:
-            if token.lower() in _PASSWORD_TOKENS:
+            keyword, sep, inline = token.partition("=")
+            if keyword.lower() in _PASSWORD_TOKENS:
                 line = lexer.lineno  # the keyword's line: reading the value may step past its newline
-                value = lexer.get_token() or ""
-                if value == "=":
+                value = inline if sep else lexer.get_token() or ""
+                if not sep and value == "=":
                     value = lexer.get_token() or ""
-                yield Found(token, value, line)
+                found.append(Found(keyword, value, line))
             token = lexer.get_token()
     except ValueError:
         yield from _from_assign_lines(text)
+        return
+    yield from found
 
 
 def _colon_rows(text: str) -> Iterator[tuple[int, list[str]]]:
