@@ -232,6 +232,15 @@ def test_file_context_severity() -> None:
     assert file_context("config/production.yml").severity(Severity.HIGH) is Severity.BLOCKER
 
 
+def test_throwaway_database_passwords_in_compose_and_ci_are_low() -> None:
+    compose = "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: postgres\n      API_SECRET: Live2024xyz\n"
+    found = {m.line: m.severity_override for m in Detector().scan(compose, "docker-compose.yml")}
+    assert found == {4: "low", 5: "medium"}
+    ci = "jobs:\n  test:\n    services:\n      mysql:\n        env:\n          MYSQL_ROOT_PASSWORD: root\n"
+    assert [m.severity_override for m in Detector().scan(ci, ".github/workflows/ci.yml")] == ["low"]
+    assert [m.severity_override for m in Detector().scan(ci, "deploy/prod.yml")] == ["blocker"]
+
+
 def test_xml_entity_declarations_are_refused_not_expanded() -> None:
     bomb = (
         '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'

@@ -246,7 +246,8 @@ class Detector:
             taken.add((number, value))
             rule = self._framework_rule if credential.framework else self._config_rule
             base = Severity.MEDIUM if context.format.value == "code" and not credential.framework else rule.severity
-            out.append(Match(rule, value, number, context.severity(base).value))
+            severity = Severity.LOW if credential.local_default else context.severity(base)
+            out.append(Match(rule, value, number, severity.value))
         inside = out + [m for m in found if m.rule.kind is not Kind.GENERIC]
         if inside and context.credential_file and self._file_rule is not None:
             # The file itself is the finding (it should not be in the repository at all), reported at its

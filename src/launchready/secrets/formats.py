@@ -64,6 +64,7 @@ class FileContext:
     test: bool  # under a test or fixture directory, or a test-environment file
     production: bool  # names production (prod, production, live)
     dev: bool  # names a development or local environment
+    ci: bool = False  # a CI pipeline (its service containers' databases are throwaway)
     data_file: bool = False  # a dump or data export (.sql, .csv, .json...): where user tables end up
     translation: bool = False  # a locale file: `password: "Passwort"` is a label
 
@@ -168,6 +169,10 @@ _LANGUAGES = (
     "fa|hi|bn|ca|eu|gl|sr|is|ga|cy|af|sw|ta|te|ur"
 )
 _LOCALE_NAME = re.compile(r"^(?:" + _LANGUAGES + r")(?:[-_][a-z]{2,4})?$")
+_CI_NAMES = frozenset(
+    ".gitlab-ci.yml .travis.yml bitbucket-pipelines.yml azure-pipelines.yml .drone.yml cloudbuild.yaml "
+    "buildspec.yml appveyor.yml".split()
+)
 _DATA_SUFFIXES = frozenset(".sql .dump .bak .csv .tsv .json .jsonl .ndjson .yml .yaml .xml .ldif .txt".split())
 _TEST_PARTS = frozenset(
     "test tests spec specs __tests__ __mocks__ fixture fixtures testdata test_data test-data mocks mock e2e "
@@ -213,9 +218,15 @@ def file_context(path: str) -> FileContext:
         fmt = Format.INI
     production = bool(words & _PRODUCTION_WORDS) or any(d in ("prod", "production") for d in dirs)
     dev = bool(words & _DEV_WORDS)
+    ci = (
+        any(d in (".github", ".circleci", ".gitlab", ".buildkite") for d in dirs)
+        or name in _CI_NAMES
+        or name.startswith("jenkinsfile")
+    )
     stem = name.split(".", 1)[0]
     translation = bool(set(dirs) & _LOCALE_DIRS) or bool(_LOCALE_NAME.match(stem)) or stem.startswith("messages")
     return FileContext(
+        ci=ci,
         translation=translation,
         data_file=pure.suffix.lower() in _DATA_SUFFIXES,
         format=fmt,
@@ -913,6 +924,7 @@ class Credential:
     value: str
     line: int  # 1-based line in the block
     framework: bool
+    local_default: bool = False  # a database image's default password in a dev or CI file: low
 
 
 def find_credentials(text: str, context: FileContext, lowered: str) -> list[Credential]:
@@ -928,5 +940,13 @@ def find_credentials(text: str, context: FileContext, lowered: str) -> list[Cred
         value = credential_value(found.value, found.name, context, code=code, framework=kind == "framework")
         if value is None:
             continue
-        out.append(Credential(value, found.line, kind == "framework"))
+        local = (context.dev or context.ci) and value.lower() in _LOCAL_DEFAULTS
+        out.append(Credential(value, found.line, kind == "framework", local))
     return out
+
+
+# What docker-compose files and CI service containers set for throwaway databases.
+_LOCAL_DEFAULTS = frozenset(
+    "postgres root mysql mariadb admin sa guest user redis mongo rabbitmq dev development local docker "
+    "example app".split()
+)
