@@ -614,6 +614,12 @@ FILES: tuple[LeakFile, ...] = (
     ),
     leak(
         "decoy",
+        "charts/shop/values.yaml",
+        'postgresql:\n  auth:\n    existingSecret: shop-db-credentials\n    password: ""\n'
+        "ingress:\n  tls:\n    - secretName: shop-tls\n      hosts: [shop.example-host.net]\n",
+    ),
+    leak(
+        "decoy",
         "web/locales/de.json",
         '{"login": {"password": "Passwort", "token": "Zugangscode", "submit": "Anmelden"}}\n',
     ),

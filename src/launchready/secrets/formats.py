@@ -402,6 +402,8 @@ def credential_value(
         return None
     if _NUMERIC_DOTTED.match(v) and "." in v:
         return None
+    if _names_a_stored_secret(name) and _KEBAB.match(v):
+        return None  # `existingSecret: db-credentials`: the name of a Kubernetes/CI secret, not its value
     if _ENV_NAME.match(v):
         return None  # the name of the variable that holds it
     if set(v) <= {"*", "x", "X", ".", "-", "_", "0", "•"}:
@@ -427,6 +429,14 @@ def credential_value(
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passwort", "pw"})
 # Documentation's passwords in code (scott/tiger, every driver's example), and test stand-ins.
 _CODE_STAND_INS = frozenset({"tiger", "test", "foo", "bar", "baz", "hunter", "secret"})
+
+
+_KEBAB = re.compile(r"^[a-z][a-z0-9]{0,40}(?:-[a-z0-9]{1,40}){1,8}$")
+
+
+def _names_a_stored_secret(name: str) -> bool:
+    words = name_words(name)
+    return bool(words) and words[-1] in ("secret", "secrets", "credentials", "credential")
 
 
 def _looks_random(value: str) -> bool:
