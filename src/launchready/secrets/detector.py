@@ -253,7 +253,10 @@ class Detector:
             # The file itself is the finding (it should not be in the repository at all), reported at its
             # first credential line, alongside each credential in it.
             first = min(inside, key=lambda m: m.line)
-            out.append(Match(self._file_rule, first.secret, first.line, Severity.HIGH.value))
+            quiet = context.test or context.example
+            out.append(
+                Match(self._file_rule, first.secret, first.line, (Severity.LOW if quiet else Severity.HIGH).value)
+            )
         return out
 
     def _keep(self, rule: Rule, secret: str, m: re.Match[str]) -> bool:

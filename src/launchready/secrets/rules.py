@@ -489,7 +489,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "config-credential",
-        "Credential under a password/secret/token key in a config or credential file",
+        "Credential under a password/secret/token name (config or credential file, or code)",
         # Found by the format-aware readers (formats.py), which parse the file and judge each key and
         # value; the regex is never run (no keywords).
         _re(r"(?!)"),
