@@ -495,9 +495,10 @@ RULES: tuple[Rule, ...] = (
         _re(r"(?!)"),
         (),
         Severity.HIGH,
-        "Change the password or rotate the secret at the service it belongs to (a password committed to "
-        "git is known forever: changing it is the only fix, however weak or strong it was), then read it "
-        "from the environment or a secret store and purge the file from history (git filter-repo).",
+        "Change the password or rotate the secret at the service it belongs to: it is in git history "
+        "forever, so changing it is the only fix, however weak or strong it was (and a weak one is guessed "
+        "even without the repository: pick a long random one). Then read it from the environment or a "
+        "secret store, and purge the file from history (git filter-repo --replace-text).",
         kind=Kind.CREDENTIAL,
     ),
     Rule(
