@@ -202,7 +202,7 @@ class Detector:
                 if not secret or not self._keep(rule, secret, m):
                     continue
                 start = m.start(group)
-                if INLINE_ALLOW in lines.text_of(start):
+                if lines.allowed_at(start):
                     continue
                 number = lines.number_at(start)
                 if (rule.id, secret, number) in seen:
@@ -226,19 +226,27 @@ class Detector:
             return []
         out: list[Match] = []
         taken = {(m.line, m.secret) for m in found}
+        on_line: dict[int, list[Match]] = {}
+        for m in found:
+            on_line.setdefault(m.line, []).append(m)
         for credential in find_credentials(text, context, lowered):
             value = credential.value
             if value in KNOWN_EXAMPLES or self.allowlist.value_allowed(value):
                 continue
             index = credential.line - 1
-            if INLINE_ALLOW in lines.text_of_index(index):
+            if lines.allowed_index(index):
                 continue
             number = lines.number_of_index(index)
-            same = [m for m in found if m.line == number and (m.secret in value or value in m.secret)]
+            here = on_line.get(number, ())
+            if len(here) > 50:  # a dump's one-line INSERT: the same value only (a scan of all would be quadratic)
+                same = [m for m in here if m.secret == value] if (number, value) in taken else []
+            else:
+                same = [m for m in here if m.secret in value or value in m.secret]
             if credential.framework and same and all(m.rule.kind is Kind.GENERIC for m in same):
                 # A framework's signing key is named for what it is, not as "a random-looking value".
                 for m in same:
                     found.remove(m)
+                    on_line[number].remove(m)
                     taken.discard((m.line, m.secret))
                 same = []
             if (number, value) in taken or same:
@@ -289,7 +297,7 @@ class Detector:
                 or value in KNOWN_EXAMPLES
                 or shannon_entropy(value) < 4.0
                 or not any(c.isdigit() for c in value)
-                or INLINE_ALLOW in lines.text_of(m.start())
+                or lines.allowed_at(m.start())
                 or self.allowlist.value_allowed(value)
             ):
                 continue
@@ -397,6 +405,7 @@ class _Lines:
         self._text = text
         self._numbers = numbers
         self._starts: list[int] | None = None
+        self._allowed: dict[int, bool] = {}
 
     def _index(self, offset: int) -> int:
         if self._starts is None:
@@ -408,6 +417,17 @@ class _Lines:
         if self._numbers is not None and index < len(self._numbers):
             return self._numbers[index]
         return index + 1
+
+    def allowed_at(self, offset: int) -> bool:
+        return self.allowed_index(self._index(offset))
+
+    def allowed_index(self, index: int) -> bool:
+        """Does line ``index`` carry the inline allow marker? (Once per line: a minified line or an
+        extended INSERT holds thousands of hits, and copying it for each would be quadratic.)"""
+        known = self._allowed.get(index)
+        if known is None:
+            known = self._allowed[index] = INLINE_ALLOW in self.text_of_index(index)
+        return known
 
     def number_of_index(self, index: int) -> int:
         if self._numbers is not None and index < len(self._numbers):

@@ -456,6 +456,8 @@ class Found:
     framework: bool = False
 
 
+# Parsed whole up to this size (a tree of YAML/XML nodes costs many times the text); bigger config
+# files are read line by line. Dumps, shell and code are read line by line at any size.
 _MAX_PARSE = 2 * 1024 * 1024
 # Fallback for fragments: `name = value`, `name: value`, `"name": "value",`, `export NAME=value`.
 _ASSIGN_LINE = re.compile(
@@ -809,7 +811,7 @@ _COLUMN = re.compile(r"^\s{1,20}[`\"\[]?(?P<name>[A-Za-z_][A-Za-z0-9_]{0,80})[`\
 _NOT_COLUMNS = frozenset({"primary", "key", "unique", "constraint", "index", "foreign", "check", "fulltext"})
 _INSERT = re.compile(
     r"^\s{0,10}INSERT\s{1,5}INTO\s{1,5}[`\"\[]?(?P<table>[A-Za-z0-9_.]{1,120})[`\"\]]?\s{0,5}"
-    r"(?:\((?P<columns>[^)\n]{1,4000})\))?\s{0,5}VALUES\s{0,5}(?P<rows>[^\n]{0,1000000})$",
+    r"(?:\((?P<columns>[^)\n]{1,4000})\))?\s{0,5}VALUES\s{0,5}(?P<rows>[^\n]{0,16000000})$",
     re.IGNORECASE,
 )
 _COPY = re.compile(
@@ -895,7 +897,7 @@ def _from_sql(text: str) -> Iterator[Found]:
 def read_pairs(text: str, context: FileContext, lowered: str) -> Iterator[Found]:
     """Every (name, value, line) of ``text`` whose name is credential-named (values not judged yet)."""
     fmt = context.format
-    if len(text) > _MAX_PARSE and fmt not in (Format.CODE, Format.OTHER):
+    if len(text) > _MAX_PARSE and fmt not in (Format.CODE, Format.OTHER, Format.SQL, Format.SHELL):
         yield from _from_assign_lines(text)
         return
     if fmt is Format.DOTENV:
