@@ -486,11 +486,24 @@ _STRING_ASSIGNED = re.compile(r"[=:>][ \t]{0,5}['\"]")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
-def _line_at(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+class _LineAt:
+    """Line numbers of increasing offsets in one text, counted from the last one asked (linear overall)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 1
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def _from_assign_lines(text: str) -> Iterator[Found]:
+    line_at = _LineAt(text)
     for m in _ASSIGN_LINE.finditer(text):
         value = m.group("value").strip()
         if value[:1] in "\"'" and value[-1:] in (",", ";"):
@@ -501,7 +514,7 @@ def _from_assign_lines(text: str) -> Iterator[Found]:
             value = value[1:end] if end > 0 else value[1:]
         elif " #" in value:
             value = value.split(" #", 1)[0]
-        yield Found(m.group("name"), value.rstrip(",;"), _line_at(text, m.start()))
+        yield Found(m.group("name"), value.rstrip(",;"), line_at(m.start()))
 
 
 def _from_dotenv(text: str) -> Iterator[Found]:
@@ -691,12 +704,11 @@ def _parse_xml(text: str) -> list[Found] | None:
 
 
 def _from_xml_regex(text: str) -> Iterator[Found]:
-    for m in _XML_ELEMENT.finditer(text):
-        if credential_name(m.group("name")) is not None:
-            yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
-    for m in _XML_ATTR.finditer(text):
-        if credential_name(m.group("name")) is not None:
-            yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
+    for pattern in (_XML_ELEMENT, _XML_ATTR):
+        line_at = _LineAt(text)
+        for m in pattern.finditer(text):
+            if credential_name(m.group("name")) is not None:
+                yield Found(m.group("name"), m.group("value"), line_at(m.start()))
 
 
 _PASSWORD_TOKENS = frozenset({"password", "passwd", "pass", "passphrase"})
@@ -779,6 +791,7 @@ def _name_before(text: str, end: int) -> int:
 def _from_code(text: str, lowered: str) -> Iterator[Found]:
     # Start from each string literal assigned to something (one C-speed pass; code assigns few), then
     # read back the name it is assigned to; only credential names go on to the full regex.
+    line_at = _LineAt(text)
     for delimiter in _STRING_ASSIGNED.finditer(text):
         end = delimiter.start()
         while end > 0 and text[end - 1] in "=:?|" and delimiter.start() - end < 3:
@@ -789,21 +802,24 @@ def _from_code(text: str, lowered: str) -> Iterator[Found]:
         name = text[start:end].strip(" \t'\"]`")
         if credential_name(name) is None:
             # `password: str = "..."`: the name is right before the annotation.
-            before = text[:start].rstrip(" \t")
-            if not before.endswith(":") or before[-2:-1] in (" ", "\t"):
+            colon = start
+            while colon > 0 and text[colon - 1] in " \t":
+                colon -= 1
+            if colon < 2 or text[colon - 1] != ":" or text[colon - 2] in " \t":
                 continue
-            start = _name_before(text, len(before) - 1)
-            if start < 0 or credential_name(text[start : len(before) - 1].strip(" \t'\"]`")) is None:
+            start = _name_before(text, colon - 1)
+            if start < 0 or credential_name(text[start : colon - 1].strip(" \t'\"]`")) is None:
                 continue
         m = _CODE_ASSIGN.match(text, start)
         if m is not None and text[m.end() : m.end() + 3].lstrip(" \t")[:1] not in _JOINED:
             name = m.group("name")
             # Express: `session({ secret: '...' })` signs the session cookies.
             framework = name.lower() == "secret" and "session(" in lowered[max(0, start - 300) : start]
-            yield Found(name, m.group("value"), _line_at(text, m.start("value")), framework)
+            yield Found(name, m.group("value"), line_at(m.start("value")), framework)
     if "define(" in lowered:
+        line_at = _LineAt(text)
         for m in _PHP_DEFINE.finditer(text):
-            yield Found(m.group("name"), m.group("value"), _line_at(text, m.start()))
+            yield Found(m.group("name"), m.group("value"), line_at(m.start()))
 
 
 _CREATE_TABLE = re.compile(r"^\s{0,10}CREATE TABLE\b", re.IGNORECASE)
