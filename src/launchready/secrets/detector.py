@@ -379,11 +379,17 @@ def _name_at(m: re.Match[str]) -> str:
 def _without_generic_duplicates(matches: list[Match]) -> list[Match]:
     """A value a provider rule recognised is reported once, by that rule, not again as generic."""
     specific = [m.secret for m in matches if m.rule.kind is not Kind.GENERIC]
-    return [
-        m
-        for m in matches
-        if m.rule.kind is not Kind.GENERIC or not any(s in m.secret or m.secret in s for s in specific)
-    ]
+    if not specific:
+        return matches
+    exact = set(specific)
+
+    def overlaps(secret: str) -> bool:
+        if secret in exact:
+            return True
+        # Containment is checked pairwise only where that stays cheap (not a bundle with thousands of keys).
+        return len(specific) <= 200 and any(s in secret or secret in s for s in specific)
+
+    return [m for m in matches if m.rule.kind is not Kind.GENERIC or not overlaps(m.secret)]
 
 
 def _generic_value_ok(value: str, name: str) -> bool:
