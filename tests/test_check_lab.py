@@ -8,26 +8,26 @@ of their scope), but directly, so a CouldNotRun or NotApplicable shows up as its
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from netutil import closed_port
-from perfutil import FEED_URL, SEARCH_URL, perf_config
+from perfutil import perf_table
 
 from launchready.config.model import Config, Environment
 from launchready.core.check import Check, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.labfault import LabFault
 from launchready.core.net import ConnectTo, Nameserver, NetSettings
 from launchready.core.registry import load_registry
 from launchready.engine.context import AuditContext, Probes
 from launchready.engine.discovery import discover
 from launchready.lab.assets import site_assets
-from launchready.lab.faults import FAULTS, LAB_DOMAIN
+from launchready.lab.faults import LAB_DOMAIN, faults
 from launchready.lab.lab import Lab
 from launchready.perf.chromium import find_chromium
 
@@ -107,220 +107,91 @@ def findings_of(outcomes: dict[str, Outcome]) -> list[Finding]:
 
 # -- clean: every check, every target, no finding and no "could not run" --------------------
 
-ALL_CHECKS = tuple(c.id for c in load_registry().checks)
-OPT_IN = frozenset({"perf.load", "perf.growth", "perf.pageload"})
+REGISTRY = load_registry()
+ALL_CHECKS = tuple(c.id for c in REGISTRY.checks)
+
+
+def check_of(fault: LabFault) -> Check:
+    meta, _ = REGISTRY.find_spec(fault.triggers[0])
+    return REGISTRY.get(meta.id)
+
+
+def opts_in(check_id: str) -> bool:
+    """Checks that run only when the configuration opts in: every fault of theirs changes the config."""
+    own = [f for f in faults() if check_of(f).id == check_id]
+    return bool(own) and all(f.lab_config for f in own)
+
+
+def needs_missing_tool(check: Check) -> bool:
+    # The page load is measured in headless Chromium; without it the check has nothing to run.
+    return "chromium" in check.meta.probes and find_chromium() is None
 
 
 @pytest.mark.parametrize("check_id", ALL_CHECKS)
 def test_clean_lab_passes(lab: Lab, check_id: str) -> None:
+    check = REGISTRY.get(check_id)
     outcomes = run_check(check_id, lab)
-    if check_id in OPT_IN:
+    if opts_in(check_id) or needs_missing_tool(check):
         # Load and growth tests only run when the config opts in (tests/test_check_perf_*.py run them
         # on a clean lab); the page load only where Chromium is installed.
-        if all(isinstance(o, NotApplicable) for o in outcomes.values()) and (
-            check_id != "perf.pageload" or not find_chromium()
-        ):
+        if all(isinstance(o, NotApplicable) for o in outcomes.values()):
             return
     assert outcomes, f"{check_id} had no target in the lab"
     assert findings_of(outcomes) == []
-    if load_registry().get(check_id).meta.scope is Scope.WEB_HOST:
+    if check.meta.scope is Scope.WEB_HOST:
         assert set(outcomes) == {APEX, WWW, APP, ADMIN, API}
 
 
 # -- caught: each fault alone makes exactly its finding(s) appear ---------------------------
+# What each fault trips is declared beside its check (checks/<area>/lab_faults.py).
 
 
-@dataclass(frozen=True)
-class Caught:
-    fault: str
-    check_id: str
-    expected: frozenset[tuple[str, str]]  # (finding id, finding target)
-    # For checks that need the config to opt in (perf load/growth): the config for the running lab.
-    config: Callable[[Lab], Config] | None = None
+def expected_findings(fault: LabFault) -> frozenset[tuple[str, str]]:
+    """The fault's declared (finding id, target) pairs with the lab's domain and asset paths filled in."""
+    expanded: set[tuple[str, str]] = set()
+    for finding_id, template in fault.caught:
+        paths = [asset.path for asset in site_assets().all] if "{asset}" in template else [""]
+        expanded.update((finding_id, template.format(domain=LAB_DOMAIN, asset=path)) for path in paths)
+    return frozenset(expanded)
 
 
-CAUGHT = (
-    Caught("apex-no-address", "dns.apex", frozenset({("dns.apex.no-address", APEX)})),
-    Caught("cert-expired", "tls.certificate", frozenset({("tls.certificate.expired", ADMIN)})),
-    Caught("cert-expiring-soon", "tls.certificate", frozenset({("tls.certificate.expires-soon", APP)})),
-    Caught("cert-wrong-host", "tls.certificate", frozenset({("tls.certificate.hostname-mismatch", API)})),
-    Caught("cert-self-signed", "tls.certificate", frozenset({("tls.certificate.untrusted", WWW)})),
-    Caught("http-no-redirect", "web.https-redirect", frozenset({("web.https-redirect.missing", APEX)})),
-    Caught("no-hsts", "web.hsts", frozenset({("web.hsts.missing", h) for h in (APEX, WWW, APP, ADMIN, API)})),
-    Caught(
-        "public-cache-private-page",
-        "web.private-cache",
-        frozenset({("web.private-cache.shared-cacheable", f"https://{APP}/dashboard")}),
-    ),
-    Caught("spf-missing", "email.spf", frozenset({("email.spf.missing", APEX)})),
-    Caught("spf-plus-all", "email.spf", frozenset({("email.spf.permissive-all", APEX)})),
-    Caught("dmarc-missing", "email.dmarc", frozenset({("email.dmarc.missing", APEX)})),
-    Caught("health-down", "app.health", frozenset({("app.health.down", f"https://{APP}/health")})),
-    # The public surface (issue 4)
-    Caught(
-        "tls-legacy",
-        "tls.protocols",
-        frozenset({("tls.protocols.legacy-accepted", h) for h in (APEX, WWW, APP, ADMIN, API)}),
-    ),
-    Caught("cert-weak-key", "tls.key-strength", frozenset({("tls.key-strength.weak-key", API)})),
-    Caught(
-        "caa-forbids-issuer",
-        "tls.caa",
-        frozenset({("tls.caa.issuer-not-permitted", h) for h in (APEX, WWW, APP, ADMIN, API)}),
-    ),
-    Caught(
-        "http-redirect-drops-path",
-        "web.https-redirect",
-        frozenset({("web.https-redirect.drops-path", h) for h in (APEX, WWW, APP, ADMIN, API)}),
-    ),
-    Caught("hsts-short", "web.hsts", frozenset({("web.hsts.short-max-age", h) for h in (APEX, WWW, APP, ADMIN, API)})),
-    Caught("hsts-http-only", "web.hsts", frozenset({("web.hsts.http-only", h) for h in (APEX, WWW, APP, ADMIN, API)})),
-    Caught("hsts-no-subdomains", "web.hsts", frozenset({("web.hsts.no-include-subdomains", APEX)})),
-    Caught("hsts-subdomain-no-https", "web.hsts", frozenset({("web.hsts.subdomain-not-https", APEX)})),
-    Caught("www-serves-content", "web.canonical-host", frozenset({("web.canonical-host.both-serve", APEX)})),
-    Caught("redirect-chain", "web.links", frozenset({("web.links.redirect-chain", APEX)})),
-    Caught("redirect-loop", "web.links", frozenset({("web.links.redirect-loop", APEX)})),
-    Caught("temporary-move", "web.links", frozenset({("web.links.temporary-redirect", APEX)})),
-    Caught("lost-query", "web.links", frozenset({("web.links.lost-query", APEX)})),
-    Caught("broken-link", "web.links", frozenset({("web.links.broken", APEX)})),
-    Caught("redirect-map-broken", "web.redirect-map", frozenset({("web.redirect-map.broken", APEX)})),
-    Caught("mixed-content", "web.mixed-content", frozenset({("web.mixed-content.passive", APEX)})),
-    Caught(
-        "missing-headers",
-        "web.headers",
-        frozenset(
-            {
-                (f"web.headers.{p}", h)
-                for p in ("csp-missing", "framing-missing", "referrer-missing", "nosniff-missing", "version-leak")
-                for h in (APEX, APP, ADMIN)
-            }
-            | {("web.headers.version-leak", WWW), ("web.headers.version-leak", API)}
-        ),
-    ),
-    Caught("external-script-no-sri", "web.headers", frozenset({("web.headers.sri-missing", APEX)})),
-    Caught("cors-wildcard-credentials", "web.headers", frozenset({("web.headers.cors-credentials", APP)})),
-    Caught(
-        "assets-uncacheable",
-        "web.caching",
-        frozenset({("web.caching.asset-uncacheable", h) for h in (APEX, APP, ADMIN)}),
-    ),
-    Caught(
-        "vary-cookie-public",
-        "web.private-cache",
-        frozenset({("web.private-cache.personalised-shared-cacheable", f"https://{APEX}/pricing")}),
-    ),
-    Caught("html-cache-stale", "web.caching", frozenset({("web.caching.html-stale", APEX)})),
-    Caught("no-cdn", "web.edge", frozenset({("web.edge.no-cdn", h) for h in (APEX, WWW, APP)})),
-    Caught("exposed-origin", "web.edge", frozenset({("web.edge.exposed-origin", APEX)})),
-    Caught("open-admin", "web.admin-surface", frozenset({("web.admin-surface.open", ADMIN)})),
-    # Performance (issue 7)
-    Caught("feed-n-plus-one", "perf.growth", frozenset({("perf.growth.latency-grows", FEED_URL)}), perf_config),
-    Caught("search-no-index", "perf.growth", frozenset({("perf.growth.latency-grows", SEARCH_URL)}), perf_config),
-    Caught(
-        "etag-ignored",
-        "perf.cache",
-        frozenset(
-            ("perf.cache.no-revalidation", f"https://{host}{asset.path}")
-            for host in (APEX, APP)
-            for asset in site_assets().all
-        ),
-    ),
-    Caught("heavy-page", "perf.pageload", frozenset({("perf.pageload.lcp-over-budget", f"https://{APP}/")})),
-    Caught(
-        "session-drops-under-load",
-        "perf.load",
-        frozenset(
-            {
-                ("perf.load.auth-lost", f"https://{APP}/feed"),
-                ("perf.load.error-rate-over-budget", f"https://{APP}/feed"),
-            }
-        ),
-        lambda lab: perf_config(lab, endpoints=[{"name": "member-feed", "path": "/feed", "login_flow": "login"}]),
-    ),
-    Caught(
-        "invite-accept-500", "app.smoke", frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:invite")})
-    ),
-    Caught(
-        "verification-email-missing",
-        "app.smoke",
-        frozenset({("app.smoke.signup-flow-failed", f"https://{APP} flow:signup")}),
-    ),
-    Caught(
-        "webhook-rejects-valid",
-        "app.smoke",
-        frozenset({("app.smoke.payments-flow-failed", f"https://{APP} flow:checkout")}),
-    ),
-    Caught(
-        "dashboard-loses-auth", "app.smoke", frozenset({("app.smoke.login-flow-failed", f"https://{APP} flow:login")})
-    ),
-    # DNS and email authentication (issue 3)
-    Caught("spf-multiple", "email.spf", frozenset({("email.spf.multiple", APEX)})),
-    Caught(
-        "spf-too-many-lookups",
-        "email.spf",
-        frozenset({("email.spf.too-many-lookups", APEX), ("email.spf.undeclared-include", APEX)}),
-    ),
-    Caught("dmarc-none-no-rua", "email.dmarc", frozenset({("email.dmarc.none-no-rua", APEX)})),
-    Caught("dkim-weak-key", "email.dkim", frozenset({("email.dkim.weak-key", f"lab._domainkey.{APEX}")})),
-    Caught("dkim-revoked", "email.dkim", frozenset({("email.dkim.revoked", f"lab._domainkey.{APEX}")})),
-    Caught(
-        "dkim-missing-selector", "email.dkim", frozenset({("email.dkim.selector-missing", f"lab._domainkey.{APEX}")})
-    ),
-    Caught("mx-cname", "email.mx", frozenset({("email.mx.cname-target", APEX)})),
-    Caught("dangling-cname", "dns.cname", frozenset({("dns.cname.takeover-risk", f"shop.{APEX}")})),
-    Caught("ns-serial-mismatch", "dns.ns", frozenset({("dns.ns.serial-mismatch", APEX)})),
-    Caught("ns-down", "dns.ns", frozenset({("dns.ns.not-answering", f"ns2.{APEX}")})),
-    Caught("subdomain-missing", "dns.hosts", frozenset({("dns.hosts.declared-missing", f"status.{APEX}")})),
-    Caught("cname-unclaimed-bucket", "dns.cname", frozenset({("dns.cname.takeover-risk", f"assets.{APEX}")})),
-    Caught(
-        "mta-sts-bad-policy",
-        "email.mta-sts",
-        frozenset(
-            {
-                (f"email.mta-sts.{p}", f"https://mta-sts.{APEX}/.well-known/mta-sts.txt")
-                for p in ("testing-mode", "mx-mismatch")
-            }
-        ),
-    ),
-    Caught("tls-rpt-missing", "email.tls-rpt", frozenset({("email.tls-rpt.missing", APEX)})),
-    Caught(
-        "dmarc-sender-unaligned",
-        "email.dmarc",
-        frozenset({("email.dmarc.sender-cannot-align", f"{APEX} sender:postmark")}),
-    ),
-    # The app's repository and deploy configuration (issue 5): lab/repo.py
-    Caught("repo-secret-in-tree", "repo.secrets", frozenset({("repo.secrets.exposed", "app/payments.py:4")})),
-    Caught("repo-secret-in-history", "repo.secrets", frozenset({("repo.secrets.in-history", "app/storage.py:4")})),
-    Caught(
-        "repo-env-committed",
-        "repo.env-files",
-        frozenset({("repo.env-files.tracked", ".env:1"), ("repo.env-files.not-ignored", ".gitignore:1")}),
-    ),
-    Caught("repo-deploy-secret", "repo.deploy-secrets", frozenset({("repo.deploy-secrets.hardcoded", "Dockerfile:5")})),
-    Caught(
-        "env-production-missing-var",
-        "env.contract",
-        frozenset({("env.contract.flow-variable-missing", "production:POSTMARK_TOKEN")}),
-    ),
-)
+def config_for(fault: LabFault, lab: Lab) -> Config | None:
+    """The lab's configuration with the fault's declared tables merged in (None: unchanged)."""
+    if not fault.lab_config:
+        return None
+    data = tomllib.loads(lab.config_toml())
+    data.setdefault("audit", {})["discover"] = False
+    for table, changes in fault.lab_config.items():
+        # perf: the tests' short, opted-in load settings (tests/perfutil.py) plus the fault's changes.
+        data[table] = perf_table(lab, **changes) if table == "perf" else {**data.get(table, {}), **changes}
+    return Config.model_validate(data)
 
 
-def test_every_fault_has_a_caught_case() -> None:
-    assert {c.fault for c in CAUGHT} == {f.name for f in FAULTS}
-    for case in CAUGHT:
-        [fault] = [f for f in FAULTS if f.name == case.fault]
-        assert {fid for fid, _ in case.expected} == set(fault.triggers), case.fault
+def test_fault_targets_name_the_lab_and_fit_their_check_scope() -> None:
+    """Each declared target is where the check's scope says a finding lands (domain checks on the
+    domain's names, web-host checks on a host or its URLs, repo checks on file:line)."""
+    for fault in faults():
+        scope = check_of(fault).meta.scope
+        for finding_id, target in expected_findings(fault):
+            if scope is Scope.REPO:
+                assert re.fullmatch(r"[\w./-]+:\d+", target), (fault.name, finding_id, target)
+            elif scope is Scope.ENVIRONMENT and "//" not in target:
+                assert re.fullmatch(r"[a-z][\w-]*:[A-Z][A-Z0-9_]*", target), (fault.name, finding_id, target)
+            else:
+                host = target.split("//", 1)[-1].split("/", 1)[0].split(" ", 1)[0]
+                assert host == APEX or host.endswith("." + APEX), (fault.name, finding_id, target)
 
 
-@pytest.mark.parametrize("case", CAUGHT, ids=lambda c: c.fault)
-def test_fault_is_caught(case: Caught) -> None:
-    if case.check_id == "perf.pageload" and find_chromium() is None:
+@pytest.mark.parametrize("fault", faults(), ids=lambda f: f.name)
+def test_fault_is_caught(fault: LabFault) -> None:
+    check = check_of(fault)
+    if needs_missing_tool(check):
         pytest.skip("Chromium is not installed (apt-get install chromium): page loads cannot be measured")
-    with Lab(faults=[case.fault]) as lab:
-        outcomes = run_check(case.check_id, lab, config=case.config(lab) if case.config else None)
+    with Lab(faults=[fault.name]) as lab:
+        outcomes = run_check(check.id, lab, config=config_for(fault, lab))
     # A busy machine may make the load generator flag itself (info); that is not the fault's finding.
     found = {(f.id, f.target) for f in findings_of(outcomes) if f.id != "perf.load.generator-bound"}
-    assert found == case.expected
+    assert found == expected_findings(fault)
 
 
 # -- what the lab findings say: the evidence and the exact fix ------------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from launchready.checks.tls import caa, key_strength, protocols
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.probes.tls import CertificateFacts, TlsFacts
 
@@ -53,16 +54,49 @@ def test_key_strength() -> None:
         key_strength.judge(HOST, facts(None))
 
 
+def caa_answer(*records: str) -> DnsAnswer:
+    return DnsAnswer(HOST, "CAA", "ok", records)
+
+
 def test_caa_permits_or_not() -> None:
-    assert caa.judge(HOST, LEAF, HOST, ('0 issue "letsencrypt.org"',)) == []
-    assert caa.judge(HOST, LEAF, HOST, ('0 iodef "mailto:x@example.com"',)) == []  # no restriction
-    [finding] = caa.judge(HOST, LEAF, HOST, ('0 issue "digicert.com"', '0 issue "pki.goog; cansignhttpexchanges=yes"'))
+    assert (
+        caa.judge(
+            HOST,
+            LEAF,
+            caa_answer(
+                '0 issue "letsencrypt.org"',
+            ),
+        )
+        == []
+    )
+    assert (
+        caa.judge(
+            HOST,
+            LEAF,
+            caa_answer(
+                '0 iodef "mailto:x@example.com"',
+            ),
+        )
+        == []
+    )  # no restriction
+    [finding] = caa.judge(
+        HOST, LEAF, caa_answer('0 issue "digicert.com"', '0 issue "pki.goog; cansignhttpexchanges=yes"')
+    )
     assert finding.id == "tls.caa.issuer-not-permitted"
     assert "that CA's CAA name(s): letsencrypt.org" in finding.evidence
     assert '`example.com. 3600 IN CAA 0 issue "letsencrypt.org"`' in finding.remediation
     # An issuer the table does not know is not judged.
     unknown = replace(LEAF, issuer="CN=Some Private CA")
-    assert caa.judge(HOST, unknown, HOST, ('0 issue "digicert.com"',)) == []
+    assert (
+        caa.judge(
+            HOST,
+            unknown,
+            caa_answer(
+                '0 issue "digicert.com"',
+            ),
+        )
+        == []
+    )
     # Wildcard certificates follow issuewild when it is present.
     wild = replace(LEAF, san_dns=("*.example.com",))
-    assert caa.judge(HOST, wild, HOST, ('0 issue "digicert.com"', '0 issuewild "letsencrypt.org"')) == []
+    assert caa.judge(HOST, wild, caa_answer('0 issue "digicert.com"', '0 issuewild "letsencrypt.org"')) == []

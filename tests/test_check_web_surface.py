@@ -14,7 +14,7 @@ from launchready.checks.web import (
     mixed_content,
     redirect_map,
 )
-from launchready.config.model import RedirectEntry
+from launchready.config.model import Config, RedirectEntry
 from launchready.core.severity import Severity
 from launchready.edge.data import Ranges, by_address, by_headers, parse_ranges, parse_vendors, ranges, vendors
 from launchready.probes.crawl import CrawlResult, Link, Visit
@@ -282,6 +282,20 @@ def test_edge_no_cdn_and_exposed_origin() -> None:
     assert "origin.example.com" in exposed.evidence[0]
     bare = edge.detect(HOST, ("203.0.113.9",), ex(f"https://{HOST}/", 200, HTML, body=body), vendors(), ranges())
     assert [f.id for f in edge.judge(HOST, [bare], [origin])] == ["web.edge.no-cdn"]
+
+
+def test_edge_lab_signature_counts_only_when_the_lab_opts_in() -> None:
+    lab_header = (("x-launchready-lab-edge", "1"),)
+    assert all(not v.lab_only for v in vendors())
+    assert by_headers(lab_header, vendors()) is None
+    assert (by_headers(lab_header, vendors(include_lab=True)) or ("",))[0] == "launchready lab edge (lab only)"
+    page = ex(f"https://{HOST}/", 200, HTML + lab_header, body=b"<html>home</html>")
+    real_site = edge.detect(HOST, ("203.0.113.9",), page, vendors(), ranges())
+    assert real_site.vendor is None
+    assert [f.id for f in edge.judge(HOST, [real_site], [])] == ["web.edge.no-cdn"]
+    lab_site = edge.detect(HOST, ("203.0.113.9",), page, vendors(include_lab=True), ranges())
+    assert lab_site.vendor == "launchready lab edge (lab only)"
+    assert Config.model_validate({"domain": HOST}).web.lab_edge is False
 
 
 # -- web.hsts and web.https-redirect additions ------------------------------------------------

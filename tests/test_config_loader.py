@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from launchready.cli.errors import exit_code
 from launchready.config.loader import ConfigError, LoadedConfig, find_config, load_config
-from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
 
 
@@ -29,7 +29,7 @@ def error_of(path: Path | None = None, **kwargs: object) -> str:
         load_config(path, **kwargs)  # type: ignore[arg-type]
     message = str(caught.value)
     assert "\n" not in message, message
-    assert isinstance(caught.value, UsageError)
+    assert exit_code(caught.value) == 2  # the CLI's one line and exit 2
     return message
 
 

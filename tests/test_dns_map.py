@@ -41,7 +41,9 @@ def test_map_lists_every_record_that_matters(lab: Lab) -> None:
     ]:
         assert expected in rows, expected
     assert all(r.ttl is not None for r in dns_map.records)
-    assert dns_map.dnssec == "unsigned" and dns_map.unanswered == ()
+    # The lab signs its zone and publishes the DS from the parent side.
+    assert dns_map.dnssec == "signed" and dns_map.unanswered == ()
+    assert (d, "DNSKEY") in rows and (d, "DS") in rows
     text = render_map(dns_map, MapFormat.MD)
     assert f"| _dmarc.{d} | TXT | 300 | `v=DMARC1; p=reject; rua=mailto:dmarc@{d}` | dmarc |" in text
     assert json.loads(render_map(dns_map, MapFormat.JSON))["domain"] == d
@@ -69,6 +71,13 @@ def test_map_in_json_report_validates_and_renders(lab: Lab) -> None:
     run = sample_run().model_copy(update={"dns_map": lab_map(lab)})
     document = json.loads(render_json(run))
     jsonschema.validate(document, load_schema())
-    assert document["dns_map"]["dnssec"] == "unsigned"
+    assert document["dns_map"]["dnssec"] == "signed"
     assert "## DNS map" in render_markdown(run)
     assert 'id="dns-map"' in render_html(run)
+
+
+def test_unsigned_lab_maps_as_unsigned() -> None:
+    with Lab(faults=["dnssec-unsigned"]) as lab:
+        dns_map = lab_map(lab)
+    assert dns_map.dnssec == "unsigned" and dns_map.unanswered == ()
+    assert not [r for r in dns_map.records if r.type in ("DNSKEY", "DS")]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from launchready.core.errors import UsageError
 from launchready.core.finding import CheckResult, Finding, Status
-from launchready.core.net import ConnectTo, Nameserver, build_net_settings, parse_connect_to, parse_nameserver
+from launchready.core.net import (
+    ConnectTo,
+    Nameserver,
+    NetFlagError,
+    build_net_settings,
+    parse_connect_to,
+    parse_nameserver,
+)
 from launchready.core.run import Verdict
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.engine.decision import DECISION_RULES, decide
 from launchready.engine.ranking import rank
-from launchready.engine.target import normalise_domain
+from launchready.engine.target import TargetError, normalise_domain
 
 
 def make(
@@ -98,7 +104,7 @@ def test_parse_connect_to_forms() -> None:
 
 @pytest.mark.parametrize("bad", ["a:b:c", "::127.0.0.1", ":443::80", ":99999:127.0.0.1:80", "[::1:443:x:1"])
 def test_parse_connect_to_rejects_with_one_line(bad: str) -> None:
-    with pytest.raises(UsageError) as err:
+    with pytest.raises(NetFlagError) as err:
         parse_connect_to(bad)
     assert "--connect-to" in str(err.value) and "\n" not in str(err.value)
 
@@ -109,14 +115,14 @@ def test_parse_nameserver() -> None:
     assert parse_nameserver("[::1]:5353") == Nameserver("::1", 5353)
     assert parse_nameserver("::1") == Nameserver("::1", 53)
     for bad in ("dns.google", "127.0.0.1:0", "127.0.0.1:x"):
-        with pytest.raises(UsageError, match="--nameserver"):
+        with pytest.raises(NetFlagError, match="--nameserver"):
             parse_nameserver(bad)
 
 
 def test_net_settings_validation(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(UsageError, match="--ca-bundle"):
+    with pytest.raises(NetFlagError, match="--ca-bundle"):
         build_net_settings(None, tmp_path / "missing.pem", None, 5, environ={})
-    with pytest.raises(UsageError, match="--timeout"):
+    with pytest.raises(NetFlagError, match="--timeout"):
         build_net_settings(None, None, None, 0, environ={})
     bundle = tmp_path / "ca.pem"
     bundle.write_text("x")
@@ -137,13 +143,13 @@ def test_normalise_domain(given: str, expected: str) -> None:
 
 @pytest.mark.parametrize("bad", ["localhost", "exa mple.com", "example.com:443", "-bad.com", "a..com", ""])
 def test_normalise_domain_rejects(bad: str) -> None:
-    with pytest.raises(UsageError, match="DOMAIN"):
+    with pytest.raises(TargetError, match="DOMAIN"):
         normalise_domain(bad)
 
 
 def test_unicode_digits_are_not_ports() -> None:
-    # "²".isdigit() is True but int("²") raises: the flag must still fail as a usage error.
-    with pytest.raises(UsageError, match="--connect-to"):
+    # "²".isdigit() is True but int("²") raises: the flag must still fail as a flag error.
+    with pytest.raises(NetFlagError, match="--connect-to"):
         parse_connect_to(":²:127.0.0.1:80")
-    with pytest.raises(UsageError, match="--nameserver"):
+    with pytest.raises(NetFlagError, match="--nameserver"):
         parse_nameserver("127.0.0.1:²")

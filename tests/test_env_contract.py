@@ -11,10 +11,10 @@ import pytest
 from cliutil import run_cli
 
 from launchready.config.sections.secrets import EnvContract
-from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
 from launchready.secrets.contract import Problem, evaluate, requirements
 from launchready.secrets.envfile import is_placeholder, parse_env_text
+from launchready.secrets.errors import SecretsError
 
 SECRET_VALUE = "pm-" + "9f8e7d6c5b4a39281716"
 
@@ -24,7 +24,7 @@ def test_dotenv_and_export_lines() -> None:
         "# comment\nexport A=1\nB = 'two words'\nC=\"quoted # not a comment\"\nD=plain # comment\nE=\nBARE\n", "f"
     )
     assert env.values == {"A": "1", "B": "two words", "C": "quoted # not a comment", "D": "plain", "E": "", "BARE": ""}
-    with pytest.raises(UsageError, match=r"^f:2: expected KEY=VALUE"):
+    with pytest.raises(SecretsError, match=r"^f:2: expected KEY=VALUE"):
         parse_env_text("A=1\n!!bad line\n", "f")
 
 
@@ -61,7 +61,7 @@ def test_export_prefix_single_quotes_and_escapes() -> None:
     ],
 )
 def test_malformed_line_is_named_never_echoed(text: str, line: int, hint: str) -> None:
-    with pytest.raises(UsageError) as raised:
+    with pytest.raises(SecretsError) as raised:
         parse_env_text(text, "prod.env")
     message = str(raised.value)
     assert message == f"prod.env:{line}: expected KEY=VALUE{hint}"

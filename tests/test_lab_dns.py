@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 
+import dns.dnssec
 import dns.flags
 import dns.message
 import dns.opcode
@@ -202,3 +203,28 @@ def test_zone_transfer_other_class_and_opcodes_are_refused() -> None:
     notify = dns.message.make_query("cn.test", "SOA")
     notify.set_opcode(dns.opcode.NOTIFY)
     assert authority.answer(notify).rcode() == dns.rcode.NOTIMP
+
+
+# -- DNSSEC: signatures only for DO queries, DS from the parent side -----------------------
+
+
+def test_signatures_come_back_only_when_the_query_sets_do(lab: Lab) -> None:
+    signed = udp(lab, "app.marketlab.test", "A", want_dnssec=True)
+    assert signed.ednsflags & dns.flags.DO
+    assert [rrset.rdtype for rrset in signed.answer] == [dns.rdatatype.A, dns.rdatatype.RRSIG]
+    plain = udp(lab, "app.marketlab.test", "A")
+    assert [rrset.rdtype for rrset in plain.answer] == [dns.rdatatype.A]
+    # A negative answer carries the signed SOA when DO is set.
+    nodata = udp(lab, "app.marketlab.test", "MX", want_dnssec=True)
+    assert [rrset.rdtype for rrset in nodata.authority] == [dns.rdatatype.SOA, dns.rdatatype.RRSIG]
+
+
+def test_ds_is_answered_from_the_parent_side_only(lab: Lab) -> None:
+    [ds] = udp(lab, "marketlab.test", "DS").answer
+    [dnskey] = [r for r in udp(lab, "marketlab.test", "DNSKEY").answer if r.rdtype == dns.rdatatype.DNSKEY]
+    assert ds.rdtype == dns.rdatatype.DS
+    assert [rr.key_tag for rr in ds] == [dns.dnssec.key_id(key) for key in dnskey]
+    # ns2 serves the child zone only: like any real child server, it has no DS to give.
+    query = dns.message.make_query("marketlab.test", "DS")
+    from_ns2 = dns.query.udp(query, "127.0.0.1", port=lab.ns2_port, timeout=TIMEOUT)
+    assert from_ns2.rcode() == dns.rcode.NOERROR and from_ns2.answer == []

@@ -6,7 +6,7 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from launchready.lab.faults import FAULTS, LAB_DOMAIN
+from launchready.lab.faults import LAB_DOMAIN, faults
 from launchready.lab.zone import ZoneData, lab_zone, lab_zones, txt_value
 
 KEY = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + "A" * 350 + "IDAQAB"
@@ -64,7 +64,7 @@ def test_ipv6_bind_uses_aaaa_and_ip6() -> None:
 
 
 def test_every_fault_combination_builds_a_valid_dnspython_zone() -> None:
-    for fault in FAULTS:
+    for fault in faults():
         for data in lab_zones([fault.name], dkim_public_key_b64=KEY):
             built = data.to_zone()
             origin = dns.name.from_text(data.origin)

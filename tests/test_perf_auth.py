@@ -10,7 +10,7 @@ from aiohttp import web
 from test_perf_generator import endpoint, serve
 
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadSettings, run_load
 from launchready.perf.http1 import Endpoint, auth_failure, build_request
 from launchready.perf.plan import plan
@@ -116,7 +116,7 @@ def test_names_are_checked_against_the_flows_before_any_request(
     tmp_path: Path, perf: dict[str, object], flows: bool, message: str
 ) -> None:
     cfg = config(tmp_path, {"endpoints": [{"name": "feed", "path": "/feed"}], **perf}, flows=flows)
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(PerfError, match=message):
         plan(cfg)
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
-from launchready.perf.plan import declared_hosts, plan
+from launchready.core.net import NetSettings
+from launchready.perf.chromium import browser_args
+from launchready.perf.errors import PerfError
+from launchready.perf.http1 import Endpoint
+from launchready.perf.plan import PlannedEndpoint, declared_hosts, plan, resolve
 from launchready.perf.session import settings_for
+from launchready.probes.dns import DnsProbe
 
 BASE = {
     "domain": "example.com",
@@ -45,21 +53,21 @@ def test_paths_use_the_environment_and_budgets_default_from_budgets() -> None:
     ],
 )
 def test_undeclared_hosts_are_refused(endpoints: list[object], urls: tuple[str, ...], message: str) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(PerfError, match=message):
         plan(config(endpoints=endpoints), urls=urls)
 
 
 def test_unknown_endpoint_name() -> None:
-    with pytest.raises(UsageError, match="no perf endpoint named nope"):
+    with pytest.raises(PerfError, match="no perf endpoint named nope"):
         plan(config(endpoints=[{"name": "feed", "path": "/feed"}]), only=("nope",))
 
 
 def test_caps_refuse_more_rate_or_time_than_configured() -> None:
     cfg = config(max_rate=100.0, max_duration_s=60.0)
     assert settings_for(cfg, rate=100.0, duration_s=50.0, warmup_s=5.0).rate == 100
-    with pytest.raises(UsageError, match="above perf.max_rate 100"):
+    with pytest.raises(PerfError, match="above perf.max_rate 100"):
         settings_for(cfg, rate=101.0)
-    with pytest.raises(UsageError, match="above perf.max_duration_s 60"):
+    with pytest.raises(PerfError, match="above perf.max_duration_s 60"):
         settings_for(cfg, duration_s=58.0, warmup_s=5.0)
 
 
@@ -72,3 +80,26 @@ def test_config_validation() -> None:
         config(growth={"sizes": [500, 100]})
     with pytest.raises(ValueError, match="unknown endpoint"):
         config(growth={"endpoints": ["feed"]})
+
+
+def test_load_and_page_load_dial_through_the_runs_resolver(udp_dns_responder: Callable[..., Any]) -> None:
+    """An audit hands its DNS probe over: names it already resolved are not asked again."""
+    nameserver, responder = udp_dns_responder({"app.example.test": "127.0.0.1"})
+    net = NetSettings(nameservers=(nameserver,), timeout=2.0)
+    planned = [PlannedEndpoint("home", "https://app.example.test/", "GET", 1, 500.0, 0.01)]
+
+    async def scenario() -> tuple[list[Endpoint], list[str], int, int]:
+        run_dns = DnsProbe(net)
+        try:
+            await run_dns.addresses("app.example.test")
+            asked = len(responder.queries)
+            endpoints = await resolve(planned, net, dns=run_dns)
+            args = await browser_args(net, "https://app.example.test/", dns=run_dns)
+            return endpoints, args, asked, len(responder.queries)
+        finally:
+            await run_dns.close()
+
+    endpoints, args, asked_by_the_run, asked_in_all = asyncio.run(scenario())
+    assert [e.dial for e in endpoints] == [("127.0.0.1", 443)]
+    assert args == ["--host-resolver-rules=MAP app.example.test:443 127.0.0.1:443"]
+    assert asked_by_the_run == 2 and asked_in_all == asked_by_the_run  # A and AAAA, once each

@@ -9,7 +9,7 @@ import pytest
 from report_samples import run_with_history, sample_run
 
 import launchready.report
-from launchready.core.registry import BUILTIN_CHECK_MODULES
+from launchready.core.registry import load_registry
 from launchready.report import ReportFormat, render
 
 
@@ -29,8 +29,7 @@ def test_renderers_name_no_check() -> None:
     package = Path(launchready.report.__file__).parent
     sources = [p for p in package.rglob("*") if p.suffix in (".py", ".j2")]
     assert sources
-    # Check ids are the module paths under launchready.checks, e.g. "email.spf".
-    check_ids = {m.removeprefix("launchready.checks.").replace("_", "-") for m in BUILTIN_CHECK_MODULES}
+    check_ids = {c.id for c in load_registry().checks}
     categories = {cid.split(".")[0] for cid in check_ids}
     alternatives = "|".join(sorted(categories))
     pattern = re.compile(rf"""["'](?:{alternatives})\.[a-z]""")

@@ -12,9 +12,9 @@ from secrets_corpus import AWS_ID, AWS_SECRET, GITHUB, SENDGRID, STRIPE_LIVE
 from secrets_util import commit, git, init_repo
 
 from launchready.config.sections.secrets import SecretsConfig
-from launchready.core.errors import UsageError
 from launchready.secrets.baseline import read_baseline, write_baseline
 from launchready.secrets.detector import Detector
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.logs import scan_log_stream
 from launchready.secrets.scan import Mode, scan_repository
 
@@ -72,7 +72,7 @@ def test_repository_allowlist_file(tmp_path: Path) -> None:
     (repo / ".launchready-allowlist").write_text("# fixtures\npath: tests/**\nvalue: " + GITHUB + "\n")
     assert scan_repository(repo, Mode.TREE, SETTINGS).hits == []
     (repo / ".launchready-allowlist").write_text("nonsense line\n")
-    with pytest.raises(UsageError, match=r"\.launchready-allowlist:1: expected 'path: GLOB'"):
+    with pytest.raises(SecretsError, match=r"\.launchready-allowlist:1: expected 'path: GLOB'"):
         scan_repository(repo, Mode.TREE, SETTINGS)
 
 
@@ -136,10 +136,10 @@ def test_shallow_clone_is_scanned_with_a_note(tmp_path: Path) -> None:
 
 def test_not_a_repository_is_one_clear_line(tmp_path: Path) -> None:
     for mode in (Mode.HISTORY, Mode.STAGED):
-        with pytest.raises(UsageError) as info:
+        with pytest.raises(SecretsError) as info:
             scan_repository(tmp_path, mode, SETTINGS)
         assert str(info.value) == f"{tmp_path}: not a git repository (no .git found here or above)"
-    with pytest.raises(UsageError, match="no such file or directory"):
+    with pytest.raises(SecretsError, match="no such file or directory"):
         scan_repository(tmp_path / "nope", Mode.TREE, SETTINGS)
 
 
@@ -191,7 +191,7 @@ def test_baseline_accepts_known_and_blocks_new(tmp_path: Path) -> None:
     assert {h.rule_id for h in second.new_hits} == {"github-token"}
     assert {h.rule_id for h in second.hits if h.baselined} == {"stripe-live-key"}
     baseline.write_text("{not json")
-    with pytest.raises(UsageError, match="secrets-baseline.json:1: the secrets baseline is not valid JSON"):
+    with pytest.raises(SecretsError, match="secrets-baseline.json:1: the secrets baseline is not valid JSON"):
         scan_repository(repo, Mode.TREE, SETTINGS)
 
 

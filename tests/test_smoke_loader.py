@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.core.severity import Impact, Severity
 from launchready.lab.payments import verify_webhook
+from launchready.smoke.errors import SmokeError
 from launchready.smoke.jsonpath import MISSING, JsonPathError, parse_json_path
 from launchready.smoke.loader import FlowFileError, find_flow_files, load_flow_files, select_flows
 from launchready.smoke.model import RequestSpec
@@ -219,9 +219,9 @@ def test_globs_and_selection(tmp_path: Path) -> None:
     paths = find_flow_files([str(tmp_path / "*.yaml")])
     flows = load_flow_files(paths)
     assert [f.name for f in select_flows(flows, ["uses-signup"])] == ["uses-signup"]
-    with pytest.raises(UsageError, match="--flow nope: no such flow"):
+    with pytest.raises(SmokeError, match="--flow nope: no such flow"):
         select_flows(flows, ["nope"])
-    with pytest.raises(UsageError, match="matches no flow file"):
+    with pytest.raises(SmokeError, match="matches no flow file"):
         find_flow_files([str(tmp_path / "missing/*.yaml")])
 
 

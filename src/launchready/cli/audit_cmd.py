@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
-from launchready.config.model import Config
-from launchready.core.errors import UsageError
-from launchready.core.net import NetSettings
-from launchready.core.registry import load_registry
-from launchready.core.run import AuditRun
 from launchready.core.severity import Severity
-from launchready.engine.audit import run_audit
-from launchready.engine.progress import make_progress
-from launchready.engine.runner import RunnerOptions
-from launchready.history.errors import HistoryError
-from launchready.history.store import HistoryStore
-from launchready.report.formats import ReportFormat, render
-from launchready.report.terminal import render_terminal
+
+if TYPE_CHECKING:
+    from launchready.config.model import Config
+    from launchready.core.net import NetSettings
+    from launchready.core.run import AuditRun
+    from launchready.engine.runner import RunnerOptions
+
+# The engine, the probes (aiohttp, dnspython, cryptography), the history store (SQLAlchemy) and the
+# renderers (rich, Jinja2) are imported inside the functions: `launchready --version`, `--help` and
+# every other command must not pay for them at start.
 
 
 class OutputFormat(str, Enum):
@@ -51,12 +48,23 @@ def execute_audit(
     quiet: bool = False,
     only: tuple[str, ...] = (),
     skip: tuple[str, ...] = (),
-    options: RunnerOptions = RunnerOptions(),
+    options: RunnerOptions | None = None,
 ) -> AuditRun:
     """Run, compare with the previous audit and store; shared by `audit` and `demo`."""
+    import asyncio
+
+    from launchready.core.registry import load_registry
+    from launchready.engine.audit import run_audit
+    from launchready.engine.progress import make_progress
+    from launchready.engine.runner import RunnerOptions
+    from launchready.history.errors import HistoryError
+    from launchready.history.store import HistoryStore
+
     registry = load_registry().select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
     progress = make_progress(sys.stderr, quiet=quiet)
-    run = asyncio.run(run_audit(domain, config, net, registry, repo=repo, options=options, progress=progress))
+    run = asyncio.run(
+        run_audit(domain, config, net, registry, repo=repo, options=options or RunnerOptions(), progress=progress)
+    )
     if history_dir is None:
         return run
     try:
@@ -73,6 +81,11 @@ def execute_audit(
 
 
 def write_report(run: AuditRun, fmt: OutputFormat, output: Path | None, *, verbose: bool = False) -> None:
+    from rich.console import Console
+
+    from launchready.report.formats import ReportFormat, render
+    from launchready.report.terminal import render_terminal
+
     if fmt is OutputFormat.TERMINAL:
         if output is not None:
             with output.open("w", encoding="utf-8") as fh:
@@ -141,6 +154,8 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Audit DOMAIN: DNS, email authentication, HTTPS, headers, app health; ranked risks and a launch decision."""
+        from launchready.engine.runner import RunnerOptions
+
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
         audit_config, audit_repo = common.audit_settings(loaded, repo, no_git_history)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markdown import Markdown
-from rich.table import Table
 
-from launchready.core.check import CheckMeta, FindingSpec
-from launchready.core.errors import UsageError
-from launchready.core.registry import load_registry
+from launchready.cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from launchready.core.check import CheckMeta, FindingSpec
 
 
 def explain_markdown(meta: CheckMeta, spec: FindingSpec | None) -> str:
@@ -55,6 +53,11 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,
     ) -> None:
         """List every check and the findings it can report."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from launchready.core.registry import load_registry
+
         registry = load_registry()
         if as_json:
             print(json.dumps([c.meta.model_dump(mode="json") for c in registry.checks], indent=2))
@@ -77,6 +80,11 @@ def register(app: typer.Typer) -> None:
         raw: Annotated[bool, typer.Option("--raw", help="Print the Markdown source.")] = False,
     ) -> None:
         """Explain a check or finding: what it checks, why it matters, how to fix it."""
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        from launchready.core.registry import load_registry
+
         registry = load_registry()
         try:
             meta, spec = registry.find_spec(some_id.strip())

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from launchready.config.loader import LoadedConfig, load_config
-from launchready.config.model import Config
-from launchready.core.errors import UsageError
+from launchready.cli.errors import UsageError
 from launchready.core.net import NetSettings, build_net_settings
 from launchready.engine.target import normalise_domain
-from launchready.secrets.settings import with_resolved_paths, without_git_history
+
+if TYPE_CHECKING:
+    from launchready.config.loader import LoadedConfig
+    from launchready.config.model import Config
+
+# The config (pydantic models) is imported when a command loads it, not when the CLI starts.
 
 
 def load(config_path: Path | None) -> LoadedConfig:
+    from launchready.config.loader import load_config
+
     return load_config(config_path, start=Path.cwd())
 
 
@@ -49,6 +55,8 @@ def find_repo(explicit: Path | None) -> Path | None:
 
 def audit_settings(loaded: LoadedConfig, repo: Path | None, no_git_history: bool) -> tuple[Config, Path | None]:
     """The config the audit runs with (paths resolved) and its repository: --repo, else [secrets] repo, else cwd's checkout."""
+    from launchready.secrets.settings import with_resolved_paths, without_git_history
+
     config = with_resolved_paths(loaded.config, loaded.base_dir)
     if no_git_history:
         config = without_git_history(config)

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-
-from launchready.cli.audit_cmd import execute_audit
-from launchready.cli.common import audit_settings
-from launchready.config.loader import load_config
-from launchready.lab.faults import DEMO_FAULTS
-from launchready.report.formats import ReportFormat, render
-from launchready.report.terminal import render_terminal
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +18,17 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")] = False,
     ) -> None:
         """Audit the lab (a fragile marketplace MVP on loopback) and write an HTML report. Works offline."""
+        import tempfile
+
+        from rich.console import Console
+
+        from launchready.cli.audit_cmd import execute_audit
+        from launchready.cli.common import audit_settings
+        from launchready.config.loader import load_config
+        from launchready.lab.faults import DEMO_FAULTS
         from launchready.lab.lab import Lab
+        from launchready.report.formats import ReportFormat, render
+        from launchready.report.terminal import render_terminal
 
         err = Console(stderr=True)
         if not quiet:

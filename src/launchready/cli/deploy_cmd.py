@@ -9,7 +9,6 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.deploy.gate import DeployGate, split_command
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment from launchready.toml.")]
 
@@ -35,6 +34,8 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Deploy, wait for health, run the smoke flows; roll back and re-check if they fail. Exit 1 unless it succeeded."""
+        from launchready.deploy.gate import DeployGate, split_command
+
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not no_record)
@@ -59,6 +60,8 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the declared rollback and verify it (health, smoke flows); --check tests the path first."""
+        from launchready.deploy.gate import DeployGate
+
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not check)

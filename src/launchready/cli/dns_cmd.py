@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.config.model import Config
-from launchready.core.dnsmap import DnsMap
-from launchready.core.errors import UsageError
-from launchready.core.net import NetSettings
-from launchready.engine.discovery import discover
-from launchready.probes.dns import DnsProbe
-from launchready.probes.dnsmap import collect_dns_map
-from launchready.report.dns_map import dns_map_markdown
+
+if TYPE_CHECKING:
+    from launchready.config.model import Config
+    from launchready.core.dnsmap import DnsMap
+    from launchready.core.net import NetSettings
 
 
 class MapFormat(str, Enum):
@@ -29,6 +26,10 @@ class MapFormat(str, Enum):
 
 
 async def build_map(domain: str, config: Config, net: NetSettings) -> DnsMap:
+    from launchready.engine.discovery import discover
+    from launchready.probes.dns import DnsProbe
+    from launchready.probes.dnsmap import collect_dns_map
+
     dns = DnsProbe(net)
     try:
         site = await discover(domain, config, dns)
@@ -39,6 +40,8 @@ async def build_map(domain: str, config: Config, net: NetSettings) -> DnsMap:
 
 
 def render_map(dns_map: DnsMap, fmt: MapFormat) -> str:
+    from launchready.report.dns_map import dns_map_markdown
+
     if fmt is MapFormat.JSON:
         return json.dumps(dns_map.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
     return "\n".join([f"# DNS map of {dns_map.domain}", "", *dns_map_markdown(dns_map)]) + "\n"
@@ -63,6 +66,8 @@ def build() -> typer.Typer:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Every record of the apex, www, declared and discovered subdomains, mail hosts and mail-policy names, with TTLs."""
+        import asyncio
+
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)

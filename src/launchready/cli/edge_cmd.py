@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from importlib import resources
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from launchready.core.errors import UsageError
+from launchready.cli.errors import UsageError
 
 
 def _default_dir() -> Path:
@@ -31,6 +30,8 @@ def build() -> typer.Typer:
         timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds per vendor list.")] = 20.0,
     ) -> None:
         """Fetch Cloudflare, Fastly and CloudFront's published address lists (their URLs only)."""
+        import asyncio
+
         import aiohttp
 
         from launchready.edge.refresh import refresh

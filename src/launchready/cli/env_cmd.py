@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import ConfigOpt
-from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
-from launchready.secrets.contract import Issue, evaluate, requirements
-from launchready.secrets.envfile import EnvFile, read_env_file, read_env_source
-from launchready.secrets.settings import resolve
+
+if TYPE_CHECKING:
+    from launchready.secrets.contract import Issue
+    from launchready.secrets.envfile import EnvFile
 
 
 def _render(environment: str, source: str, issues: list[Issue], required: int, as_json: bool) -> str:
@@ -88,6 +89,10 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Report missing, empty and placeholder variables and drift between environments. Never prints a value."""
+        from launchready.secrets.contract import evaluate, requirements
+        from launchready.secrets.envfile import read_env_file, read_env_source
+        from launchready.secrets.settings import resolve
+
         loaded = common.load(config)
         contract = loaded.config.secrets.env
         base = loaded.base_dir

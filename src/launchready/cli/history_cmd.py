@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from launchready.cli import common
 from launchready.cli.options import ConfigOpt
-from launchready.core.errors import UsageError
 from launchready.engine.target import normalise_domain
-from launchready.history.errors import HistoryError
-from launchready.history.render import render_history
-from launchready.history.store import HistoryStore
 
 
 def register(app: typer.Typer) -> None:
@@ -24,14 +19,16 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """List stored audits with their decision and counts, newest first."""
+        from rich.console import Console
+
+        from launchready.history.render import render_history
+        from launchready.history.store import HistoryStore
+
         loaded = common.load(config)
         domain = normalise_domain(target) if target else None
+        store = HistoryStore(loaded.base_dir)  # a HistoryError reaches the user as its one line (cli/errors.py)
         try:
-            store = HistoryStore(loaded.base_dir)
-            try:
-                runs = store.list_runs(domain, limit=limit)
-            finally:
-                store.close()
-        except HistoryError as exc:
-            raise UsageError(str(exc)) from None
+            runs = store.list_runs(domain, limit=limit)
+        finally:
+            store.close()
         render_history(runs, Console())

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.config.model import Config
-from launchready.config.starter import StarterFacts, render_starter, write_starter
-from launchready.core.errors import UsageError
-from launchready.core.net import NetSettings
-from launchready.engine.context import Probes
-from launchready.engine.discovery import discover, discover_dkim_selectors, spf_terms
 from launchready.engine.target import normalise_domain
+
+if TYPE_CHECKING:
+    from launchready.config.starter import StarterFacts
+    from launchready.core.net import NetSettings
 
 
 async def gather_facts(domain: str, net: NetSettings) -> StarterFacts:
+    import asyncio
+
+    from launchready.config.model import Config
+    from launchready.config.starter import StarterFacts
+    from launchready.engine.context import Probes
+    from launchready.engine.discovery import discover, discover_dkim_selectors, spf_terms
+
     probes = Probes.open(net)
     try:
         site = await discover(domain, Config(), probes.dns)
@@ -44,6 +49,10 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Write a commented launchready.toml for DOMAIN, with what DNS discovery found filled in."""
+        import asyncio
+
+        from launchready.config.starter import render_starter, write_starter
+
         target = normalise_domain(domain)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         if output.exists() and not force:

@@ -8,14 +8,15 @@ from typing import Annotated
 
 import typer
 
-from launchready.core.errors import UsageError
-from launchready.lab.faults import FAULTS, parse_faults
+from launchready.cli.errors import UsageError
+from launchready.lab.errors import LabError
+from launchready.lab.faults import faults, parse_faults
 
 
 def _faults(text: str | None) -> frozenset[str]:
     try:
         return parse_faults(text)
-    except ValueError as exc:
+    except LabError as exc:
         raise UsageError(f"--faults: {exc}") from None
 
 
@@ -70,8 +71,9 @@ def build() -> typer.Typer:
     @lab.command("faults")
     def list_faults() -> None:
         """List the lab's fault switches and the findings each one should trigger."""
-        width = max(len(f.name) for f in FAULTS)
-        for fault in FAULTS:
+        switches = faults()
+        width = max(len(f.name) for f in switches)
+        for fault in switches:
             print(f"{fault.name:<{width}}  {fault.description}  -> {', '.join(fault.triggers)}")
 
     return lab

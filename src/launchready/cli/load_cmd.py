@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from enum import Enum
@@ -10,18 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.console import Console
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
-from launchready.core.errors import UsageError
-from launchready.core.finding import Finding
 from launchready.core.severity import Severity
-from launchready.perf.generator import LoadResult, Progress
 
 if TYPE_CHECKING:
     from launchready.config.model import Config
+    from launchready.core.finding import Finding
     from launchready.core.net import NetSettings
+    from launchready.perf.generator import LoadResult, Progress
 
 
 class LoadFormat(str, Enum):
@@ -79,6 +77,10 @@ def register(app: typer.Typer) -> None:
         quiet: QuietOpt = False,
     ) -> int:
         """Open-model load test of the read endpoints in launchready.toml; budgets decide the exit code."""
+        import asyncio
+
+        from rich.console import Console
+
         from launchready.checks.perf import load as load_check
         from launchready.perf import report
         from launchready.perf.auth import LoginFailed
@@ -149,6 +151,8 @@ def _write(text: str, output: Path | None) -> None:
 def _growth(
     cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool
 ) -> int:
+    import asyncio
+
     from launchready.checks.perf import growth as growth_check
     from launchready.perf.auth import LoginFailed
     from launchready.perf.growth import SeedFailed, run_growth

@@ -20,13 +20,12 @@ from launchready.cli import (
     init_cmd,
     lab_cmd,
     load_cmd,
+    monitor_cmd,
     pageload_cmd,
     secrets_cmd,
     smoke_cmd,
 )
-from launchready.core.errors import UsageError
-
-EXIT_USAGE = 2
+from launchready.cli.errors import EXIT_USAGE, KNOWN_ERRORS, exit_code, one_line
 
 
 def build_app() -> typer.Typer:
@@ -66,6 +65,7 @@ def build_app() -> typer.Typer:
     app.add_typer(lab_cmd.build(), name="lab")
     app.add_typer(dns_cmd.build(), name="dns")
     app.add_typer(edge_cmd.build(), name="edge")
+    app.add_typer(monitor_cmd.build(), name="monitor")
     return app
 
 
@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # Not standalone: Typer would draw its errors as multi-line boxes; we print one line.
         code = app(args=argv, prog_name="launchready", standalone_mode=False)
-    except UsageError as exc:
-        fail(str(exc))
+    except KNOWN_ERRORS as exc:
+        fail(one_line(exc), exit_code(exc) or EXIT_USAGE)
     except typer.TyperException as exc:
         _usage_problem(exc)
     except typer.Abort:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from dataclasses import asdict
@@ -11,8 +10,8 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.core.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +29,8 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> int:
         """Load URL once in headless Chromium with Lighthouse's mobile profile; exit 1 when LCP is over budget."""
+        import asyncio
+
         from launchready.checks.perf.pageload import describe, judge
         from launchready.core.errors import CouldNotRun
         from launchready.perf.chromium import INSTALL_HINT, find_chromium, measure_page

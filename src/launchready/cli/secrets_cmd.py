@@ -5,20 +5,17 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import ConfigOpt
-from launchready.core.errors import UsageError
 from launchready.core.severity import Severity
-from launchready.secrets.baseline import write_baseline
-from launchready.secrets.hook import install_hook
-from launchready.secrets.model import ScanResult
-from launchready.secrets.render import RENDERERS
-from launchready.secrets.scan import Mode, scan_logs, scan_repository
-from launchready.secrets.settings import baseline_path
+
+if TYPE_CHECKING:
+    from launchready.secrets.model import ScanResult
 
 
 class ScanFormat(str, Enum):
@@ -63,6 +60,11 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Scan for secrets; exit 1 when a new one (not in the baseline) is found. Values are always masked."""
+        from launchready.secrets.baseline import write_baseline
+        from launchready.secrets.render import RENDERERS
+        from launchready.secrets.scan import Mode, scan_logs, scan_repository
+        from launchready.secrets.settings import baseline_path
+
         if sum((staged, history, logs is not None)) > 1:
             raise UsageError("secrets scan: choose one of --staged, --history, --logs")
         loaded = common.load(config)
@@ -94,6 +96,8 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Replace an existing pre-commit hook.")] = False,
     ) -> None:
         """Install a git pre-commit hook that runs `launchready secrets scan --staged`."""
+        from launchready.secrets.hook import install_hook
+
         hook = install_hook(path, force=force)
         print(f"installed {hook}: commits adding a secret are refused (bypass once with git commit --no-verify)")
 

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from launchready.cli import common
+from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
-from launchready.core.errors import UsageError
-from launchready.smoke.plan import execute, plan_smoke
-from launchready.smoke.report import SmokeFormat, render_smoke, step_line
-from launchready.smoke.results import StepResult
+from launchready.smoke.formats import SmokeFormat
+
+if TYPE_CHECKING:
+    from launchready.smoke.results import StepResult
 
 
 def live_progress(quiet: bool) -> Callable[[str, StepResult], None] | None:
     """Each finished step on stderr as it happens (flows run in parallel, so lines carry the flow)."""
     if quiet:
         return None
+
+    from launchready.smoke.report import step_line
 
     def on_step(flow: str, step: StepResult) -> None:
         print(step_line(step, prefix=f"[{flow}] "), file=sys.stderr, flush=True)
@@ -48,6 +50,11 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the smoke flows (sign up, confirm email, log in, pay, ...) against an environment. Exit 1 if one fails."""
+        import asyncio
+
+        from launchready.smoke.plan import execute, plan_smoke
+        from launchready.smoke.report import render_smoke
+
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         plan = plan_smoke(loaded.config, env, flow_names=tuple(flow or ()))

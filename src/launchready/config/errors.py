@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from launchready.core.errors import UsageError
-
 
 def _one_line(text: str) -> str:
     # The CLI prints str(exc) as a single line; a newline from a TOML value must not break that.
@@ -27,8 +25,11 @@ class ConfigProblem:
         return _one_line(": ".join(parts))
 
 
-class ConfigError(UsageError):
-    """A config file that cannot be used. ``str(exc)`` is one line; ``problems`` holds them all."""
+class ConfigError(Exception):
+    """A config file that cannot be used. ``str(exc)`` is one line; ``problems`` holds them all.
+
+    The config's error root: the CLI prints the line and exits with code 2.
+    """
 
     def __init__(self, message: str, problems: tuple[ConfigProblem, ...] = ()) -> None:
         super().__init__(_one_line(message))

@@ -76,7 +76,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Loade
     """Load ``path`` (an explicit --config), else the config found from ``start`` (default: cwd).
 
     With no explicit path and nothing found, the result is the zero-config default.
-    Raises ConfigError (a UsageError) with a one-line message on any problem.
+    Raises ConfigError with a one-line message on any problem.
     """
     if path is None:
         origin = (start or Path.cwd()).resolve()

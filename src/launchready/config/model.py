@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, HttpUrl, field_validator
 from pydantic.fields import FieldInfo
 
+from launchready.config.sections.monitor import MonitorConfig
 from launchready.config.sections.perf import PerfConfig
 from launchready.config.sections.secrets import SecretsConfig
 from launchready.config.sections.smoke import SmokeSettings
@@ -188,6 +189,8 @@ class Config(StrictModel):
     )
     web: WebConfig = Field(default=WebConfig(), description="Crawl bounds, key pages, admin paths.")
     smoke: SmokeSettings = Field(default=SmokeSettings(), description="Smoke flows, deploy gate, notifications.")
+    # None when the file has no [monitor] table (`launchready deploy` records markers only with one).
+    monitor: MonitorConfig | None = Field(default=None, description="Uptime checks, heartbeats and alerts.")
 
     @field_validator("domain")
     @classmethod

@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from launchready.core.finding import FINDING_ID_PATTERN, Finding
 from launchready.core.severity import Confidence, Impact, Severity
-
-if TYPE_CHECKING:
-    from launchready.engine.context import AuditContext
 
 
 class Scope(str, Enum):
@@ -131,7 +128,9 @@ class CheckMeta(BaseModel):
         )
 
 
-CheckFunction = Callable[["AuditContext", str], Awaitable[Iterable[Finding]]]
+# The first argument is the engine's ``AuditContext``: core sits below the engine and cannot name
+# it, so it is ``Any`` here; each check annotates its own ``run`` with the real type.
+CheckFunction = Callable[[Any, str], Awaitable[Iterable[Finding]]]
 """Called with the audit context and one target (domain, host, environment name or repo path).
 
 Returns the findings (empty: passed); raises CouldNotRun or NotApplicable when it has no verdict.

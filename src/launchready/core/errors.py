@@ -1,4 +1,9 @@
-"""Exceptions with a meaning to the runner and the CLI."""
+"""Exceptions with a meaning to the runner.
+
+Bad input from the user is not here: each subsystem has its own error root (``ConfigError``,
+``NetFlagError``, ``SecretsError``, ``SmokeError``, ...) and only the CLI (``cli/errors.py``) turns
+them into a one-line message and an exit code.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,6 @@ class CouldNotRun(Exception):
 
 class NotApplicable(Exception):
     """The check does not apply to this target; the runner records SKIPPED with the reason."""
-
-
-class UsageError(Exception):
-    """Bad input from the user: the CLI prints the one-line message and exits with code 2."""
 
 
 class CheckDefinitionError(Exception):

@@ -10,7 +10,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from launchready.core.errors import UsageError
+
+class NetFlagError(Exception):
+    """A network flag that cannot be used (--nameserver, --connect-to, --ca-bundle, --timeout).
+
+    ``str(exc)`` is one line naming the flag and the value; the CLI prints it and exits with code 2.
+    """
 
 
 def format_peer(address: str, port: int) -> str:
@@ -60,10 +65,10 @@ def _split_host_port(text: str, what: str) -> tuple[str, str]:
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
-            raise UsageError(f"{what}: unclosed '[' in {text!r}")
+            raise NetFlagError(f"{what}: unclosed '[' in {text!r}")
         host, rest = text[1:end], text[end + 1 :]
         if rest and not rest.startswith(":"):
-            raise UsageError(f"{what}: expected ':' after ']' in {text!r}")
+            raise NetFlagError(f"{what}: expected ':' after ']' in {text!r}")
         return host, rest[1:]
     if text.count(":") > 1:
         # A bare IPv6 address without a port.
@@ -75,7 +80,7 @@ def _split_host_port(text: str, what: str) -> tuple[str, str]:
 def _parse_port(text: str, what: str) -> int:
     # isascii: str.isdigit() also accepts digits such as "²" that int() rejects.
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
-        raise UsageError(f"{what}: port {text!r} is not a number from 1 to 65535")
+        raise NetFlagError(f"{what}: port {text!r} is not a number from 1 to 65535")
     return int(text)
 
 
@@ -86,7 +91,7 @@ def parse_nameserver(text: str) -> Nameserver:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        raise UsageError(f"{what}: {host!r} is not an IP address") from None
+        raise NetFlagError(f"{what}: {host!r} is not an IP address") from None
     return Nameserver(host, _parse_port(port, what) if port else 53)
 
 
@@ -99,7 +104,7 @@ def parse_connect_to(text: str) -> ConnectTo:
         if rest.startswith("["):
             end = rest.find("]")
             if end < 0:
-                raise UsageError(f"{what}: unclosed '['")
+                raise NetFlagError(f"{what}: unclosed '['")
             parts.append(rest[1:end])
             rest = rest[end + 1 :]
             if rest.startswith(":"):
@@ -107,17 +112,17 @@ def parse_connect_to(text: str) -> ConnectTo:
                 if not rest:
                     parts.append("")
             elif rest:
-                raise UsageError(f"{what}: expected ':' after ']'")
+                raise NetFlagError(f"{what}: expected ':' after ']'")
         else:
             head, sep, rest = rest.partition(":")
             parts.append(head)
             if sep and not rest:
                 parts.append("")
     if len(parts) != 4:
-        raise UsageError(f"{what}: expected HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT")
+        raise NetFlagError(f"{what}: expected HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT")
     host, port, to_host, to_port = parts
     if not to_host:
-        raise UsageError(f"{what}: CONNECT-TO-HOST must not be empty")
+        raise NetFlagError(f"{what}: CONNECT-TO-HOST must not be empty")
     return ConnectTo(
         host=host.lower().rstrip(".") or None,
         port=_parse_port(port, what) if port else None,
@@ -140,9 +145,9 @@ def build_net_settings(
     if ca_bundle is None and env.get("SSL_CERT_FILE"):
         ca_bundle = Path(env["SSL_CERT_FILE"])
     if ca_bundle is not None and not ca_bundle.is_file():
-        raise UsageError(f"--ca-bundle {ca_bundle}: no such file")
+        raise NetFlagError(f"--ca-bundle {ca_bundle}: no such file")
     if not timeout > 0:
-        raise UsageError(f"--timeout {timeout}: must be a positive number of seconds")
+        raise NetFlagError(f"--timeout {timeout}: must be a positive number of seconds")
     return NetSettings(
         nameservers=tuple(parse_nameserver(n) for n in nameservers or ()),
         ca_bundle=ca_bundle,

@@ -1,8 +1,9 @@
-"""The explicit list of checks, loaded and validated on demand (no import-time side effects)."""
+"""The checks, found under ``launchready.checks`` and validated on demand (no import-time side effects)."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -10,45 +11,52 @@ from pydantic import ValidationError
 
 from launchready.core.check import Check, CheckMeta, FindingSpec
 from launchready.core.errors import CheckDefinitionError
+from launchready.core.labfault import LabFault
 
-# One line per check module. Adding a check means writing its module and adding it here.
-BUILTIN_CHECK_MODULES: tuple[str, ...] = (
-    "launchready.checks.dns.apex",
-    "launchready.checks.tls.certificate",
-    "launchready.checks.tls.protocols",
-    "launchready.checks.tls.key_strength",
-    "launchready.checks.tls.caa",
-    "launchready.checks.web.https_redirect",
-    "launchready.checks.web.hsts",
-    "launchready.checks.web.private_cache",
-    "launchready.checks.web.links",
-    "launchready.checks.web.mixed_content",
-    "launchready.checks.web.headers",
-    "launchready.checks.web.caching",
-    "launchready.checks.web.canonical_host",
-    "launchready.checks.web.redirect_map",
-    "launchready.checks.web.admin_surface",
-    "launchready.checks.web.edge",
-    "launchready.checks.email.spf",
-    "launchready.checks.email.dmarc",
-    "launchready.checks.email.dkim",
-    "launchready.checks.email.mx",
-    "launchready.checks.email.mta_sts",
-    "launchready.checks.email.tls_rpt",
-    "launchready.checks.dns.cname",
-    "launchready.checks.dns.ns",
-    "launchready.checks.dns.hosts",
-    "launchready.checks.app.health",
-    "launchready.checks.repo.secrets",
-    "launchready.checks.repo.env_files",
-    "launchready.checks.repo.deploy_secrets",
-    "launchready.checks.env.contract",
-    "launchready.checks.app.smoke",
-    "launchready.checks.perf.load",
-    "launchready.checks.perf.growth",
-    "launchready.checks.perf.pageload",
-    "launchready.checks.perf.cache",
-)
+# Check modules are found by walking this package: a module with a module-level CHECK is a check,
+# any other module is a helper. The lab's fault declarations sit beside the checks in a module of
+# this name in each area folder; they are lab data, so the registry of checks never imports them.
+CHECKS_PACKAGE = "launchready.checks"
+LAB_FAULTS_MODULE = "lab_faults"
+
+
+def builtin_check_modules(package: str = CHECKS_PACKAGE) -> tuple[str, ...]:
+    """Every module under ``package`` that defines ``CHECK``, in a stable order: by the package's
+    ``AREA_ORDER`` (areas it does not list go last), then by module path.
+
+    Walked on demand, not at import time: importing the registry imports no check.
+    """
+    names: list[str] = []
+    for name in _walk_modules(package, ordered=True):
+        if name.rsplit(".", 1)[-1] == LAB_FAULTS_MODULE:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise CheckDefinitionError(f"{name}: cannot import: {exc}") from exc
+        if hasattr(module, "CHECK"):
+            names.append(name)
+        elif any(isinstance(value, CheckMeta) for value in vars(module).values()):
+            # Metadata without CHECK is a check that would silently never run (a typo, a lost line).
+            raise CheckDefinitionError(f"{name}: defines CheckMeta but no module-level CHECK = Check(...)")
+    return tuple(names)
+
+
+def _walk_modules(package: str, *, ordered: bool = False) -> list[str]:
+    try:
+        root = importlib.import_module(package)
+    except ImportError as exc:
+        raise CheckDefinitionError(f"{package}: cannot import: {exc}") from exc
+    found = sorted(info.name for info in pkgutil.walk_packages(root.__path__, prefix=package + ".") if not info.ispkg)
+    if not ordered:
+        return found
+    areas: tuple[str, ...] = getattr(root, "AREA_ORDER", ())
+
+    def rank(name: str) -> int:
+        area = name.removeprefix(package + ".").split(".", 1)[0]
+        return areas.index(area) if area in areas else len(areas)
+
+    return sorted(found, key=rank)  # stable: module path order within an area
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,10 @@ def _load_module_check(module: ModuleType) -> Check:
     return check
 
 
-def load_registry(module_names: tuple[str, ...] = BUILTIN_CHECK_MODULES) -> Registry:
+def load_registry(module_names: tuple[str, ...] | None = None) -> Registry:
+    """Load and validate the given check modules, by default every built-in one."""
+    if module_names is None:
+        module_names = builtin_check_modules()
     checks: list[Check] = []
     seen_ids: dict[str, str] = {}
     for name in module_names:
@@ -111,3 +122,51 @@ def load_registry(module_names: tuple[str, ...] = BUILTIN_CHECK_MODULES) -> Regi
             seen_ids[some_id] = name
         checks.append(check)
     return Registry(tuple(checks))
+
+
+def load_lab_faults(registry: Registry | None = None, package: str = CHECKS_PACKAGE) -> tuple[LabFault, ...]:
+    """Every ``LAB_FAULTS`` declared in a ``lab_faults`` module beside the checks, validated.
+
+    Each fault must trip the findings of exactly one check, declared in the same area folder
+    (``checks/dns/lab_faults.py`` declares faults for ``dns.*`` checks); names are unique.
+    Order: by module path, then as declared.
+    """
+    registry = registry if registry is not None else load_registry()
+    faults: list[LabFault] = []
+    seen: dict[str, str] = {}
+    for name in _walk_modules(package):
+        if name.rsplit(".", 1)[-1] != LAB_FAULTS_MODULE:
+            continue
+        module = importlib.import_module(name)
+        declared = getattr(module, "LAB_FAULTS", None)
+        if not isinstance(declared, tuple) or not all(isinstance(f, LabFault) for f in declared):
+            raise CheckDefinitionError(f"{name}: no module-level LAB_FAULTS = (LabFault(...), ...)")
+        area = name.removeprefix(package + ".").rsplit(".", 1)[0]
+        for fault in declared:
+            if fault.name in seen:
+                raise CheckDefinitionError(f"{name}: fault {fault.name!r} already declared in {seen[fault.name]}")
+            seen[fault.name] = name
+            _validate_fault(name, area, fault, registry)
+            faults.append(fault)
+    return tuple(faults)
+
+
+def _validate_fault(module: str, area: str, fault: LabFault, registry: Registry) -> None:
+    if not fault.caught:
+        raise CheckDefinitionError(f"{module}: fault {fault.name!r} declares no finding it trips")
+    owners: set[str] = set()
+    for finding_id in fault.triggers:
+        try:
+            meta, spec = registry.find_spec(finding_id)
+        except KeyError:
+            raise CheckDefinitionError(
+                f"{module}: fault {fault.name!r} trips {finding_id!r}, which no check declares"
+            ) from None
+        if spec is None:
+            raise CheckDefinitionError(f"{module}: fault {fault.name!r} names the check {finding_id!r}, not a finding")
+        owners.add(meta.id)
+    if len(owners) != 1:
+        raise CheckDefinitionError(f"{module}: fault {fault.name!r} trips findings of {sorted(owners)}; one check each")
+    [owner] = owners
+    if not owner.startswith(area + "."):
+        raise CheckDefinitionError(f"{module}: fault {fault.name!r} trips {owner}, declared outside its folder")

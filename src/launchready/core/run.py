@@ -68,7 +68,7 @@ class AuditRun(BaseModel):
     hosts: tuple[HostSummary, ...] = ()
     delta: HistoryDelta | None = None
     run_id: int | None = None  # set once stored in history
-    dns_map: DnsMap | None = None  # every record of the names that matter (issue 3)
+    dns_map: DnsMap | None = None  # every record of the names that matter
     host_facts: tuple[HostFact, ...] = ()  # per-host measurements checks contributed (core/facts.py)
 
     @property

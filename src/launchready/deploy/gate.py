@@ -19,9 +19,9 @@ from typing import TextIO
 
 from launchready.config.model import Config
 from launchready.config.sections.smoke import DeploySettings
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
 from launchready.deploy.command import current_version, deployer, resolvable, run_streamed
+from launchready.deploy.errors import DeployError
 from launchready.deploy.notify import Delivery, DeployEvent, Notifier, describe
 from launchready.deploy.store import DeployStore
 from launchready.history.errors import HistoryError
@@ -91,7 +91,7 @@ class DeployGate:
         env_config = config.environments.get(environment)
         if env_config is None:
             known = ", ".join(sorted(config.environments)) or "none declared"
-            raise UsageError(
+            raise DeployError(
                 f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})"
             )
         self.config = config
@@ -136,7 +136,7 @@ class DeployGate:
 
     def deploy(self, command: Sequence[str]) -> GateResult:
         if not command:
-            raise UsageError("no deploy command: give it after `--` or set [smoke.deploy.ENV] command")
+            raise DeployError("no deploy command: give it after `--` or set [smoke.deploy.ENV] command")
         result = self._begin("deploy", shlex.join(command))
         self._notify(result, DeployEvent("deploy.started", self.environment, result.version, result.who))
         self._say(f"deploying {self.environment}: {self.masker.text(shlex.join(command))}")
@@ -158,7 +158,7 @@ class DeployGate:
 
     def rollback(self) -> GateResult:
         if not self.settings.rollback:
-            raise UsageError(f"no rollback command declared: set rollback under [smoke.deploy.{self.environment}]")
+            raise DeployError(f"no rollback command declared: set rollback under [smoke.deploy.{self.environment}]")
         result = self._begin("rollback", self.settings.rollback)
         self._notify(result, DeployEvent("rollback.started", self.environment, result.version, result.who))
         outcome = self._roll_back(result)

@@ -69,8 +69,14 @@ def parse_ranges(text: str) -> Ranges:
 
 
 @cache
-def vendors() -> tuple[Vendor, ...]:
+def _all_vendors() -> tuple[Vendor, ...]:
     return parse_vendors(_read("vendors.json"))
+
+
+def vendors(*, include_lab: bool = False) -> tuple[Vendor, ...]:
+    """The shipped vendor signatures. Lab-only ones (the lab's emulated CDN header) are left out
+    unless the caller opts in: a real site sending the lab's header is not behind a CDN."""
+    return tuple(v for v in _all_vendors() if include_lab or not v.lab_only)
 
 
 @cache

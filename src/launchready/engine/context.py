@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from launchready.config.model import Config
+from launchready.core.dns import DnsAnswer
 from launchready.core.facts import FactBook
 from launchready.core.net import NetSettings
+from launchready.core.protocols import (
+    CnameChains,
+    DnsLookup,
+    DnssecInspect,
+    GitRepo,
+    HttpFetch,
+    MailAuth,
+    SiteCrawl,
+    TlsInspect,
+)
+from launchready.probes.alignment import MailAuthProbe
+from launchready.probes.cname import CnameProbe
 from launchready.probes.crawl import CrawlProbe
-from launchready.probes.dns import DnsAnswer, DnsProbe
+from launchready.probes.dns import DnsProbe
+from launchready.probes.dnssec import DnssecProbe
+from launchready.probes.git import GitProbe
 from launchready.probes.http import HttpProbe
 from launchready.probes.tls import TlsProbe
 
@@ -46,12 +62,7 @@ class SiteMap:
     @property
     def mx_hosts(self) -> tuple[str, ...]:
         """The MX targets (a null MX "0 ." yields none)."""
-        names: list[str] = []
-        for record in self.mx.records:
-            parts = record.split()
-            if len(parts) == 2 and parts[1] != ".":
-                names.append(parts[1].rstrip(".").lower())
-        return tuple(names)
+        return self.mx.mx_hosts
 
     @property
     def web_hosts(self) -> tuple[str, ...]:
@@ -77,24 +88,44 @@ class SiteMap:
 
 @dataclass
 class Probes:
-    """The run's shared probes; identical questions within a run are asked once."""
+    """The run's shared probes; identical questions within a run are asked once.
 
-    dns: DnsProbe
-    http: HttpProbe
-    tls: TlsProbe
-    crawl: CrawlProbe
+    Checks see each one through its Protocol (``core/protocols.py``), never the concrete class.
+    """
+
+    dns: DnsLookup
+    http: HttpFetch
+    tls: TlsInspect
+    crawl: SiteCrawl
+    cname: CnameChains
+    mail: MailAuth
+    git: GitRepo
+    dnssec: DnssecInspect
+    # Closed in this order when the run ends (the crawl before the HTTP client it uses, DNS last).
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
     @classmethod
     def open(cls, net: NetSettings) -> Probes:
         dns = DnsProbe(net)
         http = HttpProbe(net, dns)
-        return cls(dns=dns, http=http, tls=TlsProbe(net, dns), crawl=CrawlProbe(http))
+        tls = TlsProbe(net, dns)
+        crawl = CrawlProbe(http)
+        dnssec = DnssecProbe(net)
+        return cls(
+            dns=dns,
+            http=http,
+            tls=tls,
+            crawl=crawl,
+            cname=CnameProbe(dns),
+            mail=MailAuthProbe(dns),
+            git=GitProbe(),
+            dnssec=dnssec,
+            closers=(dnssec.close, crawl.close, http.close, tls.close, dns.close),
+        )
 
     async def close(self) -> None:
-        await self.crawl.close()
-        await self.http.close()
-        await self.tls.close()
-        await self.dns.close()
+        for close in self.closers:
+            await close()
 
 
 @dataclass(frozen=True)
@@ -110,13 +141,29 @@ class AuditContext:
     facts: FactBook = field(default_factory=FactBook)
 
     @property
-    def dns(self) -> DnsProbe:
+    def dns(self) -> DnsLookup:
         return self.probes.dns
 
     @property
-    def http(self) -> HttpProbe:
+    def http(self) -> HttpFetch:
         return self.probes.http
 
     @property
-    def tls(self) -> TlsProbe:
+    def tls(self) -> TlsInspect:
         return self.probes.tls
+
+    @property
+    def crawl(self) -> SiteCrawl:
+        return self.probes.crawl
+
+    @property
+    def cname(self) -> CnameChains:
+        return self.probes.cname
+
+    @property
+    def mail(self) -> MailAuth:
+        return self.probes.mail
+
+    @property
+    def git(self) -> GitRepo:
+        return self.probes.git

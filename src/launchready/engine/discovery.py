@@ -12,16 +12,13 @@ import asyncio
 import secrets
 
 from launchready.config.model import Config
+from launchready.core.dns import DnsAnswer
+from launchready.core.names import COMMON_DKIM_SELECTORS, COMMON_SUBDOMAINS
+from launchready.core.protocols import DnsLookup
 from launchready.engine.context import HostInfo, SiteMap
-from launchready.probes.dns import DnsAnswer, DnsProbe
 
-COMMON_SUBDOMAINS: tuple[str, ...] = (
-    "app", "admin", "api", "mail", "status", "blog", "docs", "help", "staging", "dev", "cdn",
-    "assets", "static", "auth", "login", "dashboard", "portal", "shop", "support", "beta", "my",
-    "account", "accounts", "community", "members", "media", "images", "files", "store", "pay",
-    "billing", "checkout", "id", "sso", "console", "cms", "hooks", "webhooks", "ws", "test",
-    "demo", "preview", "sandbox", "uat", "qa", "m", "go", "news", "email", "webmail",
-)  # fmt: skip
+__all__ = ["COMMON_DKIM_SELECTORS", "COMMON_SUBDOMAINS", "discover", "discover_dkim_selectors", "spf_terms"]
+
 
 # Discovery asks many names at once; more in flight than this only queues at the resolver.
 _DISCOVERY_CONCURRENCY = 16
@@ -49,7 +46,7 @@ def _exists(a: DnsAnswer, aaaa: DnsAnswer) -> bool:
     return a.ok or aaaa.ok or len(a.chain) > 1 or len(aaaa.chain) > 1
 
 
-async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
+async def discover(domain: str, config: Config, dns: DnsLookup) -> SiteMap:
     domain = domain.lower().rstrip(".")
     limit = asyncio.Semaphore(_DISCOVERY_CONCURRENCY)
 
@@ -94,16 +91,7 @@ async def discover(domain: str, config: Config, dns: DnsProbe) -> SiteMap:
     return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)
 
 
-# Selectors the big senders publish by default (Google Workspace, Microsoft 365, Mailchimp/
-# Mandrill, SendGrid, Amazon SES easy-DKIM uses random tokens and cannot be guessed).
-COMMON_DKIM_SELECTORS: tuple[str, ...] = (
-    "google", "selector1", "selector2", "s1", "s2", "k1", "k2", "k3", "default", "mail", "dkim",
-    "smtp", "mandrill", "mxvault", "pm", "postmark", "sendgrid", "smtpapi", "mailjet", "resend",
-    "zoho", "fm1", "fm2", "fm3", "protonmail", "protonmail2", "protonmail3", "everlytickey1", "cm",
-)  # fmt: skip
-
-
-async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[str, ...] = ()) -> tuple[str, ...]:
+async def discover_dkim_selectors(domain: str, dns: DnsLookup, declared: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Selectors (declared first, then common ones) with a DKIM key record at SEL._domainkey."""
     candidates = list(dict.fromkeys((*declared, *COMMON_DKIM_SELECTORS)))
     answers = await asyncio.gather(*(dns.txt(f"{sel}._domainkey.{domain}") for sel in candidates))
@@ -114,7 +102,7 @@ async def discover_dkim_selectors(domain: str, dns: DnsProbe, declared: tuple[st
     )
 
 
-async def spf_terms(domain: str, dns: DnsProbe) -> tuple[str, ...]:
+async def spf_terms(domain: str, dns: DnsLookup) -> tuple[str, ...]:
     """The sender-naming mechanisms (include:, ip4:, ip6:, a, mx) of the apex SPF record, if one."""
     answer = await dns.txt(domain)
     records = [r for r in answer.records if r.lower().startswith("v=spf1")]

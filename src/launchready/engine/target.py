@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from launchready.core.errors import UsageError
+
+class TargetError(Exception):
+    """A DOMAIN that is not a domain name: ``str(exc)`` is one line quoting it; the CLI exits with code 2."""
 
 
 def normalise_domain(text: str) -> str:
@@ -12,11 +14,11 @@ def normalise_domain(text: str) -> str:
         value = value.split("://", 1)[1]
     value = value.split("/", 1)[0].split("?", 1)[0].rstrip(".").lower()
     if ":" in value:
-        raise UsageError(f"DOMAIN {text!r}: give a domain name without a port")
+        raise TargetError(f"DOMAIN {text!r}: give a domain name without a port")
     try:
         value = value.encode("idna").decode("ascii")
     except UnicodeError:
-        raise UsageError(f"DOMAIN {text!r}: not a valid domain name") from None
+        raise TargetError(f"DOMAIN {text!r}: not a valid domain name") from None
     labels = value.split(".")
     if len(labels) < 2 or not all(
         0 < len(label) <= 63
@@ -25,5 +27,5 @@ def normalise_domain(text: str) -> str:
         and not label.endswith("-")
         for label in labels
     ):
-        raise UsageError(f"DOMAIN {text!r}: not a valid domain name (expected e.g. example.com)")
+        raise TargetError(f"DOMAIN {text!r}: not a valid domain name (expected e.g. example.com)")
     return value

@@ -1,4 +1,4 @@
-"""Lab fault for per-member HTML in shared caches without a Set-Cookie (issue 4).
+"""Lab fault for per-member HTML in shared caches without a Set-Cookie.
 
 ``vary-cookie-public``: the apex's /pricing shows members their current plan, so it answers
 ``Vary: Cookie`` (the app's session cookie decides the content) yet ``Cache-Control: public,

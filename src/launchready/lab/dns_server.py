@@ -38,9 +38,12 @@ def _rrset(name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RR
 class DnsAuthority:
     """Answers queries from a fixed set of zones (pure: message in, message out)."""
 
-    def __init__(self, zones: Iterable[dns.zone.Zone]) -> None:
+    def __init__(self, zones: Iterable[dns.zone.Zone], parent_ds: Iterable[dns.rrset.RRset] = ()) -> None:
         # Longest origin first, so a child zone wins over its parent.
         self._zones = sorted(zones, key=lambda z: len(z.origin), reverse=True)  # type: ignore[arg-type]
+        # DS records live on the parent side of a delegation (RFC 4035 3.1.4.1). The lab serves no
+        # parent zone, so what a registrar would publish there is kept here, by child apex.
+        self._parent_ds = {rrset.name: rrset for rrset in parent_ds}
 
     def _zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
         for zone in self._zones:
@@ -78,10 +81,52 @@ class DnsAuthority:
             response.set_rcode(dns.rcode.REFUSED)
             return response
         response.flags |= dns.flags.AA
-        self._resolve(response, question.name, question.rdtype)
+        dnssec_ok = bool(query.ednsflags & dns.flags.DO)
+        if dnssec_ok:
+            response.ednsflags |= dns.flags.DO  # RFC 3225: the DO bit is copied into the response
+        if question.rdtype == dns.rdatatype.DS and self._is_zone_apex(question.name):
+            self._answer_parent_ds(response, question.name, dnssec_ok=dnssec_ok)
+        else:
+            self._resolve(response, question.name, question.rdtype, dnssec_ok=dnssec_ok)
         return response
 
-    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> None:
+    def _is_zone_apex(self, name: dns.name.Name) -> bool:
+        return any(zone.origin == name for zone in self._zones)
+
+    def _answer_parent_ds(self, response: dns.message.Message, apex: dns.name.Name, *, dnssec_ok: bool) -> None:
+        """DS at a zone's apex is the parent's data: what the registrar published, or NODATA."""
+        ds = self._parent_ds.get(apex)
+        if ds is not None:
+            response.answer.append(ds)
+            return
+        zone = self._zone_for(apex)
+        assert zone is not None
+        self._add_negative(response, zone, dnssec_ok=dnssec_ok)
+
+    def _add_negative(self, response: dns.message.Message, zone: dns.zone.Zone, *, dnssec_ok: bool) -> None:
+        soa = self._negative_soa(zone)
+        response.authority.append(soa)
+        if dnssec_ok:
+            self._add_signature(response.authority, zone, soa.name, dns.rdatatype.SOA)
+
+    @staticmethod
+    def _add_signature(
+        section: list[dns.rrset.RRset], zone: dns.zone.Zone, name: dns.name.Name, covered: dns.rdatatype.RdataType
+    ) -> None:
+        """Append the RRSIGs covering ``name``/``covered`` when the zone is signed (DO set)."""
+        node = zone.get_node(name)
+        sigs = None if node is None else node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, covered)
+        if sigs is not None:
+            section.append(_rrset(name, sigs))
+
+    def _resolve(
+        self,
+        response: dns.message.Message,
+        qname: dns.name.Name,
+        rdtype: dns.rdatatype.RdataType,
+        *,
+        dnssec_ok: bool = False,
+    ) -> None:
         name = qname
         visited: set[dns.name.Name] = set()
         for _ in range(_MAX_CNAME_CHAIN):
@@ -94,7 +139,7 @@ class DnsAuthority:
             if node is None:
                 if not self._is_empty_non_terminal(zone, name):
                     response.set_rcode(dns.rcode.NXDOMAIN)
-                response.authority.append(self._negative_soa(zone))
+                self._add_negative(response, zone, dnssec_ok=dnssec_ok)
                 return
             if rdtype == dns.rdatatype.ANY:
                 response.answer.extend(_rrset(name, rds) for rds in node.rdatasets)
@@ -102,12 +147,16 @@ class DnsAuthority:
             found = node.get_rdataset(dns.rdataclass.IN, rdtype)
             if found is not None:
                 response.answer.append(_rrset(name, found))
+                if dnssec_ok:
+                    self._add_signature(response.answer, zone, name, rdtype)
                 return
             cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
             if cname is None:
-                response.authority.append(self._negative_soa(zone))  # NODATA
+                self._add_negative(response, zone, dnssec_ok=dnssec_ok)  # NODATA
                 return
             response.answer.append(_rrset(name, cname))
+            if dnssec_ok:
+                self._add_signature(response.answer, zone, name, dns.rdatatype.CNAME)
             name = cname[0].target
             if name in visited:
                 response.set_rcode(dns.rcode.SERVFAIL)

@@ -1,4 +1,4 @@
-"""The lab's HSTS subdomain faults (issue 4): what includeSubDomains promises versus what subdomains serve.
+"""The lab's HSTS subdomain faults: what includeSubDomains promises versus what subdomains serve.
 
 - ``hsts-no-subdomains``: the HSTS header leaves includeSubDomains (and preload) out although every
   lab host serves valid HTTPS.
@@ -13,7 +13,7 @@ import ipaddress
 
 from aiohttp import web
 
-from launchready.lab.zone import Record
+from launchready.lab.records import Record
 
 LEGACY_LABEL = "legacy"
 NO_SUBDOMAINS_HSTS = "max-age=63072000"

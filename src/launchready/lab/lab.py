@@ -34,6 +34,8 @@ from launchready.lab.ca import LabCA
 from launchready.lab.certs import issue_host_certs, sni_context, write_host_certs
 from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
+from launchready.lab.dnssec import build_zones, generate_signing_key, parent_ds
+from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
 from launchready.lab.hsts_lab import legacy_subdomains
@@ -69,7 +71,7 @@ def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
     names = frozenset(faults)
     unknown = sorted(names - set(fault_names()))
     if unknown:
-        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
+        raise LabError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(fault_names())}")
     return names
 
 
@@ -91,7 +93,7 @@ class Lab:
         try:
             self._ip_version = ipaddress.ip_address(bind).version
         except ValueError:
-            raise ValueError(f"bind {bind!r}: the lab binds to an IP address (e.g. 127.0.0.1 or ::1)") from None
+            raise LabError(f"bind {bind!r}: the lab binds to an IP address (e.g. 127.0.0.1 or ::1)") from None
         self.domain: str = LAB_DOMAIN
         self.hosts = LabHosts(LAB_DOMAIN)
         self.bind = bind
@@ -283,12 +285,20 @@ class Lab:
         self._dkim = generate_dkim_key()
         write_smoke_env(self._workdir, self.webhook_secret)
         zone_data = lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
-        zones = [zone.to_zone() for zone in zone_data]
-        self._ns2_authority = secondary_authority(zone_data, self.faults)
+        # The lab domain's zone is signed (DNSSEC) unless dnssec-unsigned; ns2 serves it signed too.
+        signing_key = generate_signing_key()
+        zones = build_zones(zone_data, signing_key, self.faults)
+        self._ns2_authority = secondary_authority(
+            zone_data, self.faults, build=lambda data: build_zones(data, signing_key, self.faults)
+        )
+        parent = parent_ds(self.domain, signing_key, self.faults)
         ready = self._ready = threading.Event()
         self._startup_error = None
         thread = threading.Thread(
-            target=self._thread_main, args=(DnsAuthority(zones), tls, ready), name="launchready-lab", daemon=True
+            target=self._thread_main,
+            args=(DnsAuthority(zones, parent), tls, ready),
+            name="launchready-lab",
+            daemon=True,
         )
         thread.start()
         self._thread = thread

@@ -1,4 +1,4 @@
-"""The lab's mail and DNS-record faults (issue 3): SPF, DKIM, DMARC, MX and CNAME records.
+"""The lab's mail and DNS-record faults: SPF, DKIM, DMARC, MX and CNAME records.
 
 Pure functions from the fault set to records, called by ``zone.py``'s builders; the bulk-mail
 provider zone stands in for an email service's SPF include tree (what too-many-lookups needs).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from launchready.lab.zone import Record, ZoneData, txt_value
+from launchready.lab.records import Record, ZoneData, txt_value
 
 DKIM_SELECTOR = "lab"
 # A 1024-bit RSA public key (SubjectPublicKeyInfo): what dkim-weak-key publishes. Only the

@@ -10,7 +10,7 @@ import ipaddress
 
 from aiohttp import web
 
-from launchready.lab.zone import Record, txt_value
+from launchready.lab.records import Record, txt_value
 
 POLICY_ID = "20240601T000000"
 POLICY_PATH = "/.well-known/mta-sts.txt"

@@ -9,13 +9,13 @@ except under ``ns-serial-mismatch`` (it missed the last zone transfer: an older 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import dns.zone
 
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.faults import LAB_DOMAIN
-from launchready.lab.zone import Record, ZoneData
+from launchready.lab.records import Record, ZoneData
 
 # The serial ns2 still serves under ns-serial-mismatch: the zone as it was a week earlier.
 STALE_SERIAL = 2024052501
@@ -46,8 +46,17 @@ def secondary_zones(
     return tuple(_stale(z) if stale and z.origin == domain else z for z in zones)
 
 
-def secondary_authority(zones: Iterable[ZoneData], faults: frozenset[str]) -> DnsAuthority:
-    built: list[dns.zone.Zone] = [z.to_zone() for z in secondary_zones(zones, faults)]
+def secondary_authority(
+    zones: Iterable[ZoneData],
+    faults: frozenset[str],
+    build: Callable[[Iterable[ZoneData]], list[dns.zone.Zone]] | None = None,
+) -> DnsAuthority:
+    """ns2's authority; ``build`` turns zone data into served zones (the lab signs its own there).
+
+    Like any server of the child zone, ns2 holds no DS record: that is the parent's data.
+    """
+    stale = secondary_zones(zones, faults)
+    built: list[dns.zone.Zone] = build(stale) if build else [z.to_zone() for z in stale]
     return SilentAuthority(built) if "ns-down" in faults else DnsAuthority(built)
 
 

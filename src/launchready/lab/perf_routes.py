@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from launchready.lab.errors import LabError
 from launchready.lab.store import hash_password
 
 QUERY_RTT_S = 0.0003
@@ -81,7 +82,7 @@ def _connect(db: Path) -> sqlite3.Connection:
 def seed_members(db: Path, n: int) -> int:
     """Make exactly ``n`` seeded members (each with one post) exist; returns how many there are."""
     if n < 0:
-        raise ValueError("the member count must not be negative")
+        raise LabError("the member count must not be negative")
     # Seeded members cannot log in: one shared hash of a random-free placeholder keeps seeding fast
     # (scrypt per member would take seconds for a few hundred).
     placeholder = hash_password("seeded-member-no-login", salt=b"\0" * 16)

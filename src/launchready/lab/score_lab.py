@@ -1,4 +1,4 @@
-"""Lab faults for the header score's third-party tests (issue 4): Subresource Integrity and CORS.
+"""Lab faults for the header score's third-party tests: Subresource Integrity and CORS.
 
 - ``external-script-no-sri``: the apex home page loads a widget from another site's CDN with no
   ``integrity`` attribute (the crawler never fetches it: it is off-site).

@@ -44,8 +44,9 @@ def surface_toml() -> str:
 
     The lab is on loopback, so its crawl may go faster than the default 10 requests per second.
     Its key page /pricing is crawled on every host; only the apex has it (a 404 elsewhere is no finding).
+    It opts in to its own emulated CDN signature (``lab_edge``), which the product ignores otherwise.
     """
-    return '\n[web]\ncrawl_rate = 200.0\nkey_pages = ["/pricing"]\n' + "".join(
+    return '\n[web]\ncrawl_rate = 200.0\nkey_pages = ["/pricing"]\nlab_edge = true\n' + "".join(
         f'\n[[redirects]]\nold = "{old}"\nnew = "{new}"\nstatus = 301\n' for old, new in REDIRECT_MAP
     )
 

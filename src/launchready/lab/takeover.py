@@ -12,7 +12,7 @@ import ipaddress
 from aiohttp import web
 
 from launchready.lab.faults import LAB_DOMAIN
-from launchready.lab.zone import Record, ZoneData
+from launchready.lab.records import Record, ZoneData
 
 UNCLAIMED_LABEL = "assets"
 HOSTING_ZONE = "s3.amazonaws.com"

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.zone
 
 from launchready.lab.faults import LAB_DOMAIN
 
+# The record types live below every zone builder (mail_zone, takeover, ... import them too);
+# ZoneData and txt_value stay importable from here.
+from launchready.lab.records import Record, ZoneData, txt_value
+
+__all__ = ["CAA_ISSUER", "DKIM_SELECTOR", "Record", "ZoneData", "lab_zone", "lab_zones", "txt_value"]
+
 DKIM_SELECTOR = "lab"
-DEFAULT_TTL = 300
 # What the CAA record allows to issue: the lab CA's made-up identity.
 CAA_ISSUER = "launchready-lab.test"
 
@@ -41,64 +39,6 @@ _APEX_VERIFICATION_TXT: tuple[str, ...] = (
     "docusign=5a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
     "globalsign-domain-verification=MarketLabGlobalSignVerification0123456789",
 )
-
-
-@dataclass(frozen=True)
-class Record:
-    """One resource record; ``name`` is relative to the zone origin (``@`` is the origin)."""
-
-    name: str
-    rdtype: str
-    value: str  # presentation format, as in a zone file
-    ttl: int = DEFAULT_TTL
-
-
-@dataclass(frozen=True)
-class ZoneData:
-    origin: str  # without the trailing dot
-    records: tuple[Record, ...]
-
-    def values(self, name: str, rdtype: str) -> tuple[str, ...]:
-        """The presentation values of ``name``/``rdtype`` (relative name, ``@`` for the apex)."""
-        rdtype = rdtype.upper()
-        return tuple(r.value for r in self.records if r.name == name and r.rdtype == rdtype)
-
-    def txt_strings(self, name: str) -> tuple[str, ...]:
-        """Each TXT record at ``name`` with its character-strings joined, unquoted."""
-        owner = self.absolute(name)
-        joined: list[str] = []
-        for value in self.values(name, "TXT"):
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, value, origin=owner)
-            joined.append(b"".join(rdata.strings).decode())  # type: ignore[attr-defined]
-        return tuple(joined)
-
-    def absolute(self, name: str) -> dns.name.Name:
-        origin = dns.name.from_text(self.origin)
-        return origin if name == "@" else dns.name.from_text(name, origin)
-
-    def to_zone(self) -> dns.zone.Zone:
-        """A dnspython zone with absolute names (what the DNS server answers from)."""
-        origin = dns.name.from_text(self.origin)
-        zone = dns.zone.Zone(origin, relativize=False)
-        for record in self.records:
-            owner = self.absolute(record.name)
-            rdtype = dns.rdatatype.from_text(record.rdtype)
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, record.value, origin=origin, relativize=False)
-            rdataset = zone.find_rdataset(owner, rdtype, create=True)
-            rdataset.add(rdata, record.ttl)
-        zone.check_origin()
-        return zone
-
-
-def txt_value(text: str) -> str:
-    """A TXT value in presentation format, split into <=255-byte character-strings."""
-    raw = text.encode()
-    chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
-    quoted = []
-    for chunk in chunks:
-        escaped = chunk.decode().replace("\\", "\\\\").replace('"', '\\"')
-        quoted.append(f'"{escaped}"')
-    return " ".join(quoted)
 
 
 def spf_value(faults: frozenset[str], address: str) -> str | None:
@@ -126,13 +66,13 @@ def _address_records(faults: frozenset[str], address: str) -> list[Record]:
     hosts = [h for h in ADDRESS_HOSTS if not (h == "@" and "apex-no-address" in faults)]
     if "exposed-origin" in faults:
         hosts.append("origin")  # the origin server under a name of its own, bypassing the edge
-    from launchready.lab.hsts_lab import legacy_records  # HTTP-only legacy. under HSTS (issue 4)
+    from launchready.lab.hsts_lab import legacy_records  # HTTP-only legacy. under HSTS
 
     return [Record(host, rdtype, address) for host in hosts] + legacy_records(faults, address)
 
 
 def _mail_records(faults: frozenset[str], domain: str, address: str, dkim_public_key_b64: str) -> list[Record]:
-    from launchready.lab.mail_zone import dns_fault_records, mail_records  # mail faults live there (issue 3)
+    from launchready.lab.mail_zone import dns_fault_records, mail_records  # mail faults live there
 
     return mail_records(faults, domain, address, dkim_public_key_b64) + dns_fault_records(faults)
 
@@ -170,8 +110,8 @@ def lab_zones(
     dkim_public_key_b64: str,
 ) -> tuple[ZoneData, ...]:
     """Every zone the lab's DNS serves; any name outside them is answered NXDOMAIN."""
-    from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone (issue 3)
-    from launchready.lab.takeover import hosting_zone  # a storage service for cname-unclaimed-bucket (issue 3)
+    from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone
+    from launchready.lab.takeover import hosting_zone  # a storage service for cname-unclaimed-bucket
 
     return (
         lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),

@@ -19,9 +19,12 @@ from urllib.parse import urlsplit
 
 from launchready.config.model import Config
 from launchready.config.sections.perf import PerfEndpoint
-from launchready.core.errors import UsageError
 from launchready.core.masking import mask_secret
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
+from launchready.perf.errors import PerfError
+from launchready.secrets.errors import SecretsError
+from launchready.smoke.errors import SmokeError
 from launchready.smoke.loader import find_flow_files, load_flow_files
 from launchready.smoke.plan import SmokePlan, execute_session, plan_smoke
 from launchready.smoke.runner import FlowSession
@@ -51,7 +54,7 @@ class Login:
     smoke: SmokePlan
 
     def headers_for(self, url: str, auth_header: str | None, *, what: str) -> tuple[tuple[tuple[str, str], ...], str]:
-        """(header lines for ``url``, a masked description). UsageError when nothing would authenticate."""
+        """(header lines for ``url``, a masked description). PerfError when nothing would authenticate."""
         lines: list[tuple[str, str]] = []
         shown: list[str] = []
         cookies = self.session.cookies_for(url)
@@ -64,14 +67,14 @@ class Login:
             try:
                 value = scope.text(template.strip())
             except TemplateError as exc:
-                raise UsageError(f"{what} auth_header: {exc}") from None
+                raise PerfError(f"{what} auth_header: {exc}") from None
             if not value.strip() or any(c in value for c in "\r\n\0"):
-                raise UsageError(f"{what} auth_header: the rendered value is empty or has a line break")
+                raise PerfError(f"{what} auth_header: the rendered value is empty or has a line break")
             lines.append((name, value))
             shown.append(f"{name}: {mask_secret(value)}")
         if not lines:
             host = urlsplit(url).hostname or url
-            raise UsageError(
+            raise PerfError(
                 f"{what}: login flow '{self.flow}' left no cookie for {host} and there is no auth_header: "
                 "nothing would authenticate the load (capture a token and set auth_header)"
             )
@@ -81,7 +84,7 @@ class Login:
 def _environment(config: Config) -> str:
     name = config.perf.environment or next(iter(config.environments), None)
     if name is None:
-        raise UsageError("perf.login_flow: logging in needs an [environments.NAME] base_url for the flow")
+        raise PerfError("perf.login_flow: logging in needs an [environments.NAME] base_url for the flow")
     return name
 
 
@@ -109,17 +112,17 @@ def login_spec(config: Config, endpoint: PerfEndpoint, *, what: str, cache: dict
 
 def _smoke_plan(config: Config, flow: str, key: str) -> SmokePlan:
     if not config.smoke.files:
-        raise UsageError(f'{key} = {flow!r}: no smoke flows declared (add [smoke] files = ["smoke/*.yaml"])')
+        raise PerfError(f'{key} = {flow!r}: no smoke flows declared (add [smoke] files = ["smoke/*.yaml"])')
     try:
         known = sorted(f.name for f in load_flow_files(find_flow_files(config.smoke.files)))
-    except UsageError as exc:
-        raise UsageError(f"{key} = {flow!r}: {exc}") from None
+    except SmokeError as exc:
+        raise PerfError(f"{key} = {flow!r}: {exc}") from None
     if flow not in known:
-        raise UsageError(f"{key}: no smoke flow named {flow!r} (known: {', '.join(known) or 'none'})")
+        raise PerfError(f"{key}: no smoke flow named {flow!r} (known: {', '.join(known) or 'none'})")
     try:
         return plan_smoke(config, _environment(config), flow_names=(flow,))
-    except UsageError as exc:
-        raise UsageError(f"{key} = {flow!r}: {exc}") from None
+    except (PerfError, SmokeError, SecretsError) as exc:  # the environment, the plan, its env_file
+        raise PerfError(f"{key} = {flow!r}: {exc}") from None
 
 
 def _check_header(header: str, smoke: SmokePlan, flow_name: str, key: str) -> None:
@@ -129,25 +132,27 @@ def _check_header(header: str, smoke: SmokePlan, flow_name: str, key: str) -> No
     try:
         refs = list(references(header.partition(":")[2]))
     except TemplateError as exc:
-        raise UsageError(f"{key}: {exc}") from None
+        raise PerfError(f"{key}: {exc}") from None
     for ref in refs:
         if ref.kind == "env":
             if ref.name not in smoke.env:
-                raise UsageError(f"{key}: ${{env:{ref.name}}} is not set in the environment")
+                raise PerfError(f"{key}: ${{env:{ref.name}}} is not set in the environment")
             smoke.masker.add(smoke.env[ref.name])
         elif ref.kind == "var" and ref.name not in names:
-            raise UsageError(
+            raise PerfError(
                 f"{key}: ${{{ref.name}}} is not a variable or capture of flow '{flow_name}' (known: {', '.join(sorted(names))})"
             )
 
 
-async def log_in(specs: Iterable[LoginSpec | None], net: NetSettings) -> dict[str, Login]:
+async def log_in(
+    specs: Iterable[LoginSpec | None], net: NetSettings, *, dns: DnsLookup | None = None
+) -> dict[str, Login]:
     """Run each distinct login flow once; LoginFailed (one line) when one does not pass."""
     logins: dict[str, Login] = {}
     for spec in specs:
         if spec is None or spec.flow in logins:
             continue
-        session = await execute_session(spec.smoke, net, spec.flow)
+        session = await execute_session(spec.smoke, net, spec.flow, dns=dns)
         if not session.result.passed:
             raise LoginFailed(f"load not run: login flow '{spec.flow}' ({spec.key}) failed at {session.result.reason}")
         logins[spec.flow] = Login(spec.flow, session, spec.smoke)

@@ -34,6 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
 from launchready.probes.dial import dial_plan
 from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import verifying_context
@@ -136,17 +137,23 @@ def _verified_leaf_spki(net: NetSettings, host: str, address: str, port: int) ->
     return _spki_hash(der) if der else None
 
 
-async def browser_args(net: NetSettings, url: str) -> list[str]:
-    """Resolver rules (and, with --ca-bundle, trusted leaf SPKIs) so Chromium dials what the probes dial."""
+async def browser_args(net: NetSettings, url: str, *, dns: DnsLookup | None = None) -> list[str]:
+    """Resolver rules (and, with --ca-bundle, trusted leaf SPKIs) so Chromium dials what the probes dial.
+
+    ``dns`` is the run's resolver; without one (the pageload command) one is opened for this call.
+    """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     tls = parts.scheme == "https"
     port = parts.port or (443 if tls else 80)
-    dns = DnsProbe(net)
-    try:
+    if dns is not None:
         plan = await dial_plan(net, dns, host, port)
-    finally:
-        await dns.close()
+    else:
+        own = DnsProbe(net)
+        try:
+            plan = await dial_plan(net, own, host, port)
+        finally:
+            await own.close()
     args: list[str] = []
     if plan.endpoints:
         address, dial_port = plan.endpoints[0]
@@ -256,12 +263,14 @@ async def _drain(proc: asyncio.subprocess.Process) -> None:
             pass
 
 
-async def measure_page(url: str, net: NetSettings, *, binary: str, timeout_s: float = 60.0) -> PageLoad:
+async def measure_page(
+    url: str, net: NetSettings, *, binary: str, timeout_s: float = 60.0, dns: DnsLookup | None = None
+) -> PageLoad:
     """One cold load of ``url`` under the mobile profile; browser failures become ``PageLoad.error``."""
     profile = tempfile.mkdtemp(prefix="launchready-chromium-")
     proc: asyncio.subprocess.Process | None = None
     try:
-        proc, ws_url = await _launch(binary, profile, await browser_args(net, url))
+        proc, ws_url = await _launch(binary, profile, await browser_args(net, url, dns=dns))
         async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
             cdp = _Cdp(ws)
             try:

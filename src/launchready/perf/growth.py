@@ -12,8 +12,9 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadSettings
 from launchready.perf.plan import PlannedEndpoint
 from launchready.perf.session import log_in_for, measure
@@ -46,7 +47,7 @@ def seed_argv(template: str, n: int) -> list[str]:
     try:
         return shlex.split(template.replace("{n}", str(n)))
     except ValueError as exc:
-        raise UsageError(f"perf.growth.seed: cannot split {template!r}: {exc}") from None
+        raise PerfError(f"perf.growth.seed: cannot split {template!r}: {exc}") from None
 
 
 async def run_seed(template: str, n: int) -> None:
@@ -63,16 +64,22 @@ async def run_seed(template: str, n: int) -> None:
 
 
 async def run_growth(
-    planned: list[PlannedEndpoint], net: NetSettings, seed: str, sizes: tuple[int, ...], settings: LoadSettings
+    planned: list[PlannedEndpoint],
+    net: NetSettings,
+    seed: str,
+    sizes: tuple[int, ...],
+    settings: LoadSettings,
+    *,
+    dns: DnsLookup | None = None,
 ) -> list[GrowthSeries]:
     """Each endpoint measured alone at each size (endpoints must not slow each other down)."""
     points: dict[str, list[SizePoint]] = {p.name: [] for p in planned}
     for n in sizes:
         await run_seed(seed, n)
         # Log in again after each seed: a seed may reset the data the session lives in.
-        logins = await log_in_for(planned, net)
+        logins = await log_in_for(planned, net, dns=dns)
         for p in planned:
-            result = await measure([p], net, settings, logins=logins)
+            result = await measure([p], net, settings, logins=logins, dns=dns)
             stats = result.endpoints[p.name]
             points[p.name].append(
                 SizePoint(

@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 from launchready import __version__
 from launchready.config.model import Config
 from launchready.config.sections.perf import PerfEndpoint
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
 from launchready.perf.auth import Login, LoginSpec, login_spec
+from launchready.perf.errors import PerfError
 from launchready.perf.http1 import Endpoint, build_request
 from launchready.probes.dial import dial_plan
 from launchready.probes.dns import DnsProbe
@@ -51,15 +52,15 @@ def declared_hosts(config: Config) -> frozenset[str]:
 
 
 def require_declared(url: str, config: Config, *, what: str) -> None:
-    """UsageError unless ``url`` is http(s) on a host the config declares."""
+    """PerfError unless ``url`` is http(s) on a host the config declares."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
     if parts.scheme not in ("http", "https") or not host:
-        raise UsageError(f"{what}: {url!r} is not an http(s) URL")
+        raise PerfError(f"{what}: {url!r} is not an http(s) URL")
     allowed = declared_hosts(config)
     if host not in allowed:
         known = ", ".join(sorted(allowed)) or "none"
-        raise UsageError(
+        raise PerfError(
             f"{what}: refusing to load-test {host}: it is not declared in the config "
             f"(declared: {known}; add it to perf.allow_hosts if it is yours)"
         )
@@ -70,7 +71,7 @@ def base_url(config: Config) -> str | None:
     if name is not None:
         env = config.environments.get(name)
         if env is None:
-            raise UsageError(f"perf.environment: no environment named {name!r} in the config")
+            raise PerfError(f"perf.environment: no environment named {name!r} in the config")
         return str(env.base_url).rstrip("/")
     for env in config.environments.values():
         return str(env.base_url).rstrip("/")
@@ -81,7 +82,7 @@ def endpoint_url(spec_path: str, config: Config, *, what: str) -> str:
     if spec_path.startswith("/"):
         base = base_url(config)
         if base is None:
-            raise UsageError(f"{what}: path {spec_path!r} needs an [environments.NAME] base_url (or a full URL)")
+            raise PerfError(f"{what}: path {spec_path!r} needs an [environments.NAME] base_url (or a full URL)")
         return base + spec_path
     return spec_path
 
@@ -93,7 +94,7 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
     known = {s.name for s in specs}
     missing = [n for n in only if n not in known]
     if missing:
-        raise UsageError(
+        raise PerfError(
             f"--endpoint: no perf endpoint named {', '.join(missing)} (known: {', '.join(sorted(known)) or 'none'})"
         )
     if only:
@@ -127,18 +128,28 @@ def plan(config: Config, *, only: tuple[str, ...] = (), urls: tuple[str, ...] = 
         login = login_spec(config, adhoc, what=f"--url {url}", cache=smoke_plans)
         out.append(PlannedEndpoint(name, full, "GET", 1, budgets.p95_ms, budgets.error_rate, login))
     if not out:
-        raise UsageError("no endpoints to load: declare [[perf.endpoints]] in launchready.toml or pass --url")
+        raise PerfError("no endpoints to load: declare [[perf.endpoints]] in launchready.toml or pass --url")
     return out
 
 
 async def resolve(
-    planned: list[PlannedEndpoint], net: NetSettings, logins: Mapping[str, Login] | None = None
+    planned: list[PlannedEndpoint],
+    net: NetSettings,
+    logins: Mapping[str, Login] | None = None,
+    *,
+    dns: DnsLookup | None = None,
 ) -> list[Endpoint]:
-    """Dial plans for every endpoint (--connect-to, else the run's DNS); UsageError when one has none.
+    """Dial plans for every endpoint (--connect-to, else the run's DNS); PerfError when one has none.
 
-    Endpoints with a login get its cookies (and auth_header) as extra request lines.
+    Endpoints with a login get its cookies (and auth_header) as extra request lines. ``dns`` is the
+    run's resolver; without one (the load command) a resolver is opened for this call.
     """
-    dns = DnsProbe(net)
+    own: DnsProbe | None = None
+    lookup: DnsLookup
+    if dns is None:
+        own = lookup = DnsProbe(net)
+    else:
+        lookup = dns
     try:
         out: list[Endpoint] = []
         for p in planned:
@@ -146,16 +157,16 @@ async def resolve(
             tls = parts.scheme == "https"
             host = (parts.hostname or "").lower().rstrip(".")
             port = parts.port or (443 if tls else 80)
-            dial = await dial_plan(net, dns, host, port)
+            dial = await dial_plan(net, lookup, host, port)
             if not dial.endpoints:
-                raise UsageError(f"{p.url}: cannot dial {host}: {dial.error}")
+                raise PerfError(f"{p.url}: cannot dial {host}: {dial.error}")
             path_qs = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             headers: tuple[tuple[str, str], ...] = ()
             auth: str | None = None
             if p.login is not None:
                 login = (logins or {}).get(p.login.flow)
                 if login is None:
-                    raise UsageError(f"{p.name}: login flow '{p.login.flow}' has not run")
+                    raise PerfError(f"{p.name}: login flow '{p.login.flow}' has not run")
                 headers, auth = login.headers_for(p.url, p.login.auth_header, what=p.name)
             request = build_request(p.method, host, port, tls, path_qs, USER_AGENT, headers)
             out.append(
@@ -174,4 +185,5 @@ async def resolve(
             )
         return out
     finally:
-        await dns.close()
+        if own is not None:
+            await own.close()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from launchready.config.model import Config
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
 from launchready.perf.auth import Login, log_in
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadResult, LoadSettings, Progress, run_load
 from launchready.perf.plan import PlannedEndpoint, resolve
 from launchready.probes.tls import verifying_context
@@ -27,15 +28,15 @@ def settings_for(
     duration_s = perf.duration_s if duration_s is None else duration_s
     warmup_s = perf.warmup_s if warmup_s is None else warmup_s
     if not rate > 0:
-        raise UsageError(f"--rate {rate:g}: must be a positive number of requests per second")
+        raise PerfError(f"--rate {rate:g}: must be a positive number of requests per second")
     if rate > perf.max_rate:
-        raise UsageError(
+        raise PerfError(
             f"--rate {rate:g}: above perf.max_rate {perf.max_rate:g} (raise it in launchready.toml if you mean it)"
         )
     if not duration_s > 0 or warmup_s < 0:
-        raise UsageError("--duration must be positive and --warmup not negative")
+        raise PerfError("--duration must be positive and --warmup not negative")
     if duration_s + warmup_s > perf.max_duration_s:
-        raise UsageError(
+        raise PerfError(
             f"--duration {duration_s:g} + --warmup {warmup_s:g}: above perf.max_duration_s {perf.max_duration_s:g}"
         )
     return LoadSettings(
@@ -43,9 +44,11 @@ def settings_for(
     )
 
 
-async def log_in_for(planned: list[PlannedEndpoint], net: NetSettings) -> dict[str, Login]:
+async def log_in_for(
+    planned: list[PlannedEndpoint], net: NetSettings, *, dns: DnsLookup | None = None
+) -> dict[str, Login]:
     """Run the endpoints' login flows (each once); LoginFailed when one does not pass."""
-    return await log_in((p.login for p in planned), net)
+    return await log_in((p.login for p in planned), net, dns=dns)
 
 
 async def measure(
@@ -55,11 +58,15 @@ async def measure(
     *,
     progress: Progress | None = None,
     logins: Mapping[str, Login] | None = None,
+    dns: DnsLookup | None = None,
 ) -> LoadResult:
-    """The login flows first (unless ``logins`` are given), outside the measured window, then the load."""
+    """The login flows first (unless ``logins`` are given), outside the measured window, then the load.
+
+    ``dns`` is the run's resolver (an audit passes its own, so answers come from its cache).
+    """
     if logins is None:
-        logins = await log_in_for(planned, net)
-    endpoints = await resolve(planned, net, logins)
+        logins = await log_in_for(planned, net, dns=dns)
+    endpoints = await resolve(planned, net, logins, dns=dns)
     context = verifying_context(net) if any(e.tls for e in endpoints) else None
     return await run_load(
         endpoints, settings, weights=[p.weight for p in planned], ssl_context=context, progress=progress

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import asyncio
 
+from launchready.core.dns import DnsAnswer
+from launchready.core.protocols import DnsLookup
 from launchready.email.alignment import DkimKeyFact, SenderFacts, provider_for
 from launchready.email.dkim_record import looks_like_dkim, parse_dkim_key
-from launchready.probes.dns import DnsAnswer, DnsProbe
-from launchready.probes.spf import SpfNode, evaluate_sender, spf_tree
+from launchready.email.spf_facts import SenderVerdict, SpfNode
+from launchready.probes.spf import evaluate_sender, spf_tree
 
 
-async def _key(dns: DnsProbe, domain: str, selector: str) -> DkimKeyFact | None:
+async def _key(dns: DnsLookup, domain: str, selector: str) -> DkimKeyFact | None:
     name = f"{selector}._domainkey.{domain}"
     txt, cname = await asyncio.gather(dns.txt(name), dns.query(name, "CNAME"))
     keys = [parse_dkim_key(r) for r in txt.records if looks_like_dkim(r)] if txt.ok else []
     if not keys:
         return None
     usable = any(k.problem is None and not k.revoked for k in keys)
-    target = cname.records[0].rstrip(".").lower() if cname.ok and cname.records else None
+    target = cname.names[0] if cname.ok and cname.names else None
     return DkimKeyFact(selector, usable, target)
 
 
 def _cname_target(answer: DnsAnswer) -> str | None:
-    return answer.records[0].rstrip(".").lower() if answer.ok and answer.records else None
+    return answer.names[0] if answer.ok and answer.names else None
 
 
 async def sender_facts(
-    dns: DnsProbe,
+    dns: DnsLookup,
     domain: str,
     senders: tuple[tuple[str, str], ...],
     declared_selectors: tuple[str, ...],
@@ -61,3 +63,21 @@ async def sender_facts(
                     return_paths.append((f"{label}.{domain}", target))
         out.append(SenderFacts(sender, p, spf_pass, detail, tuple(keys), tuple(return_paths), declared_selectors))
     return tuple(out)
+
+
+class MailAuthProbe:
+    """SPF evaluation and sender-alignment facts over the run's DNS (``core.protocols.MailAuth``)."""
+
+    def __init__(self, dns: DnsLookup) -> None:
+        self._dns = dns
+
+    async def spf_tree(self, domain: str) -> SpfNode:
+        return await spf_tree(self._dns, domain)
+
+    async def evaluate_sender(self, domain: str, sender: str, mechanism: str, tree: SpfNode) -> SenderVerdict:
+        return await evaluate_sender(self._dns, domain, sender, mechanism, tree)
+
+    async def sender_facts(
+        self, domain: str, senders: tuple[tuple[str, str], ...], declared_selectors: tuple[str, ...]
+    ) -> tuple[SenderFacts, ...]:
+        return await sender_facts(self._dns, domain, senders, declared_selectors)

@@ -8,40 +8,22 @@ long chain, and ends on the answer for the final target's addresses.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import Literal
 
-from launchready.probes.dns import DnsAnswer, DnsProbe
-
-MAX_HOPS = 8
-ChainEnd = Literal["resolves", "nxdomain", "no-address", "loop", "too-long", "dns-error", "not-alias"]
+from launchready.core.dns import MAX_CNAME_HOPS as MAX_HOPS
+from launchready.core.dns import ChainEnd, DnsAnswer
+from launchready.core.dns import CnameChain as CnameChain
+from launchready.core.protocols import DnsLookup
 
 
-@dataclass(frozen=True)
-class CnameChain:
-    name: str
-    chain: tuple[str, ...]  # name, then each CNAME target in order
-    end: ChainEnd
-    detail: str = ""
-
-    @property
-    def target(self) -> str:
-        return self.chain[-1]
-
-    @property
-    def is_alias(self) -> bool:
-        return len(self.chain) > 1
-
-
-async def follow_cname(dns: DnsProbe, name: str) -> CnameChain:
+async def follow_cname(dns: DnsLookup, name: str) -> CnameChain:
     chain = [name.lower().rstrip(".")]
     for _ in range(MAX_HOPS):
         answer = await dns.query(chain[-1], "CNAME")
-        if answer.status in ("timeout", "servfail", "error"):
+        if answer.failed:
             return CnameChain(name, tuple(chain), "dns-error", f"CNAME {chain[-1]}: {answer.status}")
         if not answer.ok:
             break
-        target = answer.records[0].rstrip(".").lower()
+        target = answer.names[0] if answer.names else ""
         if target in chain:
             return CnameChain(name, (*chain, target), "loop", " -> ".join((*chain, target)))
         chain.append(target)
@@ -63,5 +45,15 @@ def _end(a: DnsAnswer, aaaa: DnsAnswer) -> ChainEnd:
     return "dns-error"
 
 
-async def follow_all(dns: DnsProbe, names: tuple[str, ...]) -> tuple[CnameChain, ...]:
+async def follow_all(dns: DnsLookup, names: tuple[str, ...]) -> tuple[CnameChain, ...]:
     return tuple(await asyncio.gather(*(follow_cname(dns, n) for n in names)))
+
+
+class CnameProbe:
+    """CNAME chains over the run's DNS (its cache answers repeated hops)."""
+
+    def __init__(self, dns: DnsLookup) -> None:
+        self._dns = dns
+
+    async def follow_all(self, names: tuple[str, ...]) -> tuple[CnameChain, ...]:
+        return await follow_all(self._dns, names)

@@ -11,7 +11,7 @@ import socket
 from dataclasses import dataclass
 
 from launchready.core.net import NetSettings
-from launchready.probes.dns import DnsProbe
+from launchready.core.protocols import DnsLookup
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ async def _system_addresses(name: str, port: int) -> tuple[tuple[str, int], ...]
     return tuple(seen)
 
 
-async def dial_plan(net: NetSettings, dns: DnsProbe, host: str, port: int) -> DialPlan:
+async def dial_plan(net: NetSettings, dns: DnsLookup, host: str, port: int) -> DialPlan:
     """Where a connection to ``host:port`` goes: --connect-to first, else the run's DNS (A, then AAAA).
 
     A --connect-to target that is a name (``localhost``) goes through the system resolver, as curl

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from dataclasses import dataclass
-from typing import Literal
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -17,53 +15,11 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
+from launchready.core.dns import DnsAnswer as DnsAnswer
+from launchready.core.dns import DnsStatus as DnsStatus
+from launchready.core.dns import ServerAnswer as ServerAnswer
 from launchready.core.net import NetSettings, format_peer
 from launchready.probes.flight import single_flight
-
-DnsStatus = Literal["ok", "nxdomain", "nodata", "timeout", "servfail", "error"]
-
-
-@dataclass(frozen=True)
-class DnsAnswer:
-    """The observed answer to one (name, type) question."""
-
-    name: str
-    rdtype: str
-    status: DnsStatus
-    records: tuple[str, ...] = ()
-    ttl: int | None = None
-    # Owner names the resolver followed to reach the answer (CNAME chain), first is ``name``.
-    chain: tuple[str, ...] = ()
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def answered(self) -> bool:
-        """The DNS answered authoritatively (records, no such name, or no such type)."""
-        return self.status in ("ok", "nxdomain", "nodata")
-
-
-@dataclass(frozen=True)
-class ServerAnswer:
-    """One server's own answer to one question, asked directly and without recursion (NS checks)."""
-
-    server: str  # the name server asked, as named in the NS record (or an address)
-    address: str  # "addr:port" dialled; "" when the server has no address
-    name: str
-    rdtype: str
-    status: DnsStatus
-    records: tuple[str, ...] = ()
-    authoritative: bool = False  # the AA flag: the server holds the zone
-    rcode: str = ""  # NOERROR, NXDOMAIN, REFUSED, ... ("" when nothing came back)
-    error: str | None = None
-
-    @property
-    def answered(self) -> bool:
-        return bool(self.rcode)
-
 
 # Asking a name server directly: two tries, so one lost UDP packet is not a dead server.
 _DIRECT_TRIES = 2

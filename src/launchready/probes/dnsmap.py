@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from launchready.core.dns import DnsAnswer
 from launchready.core.dnsmap import DnsMap, DnsRecordRow
-from launchready.engine.discovery import COMMON_DKIM_SELECTORS
-from launchready.probes.dns import DnsAnswer, DnsProbe
+from launchready.core.names import COMMON_DKIM_SELECTORS
+from launchready.core.protocols import DnsLookup
 
 APEX_TYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA", "DNSKEY")
 HOST_TYPES = ("A", "AAAA", "CNAME")
-_FAILED = ("timeout", "servfail", "error")
 
 
 def _questions(
@@ -45,7 +45,7 @@ def _rows(answer: DnsAnswer, role: str) -> list[DnsRecordRow]:
 
 
 async def collect_dns_map(
-    dns: DnsProbe,
+    dns: DnsLookup,
     domain: str,
     hosts: tuple[tuple[str, str], ...],
     *,
@@ -61,13 +61,13 @@ async def collect_dns_map(
     rows: list[DnsRecordRow] = []
     unanswered: list[str] = []
     for (name, rdtype, role), answer in zip(questions, answers, strict=True):
-        if answer.status in _FAILED:
+        if answer.failed:
             unanswered.append(f"{rdtype} {name}: {answer.status}")
         rows.extend(_rows(answer, role))
     parent = domain.split(".", 1)[1] if "." in domain else ""
     ds = await dns.query(domain, "DS") if parent else None
     dnskey = answers[APEX_TYPES.index("DNSKEY")]
-    if dnskey.status in _FAILED or (ds is not None and ds.status in _FAILED):
+    if dnskey.failed or (ds is not None and ds.failed):
         dnssec = "unknown"
     elif dnskey.ok and ds is not None and ds.ok:
         dnssec = "signed"

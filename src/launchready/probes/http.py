@@ -17,8 +17,7 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
 
 import aiohttp
 import aiohttp.abc
@@ -26,14 +25,14 @@ from aiohttp import http_exceptions
 from yarl import URL
 
 from launchready import __version__
+from launchready.core.http import HttpErrorKind as HttpErrorKind
+from launchready.core.http import HttpExchange as HttpExchange
+from launchready.core.http import RedirectStop as RedirectStop
 from launchready.core.net import NetSettings, format_peer
+from launchready.core.protocols import DnsLookup
 from launchready.probes.dial import DialPlan, dial_plan, is_ip
-from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight
 from launchready.probes.tls import verifying_context
-
-HttpErrorKind = Literal["timeout", "refused", "reset", "tls", "dns", "protocol", "too-large", "other"]
-RedirectStop = Literal["loop", "max-hops", "bad-location"]
 
 USER_AGENT = f"launchready/{__version__} (+launch audit)"
 # Safe methods only: answering a second POST from cache would hide what the server does.
@@ -42,51 +41,10 @@ _READ_CHUNK = 65536
 _CONNECTION_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class HttpExchange:
-    """One request and what came back (or why nothing did). Redirects are never followed here."""
-
-    url: str
-    method: str
-    status: int | None = None
-    # Lower-cased names, in the order received; repeated headers (Set-Cookie) appear repeatedly.
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""  # at most the probe's body limit
-    body_size: int = 0  # bytes actually read (may be capped)
-    body_truncated: bool = False
-    elapsed_ms: float = 0.0
-    peer: str | None = None  # "addr:port" actually dialled
-    error: str | None = None
-    error_kind: HttpErrorKind | None = None
-    # Set by ``HttpProbe.follow`` on the last hop when it stopped on something other than a
-    # final answer: the Location points back to a URL already visited, too many hops, or an
-    # unusable Location.
-    redirect_stop: RedirectStop | None = None
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
-
-    def header_all(self, name: str) -> tuple[str, ...]:
-        name = name.lower()
-        return tuple(v for k, v in self.headers if k == name)
-
-    @property
-    def location(self) -> str | None:
-        return self.header("location")
-
-    @property
-    def is_redirect(self) -> bool:
-        return self.status in (301, 302, 303, 307, 308)
-
-
 class RoutingResolver(aiohttp.abc.AbstractResolver):
     """aiohttp resolver applying --connect-to, then the run's DNS (A first, then AAAA)."""
 
-    def __init__(self, net: NetSettings, dns: DnsProbe) -> None:
+    def __init__(self, net: NetSettings, dns: DnsLookup) -> None:
         self._net = net
         self._dns = dns
         # The last plan per (host, port): lets an exchange name its peer when aiohttp has already
@@ -190,7 +148,7 @@ _CacheKey = tuple[str, str, bool, tuple[tuple[str, str], ...], int]
 class HttpProbe:
     """Fetches URLs for the whole run; identical safe requests are sent once."""
 
-    def __init__(self, net: NetSettings, dns: DnsProbe) -> None:
+    def __init__(self, net: NetSettings, dns: DnsLookup) -> None:
         self._net = net
         self._dns = dns
         self._session: aiohttp.ClientSession | None = None

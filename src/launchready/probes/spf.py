@@ -13,6 +13,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from launchready.core.dns import DnsAnswer, parse_mx
+from launchready.email.spf_facts import LOOKUP_LIMIT as LOOKUP_LIMIT
+from launchready.email.spf_facts import RECOMMENDED_MAX_LENGTH as RECOMMENDED_MAX_LENGTH
+from launchready.email.spf_facts import VOID_LIMIT as VOID_LIMIT
+from launchready.email.spf_facts import SenderVerdict as SenderVerdict
+from launchready.email.spf_facts import SpfNode as SpfNode
 from launchready.email.spf_macro import MacroContext, expand, expand_domain, uses_p_macro
 from launchready.email.spf_syntax import (
     Mechanism,
@@ -22,23 +28,15 @@ from launchready.email.spf_syntax import (
     is_spf_record,
     parse_spf,
 )
-from launchready.probes.dns import DnsAnswer
 
-LOOKUP_LIMIT = 10
-VOID_LIMIT = 2
 MX_LIMIT = 10
 PTR_LIMIT = 10
-# RFC 7208 3.4: a record that does not fit one 512-byte DNS answer risks truncation.
-RECOMMENDED_MAX_LENGTH = 450
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class SpfResolver(Protocol):
     async def query(self, name: str, rdtype: str) -> DnsAnswer: ...
-
-
-_DNS_FAILED = ("timeout", "servfail", "error")
 
 
 class _TempError(Exception):
@@ -102,7 +100,7 @@ def split_sender(sender: str, helo: str) -> tuple[str, str]:
 async def fetch_spf(resolver: SpfResolver, domain: str) -> tuple[str, list[str], DnsAnswer]:
     """("ok"|"none"|"multiple"|"temperror", the v=spf1 records, the raw TXT answer)."""
     answer = await resolver.query(domain, "TXT")
-    if answer.status in _DNS_FAILED:
+    if answer.failed:
         return "temperror", [], answer
     records = [r for r in answer.records if is_spf_record(r)]
     if not records:
@@ -136,7 +134,7 @@ class _Evaluation:
             self.budget.void_lookup()
             return ()
         answer = await self.resolver.query(name, rdtype)
-        if answer.status in _DNS_FAILED:
+        if answer.failed:
             raise _TempError(f"{rdtype} {name}: {answer.status}")
         if not answer.records:
             self.budget.void_lookup()
@@ -198,10 +196,10 @@ class _Evaluation:
             if len(records) > MX_LIMIT:
                 raise _PermError(f"mx: {target} has more than {MX_LIMIT} MX records")
             for record in records:
-                host = record.split()[-1].rstrip(".") if record.split() else ""
-                if not host:
-                    continue  # null MX
-                if any(self.in_cidr(a, mech) for a in await self.addresses(host)):
+                mx = parse_mx(record)
+                if mx is None or mx.is_null:
+                    continue
+                if any(self.in_cidr(a, mech) for a in await self.addresses(mx.exchange)):
                     return True
             return False
         if mech.name == "ptr":
@@ -345,48 +343,6 @@ _TREE_MAX_DEPTH = 12
 _TREE_MAX_NODES = 60
 
 
-@dataclass(frozen=True)
-class SpfNode:
-    """One SPF record in the include tree and what it costs, independent of any sender's IP."""
-
-    domain: str
-    via: str  # "" for the domain itself, else "include:X" / "redirect=X"
-    status: str  # ok, none, multiple, syntax, temperror, loop, truncated
-    record: str | None = None
-    problem: str | None = None
-    lookups: int = 0  # DNS-querying terms of this record (redirect included)
-    void: int = 0  # of those, lookups that returned no records
-    uses_ptr: bool = False
-    macro_targets: tuple[str, ...] = ()  # include/redirect targets with macros: not followed
-    children: tuple[SpfNode, ...] = ()
-
-    @property
-    def total_lookups(self) -> int:
-        return self.lookups + sum(c.total_lookups for c in self.children)
-
-    @property
-    def total_void(self) -> int:
-        return self.void + sum(c.total_void for c in self.children)
-
-    def walk(self) -> list[SpfNode]:
-        out = [self]
-        for child in self.children:
-            out.extend(child.walk())
-        return out
-
-    def lines(self, indent: str = "") -> list[str]:
-        """The tree as text: one line per record with its own lookup count."""
-        label = f"{self.via} -> {self.domain}" if self.via else self.domain
-        if self.status == "ok":
-            note = f"{self.lookups} lookup(s)" + (f", {self.void} void" if self.void else "")
-        else:
-            note = f"{self.status.upper()}" + (f": {self.problem}" if self.problem else "")
-        out = [f"{indent}{label} [{note}]"]
-        for child in self.children:
-            out.extend(child.lines(indent + "  "))
-        return out
-
-
 @dataclass
 class _TreeWalk:
     resolver: SpfResolver
@@ -475,14 +431,6 @@ async def spf_tree(resolver: SpfResolver, domain: str) -> SpfNode:
 # --- declared senders: would their mail pass SPF for the domain? ---------------------------------
 
 
-@dataclass(frozen=True)
-class SenderVerdict:
-    sender: str  # as configured: "google", "include:x", "ip4:1.2.3.4"
-    mechanism: str  # the SPF mechanism that authorises it
-    authorized: bool | None  # None: could not tell (DNS failure, unknown provider)
-    detail: str
-
-
 async def evaluate_sender(
     resolver: SpfResolver, domain: str, sender: str, mechanism: str, tree: SpfNode
 ) -> SenderVerdict:
@@ -510,7 +458,7 @@ async def evaluate_sender(
         names = [host]
         if kind == "mx":
             answer = await resolver.query(host, "MX")
-            names = [r.split()[-1].rstrip(".") for r in answer.records if r.split() and r.split()[-1] != "."]
+            names = list(answer.mx_hosts)
         for name in names:
             a, aaaa = await resolver.query(name, "A"), await resolver.query(name, "AAAA")
             addresses.extend(a.records + aaaa.records)

@@ -17,8 +17,6 @@ import ipaddress
 import ssl
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -27,49 +25,15 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from launchready.core.net import NetSettings, format_peer
+from launchready.core.protocols import DnsLookup
+from launchready.core.tls import CertificateFacts as CertificateFacts
+from launchready.core.tls import TlsErrorKind as TlsErrorKind
+from launchready.core.tls import TlsFacts as TlsFacts
 from launchready.probes.dial import dial_plan, is_ip
-from launchready.probes.dns import DnsProbe
 from launchready.probes.flight import single_flight
-
-TlsErrorKind = Literal["timeout", "refused", "reset", "handshake", "dns", "other"]
 
 # Closing politely (close_notify) is worth a moment, not a run's timeout.
 _CLOSE_GRACE = 1.0
-
-
-@dataclass(frozen=True)
-class CertificateFacts:
-    subject: str  # RFC 4514 string
-    common_name: str | None
-    san_dns: tuple[str, ...]
-    issuer: str
-    issuer_common_name: str | None
-    not_before: datetime  # timezone-aware UTC
-    not_after: datetime  # timezone-aware UTC
-    key_type: str  # "RSA", "EC", "Ed25519", ...
-    key_bits: int
-    signature_hash: str | None  # "sha256", "sha1", None for Ed25519
-    serial: str  # hex
-    sha256_fingerprint: str  # hex
-    self_signed: bool
-    san_ip: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TlsFacts:
-    host: str
-    port: int
-    connected: bool  # a TLS handshake completed (with verification off if it failed on)
-    peer: str | None = None
-    protocol: str | None = None  # "TLSv1.3"
-    cipher: str | None = None
-    verified: bool = False  # chain valid against the trust store / --ca-bundle AND hostname matches
-    verify_error: str | None = None  # e.g. "certificate has expired", "Hostname mismatch"
-    hostname_matches: bool = False
-    leaf: CertificateFacts | None = None
-    chain_length: int | None = None
-    error: str | None = None
-    error_kind: TlsErrorKind | None = None
 
 
 # --- hostname matching (RFC 6125) ------------------------------------------------------------
@@ -299,7 +263,7 @@ def _sni(host: str) -> str | None:
 class TlsProbe:
     """Handshakes with each (host, port) once per run; concurrent askers share the same attempt."""
 
-    def __init__(self, net: NetSettings, dns: DnsProbe) -> None:
+    def __init__(self, net: NetSettings, dns: DnsLookup) -> None:
         self._net = net
         self._dns = dns
         self._verifying: ssl.SSLContext | None = None

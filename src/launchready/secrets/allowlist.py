@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from launchready.core.errors import UsageError
+from launchready.secrets.errors import SecretsError
 
 ALLOWLIST_FILE = ".launchready-allowlist"
 
@@ -98,7 +98,7 @@ def compile_regex(pattern: str, where: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise UsageError(f"{where}: invalid regex {pattern!r}: {exc}") from None
+        raise SecretsError(f"{where}: invalid regex {pattern!r}: {exc}") from None
 
 
 def build_allowlist(
@@ -112,13 +112,13 @@ def build_allowlist(
 
 
 def read_allowlist_file(path: Path) -> Allowlist:
-    """Parse a ``.launchready-allowlist``; a bad line is a UsageError naming file:line."""
+    """Parse a ``.launchready-allowlist``; a bad line is a SecretsError naming file:line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SecretsError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+        raise SecretsError(f"{path}: not UTF-8 text") from None
     paths: list[str] = []
     regexes: list[re.Pattern[str]] = []
     values: set[str] = set()
@@ -130,7 +130,9 @@ def read_allowlist_file(path: Path) -> Allowlist:
         rest = rest.strip()
         kind = kind.strip().lower()
         if not sep or not rest or kind not in ("path", "regex", "value"):
-            raise UsageError(f"{path}:{number}: expected 'path: GLOB', 'regex: PATTERN' or 'value: TEXT', got {line!r}")
+            raise SecretsError(
+                f"{path}:{number}: expected 'path: GLOB', 'regex: PATTERN' or 'value: TEXT', got {line!r}"
+            )
         if kind == "path":
             paths.append(rest)
         elif kind == "regex":

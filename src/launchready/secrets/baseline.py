@@ -11,33 +11,33 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from launchready.core.errors import UsageError
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.model import Hit, Source
 
 BASELINE_VERSION = 1
 
 
 def read_baseline(path: Path) -> frozenset[str]:
-    """The accepted fingerprints; a missing file is an empty baseline, a broken one a UsageError."""
+    """The accepted fingerprints; a missing file is an empty baseline, a broken one a SecretsError."""
     return frozenset(read_accepted(path))
 
 
 def read_accepted(path: Path) -> dict[str, frozenset[str]]:
     """Accepted fingerprint -> the places (``path:line``) it was accepted at; empty: accepted anywhere
-    (an entry written by hand without a location)."""
+    (an entry written by hand without a location). A broken file is a SecretsError."""
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the secrets baseline: {exc}") from None
+        raise SecretsError(f"{path}: cannot read the secrets baseline: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}:{exc.lineno}: the secrets baseline is not valid JSON: {exc.msg}") from None
+        raise SecretsError(f"{path}:{exc.lineno}: the secrets baseline is not valid JSON: {exc.msg}") from None
     entries = data.get("accepted") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not all(
         isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries
     ):
-        raise UsageError(f'{path}: expected {{"accepted": [{{"fingerprint": ...}}, ...]}}')
+        raise SecretsError(f'{path}: expected {{"accepted": [{{"fingerprint": ...}}, ...]}}')
     places: dict[str, set[str]] = {}
     for entry in entries:
         where = places.setdefault(entry["fingerprint"], set())
@@ -62,7 +62,7 @@ def write_baseline(path: Path, hits: Iterable[Hit]) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write the secrets baseline: {exc.strerror or exc}") from None
+        raise SecretsError(f"{path}: cannot write the secrets baseline: {exc.strerror or exc}") from None
     return len(entries)
 
 

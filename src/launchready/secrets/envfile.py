@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from launchready.core.errors import UsageError
+from launchready.secrets.errors import SecretsError
 
 if TYPE_CHECKING:
     from dotenv.parser import Binding
@@ -78,13 +78,13 @@ def parse_env_text(text: str, name: str) -> EnvFile:
         number = _first_line(binding)
         key = binding.key
         if binding.error and _UNCLOSED_QUOTE.match(binding.original.string):
-            raise UsageError(f"{name}:{number}: expected KEY=VALUE, but the quoted value is never closed")
+            raise SecretsError(f"{name}:{number}: expected KEY=VALUE, but the quoted value is never closed")
         if binding.error or key is None or not _NAME.fullmatch(key):
             # Never echo the line: it may hold a secret.
-            raise UsageError(f"{name}:{number}: expected KEY=VALUE")
+            raise SecretsError(f"{name}:{number}: expected KEY=VALUE")
         if binding.value is None:
             if not _BARE_NAME.fullmatch(key):
-                raise UsageError(f"{name}:{number}: expected KEY=VALUE")
+                raise SecretsError(f"{name}:{number}: expected KEY=VALUE")
             values[key] = ""
         else:
             values[key] = binding.value
@@ -96,13 +96,13 @@ def read_env_file(path: Path) -> EnvFile:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
+        raise SecretsError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, expected a dotenv or KEY=VALUE file") from None
+        raise SecretsError(f"{path}: is a directory, expected a dotenv or KEY=VALUE file") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SecretsError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+        raise SecretsError(f"{path}: not UTF-8 text") from None
     return parse_env_text(text, str(path))
 
 

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from launchready.core.errors import UsageError
+from launchready.secrets.errors import SecretsError
 
 # Never let a user's pager, colour or external diff tool change what we parse.
 GIT_ENV_OVERRIDES = {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C"}
 
 
-class NotARepository(UsageError):
+class NotARepository(SecretsError):
     """The path is not inside a git working tree."""
 
 
@@ -32,12 +32,12 @@ def git(root: Path, args: Sequence[str], *, check: bool = True, timeout: float =
             ["git", "-C", str(root), *args], capture_output=True, env=git_env(), timeout=timeout, check=False
         )
     except FileNotFoundError:
-        raise UsageError("git is not installed (needed for repository scans)") from None
+        raise SecretsError("git is not installed (needed for repository scans)") from None
     except subprocess.TimeoutExpired:
-        raise UsageError(f"git {' '.join(args[:2])} in {root} took longer than {timeout:g}s") from None
+        raise SecretsError(f"git {' '.join(args[:2])} in {root} took longer than {timeout:g}s") from None
     if check and done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"git {' '.join(args[:2])} in {root} failed: {message[-1] if message else done.returncode}")
+        raise SecretsError(f"git {' '.join(args[:2])} in {root} failed: {message[-1] if message else done.returncode}")
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -48,10 +48,10 @@ class RepoInfo:
     shallow: bool
 
 
-def repo_info(path: Path) -> RepoInfo:
-    """Where the repository containing ``path`` is rooted, and what its history looks like."""
+def repo_root(path: Path) -> Path:
+    """The top of the repository containing ``path``: one git call (the pre-commit scan needs no more)."""
     if not path.exists():
-        raise UsageError(f"{path}: no such file or directory")
+        raise SecretsError(f"{path}: no such file or directory")
     directory = path if path.is_dir() else path.parent
     try:
         done = subprocess.run(
@@ -62,11 +62,16 @@ def repo_info(path: Path) -> RepoInfo:
             check=False,
         )
     except FileNotFoundError:
-        raise UsageError("git is not installed (needed for repository scans)") from None
+        raise SecretsError("git is not installed (needed for repository scans)") from None
     top = done.stdout.decode().strip()
     if done.returncode != 0 or not top:
         raise NotARepository(f"{path}: not a git repository (no .git found here or above)")
-    root = Path(top)
+    return Path(top)
+
+
+def repo_info(path: Path) -> RepoInfo:
+    """Where the repository containing ``path`` is rooted, and what its history looks like."""
+    root = repo_root(path)
     head = subprocess.run(
         ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", "HEAD"],
         capture_output=True,
@@ -82,6 +87,6 @@ def repo_info(path: Path) -> RepoInfo:
 def is_repository(path: Path) -> bool:
     try:
         repo_info(path)
-    except UsageError:
+    except SecretsError:
         return False
     return True

@@ -12,10 +12,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from launchready.core.errors import UsageError
 from launchready.secrets.detector import Detector
 from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
-from launchready.secrets.git import git_env, repo_info
+from launchready.secrets.errors import SecretsError
+from launchready.secrets.git import git_env, repo_info, repo_root
 from launchready.secrets.model import Hit, Note, ScanResult, Source, fingerprint, hit_from_match
 
 HISTORY_ARGS = (
@@ -42,7 +42,7 @@ def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
             bufsize=1 << 16,
         )
     except FileNotFoundError:
-        raise UsageError("git is not installed (needed for repository scans)") from None
+        raise SecretsError("git is not installed (needed for repository scans)") from None
     assert proc.stdout is not None and proc.stderr is not None
     try:
         scanner.feed(proc.stdout)
@@ -52,7 +52,7 @@ def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
         proc.stderr.close()
         code = proc.wait()
     if code != 0:
-        raise UsageError(f"git {args[0]} in {root} failed: {err.splitlines()[-1] if err else f'exit {code}'}")
+        raise SecretsError(f"git {args[0]} in {root} failed: {err.splitlines()[-1] if err else f'exit {code}'}")
 
 
 def scan_history(path: Path, detector: Detector) -> ScanResult:
@@ -126,16 +126,19 @@ def _present_in_head(root: Path, wanted: list[tuple[str, str]]) -> list[bool]:
     return [secret.encode() in contents.get(p, b"") for p, secret in wanted]
 
 
-def scan_staged(path: Path, detector: Detector) -> ScanResult:
-    """What ``git commit`` would add now: the index against HEAD (or everything, before the first commit)."""
-    info = repo_info(path)
-    result = ScanResult(source=Source.STAGED, root=str(info.root))
+def scan_staged(path: Path, detector: Detector, *, root: Path | None = None) -> ScanResult:
+    """What ``git commit`` would add now: the index against HEAD (or everything, before the first commit).
+
+    ``root`` is the repository's top when the caller already knows it (one git call fewer per commit).
+    """
+    top = root if root is not None else repo_root(path)
+    result = ScanResult(source=Source.STAGED, root=str(top))
 
     def on_match(found: DiffMatch) -> None:
         result.hits.append(hit_from_match(found.match, found.path, Source.STAGED))
 
     scanner = DiffScanner(detector, on_match)
-    _stream(info.root, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
+    _stream(top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
     result.files_scanned = scanner.files
     if scanner.binary_files:
         result.notes.append(Note(".", f"{scanner.binary_files} staged binary file(s) not scanned"))

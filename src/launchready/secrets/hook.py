@@ -7,7 +7,7 @@ import stat
 import sys
 from pathlib import Path
 
-from launchready.core.errors import UsageError
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.git import git, repo_info
 
 MARKER = "# launchready secrets hook"
@@ -30,7 +30,7 @@ def install_hook(path: Path, *, force: bool = False, python: str | None = None) 
     hooks_dir.mkdir(parents=True, exist_ok=True)
     hook = hooks_dir / "pre-commit"
     if hook.exists() and MARKER not in hook.read_text(encoding="utf-8", errors="replace") and not force:
-        raise UsageError(
+        raise SecretsError(
             f"{hook}: a pre-commit hook already exists; add `launchready secrets scan --staged` to it, or use --force"
         )
     hook.write_text(hook_script(python or sys.executable), encoding="utf-8")

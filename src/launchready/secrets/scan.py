@@ -7,7 +7,7 @@ from pathlib import Path
 
 from launchready.config.sections.secrets import SecretsConfig
 from launchready.secrets.baseline import apply_baseline, read_accepted
-from launchready.secrets.git import repo_info
+from launchready.secrets.git import repo_root
 from launchready.secrets.history import scan_history, scan_staged
 from launchready.secrets.logs import scan_log_stream
 from launchready.secrets.model import ScanResult
@@ -25,12 +25,12 @@ def scan_repository(path: Path, mode: Mode, settings: SecretsConfig, *, baseline
     """Scan ``path`` (a directory, a file, or a repository for staged/history); baselined hits are marked."""
     root = path
     if mode is not Mode.TREE:
-        root = repo_info(path).root  # raises the one-line "not a git repository"
+        root = repo_root(path)  # raises the one-line "not a git repository"
     detector = detector_for(settings, root)
     if mode is Mode.TREE:
         result = scan_tree(path, detector, max_bytes=settings.max_file_mb * 1024 * 1024)
     elif mode is Mode.STAGED:
-        result = scan_staged(path, detector)
+        result = scan_staged(path, detector, root=root)
     else:
         result = scan_history(path, detector)
     base_dir = root if root.is_dir() else root.parent
@@ -43,18 +43,18 @@ def scan_logs(source: str, settings: SecretsConfig) -> ScanResult:
     """``-`` is stdin; anything else a log file (streamed, never read whole)."""
     import sys
 
-    from launchready.core.errors import UsageError
+    from launchready.secrets.errors import SecretsError
 
     detector = detector_for(settings, None)
     if source == "-":
         return scan_log_stream(sys.stdin.buffer, "<stdin>", detector)
     path = Path(source)
     if path.is_dir():
-        raise UsageError(f"--logs {source}: is a directory, expected a log file or '-' for stdin")
+        raise SecretsError(f"--logs {source}: is a directory, expected a log file or '-' for stdin")
     try:
         with path.open("rb") as fh:
             return scan_log_stream(fh, source, detector)
     except FileNotFoundError:
-        raise UsageError(f"--logs {source}: no such file") from None
+        raise SecretsError(f"--logs {source}: no such file") from None
     except OSError as exc:
-        raise UsageError(f"--logs {source}: cannot read: {exc.strerror or exc}") from None
+        raise SecretsError(f"--logs {source}: cannot read: {exc.strerror or exc}") from None

@@ -11,8 +11,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from launchready.core.errors import UsageError
 from launchready.secrets.detector import Detector
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.git import git_env
 from launchready.secrets.model import Note, ScanResult, Source, hit_from_match
 
@@ -71,7 +71,7 @@ def read_text_file(path: Path, max_bytes: int) -> str | Note:
 
 def scan_tree(root: Path, detector: Detector, *, max_bytes: int = MAX_FILE_BYTES) -> ScanResult:
     if not root.exists():
-        raise UsageError(f"{root}: no such file or directory")
+        raise SecretsError(f"{root}: no such file or directory")
     result = ScanResult(source=Source.TREE, root=str(root))
     if root.is_file():
         base, names = root.parent, iter([root.name])

@@ -20,6 +20,7 @@ import aiohttp
 from yarl import URL
 
 from launchready.core.net import NetSettings
+from launchready.core.protocols import DnsLookup
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import USER_AGENT, RoutingResolver, classify_error
 from launchready.probes.tls import verifying_context
@@ -57,10 +58,15 @@ class Response:
 class FlowHttp:
     """Opens sessions for flows on one shared connector; close() when the run is over."""
 
-    def __init__(self, net: NetSettings, dns: DnsProbe | None = None) -> None:
+    def __init__(self, net: NetSettings, dns: DnsLookup | None = None) -> None:
         self._net = net
-        self._own_dns = dns is None
-        self._dns = dns if dns is not None else DnsProbe(net)
+        # The run's resolver when an audit passes one; otherwise this runner's own, closed with it.
+        self._own_dns: DnsProbe | None = None
+        self._dns: DnsLookup
+        if dns is None:
+            self._own_dns = self._dns = DnsProbe(net)
+        else:
+            self._dns = dns
         self._connector: aiohttp.TCPConnector | None = None
         self._ssl: ssl.SSLContext | bool = True
         self.ssl_error: str | None = None
@@ -140,8 +146,8 @@ class FlowHttp:
         if self._connector is not None:
             await self._connector.close()
             self._connector = None
-        if self._own_dns:
-            await self._dns.close()
+        if self._own_dns is not None:
+            await self._own_dns.close()
 
 
 def form_body(pairs: Mapping[str, Any]) -> dict[str, str]:

@@ -19,9 +19,9 @@ from typing import Any, cast
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from launchready.core.errors import UsageError
 from launchready.core.severity import Impact, Severity
 from launchready.smoke import schema
+from launchready.smoke.errors import SmokeError
 from launchready.smoke.jsonpath import parse_json_path
 from launchready.smoke.model import (
     Assertion,
@@ -50,7 +50,7 @@ class FlowProblem:
         return f"{self.where}: {self.message}"
 
 
-class FlowFileError(UsageError):
+class FlowFileError(SmokeError):
     """Bad flow files: ``str()`` is the first problem (file:line) and how many more there are."""
 
     def __init__(self, problems: Sequence[FlowProblem]) -> None:
@@ -87,7 +87,7 @@ def find_flow_files(patterns: Iterable[str]) -> list[Path]:
     for pattern in patterns:
         matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
         if not matches:
-            raise UsageError(f"[smoke] files: {pattern!r} matches no flow file")
+            raise SmokeError(f"[smoke] files: {pattern!r} matches no flow file")
         for match in matches:
             path = Path(match)
             if path.is_file():
@@ -129,7 +129,7 @@ def select_flows(flows: Sequence[Flow], names: Sequence[str]) -> tuple[Flow, ...
     known = {f.name: f for f in flows}
     missing = [n for n in names if n not in known]
     if missing:
-        raise UsageError(f"--flow {missing[0]}: no such flow (known: {', '.join(sorted(known)) or 'none'})")
+        raise SmokeError(f"--flow {missing[0]}: no such flow (known: {', '.join(sorted(known)) or 'none'})")
     return tuple(known[n] for n in dict.fromkeys(names))
 
 

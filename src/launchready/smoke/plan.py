@@ -14,10 +14,10 @@ from pathlib import Path
 
 from launchready.config.model import Config
 from launchready.config.sections.smoke import MailboxSettings
-from launchready.core.errors import UsageError
 from launchready.core.net import NetSettings
-from launchready.probes.dns import DnsProbe
+from launchready.core.protocols import DnsLookup
 from launchready.secrets.envfile import read_env_file
+from launchready.smoke.errors import SmokeError
 from launchready.smoke.http import FlowHttp
 from launchready.smoke.loader import find_flow_files, load_flow_files, select_flows
 from launchready.smoke.mail import ImapSource, MailpitSource, MailSource
@@ -53,7 +53,7 @@ def smoke_env(config: Config, environ: Mapping[str, str] | None = None) -> dict[
 
 def load_flows(config: Config) -> tuple[Flow, ...]:
     if not config.smoke.files:
-        raise UsageError('no smoke flows declared: add [smoke] files = ["smoke/*.yaml"] to launchready.toml')
+        raise SmokeError('no smoke flows declared: add [smoke] files = ["smoke/*.yaml"] to launchready.toml')
     return load_flow_files(find_flow_files(config.smoke.files))
 
 
@@ -67,7 +67,7 @@ def plan_smoke(
     env_config = config.environments.get(environment)
     if env_config is None:
         known = ", ".join(sorted(config.environments)) or "none declared"
-        raise UsageError(f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})")
+        raise SmokeError(f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})")
     flows = select_flows(load_flows(config), flow_names)
     env = smoke_env(config, environ)
     masker = prepare(flows, env, has_mailbox=config.smoke.mailbox is not None)
@@ -75,7 +75,7 @@ def plan_smoke(
     if mailbox is not None and mailbox.kind == "imap" and mailbox.password:
         name = mailbox.password[len("${env:") : -1]
         if name not in env:
-            raise UsageError(f"[smoke.mailbox] password: ${{env:{name}}} is not set in the environment")
+            raise SmokeError(f"[smoke.mailbox] password: ${{env:{name}}} is not set in the environment")
         masker.add(env[name])
     return SmokePlan(
         environment=environment,
@@ -98,7 +98,7 @@ def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp) -> MailSourc
 
 
 async def execute(
-    plan: SmokePlan, net: NetSettings, *, dns: DnsProbe | None = None, on_step: StepCallback | None = None
+    plan: SmokePlan, net: NetSettings, *, dns: DnsLookup | None = None, on_step: StepCallback | None = None
 ) -> SmokeRun:
     http = FlowHttp(net, dns)
     mail = _mail_source(plan, net, http)
@@ -120,12 +120,17 @@ async def execute(
         await http.close()
 
 
-async def execute_session(plan: SmokePlan, net: NetSettings, flow_name: str) -> FlowSession:
-    """Run one of the plan's flows and keep its variables and cookie jar (the load test's login)."""
+async def execute_session(
+    plan: SmokePlan, net: NetSettings, flow_name: str, *, dns: DnsLookup | None = None
+) -> FlowSession:
+    """Run one of the plan's flows and keep its variables and cookie jar (the load test's login).
+
+    ``dns`` is the run's resolver when an audit runs the flow (the smoke runner opens one otherwise).
+    """
     flow = next((f for f in plan.flows if f.name == flow_name), None)
     if flow is None:
-        raise UsageError(f"no smoke flow named {flow_name!r} in this plan")
-    http = FlowHttp(net)
+        raise SmokeError(f"no smoke flow named {flow_name!r} in this plan")
+    http = FlowHttp(net, dns)
     mail = _mail_source(plan, net, http)
     try:
         return await run_flow_session(

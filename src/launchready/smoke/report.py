@@ -13,8 +13,6 @@ from enum import Enum
 from typing import Any
 
 from launchready import __version__
-from launchready.report.junit import write_junit
-from launchready.report.markdown import write_markdown
 from launchready.report.model import (
     Banner,
     CodeBlock,
@@ -30,16 +28,10 @@ from launchready.report.model import (
     TestSuite,
 )
 from launchready.report.view import human_utc
+from launchready.smoke.formats import SmokeFormat
 from launchready.smoke.results import FlowResult, SmokeRun, StepResult
 
 SMOKE_REPORT_VERSION = "1.0"
-
-
-class SmokeFormat(str, Enum):
-    TERMINAL = "terminal"
-    JSON = "json"
-    JUNIT = "junit"
-    MD = "md"
 
 
 def render_smoke(run: SmokeRun, fmt: SmokeFormat) -> str:
@@ -128,6 +120,9 @@ def _failure_text(step: StepResult) -> str:
 
 
 def render_junit(run: SmokeRun) -> str:
+    # The writers load on use: the CLI imports this module for SmokeFormat at start-up.
+    from launchready.report.junit import write_junit
+
     return write_junit(smoke_test_report(run))
 
 
@@ -223,6 +218,8 @@ def smoke_document(run: SmokeRun) -> Document:
 
 
 def render_markdown(run: SmokeRun) -> str:
+    from launchready.report.markdown import write_markdown
+
     return write_markdown(smoke_document(run))
 
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.masking import mask_credentials, mask_url_password
 from launchready.core.severity import Impact, Severity
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
+from launchready.secrets.errors import SecretsError
+from launchready.smoke.errors import SmokeError
 from launchready.smoke.plan import declares_flows, execute, plan_smoke
 from launchready.smoke.report import flow_failure_evidence
 from launchready.smoke.results import FlowResult, SmokeRun
@@ -146,7 +148,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable("no smoke flows declared ([smoke] files in launchready.toml)")
     try:
         plan = plan_smoke(ctx.config, target)
-    except UsageError as exc:
+    except (SmokeError, SecretsError) as exc:  # the flows, or the env_file they read
         raise CouldNotRun(str(exc)) from None
     result = await execute(plan, ctx.net, dns=ctx.dns)
     return judge(result)

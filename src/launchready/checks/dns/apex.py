@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -80,8 +80,6 @@ META = CheckMeta(
     needs_existing_domain=False,
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 def _describe(answer: DnsAnswer) -> str:
     if answer.ok:
@@ -135,7 +133,7 @@ def judge(
                 ),
             )
         ]
-    if a.status in _FAILED and aaaa.status in _FAILED:
+    if a.failed and aaaa.failed:
         return [
             META.finding(
                 "unresolvable",
@@ -149,8 +147,8 @@ def judge(
                 ),
             )
         ]
-    if a.status in _FAILED or aaaa.status in _FAILED:
-        failed = a if a.status in _FAILED else aaaa
+    if a.failed or aaaa.failed:
+        failed = a if a.failed else aaaa
         raise CouldNotRun(
             f"{failed.rdtype} query for {domain} failed ({failed.status}); cannot tell whether it has an address"
         )

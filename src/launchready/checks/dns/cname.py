@@ -12,11 +12,11 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import CnameChain
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
+from launchready.core.names import COMMON_SUBDOMAINS
 from launchready.core.severity import Confidence, Impact, Severity
-from launchready.engine.discovery import COMMON_SUBDOMAINS
-from launchready.probes.cname import CnameChain, follow_all
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -267,7 +267,7 @@ def _names(ctx: AuditContext, domain: str) -> tuple[str, ...]:
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    chains = await follow_all(ctx.dns, _names(ctx, target))
+    chains = await ctx.cname.follow_all(_names(ctx, target))
     candidates = page_candidates(chains)
     # Plain HTTP, as the fingerprints were taken: the name's certificate is the provider's, or none.
     fetched = await asyncio.gather(*(ctx.http.fetch(f"http://{c.name}/", max_body=256_000) for c in candidates))

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -65,8 +65,6 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 @dataclass(frozen=True)
 class NameFacts:
@@ -90,7 +88,7 @@ class NameFacts:
 
     @property
     def failed(self) -> bool:
-        return not self.resolves and (self.a.status in _FAILED or self.aaaa.status in _FAILED)
+        return not self.resolves and (self.a.failed or self.aaaa.failed)
 
 
 def _status(f: NameFacts) -> str:

@@ -6,10 +6,10 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer, ServerAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.dns import DnsAnswer, ServerAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -79,20 +79,14 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 def ns_names(answer: DnsAnswer) -> tuple[str, ...]:
-    return tuple(sorted({r.rstrip(".").lower() for r in answer.records if r.strip() and r.strip() != "."}))
+    return tuple(sorted(set(answer.names)))
 
 
 def soa_serial(answer: ServerAnswer) -> int | None:
-    """The serial (third field) of the first SOA record, or None."""
-    for record in answer.records:
-        parts = record.split()
-        if len(parts) >= 3 and parts[2].isascii() and parts[2].isdigit():
-            return int(parts[2])
-    return None
+    """The serial of the first SOA record, or None."""
+    return answer.soa.serial if answer.soa is not None else None
 
 
 def _shown(a: ServerAnswer) -> str:
@@ -106,7 +100,7 @@ def _shown(a: ServerAnswer) -> str:
 
 def judge(domain: str, ns: DnsAnswer, servers: tuple[tuple[str, tuple[ServerAnswer, ...]], ...]) -> list[Finding]:
     """Judge the NS answer (through the resolver) and each server's own SOA answer(s)."""
-    if ns.status in _FAILED:
+    if ns.failed:
         raise CouldNotRun(f"NS query for {domain} failed ({ns.status}): {ns.error or 'no detail'}")
     names = ns_names(ns)
     if not names:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.masking import mask_secret
+from launchready.core.names import COMMON_DKIM_SELECTORS
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.dkim_record import DkimKey, looks_like_dkim, parse_dkim_key
-from launchready.engine.discovery import COMMON_DKIM_SELECTORS
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -107,8 +107,6 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 @dataclass(frozen=True)
 class SelectorFacts:
@@ -137,7 +135,7 @@ def _record(
 def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
     """Judge the key records of each selector asked (declared ones first)."""
     for f in facts:
-        if f.declared and f.answer.status in _FAILED:
+        if f.declared and f.answer.failed:
             raise CouldNotRun(f"TXT query for {_name(f.selector, domain)} failed ({f.answer.status})")
     findings: list[Finding] = []
     keys: list[tuple[SelectorFacts, DkimKey]] = []

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from launchready.checks.email.spf import sender_mechanisms
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
 from launchready.email.alignment import AlignmentVerdict, judge_sender
 from launchready.email.dmarc_record import POLICIES, DmarcRecord
 from launchready.email.psl import organizational_domain
-from launchready.probes.alignment import sender_facts
-from launchready.probes.dns import DnsAnswer
+from launchready.email.spf_senders import sender_mechanisms
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -143,7 +142,7 @@ def judge(
     external report domain to the answer at ``<domain>._report._dmarc.<report domain>``.
     """
     name = f"_dmarc.{domain}"
-    if txt.status in ("timeout", "servfail", "error"):
+    if txt.failed:
         raise CouldNotRun(f"TXT query for {name} failed ({txt.status}): {txt.error or 'no detail'}")
     if org_txt is not None and org_txt.ok and not any(DmarcRecord.parse(r).is_dmarc for r in txt.records):
         org_records = [DmarcRecord.parse(r.strip()) for r in org_txt.records]
@@ -228,7 +227,7 @@ def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAn
             if organizational_domain(report_domain) == org:
                 continue
             answer = report_auth.get(report_domain)
-            if answer is None or answer.status in ("timeout", "servfail", "error"):
+            if answer is None or answer.failed:
                 continue  # not asked or not answered: no verdict
             if not any(r.strip().upper().startswith("V=DMARC1") for r in answer.records):
                 unauthorized.append(report_domain)
@@ -322,7 +321,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     email = ctx.config.email
     if email.sends_mail and email.senders:
         senders = tuple((s, sender_mechanisms((s,))[0]) for s in email.senders)
-        facts = await sender_facts(ctx.dns, target, senders, tuple(email.dkim_selectors))
+        facts = await ctx.mail.sender_facts(target, senders, tuple(email.dkim_selectors))
         record = effective_record(txt, org_txt)
         aspf = (record.tag("aspf") or "r").lower() if record else "r"
         adkim = (record.tag("adkim") or "r").lower() if record else "r"

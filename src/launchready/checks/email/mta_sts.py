@@ -6,12 +6,12 @@ import re
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
 from launchready.email.mta_sts import StsPolicy, StsRecord
-from launchready.probes.dns import DnsAnswer
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -107,7 +107,6 @@ META = CheckMeta(
     probes=("dns", "http"),
 )
 
-_FAILED = ("timeout", "servfail", "error")
 _LOOKS_LIKE_STS = re.compile(r"^\s*v\s*=\s*sts", re.IGNORECASE)
 ONE_DAY = 86_400
 
@@ -134,7 +133,7 @@ def _record(domain: str, value: str = "v=STSv1; id=<today, e.g. 20240601>") -> s
 def judge(domain: str, txt: DnsAnswer, mx_hosts: tuple[str, ...], page: HttpExchange | None) -> list[Finding]:
     """``txt`` is the answer at _mta-sts.DOMAIN; ``page`` the policy fetch (None when not fetched)."""
     name = f"_mta-sts.{domain}"
-    if txt.status in _FAILED:
+    if txt.failed:
         raise CouldNotRun(f"TXT query for {name} failed ({txt.status}): {txt.error or 'no detail'}")
     records = [StsRecord.parse(r.strip()) for r in txt.records] if txt.ok else []
     candidates = [r for r in records if r.is_sts or _LOOKS_LIKE_STS.match(r.raw)]

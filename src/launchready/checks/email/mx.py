@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -86,8 +86,6 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
-
 
 @dataclass(frozen=True)
 class MxTarget:
@@ -99,13 +97,8 @@ class MxTarget:
 
 
 def parse_mx(records: tuple[str, ...]) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    for record in records:
-        parts = record.split()
-        if len(parts) == 2 and parts[0].isascii() and parts[0].isdigit():
-            host = parts[1].lower()
-            out.append((int(parts[0]), "." if host == "." else host.rstrip(".")))
-    return sorted(out)
+    """(preference, exchange) pairs sorted by preference, from the typed MX records of the answer."""
+    return sorted((m.preference, m.exchange) for m in DnsAnswer("", "MX", "ok", records).mx)
 
 
 def _is_ip(text: str) -> bool:
@@ -119,7 +112,7 @@ def _is_ip(text: str) -> bool:
 def judge(
     domain: str, mx: DnsAnswer, targets: tuple[MxTarget, ...], *, receives_mail: bool, sends_mail: bool
 ) -> list[Finding]:
-    if mx.status in _FAILED:
+    if mx.failed:
         raise CouldNotRun(f"MX query for {domain} failed ({mx.status})")
     mx_line = f"MX {domain}: " + (", ".join(mx.records) if mx.records else mx.status.upper())
     if not targets:
@@ -191,7 +184,7 @@ def judge(
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     mx = await ctx.dns.query(target, "MX")
-    parsed = parse_mx(mx.records) if mx.ok else []
+    parsed = sorted((m.preference, m.exchange) for m in mx.mx) if mx.ok else []
 
     async def facts(pref: int, host: str) -> MxTarget:
         if host == "." or _is_ip(host):

@@ -6,20 +6,13 @@ import re
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.email.spf_facts import LOOKUP_LIMIT, RECOMMENDED_MAX_LENGTH, VOID_LIMIT, SenderVerdict, SpfNode
+from launchready.email.spf_senders import sender_mechanisms as sender_mechanisms
 from launchready.email.spf_syntax import SpfSyntaxError, parse_spf, parse_term
-from launchready.probes.dns import DnsAnswer
-from launchready.probes.spf import (
-    LOOKUP_LIMIT,
-    RECOMMENDED_MAX_LENGTH,
-    VOID_LIMIT,
-    SenderVerdict,
-    SpfNode,
-    evaluate_sender,
-    spf_tree,
-)
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -34,31 +27,6 @@ _RFC7208_5_2 = "https://www.rfc-editor.org/rfc/rfc7208#section-5.2"
 _RFC7208_5_5 = "https://www.rfc-editor.org/rfc/rfc7208#section-5.5"
 _RFC7208_6_1 = "https://www.rfc-editor.org/rfc/rfc7208#section-6.1"
 _RFC7208_12 = "https://www.rfc-editor.org/rfc/rfc7208#section-12"
-
-# The SPF include domain of the providers founders commonly send through (config email.senders).
-PROVIDER_INCLUDES: dict[str, str] = {
-    "google": "_spf.google.com",
-    "gmail": "_spf.google.com",
-    "workspace": "_spf.google.com",
-    "microsoft": "spf.protection.outlook.com",
-    "office365": "spf.protection.outlook.com",
-    "outlook": "spf.protection.outlook.com",
-    "postmark": "spf.mtasv.net",
-    "sendgrid": "sendgrid.net",
-    "amazonses": "amazonses.com",
-    "ses": "amazonses.com",
-    "mailgun": "mailgun.org",
-    "mailchimp": "servers.mcsv.net",
-    "mandrill": "spf.mandrillapp.com",
-    "sparkpost": "sparkpostmail.com",
-    "brevo": "spf.brevo.com",
-    "sendinblue": "spf.sendinblue.com",
-    "mailjet": "spf.mailjet.com",
-    "zoho": "zoho.com",
-    "fastmail": "spf.messagingengine.com",
-    "protonmail": "_spf.protonmail.ch",
-    "proton": "_spf.protonmail.ch",
-}
 
 # RFC 7208 4.5: a record is an SPF record iff it starts with "v=spf1" followed by a space or its end.
 _SPF_RECORD = re.compile(r"^v=spf1(?:\s|$)", re.IGNORECASE)
@@ -190,23 +158,6 @@ META = CheckMeta(
 )
 
 
-def sender_mechanisms(senders: tuple[str, ...]) -> tuple[str, ...]:
-    """SPF mechanisms for the configured senders: provider names, include:X, ip4:X, ip6:X, a, mx."""
-    out: list[str] = []
-    for sender in senders:
-        s = sender.strip()
-        low = s.lower()
-        if low.startswith(("include:", "ip4:", "ip6:", "a:", "mx:")) or low in ("a", "mx"):
-            mech = s
-        elif low in PROVIDER_INCLUDES:
-            mech = f"include:{PROVIDER_INCLUDES[low]}"
-        else:
-            mech = f"include:<SPF domain of {s}>"
-        if mech not in out:
-            out.append(mech)
-    return tuple(out)
-
-
 def spf_records(records: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(r.strip() for r in records if _SPF_RECORD.match(r.strip()))
 
@@ -242,7 +193,7 @@ def judge(
 
     ``senders`` (config email.senders) make the suggested record exact.
     """
-    if txt.status in ("timeout", "servfail", "error"):
+    if txt.failed:
         raise CouldNotRun(f"TXT query for {domain} failed ({txt.status}): {txt.error or 'no detail'}")
     if txt.status == "nxdomain":
         raise NotApplicable(f"{domain} does not exist in DNS (dns.apex reports it)")
@@ -474,11 +425,11 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     tree: SpfNode | None = None
     verdicts: tuple[SenderVerdict, ...] = ()
     if len(records) == 1:
-        tree = await spf_tree(ctx.dns, target)
+        tree = await ctx.mail.spf_tree(target)
         verdicts = (
             tuple(
                 [
-                    await evaluate_sender(ctx.dns, target, sender, mech, tree)
+                    await ctx.mail.evaluate_sender(target, sender, mech, tree)
                     for sender, mech in zip(
                         email.senders, (sender_mechanisms((s,))[0] for s in email.senders), strict=True
                     )

@@ -6,11 +6,11 @@ import re
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
 from launchready.email.mta_sts import TlsRptRecord
-from launchready.probes.dns import DnsAnswer
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -60,7 +60,6 @@ META = CheckMeta(
     probes=("dns",),
 )
 
-_FAILED = ("timeout", "servfail", "error")
 _LOOKS_LIKE_TLSRPT = re.compile(r"^\s*v\s*=\s*tlsrpt", re.IGNORECASE)
 
 
@@ -70,7 +69,7 @@ def _record(domain: str) -> str:
 
 def judge(domain: str, txt: DnsAnswer) -> list[Finding]:
     name = f"_smtp._tls.{domain}"
-    if txt.status in _FAILED:
+    if txt.failed:
         raise CouldNotRun(f"TXT query for {name} failed ({txt.status}): {txt.error or 'no detail'}")
     records = [TlsRptRecord.parse(r.strip()) for r in txt.records] if txt.ok else []
     candidates = [r for r in records if r.is_tlsrpt or _LOOKS_LIKE_TLSRPT.match(r.raw)]

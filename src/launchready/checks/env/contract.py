@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.contract import Issue, Problem, evaluate, requirements
 from launchready.secrets.envfile import EnvFile, read_env_file
+from launchready.secrets.errors import SecretsError
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -112,7 +113,7 @@ def judge(issues: list[Issue]) -> list[Finding]:
 def _read(path: str) -> EnvFile:
     try:
         return read_env_file(Path(path))
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
 
 
@@ -123,7 +124,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable(f"no [secrets.env.sources] entry for {target}")
     try:
         needs = requirements(contract, target, ctx.repo)
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
     if not needs.names:
         raise NotApplicable("the environment contract is empty ([secrets.env] example, required or flows)")

@@ -14,11 +14,11 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from launchready.checks.web.private_cache import CacheControl
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.finding import Finding
+from launchready.core.headers import CacheControl
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

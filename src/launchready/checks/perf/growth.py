@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.perf.errors import PerfError
 from launchready.perf.growth import GrowthSeries
+from launchready.secrets.errors import SecretsError
+from launchready.smoke.errors import SmokeError
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -129,8 +132,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         settings = settings_for(
             ctx.config, rate=growth.rate, duration_s=growth.duration_s, warmup_s=0.5, timeout_s=ctx.net.timeout
         )
-        series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings)
-    except (UsageError, SeedFailed, LoginFailed) as exc:
+        series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings, dns=ctx.dns)
+    except (PerfError, SmokeError, SecretsError, SeedFailed, LoginFailed) as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(series, growth.max_factor)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable, UsageError
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
+from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadResult
 from launchready.perf.plan import PlannedEndpoint, plan
+from launchready.secrets.errors import SecretsError
+from launchready.smoke.errors import SmokeError
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -208,8 +211,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             warmup_s=min(perf.warmup_s, AUDIT_MAX_WARMUP_S),
             timeout_s=ctx.net.timeout,
         )
-        result = await measure(planned, ctx.net, settings)
-    except (UsageError, LoginFailed) as exc:
+        result = await measure(planned, ctx.net, settings, dns=ctx.dns)
+    except (PerfError, SmokeError, SecretsError, LoginFailed) as exc:
         # A failed login flow is app.smoke's finding; measuring the login page instead would mislead.
         raise CouldNotRun(str(exc)) from None
     return judge(result, planned)

@@ -107,7 +107,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable(INSTALL_HINT)
     base = str(env.base_url).rstrip("/")
     urls = [p if not p.startswith("/") else base + p for p in ctx.config.perf.pageload_paths]
-    loads = [await measure_page(url, ctx.net, binary=binary, timeout_s=max(30.0, ctx.net.timeout * 3)) for url in urls]
+    timeout_s = max(30.0, ctx.net.timeout * 3)
+    loads = [await measure_page(url, ctx.net, binary=binary, timeout_s=timeout_s, dns=ctx.dns) for url in urls]
     return judge(loads, ctx.config.budgets.lcp_ms)
 
 

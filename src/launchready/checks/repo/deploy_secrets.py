@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, UsageError
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.masking import mask_secret
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.detector import INLINE_ALLOW, Detector
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.settings import detector_for
-from launchready.secrets.tree import read_text_file, tracked_and_unignored, walk_files
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -122,26 +121,22 @@ def judge(literals: list[Literal]) -> list[Finding]:
     return findings
 
 
-def collect(root: Path, detector: Detector) -> list[Literal]:
-    listed = tracked_and_unignored(root)
-    names = listed if listed is not None else walk_files(root)
-    literals: list[Literal] = []
-    for name in names:
-        if not _DEPLOY_FILE.search(name) or detector.allowlist.path_allowed(name):
-            continue
-        text = read_text_file(root / name, 1 << 20)
-        if isinstance(text, str):
-            literals.extend(find_literals(name, text, detector))
-    return literals
+def collect(names: tuple[str, ...], detector: Detector) -> list[str]:
+    """The deploy files among ``names`` that the allowlist does not exempt."""
+    return [n for n in names if _DEPLOY_FILE.search(n) and not detector.allowlist.path_allowed(n)]
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     root = Path(target)
     try:
         detector = detector_for(ctx.config.secrets, root)
-        literals = await asyncio.to_thread(collect, root, detector)
-    except UsageError as exc:
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
+    wanted = collect(await ctx.git.worktree(root), detector)
+    texts = await ctx.git.read_texts(root, wanted, 1 << 20)
+    literals: list[Literal] = []
+    for name, text in texts.texts:
+        literals.extend(find_literals(name, text, detector))
     return judge(literals)
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import NotApplicable, UsageError
+from launchready.core.errors import NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.repo import RepoFiles
 from launchready.core.severity import Impact, Severity
-from launchready.secrets.git import git, repo_info
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -27,7 +25,6 @@ _CREDENTIAL_FILE = re.compile(
     r"credentials\.json|service[-_]?account[^/]*\.json|terraform\.tfstate(?:\.backup)?)$"
 )
 _ENV_LIKE = re.compile(r"(?:^|/)\.env(?:\.[^/]+)?$")
-_PROBE_NAME = ".env"
 
 META = CheckMeta(
     id="repo.env-files",
@@ -74,13 +71,6 @@ META = CheckMeta(
 )
 
 
-@dataclass(frozen=True)
-class RepoFiles:
-    tracked: tuple[str, ...]
-    present: tuple[str, ...]  # tracked plus untracked-not-ignored plus ignored env files on disk
-    env_ignored: bool  # git check-ignore says a new ".env" would be ignored
-
-
 def judge(files: RepoFiles) -> list[Finding]:
     findings = [
         META.finding("tracked", target=f"{path}:1", evidence=[f"{path} is tracked by git"])
@@ -99,22 +89,10 @@ def judge(files: RepoFiles) -> list[Finding]:
     return findings
 
 
-def collect(root: Path) -> RepoFiles:
-    info = repo_info(root)
-    tracked = tuple(n for n in git(info.root, ["ls-files", "-z"]).split("\0") if n)
-    others = tuple(n for n in git(info.root, ["ls-files", "-z", "--others", "--exclude-standard"]).split("\0") if n)
-    if (info.root / _PROBE_NAME).exists():
-        others += (_PROBE_NAME,)  # an ignored .env on disk still says the project uses one
-    # check-ignore prints the path when an ignore rule covers it (--no-index: even if it were tracked).
-    ignored = git(info.root, ["check-ignore", "--no-index", _PROBE_NAME], check=False).strip()
-    return RepoFiles(tracked=tracked, present=tracked + others, env_ignored=bool(ignored))
-
-
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    try:
-        files = await asyncio.to_thread(collect, Path(target))
-    except UsageError as exc:
-        raise NotApplicable(str(exc)) from None
+    files = await ctx.git.files(Path(target))
+    if files.error is not None:
+        raise NotApplicable(files.error)
     return judge(files)
 
 

@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import UsageError
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Confidence, Impact, Severity
-from launchready.secrets.git import NotARepository, repo_info
+from launchready.secrets.errors import SecretsError
 from launchready.secrets.model import Hit, ScanResult
 from launchready.secrets.rules import Kind
 from launchready.secrets.scan import Mode, scan_repository
 
 if TYPE_CHECKING:
-    from launchready.config.sections.secrets import SecretsConfig
     from launchready.engine.context import AuditContext
 
 _OWASP = "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html"
@@ -159,25 +158,18 @@ def judge(tree: ScanResult, history: ScanResult | None) -> list[Finding]:
     return findings
 
 
-def scan_for_audit(root: Path, settings: SecretsConfig) -> tuple[ScanResult, ScanResult | None]:
-    tree = scan_repository(root, Mode.TREE, settings)
-    if not settings.history:
-        return tree, None
-    try:
-        info = repo_info(root)
-    except NotARepository:
-        return tree, None
-    if not info.has_commits:
-        return tree, None
-    return tree, scan_repository(root, Mode.HISTORY, settings)
-
-
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
+    root, settings = Path(target), ctx.config.secrets
     try:
-        tree, history = await asyncio.to_thread(scan_for_audit, Path(target), ctx.config.secrets)
-    except UsageError as exc:
-        from launchready.core.errors import CouldNotRun
-
+        tree = await asyncio.to_thread(scan_repository, root, Mode.TREE, settings)
+        history: ScanResult | None = None
+        if settings.history:
+            files = await ctx.git.files(root)
+            if files.error is not None and not files.not_a_repository:
+                raise CouldNotRun(files.error)
+            if files.has_commits:
+                history = await asyncio.to_thread(scan_repository, root, Mode.HISTORY, settings)
+    except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
     return judge(tree, history)
 

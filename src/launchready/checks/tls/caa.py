@@ -13,10 +13,11 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import DnsAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.tls import CertificateFacts
+from launchready.core.tls import CertificateFacts
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -82,18 +83,11 @@ def issuer_identifiers(leaf: CertificateFacts) -> tuple[str, ...]:
     return ()
 
 
-def parse_caa(record: str) -> tuple[str, str] | None:
-    """(tag, issuer domain) from a CAA record in presentation form: `0 issue "ca.example; x=y"`."""
-    parts = record.split(None, 2)
-    if len(parts) != 3:
-        return None
-    tag, value = parts[1].lower(), parts[2].strip().strip('"')
-    return tag, value.split(";", 1)[0].strip().lower()
-
-
-def judge(host: str, leaf: CertificateFacts, caa_owner: str, caa_records: tuple[str, ...]) -> list[Finding]:
+def judge(host: str, leaf: CertificateFacts, caa: DnsAnswer) -> list[Finding]:
+    """``caa`` is the CAA answer that applies to ``host`` (its own, or its closest parent's)."""
+    caa_owner = caa.name
     wanted = issuer_identifiers(leaf)
-    parsed = [p for p in (parse_caa(r) for r in caa_records) if p is not None]
+    parsed = [(record.tag, record.issuer_domain) for record in caa.caa]
     wildcard = any(name.startswith("*.") for name in leaf.san_dns)
     tags = ("issuewild",) if wildcard and any(t == "issuewild" for t, _ in parsed) else ("issue",)
     allowed = [domain for tag, domain in parsed if tag in tags]
@@ -104,7 +98,7 @@ def judge(host: str, leaf: CertificateFacts, caa_owner: str, caa_records: tuple[
     evidence = [
         f"issuer: {leaf.issuer}",
         f"that CA's CAA name(s): {', '.join(wanted)}",
-        f"CAA at {caa_owner}: " + "; ".join(caa_records),
+        f"CAA at {caa_owner}: " + "; ".join(caa.records),
         f"expires: {leaf.not_after:%Y-%m-%d}",
     ]
     remediation = (
@@ -122,10 +116,10 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     name = target
     while True:
         answer = await ctx.dns.query(name, "CAA")
-        if answer.status not in ("ok", "nodata", "nxdomain"):
+        if not answer.answered:
             raise CouldNotRun(f"CAA lookup for {name} failed: {answer.status}")
         if answer.records:
-            return judge(target, facts.leaf, name, answer.records)
+            return judge(target, facts.leaf, answer)
         if name == ctx.domain or "." not in name:
             return []
         name = name.split(".", 1)[1]

@@ -9,7 +9,7 @@ from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scop
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.tls import CertificateFacts, TlsFacts
+from launchready.core.tls import CertificateFacts, TlsFacts
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

@@ -8,7 +8,7 @@ from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scop
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.tls import TlsFacts
+from launchready.core.tls import TlsFacts
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import Visit
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import Visit, follow_in_site
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -88,7 +88,7 @@ def urls_for(host: str, paths: tuple[str, ...]) -> list[str]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     urls = urls_for(target, ctx.config.web.admin_paths)
-    visits = await asyncio.gather(*(follow_in_site(ctx.http, ctx.domain, url, max_hops=5) for url in urls))
+    visits = await asyncio.gather(*(ctx.crawl.follow_in_site(ctx.domain, url, max_hops=5) for url in urls))
     return judge(target, list(visits))
 
 

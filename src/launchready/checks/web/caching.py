@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.checks.web.crawled import bounds_note, crawl_host, listed
-from launchready.checks.web.private_cache import CacheControl
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import CrawlResult
 from launchready.core.finding import Finding
+from launchready.core.headers import CacheControl
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import CrawlResult
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

@@ -8,9 +8,8 @@ from urllib.parse import urljoin, urlsplit
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import follow_in_site
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -120,8 +119,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     apex = ctx.site.host(target)
     if www is None or not www.has_address or apex is None or not apex.has_address:
         raise NotApplicable("the apex and www do not both resolve")
-    apex_visit = await follow_in_site(ctx.http, target, f"https://{target}/", max_hops=5)
-    www_visit = await follow_in_site(ctx.http, target, f"https://www.{target}/", max_hops=5)
+    apex_visit = await ctx.crawl.follow_in_site(target, f"https://{target}/", max_hops=5)
+    www_visit = await ctx.crawl.follow_in_site(target, f"https://www.{target}/", max_hops=5)
     return judge(target, apex_visit.hops, www_visit.hops)
 
 

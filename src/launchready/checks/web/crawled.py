@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from launchready.probes.crawl import CrawlLimits, CrawlResult
+from launchready.core.crawl import CrawlLimits, CrawlResult
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -45,7 +45,7 @@ def optional_starts(ctx: AuditContext, host: str) -> frozenset[str]:
 
 
 async def crawl_host(ctx: AuditContext, host: str) -> CrawlResult:
-    return await ctx.probes.crawl.crawl(ctx.domain, host, start_urls(ctx, host), limits(ctx))
+    return await ctx.crawl.crawl(ctx.domain, host, start_urls(ctx, host), limits(ctx))
 
 
 def listed(items: list[str], limit: int = EVIDENCE_ITEMS) -> list[str]:

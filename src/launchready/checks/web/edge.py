@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import NotApplicable
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
 from launchready.edge.data import Ranges, Vendor, by_address, by_headers, ranges, vendors
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -163,7 +163,7 @@ def judge(domain: str, main: list[HostEdge], others: list[HostEdge]) -> list[Fin
 
 async def _edge(ctx: AuditContext, host: str, addresses: tuple[str, ...]) -> HostEdge:
     exchange = await ctx.http.fetch(f"https://{host}/", verify_tls=False)
-    return detect(host, addresses, exchange, vendors(), ranges())
+    return detect(host, addresses, exchange, vendors(include_lab=ctx.config.web.lab_edge), ranges())
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:

@@ -23,10 +23,10 @@ from launchready.checks.web.observatory import (
     score,
 )
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import CrawlResult, Visit, in_site
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import CrawlResult, Visit, follow_in_site, in_site
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -363,7 +363,7 @@ def _cors_problem(page: HttpExchange, cookies: tuple[Cookie, ...]) -> list[str]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     result = await crawl_host(ctx, target)
-    redirect = await follow_in_site(ctx.http, ctx.domain, f"http://{target}/")
+    redirect = await ctx.crawl.follow_in_site(ctx.domain, f"http://{target}/")
     tls = await ctx.tls.handshake(target, 443)
     findings, rating = assess(target, result, domain=ctx.domain, redirect=redirect, tls_valid=tls.verified)
     if rating is not None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
+from launchready.core.headers import HstsPolicy as HstsPolicy
+from launchready.core.headers import parse_hsts as parse_hsts
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.http import HttpExchange
-from launchready.probes.tls import TlsFacts
+from launchready.core.tls import TlsFacts
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -145,42 +145,6 @@ META = CheckMeta(
     references=(_RFC6797, _MDN_HSTS),
     probes=("http",),
 )
-
-
-@dataclass(frozen=True)
-class HstsPolicy:
-    max_age: int
-    include_subdomains: bool
-    preload: bool
-
-
-_DIRECTIVE = re.compile(r'^\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s";]*)\s*)?$')
-
-
-def parse_hsts(value: str) -> HstsPolicy | str:
-    """Parse a header value per RFC 6797 6.1; returns the policy or why a browser would ignore it."""
-    seen: dict[str, str | None] = {}
-    for part in value.split(";"):
-        if not part.strip():
-            continue  # RFC 6797 6.1 allows empty directives ("max-age=1;;")
-        m = _DIRECTIVE.match(part)
-        if m is None:
-            return f"cannot parse directive {part.strip()!r}"
-        name = m[1].lower()
-        if name in seen:
-            return f"directive {name!r} appears twice (RFC 6797 6.1: the whole header is ignored)"
-        raw = m[2]
-        seen[name] = raw[1:-1] if raw is not None and raw.startswith('"') else raw
-    if "max-age" not in seen:
-        return "no max-age directive"
-    age = seen["max-age"]
-    if age is None or not (age.isascii() and age.isdigit()):
-        return f"max-age {age!r} is not a number of seconds"
-    return HstsPolicy(
-        max_age=int(age),
-        include_subdomains="includesubdomains" in seen,
-        preload="preload" in seen,
-    )
 
 
 def preload_problems(policy: HstsPolicy, plain: HttpExchange | None, host: str) -> list[str]:

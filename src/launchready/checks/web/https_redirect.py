@@ -8,8 +8,8 @@ from urllib.parse import urljoin, urlsplit
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

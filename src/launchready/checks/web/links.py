@@ -8,11 +8,11 @@ from urllib.parse import urljoin, urlsplit
 
 from launchready.checks.web.crawled import bounds_note, crawl_host, listed, optional_starts
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import CrawlResult, Visit
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import CrawlResult, Visit
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

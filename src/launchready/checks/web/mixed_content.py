@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from launchready.checks.web.crawled import bounds_note, crawl_host, listed
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import CrawlResult
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import CrawlResult
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from launchready.checks.web.hsts import parse_hsts
-from launchready.probes.http import HttpExchange
+from launchready.core.headers import parse_hsts
+from launchready.core.http import HttpExchange
 
 # The Observatory's six months (15768000 s, 182.5 days), not the HSTS check's 180 days.
 OBSERVATORY_HSTS_MIN = 15_768_000

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from launchready.checks.web.crawled import crawl_host
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
+from launchready.core.headers import CacheControl as CacheControl
+from launchready.core.http import HttpExchange
 from launchready.core.severity import Confidence, Impact, Severity
-from launchready.probes.http import HttpExchange
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -97,65 +97,6 @@ META = CheckMeta(
     references=(_RFC9111_SHARED, _MDN_CC, _MDN_CACHING),
     probes=("http", "crawl"),
 )
-
-
-@dataclass(frozen=True)
-class CacheControl:
-    directives: dict[str, str | None]
-
-    @classmethod
-    def parse(cls, values: tuple[str, ...]) -> CacheControl:
-        """Parse one or more Cache-Control header values (RFC 9111 5.2: a comma-separated list)."""
-        out: dict[str, str | None] = {}
-        for value in values:
-            for item in _split_commas(value):
-                name, sep, arg = item.partition("=")
-                name = name.strip().lower()
-                if not name:
-                    continue
-                arg = arg.strip()
-                if arg.startswith('"') and arg.endswith('"') and len(arg) >= 2:
-                    arg = arg[1:-1]
-                # RFC 9111 4.2.1: with duplicates the first occurrence is the one to trust.
-                out.setdefault(name, arg if sep else None)
-        return cls(out)
-
-    def seconds(self, name: str) -> int | None:
-        value = self.directives.get(name)
-        if value is None or not (value.isascii() and value.isdigit()):
-            return None
-        return int(value)
-
-    @property
-    def shared_cacheable(self) -> bool:
-        """Whether a shared cache may store the response and reuse it (RFC 9111 3 and 5.2.2)."""
-        d = self.directives
-        if "no-store" in d or "private" in d:
-            return False
-        if "public" in d:
-            return True
-        s_maxage = self.seconds("s-maxage")
-        if s_maxage is not None:
-            return s_maxage > 0  # s-maxage overrides max-age for shared caches
-        max_age = self.seconds("max-age")
-        return max_age is not None and max_age > 0
-
-
-def _split_commas(value: str) -> list[str]:
-    """Split on commas outside quoted strings (private="set-cookie, x" is one directive)."""
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for ch in value:
-        if ch == '"':
-            quoted = not quoted
-        if ch == "," and not quoted:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return parts
 
 
 def cookie_names(set_cookies: tuple[str, ...]) -> tuple[str, ...]:

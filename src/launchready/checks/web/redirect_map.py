@@ -9,10 +9,10 @@ from urllib.parse import urljoin, urlsplit
 from launchready.checks.web.crawled import listed
 from launchready.config.model import RedirectEntry
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import Visit, in_site, normalise
 from launchready.core.errors import NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.probes.crawl import Visit, follow_in_site, in_site, normalise
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -120,7 +120,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
 
     async def one(entry: RedirectEntry) -> tuple[RedirectEntry, Visit]:
         async with limit:
-            return entry, await follow_in_site(ctx.http, target, absolute(target, entry.old), max_hops=5)
+            return entry, await ctx.crawl.follow_in_site(target, absolute(target, entry.old), max_hops=5)
 
     return judge(target, list(await asyncio.gather(*(one(e) for e in entries))))
 

@@ -18,6 +18,11 @@ class WebConfig(StrictModel):
         default=("/admin", "/admin/", "/wp-admin/", "/dashboard/admin"),
         description="Paths probed for an admin area open without sign-in.",
     )
+    lab_edge: bool = Field(
+        default=False,
+        strict=True,
+        description="Count the launchready lab's emulated CDN header as an edge; only the lab's own config sets it.",
+    )
 
     @field_validator("key_pages", "admin_paths")
     @classmethod

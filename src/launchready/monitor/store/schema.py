@@ -74,6 +74,9 @@ def _rollup(name: str) -> Table:
         Column("latency_sum_ms", Float, nullable=False, default=0.0),
         Column("latency_max_ms", Float, nullable=False, default=0.0),
         Column("latency_hist", JSON, nullable=False, default=dict),
+        # Covers the dashboard's uptime sums (count and failures over a time range for each check)
+        # so they are read from the index alone, without visiting a table row per bucket.
+        Index(f"ix_{name}_counts", "check_name", "bucket_start", "count", "failures"),
     )
 
 

@@ -1,0 +1,32 @@
+"""Lab faults that make the app.* checks fire (the health route in lab/app.py; the user flows in
+lab/smoke.yaml broken by lab/smoke_faults.py)."""
+
+from __future__ import annotations
+
+from launchready.core.labfault import LabFault, each
+
+LAB_FAULTS: tuple[LabFault, ...] = (
+    LabFault(
+        "health-down", "the production health route answers 503", each("app.health.down", "https://app.{domain}/health")
+    ),
+    LabFault(
+        "invite-accept-500",
+        "accepting an invitation answers 500",
+        each("app.smoke.signup-flow-failed", "https://app.{domain} flow:invite"),
+    ),
+    LabFault(
+        "verification-email-missing",
+        "signup says 'check your inbox' but the confirmation email is never sent",
+        each("app.smoke.signup-flow-failed", "https://app.{domain} flow:signup"),
+    ),
+    LabFault(
+        "webhook-rejects-valid",
+        "the payment webhook rejects correctly signed events (wrong signing secret deployed)",
+        each("app.smoke.payments-flow-failed", "https://app.{domain} flow:checkout"),
+    ),
+    LabFault(
+        "dashboard-loses-auth",
+        "the dashboard forgets the session and sends logged-in members back to /login",
+        each("app.smoke.login-flow-failed", "https://app.{domain} flow:login"),
+    ),
+)

@@ -1,0 +1,59 @@
+"""Lab faults that make the email.* checks fire (records in lab/zone.py and lab/mail_zone.py,
+the MTA-STS policy site in lab/mta_sts.py)."""
+
+from __future__ import annotations
+
+from launchready.core.labfault import LabFault, each
+
+LAB_FAULTS: tuple[LabFault, ...] = (
+    LabFault("spf-missing", "the domain publishes no SPF record", each("email.spf.missing", "{domain}")),
+    LabFault(
+        "spf-plus-all",
+        "the SPF record ends in +all (anyone may send as the domain)",
+        each("email.spf.permissive-all", "{domain}"),
+    ),
+    LabFault("dmarc-missing", "no DMARC record at _dmarc", each("email.dmarc.missing", "{domain}")),
+    LabFault(
+        "spf-multiple",
+        "a second SPF record (v=spf1 include:sendgrid.net ~all) beside the real one",
+        each("email.spf.multiple", "{domain}"),
+    ),
+    LabFault(
+        "spf-too-many-lookups",
+        "SPF includes a bulk-mail provider whose include tree costs 13 DNS lookups",
+        each("email.spf.too-many-lookups", "{domain}") + each("email.spf.undeclared-include", "{domain}"),
+    ),
+    LabFault(
+        "dmarc-none-no-rua",
+        "DMARC is p=none with no rua= report address",
+        each("email.dmarc.none-no-rua", "{domain}"),
+    ),
+    LabFault(
+        "dkim-weak-key",
+        "the lab DKIM selector publishes a 1024-bit RSA key",
+        each("email.dkim.weak-key", "lab._domainkey.{domain}"),
+    ),
+    LabFault(
+        "dkim-revoked",
+        "the lab DKIM selector's key is revoked (empty p=)",
+        each("email.dkim.revoked", "lab._domainkey.{domain}"),
+    ),
+    LabFault(
+        "dkim-missing-selector",
+        "the declared DKIM selector 'lab' has no key record",
+        each("email.dkim.selector-missing", "lab._domainkey.{domain}"),
+    ),
+    LabFault("mx-cname", "the MX names smtp., a CNAME to mail.", each("email.mx.cname-target", "{domain}")),
+    LabFault(
+        "mta-sts-bad-policy",
+        "the MTA-STS policy is in testing mode and names an MX the domain does not use",
+        each("email.mta-sts.testing-mode", "https://mta-sts.{domain}/.well-known/mta-sts.txt")
+        + each("email.mta-sts.mx-mismatch", "https://mta-sts.{domain}/.well-known/mta-sts.txt"),
+    ),
+    LabFault("tls-rpt-missing", "no TLS-RPT record at _smtp._tls", each("email.tls-rpt.missing", "{domain}")),
+    LabFault(
+        "dmarc-sender-unaligned",
+        "the config declares Postmark as a sender, but no Postmark DKIM key or Return-Path is published",
+        each("email.dmarc.sender-cannot-align", "{domain} sender:postmark"),
+    ),
+)

@@ -1,0 +1,1 @@
+"""Uptime checks: Gatus-style conditions (pure) and the runner that measures through the audit's probes."""
