@@ -423,6 +423,38 @@ FILES: tuple[LeakFile, ...] = (
         "      options:\n        user: shop\n        password: mongoid" + r(4, string.digits) + "\n",
         9,
     ),
+    leak(
+        "credential-file",
+        "vpn/ipsec.secrets",
+        '# /etc/ipsec.secrets\n%any 203.0.113.7 : PSK "' + r(24) + '"\n',
+        2,
+    ),
+    leak(
+        "ini",
+        "router/wpa_supplicant.conf",
+        'ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n    ssid="shop-office"\n    psk="wifi' + r(8) + '"\n}\n',
+        4,
+    ),
+    leak(
+        "json",
+        "sublime/sftp-config.json",
+        '{\n    // The tab key will cycle through the settings when first created\n    "type": "sftp",\n'
+        '    "host": "ftp.shop-host.net",\n    "user": "deploy",\n    "password": "subl' + r(8) + '",\n'
+        '    "remote_path": "/var/www/",\n}\n',
+        6,
+    ),
+    leak(
+        "credential-file",
+        "keys/deploy.ppk",
+        "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: deploy@shop\nPublic-Lines: 6\n"
+        + "".join(r(64, B64) + "\n" for _ in range(6))
+        + "Private-Lines: 14\n"
+        + "".join(r(64, B64) + "\n" for _ in range(14))
+        + "Private-MAC: "
+        + r(64, HEX)
+        + "\n",
+        12,
+    ),
     # -- URLs with credentials -----------------------------------------------------------------
     leak(
         "url",

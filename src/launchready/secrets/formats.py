@@ -87,6 +87,7 @@ _CREDENTIAL_NAMES: dict[str, Format] = {
     ".msmtprc": Format.NETRC,
     "msmtprc": Format.NETRC,
     ".esmtprc": Format.NETRC,
+    "ipsec.secrets": Format.NETRC,
     ".pgpass": Format.PGPASS,
     ".git-credentials": Format.OTHER,
     ".npmrc": Format.NPMRC,
@@ -245,7 +246,7 @@ _NAME_WORD = re.compile(r"[A-Z]{2,100}(?=[A-Z][a-z]|\b|[0-9_]|$)|[A-Z]?[a-z]{1,1
 _CREDENTIAL_LAST = frozenset(
     "password passwd pwd pass passphrase passwort secret token salt credentials credential auth apikey "
     "secretkey accesskey privatekey authkey authtoken accesstoken identitytoken keystorepass storepass "
-    "keypass pw".split()
+    "keypass pw psk".split()
 )
 _CREDENTIAL_PAIRS = frozenset(
     {
@@ -558,6 +559,7 @@ def _from_ini(text: str, delimiters: tuple[str, ...] = ("=", ":")) -> Iterator[F
         yield from _from_assign_lines(text)
         return
     locate = _Locator(text)
+    found = False
     for section in parser.sections():
         for key, value in parser.items(section, raw=True):
             name = key
@@ -568,7 +570,12 @@ def _from_ini(text: str, delimiters: tuple[str, ...] = ("=", ":")) -> Iterator[F
                     continue
             if credential_name(name) is None:
                 continue
+            found = True
             yield Found(name, value, locate.find(name, value.strip()))
+    if not found and "=" in text:
+        # Indented lines are INI continuations, so `network={ psk="..." }` blocks (wpa_supplicant) and
+        # similar .conf files hide their keys from configparser: read their lines too.
+        yield from _from_assign_lines(text)
 
 
 def _from_yaml_nodes(text: str) -> Iterator[Found] | None:
@@ -711,7 +718,7 @@ def _from_xml_regex(text: str) -> Iterator[Found]:
                 yield Found(m.group("name"), m.group("value"), line_at(m.start()))
 
 
-_PASSWORD_TOKENS = frozenset({"password", "passwd", "pass", "passphrase"})
+_PASSWORD_TOKENS = frozenset({"password", "passwd", "pass", "passphrase", "psk"})
 
 
 def _from_netrc(text: str) -> Iterator[Found]:

@@ -442,7 +442,7 @@ RULES: tuple[Rule, ...] = (
         "putty-private-key",
         "PuTTY private key (.ppk)",
         _re(
-            r"PuTTY-User-Key-File-\d: [^\n]{1,80}\n(?:[^\n]{0,200}\n){0,6}?Private-Lines: \d{1,4}\n(?P<secret>(?:[A-Za-z0-9+/=]{1,128}\r?\n){1,64})"
+            r"PuTTY-User-Key-File-\d: [^\n]{1,80}\n(?:[^\n]{0,200}\n){0,60}?Private-Lines: \d{1,4}\n(?P<secret>(?:[A-Za-z0-9+/=]{1,128}\r?\n){1,64})"
         ),
         ("putty-user-key-file",),
         Severity.BLOCKER,
