@@ -105,3 +105,25 @@ def test_history_judges_fragments_of_config_files_added_in_later_commits(tmp_pat
         ("config-credential", "config/app.ini:3"),
         ("config-credential", "conf/settings.xml:3"),
     }
+
+
+def test_history_line_numbers_hold_across_hunks_and_the_block_size_cap(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "r")
+    filler = "".join(f"row_{i} = {i}  # {'x' * 60}\n" for i in range(20000))  # about 1.5 MB: cut in two blocks
+    commit(repo, "big", {"data.py": filler + f'K = "{STRIPE_LIVE}"\n'})
+    lines = filler.splitlines(keepends=True)
+    lines.insert(10, f'EARLY = "{GITHUB}"\n')  # two hunks in the second commit
+    lines.insert(15000, f'LATE = "{GITHUB}"\n')
+    commit(repo, "more", {"data.py": "".join(lines) + f'K = "{STRIPE_LIVE}"\n'})
+    result = scan_repository(repo, Mode.HISTORY, SETTINGS)
+    assert sorted(h.location for h in result.hits) == ["data.py:11", "data.py:15001", "data.py:20001"]
+
+
+def test_run_numbers() -> None:
+    from launchready.secrets.diffscan import RunNumbers
+
+    numbers = RunNumbers([(0, 10), (3, 50), (3, 70), (5, 90)], 7)
+    assert list(numbers) == [10, 11, 12, 70, 71, 90, 91]
+    assert len(numbers) == 7 and numbers[1:3] == [11, 12]
+    with pytest.raises(IndexError):
+        numbers[7]
