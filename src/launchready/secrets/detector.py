@@ -273,17 +273,16 @@ class Detector:
         lowered = secret.lower()
         if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
             return False
-        if rule.entropy is not None and shannon_entropy(secret) < rule.entropy:
-            return False
         if rule.id == "database-url" and (lowered in _URL_PLACEHOLDERS or secret[0] in "{$%<["):
             return False  # `postgres://user:pass@host` in documentation, `:{password}@` in a template
         if rule.id == "url-password":
             return _url_password_ok(m)
         if rule.id == "connection-string-password":
             return _connection_password_ok(secret, m)
-        if rule.anchored and rule.kind is Kind.GENERIC:
-            return _generic_value_ok(secret, _name_at(m))
-        return True
+        # The cheap shape checks before the entropy: most candidates are `os.environ...` references.
+        if rule.anchored and rule.kind is Kind.GENERIC and not _generic_value_ok(secret, _name_at(m)):
+            return False
+        return rule.entropy is None or shannon_entropy(secret) >= rule.entropy
 
     def _pair_aws(self, text: str, lines: _Lines, ids: list[Match], seen: set[tuple[str, str]]) -> list[Match]:
         """An AWS key id with a 40-character secret near it is a usable pair: report the secret, a blocker."""

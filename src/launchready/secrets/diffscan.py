@@ -30,6 +30,8 @@ LOG_FORMAT = "--format=%x1e%H%x1f%an <%ae>%x1f%aI"
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@+")
 BLOCK_CAP = 1 << 20
 _CONTENT = frozenset(b"+- ")
+# First bytes of header lines that carry nothing the scanner needs (outside a hunk).
+_PLAIN_HEADERS = frozenset({b"i", b"-", b"n", b"s", b"r", b"o", b"c", b"m", b"\n", b""})
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ class DiffScanner:
         self._new_line += 1
 
     def _header(self, line: bytes) -> None:
+        if line[:1] in _PLAIN_HEADERS and not self._in_hunk:
+            return  # `index ...`, `--- a/x`, `new file mode`, `similarity index`, `rename from`, blank lines
         if line.startswith(COMMIT_MARK):
             self._flush()
             self._in_hunk = False
