@@ -15,6 +15,7 @@ from launchready.checks.web import (
     redirect_map,
 )
 from launchready.config.model import Config, RedirectEntry
+from launchready.core.finding import Finding
 from launchready.core.severity import Severity
 from launchready.edge.data import Ranges, by_address, by_headers, parse_ranges, parse_vendors, ranges, vendors
 from launchready.probes.crawl import CrawlResult, Link, Visit
@@ -325,3 +326,43 @@ def test_https_redirect_must_keep_path_and_query() -> None:
     [finding] = https_redirect.judge_path(HOST, redirect(url, f"https://{HOST}/"))
     assert finding.id == "web.https-redirect.drops-path"
     assert "lost: path and query" in finding.evidence
+
+
+def test_hsts_preload_follows_hstspreload_org_rules() -> None:
+    header = "max-age=63072000; includeSubDomains; preload"
+    first = redirect(f"http://{HOST}/", f"https://{HOST}/")
+    page = ex(f"https://{HOST}/", 200, (("strict-transport-security", header),))
+
+    def problems(found: list[Finding]) -> list[str]:
+        [finding] = [f for f in found if f.id == "web.hsts.preload-ineligible"]
+        return [e for e in finding.evidence if e.startswith("preload: ")]
+
+    # Every redirect of the apex's chain must stay on HTTPS, not only the first.
+    back_to_http = redirect(f"https://{HOST}/", f"http://www.{HOST}/")
+    chain = (first, back_to_http, ex(f"http://www.{HOST}/", 200))
+    found = hsts.judge(HOST, page, plain=first, apex=True, chain=chain)
+    assert problems(found) == [
+        f"preload: the redirect chain from http://{HOST}/ leaves HTTPS: https://{HOST}/ -> http://www.{HOST}/"
+    ]
+    clean = (first, redirect(f"https://{HOST}/", f"https://www.{HOST}/"), ex(f"https://www.{HOST}/", 200))
+    assert hsts.judge(HOST, page, plain=first, apex=True, chain=clean) == []
+    # A redirect off the audited site is not followed: where it points decides.
+    off = (first, redirect(f"https://{HOST}/", "http://elsewhere.test/"))
+    assert any("leaves HTTPS" in p for p in problems(hsts.judge(HOST, page, plain=first, apex=True, chain=off)))
+
+    # More than one Strict-Transport-Security header is rejected.
+    twice = ex(f"https://{HOST}/", 200, (("strict-transport-security", header), ("strict-transport-security", header)))
+    assert problems(hsts.judge(HOST, twice, plain=first, apex=True)) == [
+        "preload: 2 Strict-Transport-Security headers sent; hstspreload.org requires exactly one"
+    ]
+
+    # Only a registrable domain can be preloaded: a subdomain audited as the domain is not eligible.
+    sub = f"app.{HOST}"
+    sub_page = ex(f"https://{sub}/", 200, (("strict-transport-security", header),))
+    found = hsts.judge(sub, sub_page, plain=redirect(f"http://{sub}/", f"https://{sub}/"), apex=True)
+    [line] = problems(found)
+    assert "not eligible" in line and f"preload the registrable domain {HOST}" in line
+    # The registrable domain under a multi-label public suffix is eligible.
+    co_uk = ex("https://example.co.uk/", 200, (("strict-transport-security", header),))
+    plain_co_uk = redirect("http://example.co.uk/", "https://example.co.uk/")
+    assert hsts.judge("example.co.uk", co_uk, plain=plain_co_uk, apex=True) == []

@@ -11,8 +11,8 @@ import pytest
 from cliutil import run_cli
 
 from launchready.config.sections.secrets import EnvContract
-from launchready.core.severity import Severity
-from launchready.secrets.contract import Problem, evaluate, requirements
+from launchready.core.severity import Impact, Severity
+from launchready.secrets.contract import Problem, evaluate, read_source, requirements
 from launchready.secrets.envfile import is_placeholder, parse_env_text
 from launchready.secrets.errors import SecretsError
 
@@ -166,3 +166,165 @@ def test_env_check_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     empty.write_text("")
     code, _, err = run_cli(["env", "check", "--from", str(tmp_path / "bad.env"), "-c", str(empty)], capsys)
     assert code == 2
+
+
+# -- across environments ----------------------------------------------------------------------------
+
+STAGING_DB = "postgres://app:" + "st4ging-pass-1234" + "@db.internal:5432/app_staging"
+PROD_DB = "postgres://app:" + "pr0d-pass-98765" + "@db.internal:5432/app"
+SHARED_SECRET = "sess-" + "0a1b2c3d4e5f60718293"
+
+
+def across_contract() -> EnvContract:
+    return EnvContract(
+        required={"production": ("DATABASE_URL", "STRIPE_SECRET_KEY"), "staging": ("DATABASE_URL",)},
+        flows={"payments": ("STRIPE_SECRET_KEY",)},
+    )
+
+
+def test_quoted_empty_or_placeholder_with_a_comment_is_caught(tmp_path: Path) -> None:
+    contract = EnvContract(required={"production": ("SESSION_SECRET", "API_TOKEN")})
+    have = parse_env_text('SESSION_SECRET="" # set me\nAPI_TOKEN="xxx" # todo\n', "prod.env")
+    issues = {(i.problem, i.name) for i in evaluate("production", have, requirements(contract, "production", None))}
+    assert issues == {(Problem.EMPTY, "SESSION_SECRET"), (Problem.PLACEHOLDER, "API_TOKEN")}
+
+
+def test_test_and_sandbox_credentials_in_production() -> None:
+    needs = requirements(across_contract(), "production", None)
+    have = parse_env_text(
+        f"DATABASE_URL={PROD_DB}\nSTRIPE_SECRET_KEY=sk_test_{'4eC39HqLyjWDarjtT1zdp7dc'}\n"
+        "STRIPE_PUBLISHABLE_KEY=pk_test_TYooMQauvdEDq54NiTphI7jx\nPAYPAL_MODE=sandbox\n"
+        "PAYPAL_API_BASE=https://api-m.sandbox.paypal.com\nTWILIO_FROM_NUMBER=+15005550006\n"
+        "BRAINTREE_ENVIRONMENT=sandbox\nAPP_MODE=sandbox\n",
+        "prod.env",
+    )
+    found = {i.name: i for i in evaluate("production", have, needs) if i.problem is Problem.TEST_KEY}
+    assert set(found) == {
+        "STRIPE_SECRET_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "PAYPAL_MODE",
+        "PAYPAL_API_BASE",
+        "TWILIO_FROM_NUMBER",
+        "BRAINTREE_ENVIRONMENT",
+    }
+    # A flow's payment key in test mode blocks the launch; the others are high.
+    assert found["STRIPE_SECRET_KEY"].severity is Severity.BLOCKER
+    assert found["STRIPE_SECRET_KEY"].detail.startswith(
+        "STRIPE_SECRET_KEY holds a Stripe test-mode key (sk_test_…) in production"
+    )
+    assert found["PAYPAL_MODE"].severity is Severity.HIGH
+    assert found["PAYPAL_MODE"].impact is Impact.PAYMENTS and found["TWILIO_FROM_NUMBER"].impact is Impact.SIGNUP
+    # The same test keys in staging are what staging is for.
+    staging = requirements(across_contract(), "staging", None)
+    assert not [i for i in evaluate("staging", have, staging) if i.problem is Problem.TEST_KEY]
+
+
+def test_values_shared_between_production_and_staging_either_way() -> None:
+    production = parse_env_text(
+        f"DATABASE_URL={PROD_DB}\nSESSION_SECRET={SHARED_SECRET}\nLOG_LEVEL=info\nSTRIPE_SECRET_KEY=sk_live_x\n",
+        "prod.env",
+    )
+    staging = parse_env_text(
+        f"DATABASE_URL={STAGING_DB}\nSESSION_SECRET={SHARED_SECRET}\nLOG_LEVEL=info\n", "staging.env"
+    )
+    needs = requirements(across_contract(), "staging", None)
+    issues = evaluate("staging", staging, needs, {"production": production})
+    # The payments flow needs the Stripe key everywhere; staging lacks it.
+    assert [(i.problem, i.name) for i in issues if i.problem is not Problem.SHARED] == [
+        (Problem.MISSING, "STRIPE_SECRET_KEY")
+    ]
+    shared = {i.name: i for i in issues if i.problem is Problem.SHARED}
+    assert set(shared) == {"DATABASE_URL", "SESSION_SECRET"}  # LOG_LEVEL=info is not a secret
+    assert shared["DATABASE_URL"].problem is Problem.SHARED and shared["DATABASE_URL"].severity is Severity.HIGH
+    assert shared["DATABASE_URL"].detail == (
+        "staging reuses production's DATABASE_URL host: staging and production share one data store"
+    )
+    assert shared["SESSION_SECRET"].detail.startswith("staging reuses production's SESSION_SECRET (the same value)")
+    # Seen from production: staging's values in production.
+    needs = requirements(across_contract(), "production", None)
+    prod_issues = [
+        i for i in evaluate("production", production, needs, {"staging": staging}) if i.problem is Problem.SHARED
+    ]
+    assert {i.name for i in prod_issues} == {"DATABASE_URL", "SESSION_SECRET"}
+    assert all(i.detail.startswith("production uses staging's") for i in prod_issues)
+    # A production value pointing at a staging host, with no staging file to compare.
+    pointed = parse_env_text("DATABASE_URL=postgres://app:pw@staging-db.example.com/app\n", "prod.env")
+    [issue] = [i for i in evaluate("production", pointed, needs) if i.problem is Problem.SHARED]
+    assert issue.detail == "DATABASE_URL points at a staging host in production"
+    for issue in prod_issues + list(shared.values()):
+        assert SHARED_SECRET not in issue.detail and "pr0d-pass" not in issue.detail
+
+
+def test_duplicate_keys_are_reported_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "prod.env"
+    path.write_text(f"A=1\nSESSION_SECRET={SHARED_SECRET}\n\nSESSION_SECRET=other-value-123\n", encoding="utf-8")
+    source = read_source(path)
+    assert source.duplicates == {"SESSION_SECRET": (2, 4)}
+    needs = requirements(EnvContract(required={"production": ("A",)}), "production", None)
+    [issue] = evaluate("production", source.env, needs, None, source.duplicates)
+    assert issue.problem is Problem.DUPLICATE
+    assert issue.detail == f"SESSION_SECRET is set 2 times in {path} (lines 2, 4); the last one wins"
+
+
+def write_sources_project(tmp_path: Path) -> Path:
+    (tmp_path / "broken.env").write_text("A=1\n%%% not a line\n")
+    (tmp_path / "launchready.toml").write_text(
+        '[secrets.env.required]\nproduction = ["DATABASE_URL", "TLS_KEY"]\nstaging = ["DATABASE_URL"]\n'
+        '[secrets.env.sources]\nproduction = "broken.env"\nstaging = "broken.env"\n'
+    )
+    return tmp_path / "launchready.toml"
+
+
+def test_env_check_reads_only_the_files_asked_for_and_multi_line_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_sources_project(tmp_path)
+    (tmp_path / "prod.env").write_text(
+        f'DATABASE_URL={PROD_DB}\nTLS_KEY="-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----"\n'
+    )
+    (tmp_path / "staging.env").write_text(f"DATABASE_URL={STAGING_DB}\n")
+    args = ["env", "check", "-c", str(config), "--from", str(tmp_path / "prod.env")]
+    code, out, err = run_cli([*args, "--compare", f"staging={tmp_path / 'staging.env'}"], capsys)
+    assert code == 1, err  # the shared database host, not the broken file nobody asked for
+    assert "HIGH     shared      production uses staging's DATABASE_URL host" in out
+    assert "broken.env" not in out + err and "MIIEvQ" not in out and "pr0d-pass" not in out
+    # Without --compare the configured sources are the comparison, and a broken one is named.
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "broken.env:2: expected KEY=VALUE" in err
+
+
+def test_env_check_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_sources_project(tmp_path)
+    (tmp_path / "prod.env").write_text(f"DATABASE_URL={PROD_DB}\nTLS_KEY=sk_test_abcdefghijklmnop\n")
+    (tmp_path / "staging.env").write_text(f"DATABASE_URL={STAGING_DB}\n")
+    args = ["env", "check", "-c", str(config), "--from", str(tmp_path / "prod.env")]
+    args += ["--compare", f"staging={tmp_path / 'staging.env'}"]
+    code, out, _ = run_cli([*args, "--format", "json"], capsys)
+    data = json.loads(out)
+    assert code == 1 and {i["problem"] for i in data["issues"]} == {"shared", "test-key"}
+    code, out, err = run_cli([*args, "--json"], capsys)
+    assert json.loads(out) == data and "--json is deprecated; use --format json" in err
+    code, out, _ = run_cli([*args, "--format", "md"], capsys)
+    assert code == 1 and out.startswith("# Environment contract: production")
+    assert "| HIGH | test-key | `TLS_KEY` |" in out and "compared with: staging" in out
+    assert "pr0d-pass" not in out and "abcdefghijklmnop" not in out
+    code, _, err = run_cli([*args, "--json", "--format", "md"], capsys)
+    assert code == 2 and "--json and --format md" in err
+
+
+def test_cross_environment_problems_become_their_own_findings() -> None:
+    from launchready.checks.env import contract as env_contract
+
+    needs = requirements(across_contract(), "production", None)
+    have = parse_env_text(
+        f"DATABASE_URL={PROD_DB}\nSTRIPE_SECRET_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\nPAYPAL_MODE=sandbox\n", "prod"
+    )
+    staging = parse_env_text(f"DATABASE_URL={STAGING_DB}\n", "staging")
+    issues = evaluate("production", have, needs, {"staging": staging}, {"PAYPAL_MODE": (3, 7)})
+    found = [(f.id, f.target, f.severity, f.impact) for f in env_contract.judge(issues)]
+    assert found == [
+        ("env.contract.test-key", "production:PAYPAL_MODE", Severity.HIGH, Impact.PAYMENTS),
+        ("env.contract.test-key", "production:STRIPE_SECRET_KEY", Severity.BLOCKER, Impact.PAYMENTS),
+        ("env.contract.shared", "production:DATABASE_URL", Severity.HIGH, Impact.AVAILABILITY),
+        ("env.contract.duplicate", "production:PAYPAL_MODE", Severity.MEDIUM, Impact.AVAILABILITY),
+    ]

@@ -83,7 +83,20 @@ def test_cookie_results_take_the_worst_case() -> None:
     assert cookies_modifier((cookie("session", secure=False),), hsts=True).points == -10
     assert cookies_modifier((cookie("prefs", secure=False),), hsts=True).points == -5
     assert cookies_modifier((cookie("prefs", secure=False),), hsts=False).points == -20
-    assert cookies_modifier((cookie("sid", httponly=False), cookie("prefs", secure=False)), hsts=False).points == -30
+    assert (
+        cookies_modifier((cookie("sessionid", httponly=False), cookie("prefs", secure=False)), hsts=False).points == -30
+    )
+    # The Observatory counts only names containing "login" or "sess" as session cookies.
+    assert cookies_modifier((cookie("sid", httponly=False),), hsts=True).points == 5
+    assert cookies_modifier((cookie("auth_token", httponly=False),), hsts=True).points == 5
+    assert cookies_modifier((cookie("LoginState", httponly=False),), hsts=True).points == -30
+    # SameSite=None needs Secure; a bare SameSite is invalid too.
+    assert cookies_modifier((cookie("prefs", samesite="None"),), hsts=True).points == 5
+    assert (
+        cookies_modifier((cookie("prefs", secure=False, samesite="None"),), hsts=True).test
+        == "cookies-samesite-flag-invalid"
+    )
+    assert cookies_modifier((cookie("prefs", samesite=""),), hsts=True).test == "cookies-samesite-flag-invalid"
     assert (
         cookies_modifier((cookie("csrftoken", samesite=None),), hsts=True).test
         == "cookies-anticsrf-without-samesite-flag"
@@ -92,13 +105,15 @@ def test_cookie_results_take_the_worst_case() -> None:
 
 
 def test_cors_sri_corp_referrer_and_redirection() -> None:
+    # "*" is public access: browsers never send credentials to it, so the Observatory does not penalise it.
     star = page(("access-control-allow-origin", "*"))
-    assert cors_modifier(star, authenticated=False).points == 0
-    assert cors_modifier(star, authenticated=True).points == -50
+    assert cors_modifier(star).test.endswith("public-access") and cors_modifier(star).points == 0
+    star_creds = page(("access-control-allow-origin", "*"), ("access-control-allow-credentials", "true"))
+    assert cors_modifier(star_creds).test.endswith("public-access")
     creds = page(("access-control-allow-origin", "null"), ("access-control-allow-credentials", "true"))
-    assert cors_modifier(creds, authenticated=False).points == -50
+    assert cors_modifier(creds).test.endswith("restricted-access")
     exact = page(("access-control-allow-origin", "https://partner.test"), ("access-control-allow-credentials", "true"))
-    assert cors_modifier(exact, authenticated=True).test.endswith("restricted-access")
+    assert cors_modifier(exact).test.endswith("restricted-access")
 
     site = (HOST,)
     assert sri_modifier((), same_site=site).points == 0

@@ -11,6 +11,17 @@ from launchready.cli import common
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment from launchready.toml.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Break the environment's deploy lock held by a dead or stuck run."),
+]
+EXIT_LOCKED = 1
+
+
+def _locked(exc: Exception) -> typer.Exit:
+    """A run refused because another holds the environment: exit 1 (not a usage problem) with its message."""
+    print(f"launchready: {exc}", file=sys.stderr)
+    return typer.Exit(EXIT_LOCKED)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +38,7 @@ def register(app: typer.Typer) -> None:
         no_record: Annotated[
             bool, typer.Option("--no-record", help="Do not record the deploy in .launchready/history.sqlite.")
         ] = False,
+        force: ForceOpt = False,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
@@ -34,7 +46,7 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Deploy, wait for health, run the smoke flows; roll back and re-check if they fail. Exit 1 unless it succeeded."""
-        from launchready.deploy.gate import DeployGate, split_command
+        from launchready.deploy.gate import DeployGate, DeployLocked, split_command
 
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
@@ -45,14 +57,21 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             sys.stdout.write(gate.plan_text(argv))
             raise typer.Exit(0)
-        result = gate.deploy(argv)
+        try:
+            result = gate.deploy(argv, force=force)
+        except DeployLocked as exc:
+            raise _locked(exc) from None
         sys.stdout.write(result.render())
-        raise typer.Exit(0 if result.ok else 1)
+        raise typer.Exit(result.exit_code)
 
     @app.command()
     def rollback(
         env: EnvOpt = "production",
-        check: Annotated[bool, typer.Option("--check", help="Test the rollback path without rolling back.")] = False,
+        check: Annotated[
+            bool,
+            typer.Option("--check", help="Test the rollback path (and send a test notification) without rolling back."),
+        ] = False,
+        force: ForceOpt = False,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
@@ -60,11 +79,14 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the declared rollback and verify it (health, smoke flows); --check tests the path first."""
-        from launchready.deploy.gate import DeployGate
+        from launchready.deploy.gate import DeployGate, DeployLocked
 
         loaded = common.load(config)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not check)
-        result = gate.check_rollback() if check else gate.rollback()
+        try:
+            result = gate.check_rollback() if check else gate.rollback(force=force)
+        except DeployLocked as exc:
+            raise _locked(exc) from None
         sys.stdout.write(result.render())
-        raise typer.Exit(0 if result.ok else 1)
+        raise typer.Exit(result.exit_code)

@@ -15,6 +15,7 @@ from launchready.core.net import NetFlagError
 from launchready.deploy.errors import DeployError
 from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
+from launchready.intake.errors import IntakeError
 from launchready.lab.errors import LabError
 from launchready.monitor.errors import MonitorError
 from launchready.perf.errors import PerfError
@@ -43,6 +44,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     HistoryError: EXIT_USAGE,
     LabError: EXIT_USAGE,
     MonitorError: EXIT_USAGE,
+    IntakeError: EXIT_USAGE,
 }
 
 # For ``except KNOWN_ERRORS``: every class the table maps.

@@ -161,7 +161,7 @@ def _growth(
 
     g = cfg.perf.growth
     if g.seed is None:
-        raise UsageError("perf.growth.seed: set the command that seeds {n} members to run the growth test")
+        raise UsageError(f"perf.growth.seed: set the command that seeds {{n}} {g.unit} to run the growth test")
     planned = plan(cfg, only=only or g.endpoints)
     settings = settings_for(
         cfg, rate=g.rate, duration_s=g.duration_s, warmup_s=min(cfg.perf.warmup_s, 1.0), timeout_s=net.timeout
@@ -172,17 +172,29 @@ def _growth(
             file=sys.stderr,
         )
     try:
-        series = asyncio.run(run_growth(planned, net, g.seed, g.sizes, settings))
+        series = asyncio.run(
+            run_growth(
+                planned,
+                net,
+                g.seed,
+                g.sizes,
+                settings,
+                seed_timeout=g.seed_timeout,
+                unit=g.unit,
+                progress=None if quiet else lambda line: print(f"launchready: {line}", file=sys.stderr, flush=True),
+            )
+        )
     except SeedFailed as exc:
         raise UsageError(f"perf.growth.seed: {exc}") from None
     except LoginFailed as exc:
         print(f"launchready: {exc}", file=sys.stderr)
         return 1
-    findings = growth_check.judge(series, g.max_factor)
+    findings = growth_check.judge(series, g.max_factor, g.unit)
     data = {
         "report_version": "1.0",
         "kind": "growth",
         "max_factor": g.max_factor,
+        "unit": g.unit,
         "endpoints": [{"name": s.name, "url": s.url, "points": [p.__dict__ for p in s.points]} for s in series],
         "findings": [f.model_dump(mode="json") for f in findings],
     }
@@ -194,7 +206,7 @@ def _growth(
         lines.append(s.name + "  " + s.url)
         for p in s.points:
             lines.append(
-                f"  {p.size:>7} members: p50 {p.p50_ms:8.1f} ms  p95 {p.p95_ms:8.1f} ms  {p.mean_bytes:9.0f} bytes"
+                f"  {p.size:>7} {g.unit}: p50 {p.p50_ms:8.1f} ms  p95 {p.p95_ms:8.1f} ms  {p.mean_bytes:9.0f} bytes"
             )
     for f in findings:
         lines.append(f"{f.severity.value.upper()} {f.id}: {f.title}")

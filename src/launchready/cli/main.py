@@ -16,10 +16,12 @@ from launchready.cli import (
     dns_cmd,
     edge_cmd,
     env_cmd,
+    errors_cmd,
     history_cmd,
     init_cmd,
     lab_cmd,
     load_cmd,
+    logs_cmd,
     monitor_cmd,
     pageload_cmd,
     secrets_cmd,
@@ -66,6 +68,8 @@ def build_app() -> typer.Typer:
     app.add_typer(dns_cmd.build(), name="dns")
     app.add_typer(edge_cmd.build(), name="edge")
     app.add_typer(monitor_cmd.build(), name="monitor")
+    app.add_typer(errors_cmd.build(), name="errors")
+    app.add_typer(logs_cmd.build(), name="logs")
     return app
 
 

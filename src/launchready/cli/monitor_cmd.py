@@ -12,18 +12,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
-from launchready.config.loader import LoadedConfig
-from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
-from launchready.core.net import NetSettings
-from launchready.monitor.durations import format_duration
+
+if TYPE_CHECKING:
+    # Types only: the CLI must start without loading SQLAlchemy or the config models.
+    from sqlalchemy import Engine
+
+    from launchready.config.loader import LoadedConfig
+    from launchready.config.sections.monitor import MonitorConfig, MonitorHeartbeat
+    from launchready.core.net import NetSettings
 
 StoreOpt = Annotated[
     str | None,
@@ -81,6 +84,8 @@ def ping_key_in_url(monitor: MonitorConfig) -> str | None:
 
 
 def schedule_text(heartbeat: MonitorHeartbeat) -> str:
+    from launchready.monitor.durations import format_duration
+
     if heartbeat.cron:
         return f"cron '{heartbeat.cron}' {heartbeat.tz}, grace {format_duration(heartbeat.grace)}"
     assert heartbeat.period is not None
@@ -190,6 +195,10 @@ def build() -> typer.Typer:
         help="Watch the product after launch: checks, heartbeats, alerts, dashboard.", no_args_is_help=True
     )
     register_access_commands(app)
+    # `monitor project add NAME` prints a DSN: the error intake is served by the same process.
+    from launchready.cli import errors_cmd
+
+    app.add_typer(errors_cmd.project_app(), name="project")
 
     @app.command("heartbeats")
     def heartbeats_command(

@@ -26,7 +26,8 @@ __all__ = ["Delivery", "DeployEvent", "Notifier", "SIGNATURE_HEADER", "describe"
 
 @dataclass(frozen=True)
 class DeployEvent:
-    event: str  # deploy.started, deploy.finished, rollback.started, rollback.finished
+    # deploy.started, deploy.finished, rollback.started, rollback.finished; notify.test (a check's test message)
+    event: str
     environment: str
     version: str
     who: str
@@ -40,6 +41,7 @@ class DeployEvent:
             "deploy.finished": "Deploy finished",
             "rollback.started": "Rollback started",
             "rollback.finished": "Rollback finished",
+            "notify.test": "Test notification (nothing was deployed)",
         }.get(self.event, self.event)
         outcome = f": {self.outcome}" if self.outcome else ""
         return f"{what}{outcome} — {self.environment} {self.version} by {self.who}"
@@ -55,6 +57,7 @@ class DeployEvent:
             "who": self.who,
             "outcome": self.outcome,
             "details": list(self.lines),
+            "test": self.event == "notify.test",
         }
 
     def as_message(self) -> Message:

@@ -34,7 +34,8 @@ class DeployRow(_Base):
     command: Mapped[str] = mapped_column(Text)  # masked
     started: Mapped[str] = mapped_column(String(40), index=True)
     finished: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    # running, succeeded, command-failed, smoke-failed, rolled-back, rollback-failed, checked
+    # running, succeeded, command-failed, smoke-failed, rolled-back, rollback-failed, timed-out,
+    # cancelled, errored, abandoned; rollback: rolled-back-on-request
     outcome: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")  # one line per phase, masked
 
@@ -97,6 +98,26 @@ class DeployStore:
                     row.finished = _now()
                     row.outcome = outcome
                     row.summary = summary
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise HistoryError(f"history database {self.path}: cannot record the deploy: {exc}") from exc
+
+    def abandon_running(self, environment: str) -> list[int]:
+        """Mark the environment's ``running`` records ``abandoned``: called by the lock's holder, so
+        no live run owns them (their run was killed before it could record an outcome)."""
+        try:
+            with Session(self._open()) as session, session.begin():
+                rows = list(
+                    session.scalars(
+                        select(DeployRow).where(DeployRow.environment == environment, DeployRow.outcome == "running")
+                    )
+                )
+                for row in rows:
+                    row.outcome = "abandoned"
+                    row.finished = _now()
+                    row.summary = (row.summary + "\n" if row.summary else "") + (
+                        "abandoned: the run that started it ended without recording an outcome (killed?)"
+                    )
+                return [row.id for row in rows]
         except (SQLAlchemyError, sqlite3.Error) as exc:
             raise HistoryError(f"history database {self.path}: cannot record the deploy: {exc}") from exc
 

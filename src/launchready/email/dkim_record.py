@@ -1,4 +1,5 @@
-"""DKIM public-key records (RFC 6376 3.6.1): parsed, decoded and sized, without raising."""
+"""DKIM public-key records (RFC 6376 3.2 and 3.6.1, RFC 8301, RFC 8463): parsed, decoded and
+sized, without raising. Tag names are case-sensitive here (RFC 6376 3.2), unlike DMARC's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from launchready.email.tags import parse_tags
+from launchready.email.tags import parse_tags, read_tag_list
 
 _B64_CHARS = re.compile(r"[^A-Za-z0-9+/=]")
 
@@ -26,6 +27,23 @@ class DkimKey:
     testing: bool  # t=y: receivers treat failures as if unsigned
     key_bits: int | None  # RSA modulus size, 256 for ed25519, None when undecodable
     problem: str | None  # malformed: what is wrong
+    services: tuple[str, ...] = ("*",)  # s= service types; "*" (all) when absent
+    hashes: tuple[str, ...] | None = None  # h= acceptable hash algorithms; None (all) when absent
+
+    @property
+    def for_email(self) -> bool:
+        """RFC 6376 3.6.1: a key whose s= names neither ``email`` nor ``*`` must not verify mail."""
+        return "email" in self.services or "*" in self.services
+
+    @property
+    def sha1_only(self) -> bool:
+        """h= allows no hash a receiver may still use: RFC 8301 forbids rsa-sha1, unknown names are ignored."""
+        return self.hashes is not None and "sha256" not in self.hashes
+
+    @property
+    def usable(self) -> bool:
+        """Receivers can verify mail signatures with this key."""
+        return self.problem is None and not self.revoked and self.for_email and not self.sha1_only
 
     def tag(self, name: str) -> str | None:
         for key, value in self.tags:
@@ -41,21 +59,32 @@ def looks_like_dkim(text: str) -> bool:
 
 
 def parse_dkim_key(text: str) -> DkimKey:
-    tags = parse_tags(text)
-    values = dict(tags)
+    strict = read_tag_list(text)
+    tags = strict.tags
+    values = dict(reversed(tags))  # the first occurrence, as ``tag()`` reads it
     key_type = values.get("k", "rsa").lower() or "rsa"
     flags = {f.strip().lower() for f in values.get("t", "").split(":")}
     testing = "y" in flags
+    services = tuple(s.strip().lower() for s in values["s"].split(":")) if "s" in values else ("*",)
+    hashes = tuple(h.strip().lower() for h in values["h"].split(":")) if "h" in values else None
 
     def key(problem: str | None, *, revoked: bool = False, bits: int | None = None) -> DkimKey:
-        return DkimKey(text, tags, key_type, revoked, testing, bits, problem)
+        return DkimKey(text, tags, key_type, revoked, testing, bits, problem, services, hashes)
 
+    if strict.problem is not None:
+        return key(strict.problem)
     version = values.get("v")
     if version is not None and tags[0][0] != "v":
         return key("v= must be the first tag")
     if version is not None and version != "DKIM1":
         return key(f"v={version} is not DKIM1")
     if "p" not in values:
+        upper = sorted(n for n in values if n != n.lower() and n.lower() in ("v", "k", "p", "h", "s", "t", "n"))
+        if upper:
+            shown = ", ".join(f"{n}=" for n in upper)
+            return key(
+                f"no p= tag: tag names are case-sensitive, so {shown} are unknown tags (write them in lower case)"
+            )
         return key("no p= tag (the public key)")
     p = _B64_CHARS.sub("", re.sub(r"\s+", "", values["p"]))
     if values["p"].strip() == "":

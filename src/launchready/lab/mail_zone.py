@@ -31,7 +31,8 @@ MISSING_LABEL = "status"
 MAIL_FAULTS = (
     "spf-missing", "spf-plus-all", "spf-multiple", "spf-too-many-lookups", "dmarc-missing",
     "dmarc-none-no-rua", "dkim-weak-key", "dkim-revoked", "dkim-missing-selector", "mx-cname",
-    "dangling-cname",
+    "dangling-cname", "dkim-not-for-email", "dkim-sha1-only", "dmarc-invalid-optional-tag",
+    "dmarc-rua-https",
 )  # fmt: skip
 
 
@@ -50,6 +51,10 @@ def dkim_value(faults: frozenset[str], public_key_b64: str) -> str | None:
     if "dkim-revoked" in faults:
         return "v=DKIM1; k=rsa; p="
     key = WEAK_DKIM_KEY_B64 if "dkim-weak-key" in faults else public_key_b64
+    if "dkim-not-for-email" in faults:
+        return f"v=DKIM1; k=rsa; s=tlsrpt; p={key}"
+    if "dkim-sha1-only" in faults:
+        return f"v=DKIM1; k=rsa; h=sha1; p={key}"
     return f"v=DKIM1; k=rsa; p={key}"
 
 
@@ -58,6 +63,10 @@ def dmarc_value(faults: frozenset[str], domain: str) -> str | None:
         return None
     if "dmarc-none-no-rua" in faults:
         return "v=DMARC1; p=none"
+    if "dmarc-rua-https" in faults:
+        return f"v=DMARC1; p=reject; rua=https://reports.{domain}/dmarc"
+    if "dmarc-invalid-optional-tag" in faults:
+        return f"v=DMARC1; p=reject; pct=101; rua=mailto:dmarc@{domain}"
     return f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}"
 
 

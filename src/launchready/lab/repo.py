@@ -194,7 +194,15 @@ def build_app_repo(directory: Path, faults: frozenset[str]) -> AppRepo:
         "MAIL_FROM": f"no-reply@{LAB_DOMAIN}",
         "STRIPE_SECRET_KEY": "sk_" + "live_" + _random(alphabet, 32),
     }
-    staging = {**production, "APP_ENV": "staging", "STRIPE_SECRET_KEY": "sk_" + "test_" + _random(alphabet, 32)}
+    # Staging has its own database and secrets: sharing them with production is a finding (env.contract.shared).
+    staging = {
+        **production,
+        "APP_ENV": "staging",
+        "DATABASE_URL": "postgres://market:" + _random(alphabet, 20) + "@db.staging.internal:5432/market",
+        "SESSION_SECRET": _random(alphabet, 40),
+        "POSTMARK_TOKEN": "-".join(_random("0123456789abcdef", n) for n in (8, 4, 4, 4, 12)),
+        "STRIPE_SECRET_KEY": "sk_" + "test_" + _random(alphabet, 32),
+    }
     if "env-production-missing-var" in faults:
         del production[MISSING_IN_PRODUCTION]
         planted["env-production-missing-var"] = f"production:{MISSING_IN_PRODUCTION}"

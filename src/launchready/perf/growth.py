@@ -8,10 +8,15 @@ The judge (checks/perf/growth.py) compares p95 and response size from the smalle
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shlex
-import subprocess
+import signal
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from launchready.core.masking import mask_credentials
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
 from launchready.perf.errors import PerfError
@@ -20,6 +25,14 @@ from launchready.perf.plan import PlannedEndpoint
 from launchready.perf.session import log_in_for, measure
 
 SEED_TIMEOUT_S = 300.0
+# How often a running seed reports that it is still going (with its last output line).
+PROGRESS_EVERY_S = 5.0
+# A stopped seed's process group gets this long after SIGTERM before SIGKILL.
+KILL_GRACE_S = 5.0
+_TAIL_CHARS = 200
+
+# Called with one line of progress ("seeding 500 members: 12 s, last output: ...", masked).
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -47,20 +60,92 @@ def seed_argv(template: str, n: int) -> list[str]:
     try:
         return shlex.split(template.replace("{n}", str(n)))
     except ValueError as exc:
-        raise PerfError(f"perf.growth.seed: cannot split {template!r}: {exc}") from None
+        # The template may hold a password or token: masked like every command line shown.
+        raise PerfError(f"perf.growth.seed: cannot split {mask_credentials(template)!r}: {exc}") from None
 
 
-async def run_seed(template: str, n: int) -> None:
+def shown(argv: list[str]) -> str:
+    """The command line as printed: credentials masked (``postgres://app:<pw>@``, ``token=...``)."""
+    return mask_credentials(shlex.join(argv))
+
+
+async def run_seed(
+    template: str,
+    n: int,
+    *,
+    timeout: float = SEED_TIMEOUT_S,
+    unit: str = "members",
+    progress: Progress | None = None,
+) -> None:
+    """Run the seed for size ``n`` in a process group of its own; stop the group on timeout.
+
+    Output is read line by line as it comes (for progress); only the last line is kept, masked.
+    """
     argv = seed_argv(template, n)
+    started = time.monotonic()
     try:
-        done = await asyncio.to_thread(
-            subprocess.run, argv, capture_output=True, text=True, timeout=SEED_TIMEOUT_S, check=False
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SeedFailed(f"seed command {' '.join(argv)!r} failed: {exc}") from None
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise SeedFailed(f"seed command {' '.join(argv)!r} exited {done.returncode}: {tail[0][:200]}")
+    except OSError as exc:
+        raise SeedFailed(f"seed command {shown(argv)!r} failed: {exc.strerror or exc}") from None
+    assert process.stdout is not None
+    stdout = process.stdout
+    last = ""
+    if progress is not None:
+        progress(f"seeding {n} {unit}: {shown(argv)}")
+
+    async def read_lines() -> None:
+        nonlocal last
+        # Reads until the command (and whatever it left holding the pipe) closes it.
+        while line := await stdout.readline():
+            text = line.decode("utf-8", "replace").strip()
+            if text:
+                last = text
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY_S)
+            if progress is not None:
+                tail = f", last output: {mask_credentials(last)[:_TAIL_CHARS]}" if last else ""
+                progress(f"seeding {n} {unit}: {time.monotonic() - started:.0f} s{tail}")
+
+    reader = asyncio.create_task(read_lines())
+    reporter = asyncio.create_task(report())
+    try:
+        await asyncio.wait_for(process.wait(), timeout)
+    except TimeoutError:
+        await _stop_group(process)
+        raise SeedFailed(
+            f"seed command {shown(argv)!r} ran past perf.growth.seed_timeout ({timeout:g} s) and was stopped"
+        ) from None
+    finally:
+        reporter.cancel()
+        # The seed has exited: what is still in the pipe is read, but a background child holding
+        # it open does not hold the growth test.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(reader), 1.0)
+        reader.cancel()
+    if process.returncode != 0:
+        tail = mask_credentials(last)[:_TAIL_CHARS] if last else "no output"
+        raise SeedFailed(f"seed command {shown(argv)!r} exited {process.returncode}: {tail}")
+    if progress is not None:
+        progress(f"seeded {n} {unit} in {time.monotonic() - started:.0f} s")
+
+
+async def _stop_group(process: asyncio.subprocess.Process) -> None:
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signum)
+        try:
+            await asyncio.wait_for(process.wait(), KILL_GRACE_S)
+            return
+        except TimeoutError:
+            continue
 
 
 async def run_growth(
@@ -71,11 +156,14 @@ async def run_growth(
     settings: LoadSettings,
     *,
     dns: DnsLookup | None = None,
+    seed_timeout: float = SEED_TIMEOUT_S,
+    unit: str = "members",
+    progress: Progress | None = None,
 ) -> list[GrowthSeries]:
     """Each endpoint measured alone at each size (endpoints must not slow each other down)."""
     points: dict[str, list[SizePoint]] = {p.name: [] for p in planned}
     for n in sizes:
-        await run_seed(seed, n)
+        await run_seed(seed, n, timeout=seed_timeout, unit=unit, progress=progress)
         # Log in again after each seed: a seed may reset the data the session lives in.
         logins = await log_in_for(planned, net, dns=dns)
         for p in planned:

@@ -18,7 +18,7 @@ async def _key(dns: DnsLookup, domain: str, selector: str) -> DkimKeyFact | None
     keys = [parse_dkim_key(r) for r in txt.records if looks_like_dkim(r)] if txt.ok else []
     if not keys:
         return None
-    usable = any(k.problem is None and not k.revoked for k in keys)
+    usable = any(k.usable for k in keys)
     target = cname.names[0] if cname.ok and cname.names else None
     return DkimKeyFact(selector, usable, target)
 

@@ -32,7 +32,9 @@ META = CheckMeta(
         what=(
             "Reads the DKIM key record (TXT at SELECTOR._domainkey.DOMAIN) of every selector declared in "
             "launchready.toml and of the selectors common providers use (google, selector1, s1, k1, ...): "
-            "v, k and p must be present, p must decode to a key, and RSA keys must be at least 2048 bits."
+            "the tag list must be valid (no duplicated tag, every part a tag=value pair, tag names in lower case as "
+            "RFC 6376 3.2 compares them case-sensitively), p must decode to a key, s= (if any) must allow email, "
+            "h= (if any) must allow sha256 (RFC 8301 forbids rsa-sha1), and RSA keys must be at least 2048 bits."
         ),
         why=(
             "Receivers verify your signup and receipt emails' DKIM signatures with this key. A missing or "
@@ -85,6 +87,22 @@ META = CheckMeta(
             impact=Impact.EMAIL,
             remediation="Re-publish the key record exactly as your email provider shows it: v=DKIM1; k=rsa; p=<base64 key>.",
             references=(_RFC6376_3_6_1,),
+        ),
+        FindingSpec(
+            id="email.dkim.not-for-email",
+            title="A DKIM key is restricted to another service (s=) and cannot verify mail",
+            severity=Severity.HIGH,
+            impact=Impact.EMAIL,
+            remediation="Remove the s= tag from the key record (or set s=email); only s=email or s=* keys verify mail.",
+            references=(_RFC6376_3_6_1,),
+        ),
+        FindingSpec(
+            id="email.dkim.sha1-only",
+            title="A DKIM key allows only SHA-1 (h=sha1): no receiver may verify with it",
+            severity=Severity.HIGH,
+            impact=Impact.EMAIL,
+            remediation="Remove the h= tag from the key record (or set h=sha256) and sign with rsa-sha256.",
+            references=(_RFC8301, _RFC6376_3_6_1),
         ),
         FindingSpec(
             id="email.dkim.testing",
@@ -198,6 +216,42 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
                 )
             )
             continue
+        if not key.for_email:
+            findings.append(
+                META.finding(
+                    "not-for-email",
+                    target=target,
+                    evidence=[
+                        *evidence,
+                        f"s={key.tag('s')}: the key is for {', '.join(key.services)} only, not email "
+                        "(RFC 6376 3.6.1), so every signature with this selector fails",
+                    ],
+                    severity=Severity.HIGH if f.declared else Severity.LOW,
+                    remediation=(
+                        f"Publish the key without s= (or with s=email): {_record(f.selector, domain)}. A key meant "
+                        "for another service belongs under its own selector."
+                    ),
+                )
+            )
+            continue
+        if key.sha1_only:
+            findings.append(
+                META.finding(
+                    "sha1-only",
+                    target=target,
+                    evidence=[
+                        *evidence,
+                        f"h={key.tag('h')}: RFC 8301 forbids verifying rsa-sha1 and no sha256 is allowed, "
+                        "so no signature with this key verifies",
+                    ],
+                    severity=Severity.HIGH if f.declared else Severity.LOW,
+                    remediation=(
+                        f"Publish the key without h= (or with h=sha256): {_record(f.selector, domain)}, and make "
+                        "sure your provider signs with rsa-sha256 (or ed25519-sha256)."
+                    ),
+                )
+            )
+            continue
         if key.key_type == "rsa" and key.key_bits is not None and key.key_bits < 2048:
             weak = key.key_bits < 1024
             findings.append(
@@ -230,7 +284,7 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
                     remediation=f"Once signatures verify, publish the record without t=y: {_record(f.selector, domain)}.",
                 )
             )
-    usable = [k for _, k in keys if k.problem is None and not k.revoked]
+    usable = [k for _, k in keys if k.usable]
     if usable and all(k.key_type == "ed25519" for k in usable):
         findings.append(
             META.finding(

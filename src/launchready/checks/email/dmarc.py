@@ -45,7 +45,11 @@ META = CheckMeta(
     doc=CheckDoc(
         what=(
             "Reads the TXT record at _dmarc.DOMAIN and checks that exactly one DMARC record exists, that it "
-            "starts with v=DMARC1 and that it has a valid policy (p=none, quarantine or reject). For each sender "
+            "starts with v=DMARC1 and that it has one valid policy (p=none, quarantine or reject; a duplicated p= "
+            "makes the record malformed). An invalid value of an optional tag (pct=101, adkim=x, a rua= that is not "
+            "a URI) is ignored by receivers, who use that tag's default, so the policy still applies: it is reported "
+            "on its own as a low finding (RFC 7489 6.3). Any URI scheme is valid in rua=/ruf=, but most receivers "
+            "only send reports to mailto:. For each sender "
             "declared in [email] senders it asks whether that sender's mail can pass DMARC at all: an envelope "
             "(Return-Path) at the domain that SPF authorises, or a DKIM key of that provider published under the "
             "domain (provider table in data/email/senders.json, with its sources)."
@@ -99,6 +103,22 @@ META = CheckMeta(
             severity=Severity.LOW,
             impact=Impact.EMAIL,
             remediation="Raise pct to 100 (or remove pct=) once reports show your own mail passing.",
+            references=(_RFC7489_6_3,),
+        ),
+        FindingSpec(
+            id="email.dmarc.tag-fallback",
+            title="A DMARC tag has an invalid value: receivers ignore it and use the tag's default",
+            severity=Severity.LOW,
+            impact=Impact.EMAIL,
+            remediation="Publish the record with the invalid value corrected or removed (the policy itself still applies).",
+            references=(_RFC7489_6_3, _RFC7489_6_6_3),
+        ),
+        FindingSpec(
+            id="email.dmarc.reports-not-mailto",
+            title="DMARC reports go only to non-mailto: URIs, which most receivers never send to",
+            severity=Severity.INFO,
+            impact=Impact.EMAIL,
+            remediation="Add a mailto: address to rua= (keep the https: one if your report service reads it).",
             references=(_RFC7489_6_3,),
         ),
         FindingSpec(
@@ -182,7 +202,7 @@ def judge(
     record = dmarc[0] if dmarc else attempts[0]
     problem = record.problem
     if problem is None:
-        return _judge_policy(domain, record, report_auth or {})
+        return _judge_fallbacks(domain, record) + _judge_policy(domain, record, report_auth or {})
     rua = record.tag("rua")
     return [
         META.finding(
@@ -194,21 +214,69 @@ def judge(
     ]
 
 
+def _judge_fallbacks(domain: str, record: DmarcRecord) -> list[Finding]:
+    """RFC 7489 6.3: invalid optional values are ignored (their default applies); the policy still holds."""
+    fallbacks = record.fallbacks
+    if not fallbacks:
+        return []
+    name = f"_dmarc.{domain}"
+    return [
+        META.finding(
+            "tag-fallback",
+            target=domain,
+            evidence=[
+                f'TXT {name}: "{record.raw}"',
+                *(f.text() for f in fallbacks),
+                f"p={record.policy} still applies (RFC 7489 6.3: invalid optional values fall back to their defaults)",
+            ],
+            remediation=(
+                f'Publish `{name}. 300 IN TXT "{record.corrected()}"` (the invalid values removed, so their defaults '
+                "apply as they do now), or correct them: pct is a whole number from 0 to 100, adkim/aspf are r or s, "
+                "rua/ruf are URIs such as mailto:dmarc@DOMAIN with an optional size limit like !10m."
+            ),
+        )
+    ]
+
+
 def _judge_policy(domain: str, record: DmarcRecord, report_auth: dict[str, DnsAnswer]) -> list[Finding]:
     name = f"_dmarc.{domain}"
     evidence = [f'TXT {name}: "{record.raw}"']
     findings: list[Finding] = []
-    if record.policy == "none" and not record.tag("rua"):
+    rua = record.report_uris("rua")
+    mailto = [u for u in rua if u.lower().startswith("mailto:")]
+    if record.policy == "none" and not mailto:
+        detail = (
+            f"p=none and rua= has no mailto: address ({', '.join(rua)}): the URI is valid, but most receivers "
+            "only send aggregate reports to mailto:, so failures are neither blocked nor reported to you"
+            if rua
+            else "p=none and no rua=: failures are neither blocked nor reported to you"
+        )
         findings.append(
             META.finding(
                 "none-no-rua",
                 target=domain,
-                evidence=[*evidence, "p=none and no rua=: failures are neither blocked nor reported to you"],
+                evidence=[*evidence, detail],
                 remediation=f"Publish {_record(domain)}. {_RAMP}",
             )
         )
+    elif rua and not mailto:
+        findings.append(
+            META.finding(
+                "reports-not-mailto",
+                target=domain,
+                evidence=[
+                    *evidence,
+                    f"rua={','.join(rua)}: a valid URI (RFC 7489 6.2 allows any scheme), but most receivers only "
+                    "send aggregate reports to mailto: addresses, so few or no reports will arrive",
+                ],
+                remediation=(
+                    f'Add a mailto: address: `_dmarc.{domain}. 300 IN TXT "v=DMARC1; p={record.policy}; '
+                    f"rua=mailto:dmarc@{domain},{','.join(rua)}\"` (or your DMARC report service's mailto: address)."
+                ),
+            )
+        )
     pct = record.pct
-    if pct is not None and pct < 100 and record.policy != "none":
+    if pct < 100 and record.policy != "none":
         findings.append(
             META.finding(
                 "partial-pct",
@@ -323,8 +391,8 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         senders = tuple((s, sender_mechanisms((s,))[0]) for s in email.senders)
         facts = await ctx.mail.sender_facts(target, senders, tuple(email.dkim_selectors))
         record = effective_record(txt, org_txt)
-        aspf = (record.tag("aspf") or "r").lower() if record else "r"
-        adkim = (record.tag("adkim") or "r").lower() if record else "r"
+        aspf = record.alignment("aspf") if record else "r"
+        adkim = record.alignment("adkim") if record else "r"
         verdicts = tuple(judge_sender(target, f, aspf=aspf, adkim=adkim) for f in facts)
         findings += judge_alignment(target, record, verdicts)
     return findings

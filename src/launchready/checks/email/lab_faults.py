@@ -43,6 +43,26 @@ LAB_FAULTS: tuple[LabFault, ...] = (
         "the declared DKIM selector 'lab' has no key record",
         each("email.dkim.selector-missing", "lab._domainkey.{domain}"),
     ),
+    LabFault(
+        "dkim-not-for-email",
+        "the lab DKIM key carries s=tlsrpt: it is not a key for mail",
+        each("email.dkim.not-for-email", "lab._domainkey.{domain}"),
+    ),
+    LabFault(
+        "dkim-sha1-only",
+        "the lab DKIM key carries h=sha1, a hash RFC 8301 forbids receivers to verify",
+        each("email.dkim.sha1-only", "lab._domainkey.{domain}"),
+    ),
+    LabFault(
+        "dmarc-invalid-optional-tag",
+        "DMARC is p=reject with pct=101 (out of range: receivers use pct=100 and still reject)",
+        each("email.dmarc.tag-fallback", "{domain}"),
+    ),
+    LabFault(
+        "dmarc-rua-https",
+        "DMARC sends aggregate reports only to an https: URI (valid, but most receivers only use mailto:)",
+        each("email.dmarc.reports-not-mailto", "{domain}"),
+    ),
     LabFault("mx-cname", "the MX names smtp., a CNAME to mail.", each("email.mx.cname-target", "{domain}")),
     LabFault(
         "mta-sts-bad-policy",

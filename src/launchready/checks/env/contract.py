@@ -9,8 +9,7 @@ from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scop
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
-from launchready.secrets.contract import Issue, Problem, evaluate, requirements
-from launchready.secrets.envfile import EnvFile, read_env_file
+from launchready.secrets.contract import EnvSource, Issue, Problem, evaluate, read_source, requirements
 from launchready.secrets.errors import SecretsError
 
 if TYPE_CHECKING:
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
 
 _TWELVE_FACTOR = "https://12factor.net/config"
 _DOC = "https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html"
+_STRIPE_KEYS = "https://docs.stripe.com/keys"
 
 META = CheckMeta(
     id="env.contract",
@@ -28,7 +28,9 @@ META = CheckMeta(
             "Compares the variables an environment actually has (the file named in [secrets.env.sources], e.g. "
             "an export from the hosting platform) with the contract: the names in .env.example, the per-"
             "environment `required` lists and the variables each flow needs. Reports missing, empty and "
-            "placeholder values and variables set in another environment but not this one. Values are never shown."
+            "placeholder values and variables set in another environment but not this one; across environments, "
+            "a payment or SMS provider's test credentials in production, a database host or secret shared between "
+            "production and another environment, and names set twice in one file. Values are never shown."
         ),
         why=(
             "A release that reaches production without the email provider's key or the database URL breaks "
@@ -82,6 +84,36 @@ META = CheckMeta(
             remediation="Set it here too, or declare it optional in [secrets.env] if this environment does not need it.",
             references=(_TWELVE_FACTOR,),
         ),
+        FindingSpec(
+            id="env.contract.test-key",
+            title="Production holds a test or sandbox credential",
+            severity=Severity.HIGH,
+            impact=Impact.PAYMENTS,
+            remediation=(
+                "Replace it with the live credential from the provider's dashboard (Stripe live keys start with "
+                "sk_live_/pk_live_; PayPal and Braintree: the live environment) and redeploy."
+            ),
+            references=(_STRIPE_KEYS, _TWELVE_FACTOR),
+        ),
+        FindingSpec(
+            id="env.contract.shared",
+            title="Production and another environment share a data store or a secret",
+            severity=Severity.HIGH,
+            impact=Impact.AVAILABILITY,
+            remediation=(
+                "Give each environment its own database and its own secrets (generate new ones for staging, rotate "
+                "the production value if staging's was exposed) and redeploy both."
+            ),
+            references=(_DOC, _TWELVE_FACTOR),
+        ),
+        FindingSpec(
+            id="env.contract.duplicate",
+            title="A variable is set more than once in one file",
+            severity=Severity.MEDIUM,
+            impact=Impact.AVAILABILITY,
+            remediation="Keep one line per variable: the last one silently wins, which is rarely the one meant.",
+            references=(_TWELVE_FACTOR,),
+        ),
     ),
     references=(_TWELVE_FACTOR, _DOC),
     probes=("env-file",),
@@ -93,13 +125,19 @@ _IDS = {
     Problem.EMPTY: "empty",
     Problem.PLACEHOLDER: "placeholder",
     Problem.DRIFT: "drift",
+    Problem.TEST_KEY: "test-key",
+    Problem.SHARED: "shared",
+    Problem.DUPLICATE: "duplicate",
 }
+# The contract's own problems: on a flow's variable in production they are the blocker finding.
+_CONTRACT = frozenset({Problem.MISSING, Problem.EMPTY, Problem.PLACEHOLDER})
 
 
 def judge(issues: list[Issue]) -> list[Finding]:
     findings: list[Finding] = []
     for issue in issues:
-        suffix = "flow-variable-missing" if issue.severity is Severity.BLOCKER else _IDS[issue.problem]
+        blocker = issue.severity is Severity.BLOCKER and issue.problem in _CONTRACT
+        suffix = "flow-variable-missing" if blocker else _IDS[issue.problem]
         evidence = [issue.detail]
         if issue.flows:
             evidence.append(f"needed by: {', '.join(issue.flows)}")
@@ -110,9 +148,9 @@ def judge(issues: list[Issue]) -> list[Finding]:
     return findings
 
 
-def _read(path: str) -> EnvFile:
+def _read(path: str) -> EnvSource:
     try:
-        return read_env_file(Path(path))
+        return read_source(Path(path))
     except SecretsError as exc:
         raise CouldNotRun(str(exc)) from None
 
@@ -128,8 +166,9 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise CouldNotRun(str(exc)) from None
     if not needs.names:
         raise NotApplicable("the environment contract is empty ([secrets.env] example, required or flows)")
-    others = {name: _read(path) for name, path in contract.sources.items() if name != target}
-    return judge(evaluate(target, _read(source), needs, others))
+    others = {name: _read(path).env for name, path in contract.sources.items() if name != target}
+    have = _read(source)
+    return judge(evaluate(target, have.env, needs, others, have.duplicates))
 
 
 CHECK = Check(meta=META, run=run)

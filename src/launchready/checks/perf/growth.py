@@ -83,7 +83,8 @@ def likely_cause(url: str, size_factor: float) -> str:
     )
 
 
-def judge(series: list[GrowthSeries], max_factor: float) -> list[Finding]:
+def judge(series: list[GrowthSeries], max_factor: float, unit: str = "members") -> list[Finding]:
+    """``unit`` names what the sizes count (perf.growth.unit) in titles and evidence."""
     findings: list[Finding] = []
     for s in series:
         if len(s.points) < 2:
@@ -102,12 +103,12 @@ def judge(series: list[GrowthSeries], max_factor: float) -> list[Finding]:
             f"size {p.size}: p50 {p.p50_ms:.1f} ms, p95 {p.p95_ms:.1f} ms, {p.mean_bytes:.0f} bytes/response"
             for p in s.points
         ]
-        evidence.append(f"p95 grew {factor:.1f}x from {first.size} to {last.size} members (budget {max_factor:g}x)")
+        evidence.append(f"p95 grew {factor:.1f}x from {first.size} to {last.size} {unit} (budget {max_factor:g}x)")
         findings.append(
             META.finding(
                 "latency-grows",
                 target=s.url,
-                title=f"{s.name}: p95 grows {factor:.1f}x from {first.size} to {last.size} members",
+                title=f"{s.name}: p95 grows {factor:.1f}x from {first.size} to {last.size} {unit}",
                 evidence=evidence,
                 remediation=f"Likely cause: {likely_cause(s.url, size_factor)}. {META.spec('perf.growth.latency-grows').remediation}",
             )
@@ -132,10 +133,19 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         settings = settings_for(
             ctx.config, rate=growth.rate, duration_s=growth.duration_s, warmup_s=0.5, timeout_s=ctx.net.timeout
         )
-        series = await run_growth(planned, ctx.net, growth.seed, growth.sizes, settings, dns=ctx.dns)
+        series = await run_growth(
+            planned,
+            ctx.net,
+            growth.seed,
+            growth.sizes,
+            settings,
+            dns=ctx.dns,
+            seed_timeout=growth.seed_timeout,
+            unit=growth.unit,
+        )
     except (PerfError, SmokeError, SecretsError, SeedFailed, LoginFailed) as exc:
         raise CouldNotRun(str(exc)) from None
-    return judge(series, growth.max_factor)
+    return judge(series, growth.max_factor, growth.unit)
 
 
 CHECK = Check(meta=META, run=run)

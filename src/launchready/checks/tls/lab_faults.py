@@ -38,4 +38,9 @@ LAB_FAULTS: tuple[LabFault, ...] = (
         "CAA allows only letsencrypt.org, but the live certificates come from the lab CA",
         each("tls.caa.issuer-not-permitted", *LAB_WEB_HOSTS),
     ),
+    LabFault(
+        "caa-missing",
+        "the domain publishes no CAA record, so any CA may issue for it",
+        each("tls.caa.missing", "{domain}"),
+    ),
 )

@@ -15,6 +15,7 @@ from launchready.core.headers import parse_hsts as parse_hsts
 from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
 from launchready.core.tls import TlsFacts
+from launchready.email.psl import organizational_domain
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -52,7 +53,10 @@ META = CheckMeta(
             "carry the header too), and reads the Strict-Transport-Security header: present, parseable, and "
             "with a max-age of at least six months. On the apex it also judges includeSubDomains against a TLS "
             "handshake with every other web host of the audit: present while a host has no valid HTTPS (browsers "
-            "will refuse that host), or absent while every host is ready for it."
+            "will refuse that host), or absent while every host is ready for it. When the apex's header asks for "
+            "preload, it applies hstspreload.org's rules: a registrable domain, exactly one header, max-age of a "
+            "year with includeSubDomains, http://APEX/ redirecting to https on the same host first and every "
+            "later redirect of that chain staying on HTTPS."
         ),
         why=(
             "Without HSTS, a visitor who types the domain or follows an old http:// link makes a first request "
@@ -135,21 +139,44 @@ META = CheckMeta(
             severity=Severity.LOW,
             impact=Impact.TRUST,
             remediation=(
-                "Meet hstspreload.org's rules before submitting: `Strict-Transport-Security: max-age=63072000; "
-                "includeSubDomains; preload` on the apex, and http://APEX/ must first redirect to https://APEX/ "
-                "(same host), then to www if you use it."
+                "Meet hstspreload.org's rules before submitting: exactly one `Strict-Transport-Security: "
+                "max-age=63072000; includeSubDomains; preload` header on the apex, http://APEX/ must first redirect "
+                "to https://APEX/ (same host), then to www if you use it, and every later redirect must stay on "
+                "HTTPS. Only a registrable domain (public suffix + 1, e.g. example.com, not app.example.com) can be "
+                "preloaded."
             ),
             references=(_PRELOAD, _RFC6797),
         ),
     ),
     references=(_RFC6797, _MDN_HSTS),
-    probes=("http",),
+    probes=("http", "crawl"),
 )
 
 
-def preload_problems(policy: HstsPolicy, plain: HttpExchange | None, host: str) -> list[str]:
-    """Why hstspreload.org would refuse the apex (empty: eligible as far as these facts show)."""
+def preload_problems(
+    policy: HstsPolicy,
+    plain: HttpExchange | None,
+    host: str,
+    *,
+    chain: tuple[HttpExchange, ...] = (),
+    chain_end: str | None = None,
+    header_count: int = 1,
+) -> list[str]:
+    """Why hstspreload.org would refuse the apex (empty: eligible as far as these facts show).
+
+    ``chain``: every hop of following ``http://host/`` (the first is ``plain``'s request);
+    ``chain_end``: where a redirect off the audited site pointed (not followed);
+    ``header_count``: how many Strict-Transport-Security headers ``https://host/`` sent.
+    """
     problems: list[str] = []
+    registrable = organizational_domain(host)
+    if registrable != host:
+        problems.append(
+            f"not eligible: {host} is not a registrable domain (only a public suffix + 1 can be preloaded): "
+            f"preload the registrable domain {registrable}"
+        )
+    if header_count > 1:
+        problems.append(f"{header_count} Strict-Transport-Security headers sent; hstspreload.org requires exactly one")
     if policy.max_age < PRELOAD_MIN_MAX_AGE:
         problems.append(f"max-age {policy.max_age} is below 31536000")
     if not policy.include_subdomains:
@@ -161,6 +188,16 @@ def preload_problems(policy: HstsPolicy, plain: HttpExchange | None, host: str) 
             problems.append(f"http://{host}/ answers {plain.status} instead of redirecting to https")
         elif target.scheme != "https" or (target.hostname or "").lower() != host:
             problems.append(f"http://{host}/ first redirects to {location}, not to https://{host}/ (same host first)")
+    # hstspreload.org follows the whole chain: every later redirect must stay on HTTPS too.
+    for hop in chain[1:]:
+        if hop.is_redirect and hop.location:
+            following = urljoin(hop.url, hop.location)
+            if urlsplit(following).scheme != "https":
+                problems.append(f"the redirect chain from http://{host}/ leaves HTTPS: {hop.url} -> {following}")
+                break
+    else:
+        if chain_end is not None and urlsplit(chain_end).scheme != "https":
+            problems.append(f"the redirect chain from http://{host}/ ends on {chain_end}, not on HTTPS")
     return problems
 
 
@@ -221,12 +258,15 @@ def judge(
     plain: HttpExchange | None = None,
     apex: bool = False,
     subdomains: Mapping[str, TlsFacts] | None = None,
+    chain: tuple[HttpExchange, ...] = (),
+    chain_end: str | None = None,
 ) -> list[Finding]:
     """Judge the un-followed answer to ``GET https://host/``.
 
     ``tls_trusted`` is False when the answer was only obtainable with verification off: the header
     is still observable, but browsers ignore HSTS until the certificate is fixed. ``subdomains``
-    (apex only): TLS facts of the other web hosts, to judge includeSubDomains.
+    (apex only): TLS facts of the other web hosts, to judge includeSubDomains. ``chain`` and
+    ``chain_end`` (apex only): the redirect chain from ``http://host/``, for preload eligibility.
     """
     if exchange.status is None:
         raise CouldNotRun(f"GET {exchange.url} failed: {exchange.error or exchange.error_kind or 'no response'}")
@@ -255,7 +295,7 @@ def judge(
     if apex and tls_trusted and subdomains is not None:
         findings += subdomain_findings(host, policy, values[0], subdomains)
     if policy.preload and apex:
-        problems = preload_problems(policy, plain, host)
+        problems = preload_problems(policy, plain, host, chain=chain, chain_end=chain_end, header_count=len(values))
         if problems:
             findings.append(
                 META.finding(
@@ -296,11 +336,25 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     plain = await ctx.http.fetch(f"http://{target}/")
     apex = target == ctx.domain
     subdomains: dict[str, TlsFacts] | None = None
+    chain: tuple[HttpExchange, ...] = ()
+    chain_end: str | None = None
     if apex:
+        visit = await ctx.crawl.follow_in_site(ctx.domain, f"http://{target}/")
+        chain = visit.hops
+        chain_end = visit.final.location if visit.stop == "off-site" else None
         others = [h for h in ctx.site.web_hosts if h != target]
         handshakes = await asyncio.gather(*(ctx.tls.handshake(h, 443) for h in others))
         subdomains = dict(zip(others, handshakes, strict=True))
-    return judge(target, exchange, tls_trusted=trusted, plain=plain, apex=apex, subdomains=subdomains)
+    return judge(
+        target,
+        exchange,
+        tls_trusted=trusted,
+        plain=plain,
+        apex=apex,
+        subdomains=subdomains,
+        chain=chain,
+        chain_end=chain_end,
+    )
 
 
 CHECK = Check(meta=META, run=run)

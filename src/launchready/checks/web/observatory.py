@@ -16,8 +16,9 @@ from urllib.parse import urljoin, urlsplit
 from launchready.core.headers import parse_hsts
 from launchready.core.http import HttpExchange
 
-# The Observatory's six months (15768000 s, 182.5 days), not the HSTS check's 180 days.
-OBSERVATORY_HSTS_MIN = 15_768_000
+# The Observatory's "six months": its analyzer compares with 15552000 s (180 days; "a lot of sites
+# use 15552000"), though its texts say 15768000.
+OBSERVATORY_HSTS_MIN = 15_552_000
 _GRADES = (
     (100, "A+"),
     (90, "A"),
@@ -32,8 +33,23 @@ _GRADES = (
     (30, "D"),
     (25, "D-"),
 )
+# Cookie names our own findings treat as sessions (web.headers); broader than the score's.
 SESSIONISH = re.compile(r"sess|sid|auth|token|login|remember|jwt", re.IGNORECASE)
-_ANTICSRF = re.compile(r"csrf|xsrf", re.IGNORECASE)
+# The Observatory's session test counts only names containing "login" or "sess", and anti-CSRF
+# tokens by "csrf": the score uses exactly these, so it matches the Observatory's number.
+OBSERVATORY_SESSION = re.compile(r"login|sess", re.IGNORECASE)
+_ANTICSRF = re.compile(r"csrf", re.IGNORECASE)
+_SAMESITE_VALUES = frozenset({"strict", "lax", "none"})
+# The Observatory keeps the worst cookie result by this order (worst last), not by points.
+_COOKIE_ORDER = (
+    "cookies-without-secure-flag-but-protected-by-hsts",
+    "cookies-without-secure-flag",
+    "cookies-session-without-secure-flag-but-protected-by-hsts",
+    "cookies-samesite-flag-invalid",
+    "cookies-anticsrf-without-samesite-flag",
+    "cookies-session-without-httponly-flag",
+    "cookies-session-without-secure-flag",
+)
 _PRIVATE_REFERRERS = frozenset({"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"})
 _UNSAFE_REFERRERS = frozenset({"origin", "origin-when-cross-origin", "unsafe-url", "no-referrer-when-downgrade"})
 _BROAD_SOURCES = frozenset({"*", "https:", "http:", "data:"})
@@ -52,7 +68,15 @@ class Cookie:
     name: str
     secure: bool
     httponly: bool
-    samesite: str | None
+    samesite: str | None  # the attribute's value as sent ("" for a bare SameSite), None when absent
+
+    @property
+    def samesite_invalid(self) -> bool:
+        """Not Strict, Lax or None; or None without Secure, which browsers reject."""
+        if self.samesite is None:
+            return False
+        value = self.samesite.strip().lower()
+        return value not in _SAMESITE_VALUES or (value == "none" and not self.secure)
 
 
 def parse_set_cookie(header: str) -> Cookie:
@@ -64,7 +88,7 @@ def parse_set_cookie(header: str) -> Cookie:
         name=name,
         secure="secure" in flags,
         httponly="httponly" in flags,
-        samesite=flags.get("samesite") or None,
+        samesite=flags.get("samesite"),
     )
 
 
@@ -153,46 +177,54 @@ def csp_modifier(value: str | None) -> Modifier:
 
 
 def cookies_modifier(cookies: Iterable[Cookie], *, hsts: bool) -> Modifier:
-    """The single worst cookie result (the Observatory reports one per site)."""
+    """The single worst cookie result (the Observatory reports one per site, worst by its own order)."""
     cookies = tuple(cookies)
     if not cookies:
         return Modifier("cookies-not-found", 0)
-    session = [c for c in cookies if SESSIONISH.search(c.name)]
-    results: list[Modifier] = []
-    if any(not c.secure for c in session):
-        results.append(
-            Modifier("cookies-session-without-secure-flag-but-protected-by-hsts", -10)
-            if hsts
-            else Modifier("cookies-session-without-secure-flag", -40)
-        )
-    if any(not c.httponly for c in session):
-        results.append(Modifier("cookies-session-without-httponly-flag", -30))
-    if any(_ANTICSRF.search(c.name) and not c.samesite for c in cookies):
-        results.append(Modifier("cookies-anticsrf-without-samesite-flag", -20))
-    # SameSite=None is accepted too: it is a valid value modern browsers require for cross-site cookies.
-    if any(c.samesite and c.samesite.lower() not in ("strict", "lax", "none") for c in cookies):
-        results.append(Modifier("cookies-samesite-flag-invalid", -20))
-    if any(not c.secure for c in cookies):
-        results.append(
-            Modifier("cookies-without-secure-flag-but-protected-by-hsts", -5)
-            if hsts
-            else Modifier("cookies-without-secure-flag", -20)
-        )
-    if results:
-        return min(results, key=lambda m: m.points)
+    points = {
+        "cookies-without-secure-flag-but-protected-by-hsts": -5,
+        "cookies-without-secure-flag": -20,
+        "cookies-session-without-secure-flag-but-protected-by-hsts": -10,
+        "cookies-samesite-flag-invalid": -20,
+        "cookies-anticsrf-without-samesite-flag": -20,
+        "cookies-session-without-httponly-flag": -30,
+        "cookies-session-without-secure-flag": -40,
+    }
+    seen: set[str] = set()
+    for c in cookies:
+        session = bool(OBSERVATORY_SESSION.search(c.name))
+        if c.samesite_invalid:
+            seen.add("cookies-samesite-flag-invalid")
+        if not c.secure:
+            seen.add("cookies-without-secure-flag-but-protected-by-hsts" if hsts else "cookies-without-secure-flag")
+        if _ANTICSRF.search(c.name) and not c.samesite:
+            seen.add("cookies-anticsrf-without-samesite-flag")
+        if session and not c.secure:
+            seen.add(
+                "cookies-session-without-secure-flag-but-protected-by-hsts"
+                if hsts
+                else "cookies-session-without-secure-flag"
+            )
+        if session and not c.httponly:
+            seen.add("cookies-session-without-httponly-flag")
+    if seen:
+        worst = max(seen, key=_COOKIE_ORDER.index)
+        return Modifier(worst, points[worst])
     if all(c.samesite for c in cookies):
         return Modifier("cookies-secure-with-httponly-sessions-and-samesite", 5)
     return Modifier("cookies-secure-with-httponly-sessions", 0)
 
 
-def cors_modifier(page: HttpExchange, *, authenticated: bool) -> Modifier:
-    """From the page's own CORS headers (no request with an Origin header is sent)."""
+def cors_modifier(page: HttpExchange) -> Modifier:
+    """From the page's own CORS headers, as the Observatory judges them.
+
+    ``*`` is public access (browsers never send credentials to it, so no penalty); universal
+    access (-50) needs the server to *reflect* the request's Origin with credentials, which only a
+    request carrying an Origin header shows, and the crawl sends none: any other value is restricted.
+    """
     origin = (page.header("access-control-allow-origin") or "").strip()
     if not origin:
         return Modifier("cross-origin-resource-sharing-not-implemented", 0)
-    credentials = (page.header("access-control-allow-credentials") or "").strip().lower() == "true"
-    if origin in ("*", "null") and (credentials or authenticated):
-        return Modifier("cross-origin-resource-sharing-implemented-with-universal-access", -50)
     if origin == "*":
         return Modifier("cross-origin-resource-sharing-implemented-with-public-access", 0)
     return Modifier("cross-origin-resource-sharing-implemented-with-restricted-access", 0)
@@ -239,10 +271,11 @@ def hsts_modifier(page: HttpExchange, *, tls_valid: bool) -> Modifier:
         return Modifier("hsts-not-implemented-no-https", -20)
     if not tls_valid:
         return Modifier("hsts-invalid-cert", -20)
-    value = page.header("strict-transport-security")
-    if value is None:
+    values = page.header_all("strict-transport-security")
+    if not values:
         return Modifier("hsts-not-implemented", -20)
-    policy = parse_hsts(value)
+    # Sent twice (or folded into one comma-separated line) is invalid to the Observatory.
+    policy = parse_hsts(values[0]) if len(values) == 1 and "," not in values[0] else "more than one header"
     if isinstance(policy, str):
         return Modifier("hsts-header-invalid", -20)
     if policy.max_age < OBSERVATORY_HSTS_MIN:
@@ -311,6 +344,35 @@ def corp_modifier(value: str | None) -> Modifier:
     return Modifier("corp-header-invalid", -5)
 
 
+def _sf_token(value: str) -> str:
+    """The bare token of a structured-field item (``same-origin; report-to="x"`` -> same-origin)."""
+    return value.split(";", 1)[0].strip()
+
+
+def coop_modifier(values: tuple[str, ...]) -> Modifier:
+    """Cross-Origin-Opener-Policy: one header whose token is a known value (case-sensitive, RFC 8941)."""
+    if not values:
+        return Modifier("coop-not-implemented", 0)
+    token = _sf_token(values[0]) if len(values) == 1 else ""
+    if token in ("same-origin", "same-origin-allow-popups", "noopener-allow-popups"):
+        return Modifier(f"coop-implemented-with-{token}", 10)
+    if token == "unsafe-none":
+        return Modifier("coop-implemented-with-unsafe-none", 0)
+    return Modifier("coop-header-invalid", -5)
+
+
+def coep_modifier(values: tuple[str, ...]) -> Modifier:
+    """Cross-Origin-Embedder-Policy: one header whose token is a known value (case-sensitive, RFC 8941)."""
+    if not values:
+        return Modifier("coep-not-implemented", 0)
+    token = _sf_token(values[0]) if len(values) == 1 else ""
+    if token in ("require-corp", "credentialless"):
+        return Modifier(f"coep-implemented-with-{token}", 10)
+    if token == "unsafe-none":
+        return Modifier("coep-implemented-with-unsafe-none", 0)
+    return Modifier("coep-header-invalid", -5)
+
+
 def score(
     page: HttpExchange,
     cookies: tuple[Cookie, ...] = (),
@@ -324,18 +386,20 @@ def score(
     """Start at 100, apply every penalty; add the bonuses only if the result is at least 90; floor 0."""
     hsts = hsts_modifier(page, tls_valid=tls_valid)
     protected = hsts.points == 0  # a valid policy of at least six months
-    session_cookie = any(SESSIONISH.search(c.name) for c in cookies)
     host = (urlsplit(page.url).hostname or "").lower()
     modifiers = [
         csp_modifier(page.header("content-security-policy")),
         cookies_modifier(cookies, hsts=protected),
-        cors_modifier(page, authenticated=session_cookie),
-        referrer_modifier(page.header("referrer-policy")),
+        cors_modifier(page),
+        # Several Referrer-Policy headers read as one list, as browsers (and the Observatory) read them.
+        referrer_modifier(", ".join(page.header_all("referrer-policy")) or None),
         hsts,
         sri_modifier(scripts, same_site=same_site or (host,)),
         nosniff_modifier(page.header("x-content-type-options")),
         framing_modifier(page.header("content-security-policy"), page.header("x-frame-options")),
         corp_modifier(page.header("cross-origin-resource-policy")),
+        coop_modifier(page.header_all("cross-origin-opener-policy")),
+        coep_modifier(page.header_all("cross-origin-embedder-policy")),
     ]
     redirection = redirection_modifier(redirect_hops, redirect_end)
     if redirection is not None:

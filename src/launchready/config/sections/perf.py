@@ -85,6 +85,22 @@ class GrowthSettings(StrictModel):
     max_factor: float = Field(default=1.5, gt=1, strict=True, description="Allowed p95 growth smallest->largest.")
     rate: float = Field(default=10.0, gt=0, strict=True, description="Requests per second at each size.")
     duration_s: float = Field(default=5.0, gt=0, strict=True, description="Measured seconds at each size.")
+    seed_timeout: float = Field(
+        default=300.0, gt=0, le=86400, description="Seconds one seed run may take before it is stopped."
+    )
+    unit: str = Field(
+        default="members",
+        min_length=1,
+        max_length=40,
+        description="What the sizes count, in reports: members, orders, posts...",
+    )
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, value: str) -> str:
+        if not value.strip() or "\n" in value:
+            raise ValueError(f"expected a short word like 'members' or 'orders', got {value!r}")
+        return value.strip()
 
     @field_validator("seed")
     @classmethod

@@ -75,6 +75,15 @@ class DeploySettings(StrictModel):
         default=None, description="A harmless command proving the rollback path works (e.g. a dry run)."
     )
     health_timeout: float = Field(default=120.0, gt=0, le=3600, description="Seconds to wait for health.")
+    timeout: float = Field(
+        default=900.0, gt=0, le=86400, description="Seconds the deploy (and the rollback) command may run."
+    )
+    kill_grace: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a stopped command's process group gets after SIGTERM before SIGKILL.",
+    )
 
     @field_validator("command", "rollback", "rollback_check")
     @classmethod

@@ -29,6 +29,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from launchready.intake.routes import OnGroupEvent, intake_routes
+from launchready.intake.settings import IntakeSettings
+from launchready.intake.web import CsrfRules, errors_api_routes, errors_page_routes
 from launchready.monitor.web import auth, queries
 from launchready.monitor.web.charts import latency_chart
 from launchready.monitor.web.metrics import StoreCollector
@@ -159,18 +162,34 @@ class _Web:
         now = self.clock()
         return await self.write(lambda conn: auth.token_name(conn, token.strip(), now))
 
+    async def require_api_token(self, request: Request) -> Response | None:
+        """None when the request carries a valid API token, else the 401 to send."""
+        return None if await self.api_token(request) is not None else _api_unauthorized()
+
+    async def require_user(self, request: Request) -> Response | None:
+        """None when a user is signed in (the session is put on the request), else the redirect to log in."""
+        session = await self.current_session(request)
+        if session is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        request.state.session = session
+        return None
+
+    def csrf_rules(self) -> CsrfRules:
+        """The session's CSRF token, for pages served by other packages (the error groups)."""
+        return CsrfRules(
+            token_for=lambda request: str(request.state.session.csrf_token),
+            is_valid=lambda request, token: auth.tokens_match(request.state.session.csrf_token, token),
+        )
+
     # -- dashboard --------------------------------------------------------------------------
 
     def login_required(
         self, handler: Callable[[Request], Awaitable[Response]]
     ) -> Callable[[Request], Awaitable[Response]]:
         async def guarded(request: Request) -> Response:
-            session = await self.current_session(request)
-            if session is None:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-            request.state.session = session
-            return await handler(request)
+            denied = await self.require_user(request)
+            return denied if denied is not None else await handler(request)
 
         return guarded
 
@@ -481,12 +500,16 @@ def create_app(
     *,
     routing: Routing = no_routing,
     clock: Callable[[], float] = time.time,
+    intake: IntakeSettings | None = None,
+    on_error_group: OnGroupEvent | None = None,
 ) -> Starlette:
     """The monitor's web app on ``engine``.
 
     ``routing(subject_kind, subject_name, tags, old_state, new_state)`` names the alert providers
     a heartbeat flip caused by a ping is queued for (the alert router's ``providers_for``); only
     flips into or out of ``down`` are routed at all. ``clock`` returns UTC epoch seconds.
+    The error intake (Sentry SDK envelopes, store and log endpoints) is served from the same
+    root, since DSNs point at it; ``on_error_group`` hears new, regressed and spiking groups.
     """
     web = _Web(engine, settings or WebSettings(), routing, clock)
     ping_methods = ["GET", "HEAD", "POST"]
@@ -505,6 +528,9 @@ def create_app(
         Route("/api/v1/deploys", web.api_deploys, methods=["POST"]),
         Route("/metrics", web.metrics, methods=["GET"]),
         Route("/healthz", web.healthz, methods=["GET"]),
+        *intake_routes(engine, intake, on_error_group, clock=clock),
+        *errors_api_routes(engine, web.require_api_token),
+        *errors_page_routes(engine, web.require_user, web.csrf_rules()),
         Mount("/static", app=StaticFiles(directory=str(_package_dir("static"))), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={SQLAlchemyError: _store_unavailable})

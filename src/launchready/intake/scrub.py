@@ -1,0 +1,232 @@
+"""The data scrubber: what never reaches the store, the UI, an alert or a log line.
+
+Like Sentry's default server-side scrubber, and applied to every event before it is written:
+
+* any value under a key whose name contains one of ``SENSITIVE_KEY_PARTS`` (case-insensitive,
+  anywhere in the event: extra, contexts, frame variables, request data, headers given as a
+  mapping or as ``[name, value]`` pairs, breadcrumb data, tags) becomes ``[Filtered]``;
+* the request's cookies entirely, and the ``Authorization``, ``Cookie``, ``Set-Cookie`` and
+  ``X-Api-Key``-style headers (their names contain the parts above);
+* inside any string: credit-card numbers (13-19 digits, spaces or dashes allowed, Luhn-valid),
+  ``Bearer``/``Basic`` credentials, passwords in URLs (``scheme://user:password@``),
+  ``key=value`` / ``"key": "value"`` pairs whose key names a credential, and every value the
+  secret scanner's rules (``launchready.secrets.rules``) recognise in that string (provider
+  keys, private keys, database URLs, high-entropy values assigned to secret-looking names);
+* request bodies are cut to ``request_body_max_chars``, other strings to ``string_max_chars``,
+  and nesting deeper than ``max_json_depth`` is replaced by ``[trimmed]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from launchready.secrets.detector import Detector
+
+FILTERED = "[Filtered]"
+TRIMMED = "[trimmed]"
+
+SENSITIVE_KEY_PARTS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+    "private_key",
+    "privatekey",
+    "auth",  # authorization, x-auth-token, auth_header
+    "credential",
+    "token",
+    "session",  # session ids, sessionid cookies
+    "csrf",
+    "xsrf",
+    "cookie",
+    "bearer",
+    "signature",
+    "card_number",
+    "cardnumber",
+    "cvv",
+    "ssn",
+    "dsn",
+)
+
+# Keys whose names contain a part above but that hold structure the intake needs, not data.
+_STRUCTURAL_KEYS = frozenset({"sid", "session_id_kind", "author", "authors"})
+
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
+_SECRET_PAIR = re.compile(
+    r"""(?i)(["']?[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|"""
+    r"""auth|credential|session|cookie|signature|dsn)[\w.-]*["']?\s*[:=]\s*["']?)([^"'\s,;}&]+)"""
+)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _card_sub(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return FILTERED if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group(0)
+
+
+# Cheap tests that decide whether the regexes above can match at all: most strings in an event
+# (frame context lines, module names, breadcrumb messages) contain none of these.
+_LONG_DIGITS = re.compile(r"\d[\d -]{11,}\d")
+_PAIR_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "session", "cookie", "signature", "dsn")
+_BEARER_WORDS = ("bearer", "basic", "token")
+_CACHEABLE = 512
+
+
+def _scrub_text(text: str) -> str:
+    if _LONG_DIGITS.search(text) is not None:
+        text = _CARD.sub(_card_sub, text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{FILTERED}@", text)
+    lowered = text.lower()
+    if any(word in lowered for word in _BEARER_WORDS):
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {FILTERED}", text)
+    if any(word in lowered for word in _PAIR_WORDS):
+        text = _SECRET_PAIR.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == FILTERED else FILTERED), text)
+    return text
+
+
+def scrub_text(text: str) -> str:
+    """Credentials inside free text replaced (cards, bearer tokens, URL passwords, key=value pairs)."""
+    return _scrub_text(text)
+
+
+_SENSITIVE_KEY = re.compile("|".join(re.escape(part) for part in SENSITIVE_KEY_PARTS))
+
+
+@lru_cache(maxsize=16384)
+def is_sensitive_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered not in _STRUCTURAL_KEYS and _SENSITIVE_KEY.search(lowered) is not None
+
+
+class Scrubber:
+    """Scrubs events; remembers its answers for short strings, which events repeat (source lines, crumbs)."""
+
+    def __init__(
+        self,
+        *,
+        max_depth: int = 64,
+        string_max_chars: int = 8192,
+        request_body_max_chars: int = 4096,
+        detector: Detector | None = None,
+    ) -> None:
+        self._max_depth = max_depth
+        self._string_max = string_max_chars
+        self._body_max = request_body_max_chars
+        self._detector = detector or Detector()
+        self._short = lru_cache(maxsize=65536)(self._string_uncached)
+        self._flat: dict[tuple[tuple[tuple[str, Any], ...], tuple[type, ...]], dict[str, Any]] = {}
+
+    def _flat_dict(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
+        """A dict of strings and numbers (a breadcrumb, a tag set): SDKs resend the same ones with every
+        event of a process, so the scrubbed copy is remembered by content."""
+        try:
+            # Built with C-level calls only (most dicts are misses or unhashable). The value classes
+            # are part of the key: True == 1 == 1.0 must not share a scrubbed copy.
+            key = (tuple(value.items()), tuple(map(type, value.values())))
+            cached = self._flat.get(key)
+        except TypeError:  # a nested value: not cacheable
+            return self._dict(value, depth)
+        if cached is None:
+            cached = self._dict(value, depth)
+            if len(self._flat) >= 16384:
+                self._flat.clear()
+            self._flat[key] = cached
+        return cached
+
+    def _string_uncached(self, text: str) -> str:
+        text = _scrub_text(text)
+        if not self._detector.prefilter.rules_for(text.lower()):
+            return text
+        for match in sorted(self._detector.scan(text, "event"), key=lambda m: len(m.secret), reverse=True):
+            text = text.replace(match.secret, FILTERED)
+        return text
+
+    def scrub_string(self, text: str) -> str:
+        """One string with credentials replaced (cut to ``string_max_chars`` first)."""
+        if len(text) > self._string_max:
+            text = text[: self._string_max] + "…"
+        return self._short(text) if len(text) <= _CACHEABLE else self._string_uncached(text)
+
+    def _dict(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        string = self.scrub_string
+        for key, item in value.items():
+            kind = type(item)
+            if item is None or kind is int or kind is float or kind is bool:
+                out[key] = item
+            elif is_sensitive_key(key) and item not in ("", [], {}):
+                out[key] = FILTERED
+            elif kind is str:
+                out[key] = string(item)
+            else:
+                out[key] = self._value(item, depth + 1)
+        return out
+
+    def _value(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return self.scrub_string(value)
+        if isinstance(value, dict):
+            if depth >= self._max_depth:
+                return TRIMMED
+            return self._flat_dict(value, depth) if len(value) <= 12 else self._dict(value, depth)
+        if isinstance(value, list):
+            if depth >= self._max_depth:
+                return TRIMMED
+            # Headers (and query strings) may come as [name, value] pairs.
+            if value and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value):
+                return [[p[0], FILTERED if is_sensitive_key(p[0]) else self._value(p[1], depth + 2)] for p in value]
+            string = self.scrub_string
+            return [
+                string(item)
+                if type(item) is str
+                else item
+                if item is None or isinstance(item, bool | int | float)
+                else self._value(item, depth + 1)
+                for item in value
+            ]
+        return value
+
+    def _request(self, request: Any) -> Any:
+        if not isinstance(request, dict):
+            return request
+        request = dict(request)
+        if request.get("cookies"):
+            request["cookies"] = FILTERED
+        data = request.get("data")
+        if data is not None:
+            scrubbed = self._value(data, 1)
+            text = scrubbed if isinstance(scrubbed, str) else json.dumps(scrubbed, ensure_ascii=False)
+            if len(text) > self._body_max:
+                request["data"] = text[: self._body_max] + "…"
+            else:
+                request["data"] = scrubbed
+        return request
+
+    def scrub_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A scrubbed copy of ``event`` (the input is not changed)."""
+        request = event.get("request")
+        out = dict(self._value({k: v for k, v in event.items() if k != "request"}, 0))
+        if request is not None:
+            out["request"] = self._value(self._request(request), 1)
+        return out
