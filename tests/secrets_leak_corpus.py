@@ -666,6 +666,17 @@ FILES: tuple[LeakFile, ...] = (
     ),
     leak(
         "decoy",
+        "docs/proxies.md",
+        "Use http://proxyuser:proxypass@proxy.example:3128, `new URL('https://abc:xyz@example.com')` or\n"
+        "cvs -d :pserver:anoncvs@cvs.example.org:/cvs co src; anonymous FTP: passwd=anonymous@shop.test\n",
+    ),
+    leak(
+        "decoy",
+        "conf/net.properties",
+        "#jdk.http.ntlm.transparentAuth=disabled\nhttp.auth.preference=basic\n",
+    ),
+    leak(
+        "decoy",
         "pom.xml",
         "<project>\n  <properties>\n    <db.password>${env.DB_PASSWORD}</db.password>\n  </properties>\n</project>\n",
     ),

@@ -242,6 +242,12 @@ def test_throwaway_database_passwords_in_compose_and_ci_are_low() -> None:
     assert [m.severity_override for m in Detector().scan(ci, "deploy/prod.yml")] == ["blocker"]
 
 
+def test_a_parser_failing_outside_its_documented_errors_falls_back_to_lines() -> None:
+    # configparser raises AttributeError on a value-less key followed by an indented line.
+    text = "[server]\nflag\n  continued\npassword = ini2024pass\n"
+    assert [(m.rule.id, m.line) for m in Detector().scan(text, "conf/app.ini")] == [("config-credential", 4)]
+
+
 def test_xml_entity_declarations_are_refused_not_expanded() -> None:
     bomb = (
         '<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
@@ -301,6 +307,8 @@ _SNIPPETS = st.sampled_from(
         "*a",
         "&a",
         "s3cr3tV4lue",
+        "[s]\nkey\n  indented\n",
+        "[" * 30,
     ]
 )
 

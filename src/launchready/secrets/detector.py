@@ -339,8 +339,10 @@ def _url_password_ok(m: re.Match[str]) -> bool:
         return False  # the database-url rule's (`mssql+pyodbc://`)
     secret = m.group("secret")
     lowered = secret.lower()
-    if "," in secret:
-        return False  # `https://host:123,host2:456@...`: a list of hosts, no userinfo
+    if "," in secret or ":" in secret or len(secret) < 4:
+        return False  # `https://host:123,host2:456@...`, `cvs://:pserver:anoncvs@`: no password there
+    if secret.isalpha() and lowered.endswith(("pass", "password", "passwd", "secret")):
+        return False  # `proxyuser:proxypass@`, `user:mypassword@`: documentation
     if lowered in _URL_PLACEHOLDERS or lowered.strip("*x") == "" or secret.isdigit():
         return False  # a doc example, or a port after an empty user (`http://:8080@`)
     if any(marker in lowered for marker in PLACEHOLDER_MARKERS) or secret[0] in "$%{[(":

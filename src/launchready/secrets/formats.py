@@ -336,7 +336,7 @@ _NOT_VALUES = frozenset(
     "true false yes no on off null none nil undefined nan bearer basic digest string str text varchar char bool "
     "boolean int integer number object array required optional hidden secret password passwd pwd token "
     "changeme change_me changeit replaceme replace_me placeholder dummy example todo tbd fixme xxx redacted "
-    "masked sensitive empty default env auto random generated secretkey apikey pass".split()
+    "masked sensitive empty default env auto random generated secretkey apikey pass disabled enabled".split()
 )
 _REFERENCE = re.compile(
     r"^(?:\$|%\(|%env\(|%[a-z_]{1,60}%|\{\{|\{%|<%|#\{|@\{|!env|!secret|!vault|env\(|env\.|envs?\[|getenv|os\.|"
@@ -397,8 +397,8 @@ def credential_value(
         return None if _REFERENCE.match(v) or "${" in v or "{{" in v else v
     if lowered in _NOT_VALUES or _REFERENCE.match(v) or any(p in lowered for p in _PLACEHOLDER_PARTS):
         return None
-    if _SLOT.match(v):
-        return None
+    if _SLOT.match(v) or v.startswith("#") or lowered.startswith("anonymous"):
+        return None  # a slot to fill in, an inline comment (`secret = # disabled`), anonymous FTP
     if _PATH_VALUE.search(v) or lowered.startswith(("http://", "https://", "data:")):
         return None
     if _NUMERIC_DOTTED.match(v) and "." in v:
@@ -418,7 +418,9 @@ def credential_value(
             return None
     if code and not framework and _IDENTIFIER_VALUE.match(v):
         # A password may well be one lower-case word ('PASSWORD': 'postgres'); a token or key is not.
-        if not (words and words[-1] in _PASSWORD_WORDS and v.isalpha() and lowered not in _CODE_STAND_INS):
+        if not (
+            words and words[-1] in _PASSWORD_WORDS and v.isalpha() and v.islower() and lowered not in _CODE_STAND_INS
+        ):
             return None
     if code and (_BUILT.search(v) or v.startswith(("\\", "#")) or _UUID.match(v)):
         return None  # format strings, expressions, request ids
@@ -541,7 +543,7 @@ class _Locator:
         for start in (self.cursor, 0):
             for index in range(start, len(self.lines)):
                 line = self.lines[index]
-                if probe in line and name.lower() in line.lower():
+                if probe in line and name.lower() in line.lower() and not line.lstrip().startswith(("#", ";")):
                     self.cursor = index + 1
                     return index + 1
         return 1
@@ -917,8 +919,21 @@ def _from_sql(text: str) -> Iterator[Found]:
                     yield Found(names[index], value, number)
 
 
-def read_pairs(text: str, context: FileContext, lowered: str) -> Iterator[Found]:
-    """Every (name, value, line) of ``text`` whose name is credential-named (values not judged yet)."""
+def read_pairs(text: str, context: FileContext, lowered: str) -> list[Found]:
+    """Every (name, value, line) of ``text`` whose name is credential-named (values not judged yet).
+
+    The parsers are libraries reading whatever a repository holds; one that fails on a file in a way
+    it does not document (configparser's AttributeError on a value-less key followed by an indented
+    line, a RecursionError on absurd nesting) must not stop the scan: the file is then read line by
+    line like a fragment.
+    """
+    try:
+        return list(_read_pairs(text, context, lowered))
+    except Exception:  # noqa: BLE001 - see above: any parser failure falls back to the line reader
+        return list(_from_assign_lines(text))
+
+
+def _read_pairs(text: str, context: FileContext, lowered: str) -> Iterator[Found]:
     fmt = context.format
     if len(text) > _MAX_PARSE and fmt not in (Format.CODE, Format.OTHER, Format.SQL, Format.SHELL):
         yield from _from_assign_lines(text)
