@@ -677,6 +677,19 @@ FILES: tuple[LeakFile, ...] = (
     ),
     leak(
         "decoy",
+        "sdk/data/paginators-1.json",
+        '{"pagination": {"ListThings": {"input_token": "NextToken", "output_token": "Shards[-1].ShardId",\n'
+        '"limit_key": "MaxResults"}, "ListOther": {"output_token": "position", "ChangeToken": '
+        '"abcd12f2-46da-4fdb-b8d5-fbd4c466928f", "SecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:x",\n'
+        '"PolicyArn": "arn:aws:iam::aws:policy/SecretsManagerReadWrite"}}}\n',
+    ),
+    leak(
+        "decoy",
+        "lint/providers.py",
+        'TYPES = {\n    "AWS::SecretsManager::Secret": "c85175a4ebcce361",\n    "AWS::IAM::AccessKey": "9f1e2d3c4b5a6978",\n}\n',
+    ),
+    leak(
+        "decoy",
         "pom.xml",
         "<project>\n  <properties>\n    <db.password>${env.DB_PASSWORD}</db.password>\n  </properties>\n</project>\n",
     ),

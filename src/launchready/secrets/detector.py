@@ -374,6 +374,8 @@ def _name_at(m: re.Match[str]) -> str:
     start = m.start()
     while start > 0 and text[start - 1] in _NAME_CHARS:
         start -= 1
+    if text[max(0, start - 2) : start] == "::":
+        return "::" + text[start : m.end("suffix")]  # `AWS::IAM::AccessKey`: a type name, see _generic_value_ok
     return text[start : m.end("suffix")]
 
 
@@ -394,6 +396,8 @@ def _without_generic_duplicates(matches: list[Match]) -> list[Match]:
 
 
 def _generic_value_ok(value: str, name: str) -> bool:
+    if name.startswith("::"):
+        return False  # a qualified type name (`AWS::SecretsManager::Secret`) keys a table, not a credential
     lowered = value.lower()
     if _REFERENCE.match(value) or _UUID.match(value) or lowered.startswith(("data:", "http", "sha", "md5")):
         return False

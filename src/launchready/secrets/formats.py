@@ -341,7 +341,7 @@ _NOT_VALUES = frozenset(
 _REFERENCE = re.compile(
     r"^(?:\$|%\(|%env\(|%[a-z_]{1,60}%|\{\{|\{%|<%|#\{|@\{|!env|!secret|!vault|env\(|env\.|envs?\[|getenv|os\.|"
     r"process\.|import\.meta|environ|config\(|settings\.|secrets\.|vars\.|self\.|this\.|vault:|secret:|ref\+|"
-    r"arn:aws:secretsmanager|projects/[^/]{1,80}/secrets/|sm://|awssm|ssm:|op://|keychain:|file:)",
+    r"arn:|projects/[^/]{1,80}/secrets/|sm://|awssm|ssm:|op://|keychain:|file:)",
     re.IGNORECASE,
 )
 _PLACEHOLDER_PARTS = (
@@ -407,6 +407,14 @@ def credential_value(
         return None  # `existingSecret: db-credentials`: the name of a Kubernetes/CI secret, not its value
     if _ENV_NAME.match(v):
         return None  # the name of the variable that holds it
+    if context.format in _SCHEMA_FORMATS and not context.credential_file:
+        # API descriptions and schemas name fields and give examples: `"input_token": "NextToken"`,
+        # `"output_token": "Shards[-1].ShardId"`, `"ChangeToken": "<uuid>"`. A password is still a password.
+        if _FIELD_NAME.match(v) or _FIELD_PATH.match(v) or _UUID.match(v):
+            return None
+        last = (name_words(name) or [""])[-1]
+        if _IDENTIFIER_VALUE.match(v) and last not in _PASSWORD_WORDS:
+            return None
     if set(v) <= {"*", "x", "X", ".", "-", "_", "0", "•"}:
         return None
     words = name_words(name)
@@ -434,6 +442,13 @@ _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", 
 _CODE_STAND_INS = frozenset({"tiger", "test", "foo", "bar", "baz", "hunter", "secret"})
 
 
+# Formats that also carry schemas and API descriptions, where a value may be a field's name.
+_SCHEMA_FORMATS = frozenset({Format.JSON, Format.YAML, Format.XML})
+# PascalCase or camelCase words without a digit: `NextToken`, `nextToken`, `Marker`, `SecretString`.
+_FIELD_NAME = re.compile(r"^(?:[A-Z][a-z]{1,30}){1,8}$|^[a-z]{1,30}(?:[A-Z][a-z]{0,30}){1,8}$")
+_FIELD_PATH = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]{0,60}(?:\[-?\d{1,4}\])?(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}(?:\[-?\d{1,4}\])?){1,8}$"
+)
 _KEBAB = re.compile(r"^[a-z][a-z0-9]{0,40}(?:-[a-z0-9]{1,40}){1,8}$")
 
 
@@ -486,6 +501,7 @@ _CODE_ASSIGN = re.compile(
 _JOINED = frozenset("+.%[")
 # A string literal after an assignment or a key: `= "`, `: '`, `=> "`, `:= "`.
 _STRING_ASSIGNED = re.compile(r"[=:>][ \t]{0,5}['\"]")
+_QUALIFIED = frozenset(":/\\-")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -806,8 +822,8 @@ def _from_code(text: str, lowered: str) -> Iterator[Found]:
         while end > 0 and text[end - 1] in "=:?|" and delimiter.start() - end < 3:
             end -= 1  # `=>`, `:=`, `??=`, `||=`
         start = _name_before(text, end)
-        if start < 0:
-            continue
+        if start < 0 or (start > 0 and text[start - 1] in _QUALIFIED):
+            continue  # `"AWS::SecretsManager::Secret": "..."`, `a/b/secret = "..."`: a path, not a name
         name = text[start:end].strip(" \t'\"]`")
         if credential_name(name) is None:
             # `password: str = "..."`: the name is right before the annotation.
