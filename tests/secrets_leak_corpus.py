@@ -431,6 +431,15 @@ FILES: tuple[LeakFile, ...] = (
     ),
     leak(
         "ini",
+        "dotfiles/.gitconfig",
+        "[user]\n    name = Shop Dev\n    email = dev@shop.test\n[github]\n    user = shopdev\n    token = gh"
+        + r(14)
+        + "\n",
+        6,
+    ),
+    leak("ini", "dotfiles/.wgetrc", "http_user = shop\nhttp_password = wget" + r(6) + "\n", 2),
+    leak(
+        "ini",
         "router/wpa_supplicant.conf",
         'ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n    ssid="shop-office"\n    psk="wifi' + r(8) + '"\n}\n',
         4,

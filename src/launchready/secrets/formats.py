@@ -134,6 +134,16 @@ _CREDENTIAL_PATHS: dict[str, Format] = {
     ".config/hub": Format.YAML,
     ".config/gh/hosts.yml": Format.YAML,
 }
+# Config files known by name whose format their suffix does not say (credentials may be in them).
+_NAMED_FORMATS: dict[str, Format] = {
+    ".gitconfig": Format.INI,
+    ".hgrc": Format.INI,
+    ".wgetrc": Format.INI,
+    ".pip.conf": Format.INI,
+    "pip.conf": Format.INI,
+    ".condarc": Format.YAML,
+    ".yarnrc.yml": Format.YAML,
+}
 # Shell start-up files: `export AWS_SECRET_ACCESS_KEY=...` is how keys end up in dotfiles repositories.
 _SHELL_NAMES = frozenset(
     ".bashrc .bash_profile .bash_login .bash_aliases .profile .zshrc .zprofile .zshenv .kshrc .mkshrc".split()
@@ -209,6 +219,8 @@ def file_context(path: str) -> FileContext:
         fmt = _CREDENTIAL_NAMES.get(name)
     if fmt is None and name in _SHELL_NAMES:
         fmt = Format.SHELL
+    if fmt is None:
+        fmt = _NAMED_FORMATS.get(name)
     if fmt is None:
         if dotenv_name and not name.endswith((".js", ".ts", ".py")):
             fmt = Format.DOTENV
