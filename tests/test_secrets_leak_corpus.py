@@ -78,3 +78,20 @@ def test_history_scan_reports_the_same_lines(tmp_path: Path) -> None:
     want = {(leak.path, line) for leak in FILES for line in leak.lines}
     assert want <= got
     assert got - want == set()
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "json", "sarif", "md"])
+def test_no_output_holds_a_corpus_credential_in_full(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cliutil import run_cli
+
+    for leak in FILES:
+        target = tmp_path / leak.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(leak.text, encoding="utf-8")
+    values = {m.secret for leak in FILES for m in Detector().scan(leak.text, leak.path) if len(m.secret) >= 6}
+    code, out, err = run_cli(["secrets", "scan", str(tmp_path), "--format", fmt], capsys)
+    assert code == 1
+    leaked = sum(1 for value in values if value in out + err)  # counted, never printed
+    assert leaked == 0
