@@ -8,11 +8,13 @@ stays silent is what is not a value: placeholders, references to the environment
 Each format is read by its library: dotenv by python-dotenv, INI/properties/npmrc by configparser,
 YAML (and JSON, which YAML reads with line numbers) by PyYAML's composer (nodes only, nothing
 constructed, aliases walked once), JSON that YAML refuses by ``json``, XML by expat with entity
-declarations refused (no expansion, no external entities), netrc-style files by ``shlex`` (as the
-stdlib ``netrc`` module does), pgpass/htpasswd/shadow by ``csv``. A block that does not parse (a
-fragment of a file, as history and staged scans see it) falls back to one bounded line regex for
-``name = value`` / ``name: value`` lines, so a diff that adds ``password: x`` to a YAML file is
-still judged.
+declarations refused (no expansion, no external entities), netrc-style files (netrc, msmtp,
+fetchmail, esmtp, ipsec.secrets) by ``shlex`` in POSIX mode (the stdlib ``netrc`` module reads
+files only), pgpass/htpasswd/shadow and SQL dump rows by ``csv``. Code is read from each string
+literal assigned to a name (one regex pass), PHP ``define()`` by a bounded regex. A block that does
+not parse (a fragment of a file, as history and staged scans see it) falls back to one bounded line
+regex for ``name = value`` / ``name: value`` lines, so a diff that adds ``password: x`` to a YAML
+file is still judged.
 
 Where a file sits decides how bad a credential in it is (``file_context``): a committed ``.env``
 or a production-looking or credential file is a blocker, a test fixture or an example file low.
