@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from monitorutil import store_engine  # noqa: F401  (re-exported: one store fixture for every monitor test)
 from sqlalchemy import Engine, create_engine, event, text
 
 from launchready.monitor.store.flips import record_flip
@@ -167,25 +168,6 @@ def postgres_engine(schema: str, *, create: bool = False) -> Engine:
         with engine.begin() as conn:
             metadata.create_all(conn)
     return engine
-
-
-@contextmanager
-def store_engine(kind: str, tmp_path: Path) -> Iterator[Engine]:
-    """An empty monitor store of ``kind`` (sqlite | postgresql)."""
-    if kind == "sqlite":
-        engine = sqlite_engine(tmp_path / "monitor.sqlite")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-        return
-    skip_without_postgres()
-    with postgres_schema() as schema:
-        engine = postgres_engine(schema, create=True)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 def flip(

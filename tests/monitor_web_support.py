@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,57 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 import uvicorn
-from sqlalchemy import Engine, create_engine, text
 from starlette.applications import Starlette
 
-from launchready.monitor.store.engine import migrate, open_store
-
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_reachable() -> str | None:
-    """None when PostgreSQL answers, else why not."""
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:  # any failure to reach it is a reason to skip outside CI
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-    return None
-
-
-@contextmanager
-def store_engine(kind: str, tmp_path: Any) -> Iterator[Engine]:
-    """An empty monitor store: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    if kind == "sqlite":
-        engine = open_store(f"sqlite:///{tmp_path}/monitor.sqlite")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-        return
-    problem = _postgres_reachable()
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required when CI is set: {problem}")
-        print(f"skipping the PostgreSQL store: 127.0.0.1:5432 unreachable ({problem})")
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unreachable ({problem})")
-    schema = f"monweb_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(PG_ADMIN_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+from tests.monitorutil import store_engine  # noqa: F401  (re-exported: one store fixture for every monitor test)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from launchready.cli.errors import EXIT_CODES, UsageError, exit_code
 from launchready.config.errors import ConfigError
 from launchready.core.net import NetFlagError
 from launchready.deploy.errors import DeployError
+from launchready.engine.errors import AuditError
 from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
 from launchready.intake.errors import IntakeError
@@ -36,6 +37,7 @@ SUBSYSTEM_ROOTS: list[type[Exception]] = [
     ConfigError,
     NetFlagError,
     TargetError,
+    AuditError,
     SecretsError,
     SmokeError,
     PerfError,

@@ -68,7 +68,7 @@ def test_starter_mentions_how_hosts_were_found(tmp_path: Path) -> None:
 
 def test_every_key_is_present_live_or_as_an_example() -> None:
     text = render_starter("example.com", StarterFacts())
-    sections = {"environments", "email", "budgets", "audit", "owners", "perf", "web", "secrets", "smoke"}
+    sections = {"environments", "email", "budgets", "audit", "owners", "perf", "web", "secrets", "smoke", "net"}
     for section in sorted(sections):
         assert re.search(rf"^\[{section}\]$", text, re.M), section
     assert re.search(r"^# \[\[redirects\]\]$", text, re.M)
@@ -204,3 +204,19 @@ def test_write_starter_force_overwrites_and_leaves_no_temp_file(tmp_path: Path) 
 def test_write_starter_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such directory"):
         write_starter(tmp_path / "nope" / "launchready.toml", "x\n", force=True)
+
+
+def test_network_flags_are_kept_under_net(tmp_path: Path) -> None:
+    text = render_starter(
+        "example.com",
+        StarterFacts(),
+        nameservers=("127.0.0.1:5353",),
+        ca_bundle="lab-ca.pem",
+        connect_to=(":443:127.0.0.1:8443",),
+    )
+    path = tmp_path / "launchready.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path).config
+    assert config.net.nameservers == ("127.0.0.1:5353",)
+    assert config.net.ca_bundle == "lab-ca.pem"
+    assert config.net.connect_to == (":443:127.0.0.1:8443",)

@@ -310,21 +310,3 @@ def test_env_check_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "pr0d-pass" not in out and "abcdefghijklmnop" not in out
     code, _, err = run_cli([*args, "--json", "--format", "md"], capsys)
     assert code == 2 and "--json and --format md" in err
-
-
-def test_cross_environment_problems_become_their_own_findings() -> None:
-    from launchready.checks.env import contract as env_contract
-
-    needs = requirements(across_contract(), "production", None)
-    have = parse_env_text(
-        f"DATABASE_URL={PROD_DB}\nSTRIPE_SECRET_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc\nPAYPAL_MODE=sandbox\n", "prod"
-    )
-    staging = parse_env_text(f"DATABASE_URL={STAGING_DB}\n", "staging")
-    issues = evaluate("production", have, needs, {"staging": staging}, {"PAYPAL_MODE": (3, 7)})
-    found = [(f.id, f.target, f.severity, f.impact) for f in env_contract.judge(issues)]
-    assert found == [
-        ("env.contract.test-key", "production:PAYPAL_MODE", Severity.HIGH, Impact.PAYMENTS),
-        ("env.contract.test-key", "production:STRIPE_SECRET_KEY", Severity.BLOCKER, Impact.PAYMENTS),
-        ("env.contract.shared", "production:DATABASE_URL", Severity.HIGH, Impact.AVAILABILITY),
-        ("env.contract.duplicate", "production:PAYPAL_MODE", Severity.MEDIUM, Impact.AVAILABILITY),
-    ]

@@ -139,7 +139,7 @@ def test_a_spike_above_the_usual_rate_alerts_once(engine: Engine) -> None:
 
 def test_cron_check_ins_move_the_heartbeat_like_pings(engine: Engine) -> None:
     from launchready.intake.checkins import CheckIn
-    from launchready.monitor.store.schema import heartbeats, pings
+    from launchready.monitor.store.schema import heartbeats, outbox, pings
 
     with engine.begin() as conn:
         conn.execute(insert(heartbeats).values(name="backup", uuid="1" * 36, period_s=3600.0, grace_s=60.0))
@@ -156,10 +156,20 @@ def test_cron_check_ins_move_the_heartbeat_like_pings(engine: Engine) -> None:
         beat = conn.execute(select(heartbeats)).one()
         kinds = [p.kind for p in conn.execute(select(pings).order_by(pings.c.id))]
         flips = [(f.old_state, f.new_state) for f in conn.execute(select(transitions).order_by(transitions.c.id))]
+        alerted = [
+            (f.old_state, f.new_state)
+            for f in conn.execute(
+                select(transitions)
+                .where(transitions.c.id.in_(select(outbox.c.transition_id)))
+                .order_by(transitions.c.id)
+            )
+        ]
     assert kinds == ["start", "success", "fail", "success"]
     assert beat.state == "up" and beat.last_duration_s == 5.0 and beat.last_ping_at == T0 + 7200
-    # new -> up is not an alert (a heartbeat's first ping); up -> down -> up are.
-    assert flips == [("up", "down"), ("down", "up")]
+    # Written by the same ping writer as /ping: every flip is recorded, but new -> up (a
+    # heartbeat's first ping) alerts nobody; up -> down -> up do.
+    assert flips == [("new", "up"), ("up", "down"), ("down", "up")]
+    assert alerted == [("up", "down"), ("down", "up")]
 
 
 def test_pruning_keeps_groups_and_their_sample_event(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from launchready.lab.ca import LabCA
 from launchready.monitor.store.flips import record_flip
+from launchready.monitor.store.pings import BODY_KEEP_BYTES
 from launchready.monitor.store.schema import (
     checks,
     deploys,
@@ -30,7 +31,6 @@ from launchready.monitor.store.schema import (
 )
 from launchready.monitor.web import WebSettings, create_app
 from launchready.monitor.web.auth import add_api_token, add_user, sha256_hex
-from launchready.monitor.web.pings import BODY_KEEP_BYTES
 from tests.monitor_web_support import Browser, ServedApp, serve, store_engine
 
 NOW = 1_790_000_000.0  # a fixed clock, aligned to nothing in particular

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
+import threading
+from collections.abc import Iterator
 
 import pytest
 
 from launchready.cli.main import main
+from launchready.core.net import NetSettings
 from launchready.lab.lab import Lab
 from launchready.perf.chromium import INSTALL_HINT, find_chromium, measure_page
 
@@ -63,3 +67,74 @@ def test_unreachable_page_is_an_error_not_a_crash(lab: Lab) -> None:
     net = lab.net_settings(first=(ConnectTo("down.marketlab.test", 443, "127.0.0.1", closed_port()),))
     load = asyncio.run(measure_page("https://down.marketlab.test/", net, binary=CHROMIUM, timeout_s=20))
     assert load.error is not None and "ERR_CONNECTION_REFUSED" in load.error
+
+
+_SHIFTING_PAGE = b"""<!doctype html><html><head><meta name="viewport" content="width=device-width">
+<title>shift</title></head><body style="margin:0;font:16px sans-serif">
+<p>A short line.</p>
+<div id="hero" style="height:320px;background:#ddd;font-size:28px">The hero text is the largest thing painted on this page.</div>
+<script>
+  window.addEventListener('load', () => {
+    setTimeout(() => {
+      const pad = document.createElement('div');
+      pad.style.height = '200px';
+      document.body.insertBefore(pad, document.body.firstChild);
+      const start = Date.now();
+      while (Date.now() - start < 150) {}
+    }, 100);
+  });
+</script>
+</body></html>
+"""
+
+
+@pytest.fixture
+def shifting_page() -> Iterator[str]:
+    """A page whose content jumps down after load and which then blocks the main thread."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(_SHIFTING_PAGE)))
+            self.end_headers()
+            self.wfile.write(_SHIFTING_PAGE)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@needs_chromium
+def test_layout_shift_blocking_time_and_the_lcp_element_are_reported(shifting_page: str) -> None:
+    assert CHROMIUM is not None
+    load = asyncio.run(measure_page(shifting_page, NetSettings(), binary=CHROMIUM, timeout_s=30))
+    assert load.error is None, load.error
+    # The hero and the line above it (about 580 px of an 823 px screen) moved 200 px down: 0.7 x 0.24.
+    assert load.cls is not None and 0.12 < load.cls < 0.22
+    # 150 ms of script under the 4x CPU slowdown: one long task, well over the 50 ms allowance.
+    assert load.tbt_ms is not None and load.tbt_ms > 100
+    assert load.lcp_element is not None and load.lcp_element.startswith('div#hero "The hero text')
+    from launchready.checks.perf.pageload import describe
+
+    text = "\n".join(describe(load))
+    assert "CLS 0." in text and "TBT " in text and 'LCP element: div#hero "The hero text' in text
+
+
+@needs_chromium
+def test_a_hostname_mismatch_is_named_as_such(tmp_path: object) -> None:
+    assert CHROMIUM is not None
+    with Lab(faults=["cert-wrong-host"]) as lab:
+        load = asyncio.run(
+            measure_page("https://api.marketlab.test/", lab.net_settings(), binary=CHROMIUM, timeout_s=30)
+        )
+    assert load.error is not None
+    assert "TLS certificate problem: Hostname mismatch" in load.error
+    assert "api.marketlab.test" in load.error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from report_samples import (
     ALL_FINDINGS,
+    CERT_EXPIRED,
     HSTS,
     OLD_HEALTH,
     XSS,
@@ -20,6 +21,7 @@ def test_sections_in_order() -> None:
     headings = [line for line in md.splitlines() if line.startswith("## ")]
     assert headings[0] == "## Decision: PAUSE"
     assert headings[1:] == [
+        "## Do these 3 first",
         "## Ranked risks",
         "## What to fix",
         "## Not verified",
@@ -73,3 +75,14 @@ def test_no_findings() -> None:
 def test_dispatcher() -> None:
     run = sample_run()
     assert render(run, ReportFormat.MD) == render_markdown(run)
+
+
+def test_three_first_and_one_row_per_finding_id() -> None:
+    hosts = ("example.com", "www.example.com", "app.example.com", "api.example.com", "a.example.com", "b.example.com")
+    same = tuple(HSTS.model_copy(update={"target": h}) for h in hosts)
+    md = render_markdown(sample_run(findings=(CERT_EXPIRED, *same)))
+    assert "1. **BLOCKER** TLS certificate expired on app.example.com (`tls.certificate.expired`)" in md
+    assert "   **Fix:** Renew the certificate" in md
+    [row] = [line for line in md.splitlines() if line.startswith("| 2 |")]
+    assert "`example.com`, `www.example.com`, `app.example.com`, `api.example.com`, `a.example.com` +1 more" in row
+    assert not any(line.startswith("| 3 |") for line in md.splitlines())

@@ -17,6 +17,7 @@ from launchready.core.severity import Severity
 if TYPE_CHECKING:
     from launchready.config.model import Config
     from launchready.core.net import NetSettings
+    from launchready.core.registry import Registry
     from launchready.core.run import AuditRun
     from launchready.engine.runner import RunnerOptions
 
@@ -35,7 +36,19 @@ class OutputFormat(str, Enum):
 
 
 def exit_code(run: AuditRun, fail_on: Severity) -> int:
-    return 1 if any(f.severity.at_least(fail_on) for f in run.findings) else 0
+    return 1 if any(f.severity.at_least(fail_on) for f in run.findings if f.accepted is None) else 0
+
+
+def check_selectors(registry: Registry, where: str, selectors: tuple[str, ...], *, exact: bool = False) -> None:
+    """A selector that names no check is a usage error: a typo in CI must not run nothing and pass."""
+    known = {c.id for c in registry.checks}
+    for selector in selectors:
+        if (selector in known) if exact else registry.matching(selector):
+            continue
+        hints = tuple(h for h in registry.suggest(selector) if not exact or h in known)
+        hint = f"; did you mean {', '.join(hints)}?" if hints else "; `launchready checks` lists them"
+        what = "is not a check id" if exact else "matches no check or finding id"
+        raise UsageError(f"{where} {selector}: {what}{hint}")
 
 
 def execute_audit(
@@ -49,6 +62,7 @@ def execute_audit(
     only: tuple[str, ...] = (),
     skip: tuple[str, ...] = (),
     options: RunnerOptions | None = None,
+    config_source: str = "",
 ) -> AuditRun:
     """Run, compare with the previous audit and store; shared by `audit` and `demo`."""
     import asyncio
@@ -60,12 +74,25 @@ def execute_audit(
     from launchready.history.errors import HistoryError
     from launchready.history.store import HistoryStore
 
-    registry = load_registry().select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
+    everything = load_registry()
+    check_selectors(everything, "--only", only)
+    check_selectors(everything, "--skip", skip)
+    source = f"{config_source}: " if config_source else ""
+    check_selectors(everything, f"{source}[audit] only", tuple(config.audit.only))
+    check_selectors(everything, f"{source}[audit] skip", tuple(config.audit.skip))
+    check_selectors(everything, f"{source}[audit] not_applicable", tuple(config.audit.not_applicable), exact=True)
+    registry = everything.select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
     progress = make_progress(sys.stderr, quiet=quiet)
     run = asyncio.run(
         run_audit(domain, config, net, registry, repo=repo, options=options or RunnerOptions(), progress=progress)
     )
     if history_dir is None:
+        return run
+    if not run.baseline:
+        print(
+            "launchready: warning: the apex could not be looked up (network errors): this run is not stored in history",
+            file=sys.stderr,
+        )
         return run
     try:
         store = HistoryStore(history_dir)
@@ -158,8 +185,9 @@ def register(app: typer.Typer) -> None:
 
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
+        loaded = common.announce_config(loaded, target, explicit=config is not None, quiet=quiet)
         audit_config, audit_repo = common.audit_settings(loaded, repo, no_git_history)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
         run = execute_audit(
             target,
             audit_config,
@@ -170,6 +198,7 @@ def register(app: typer.Typer) -> None:
             only=tuple(only or ()),
             skip=tuple(skip or ()),
             options=RunnerOptions(concurrency=concurrency, check_timeout=check_timeout),
+            config_source=str(loaded.path) if loaded.path else "",
         )
         write_report(run, fmt, output, verbose=verbose)
         if output is not None and not quiet:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from launchready.cli.errors import UsageError
-from launchready.core.net import NetSettings, build_net_settings
+from launchready.core.net import NetFlagError, NetSettings, build_net_settings
 from launchready.engine.target import normalise_domain
 
 if TYPE_CHECKING:
@@ -33,9 +33,55 @@ def resolve_domain(argument: str | None, loaded: LoadedConfig) -> str:
 
 
 def net_settings(
-    nameservers: list[str] | None, ca_bundle: Path | None, connect_to: list[str] | None, timeout: float
+    nameservers: list[str] | None,
+    ca_bundle: Path | None,
+    connect_to: list[str] | None,
+    timeout: float,
+    loaded: LoadedConfig | None = None,
 ) -> NetSettings:
-    return build_net_settings(nameservers, ca_bundle, connect_to, timeout)
+    """The network flags; with ``loaded``, its [net] table fills in each flag not given."""
+    if loaded is None or loaded.path is None:
+        return build_net_settings(nameservers, ca_bundle, connect_to, timeout)
+    net = loaded.config.net
+    from_file = (
+        not nameservers and bool(net.nameservers),
+        ca_bundle is None and net.ca_bundle is not None,
+        not connect_to and bool(net.connect_to),
+    )
+    if not any(from_file):
+        return build_net_settings(nameservers, ca_bundle, connect_to, timeout)
+    try:
+        return build_net_settings(
+            nameservers or list(net.nameservers),
+            ca_bundle if ca_bundle is not None or net.ca_bundle is None else loaded.base_dir / net.ca_bundle,
+            connect_to or list(net.connect_to),
+            timeout,
+        )
+    except NetFlagError as exc:
+        raise UsageError(f"{loaded.path}: [net] {exc}") from None
+
+
+def announce_config(loaded: LoadedConfig, domain: str, *, explicit: bool, quiet: bool) -> LoadedConfig:
+    """Say on stderr which config file is used; a found (not --config) file written for another
+    domain is not applied: its subdomains and DKIM selectors would produce false findings."""
+    import sys
+
+    if loaded.path is None:
+        return loaded
+    written_for = loaded.config.domain
+    if not explicit and written_for is not None and normalise_domain(written_for) != domain:
+        from launchready.config.loader import LoadedConfig
+        from launchready.config.model import Config
+
+        print(
+            f"launchready: config {loaded.path} is for {written_for}, not {domain}: not applied "
+            "(use --config to apply it anyway)",
+            file=sys.stderr,
+        )
+        return LoadedConfig(Config(), None, Path.cwd())
+    if not quiet:
+        print(f"config: {loaded.path}", file=sys.stderr)
+    return loaded
 
 
 def find_repo(explicit: Path | None) -> Path | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from launchready.config.errors import ConfigError
 from launchready.core.net import NetFlagError
 from launchready.deploy.errors import DeployError
+from launchready.engine.errors import AuditError
 from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
 from launchready.intake.errors import IntakeError
@@ -37,6 +38,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     ConfigError: EXIT_USAGE,
     NetFlagError: EXIT_USAGE,
     TargetError: EXIT_USAGE,
+    AuditError: EXIT_USAGE,
     SecretsError: EXIT_USAGE,
     SmokeError: EXIT_USAGE,
     PerfError: EXIT_USAGE,

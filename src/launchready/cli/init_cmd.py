@@ -59,9 +59,21 @@ def register(app: typer.Typer) -> None:
             # Fail before spending time on discovery; write_starter re-checks atomically.
             raise UsageError(f"{output}: already exists; use --force to overwrite it")
         facts = asyncio.run(gather_facts(target, net))
-        path = write_starter(output, render_starter(target, facts), force=force)
+        # The CA bundle is written relative to the file when it sits beside it or below, else absolute.
+        bundle: str | None = None
+        if ca_bundle is not None:
+            absolute = ca_bundle.resolve()
+            try:
+                bundle = str(absolute.relative_to(output.resolve().parent))
+            except ValueError:
+                bundle = str(absolute)
+        text = render_starter(
+            target, facts, nameservers=nameserver or (), ca_bundle=bundle, connect_to=connect_to or ()
+        )
+        path = write_starter(output, text, force=force)
         hosts = ", ".join(h.name for h in facts.hosts) or "none"
+        command = "launchready audit" if output.resolve().parent == Path.cwd() else f"launchready audit --config {path}"
         print(
-            f"wrote {path} (found: {hosts}); review the commented sections, then run: launchready audit",
+            f"wrote {path} (found: {hosts}); review the commented sections, then run: {command}",
             file=sys.stderr,
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
+import typer.main
 
 from launchready import __version__
 from launchready.cli import (
@@ -37,6 +38,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
+        rich_markup_mode="markdown",
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
@@ -73,6 +75,51 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _plain_metavars(command: Any) -> None:
+    """Show a value as a name (``--rate RATE``, ``--format terminal|json|html``), never as the
+    Python type behind it (``<list[str]>``, ``<float>``); flags take no value and show none.
+
+    Typer builds its click commands with a vendored click, so this goes by attributes."""
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "argument":
+            # An argument's name is already its value name ("DOMAIN"); its type adds nothing.
+            param.display_type_rich = _no_value
+            continue
+        if getattr(param, "is_flag", False):
+            param.display_type_rich = _no_value
+            continue
+        if getattr(param, "metavar", None) is not None:
+            continue
+        described = getattr(param, "type_descriptor", None) or getattr(param, "type", None)
+        choices = getattr(described, "choices", None)
+        if choices:
+            param.metavar = "|".join(str(getattr(c, "value", c)) for c in choices)
+        else:
+            param.metavar = (param.name or "value").upper()
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
+    make_help_option = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help_option(ctx)
+        if option is not None:
+            option.display_type_rich = _no_value
+        return option
+
+    command.get_help_option = help_option
+
+
+def _no_value(ctx: Any) -> None:
+    return None
+
+
+def build_command() -> Any:
+    """The click command tree behind the Typer app, with plain option value names."""
+    command = typer.main.get_command(build_app())
+    _plain_metavars(command)
+    return command
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     print(f"launchready: error: {message}", file=sys.stderr)
     raise SystemExit(code)
@@ -91,10 +138,10 @@ def _usage_problem(exc: typer.TyperException) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> None:
-    app = build_app()
+    command = build_command()
     try:
         # Not standalone: Typer would draw its errors as multi-line boxes; we print one line.
-        code = app(args=argv, prog_name="launchready", standalone_mode=False)
+        code = command.main(args=argv, prog_name="launchready", standalone_mode=False)
     except KNOWN_ERRORS as exc:
         fail(one_line(exc), exit_code(exc) or EXIT_USAGE)
     except typer.TyperException as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from launchready.config.sections.secrets import SecretsConfig
 from launchready.config.sections.smoke import SmokeSettings
 from launchready.config.sections.web import WebConfig
 from launchready.config.strict import StrictModel
+from launchready.core.finding import FINDING_ID_PATTERN
 from launchready.core.severity import Severity
 
 _HOST_LABEL = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -147,6 +149,23 @@ class Budgets(StrictModel):
     lcp_ms: float = Field(default=2000.0, gt=0, strict=True, description="Largest Contentful Paint, ms.")
 
 
+class AcceptedFinding(StrictModel):
+    """One finding accepted for now; after ``until`` it is reported as open again."""
+
+    finding: str = Field(description="id@target, as reports print it (e.g. web.hsts.missing@www.example.com).")
+    reason: NonBlank = Field(description="Why it is acceptable for now.")
+    by: NonBlank = Field(description="Who accepted it.")
+    until: date = Field(description="Last day the acceptance holds (YYYY-MM-DD).")
+
+    @field_validator("finding")
+    @classmethod
+    def _fingerprint(cls, value: str) -> str:
+        finding_id, at, target = value.partition("@")
+        if not at or not target.strip() or not re.match(FINDING_ID_PATTERN, finding_id):
+            raise ValueError(f"expected id@target like 'web.hsts.missing@www.example.com', got {value!r}")
+        return value
+
+
 class AuditSettings(StrictModel):
     fail_on: Severity = Field(
         default=Severity.BLOCKER, description="Exit 1 when a finding is at or above this severity."
@@ -155,6 +174,14 @@ class AuditSettings(StrictModel):
     skip: tuple[CheckIdPrefix, ...] = Field(default=(), description="Check ids or id prefixes not to run.")
     only: tuple[CheckIdPrefix, ...] = Field(default=(), description="Run only these check ids or id prefixes.")
     discover: bool = Field(default=True, strict=True, description="Probe the built-in list of common subdomains.")
+    accept: tuple[AcceptedFinding, ...] = Field(
+        default=(), description="Findings accepted for now ([[audit.accept]]): shown as accepted, not counted."
+    )
+    not_applicable: tuple[CheckIdPrefix, ...] = Field(
+        default=(),
+        description="Check ids that do not apply to this product (e.g. app.smoke for a site without sign-up): "
+        "skipped without counting as not verified.",
+    )
 
 
 class RedirectEntry(StrictModel):
@@ -166,6 +193,16 @@ class RedirectEntry(StrictModel):
     source: str | None = Field(default=None, description="file:line of the entry.", json_schema_extra=_SET_BY_LOADER)
 
 
+class NetConfig(StrictModel):
+    """The network flags kept in the file, so a plain `launchready audit` reaches what `init` reached.
+
+    A flag given on the command line replaces the matching key (the file is the default)."""
+
+    nameservers: tuple[str, ...] = Field(default=(), description="Like --nameserver: HOST or HOST:PORT, in order.")
+    ca_bundle: str | None = Field(default=None, description="Like --ca-bundle: a PEM file (relative to this file).")
+    connect_to: tuple[str, ...] = Field(default=(), description="Like --connect-to: HOST:PORT:ADDR:PORT routes.")
+
+
 class Config(StrictModel):
     domain: str | None = Field(default=None, description="The apex domain audited when none is given.")
     # Extra subdomain labels (e.g. "app", "members") or full host names under the domain.
@@ -175,6 +212,7 @@ class Config(StrictModel):
     budgets: Budgets = Budgets()
     perf: PerfConfig = PerfConfig()
     audit: AuditSettings = AuditSettings()
+    net: NetConfig = Field(default=NetConfig(), description="Nameservers, CA bundle and routes, as the flags.")
     # In the file either [[redirects]] tables or the name of a CSV file; the loader turns the CSV
     # into entries, so here it is always the entries.
     redirects: tuple[RedirectEntry, ...] = Field(default=(), description="Old URLs that must redirect.")

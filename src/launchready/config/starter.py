@@ -73,8 +73,18 @@ class StarterFacts:
         )
 
 
-def render_starter(domain: str, discovered: StarterFacts) -> str:
-    """A commented launchready.toml for ``domain`` that loads cleanly with load_config."""
+def render_starter(
+    domain: str,
+    discovered: StarterFacts,
+    *,
+    nameservers: Iterable[str] = (),
+    ca_bundle: str | None = None,
+    connect_to: Iterable[str] = (),
+) -> str:
+    """A commented launchready.toml for ``domain`` that loads cleanly with load_config.
+
+    The network flags `init` was given are kept under [net], so a plain `launchready audit`
+    reaches the same servers."""
     domain = _valid_domain(domain)
     labels = _subdomain_labels(domain, discovered.hosts)
     selectors = _valid(DkimSelector, discovered.dkim_selectors)
@@ -88,6 +98,9 @@ def render_starter(domain: str, discovered: StarterFacts) -> str:
         senders=senders,
         selectors=selectors,
         budgets=Budgets(),
+        net_nameservers=tuple(_single_line(n) for n in nameservers),
+        net_ca_bundle=_single_line(ca_bundle) if ca_bundle else None,
+        net_connect_to=tuple(_single_line(c) for c in connect_to),
     )
 
 

@@ -19,5 +19,15 @@ class NotApplicable(Exception):
     """The check does not apply to this target; the runner records SKIPPED with the reason."""
 
 
+class NotConfigured(NotApplicable):
+    """The check would apply, but the configuration does not say enough to run it (no flows, no
+    environments declared). Unlike a plain NotApplicable this is "not verified": the product very
+    likely has the flow, nobody tested it. ``configure`` says what to add to run it."""
+
+    def __init__(self, reason: str, configure: str) -> None:
+        super().__init__(reason)
+        self.configure = configure
+
+
 class CheckDefinitionError(Exception):
     """A check module's metadata is invalid; raised while the registry loads."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,6 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from launchready.core.severity import Confidence, Impact, Severity
 
 FINDING_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"
+
+
+class Acceptance(BaseModel):
+    """A finding the team decided to live with for now: who, why and until when."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str
+    by: str
+    until: date
 
 
 class Finding(BaseModel):
@@ -26,6 +37,9 @@ class Finding(BaseModel):
     evidence: tuple[str, ...] = ()
     remediation: str
     references: tuple[str, ...] = ()
+    # Set when an unexpired [[audit.accept]] entry names this finding's id@target: still reported
+    # (as accepted), but it no longer counts towards the decision or the exit code.
+    accepted: Acceptance | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -53,3 +67,6 @@ class CheckResult(BaseModel):
     findings: tuple[Finding, ...] = ()
     reason: str | None = None
     duration_ms: float = 0.0
+    # Set on a SKIPPED result the configuration could have made run: what to add to launchready.toml.
+    # Such a check is "not verified", never quietly "did not apply".
+    configure: str | None = None

@@ -79,13 +79,37 @@ class Registry:
                     return check.meta, spec
         raise KeyError(some_id)
 
+    def matching(self, selector: str) -> tuple[str, ...]:
+        """The check ids ``selector`` names: a check id, an id prefix on a dot boundary (``email``,
+        ``web.headers``) or a finding id (which names the check that emits it). Empty: no match."""
+        hits = tuple(c.id for c in self.checks if c.id == selector or c.id.startswith(selector + "."))
+        if hits:
+            return hits
+        return tuple(c.id for c in self.checks if any(spec.id == selector for spec in c.meta.findings))
+
+    def unknown(self, selectors: tuple[str, ...]) -> tuple[str, ...]:
+        """The selectors that name no check (a typo would otherwise run nothing and pass)."""
+        return tuple(s for s in selectors if not self.matching(s))
+
+    def suggest(self, selector: str, limit: int = 3) -> tuple[str, ...]:
+        """The closest check ids, id prefixes or finding ids to a selector that matched nothing."""
+        import difflib
+
+        names: set[str] = set()
+        for check in self.checks:
+            parts = check.id.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            names.update(spec.id for spec in check.meta.findings)
+        prefixed = sorted((n for n in names if n.startswith(selector)), key=lambda n: (n.count("."), len(n), n))
+        if prefixed:
+            return tuple(prefixed[:limit])
+        return tuple(difflib.get_close_matches(selector, sorted(names), n=limit, cutoff=0.6))
+
     def select(self, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Registry:
-        """Keep checks whose id equals or starts with one of ``only`` (all when empty), minus ``skip``."""
-
-        def matches(check_id: str, prefixes: tuple[str, ...]) -> bool:
-            return any(check_id == p or check_id.startswith(p + ".") for p in prefixes)
-
-        kept = tuple(c for c in self.checks if (not only or matches(c.id, only)) and not matches(c.id, skip))
+        """Keep the checks ``only`` names (all when empty), minus those ``skip`` names (see ``matching``)."""
+        wanted = {check_id for s in only for check_id in self.matching(s)}
+        unwanted = {check_id for s in skip for check_id in self.matching(s)}
+        kept = tuple(c for c in self.checks if (not only or c.id in wanted) and c.id not in unwanted)
         return Registry(kept)
 
 

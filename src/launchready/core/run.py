@@ -70,11 +70,24 @@ class AuditRun(BaseModel):
     run_id: int | None = None  # set once stored in history
     dns_map: DnsMap | None = None  # every record of the names that matter
     host_facts: tuple[HostFact, ...] = ()  # per-host measurements checks contributed (core/facts.py)
+    # False when the network failed under the run (the apex could not be looked up): reported, but
+    # not stored as the baseline the next run is compared with.
+    baseline: bool = True
 
     @property
     def not_run(self) -> tuple[CheckResult, ...]:
         """Checks that could not run: shown as 'not verified', never as passes."""
         return tuple(r for r in self.results if r.status is Status.ERROR)
+
+    @property
+    def not_configured(self) -> tuple[CheckResult, ...]:
+        """Checks skipped because the configuration does not declare what they test: not verified."""
+        return tuple(r for r in self.results if r.status is Status.SKIPPED and r.configure)
+
+    @property
+    def fully_verified(self) -> bool:
+        """True only when every check that applies ran: nothing could-not-run, nothing unconfigured."""
+        return not self.not_run and not self.not_configured
 
     @property
     def counts(self) -> dict[str, int]:

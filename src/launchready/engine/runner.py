@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from launchready.core.check import Check, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable
+from launchready.core.errors import CouldNotRun, NotApplicable, NotConfigured
 from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.registry import Registry
 from launchready.engine.context import AuditContext
@@ -28,18 +28,36 @@ class RunnerOptions:
     check_timeout: float = 60.0
 
 
-def targets_for(check: Check, ctx: AuditContext) -> list[str] | str:
-    """The targets a check runs on, or a reason string when there are none (recorded as SKIPPED)."""
+# What to write in launchready.toml so checks scoped to environments run.
+CONFIGURE_ENVIRONMENTS = (
+    'declare your deployed environments in launchready.toml: [environments.production] base_url = "https://..."'
+)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Why a check has no target; ``configure`` set: the configuration could have made it run."""
+
+    reason: str
+    configure: str | None = None
+
+
+def targets_for(check: Check, ctx: AuditContext) -> list[str] | Skip:
+    """The targets a check runs on, or why there are none (recorded as SKIPPED)."""
+    if check.id in ctx.config.audit.not_applicable:
+        return Skip("marked not applicable in launchready.toml ([audit] not_applicable)")
     if check.meta.needs_existing_domain and ctx.site.domain_missing:
-        return f"{ctx.domain} does not exist in DNS (NXDOMAIN)"
+        return Skip(f"{ctx.domain} does not exist in DNS (NXDOMAIN)")
     if check.meta.scope is Scope.DOMAIN:
         return [ctx.domain]
     if check.meta.scope is Scope.WEB_HOST:
-        return list(ctx.site.web_hosts) or "no host under the domain resolves to an address"
+        return list(ctx.site.web_hosts) or Skip("no host under the domain resolves to an address")
     if check.meta.scope is Scope.ENVIRONMENT:
-        return list(ctx.config.environments) or "no environments declared in launchready.toml"
+        return list(ctx.config.environments) or Skip(
+            "no environments declared in launchready.toml", CONFIGURE_ENVIRONMENTS
+        )
     if check.meta.scope is Scope.REPO:
-        return [str(ctx.repo)] if ctx.repo is not None else "no repository given (--repo) or found"
+        return [str(ctx.repo)] if ctx.repo is not None else Skip("no repository given (--repo) or found")
     raise AssertionError(f"unhandled scope {check.meta.scope}")
 
 
@@ -59,7 +77,9 @@ def _validated(check: Check, target: str, returned: object) -> tuple[Finding, ..
 async def run_one(check: Check, ctx: AuditContext, target: str, options: RunnerOptions) -> CheckResult:
     started = time.perf_counter()
 
-    def result(status: Status, findings: tuple[Finding, ...] = (), reason: str | None = None) -> CheckResult:
+    def result(
+        status: Status, findings: tuple[Finding, ...] = (), reason: str | None = None, configure: str | None = None
+    ) -> CheckResult:
         return CheckResult(
             check_id=check.id,
             target=target,
@@ -67,6 +87,7 @@ async def run_one(check: Check, ctx: AuditContext, target: str, options: RunnerO
             findings=findings,
             reason=reason,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            configure=configure,
         )
 
     try:
@@ -74,6 +95,10 @@ async def run_one(check: Check, ctx: AuditContext, target: str, options: RunnerO
         findings = _validated(check, target, returned)
     except CouldNotRun as exc:
         return result(Status.ERROR, reason=str(exc) or "could not run")
+    except NotConfigured as exc:
+        if check.id in ctx.config.audit.not_applicable:
+            return result(Status.SKIPPED, reason="marked not applicable in launchready.toml ([audit] not_applicable)")
+        return result(Status.SKIPPED, reason=str(exc) or "not configured", configure=exc.configure)
     except NotApplicable as exc:
         return result(Status.SKIPPED, reason=str(exc) or "not applicable")
     except TimeoutError:
@@ -98,8 +123,16 @@ async def run_checks(
     jobs: list[tuple[Check, str]] = []
     for check in registry.checks:
         targets = targets_for(check, ctx)
-        if isinstance(targets, str):
-            skipped.append(CheckResult(check_id=check.id, target=ctx.domain, status=Status.SKIPPED, reason=targets))
+        if isinstance(targets, Skip):
+            skipped.append(
+                CheckResult(
+                    check_id=check.id,
+                    target=ctx.domain,
+                    status=Status.SKIPPED,
+                    reason=targets.reason,
+                    configure=targets.configure,
+                )
+            )
         else:
             jobs.extend((check, t) for t in targets)
 

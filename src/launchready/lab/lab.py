@@ -456,7 +456,7 @@ def describe(lab: Lab) -> str:
             f"  config {lab.workdir / 'launchready.toml'}",
             "",
             "Audit it:",
-            f"  launchready audit {lab.domain} {flags}",
+            f"  launchready audit {lab.domain} {flags} --config {lab.workdir / 'launchready.toml'}",
             "",
             "Poke at it by hand:",
             f"  curl --cacert {lab.ca_bundle} --connect-to :443:{https} https://{lab.hosts.app}/health",

@@ -25,7 +25,7 @@ import shutil
 import socket
 import ssl
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,25 +55,75 @@ MOBILE_UA = (
 # After the load event, wait this long without new LCP candidates (or up to the cap) before reading.
 _SETTLE_S = 1.0
 _STARTUP_TIMEOUT_S = 20.0
+_AFTER_LOAD_S = 1.0
 
+# Installed before the page's first script runs (Page.addScriptToEvaluateOnNewDocument), so no
+# long task or layout shift of the load is missed: long tasks are not kept in the performance
+# buffer for a late observer.
+_OBSERVE_JS = """
+(() => {
+  const lr = window.__launchready = {longTasks: [], shifts: [], lcp: null};
+  const watch = (type, onEntry) => {
+    try { new PerformanceObserver(list => list.getEntries().forEach(onEntry)).observe({type, buffered: true}); }
+    catch (e) {}
+  };
+  watch('longtask', e => lr.longTasks.push([e.startTime, e.duration]));
+  // Every shift counts, hadRecentInput or not: nothing types or clicks during the load, and Chromium
+  // takes the device emulation for input (Lighthouse ignores the flag the same way without input).
+  watch('layout-shift', e => lr.shifts.push([e.startTime, e.value]));
+  watch('largest-contentful-paint', e => {
+    const el = e.element;
+    let name = null;
+    if (el) {
+      name = el.tagName.toLowerCase();
+      if (el.id) name += '#' + el.id;
+      else if (typeof el.className === 'string' && el.className.trim()) name += '.' + el.className.trim().split(/\\s+/).join('.');
+      const text = (el.innerText || '').trim().replace(/\\s+/g, ' ');
+      if (e.url) name += ' ' + e.url;
+      else if (text) name += ' "' + text.slice(0, 60) + (text.length > 60 ? '…' : '') + '"';
+    }
+    lr.lcp = {time: e.renderTime || e.loadTime || e.startTime, element: name, size: e.size};
+  });
+})();
+"""
+
+# Lighthouse's definitions, computed from what the observer saw:
+# - TBT: for each long task after First Contentful Paint, the part beyond 50 ms, summed (Lighthouse
+#   stops at Time to Interactive; this stops when the load has settled, which bounds it the same way
+#   on a page that goes quiet);
+# - CLS: the largest session window of layout shifts (shifts less than 1 s apart, window at most 5 s).
 _METRICS_JS = """
-new Promise(resolve => {
+new Promise(settled => requestAnimationFrame(() => requestAnimationFrame(settled))).then(() => new Promise(resolve => {
+  // Two frames first: a layout shift is reported when the frame that shows it is drawn.
+  const lr = window.__launchready || {longTasks: [], shifts: [], lcp: null};
   const nav = performance.getEntriesByType('navigation')[0];
   const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-  let lcp = null;
-  try {
-    new PerformanceObserver(list => {
-      for (const e of list.getEntries()) lcp = e.renderTime || e.loadTime || e.startTime;
-    }).observe({type: 'largest-contentful-paint', buffered: true});
-  } catch (e) {}
+  const fcpTime = fcp ? fcp.startTime : 0;
+  let tbt = 0;
+  for (const [start, duration] of lr.longTasks) {
+    const end = start + duration;
+    const from = Math.max(start, fcpTime);
+    if (end - from > 50) tbt += Math.min(duration, end - from) - 50;
+  }
+  let cls = 0, windowValue = 0, windowStart = null, last = null;
+  for (const [time, value] of lr.shifts) {
+    if (windowStart === null || time - last >= 1000 || time - windowStart >= 5000) {
+      windowStart = time; windowValue = 0;
+    }
+    windowValue += value; last = time;
+    cls = Math.max(cls, windowValue);
+  }
   setTimeout(() => resolve(JSON.stringify({
     ttfb: nav ? nav.responseStart : null,
     fcp: fcp ? fcp.startTime : null,
-    lcp: lcp,
+    lcp: lr.lcp ? lr.lcp.time : null,
+    lcp_element: lr.lcp ? lr.lcp.element : null,
+    cls: cls,
+    tbt: tbt,
     load: nav ? nav.loadEventEnd : null,
     status: nav && nav.responseStatus !== undefined ? nav.responseStatus : null,
   })), 50);
-})
+}))
 """
 
 
@@ -104,6 +154,11 @@ class PageLoad:
     ttfb_ms: float | None = None
     fcp_ms: float | None = None
     lcp_ms: float | None = None
+    # The element Chromium took as the largest contentful paint: tag#id or tag.class, then its
+    # image URL or the start of its text.
+    lcp_element: str | None = None
+    cls: float | None = None  # Cumulative Layout Shift (largest session window)
+    tbt_ms: float | None = None  # Total Blocking Time after FCP (long tasks' time over 50 ms)
     load_ms: float | None = None
     status: int | None = None
     total_bytes: int = 0
@@ -123,6 +178,39 @@ def _spki_hash(der: bytes) -> str:
     cert = x509.load_der_x509_certificate(der)
     spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+def _handshake_problem(net: NetSettings, host: str, address: str, port: int) -> str | None:
+    """Why the host's certificate does not verify against our trust (system store plus
+    --ca-bundle), in OpenSSL's words (hostname mismatch, expired, unknown issuer); None if it does."""
+    context = verifying_context(net)
+    try:
+        with socket.create_connection((address, port), timeout=net.timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=host):
+                return None
+    except ssl.SSLCertVerificationError as exc:
+        return str(exc.verify_message or exc.reason or exc)
+    except (OSError, ssl.SSLError) as exc:
+        return f"the TLS handshake failed: {exc}"
+
+
+async def tls_problem(net: NetSettings, url: str, *, dns: DnsLookup | None = None) -> str | None:
+    """What is wrong with ``url``'s certificate, dialled as the probes dial it; None when nothing is."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or 443
+    if dns is not None:
+        plan = await dial_plan(net, dns, host, port)
+    else:
+        own = DnsProbe(net)
+        try:
+            plan = await dial_plan(net, own, host, port)
+        finally:
+            await own.close()
+    if not plan.endpoints:
+        return None
+    address, dial_port = plan.endpoints[0]
+    return await asyncio.to_thread(_handshake_problem, net, host, address, dial_port)
 
 
 def _verified_leaf_spki(net: NetSettings, host: str, address: str, port: int) -> str | None:
@@ -274,11 +362,18 @@ async def measure_page(
         async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
             cdp = _Cdp(ws)
             try:
-                return await asyncio.wait_for(_load(cdp, url), timeout_s)
+                load = await asyncio.wait_for(_load(cdp, url), timeout_s)
             except TimeoutError:
                 return PageLoad(url, error=f"the page did not finish loading within {timeout_s:g}s")
             finally:
                 await cdp.close()
+        if load.error is not None and "ERR_CERT" in load.error:
+            # Chromium names one error for any certificate it cannot use (an unknown CA, often, when
+            # the real problem is the name); our own handshake says which check failed.
+            problem = await tls_problem(net, url, dns=dns)
+            if problem is not None:
+                load = replace(load, error=f"TLS certificate problem: {problem} ({load.error})")
+        return load
     except (ChromiumError, OSError, aiohttp.ClientError) as exc:
         return PageLoad(url, error=f"Chromium: {exc}")
     finally:
@@ -304,6 +399,7 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
         s,
     )
     await cdp.send("Emulation.setCPUThrottlingRate", {"rate": MOBILE_CPU_SLOWDOWN}, s)
+    await cdp.send("Page.addScriptToEvaluateOnNewDocument", {"source": _OBSERVE_JS}, s)
     await cdp.send(
         "Network.emulateNetworkConditions",
         {
@@ -343,7 +439,8 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
             failed.append(params["requestId"])
         elif method == "Page.loadEventFired":
             loaded = True
-    await asyncio.sleep(0.2)
+    # Lighthouse's pauseAfterLoadMs: late layout shifts and long tasks of the load belong to it.
+    await asyncio.sleep(_AFTER_LOAD_S)
     evaluated = await cdp.send(
         "Runtime.evaluate", {"expression": _METRICS_JS, "awaitPromise": True, "returnByValue": True}, s
     )
@@ -355,6 +452,9 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
         ttfb_ms=metrics.get("ttfb"),
         fcp_ms=metrics.get("fcp"),
         lcp_ms=metrics.get("lcp"),
+        lcp_element=metrics.get("lcp_element"),
+        cls=metrics.get("cls"),
+        tbt_ms=metrics.get("tbt"),
         load_ms=metrics.get("load"),
         status=metrics.get("status") or first_status,
         total_bytes=sum(sizes.values()),

@@ -149,7 +149,38 @@ class DnsProbe:
             status = "ok" if records else "nodata"
         return ServerAnswer(server, shown, name, rdtype, status, records, authoritative, rcode)
 
+    async def resolver_problem(self) -> str | None:
+        """Why the run's resolver cannot be used at all, or None when it answers.
+
+        A configured nameserver (``--nameserver``) counts as reachable when it answers anything,
+        even REFUSED: it may be authoritative for one zone only. The system's resolver must answer
+        the root's NS question, which every working recursive resolver can: a resolver that says
+        NXDOMAIN to everything (a captive portal, a broken VPN) is as useless as none.
+        """
+        if self._net.nameservers:
+            answers = await asyncio.gather(
+                *(self._ask(".", ns.host, ns.port, ".", "NS") for ns in self._net.nameservers)
+            )
+            if any(a.rcode for a in answers):
+                return None
+            return "; ".join(f"{a.address}: {a.error or a.status}" for a in answers)
+        root = await self._query(".", "NS")  # not through the cache: its key drops the trailing dot
+        if root.status == "ok":
+            return None
+        return f"the system resolver answered the root NS question with {root.status}" + (
+            f" ({root.error})" if root.error else ""
+        )
+
     async def close(self) -> None:
         for task in (*self._pending.values(), *self._direct.values()):
             if not task.done():
                 task.cancel()
+
+
+async def resolver_problem(net: NetSettings) -> str | None:
+    """Why the resolver ``net`` names cannot be used at all, or None when it answers."""
+    probe = DnsProbe(net)
+    try:
+        return await probe.resolver_problem()
+    finally:
+        await probe.close()

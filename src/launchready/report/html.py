@@ -26,16 +26,25 @@ from launchready.report.model import Document, Text, spans
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
+    NOT_CONFIGURED_LEAD,
     SEVERITIES,
     SEVERITY_PLAIN,
     VERDICT_PLAIN,
+    FindingGroup,
+    accepted_findings,
     change_label,
+    check_outcomes,
     code_spans,
+    did_not_apply,
     fixed_findings,
+    group_findings,
     human_utc,
     is_link,
+    open_findings,
     severity_counts,
     status_counts,
+    top_actions,
+    top_heading,
 )
 
 TEMPLATE = "report.html.j2"
@@ -62,6 +71,25 @@ class HtmlFinding:
 
 
 @dataclass(frozen=True)
+class HtmlAction:
+    rank: int
+    severity: str
+    title: str
+    ids: tuple[str, ...]
+    targets: tuple[str, ...]
+    fix: str
+
+
+@dataclass(frozen=True)
+class HtmlGroup:
+    severity: str
+    title: str
+    id: str
+    targets: tuple[str, ...]
+    change: str | None
+
+
+@dataclass(frozen=True)
 class HtmlCount:
     severity: str
     label: str
@@ -73,6 +101,7 @@ class HtmlNotRun:
     check_id: str
     target: str
     reason: str
+    configure: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,8 +147,18 @@ class HtmlPage:
     checks_failed: int
     checks_not_run: int
     checks_skipped: int
+    checks_notes: int
+    checks_not_configured: int
     findings: tuple[HtmlFinding, ...]
+    top: tuple[HtmlAction, ...]
+    # Accepted findings: (id@target, title, by, until, reason) rows.
+    accepted: tuple[tuple[str, str, str, str, str], ...]
+    top_heading: str
+    groups: tuple[HtmlGroup, ...]
     not_run: tuple[HtmlNotRun, ...]
+    not_configured: tuple[HtmlNotRun, ...]
+    did_not_apply: tuple[HtmlNotRun, ...]
+    not_configured_lead: str
     history: HtmlHistory | None
     hosts: tuple[HtmlHost, ...]
     # The DNS map: (name, type, ttl, value, role) rows and the DNSSEC status line; empty when absent.
@@ -147,6 +186,7 @@ def environment() -> Environment:
     )
     env.filters["code_spans"] = _code_spans_html
     env.filters["inline"] = _inline_html
+    env.filters["wrap_points"] = _wrap_points
     env.filters["chart_svg"] = line_chart_svg
     env.globals["stylesheet"] = Markup(stylesheet())
     env.globals["banner_class"] = _BANNER_CLASS
@@ -207,11 +247,32 @@ def build_page(run: AuditRun) -> HtmlPage:
         counts=tuple(HtmlCount(s.value, s.value.capitalize(), counts[s]) for s in SEVERITIES),
         checks_total=len(run.results),
         checks_passed=statuses[Status.PASSED],
-        checks_failed=statuses[Status.FAILED],
+        checks_failed=check_outcomes(run)[0],
+        checks_notes=check_outcomes(run)[1],
+        checks_not_configured=len(run.not_configured),
         checks_not_run=statuses[Status.ERROR],
-        checks_skipped=statuses[Status.SKIPPED],
-        findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
+        checks_skipped=statuses[Status.SKIPPED] - len(run.not_configured),
+        findings=tuple(_finding(run, f, rank) for rank, f in enumerate(open_findings(run), start=1)),
+        accepted=tuple(
+            (f.fingerprint, f.title, f.accepted.by, f.accepted.until.isoformat(), f.accepted.reason)
+            for f in accepted_findings(run)
+            if f.accepted is not None
+        ),
+        top=tuple(
+            HtmlAction(a.rank, a.severity.value, a.title, tuple(g.id for g in a.groups), a.targets, a.fix)
+            for a in top_actions(run)
+        ),
+        top_heading=top_heading(len(top_actions(run))),
+        groups=tuple(
+            HtmlGroup(g.severity.value, g.title, g.id, g.targets, _group_change(run, g)) for g in group_findings(run)
+        ),
         not_run=tuple(HtmlNotRun(r.check_id, r.target, r.reason or "unknown reason") for r in run.not_run),
+        not_configured=tuple(
+            HtmlNotRun(r.check_id, r.target, r.reason or "not configured", r.configure or "")
+            for r in run.not_configured
+        ),
+        not_configured_lead=NOT_CONFIGURED_LEAD,
+        did_not_apply=tuple(HtmlNotRun(r.check_id, r.target, r.reason or "does not apply") for r in did_not_apply(run)),
         history=_history(run),
         hosts=tuple(
             HtmlHost(
@@ -234,6 +295,20 @@ def build_page(run: AuditRun) -> HtmlPage:
         ),
         fact_rows=tuple((f.host, f.name, f.value, f.check_id, ", ".join(f.detail)) for f in run.host_facts),
     )
+
+
+def _group_change(run: AuditRun, group: FindingGroup) -> str | None:
+    labels = {change_label(run, f) for f in group.findings} - {None}
+    return "NEW" if "NEW" in labels else ("still open" if labels else None)
+
+
+def _wrap_points(text: str) -> Markup:
+    """Escaped text with break opportunities after dots, slashes and hyphens, so host names and
+    paths wrap between their parts, never mid-word."""
+    escaped = str(escape(text))
+    for mark in (".", "/", "-", "@"):
+        escaped = escaped.replace(mark, mark + "<wbr>")
+    return Markup(escaped)
 
 
 def _finding(run: AuditRun, finding: Finding, rank: int) -> HtmlFinding:

@@ -17,7 +17,7 @@ from launchready.core.dnsmap import DnsMap
 from launchready.core.facts import HostFact
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
-from launchready.report.view import iso_utc, severity_counts, status_counts
+from launchready.report.view import iso_utc, severity_counts, status_counts, top_actions
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_RESOURCE = "audit-report-1.0.schema.json"
@@ -61,6 +61,12 @@ class ReportSummary(_Doc):
     checks: StatusCounts
 
 
+class ReportAcceptance(_Doc):
+    reason: str
+    by: str
+    until: str
+
+
 class ReportFinding(_Doc):
     rank: int
     id: str
@@ -75,12 +81,30 @@ class ReportFinding(_Doc):
     references: tuple[str, ...]
     fingerprint: str
     change: str | None
+    # Set when an [[audit.accept]] entry covers it: reported, not counted in the summary.
+    accepted: ReportAcceptance | None = None
 
 
 class ReportNotRun(_Doc):
     check_id: str
     target: str
     reason: str | None
+
+
+class ReportNotConfigured(_Doc):
+    check_id: str
+    target: str
+    reason: str | None
+    configure: str
+
+
+class ReportAction(_Doc):
+    rank: int
+    severity: str
+    title: str
+    finding_ids: tuple[str, ...]
+    targets: tuple[str, ...]
+    fix: str
 
 
 class ReportResult(_Doc):
@@ -138,6 +162,10 @@ class JsonReport(_Doc):
     dns_map: DnsMap | None = None
     # Per-host measurements checks contributed (e.g. the header score); additive in schema 1.0.
     host_facts: tuple[HostFact, ...] = ()
+    # Checks skipped because the configuration does not declare what they test: not verified.
+    not_configured: tuple[ReportNotConfigured, ...] = ()
+    # "Do these 3 first": the first actions, findings of one id (and of the same file) grouped.
+    first_actions: tuple[ReportAction, ...] = ()
 
 
 def build_report(run: AuditRun) -> JsonReport:
@@ -157,11 +185,26 @@ def build_report(run: AuditRun) -> JsonReport:
             rules=run.decision.rules,
         ),
         summary=ReportSummary(
-            findings=SeverityCounts(total=len(run.findings), **{s.value: n for s, n in sev.items()}),
+            findings=SeverityCounts(total=sum(sev.values()), **{s.value: n for s, n in sev.items()}),
             checks=StatusCounts(total=len(run.results), **{s.value: n for s, n in stat.items()}),
         ),
         findings=tuple(_finding(run, f, rank) for rank, f in enumerate(run.findings, start=1)),
         not_run=tuple(ReportNotRun(check_id=r.check_id, target=r.target, reason=r.reason) for r in run.not_run),
+        first_actions=tuple(
+            ReportAction(
+                rank=a.rank,
+                severity=a.severity.value,
+                title=a.title,
+                finding_ids=tuple(g.id for g in a.groups),
+                targets=a.targets,
+                fix=a.fix,
+            )
+            for a in top_actions(run)
+        ),
+        not_configured=tuple(
+            ReportNotConfigured(check_id=r.check_id, target=r.target, reason=r.reason, configure=r.configure or "")
+            for r in run.not_configured
+        ),
         results=tuple(
             ReportResult(
                 check_id=r.check_id,
@@ -211,6 +254,11 @@ def _finding(run: AuditRun, finding: Finding, rank: int) -> ReportFinding:
         references=finding.references,
         fingerprint=finding.fingerprint,
         change=change.value if change is not None else None,
+        accepted=None
+        if finding.accepted is None
+        else ReportAcceptance(
+            reason=finding.accepted.reason, by=finding.accepted.by, until=finding.accepted.until.isoformat()
+        ),
     )
 
 

@@ -25,7 +25,7 @@ from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Severity
 from launchready.report.model import Outcome, TestCase, TestReport, TestSuite
-from launchready.report.view import duration_seconds, worst
+from launchready.report.view import acceptance_note, duration_seconds, top_actions, worst
 
 # XML 1.0 allows only tab, newline, carriage return and U+0020 upwards (minus surrogates and
 # U+FFFE/U+FFFF), even escaped. Evidence and response bodies copied from a wire protocol can hold
@@ -112,6 +112,7 @@ class _Case:
     findings: tuple[Finding, ...]
     reason: str | None
     seconds: float
+    configure: str | None = None
 
 
 def render_junit(run: AuditRun) -> str:
@@ -123,6 +124,7 @@ def audit_test_report(run: AuditRun) -> TestReport:
     properties = [("launchready.version", run.tool_version), ("target", run.target)]
     properties.append(("verdict", run.decision.verdict.value))
     properties += [(f"reason.{i}", reason) for i, reason in enumerate(run.decision.reasons, start=1)]
+    properties += [(f"first.{a.rank}", f"{a.title}: {a.fix}") for a in top_actions(run)]
     if run.run_id is not None:
         properties.append(("run_id", str(run.run_id)))
     seconds = duration_seconds(run)
@@ -137,7 +139,20 @@ def audit_test_report(run: AuditRun) -> TestReport:
 
 
 def _cases(run: AuditRun) -> list[_Case]:
-    cases = [_Case(r.check_id, r.target, r.status, r.findings, r.reason, r.duration_ms / 1000.0) for r in run.results]
+    # The run's copies of the findings carry their acceptance marks; the results' do not.
+    reported = {f.fingerprint: f for f in run.findings}
+    cases = [
+        _Case(
+            r.check_id,
+            r.target,
+            r.status,
+            tuple(reported.get(f.fingerprint, f) for f in r.findings),
+            r.reason,
+            r.duration_ms / 1000.0,
+            r.configure,
+        )
+        for r in run.results
+    ]
     # Findings the engine attached to the run but to no result still have to turn CI red.
     covered = {f.fingerprint for r in run.results for f in r.findings}
     orphans: dict[tuple[str, str], list[Finding]] = {}
@@ -150,7 +165,9 @@ def _cases(run: AuditRun) -> list[_Case]:
 
 
 def _is_failure(case: _Case) -> bool:
-    return case.status is Status.FAILED and any(f.severity is not Severity.INFO for f in case.findings)
+    return case.status is Status.FAILED and any(
+        f.severity is not Severity.INFO and f.accepted is None for f in case.findings
+    )
 
 
 def _test_case(case: _Case) -> TestCase:
@@ -165,6 +182,13 @@ def _test_case(case: _Case) -> TestCase:
             message=f"Not verified: could not run: {reason}",
             type="could-not-run",
             detail=f"The check {case.check_id} could not run on {case.target}, so nothing is known about it.\nReason: {reason}",
+        )
+    if case.status is Status.SKIPPED and case.configure:
+        # Skipped, but not as "does not apply": nothing was verified for want of configuration.
+        return replace(
+            base,
+            outcome=Outcome.SKIPPED,
+            message=f"Not verified: not configured: {case.reason or 'not configured'}; to run it: {case.configure}",
         )
     if case.status is Status.SKIPPED:
         return replace(base, outcome=Outcome.SKIPPED, message=case.reason or "does not apply")
@@ -183,6 +207,8 @@ def _finding_text(finding: Finding) -> str:
         f"[{finding.severity.value.upper()}] {finding.title} ({finding.id})",
         f"Target: {finding.target}",
     ]
+    if finding.accepted is not None:
+        lines.append(f"Accepted (not a failure): {acceptance_note(finding)}")
     if finding.evidence:
         lines.append("Evidence:")
         lines += [f"  {line}" for line in finding.evidence]

@@ -31,17 +31,26 @@ from launchready.report.model import (
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
+    NOT_CONFIGURED_LEAD,
     SEVERITIES,
     STATUSES,
     VERDICT_PLAIN,
+    accepted_findings,
     change_label,
+    check_outcomes,
     code_spans,
+    did_not_apply,
     fixed_findings,
+    group_findings,
     has_previous,
     human_utc,
     is_link,
+    open_findings,
     severity_counts,
     status_counts,
+    targets_line,
+    top_actions,
+    top_heading,
 )
 
 # Backslash-escaping every CommonMark-significant character keeps user-controlled text (titles,
@@ -149,8 +158,10 @@ def render_markdown(run: AuditRun) -> str:
     out: list[str] = []
     out += _header(run)
     out += _decision(run)
+    out += _top_actions(run)
     out += _ranked_table(run)
     out += _details(run)
+    out += _accepted(run)
     out += _not_verified(run)
     out += _fixed(run)
     out += _host_facts(run)
@@ -196,6 +207,8 @@ def _decision(run: AuditRun) -> list[str]:
         + " · ".join(f"{counts[s]} {s.value}" for s in SEVERITIES)
         + "  \n**Checks:** "
         + " · ".join(f"{statuses[s]} {s.value}" for s in STATUSES)
+        + f" ({check_outcomes(run)[0]} with findings, {check_outcomes(run)[1]} with notes only"
+        + f", {len(run.not_configured)} not configured)"
     )
     out.append("")
     if run.decision.rules:
@@ -205,7 +218,23 @@ def _decision(run: AuditRun) -> list[str]:
     return out
 
 
+def _top_actions(run: AuditRun) -> list[str]:
+    top = top_actions(run)
+    if not top:
+        return []
+    out = [f"## {top_heading(len(top))}", ""]
+    for action in top:
+        ids = ", ".join(md_code(g.id) for g in action.groups)
+        out.append(
+            f"{action.rank}. **{action.severity.value.upper()}** {md_text(action.title)} "
+            f"on {md_text(targets_line(action.targets))} ({ids})  "
+        )
+        out.append(f"   **Fix:** {md_rich(action.fix)}")
+    return out + [""]
+
+
 def _ranked_table(run: AuditRun) -> list[str]:
+    """One row per finding id, its targets in one cell (a problem on five hosts is one row)."""
     out = ["## Ranked risks", ""]
     if not run.findings:
         return out + ["No risks found.", ""]
@@ -213,22 +242,31 @@ def _ranked_table(run: AuditRun) -> list[str]:
     head = "| # | Severity | Risk | Target | Impact |" + (" Change |" if with_change else "")
     rule = "|---:|---|---|---|---|" + ("---|" if with_change else "")
     out += [head, rule]
-    for rank, finding in enumerate(run.findings, start=1):
+    for rank, group in enumerate(group_findings(run), start=1):
+        shown = group.targets[:_MD_TARGETS]
+        where = ", ".join(md_code(t) for t in shown)
+        if len(group.targets) > len(shown):
+            where += f" +{len(group.targets) - len(shown)} more"
         row = (
-            f"| {rank} | **{finding.severity.value.upper()}** | {md_text(finding.title)} "
-            f"{md_code(finding.id)} | {md_code(finding.target)} | {IMPACT_LABEL[finding.impact]} |"
+            f"| {rank} | **{group.severity.value.upper()}** | {md_text(group.title)} "
+            f"{md_code(group.id)} | {where} | {IMPACT_LABEL[group.first.impact]} |"
         )
         if with_change:
-            row += f" {change_label(run, finding) or ''} |"
+            labels = {change_label(run, f) for f in group.findings} - {None}
+            row += f" {'NEW' if 'NEW' in labels else ('still open' if labels else '')} |"
         out.append(row)
     return out + [""]
+
+
+# Targets a ranked-table row names before "+N more" (every one is in "What to fix").
+_MD_TARGETS = 5
 
 
 def _details(run: AuditRun) -> list[str]:
     if not run.findings:
         return []
     out = ["## What to fix", ""]
-    for rank, finding in enumerate(run.findings, start=1):
+    for rank, finding in enumerate(open_findings(run), start=1):
         out += _finding_section(run, finding, rank)
     return out
 
@@ -256,11 +294,42 @@ def _finding_section(run: AuditRun, finding: Finding, rank: int) -> list[str]:
     return out
 
 
+def _accepted(run: AuditRun) -> list[str]:
+    accepted = accepted_findings(run)
+    if not accepted:
+        return []
+    out = ["## Accepted for now", "", "Not counted in the decision until their date passes.", ""]
+    out += ["| Finding | Risk | Accepted by | Until | Why |", "|---|---|---|---|---|"]
+    for f in accepted:
+        a = f.accepted
+        assert a is not None
+        out.append(
+            f"| {md_code(f.fingerprint)} | {md_text(f.title)} | {md_text(a.by)} | {a.until.isoformat()} "
+            f"| {md_text(a.reason)} |"
+        )
+    return out + [""]
+
+
 def _not_verified(run: AuditRun) -> list[str]:
     out = ["## Not verified", ""]
     not_run = run.not_run
+    if run.fully_verified:
+        return out + ["Every check ran.", ""] + _did_not_apply(run)
+    if run.not_configured:
+        out += [
+            NOT_CONFIGURED_LEAD,
+            "",
+            "| Check | Why it did not run | To run it |",
+            "|---|---|---|",
+        ]
+        for result in run.not_configured:
+            out.append(
+                f"| {md_code(result.check_id)} | {md_text(result.reason or 'not configured')} "
+                f"| {md_text(result.configure or '')} |"
+            )
+        out.append("")
     if not not_run:
-        return out + ["Every check ran.", ""]
+        return out + _did_not_apply(run)
     out += [
         "These checks could not run, so nothing is known about them: they are **not** passes.",
         "",
@@ -269,7 +338,16 @@ def _not_verified(run: AuditRun) -> list[str]:
     ]
     for result in not_run:
         out.append(f"| {md_code(result.check_id)} | {md_code(result.target)} | {md_text(result.reason or 'unknown')} |")
-    return out + [""]
+    return out + [""] + _did_not_apply(run)
+
+
+def _did_not_apply(run: AuditRun) -> list[str]:
+    skipped = did_not_apply(run)
+    if not skipped:
+        return []
+    out = ["<details><summary>Checks that did not apply (" + str(len(skipped)) + ")</summary>", ""]
+    out += [f"- {md_code(r.check_id)}: {md_text(r.reason or 'does not apply')}" for r in skipped]
+    return out + ["", "</details>", ""]
 
 
 def _fixed(run: AuditRun) -> list[str]:

@@ -266,6 +266,8 @@ class SarifResult:
     location: SarifLocation
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, object] = field(default_factory=dict)
+    # A justification when the result is accepted (written as an external suppression).
+    suppressed: str | None = None
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,11 @@ from launchready.report.model import (
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
+    acceptance_note,
     file_location,
     is_link,
     iso_utc,
+    top_actions,
 )
 
 SARIF_VERSION = "2.1.0"
@@ -143,6 +145,12 @@ def _result(result: SarifResult, index: int) -> dict[str, Any]:
         "locations": [_location(result.location)],
         "partialFingerprints": dict(result.fingerprints),
         "properties": {"security-severity": SECURITY_SEVERITY[result.severity], **result.properties},
+        # An accepted finding stays in the log, suppressed with its justification (SARIF 3.35).
+        **(
+            {"suppressions": [{"kind": "external", "status": "accepted", "justification": result.suppressed}]}
+            if result.suppressed
+            else {}
+        ),
     }
 
 
@@ -208,6 +216,14 @@ def audit_sarif_log(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> SarifLo
         )
         for r in run.results
         if r.status is Status.ERROR
+    ) + tuple(
+        SarifNotification(
+            descriptor=r.check_id,
+            message=f"Not verified: {r.check_id} is not configured: {r.reason or 'not configured'}; "
+            f"to run it: {r.configure}",
+            properties={"target": r.target, "configure": r.configure},
+        )
+        for r in run.not_configured
     )
     return SarifLog(
         tool="launchready",
@@ -220,6 +236,10 @@ def audit_sarif_log(run: AuditRun, *, pseudo_file: str = PSEUDO_FILE) -> SarifLo
             "target": run.target,
             "verdict": run.decision.verdict.value,
             "reasons": list(run.decision.reasons),
+            "firstActions": [
+                {"rank": a.rank, "title": a.title, "ruleIds": [g.id for g in a.groups], "fix": a.fix}
+                for a in top_actions(run)
+            ],
         },
     )
 
@@ -267,6 +287,8 @@ def _audit_result(run: AuditRun, finding: Finding, pseudo_file: str) -> SarifRes
     change = run.change_of(finding)
     if change is not None:
         properties["change"] = change.value
+    if finding.accepted is not None:
+        properties["acceptedUntil"] = finding.accepted.until.isoformat()
     return SarifResult(
         rule_id=finding.id,
         severity=finding.severity,
@@ -274,6 +296,7 @@ def _audit_result(run: AuditRun, finding: Finding, pseudo_file: str) -> SarifRes
         location=_audit_location(run, finding, pseudo_file),
         fingerprints={FINGERPRINT_KEY: finding.fingerprint},
         properties=properties,
+        suppressed=acceptance_note(finding) or None,
     )
 
 

@@ -21,12 +21,24 @@ from launchready.report.view import (
     IMPACT_PLAIN,
     SEVERITIES,
     VERDICT_PLAIN,
+    Action,
+    FindingGroup,
+    acceptance_note,
+    accepted_findings,
     change_label,
+    check_outcomes,
+    did_not_apply,
     fixed_findings,
+    group_findings,
     has_previous,
     human_utc,
+    open_findings,
     severity_counts,
+    short_fix,
     status_counts,
+    targets_line,
+    top_actions,
+    top_heading,
 )
 
 VERDICT_STYLE: dict[Verdict, str] = {
@@ -43,32 +55,107 @@ SEVERITY_STYLE: dict[Severity, str] = {
     Severity.INFO: "dim",
 }
 
-# Only these get their evidence and fix printed by default: the ones to act on before launch.
-_DETAIL_SEVERITIES = (Severity.BLOCKER, Severity.HIGH)
+# Evidence lines an action card shows by default (-v shows every line of every finding).
+_CARD_EVIDENCE = 3
 
 
 def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -> None:
+    """By default about one screen: the decision, the counts, "Do these 3 first" with their fixes,
+    one line per finding id, what was not verified. ``verbose``: every finding's full card."""
     console.print(_decision_panel(run))
     console.print(_counts_line(run))
     console.print()
     if run.findings:
-        console.print(Text("Ranked risks", style="bold underline"))
-        console.print(_risk_table(run))
-        detailed = [f for f in run.findings if verbose or f.severity in _DETAIL_SEVERITIES]
-        if detailed:
+        top = top_actions(run)
+        if top:
+            console.print(Text(top_heading(len(top)), style="bold underline"))
+            for action in top:
+                console.print()
+                console.print(_action_card(run, action, verbose=verbose))
             console.print()
-            console.print(Text("What to fix first" if not verbose else "Every finding", style="bold underline"))
-            for finding in detailed:
+        if verbose:
+            console.print(Text("Ranked risks", style="bold underline"))
+            console.print(_risk_table(run))
+            console.print()
+            console.print(Text("Every finding", style="bold underline"))
+            for finding in open_findings(run):
                 console.print()
                 console.print(_finding_detail(run, finding, verbose=verbose))
+        else:
+            groups = group_findings(run)
+            console.print(
+                Text(
+                    f"All risks: {len(open_findings(run))} finding(s) under {len(groups)} id(s)",
+                    style="bold underline",
+                )
+            )
+            console.print(_group_table(run, groups))
     else:
         console.print(Text("No risks found.", style="green"))
         console.print()
+    _print_accepted(run, console)
     _print_not_verified(run, console)
-    _print_host_facts(run, console)
+    _print_did_not_apply(run, console, verbose=verbose)
+    if verbose:
+        _print_host_facts(run, console)
     line = _history_line(run)
     if line is not None:
         console.print(line)
+    if run.findings and not verbose:
+        console.print(Text("\nRun with -v for every finding's evidence, fix and references.", style="dim"))
+
+
+def _action_card(run: AuditRun, action: Action, *, verbose: bool) -> Table:
+    """One of the first actions: what, where, a little evidence and the fix (its first sentence
+    unless ``verbose``)."""
+    head = Text()
+    head.append(action.severity.value.upper(), style=SEVERITY_STYLE[action.severity])
+    head.append(" ")
+    head.append(action.title, style="bold")
+    changes = {change_label(run, f) for f in action.findings} - {None}
+    if "NEW" in changes:
+        head.append("  [NEW]", style="bold magenta")
+    lead = action.lead.first
+    where = Text(f"{IMPACT_LABEL[lead.impact]} · on ")
+    where.append(targets_line(action.targets))
+    where.append("  (" + ", ".join(g.id for g in action.groups) + ")", style="dim")
+    parts: list[RenderableType] = [head, where]
+    evidence = [line for f in action.findings[:1] for line in f.evidence][: None if verbose else _CARD_EVIDENCE]
+    if evidence:
+        parts.append(Padding(Text("\n".join(evidence), style="dim"), (0, 0, 0, 2), expand=False))
+    fix = Text("Fix: ", style="bold green")
+    fix.append(action.fix if verbose else short_fix(action.fix))
+    parts.append(fix)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column()
+    grid.add_row(Text(f"{action.rank}."), Group(*parts))
+    return grid
+
+
+def _group_table(run: AuditRun, groups: tuple[FindingGroup, ...]) -> Table:
+    """One line per finding id: severity, title (cut to fit), id (never cut), where."""
+    with_change = has_previous(run)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Risk", ratio=3, no_wrap=True, overflow="ellipsis")
+    table.add_column("Id", no_wrap=False, overflow="fold", style="dim")
+    table.add_column("Where", ratio=2, no_wrap=True, overflow="ellipsis")
+    if with_change:
+        table.add_column("Change", no_wrap=True)
+    for group in groups:
+        row: list[RenderableType] = [
+            Text(group.severity.value.upper(), style=SEVERITY_STYLE[group.severity]),
+            Text(group.title),
+            Text(group.id),
+            Text(targets_line(group.targets, shown=1)),
+        ]
+        if with_change:
+            labels = {change_label(run, f) for f in group.findings} - {None}
+            label = "NEW" if "NEW" in labels else ("still open" if labels else "")
+            row.append(Text(label, style="bold magenta" if label == "NEW" else "dim"))
+        table.add_row(*row)
+    return table
 
 
 def _decision_panel(run: AuditRun) -> Panel:
@@ -109,9 +196,11 @@ def _counts_line(run: AuditRun) -> Text:
             line.append(" · ")
         n = counts[severity]
         line.append(f"{n} {severity.value}", style=SEVERITY_STYLE[severity] if n else "dim")
+    with_findings, notes_only = check_outcomes(run)
     line.append(
-        f"\nChecks: {statuses[Status.PASSED]} passed, {statuses[Status.FAILED]} with findings, "
-        f"{statuses[Status.ERROR]} could not run, {statuses[Status.SKIPPED]} skipped",
+        f"\nChecks: {statuses[Status.PASSED]} passed, {with_findings} with findings, {notes_only} with notes only, "
+        f"{statuses[Status.ERROR]} could not run, {len(run.not_configured)} not configured, "
+        f"{statuses[Status.SKIPPED] - len(run.not_configured)} did not apply",
         style="dim",
     )
     return line
@@ -126,7 +215,7 @@ def _risk_table(run: AuditRun) -> Table:
     table.add_column("Target", ratio=2, overflow="fold")
     if with_change:
         table.add_column("Change", no_wrap=True)
-    for rank, finding in enumerate(run.findings, start=1):
+    for rank, finding in enumerate(open_findings(run), start=1):
         risk = Text(finding.title)
         risk.append("\n" + finding.id, style="dim")
         row: list[RenderableType] = [
@@ -143,7 +232,7 @@ def _risk_table(run: AuditRun) -> Table:
 
 
 def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Table:
-    rank = run.findings.index(finding) + 1
+    rank = open_findings(run).index(finding) + 1
     head = Text()
     head.append(finding.severity.value.upper(), style=SEVERITY_STYLE[finding.severity])
     head.append(" ")
@@ -176,11 +265,40 @@ def _finding_detail(run: AuditRun, finding: Finding, *, verbose: bool) -> Table:
     return grid
 
 
+def _print_accepted(run: AuditRun, console: Console) -> None:
+    accepted = accepted_findings(run)
+    if not accepted:
+        return
+    console.print()
+    console.print(Text(f"Accepted for now: {len(accepted)} finding(s), not counted", style="bold"))
+    for finding in accepted:
+        line = Text("  • ")
+        line.append(finding.fingerprint, style="bold")
+        line.append(": " + finding.title)
+        line.append("\n    " + acceptance_note(finding), style="dim")
+        console.print(line)
+
+
 def _print_not_verified(run: AuditRun, console: Console) -> None:
     not_run = run.not_run
     console.print()
-    if not not_run:
+    if run.fully_verified:
         console.print(Text("Not verified: none, every check ran.", style="dim"))
+        return
+    if run.not_configured:
+        console.print(
+            Text(
+                f"Not verified: {len(run.not_configured)} check(s) not configured (these are not passes)",
+                style="bold yellow",
+            )
+        )
+        for result in run.not_configured:
+            line = Text("  • ")
+            line.append(result.check_id, style="bold")
+            line.append(": " + (result.reason or "not configured"), style="yellow")
+            line.append("\n    to run it: " + (result.configure or ""), style="dim")
+            console.print(line)
+    if not not_run:
         return
     console.print(
         Text(
@@ -193,6 +311,21 @@ def _print_not_verified(run: AuditRun, console: Console) -> None:
         line.append(result.check_id, style="bold")
         line.append(" on " + result.target + ": ")
         line.append(result.reason or "unknown reason", style="yellow")
+        console.print(line)
+
+
+def _print_did_not_apply(run: AuditRun, console: Console, *, verbose: bool) -> None:
+    skipped = did_not_apply(run)
+    if not skipped:
+        return
+    if not verbose:
+        console.print(Text(f"Did not apply: {len(skipped)} check run(s) (-v lists them with the reason)", style="dim"))
+        return
+    console.print(Text(f"Did not apply: {len(skipped)} check run(s)", style="bold"))
+    for result in skipped:
+        line = Text("  • ")
+        line.append(result.check_id, style="bold")
+        line.append(": " + (result.reason or "does not apply"), style="dim")
         console.print(line)
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from launchready.core.finding import Finding, Status
+from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.run import AuditRun, Change, Verdict
 from launchready.core.severity import Impact, Severity
 
@@ -59,6 +59,11 @@ VERDICT_PLAIN: dict[Verdict, str] = {
     Verdict.SHIP: "Nothing found that should stop the launch.",
 }
 
+NOT_CONFIGURED_LEAD = (
+    "These checks did not run because the configuration does not declare what they test, so they are "
+    "not verified (mark one not applicable with [audit] not_applicable if it truly does not apply):"
+)
+
 
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix; naive datetimes are taken to be UTC already."""
@@ -78,10 +83,33 @@ def duration_seconds(run: AuditRun) -> float:
     return max(0.0, (run.finished - run.started).total_seconds())
 
 
+def did_not_apply(run: AuditRun) -> tuple[CheckResult, ...]:
+    """Skipped results that are not "not configured": the check does not apply here (no mail
+    received, no repository given, marked not applicable), each with its reason."""
+    return tuple(r for r in run.results if r.status is Status.SKIPPED and not r.configure)
+
+
+def open_findings(run: AuditRun) -> tuple[Finding, ...]:
+    """The findings that count: every one not accepted (an expired acceptance is open again)."""
+    return tuple(f for f in run.findings if f.accepted is None)
+
+
+def accepted_findings(run: AuditRun) -> tuple[Finding, ...]:
+    """Findings accepted for now: every report lists them as accepted, none drops them."""
+    return tuple(f for f in run.findings if f.accepted is not None)
+
+
+def acceptance_note(finding: Finding) -> str:
+    if finding.accepted is None:
+        return ""
+    a = finding.accepted
+    return f"accepted by {a.by} until {a.until.isoformat()}: {a.reason}"
+
+
 def severity_counts(run: AuditRun) -> dict[Severity, int]:
-    """Every severity, zeros included, worst first."""
+    """Every severity, zeros included, worst first; accepted findings are not counted."""
     counts = {s: 0 for s in SEVERITIES}
-    for finding in run.findings:
+    for finding in open_findings(run):
         counts[finding.severity] += 1
     return counts
 
@@ -91,6 +119,22 @@ def status_counts(run: AuditRun) -> dict[Status, int]:
     for result in run.results:
         counts[result.status] += 1
     return counts
+
+
+def check_outcomes(run: AuditRun) -> tuple[int, int]:
+    """(check runs with a finding to fix, check runs with informational notes only): the split
+    JUnit makes (a failure needs more than a note), so every format counts the same way."""
+    failed = [r for r in run.results if r.status is Status.FAILED and any(f.accepted is None for f in _current(run, r))]
+    notes_only = sum(
+        1 for r in failed if all(f.severity is Severity.INFO for f in _current(run, r) if f.accepted is None)
+    )
+    return len(failed) - notes_only, notes_only
+
+
+def _current(run: AuditRun, result: CheckResult) -> tuple[Finding, ...]:
+    """A result's findings as the run reports them (with their acceptance marks)."""
+    by_fingerprint = {f.fingerprint: f for f in run.findings}
+    return tuple(by_fingerprint.get(f.fingerprint, f) for f in result.findings)
 
 
 def change_label(run: AuditRun, finding: Finding) -> str | None:
@@ -183,3 +227,165 @@ def code_spans(text: str) -> list[tuple[bool, str]]:
         last = pieces.pop()
         pieces[-1] += "`" + last
     return [(i % 2 == 1, part) for i, part in enumerate(pieces) if part]
+
+
+# -- grouping: one entry per finding id, related files merged into one action ------------------
+
+# How many actions the "Do these 3 first" block names.
+TOP_ACTIONS = 3
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Every finding of one id (the same problem on several targets), in rank order."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def id(self) -> str:
+        return self.first.id
+
+    @property
+    def title(self) -> str:
+        return self.first.title
+
+    @property
+    def severity(self) -> Severity:
+        return max(self.findings, key=lambda f: f.severity.rank).severity
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.target for f in self.findings))
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do: a group of findings, with groups about the same repository file merged
+    into it (a committed credential file and the secret found in it are fixed together)."""
+
+    groups: tuple[FindingGroup, ...]
+    rank: int  # 1-based position among the actions
+
+    @property
+    def lead(self) -> FindingGroup:
+        return self.groups[0]
+
+    @property
+    def severity(self) -> Severity:
+        return max((g.severity for g in self.groups), key=lambda s: s.rank)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for g in self.groups for f in g.findings)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for g in self.groups for t in g.targets))
+
+    @property
+    def title(self) -> str:
+        if len(self.groups) == 1:
+            return self.lead.title
+        return " + ".join(dict.fromkeys(g.title for g in self.groups))
+
+    @property
+    def fix(self) -> str:
+        """What to do, in order: a leaked credential is rotated before its file is removed, since
+        removing it does not un-leak it."""
+        if len(self.groups) > 1 and any(f.impact is Impact.DATA_EXPOSURE for f in self.findings):
+            files = ", ".join(sorted({_file_of(t) for t in self.targets}))
+            return f"Rotate these credentials, then remove the file from the repository ({files}). " + " ".join(
+                dict.fromkeys(g.first.remediation for g in self.groups)
+            )
+        return self.lead.first.remediation
+
+
+def _file_of(target: str) -> str:
+    """``path`` of a ``path:line[:col]`` target (the target itself otherwise)."""
+    match = _FILE_LINE.fullmatch(target.strip())
+    return match["path"] if match else target
+
+
+def _looks_like_path(target: str, run: AuditRun) -> bool:
+    """A repository path without a line (``.env``, ``deploy/id_rsa``): not a URL, not a host."""
+    text = target.strip()
+    if not text or "://" in text or " " in text or _is_host(text, run):
+        return False
+    return "/" in text or text.startswith(".")
+
+
+def group_findings(run: AuditRun) -> tuple[FindingGroup, ...]:
+    """One group per finding id, in the order of each id's best-ranked finding."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in open_findings(run):
+        groups.setdefault(finding.id, []).append(finding)
+    return tuple(FindingGroup(tuple(fs)) for fs in groups.values())
+
+
+def actions(run: AuditRun) -> tuple[Action, ...]:
+    """The grouped findings as actions, worst first; groups whose findings sit in the same
+    repository files become one action."""
+    groups = group_findings(run)
+    files_of: list[set[str]] = []
+    for group in groups:
+        paths = set()
+        for target in group.targets:
+            location = file_location(target, run)
+            if location is not None:
+                paths.add(location.path)
+            elif _looks_like_path(target, run):
+                paths.add(target.strip())
+        files_of.append(paths)
+    merged: list[list[int]] = []
+    owner: dict[str, int] = {}
+    for index, paths in enumerate(files_of):
+        home = next((owner[p] for p in sorted(paths) if p in owner), None)
+        if home is None:
+            merged.append([index])
+            home = len(merged) - 1
+        else:
+            merged[home].append(index)
+        for path in paths:
+            owner.setdefault(path, home)
+    built = [tuple(groups[i] for i in members) for members in merged]
+    built.sort(key=lambda gs: -max(g.severity.rank for g in gs))  # stable: rank order within a severity
+    return tuple(Action(groups=gs, rank=i) for i, gs in enumerate(built, start=1))
+
+
+def top_actions(run: AuditRun, limit: int = TOP_ACTIONS) -> tuple[Action, ...]:
+    """The first actions, leaving out informational ones: "Do these 3 first" names real work."""
+    return tuple(a for a in actions(run) if a.severity is not Severity.INFO)[:limit]
+
+
+def targets_line(targets: tuple[str, ...], shown: int = 3) -> str:
+    """``a, b, c +4 more``: the targets of a group on one line."""
+    head = ", ".join(targets[:shown])
+    return head + (f" +{len(targets) - shown} more" if len(targets) > shown else "")
+
+
+def top_heading(count: int) -> str:
+    return "Do this first" if count == 1 else f"Do these {count} first"
+
+
+def short_fix(text: str, limit: int = 160, at_least: int = 60) -> str:
+    """A fix cut to about two lines for the first actions (the full fix is one -v away): at the
+    last sentence end within ``limit`` (a sentence of ``at_least`` characters or more), else at a
+    word boundary; never inside a backtick-quoted command."""
+    if len(text) <= limit:
+        return text
+    inside = [False] * (len(text) + 1)
+    quoted = False
+    for index, char in enumerate(text):
+        if char == "`":
+            quoted = not quoted
+        inside[index + 1] = quoted
+    sentence_ends = [m.end() for m in re.finditer(r"\. ", text) if at_least <= m.end() <= limit and not inside[m.end()]]
+    if sentence_ends:
+        return text[: sentence_ends[-1]].rstrip() + " …"
+    spaces = [m.start() for m in re.finditer(" ", text) if m.start() <= limit and not inside[m.start()]]
+    cut = spaces[-1] if spaces else limit
+    return text[:cut].rstrip(" ,;:") + " …"

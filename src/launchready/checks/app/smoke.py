@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotApplicable
+from launchready.core.errors import CouldNotRun, NotConfigured
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.errors import SecretsError
@@ -145,7 +145,10 @@ def judge(run: SmokeRun) -> list[Finding]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     if not declares_flows(ctx.config):
-        raise NotApplicable("no smoke flows declared ([smoke] files in launchready.toml)")
+        raise NotConfigured(
+            "no smoke flows declared ([smoke] files in launchready.toml)",
+            'write your sign-up and payment flows in a YAML file and list it: [smoke] files = ["smoke.yaml"]',
+        )
     try:
         plan = plan_smoke(ctx.config, target)
     except (SmokeError, SecretsError) as exc:  # the flows, or the env_file they read

@@ -176,6 +176,11 @@ def judge(domain: str, facts: tuple[SelectorFacts, ...]) -> list[Finding]:
             continue
         keys.extend((f, parse_dkim_key(r)) for r in records)
     if not keys and not any(f.declared for f in facts):
+        unanswered = [f for f in facts if f.answer.failed]
+        if unanswered:
+            # A selector whose question went unanswered may hold the key: "none found" would be a guess.
+            names = ", ".join(f"{f.selector} ({f.answer.status})" for f in unanswered[:4])
+            raise CouldNotRun(f"no DKIM key found, but {len(unanswered)} selector lookup(s) failed: {names}")
         asked = ", ".join(f.selector for f in facts[:8])
         findings.append(
             META.finding(

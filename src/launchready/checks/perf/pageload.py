@@ -62,11 +62,15 @@ def describe(load: PageLoad) -> list[str]:
     def ms(value: float | None) -> str:
         return f"{value:.0f} ms" if value is not None else "n/a"
 
+    cls = f"{load.cls:.3f}" if load.cls is not None else "n/a"
     lines = [
         f"{load.url}: TTFB {ms(load.ttfb_ms)}, FCP {ms(load.fcp_ms)}, LCP {ms(load.lcp_ms)}, "
-        f"{load.total_bytes / 1024:.0f} KiB in {len(load.requests)} requests (mobile profile, cold)"
+        f"{load.total_bytes / 1024:.0f} KiB in {len(load.requests)} requests (mobile profile, cold)",
     ]
     lines += [f"largest: {r.url} {r.bytes / 1024:.0f} KiB ({r.mime or 'unknown type'})" for r in load.largest[:3]]
+    lines.append(f"CLS {cls}, TBT {ms(load.tbt_ms)} (Lighthouse: good below 0.1 and 200 ms)")
+    if load.lcp_element:
+        lines.append(f"LCP element: {load.lcp_element}")
     return lines
 
 

@@ -4,8 +4,8 @@
 runs with uvicorn next to the scheduler and the alert worker.
 """
 
+from launchready.monitor.store.pings import Routing
 from launchready.monitor.web.app import create_app
-from launchready.monitor.web.pings import Routing
 from launchready.monitor.web.settings import WebSettings
 
 __all__ = ["Routing", "WebSettings", "create_app"]

@@ -32,10 +32,17 @@ from starlette.staticfiles import StaticFiles
 from launchready.intake.routes import OnGroupEvent, intake_routes
 from launchready.intake.settings import IntakeSettings
 from launchready.intake.web import CsrfRules, errors_api_routes, errors_page_routes
+from launchready.monitor.store.pings import (
+    BODY_KEEP_BYTES,
+    Routing,
+    clean_body,
+    no_routing,
+    parse_ping_path,
+    record_ping,
+)
 from launchready.monitor.web import auth, queries
 from launchready.monitor.web.charts import latency_chart
 from launchready.monitor.web.metrics import StoreCollector
-from launchready.monitor.web.pings import BODY_KEEP_BYTES, Routing, clean_body, no_routing, parse_ping_path, record_ping
 from launchready.monitor.web.settings import WebSettings
 
 SESSION_COOKIE = "lr_session"

@@ -109,8 +109,13 @@ def record_ping(
     rid: str | None,
     body: str | None,
     routing: Routing,
+    reported_duration_s: float | None = None,
 ) -> PingOutcome | None:
-    """Store one ping and its effect on the heartbeat; None when no such heartbeat is configured."""
+    """Store one ping and its effect on the heartbeat; None when no such heartbeat is configured.
+
+    ``reported_duration_s`` is a run duration the sender measured itself (a Sentry cron check-in
+    carries one); it wins over the start-to-finish time computed here.
+    """
     query = select(heartbeats).where(heartbeats.c.configured.is_(True))
     if address.uuid is not None:
         query = query.where(heartbeats.c.uuid == address.uuid)
@@ -134,6 +139,8 @@ def record_ping(
             started = row.last_start_at
         if started is not None and started <= at:
             duration_s = at - started
+        if reported_duration_s is not None and reported_duration_s >= 0:
+            duration_s = reported_duration_s
     conn.execute(
         insert(pings).values(
             heartbeat_name=row.name,
