@@ -65,6 +65,24 @@ JWT_SECRET = r(40, ALNUM + "_-")
 PEM_BODY = "\n".join(r(64, B64) for _ in range(6))
 GCP_KEY_ID = r(40, HEX)
 
+SALESFORCE = "00D" + r(12) + "!" + r(96, ALNUM + ".")
+TWITTER_BEARER = "A" * 21 + r(60, ALNUM + "%")
+FACEBOOK = "EA" + "AB" + r(150)
+MAILCHIMP = r(32, HEX) + "-us" + "14"
+HEROKU = "HR" + "KU-" + r(60, ALNUM + "_")
+DIGITALOCEAN = "do" + "p_v1_" + r(64, HEX)
+SQUARE = "sq0" + "atp-" + r(22)
+BRAINTREE = "access_token$production$" + r(16, string.ascii_lowercase + string.digits) + "$" + r(32, HEX)
+ALGOLIA_ADMIN = r(32, HEX)
+SENTRY = "sn" + "trys_" + r(120, ALNUM)
+PPK_BODY = "\n".join(r(64, B64) for _ in range(4))
+FTP_PASSWORD = "Ftp" + r(9)
+JDBC_PASSWORD = "Jd" + r(10)
+BCRYPT = "$2y$10$" + r(53, ALNUM + "./")
+WEAK_PASSWORD = "Admin#" + r(3, string.digits)
+DJANGO_KEY = "django-insecure-" + r(40, string.ascii_lowercase + string.digits + "!@#%^&*-_=+")
+NETRC_PASSWORD = "Nt" + r(10)
+
 SECRETS: tuple[Sample, ...] = (
     Sample(
         "aws pair",
@@ -153,6 +171,73 @@ SECRETS: tuple[Sample, ...] = (
         f"services:\n  web:\n    environment:\n      DATABASE_URL: postgres://market:{DB_PASSWORD}@db.prod.example-host.net:5432/market\n",
         "database-url",
         DB_PASSWORD,
+    ),
+    Sample("salesforce", "sf/client.py", f'SF_SESSION = "{SALESFORCE}"\n', "salesforce-token", SALESFORCE),
+    Sample(
+        "twitter bearer", "social.js", f'const bearer = "{TWITTER_BEARER}";\n', "twitter-bearer-token", TWITTER_BEARER
+    ),
+    Sample("facebook token", "fb.php", f'$fb = new Facebook("{FACEBOOK}");\n', "facebook-access-token", FACEBOOK),
+    Sample("mailchimp", "newsletter.rb", f'Gibbon::Request.api_key = "{MAILCHIMP}"\n', "mailchimp-api-key", MAILCHIMP),
+    Sample("heroku", "deploy.sh", f"export HEROKU_API_KEY={HEROKU}\n", "heroku-api-key", HEROKU),
+    Sample("digitalocean", "infra/main.tf", f'do_token = "{DIGITALOCEAN}"\n', "digitalocean-token", DIGITALOCEAN),
+    Sample("square", "pay/square.py", f'client = Client(access_token="{SQUARE}")\n', "square-token", SQUARE),
+    Sample("braintree", "pay/bt.js", f'const gateway = connect("{BRAINTREE}");\n', "paypal-braintree-token", BRAINTREE),
+    Sample(
+        "algolia admin key",
+        "search/index.js",
+        f'const ALGOLIA_ADMIN_KEY = "{ALGOLIA_ADMIN}";\n',
+        "algolia-admin-key",
+        ALGOLIA_ADMIN,
+    ),
+    Sample("sentry auth token", "sentry.properties", f"auth.token={SENTRY}\n", "sentry-auth-token", SENTRY),
+    Sample(
+        "putty key",
+        "deploy/server.ppk",
+        "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: deploy\nPublic-Lines: 1\n"
+        + r(64, B64)
+        + "\nPrivate-Lines: 4\n"
+        + PPK_BODY
+        + "\nPrivate-MAC: "
+        + r(40, HEX)
+        + "\n",
+        "putty-private-key",
+        PPK_BODY,
+    ),
+    Sample(
+        "ftp url",
+        "scripts/upload.sh",
+        f"lftp ftp://deploy:{FTP_PASSWORD}@ftp.shop-host.net/www\n",
+        "url-password",
+        FTP_PASSWORD,
+    ),
+    Sample(
+        "jdbc connection string",
+        "src/main/resources/db.xml",
+        f'<bean><property name="url" value="jdbc:sqlserver://db.corp;databaseName=shop;user=app;password={JDBC_PASSWORD};"/></bean>\n',
+        "connection-string-password",
+        JDBC_PASSWORD,
+    ),
+    Sample(
+        "sql dump with password hashes",
+        "backup/users.sql",
+        f"INSERT INTO `users` VALUES (1,'admin@shop.test','{BCRYPT}','2024-01-02');\n",
+        "password-hash-dump",
+        BCRYPT,
+    ),
+    Sample(
+        "weak password in yaml config",
+        "config/database.yml",
+        f"production:\n  adapter: mysql2\n  username: shop\n  password: {WEAK_PASSWORD}\n",
+        "config-credential",
+        WEAK_PASSWORD,
+    ),
+    Sample("django secret key", "shop/settings.py", f"SECRET_KEY = '{DJANGO_KEY}'\n", "framework-secret", DJANGO_KEY),
+    Sample(
+        "netrc credential file",
+        ".netrc",
+        f"machine api.shop-host.net\n  login deploy\n  password {NETRC_PASSWORD}\n",
+        "credential-file",
+        NETRC_PASSWORD,
     ),
     Sample(
         "jwt signing secret toml", "config.toml", f'[auth]\njwt_secret = "{JWT_SECRET}"\n', "generic-secret", JWT_SECRET

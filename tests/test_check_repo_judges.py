@@ -30,12 +30,14 @@ def test_live_key_in_tree_is_an_exposed_blocker_with_its_impact() -> None:
     assert "Roll the key in the Stripe dashboard" in finding.remediation
 
 
-def test_history_only_is_in_history_and_capped_at_high() -> None:
+def test_history_only_is_in_history_with_the_scanners_severity() -> None:
+    # One rule with `secrets scan`: a live key left in history is still a blocker until rotated.
     history = ScanResult(
         hits=[h.with_(in_head=False) for h in hits(f'K = "{STRIPE_LIVE}"\n', "old.py", Source.HISTORY, COMMIT)]
     )
     [finding] = repo_secrets.judge(ScanResult(), history)
-    assert finding.id == "repo.secrets.in-history" and finding.severity is Severity.HIGH
+    assert finding.id == "repo.secrets.in-history" and finding.severity is Severity.BLOCKER
+    assert finding.severity is history.hits[0].severity
     assert "no longer in HEAD: only in git history" in finding.evidence
     assert any("aaaaaaaaaa" in e for e in finding.evidence)
 
@@ -48,6 +50,17 @@ def test_tree_hit_also_in_history_is_reported_once_with_its_commit() -> None:
     [finding] = repo_secrets.judge(tree, history)
     assert finding.id == "repo.secrets.exposed"
     assert any("added in commit aaaaaaaaaa" in e for e in finding.evidence)
+
+
+def test_untracked_file_with_a_committed_value_is_not_said_to_be_added_in_a_commit() -> None:
+    text = f'DB_PASSWORD="{DB_PASSWORD}"\n'
+    tree = ScanResult(hits=hits(text, ".env.staging") + hits(text, ".env"))
+    history = ScanResult(hits=[h.with_(in_head=True) for h in hits(text, ".env", Source.HISTORY, COMMIT)])
+    found = {f.target: f for f in repo_secrets.judge(tree, history)}
+    assert not any("added in commit" in e for e in found[".env.staging:1"].evidence)
+    assert any("added in commit aaaaaaaaaa" in e for e in found[".env:1"].evidence)
+    # A password in a committed .env is a blocker in the audit as in `secrets scan`.
+    assert found[".env:1"].id == "repo.secrets.exposed" and found[".env:1"].severity is Severity.BLOCKER
 
 
 def test_generic_is_possible_and_test_keys_low_risk_and_notes_info() -> None:
@@ -117,10 +130,18 @@ def test_deploy_literals_in_dockerfile_compose_and_ci() -> None:
 
 
 def test_deploy_line_already_reported_by_the_scanner_is_not_repeated() -> None:
-    # A random password is the scanner's (generic-secret); a weak literal only this check reports.
+    # A random password is the scanner's (generic-secret), and so is a weak one under a password key
+    # (config-credential): every line is the scanner's, none is reported twice.
     text = f"DATABASE_PASSWORD: {DB_PASSWORD}\nADMIN_PASSWORD: postgres2024\nSTRIPE_SECRET_KEY: {STRIPE_LIVE}\n"
-    literals = deploy_secrets.find_literals("docker-compose.yml", text, Detector())
-    assert [lit.name for lit in literals] == ["ADMIN_PASSWORD"]
+    scanned = {m.line: m.rule.id for m in Detector().scan(text, "docker-compose.yml")}
+    assert scanned == {1: "generic-secret", 2: "config-credential", 3: "stripe-live-key"}
+    assert deploy_secrets.find_literals("docker-compose.yml", text, Detector()) == []
+    # Without the scanner's lines the check still reports every literal.
+    assert [lit.name for lit in deploy_secrets.find_literals("docker-compose.yml", text)] == [
+        "DATABASE_PASSWORD",
+        "ADMIN_PASSWORD",
+        "STRIPE_SECRET_KEY",
+    ]
 
 
 def test_env_contract_ids_and_impacts() -> None:

@@ -1,4 +1,9 @@
-"""Accepted findings: a JSON file of fingerprints (never values), so known secrets stop blocking and new ones do."""
+"""Accepted findings: a JSON file of fingerprints (never values), so known secrets stop blocking and new ones do.
+
+An entry accepts a secret at its place (the file it was accepted in; for staged changes, the very
+line), never the value wherever it shows up: committing an accepted key to another file, or
+pasting it on another line of a commit, is a new finding.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,21 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from launchready.secrets.errors import SecretsError
-from launchready.secrets.model import Hit
+from launchready.secrets.model import Hit, Source
 
 BASELINE_VERSION = 1
 
 
 def read_baseline(path: Path) -> frozenset[str]:
     """The accepted fingerprints; a missing file is an empty baseline, a broken one a SecretsError."""
+    return frozenset(read_accepted(path))
+
+
+def read_accepted(path: Path) -> dict[str, frozenset[str]]:
+    """Accepted fingerprint -> the places (``path:line``) it was accepted at; empty: accepted anywhere
+    (an entry written by hand without a location). A broken file is a SecretsError."""
     if not path.exists():
-        return frozenset()
+        return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -27,15 +38,20 @@ def read_baseline(path: Path) -> frozenset[str]:
         isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries
     ):
         raise SecretsError(f'{path}: expected {{"accepted": [{{"fingerprint": ...}}, ...]}}')
-    return frozenset(e["fingerprint"] for e in entries)
+    places: dict[str, set[str]] = {}
+    for entry in entries:
+        where = places.setdefault(entry["fingerprint"], set())
+        if isinstance(entry.get("location"), str):
+            where.add(entry["location"])
+    return {fp: frozenset(where) for fp, where in places.items()}
 
 
 def write_baseline(path: Path, hits: Iterable[Hit]) -> int:
-    """Write every hit as accepted (rule, masked value, first location); returns how many."""
-    entries: dict[str, dict[str, str]] = {}
+    """Write every hit as accepted at its place (rule, masked value, location); returns how many."""
+    entries: dict[tuple[str, str], dict[str, str]] = {}
     for hit in hits:
         entries.setdefault(
-            hit.fingerprint,
+            (hit.fingerprint, hit.location),
             {"fingerprint": hit.fingerprint, "rule": hit.rule_id, "masked": hit.masked, "location": hit.location},
         )
     payload = {
@@ -50,5 +66,25 @@ def write_baseline(path: Path, hits: Iterable[Hit]) -> int:
     return len(entries)
 
 
-def apply_baseline(hits: list[Hit], accepted: frozenset[str]) -> list[Hit]:
-    return [h.with_(baselined=True) if h.fingerprint in accepted else h for h in hits]
+def _path_of(location: str) -> str:
+    return location.rpartition(":")[0] or location
+
+
+def is_accepted(hit: Hit, accepted: dict[str, frozenset[str]]) -> bool:
+    """Accepted at this place: the same line for staged changes (what a commit adds is new unless it is
+    the accepted line itself), the same file otherwise (lines move as the file is edited)."""
+    places = accepted.get(hit.fingerprint)
+    if places is None:
+        return False
+    if not places:
+        return True
+    if hit.source is Source.STAGED:
+        return hit.location in places
+    paths = {_path_of(p) for p in places}
+    return hit.path in paths or (hit.first_path is not None and hit.first_path in paths)
+
+
+def apply_baseline(hits: list[Hit], accepted: dict[str, frozenset[str]] | frozenset[str]) -> list[Hit]:
+    if not isinstance(accepted, dict):
+        accepted = {fp: frozenset() for fp in accepted}
+    return [h.with_(baselined=True) if is_accepted(h, accepted) else h for h in hits]

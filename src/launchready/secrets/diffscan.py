@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from launchready.secrets.detector import Detector, Match
 from launchready.secrets.model import CommitInfo
@@ -28,6 +30,8 @@ LOG_FORMAT = "--format=%x1e%H%x1f%an <%ae>%x1f%aI"
 _HUNK = re.compile(rb"^@@+ (?:-\d+(?:,\d+)? )+\+(\d+)(?:,\d+)? @@+")
 BLOCK_CAP = 1 << 20
 _CONTENT = frozenset(b"+- ")
+# First bytes of header lines that carry nothing the scanner needs (outside a hunk).
+_PLAIN_HEADERS = frozenset({b"i", b"-", b"n", b"s", b"r", b"o", b"c", b"m", b"\n", b""})
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,40 @@ def _decode_path(raw: bytes) -> str:
     return text.decode("utf-8", "replace")
 
 
+class RunNumbers(Sequence[int]):
+    """The new-file line numbers of a block's lines, from runs of consecutive lines (computed on access:
+    only a block with a hit needs any)."""
+
+    def __init__(self, runs: list[tuple[int, int]], length: int) -> None:
+        self._starts = [index for index, _ in runs]
+        self._firsts = [number for _, number in runs]
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        run = bisect_right(self._starts, index) - 1
+        if run < 0:
+            return index + 1  # no hunk header seen (not produced by git): count from the block's start
+        return self._firsts[run] + index - self._starts[run]
+
+
 class DiffScanner:
     def __init__(self, detector: Detector, on_match: Callable[[DiffMatch], None]) -> None:
         self.detector = detector
         self.on_match = on_match
         self.commits = 0
         self.binary_files = 0
+        self.files = 0  # file diffs read (a staged scan's "files scanned")
         self._commit: CommitInfo | None = None
         self._path: str | None = None
         self._skip_path = False
@@ -58,7 +90,10 @@ class DiffScanner:
         self._in_hunk = False
         self._new_line = 0
         self._lines: list[bytes] = []
-        self._numbers: list[int] = []
+        # Line numbers of the block, as runs: (index of the run's first line in _lines, its number). In a
+        # one-parent hunk every added line follows the previous one, so the hunk header's number is the
+        # only one kept; the hot path appends the line and nothing else.
+        self._runs: list[tuple[int, int]] = []
         self._size = 0
         self._allowed: dict[str, bool] = {}
 
@@ -70,10 +105,12 @@ class DiffScanner:
             if self._in_hunk and line:
                 first = line[0]
                 if first == 0x2B and self._columns == 1:  # "+"
-                    if self._skip_path:
-                        self._new_line += 1
-                    else:
-                        self._add(line[1:])
+                    if not self._skip_path:
+                        # Kept as git wrote it ("+text\n"): the prefixes go in one pass at flush.
+                        self._lines.append(line)
+                        self._size += len(line)
+                        if self._size > BLOCK_CAP:
+                            self._flush()
                     continue
                 if first in _CONTENT:
                     content(line)
@@ -98,17 +135,20 @@ class DiffScanner:
             self._new_line += 1
 
     def _add(self, text: bytes) -> None:
+        """An added line of a combined (merge) diff, its prefix removed: stored in the hot path's form
+        ("+text\n") with a run of its own (the lines of such a hunk need not follow each other)."""
         if not self._skip_path:
-            if text.endswith(b"\n"):
-                text = text[:-1]
-            self._lines.append(text)
-            self._numbers.append(self._new_line)
-            self._size += len(text)
+            line = b"+" + text if text.endswith(b"\n") else b"+" + text + b"\n"
+            self._runs.append((len(self._lines), self._new_line))
+            self._lines.append(line)
+            self._size += len(line)
             if self._size > BLOCK_CAP:
                 self._flush()
         self._new_line += 1
 
     def _header(self, line: bytes) -> None:
+        if line[:1] in _PLAIN_HEADERS and not self._in_hunk:
+            return  # `index ...`, `--- a/x`, `new file mode`, `similarity index`, `rename from`, blank lines
         if line.startswith(COMMIT_MARK):
             self._flush()
             self._in_hunk = False
@@ -131,6 +171,7 @@ class DiffScanner:
                 path = _decode_path(raw)
                 path = path[2:] if path.startswith("b/") else path
                 self._path = path
+                self.files += 1
                 skip = self._allowed.get(path)
                 if skip is None:
                     # The same paths recur in thousands of commits; glob matching each time adds up.
@@ -142,6 +183,8 @@ class DiffScanner:
                 self._columns = max(1, line.index(b" ") - 1) if line.startswith(b"@@@") else 1
                 self._new_line = int(m.group(1))
                 self._in_hunk = True
+                if self._columns == 1:
+                    self._runs.append((len(self._lines), self._new_line))
         elif line.startswith(b"Binary files"):
             self.binary_files += 1
         elif self._in_hunk and not line.startswith(b"\\"):
@@ -149,13 +192,19 @@ class DiffScanner:
 
     def _flush(self) -> None:
         if not self._lines:
+            self._runs = []
             return
-        lines, numbers = self._lines, self._numbers
-        self._lines, self._numbers, self._size = [], [], 0
+        lines, runs = self._lines, self._runs
+        numbers = RunNumbers(runs, len(lines))
+        # A block cut by the size cap goes on in the same hunk: its next line follows the last one.
+        self._lines, self._runs, self._size = [], [(0, numbers[len(lines) - 1] + 1)], 0
         if self._path is None:
             return
         # No separate keyword pass here: detector.scan's own prefilter sees the same keywords, and
         # most blocks of real code contain one, so a second pass would only double the work.
-        text = b"\n".join(lines).decode("utf-8", "replace")
+        if not lines[-1].endswith(b"\n"):
+            lines[-1] += b"\n"  # the last line of git's output may have no newline
+        # Every line is "+text\n": drop the first "+" and the one after each newline, and the last newline.
+        text = b"".join(lines)[1:-1].replace(b"\n+", b"\n").decode("utf-8", "replace")
         for match in self.detector.scan(text, self._path, numbers):
             self.on_match(DiffMatch(match, self._path, self._commit))

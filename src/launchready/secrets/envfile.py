@@ -63,6 +63,10 @@ def _first_line(binding: Binding) -> int:
     return binding.original.line + skipped.count("\n") + skipped.count("\r") - skipped.count("\r\n")
 
 
+# The line a dotenv binding starts on, for other readers of dotenv text.
+first_line_of = _first_line
+
+
 def parse_env_text(text: str, name: str) -> EnvFile:
     from dotenv.parser import parse_stream  # imported here: most commands never read a dotenv file
 

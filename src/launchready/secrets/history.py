@@ -65,24 +65,31 @@ def scan_history(path: Path, detector: Detector) -> ScanResult:
         result.notes.append(
             Note(".", "shallow clone: commits older than the clone's depth were not scanned (git fetch --unshallow)")
         )
-    newest: dict[str, Hit] = {}
+    # One entry per file a secret was added to (so a value shared by two files is reported in both),
+    # holding every line the newest commit that added it there put it on.
+    places: dict[tuple[str, str], list[Hit]] = {}
     secrets: dict[str, str] = {}
 
     def on_match(found: DiffMatch) -> None:
         fp = fingerprint(found.match.rule.id, found.match.secret)
         hit = hit_from_match(found.match, found.path, Source.HISTORY, found.commit)
-        if fp not in newest:
-            newest[fp] = hit
-            secrets[fp] = found.match.secret
+        secrets[fp] = found.match.secret
+        known = places.get((fp, found.path))
+        if known is None:
+            places[(fp, found.path)] = [hit]
+        elif known[0].commit == found.commit:
+            if all(h.line != hit.line for h in known):
+                known.append(hit)
         else:
             # Newest first: every later sighting is older, the last one is where it came in.
-            newest[fp] = newest[fp].with_(first_commit=found.commit, first_path=found.path)
+            places[(fp, found.path)] = [h.with_(first_commit=found.commit, first_path=found.path) for h in known]
 
     scanner = DiffScanner(detector, on_match)
     _stream(info.root, [*HISTORY_ARGS, LOG_FORMAT], scanner)
     result.commits_scanned = scanner.commits
-    present = _present_in_head(info.root, [(h.path, secrets[fp]) for fp, h in newest.items()])
-    result.hits = [h.with_(in_head=p) for h, p in zip(newest.values(), present, strict=True)]
+    hits = [h for group in places.values() for h in group]
+    present = _present_in_head(info.root, [(h.path, secrets[h.fingerprint]) for h in hits])
+    result.hits = [h.with_(in_head=p) for h, p in zip(hits, present, strict=True)]
     return result
 
 
@@ -132,6 +139,7 @@ def scan_staged(path: Path, detector: Detector, *, root: Path | None = None) -> 
 
     scanner = DiffScanner(detector, on_match)
     _stream(top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
+    result.files_scanned = scanner.files
     if scanner.binary_files:
         result.notes.append(Note(".", f"{scanner.binary_files} staged binary file(s) not scanned"))
     return result

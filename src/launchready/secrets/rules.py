@@ -21,6 +21,9 @@ class Kind(str, Enum):
     PROVIDER = "provider"  # a credential with a recognisable provider format: exposed means exposed
     TEST = "test"  # a provider's test-mode credential: worth removing, no money or data at risk
     GENERIC = "generic"  # a high-entropy value assigned to a secret-looking name: probably a secret
+    # A value under a credential-named key of a parsed config or credential file, or a password in a
+    # URL or connection string: a credential whatever its entropy (a weak password is worse, not better).
+    CREDENTIAL = "credential"
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ RULES: tuple[Rule, ...] = (
         "aws-secret-access-key",
         "AWS secret access key",
         _re(
-            r"(?i)aws_?(?:secret_?(?:access_?)?key|sk)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?i)aws_?(?:secret_?(?:access_?)?key|sk)\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"
         ),
         ("aws",),
@@ -83,7 +86,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "gcp-service-account",
         "Google Cloud service-account key (JSON)",
-        _re(r"\"type\"\s*:\s*\"service_account\"[\s\S]{0,400}?\"private_key_id\"\s*:\s*\"(?P<secret>[0-9a-f]{40})\""),
+        _re(
+            r"\"type\"\s{0,20}:\s{0,20}\"service_account\"[\s\S]{0,400}?\"private_key_id\"\s{0,20}:\s{0,20}\"(?P<secret>[0-9a-f]{40})\""
+        ),
         ("service_account",),
         Severity.BLOCKER,
         "Delete the key (gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT), create a "
@@ -128,7 +133,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "gitlab-token",
         "GitLab token",
-        _re(r"\b(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_\-]{20,})(?![A-Za-z0-9_\-])"),
+        _re(r"\b(?P<secret>gl(?:pat|rt|dt|ptt)-[A-Za-z0-9_\-]{20,255})(?![A-Za-z0-9_\-])"),
         ("glpat-", "glrt-", "gldt-", "glptt-"),
         Severity.BLOCKER,
         "Revoke the token in GitLab (User settings > Access tokens, or the runner/deploy token page) "
@@ -137,7 +142,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "slack-token",
         "Slack token",
-        _re(r"\b(?P<secret>xox[abposr]-[0-9A-Za-z]{8,}-[0-9A-Za-z-]{8,})"),
+        _re(r"\b(?P<secret>xox[abposr]-[0-9A-Za-z]{8,64}-[0-9A-Za-z-]{8,255})"),
         ("xox",),
         Severity.HIGH,
         "Revoke the token (api.slack.com/apps > your app > OAuth & Permissions > Revoke, or "
@@ -146,7 +151,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "slack-webhook",
         "Slack incoming webhook URL",
-        _re(r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]+/[A-Z0-9]+/[A-Za-z0-9]{20,})"),
+        _re(
+            r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{1,32}/[A-Z0-9]{1,32}/[A-Za-z0-9]{20,64})"
+        ),
         ("hooks.slack.com",),
         Severity.HIGH,
         "Delete the webhook in Slack (your app > Incoming Webhooks) and create a new one." + _ROTATE_THEN_PURGE,
@@ -175,7 +182,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "stripe-webhook-secret",
         "Stripe webhook signing secret",
-        _re(r"\b(?P<secret>whsec_[0-9A-Za-z+/=]{24,})"),
+        _re(r"\b(?P<secret>whsec_[0-9A-Za-z+/=]{24,255})"),
         ("whsec_",),
         Severity.HIGH,
         "Roll the endpoint's signing secret in the Stripe dashboard (Developers > Webhooks > endpoint "
@@ -186,7 +193,7 @@ RULES: tuple[Rule, ...] = (
         "twilio-api-key",
         "Twilio API key or auth token",
         _re(
-            r"\b(?P<secret>SK[0-9a-fA-F]{32})\b|(?i:twilio[a-z_]*?auth_?token)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"\b(?P<secret>SK[0-9a-fA-F]{32})\b|(?i:twilio[a-z_]{0,40}?auth_?token)\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<token>[0-9a-f]{32})\b"
         ),
         ("twilio",),
@@ -218,7 +225,7 @@ RULES: tuple[Rule, ...] = (
         "postmark-token",
         "Postmark server or account token",
         _re(
-            r"(?i:postmark[a-z_]*?(?:token|key))\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?i:postmark[a-z_]{0,40}?(?:token|key))\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
             r"(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
         ),
         ("postmark",),
@@ -239,8 +246,8 @@ RULES: tuple[Rule, ...] = (
         "openai-api-key",
         "OpenAI API key",
         _re(
-            r"\b(?P<secret>sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}"
-            r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|proj-[A-Za-z0-9_\-]{80,}))(?![A-Za-z0-9_\-])"
+            r"\b(?P<secret>sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}"
+            r"|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|proj-[A-Za-z0-9_\-]{80,300}))(?![A-Za-z0-9_\-])"
         ),
         ("t3blbkfj", "sk-proj-"),
         Severity.BLOCKER,
@@ -249,7 +256,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "anthropic-api-key",
         "Anthropic API key",
-        _re(r"\b(?P<secret>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,})(?![A-Za-z0-9_\-])"),
+        _re(r"\b(?P<secret>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,300})(?![A-Za-z0-9_\-])"),
         ("sk-ant-",),
         Severity.BLOCKER,
         "Delete the key in the Anthropic Console (Settings > API keys) and create a new one." + _ROTATE_THEN_PURGE,
@@ -258,8 +265,8 @@ RULES: tuple[Rule, ...] = (
         "supabase-service-key",
         "Supabase secret or service_role key",
         _re(
-            r"\b(?P<secret>sb_secret_[A-Za-z0-9_\-]{20,})|(?i:service_?role[a-z_]*)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
-            r"(?P<token>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,})"
+            r"\b(?P<secret>sb_secret_[A-Za-z0-9_\-]{20,255})|(?i:service_?role[a-z_]{0,40})\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
+            r"(?P<token>eyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{10,1024})"
         ),
         ("sb_secret_", "service_role", "servicerole"),
         Severity.BLOCKER,
@@ -269,7 +276,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "firebase-fcm-server-key",
         "Firebase Cloud Messaging server key",
-        _re(r"\b(?P<secret>AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{120,})"),
+        _re(r"\b(?P<secret>AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{120,400})"),
         ("apa91b",),
         Severity.HIGH,
         "Delete the legacy server key in Firebase console > Project settings > Cloud Messaging and move "
@@ -296,7 +303,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "pypi-token",
         "PyPI upload token",
-        _re(r"\b(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})"),
+        _re(r"\b(?P<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,400})"),
         ("pypi-ageichlwas5vcmc",),
         Severity.BLOCKER,
         "Delete the token at pypi.org > Account settings > API tokens; prefer trusted publishing from "
@@ -308,8 +315,8 @@ RULES: tuple[Rule, ...] = (
         _re(
             # The body up to the END line (or the end of what is there: a key cut off by a diff hunk
             # or a one-line JSON value is still a key).
-            r"-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----(?:\\n|\s)+"
-            r"(?:Proc-Type:[^\n]*\n|DEK-Info:[^\n]*\n|\s)*(?P<secret>(?:[A-Za-z0-9+/=]|\\n|\s){64,})"
+            r"-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----(?:\\n|\s){1,8}"
+            r"(?:Proc-Type:[^\n]{0,200}\n|DEK-Info:[^\n]{0,200}\n|\s){0,8}(?P<secret>(?:[A-Za-z0-9+/=]|\\n|\s){64,16384})"
         ),
         ("private key",),
         Severity.BLOCKER,
@@ -322,7 +329,7 @@ RULES: tuple[Rule, ...] = (
         "Database or message broker URL with a password",
         _re(
             r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|cockroachdb)"
-            r"(?:\+[a-z0-9]+)?://[^:/\s@'\"]+:(?P<secret>[^@/\s'\"]{4,})@(?P<host>[^\s'\"/:?]+)"
+            r"(?:\+[a-z0-9]{1,20})?://[^:/\s@'\"]{0,256}:(?P<secret>[^@/\s'\"]{4,256})@(?P<host>[^\s'\"/:?]{1,255})"
         ),
         ("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp", "mssql", "sqlserver", "cockroach"),
         Severity.HIGH,
@@ -330,9 +337,197 @@ RULES: tuple[Rule, ...] = (
         "string in the platform's environment, and restrict the database to your app's network." + _ROTATE_THEN_PURGE,
     ),
     Rule(
+        "salesforce-token",
+        "Salesforce access or session token",
+        _re(r"\b(?P<secret>00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,120})"),
+        ("00d",),
+        Severity.HIGH,
+        "Revoke the session (Setup > Session Management > Remove) or the connected app's OAuth token, and "
+        "reset the integration user's password and security token." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "twitter-bearer-token",
+        "Twitter/X API bearer token",
+        _re(r"\b(?P<secret>A{21}[A-Za-z0-9%]{30,150})"),
+        ("aaaaaaaaaaaaaaaaaaaaa",),
+        Severity.HIGH,
+        "Regenerate the bearer token in the X developer portal (Projects & Apps > your app > Keys and "
+        "tokens > Bearer Token > Regenerate)." + _ROTATE_THEN_PURGE,
+        entropy=3.5,
+    ),
+    Rule(
+        "facebook-access-token",
+        "Facebook (Meta) access token",
+        _re(r"\b(?P<secret>EAA[A-Za-z0-9]{88,248})(?![A-Za-z0-9])"),
+        ("eaa",),
+        Severity.HIGH,
+        "Invalidate the token (reset the app secret in Meta for Developers > App settings > Basic, which "
+        "revokes the tokens issued with it) and issue a new one." + _ROTATE_THEN_PURGE,
+        entropy=4.0,
+    ),
+    Rule(
+        "mailchimp-api-key",
+        "Mailchimp API key",
+        _re(r"\b(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b"),
+        ("-us",),
+        Severity.HIGH,
+        "Disable the key in Mailchimp (Account > Extras > API keys) and create a new one." + _ROTATE_THEN_PURGE,
+        impact=Impact.EMAIL,
+        requires=(_re(r"-us\d"),),
+    ),
+    Rule(
+        "heroku-api-key",
+        "Heroku API key",
+        _re(
+            r"\b(?P<secret>HRKU-[A-Za-z0-9_\-]{60})(?![A-Za-z0-9_\-])|(?i:heroku[a-z_]{0,40}?(?:api_?key|token))\\?[\"']?"
+            r"\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?(?P<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+        ),
+        ("hrku-", "heroku"),
+        Severity.BLOCKER,
+        "Regenerate the key (heroku authorizations:rotate, or Account settings > API Key > Regenerate) and "
+        "update CI and deploy settings." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "digitalocean-token",
+        "DigitalOcean personal access, OAuth or refresh token",
+        _re(r"\b(?P<secret>do[opr]_v1_[a-f0-9]{64})\b"),
+        ("_v1_",),
+        Severity.BLOCKER,
+        "Delete the token in the DigitalOcean control panel (API > Tokens) and create a new one with the "
+        "least scopes." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "square-token",
+        "Square access token or OAuth secret",
+        _re(r"\b(?P<secret>sq0(?:atp|csp)-[0-9A-Za-z_\-]{22,43})(?![0-9A-Za-z_\-])"),
+        ("sq0",),
+        Severity.BLOCKER,
+        "Revoke the token or replace the application secret in the Square Developer Dashboard (Credentials) "
+        "and deploy the new one." + _ROTATE_THEN_PURGE,
+        impact=Impact.PAYMENTS,
+    ),
+    Rule(
+        "paypal-braintree-token",
+        "PayPal/Braintree production access token",
+        _re(r"\b(?P<secret>access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32})\b"),
+        ("access_token$production$",),
+        Severity.BLOCKER,
+        "Revoke the access token in the Braintree control panel (Settings > API > API keys) or the PayPal "
+        "developer dashboard, and create a new one." + _ROTATE_THEN_PURGE,
+        impact=Impact.PAYMENTS,
+    ),
+    Rule(
+        "algolia-admin-key",
+        "Algolia admin or write API key",
+        _re(
+            r"(?i:algolia[a-z_]{0,30}?(?:admin|write)[a-z_]{0,10}?key)\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}\\?[\"']?"
+            r"(?P<secret>[a-f0-9]{32})\b"
+        ),
+        ("algolia",),
+        Severity.HIGH,
+        "Delete or regenerate the key in the Algolia dashboard (Settings > API Keys); only the search-only "
+        "key belongs in client code." + _ROTATE_THEN_PURGE,
+        anchored=True,
+    ),
+    Rule(
+        "sentry-auth-token",
+        "Sentry auth token",
+        _re(r"\b(?P<secret>sntry[su]_[A-Za-z0-9+/=_\-]{40,300})"),
+        ("sntry",),
+        Severity.HIGH,
+        "Revoke the token in Sentry (Settings > Auth Tokens, or the organization's token page) and create "
+        "a new one for CI only." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "putty-private-key",
+        "PuTTY private key (.ppk)",
+        _re(
+            r"PuTTY-User-Key-File-\d: [^\n]{1,80}\n(?:[^\n]{0,200}\n){0,60}?Private-Lines: \d{1,4}\n(?P<secret>(?:[A-Za-z0-9+/=]{1,128}\r?\n){1,64})"
+        ),
+        ("putty-user-key-file",),
+        Severity.BLOCKER,
+        "Treat the key as compromised: create a new key pair in PuTTYgen, install its public key, and "
+        "remove the old public key from every authorized_keys it is in." + _ROTATE_THEN_PURGE,
+    ),
+    Rule(
+        "url-password",
+        "URL with a password (user:password@host)",
+        # Starts at "://" (a literal the engine jumps between); the scheme is read back in code.
+        _re(r"://(?P<user>[^:/\s@'\"<>{}]{0,100}):(?P<secret>[^@/\s'\"<>{}]{3,100})@(?P<host>[^\s'\"/:?#<>]{1,255})"),
+        ("://",),
+        Severity.HIGH,
+        "Change the account's password at the service (FTP, SMTP, HTTP basic auth, broker...), update "
+        "where it is configured from the environment, and never put credentials in URLs committed to git."
+        + _ROTATE_THEN_PURGE,
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "connection-string-password",
+        "Password in a JDBC/ODBC/ADO.NET connection string",
+        _re(r"(?i)(?:password|pwd)\s{0,3}=\s{0,3}(?P<secret>[^;&\s\"'<>]{1,200})"),
+        ("passw", "pwd"),  # shared with generic-secret: one prefilter check for both
+        Severity.HIGH,
+        "Change the database user's password, move the connection string into the environment or a "
+        "secret store, and restrict the database to your app's network." + _ROTATE_THEN_PURGE,
+        kind=Kind.CREDENTIAL,
+        anchored=True,
+    ),
+    Rule(
+        "password-hash-dump",
+        "Password hashes of user accounts (database dump, shadow or htpasswd file)",
+        _re(
+            r"(?P<secret>\$(?:2[abxy]|argon2(?:id|i|d)|[156]|apr1|y)\$[A-Za-z0-9./$=,+]{20,200}"
+            r"|pbkdf2_sha256\$\d{4,7}\$[A-Za-z0-9./+=]{8,64}\$[A-Za-z0-9./+=]{20,100}"
+            r"|\{SSHA?\}[A-Za-z0-9+/=]{20,100})"
+        ),
+        ("$2", "$argon2", "$1$", "$5$", "$6$", "$apr1$", "$y$", "pbkdf2_sha256$", "{sha}", "{ssha}"),
+        Severity.HIGH,
+        "Force a password reset for every account in the file (hashes are cracked offline, weak ones in "
+        "minutes), then delete the dump or hash file from the repository and purge it from history "
+        "(git filter-repo --path FILE --invert-paths); keep dumps out of git (.gitignore *.sql).",
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "config-credential",
+        "Credential under a password/secret/token name (config or credential file, or code)",
+        # Found by the format-aware readers (formats.py), which parse the file and judge each key and
+        # value; the regex is never run (no keywords).
+        _re(r"(?!)"),
+        (),
+        Severity.HIGH,
+        "Change the password or rotate the secret at the service it belongs to: it is in git history "
+        "forever, so changing it is the only fix, however weak or strong it was (and a weak one is guessed "
+        "even without the repository: pick a long random one). Then read it from the environment or a "
+        "secret store, and purge the file from history (git filter-repo --replace-text).",
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "framework-secret",
+        "Framework secret key (Django, Laravel, Rails, Symfony, WordPress, Express session)",
+        _re(r"(?!)"),
+        (),
+        Severity.HIGH,
+        "Generate a new key (Django get_random_secret_key, php artisan key:generate, rails credentials:edit "
+        "with a new master.key, Symfony secrets:generate-keys, new WordPress salts from "
+        "api.wordpress.org/secret-key/1.1/salt/), deploy it from the environment, and expect sessions and "
+        "signed cookies to be invalidated; anyone holding the old key can forge them." + _ROTATE_THEN_PURGE,
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
+        "credential-file",
+        "Credential file committed (netrc, pgpass, git-credentials, docker/npm/pypi auth, cloud credentials, htpasswd...)",
+        _re(r"(?!)"),
+        (),
+        Severity.HIGH,
+        "Rotate every credential in the file, delete it from the repository (git rm --cached FILE), add "
+        "it to .gitignore and purge it from history (git filter-repo --path FILE --invert-paths); these "
+        "files belong in the home directory or CI secret store, never in the project.",
+        kind=Kind.CREDENTIAL,
+    ),
+    Rule(
         "jwt",
         "Hard-coded JSON Web Token",
-        _re(r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{20,})"),
+        _re(r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{20,1024})"),
         ("eyj",),
         Severity.MEDIUM,
         "Revoke the token (or rotate the key that signed it) and load tokens at run time; a JWT "
@@ -343,7 +538,9 @@ RULES: tuple[Rule, ...] = (
         "generic-secret",
         "High-entropy value assigned to a secret-looking name",
         _re(
-            r"(?i)(?P<kw>" + _SECRET_KEYWORD + r")(?P<suffix>[a-z0-9_.\-]*)\\?[\"']?\s*(?::=|=>|=|:)\s*(?:[a-z]+\()?"
+            r"(?i)(?P<kw>"
+            + _SECRET_KEYWORD
+            + r")(?P<suffix>[a-z0-9_.\-]{0,80})\\?[\"']?\s{0,20}(?::=|=>|=|:)\s{0,20}(?:[a-z]{1,30}\()?"
             r"\\?[\"'`]?(?P<secret>[A-Za-z0-9+/=_\-.~!@#%^&*]{12,200})"
         ),
         (

@@ -6,7 +6,7 @@ from enum import Enum
 from pathlib import Path
 
 from launchready.config.sections.secrets import SecretsConfig
-from launchready.secrets.baseline import apply_baseline, read_baseline
+from launchready.secrets.baseline import apply_baseline, read_accepted
 from launchready.secrets.git import repo_root
 from launchready.secrets.history import scan_history, scan_staged
 from launchready.secrets.logs import scan_log_stream
@@ -34,7 +34,7 @@ def scan_repository(path: Path, mode: Mode, settings: SecretsConfig, *, baseline
     else:
         result = scan_history(path, detector)
     base_dir = root if root.is_dir() else root.parent
-    accepted = read_baseline(baseline if baseline is not None else baseline_path(settings, base_dir))
+    accepted = read_accepted(baseline if baseline is not None else baseline_path(settings, base_dir))
     result.hits = apply_baseline(result.hits, accepted)
     return result
 

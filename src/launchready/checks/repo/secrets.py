@@ -62,7 +62,7 @@ META = CheckMeta(
         FindingSpec(
             id="repo.secrets.in-history",
             title="A credential removed from the code is still in git history",
-            severity=Severity.HIGH,
+            severity=Severity.BLOCKER,
             impact=Impact.DATA_EXPOSURE,
             remediation=_ROTATE,
             references=(_GITHUB_PURGE, _OWASP),
@@ -98,8 +98,6 @@ META = CheckMeta(
     needs_existing_domain=False,
 )
 
-_SEVERITY_CAP_IN_HISTORY = Severity.HIGH
-
 
 def _evidence(hit: Hit) -> list[str]:
     out = [f"{hit.description}: {hit.masked} (rule {hit.rule_id})"]
@@ -124,12 +122,14 @@ def _finding(hit: Hit, finding_id: str, severity: Severity) -> Finding:
 
 
 def _judge_hit(hit: Hit, *, history_only: bool) -> Finding:
+    # One severity rule with `secrets scan`: the scanner's (the rule's, judged in context); a live key
+    # left in history is as usable as one in HEAD until it is rotated.
     if hit.severity is Severity.LOW or hit.kind is Kind.TEST:
         return _finding(hit, "low-risk", Severity.LOW)
-    if hit.kind is Kind.GENERIC:
-        return _finding(hit, "possible", min(hit.severity, Severity.MEDIUM, key=lambda s: s.rank))
+    if hit.kind is Kind.GENERIC and hit.severity.rank <= Severity.MEDIUM.rank:
+        return _finding(hit, "possible", hit.severity)
     if history_only:
-        return _finding(hit, "in-history", min(hit.severity, _SEVERITY_CAP_IN_HISTORY, key=lambda s: s.rank))
+        return _finding(hit, "in-history", hit.severity)
     return _finding(hit, "exposed", hit.severity)
 
 
@@ -137,9 +137,10 @@ def judge(tree: ScanResult, history: ScanResult | None) -> list[Finding]:
     """Tree hits are exposures as they stand; history hits gone from HEAD are 'in history'. Baselined: accepted."""
     findings: list[Finding] = []
     tree_prints = {h.fingerprint for h in tree.hits}
-    first_seen = {h.fingerprint: h for h in history.hits} if history else {}
+    # Only a commit of this very file is where a tree hit came from (an untracked file was never committed).
+    first_seen = {(h.fingerprint, h.path): h for h in history.hits} if history else {}
     for hit in tree.new_hits:
-        past = first_seen.get(hit.fingerprint)
+        past = first_seen.get((hit.fingerprint, hit.path))
         if past is not None:
             hit = hit.with_(commit=past.commit, first_commit=past.first_commit, first_path=past.first_path)
         findings.append(_judge_hit(hit, history_only=False))
