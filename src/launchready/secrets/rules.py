@@ -40,6 +40,8 @@ class Rule:
     anchored: bool = False
 
 
+# Name parts between literals are bounded ({0,64}, not *): an unbounded one runs to the end of a
+# long run after every keyword occurrence, and the scan goes quadratic on hostile files.
 def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
@@ -186,7 +188,7 @@ RULES: tuple[Rule, ...] = (
         "twilio-api-key",
         "Twilio API key or auth token",
         _re(
-            r"\b(?P<secret>SK[0-9a-fA-F]{32})\b|(?i:twilio[a-z_]*?auth_?token)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"\b(?P<secret>SK[0-9a-fA-F]{32})\b|(?i:twilio[a-z_]{0,64}?auth_?token)\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
             r"(?P<token>[0-9a-f]{32})\b"
         ),
         ("twilio",),
@@ -218,7 +220,7 @@ RULES: tuple[Rule, ...] = (
         "postmark-token",
         "Postmark server or account token",
         _re(
-            r"(?i:postmark[a-z_]*?(?:token|key))\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
+            r"(?i:postmark[a-z_]{0,64}?(?:token|key))\\?[\"']?\s*(?::=|=>|=|:)\s*\\?[\"']?"
             r"(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
         ),
         ("postmark",),
@@ -343,7 +345,9 @@ RULES: tuple[Rule, ...] = (
         "generic-secret",
         "High-entropy value assigned to a secret-looking name",
         _re(
-            r"(?i)(?P<kw>" + _SECRET_KEYWORD + r")(?P<suffix>[a-z0-9_.\-]*)\\?[\"']?\s*(?::=|=>|=|:)\s*(?:[a-z]+\()?"
+            r"(?i)(?P<kw>"
+            + _SECRET_KEYWORD
+            + r")(?P<suffix>[a-z0-9_.\-]{0,100})\\?[\"']?\s*(?::=|=>|=|:)\s*(?:[a-z]+\()?"
             r"\\?[\"'`]?(?P<secret>[A-Za-z0-9+/=_\-.~!@#%^&*]{12,200})"
         ),
         (
