@@ -165,6 +165,12 @@ def extract_links_checked(
     return out, parser.cut, invalid
 
 
+def _links_of(
+    page: str, body: bytes, limit: int
+) -> tuple[list[tuple[str, LinkKind, str, bool]], int, list[tuple[str, LinkKind, str, str]]]:
+    return extract_links_checked(page, body.decode("utf-8", "replace"), limit)
+
+
 def _is_html(exchange: HttpExchange) -> bool:
     ctype = (exchange.header("content-type") or "").lower()
     return "text/html" in ctype or "application/xhtml" in ctype
@@ -280,8 +286,10 @@ class _Crawl:
                 self.depth_hit = True
                 return
             page = visit.final.url
-            html = visit.final.body.decode("utf-8", "replace")
-            found, cut, invalid = extract_links_checked(page, html, self.limits.max_links_per_page)
+            # Parsing a 1 MB page takes long enough to starve the loop (DNS checks then time out): a thread does it.
+            found, cut, invalid = await asyncio.to_thread(
+                _links_of, page, visit.final.body, self.limits.max_links_per_page
+            )
             self.links_cut += cut
             # No request can be made to these: kept apart from ``links`` (whose URLs every check may parse).
             self.unparsable.extend(
