@@ -46,8 +46,8 @@ def test_every_secret_rule_is_linear() -> None:
     """Rules added later are covered too: the patterns are read from the rules module itself."""
     patterns = _compiled_in(rules)
     assert len(patterns) >= len(rules.RULES)
-    keywords = tuple(sorted({k for rule in rules.RULES for k in rule.keywords}))
-    assert hangs(patterns, extra=keywords) == []
+    # Each pattern's own literals (its keywords among them) seed its inputs.
+    assert hangs(patterns) == []
 
 
 def test_the_fuzzer_catches_a_quadratic_pattern() -> None:
