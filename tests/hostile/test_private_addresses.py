@@ -16,7 +16,7 @@ import pytest
 
 from launchready.checks.app.health import judge as judge_health
 from launchready.checks.web import links
-from launchready.core.net import ConnectTo, Nameserver, NetSettings, non_public_scope
+from launchready.core.net import ConnectTo, Nameserver, NetSettings, build_net_settings, non_public_scope
 from launchready.probes.crawl import CrawlLimits, crawl
 from launchready.probes.dial import dial_plan, redirect_refusal
 from launchready.probes.dns import DnsProbe
@@ -189,6 +189,9 @@ def test_the_users_own_flags_declare_addresses() -> None:
     assert lab.steering_refusal("169.254.169.254") is not None  # never by scope, only when named
     assert NetSettings().steering_refusal("127.0.0.1") is not None  # the system resolver declares nothing
     assert NetSettings(allow_private=True).steering_refusal("169.254.169.254") is None
+    opted_in = build_net_settings(None, None, None, 5.0, environ={"LAUNCHREADY_ALLOW_PRIVATE": "1"})
+    assert opted_in.allow_private and opted_in.steering_refusal("10.0.0.1") is None
+    assert not build_net_settings(None, None, None, 5.0, environ={}).allow_private
     assert NetSettings().steering_refusal("8.8.8.8") is None
     # A redirect back to the host the user asked for is the user's choice; another private literal is not.
     assert redirect_refusal(NetSettings(), "127.0.0.1", "127.0.0.1") is None

@@ -80,7 +80,10 @@ class NetSettings:
             return None
         if scope in ("loopback", "private") and any(non_public_scope(ns.host) == scope for ns in self.nameservers):
             return None
-        return f"{address} is a {scope} address that no --connect-to or --nameserver flag names: not dialled"
+        return (
+            f"{address} is a {scope} address that no --connect-to or --nameserver flag names: not dialled "
+            f"(set {ALLOW_PRIVATE_ENV}=1 to audit an internal site)"
+        )
 
 
 def _canonical(address: str) -> str:
@@ -184,6 +187,7 @@ def parse_connect_to(text: str) -> ConnectTo:
     )
 
 
+ALLOW_PRIVATE_ENV = "LAUNCHREADY_ALLOW_PRIVATE"
 MAX_TIMEOUT = 3600.0  # an hour per request: longer is a typo, and a deadline must stay a deadline
 
 
@@ -211,10 +215,15 @@ def build_net_settings(
     *,
     allow_private: bool = False,
 ) -> NetSettings:
-    """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent."""
+    """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent.
+
+    ``LAUNCHREADY_ALLOW_PRIVATE=1`` in the environment sets ``allow_private`` (an internal audit:
+    DNS answers and redirects may then reach private and loopback addresses).
+    """
     import os
 
     env = os.environ if environ is None else environ
+    allow_private = allow_private or env.get(ALLOW_PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes")
     flag = "--ca-bundle"
     if ca_bundle is None and env.get("SSL_CERT_FILE"):
         ca_bundle = Path(env["SSL_CERT_FILE"])
