@@ -224,12 +224,14 @@ def build_net_settings(
 
     env = os.environ if environ is None else environ
     allow_private = allow_private or env.get(ALLOW_PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes")
-    flag = "--ca-bundle"
-    if ca_bundle is None and env.get("SSL_CERT_FILE"):
-        ca_bundle = Path(env["SSL_CERT_FILE"])
-        flag = "SSL_CERT_FILE"
     if ca_bundle is not None:
-        _check_ca_bundle(flag, ca_bundle)
+        _check_ca_bundle("--ca-bundle", ca_bundle)
+    elif env.get("SSL_CERT_FILE"):
+        # Set for every program in the shell, not for this run: only its existence is checked here
+        # (a bundle that does not load is the TLS probe's "cannot load" fact, as before).
+        ca_bundle = Path(env["SSL_CERT_FILE"])
+        if not ca_bundle.is_file():
+            raise NetFlagError(f"--ca-bundle {ca_bundle}: no such file")
     # inf and nan compare as numbers but are not a deadline: a hostile flag must not disarm the timeouts.
     if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         raise NetFlagError(f"--timeout {timeout}: must be a positive number of seconds, at most {MAX_TIMEOUT:g}")
