@@ -200,3 +200,45 @@ def test_a_one_line_giant_in_git_history_is_streamed(one_line_giant: Path, tmp_p
         tracemalloc.stop()
     assert {hit.path for hit in result.hits} == {"giant.txt"}
     assert peak < 6 * MAX_INPUT_BYTES
+
+
+def test_a_smoke_response_of_deeply_nested_json_fails_the_step(tmp_path: Path) -> None:
+    import asyncio
+
+    from launchready.config.model import Config
+    from launchready.core.net import NetSettings
+    from launchready.smoke.plan import execute, plan_smoke
+
+    from .rawserver import RawServer, response
+
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(
+        "flows:\n  a:\n    steps:\n      - request: GET /api\n        expect:\n          json:\n            $.ok: true\n"
+    )
+    body = b"[" * 200_000 + b"]" * 200_000
+
+    async def main() -> object:
+        async with RawServer({"/api": response(200, body, ctype="application/json")}) as server:
+            config = Config.model_validate(
+                {
+                    "environments": {"production": {"base_url": f"http://127.0.0.1:{server.port}"}},
+                    "smoke": {"files": [str(flows)]},
+                }
+            )
+            plan = plan_smoke(config, "production", environ={})
+            return await execute(plan, NetSettings(timeout=5))
+
+    run = asyncio.run(main())
+    [flow] = run.flows  # type: ignore[attr-defined]
+    assert not flow.passed
+    failures = " ".join(step.failure or "" for step in flow.steps)
+    assert "nested too deeply" in failures
+
+
+def test_a_deeply_nested_secrets_baseline_is_a_one_line_error(tmp_path: Path) -> None:
+    from launchready.secrets.baseline import read_baseline
+
+    path = tmp_path / "baseline.json"
+    path.write_text('{"accepted": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(SecretsError, match="nested too deeply"):
+        read_baseline(path)
