@@ -100,7 +100,12 @@ HOSTILE_FLOWS = {
     "deep mapping": ("flows:" + "".join(f"\n{'  ' * (i + 1)}k{i}:" for i in range(100)) + " 1\n", "nested more than"),
     "NUL": ("flows:\n  signup:\n    steps: []\x00\n", "#x0000"),
     "escape sequence": ("flows:\n  \x1b]0;pwned\x07: {}\n", "#x001b"),
-    "binary tag": ("flows: !!binary aGVsbG8=\n", None),
+    "binary tag": ("flows: !!binary aGVsbG8=\n", "!!binary values are not supported"),
+    "binary JSON body": (
+        "flows:\n  a:\n    steps:\n      - request:\n          method: POST\n          url: /x\n"
+        "          json: !!binary aGVsbG8=\n",
+        "flows.yaml:7: !!binary values are not supported",
+    ),
     "python tag": ("flows: !!python/object/apply:os.system ['true']\n", None),  # inert: a plain list
 }
 

@@ -7,6 +7,7 @@ from the parent. Duplicate keys are errors (YAML allows them silently; a flow wo
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,7 +118,13 @@ def _convert_node(loader: yaml.SafeLoader, node: Node, budget: _Budget) -> Any:
             seq.append(_convert(loader, item, budget))
         return seq
     if isinstance(node, ScalarNode):
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+        # Flow values become JSON bodies and compare with JSON answers: only JSON's own types.
+        if isinstance(value, bytes):
+            raise YamlError(_line(node), "!!binary values are not supported: write the text (or base64) as a string")
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        return value
     raise YamlError(_line(node), f"unsupported YAML node {type(node).__name__}")
 
 
