@@ -115,7 +115,7 @@ def write_report(run: AuditRun, fmt: OutputFormat, output: Path | None, *, verbo
 
     if fmt is OutputFormat.TERMINAL:
         if output is not None:
-            with output.open("w", encoding="utf-8") as fh:
+            with common.open_output(output) as fh:
                 render_terminal(run, Console(file=fh, width=100, force_terminal=False), verbose=verbose)
         else:
             render_terminal(run, Console(), verbose=verbose)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from launchready.cli.errors import UsageError
 from launchready.core.net import NetFlagError, NetSettings, build_net_settings
@@ -82,6 +84,17 @@ def announce_config(loaded: LoadedConfig, domain: str, *, explicit: bool, quiet:
     if not quiet:
         print(f"config: {loaded.path}", file=sys.stderr)
     return loaded
+
+
+@contextmanager
+def open_output(output: Path) -> Iterator[TextIO]:
+    """``--output FILE`` opened for a renderer that streams into it; a path that cannot be written
+    (a missing folder, a directory, a full disk such as /dev/full) is a one-line usage error."""
+    try:
+        with output.open("w", encoding="utf-8") as fh:
+            yield fh
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
 
 
 def find_repo(explicit: Path | None) -> Path | None:

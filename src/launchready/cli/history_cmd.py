@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def history(
         target: Annotated[str | None, typer.Argument(help="Only runs for this domain.")] = None,
-        limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to show.")] = 20,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1_000_000, help="How many runs to show.")] = 20,
         config: ConfigOpt = None,
     ) -> None:
         """List stored audits with their decision and counts, newest first."""

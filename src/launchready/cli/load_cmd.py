@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
         elif fmt is LoadFormat.HTML:
             _write(report.render_html(result, planned, findings), output)
         elif output is not None:
-            with output.open("w", encoding="utf-8") as fh:
+            with common.open_output(output) as fh:
                 report.render_terminal(result, planned, findings, Console(file=fh, width=110, force_terminal=False))
         else:
             report.render_terminal(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import Any, NoReturn
 
 import typer
@@ -139,11 +141,59 @@ def _usage_problem(exc: typer.TyperException) -> NoReturn:
     fail(f"{command}: {message} (see '{command} --help')", getattr(exc, "exit_code", EXIT_USAGE))
 
 
+def _tolerant_streams() -> None:
+    """Characters the terminal's encoding lacks (PYTHONIOENCODING=ascii, a C locale) print as escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (getattr(stream, "encoding", None) or "").lower().replace("-", "") != "utf8":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream already closed or detached: nothing to print to anyway
+                pass
+
+
+class _InterruptOnce:
+    """The first Ctrl-C interrupts the run; later ones, while asyncio, worker threads and exit hooks
+    wind down, are ignored, so they cannot print a traceback over the one-line message.
+
+    asyncio.run installs its own SIGINT handler only over the default one, and that handler raises
+    on the second Ctrl-C in the middle of its own shutdown; this one stands in its place.
+    """
+
+    def __init__(self) -> None:
+        self.fired = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _InterruptOnce:
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        import logging
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self.fired = True
+        # Tasks the interrupt cut short hold exceptions nobody will read: not worth a log line each.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        # Once interrupted, Ctrl-C stays ignored until the process is gone.
+        if self._previous is not None and not self.fired:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _tolerant_streams()
     command = build_command()
+    interrupt = _InterruptOnce()
     try:
-        # Not standalone: Typer would draw its errors as multi-line boxes; we print one line.
-        code = command.main(args=argv, prog_name="launchready", standalone_mode=False)
+        with interrupt:
+            # Not standalone: Typer would draw its errors as multi-line boxes; we print one line.
+            code = command.main(args=argv, prog_name="launchready", standalone_mode=False)
     except KNOWN_ERRORS as exc:
         fail(one_line(exc), exit_code(exc) or EXIT_USAGE)
     except typer.TyperException as exc:
@@ -151,5 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         fail("aborted", 1)
     except KeyboardInterrupt:
+        fail("interrupted", 130)
+    if interrupt.fired:  # Typer turns the interrupt into exit code 130 without a word
         fail("interrupted", 130)
     raise SystemExit(code if isinstance(code, int) else 0)

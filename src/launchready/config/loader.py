@@ -20,6 +20,7 @@ from launchready.config.locator import KeyLines
 from launchready.config.messages import describe, format_key, loader_keys_written
 from launchready.config.model import Config
 from launchready.config.redirects_csv import read_redirects_csv
+from launchready.core.limits import InputTooLarge, read_limited
 
 __all__ = ["CONFIG_NAME", "ConfigError", "LoadedConfig", "find_config", "load_config"]
 
@@ -59,12 +60,12 @@ def find_config(start: Path) -> Path | None:
 
 def _has_tool_table(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_limited(pyproject).decode("utf-8")
+    except (OSError, UnicodeDecodeError, InputTooLarge):
         return False
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         # A broken pyproject.toml that mentions our table is meant for us: load it and say why
         # it is broken rather than silently auditing with no config.
         return "tool.launchready" in text
@@ -179,7 +180,9 @@ def _redirects_from_csv(reference: str, where: _Where) -> tuple[Any, Path]:
 
 def _read_text(path: Path, shown: str) -> str:
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path)
+    except InputTooLarge as exc:
+        raise ConfigError.single(shown, None, "", f"cannot read: {exc}") from None
     except OSError as exc:
         raise ConfigError.single(shown, None, "", f"cannot read: {exc.strerror or exc}") from None
     try:
@@ -192,6 +195,9 @@ def _read_text(path: Path, shown: str) -> str:
 def _parse(text: str, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: 500 levels exhaust the stack.
+        raise ConfigError.single(shown, None, "", "invalid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         # Python 3.14 exposes msg/lineno; older versions only append "(at line L, column C)".
         message = str(getattr(exc, "msg", None) or exc)

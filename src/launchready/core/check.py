@@ -122,10 +122,55 @@ class CheckMeta(BaseModel):
             impact=spec.impact,
             confidence=confidence or spec.confidence,
             target=target,
-            evidence=tuple(evidence),
+            evidence=bounded_evidence(evidence),
             remediation=remediation or spec.remediation,
             references=spec.references or self.references,
         )
+
+
+# What one finding may carry: a hostile server can make any echoed text huge (a 75 KB MTA-STS
+# policy, a thousand records), and a report must stay readable and small. The lines kept are the
+# first ones; the last says how many were left out.
+MAX_EVIDENCE_LINES = 50
+MAX_EVIDENCE_CHARS = 1_000
+
+
+def _cut(line: str) -> str:
+    if len(line) <= MAX_EVIDENCE_CHARS:
+        return line
+    return f"{line[:MAX_EVIDENCE_CHARS]}… ({len(line) - MAX_EVIDENCE_CHARS} more characters)"
+
+
+def bounded_evidence(lines: Iterable[str]) -> tuple[str, ...]:
+    """At most MAX_EVIDENCE_LINES lines of at most MAX_EVIDENCE_CHARS characters each."""
+    given = list(lines)
+    if len(given) > MAX_EVIDENCE_LINES:
+        hidden = len(given) - (MAX_EVIDENCE_LINES - 1)
+        given = [*given[: MAX_EVIDENCE_LINES - 1], f"... and {hidden} more evidence line(s) not shown"]
+    return tuple(_cut(line) for line in given)
+
+
+# A check that meets the same problem once per record (a thousand MX hosts without an address)
+# reports it once, from this many repeats on, with each record's distinct evidence listed.
+GROUP_REPEATS_AT = 5
+
+
+def group_repeated(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Findings sharing an id and target, GROUP_REPEATS_AT or more times, merged into the first of them."""
+    given = list(findings)
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in given:
+        groups.setdefault((finding.id, finding.target), []).append(finding)
+    out: list[Finding] = []
+    for finding in given:
+        group = groups[(finding.id, finding.target)]
+        if len(group) < GROUP_REPEATS_AT:
+            out.append(finding)
+        elif finding is group[0]:
+            lines = dict.fromkeys(line for member in group for line in member.evidence)
+            update = {"title": f"{finding.title} ({len(group)} times)", "evidence": bounded_evidence(lines)}
+            out.append(finding.model_copy(update=update))
+    return tuple(out)
 
 
 # The first argument is the engine's ``AuditContext``: core sits below the engine and cannot name

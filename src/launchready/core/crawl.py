@@ -70,6 +70,8 @@ class CrawlResult:
     links_cut: int = 0  # links on pages beyond max_links_per_page
     off_site_links: int = 0
     requests: int = 0
+    # References on crawled pages that no URL parser accepts ("http://[::1"), with the parser's reason.
+    unparsable: tuple[tuple[Link, str], ...] = ()
 
     def visit(self, url: str) -> Visit | None:
         for v in self.visits:

@@ -14,7 +14,12 @@ def mask_secret(value: str, keep: int = _KEEP) -> str:
     return f"{value[:keep]}…({len(value)} chars)"
 
 
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
+# Linear on any input (these run on page bodies a hostile server writes): a match may start only
+# where a scheme or key name starts (the lookbehinds), name parts are bounded, and the runs before
+# a delimiter they cannot contain are possessive. Unbounded, a 40 KB run of letters took minutes.
+_URL_PASSWORD = re.compile(
+    r"(?P<scheme>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,40}://)(?P<user>[^:/@\s]*+):(?P<pw>[^@/\s]++)@", re.I
+)
 
 
 def mask_url_password(text: str) -> str:
@@ -24,8 +29,9 @@ def mask_url_password(text: str) -> str:
 
 # key=value and "key": "value" pairs whose value is a credential (query strings, JSON, HTML, logs).
 _SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|dsn|"""
-    r"""signature|session)[\w.-]*["']?\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^"'\s,;}&]+)""",
+    r"""(?P<key>(?<![\w.-])["']?[\w.-]{0,100}(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|"""
+    r"""private[_-]?key|dsn|signature|session)[\w.-]{0,100}["']?\s{0,100}[:=]\s{0,100})(?P<quote>["']?)"""
+    r"""(?P<value>[^"'\s,;}&]++)""",
     re.IGNORECASE,
 )
 

@@ -7,6 +7,7 @@ curl: an empty HOST or PORT matches any) and ``--timeout SECONDS``.
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class NetSettings:
     ca_bundle: Path | None = None
     connect_to: tuple[ConnectTo, ...] = field(default=())
     timeout: float = 10.0
+    # Lets DNS answers and redirects reach private, loopback and link-local addresses (an internal
+    # audit); without it only the addresses the flags themselves name are reachable that way.
+    allow_private: bool = False
 
     def route(self, host: str, port: int) -> tuple[str, int] | None:
         """The (address, port) to dial instead of resolving ``host``, or None to resolve it."""
@@ -58,6 +62,58 @@ class NetSettings:
             if rule.matches(host, port):
                 return rule.to_host, rule.to_port
         return None
+
+    def steering_refusal(self, address: str) -> str | None:
+        """Why ``address`` must not be dialled when a DNS answer or a redirect (not a flag) names it.
+
+        None when it may be: a public address, ``allow_private``, an address a --connect-to or
+        --nameserver flag names, or an address in the same scope (loopback, private) as a
+        --nameserver: a lab name server on loopback serves its lab on loopback. Link-local
+        (cloud metadata at 169.254.169.254), multicast and unspecified addresses are reachable
+        only when a flag names them exactly.
+        """
+        scope = non_public_scope(address)
+        if scope is None or self.allow_private:
+            return None
+        declared = {ns.host for ns in self.nameservers} | {rule.to_host for rule in self.connect_to}
+        if _canonical(address) in {_canonical(d) for d in declared}:
+            return None
+        if scope in ("loopback", "private") and any(non_public_scope(ns.host) == scope for ns in self.nameservers):
+            return None
+        return (
+            f"{address} is a {scope} address that no --connect-to or --nameserver flag names: not dialled "
+            f"(set {ALLOW_PRIVATE_ENV}=1 to audit an internal site)"
+        )
+
+
+def _canonical(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address.lower().rstrip(".")
+
+
+def non_public_scope(address: str) -> str | None:
+    """The kind of non-public address ``address`` is (``loopback``, ``private``...), None if public or not an IP."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_private:
+        return "private"
+    if not ip.is_global:
+        return "reserved"
+    return None
 
 
 def _split_host_port(text: str, what: str) -> tuple[str, str]:
@@ -131,26 +187,58 @@ def parse_connect_to(text: str) -> ConnectTo:
     )
 
 
+ALLOW_PRIVATE_ENV = "LAUNCHREADY_ALLOW_PRIVATE"
+MAX_TIMEOUT = 3600.0  # an hour per request: longer is a typo, and a deadline must stay a deadline
+
+
+def _check_ca_bundle(flag: str, path: Path) -> None:
+    """A CA bundle must be a readable file holding at least one PEM certificate (not, say, /etc/passwd)."""
+    import ssl
+
+    if not path.is_file():
+        raise NetFlagError(f"{flag} {path}: no such file")
+    try:
+        context = ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise NetFlagError(f"{flag} {path}: not a PEM certificate bundle ({reason})") from None
+    if not context.cert_store_stats()["x509"]:
+        raise NetFlagError(f"{flag} {path}: holds no certificate")
+
+
 def build_net_settings(
     nameservers: list[str] | None,
     ca_bundle: Path | None,
     connect_to: list[str] | None,
     timeout: float,
     environ: dict[str, str] | None = None,
+    *,
+    allow_private: bool = False,
 ) -> NetSettings:
-    """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent."""
+    """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent.
+
+    ``LAUNCHREADY_ALLOW_PRIVATE=1`` in the environment sets ``allow_private`` (an internal audit:
+    DNS answers and redirects may then reach private and loopback addresses).
+    """
     import os
 
     env = os.environ if environ is None else environ
-    if ca_bundle is None and env.get("SSL_CERT_FILE"):
+    allow_private = allow_private or env.get(ALLOW_PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes")
+    if ca_bundle is not None:
+        _check_ca_bundle("--ca-bundle", ca_bundle)
+    elif env.get("SSL_CERT_FILE"):
+        # Set for every program in the shell, not for this run: only its existence is checked here
+        # (a bundle that does not load is the TLS probe's "cannot load" fact, as before).
         ca_bundle = Path(env["SSL_CERT_FILE"])
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise NetFlagError(f"--ca-bundle {ca_bundle}: no such file")
-    if not timeout > 0:
-        raise NetFlagError(f"--timeout {timeout}: must be a positive number of seconds")
+        if not ca_bundle.is_file():
+            raise NetFlagError(f"--ca-bundle {ca_bundle}: no such file")
+    # inf and nan compare as numbers but are not a deadline: a hostile flag must not disarm the timeouts.
+    if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise NetFlagError(f"--timeout {timeout}: must be a positive number of seconds, at most {MAX_TIMEOUT:g}")
     return NetSettings(
         nameservers=tuple(parse_nameserver(n) for n in nameservers or ()),
         ca_bundle=ca_bundle,
         connect_to=tuple(parse_connect_to(c) for c in connect_to or ()),
         timeout=timeout,
+        allow_private=allow_private,
     )

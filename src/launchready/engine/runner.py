@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from launchready.core.check import Check, Scope
+from launchready.core.check import Check, Scope, group_repeated
 from launchready.core.errors import CouldNotRun, NotApplicable, NotConfigured
 from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.registry import Registry
@@ -71,7 +71,7 @@ def _validated(check: Check, target: str, returned: object) -> tuple[Finding, ..
         if f.check_id != check.id:
             raise TypeError(f"returned finding {f.id} belonging to check {f.check_id}")
         check.meta.spec(f.id)  # KeyError for an undeclared id
-    return findings
+    return group_repeated(findings)
 
 
 async def run_one(check: Check, ctx: AuditContext, target: str, options: RunnerOptions) -> CheckResult:

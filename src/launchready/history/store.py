@@ -7,7 +7,9 @@ was rendered. Every database failure becomes a ``HistoryError`` with one line na
 
 from __future__ import annotations
 
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,9 +19,10 @@ from types import TracebackType
 from typing import Self
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from launchready.core.run import AuditRun, HistoryDelta, Verdict
@@ -211,21 +214,43 @@ class HistoryStore:
             URL.create("sqlite", database=str(self.path)),
             connect_args={"timeout": self._lock_timeout},
         )
+        event.listen(engine, "connect", _write_ahead_log)
         try:
-            Base.metadata.create_all(engine)
-            self._check_version(engine)
+            self._initialise(engine)
         except BaseException:
             engine.dispose()
             raise
         self._engine = engine
         return engine
 
+    def _initialise(self, engine: Engine) -> None:
+        """Create the schema and its version row; safe when several audits open a new store at once.
+
+        Each process checks for the tables, then creates what is missing: two doing so together
+        collide ("table ... already exists", a lock). The loser simply tries again and finds
+        the winner's schema; the attempts stop after the lock timeout, as a write would.
+        """
+        deadline = time.monotonic() + self._lock_timeout
+        while True:
+            try:
+                Base.metadata.create_all(engine)
+                self._check_version(engine)
+                return
+            except (OperationalError, IntegrityError) as exc:
+                text = str(exc.orig).lower()
+                racing = "already exists" in text or "locked" in text or "busy" in text or "unique" in text
+                if not racing or time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05))
+
     def _check_version(self, engine: Engine) -> None:
         with Session(engine) as session, session.begin():
+            # INSERT OR IGNORE: another process may add the row between a read and our insert.
+            session.execute(
+                sqlite_insert(MetaRow).values(key="schema_version", value=SCHEMA_VERSION).on_conflict_do_nothing()
+            )
             meta = session.get(MetaRow, "schema_version")
-            if meta is None:
-                session.add(MetaRow(key="schema_version", value=SCHEMA_VERSION))
-            elif meta.value != SCHEMA_VERSION:
+            if meta is not None and meta.value != SCHEMA_VERSION:
                 raise HistoryError(
                     f"history database {self.path} has format version {meta.value}, this launchready "
                     f"reads version {SCHEMA_VERSION}; use a matching launchready or move the file away"
@@ -247,6 +272,15 @@ class HistoryStore:
             reason = exc.strerror or detail
             return f"history database {self.path} cannot be used: {reason}"
         return f"history database {self.path} cannot be used: {detail}"
+
+
+def _write_ahead_log(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """WAL: readers never wait for a writer, and parallel audits queue their writes on the busy timeout."""
+    try:
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        # Another process holds the file while switching: it stays in (or is being put in) WAL mode.
+        pass
 
 
 def _target_key(target: str) -> str:

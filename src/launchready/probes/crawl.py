@@ -116,25 +116,59 @@ def extract_links_detailed(
     page_url: str, html: str, limit: int = 1000
 ) -> tuple[list[tuple[str, LinkKind, str, bool]], int]:
     """As :func:`extract_links`, each with whether its tag carries an ``integrity`` attribute."""
+    found, cut, _ = extract_links_checked(page_url, html, limit)
+    return found, cut
+
+
+def _join(base: str, ref: str) -> tuple[str | None, str | None]:
+    """(absolute normalised URL or None when not followable, why ``ref`` cannot be parsed or None)."""
+    try:
+        return normalise(urljoin(base, ref)), None
+    except ValueError as exc:  # "http://[::1", "http://[zz]/": urllib refuses the authority
+        return None, str(exc) or type(exc).__name__
+
+
+def extract_links_checked(
+    page_url: str, html: str, limit: int = 1000
+) -> tuple[list[tuple[str, LinkKind, str, bool]], int, list[tuple[str, LinkKind, str, str]]]:
+    """As :func:`extract_links_detailed`, plus the references no URL parser accepts: (raw, kind, tag, why).
+
+    A ``<base href>`` that does not parse is ignored, as browsers do, and listed among them.
+    """
     parser = _LinkParser(limit)
     try:
         parser.feed(html)
         parser.close()
     except (AssertionError, ValueError):  # pragma: no cover - html.parser is lenient; be safe anyway
         pass
-    base = urljoin(page_url, parser.base) if parser.base else page_url
+    invalid: list[tuple[str, LinkKind, str, str]] = []
+    base = page_url
+    if parser.base:
+        try:
+            base = urljoin(page_url, parser.base)
+        except ValueError as exc:
+            invalid.append((parser.base.strip(), "other", "base href", str(exc) or type(exc).__name__))
     out: list[tuple[str, LinkKind, str, bool]] = []
     seen: set[tuple[str, str]] = set()
     for raw, kind, tag, integrity in parser.found:
         lowered = raw.lower()
         if lowered.startswith(("javascript:", "mailto:", "tel:", "data:", "#", "about:", "blob:")):
             continue
-        absolute = normalise(urljoin(base, raw))
+        absolute, why = _join(base, raw)
+        if why is not None:
+            invalid.append((raw, kind, tag, why))
+            continue
         if absolute is None or (absolute, kind) in seen:
             continue
         seen.add((absolute, kind))
         out.append((absolute, kind, tag, integrity))
-    return out, parser.cut
+    return out, parser.cut, invalid
+
+
+def _links_of(
+    page: str, body: bytes, limit: int
+) -> tuple[list[tuple[str, LinkKind, str, bool]], int, list[tuple[str, LinkKind, str, str]]]:
+    return extract_links_checked(page, body.decode("utf-8", "replace"), limit)
 
 
 def _is_html(exchange: HttpExchange) -> bool:
@@ -178,6 +212,7 @@ class _Crawl:
         self.off_site = 0
         self.visits: dict[str, Visit] = {}
         self.links: list[Link] = []
+        self.unparsable: list[tuple[Link, str]] = []
 
     def _budget_left(self) -> bool:
         if self.requests >= self.limits.max_pages:
@@ -206,7 +241,7 @@ class _Crawl:
             hops.append(exchange)
             if exchange.error or not exchange.is_redirect:
                 break
-            target = normalise(urljoin(current, exchange.location or ""))
+            target, _ = _join(current, exchange.location or "")
             if not exchange.location or target is None:
                 stop = "bad-location"
                 break
@@ -251,9 +286,15 @@ class _Crawl:
                 self.depth_hit = True
                 return
             page = visit.final.url
-            html = visit.final.body.decode("utf-8", "replace")
-            found, cut = extract_links_detailed(page, html, self.limits.max_links_per_page)
+            # Parsing a 1 MB page takes long enough to starve the loop (DNS checks then time out): a thread does it.
+            found, cut, invalid = await asyncio.to_thread(
+                _links_of, page, visit.final.body, self.limits.max_links_per_page
+            )
             self.links_cut += cut
+            # No request can be made to these: kept apart from ``links`` (whose URLs every check may parse).
+            self.unparsable.extend(
+                (Link(page=page, url=raw, kind=kind, tag=tag), why) for raw, kind, tag, why in invalid
+            )
             for link_url, kind, tag, integrity in found:
                 self.links.append(Link(page=page, url=link_url, kind=kind, tag=tag, integrity=integrity))
                 if kind == "form":
@@ -290,6 +331,7 @@ class _Crawl:
             links_cut=self.links_cut,
             off_site_links=self.off_site,
             requests=self.requests,
+            unparsable=tuple(self.unparsable),
         )
 
 

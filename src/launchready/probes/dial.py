@@ -46,6 +46,9 @@ async def _system_addresses(name: str, port: int) -> tuple[tuple[str, int], ...]
 async def dial_plan(net: NetSettings, dns: DnsLookup, host: str, port: int) -> DialPlan:
     """Where a connection to ``host:port`` goes: --connect-to first, else the run's DNS (A, then AAAA).
 
+    Addresses from DNS answers pass :meth:`NetSettings.steering_refusal`; --connect-to targets and
+    IP literals the caller asks for are the user's own choice and are dialled as given.
+
     A --connect-to target that is a name (``localhost``) goes through the system resolver, as curl
     does: it names the operator's own infrastructure, which a lab --nameserver does not serve.
     """
@@ -62,8 +65,26 @@ async def dial_plan(net: NetSettings, dns: DnsLookup, host: str, port: int) -> D
     if is_ip(name):
         return DialPlan(((name, port),))
     a, aaaa = await dns.addresses(name)
-    endpoints = tuple((addr, port) for addr in a.records + aaaa.records)
+    answered = a.records + aaaa.records
+    # A DNS answer is the zone owner's word, not the user's: it may not steer a probe to
+    # cloud metadata, the LAN or this machine (NetSettings.steering_refusal).
+    refused = [why for addr in answered if (why := net.steering_refusal(addr)) is not None]
+    endpoints = tuple((addr, port) for addr in answered if net.steering_refusal(addr) is None)
     if endpoints:
         return DialPlan(endpoints)
+    if refused:
+        return DialPlan((), f"{name} resolves to {refused[0]}")
     why = "; ".join(f"{ans.rdtype} {ans.status}" + (f" ({ans.error})" if ans.error else "") for ans in (a, aaaa))
     return DialPlan((), f"{name} has no address: {why}")
+
+
+def redirect_refusal(net: NetSettings, start_host: str | None, target_host: str) -> str | None:
+    """Why a redirect to ``target_host`` is not followed, or None to follow it.
+
+    A Location is the server's word: an IP literal in it passes the same policy as a DNS answer
+    (names are checked when dialled), unless it is the host the user asked for in the first place.
+    """
+    host = target_host.strip("[]").lower().rstrip(".")
+    if not is_ip(host) or (start_host is not None and host == start_host.strip("[]").lower().rstrip(".")):
+        return None
+    return net.steering_refusal(host)

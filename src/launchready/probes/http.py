@@ -30,7 +30,7 @@ from launchready.core.http import HttpExchange as HttpExchange
 from launchready.core.http import RedirectStop as RedirectStop
 from launchready.core.net import NetSettings, format_peer
 from launchready.core.protocols import DnsLookup
-from launchready.probes.dial import DialPlan, dial_plan, is_ip
+from launchready.probes.dial import DialPlan, dial_plan, is_ip, redirect_refusal
 from launchready.probes.flight import single_flight
 from launchready.probes.tls import verifying_context
 
@@ -137,6 +137,13 @@ def classify_error(exc: BaseException, timeout: float) -> tuple[HttpErrorKind, s
     return "other", f"{type(exc).__name__}: {exc}"
 
 
+def _host_or_none(url: str) -> str | None:
+    try:
+        return URL(url).host
+    except ValueError:
+        return None
+
+
 def _normalized(url: URL) -> tuple[str, str, int | None, str]:
     """What makes two URLs the same page for loop detection (fragment and default port ignored)."""
     return (url.scheme.lower(), (url.host or "").lower().rstrip("."), url.port, url.raw_path_qs)
@@ -182,30 +189,36 @@ class HttpProbe:
         """GET ``url`` and each Location after it; every hop is its own exchange.
 
         Stops at a non-redirect, an error, a Location already visited (``redirect_stop="loop"``),
-        an unusable Location, or after ``max_hops`` redirects (``redirect_stop="max-hops"``).
+        an unusable Location, or after ``max_hops`` redirects (``redirect_stop="max-hops"``), or a
+        Location naming a private address no flag declared (``redirect_stop="private-address"``).
         """
         hops: list[HttpExchange] = []
         seen: set[tuple[str, str, int | None, str]] = set()
         current = url
+        start_host = _host_or_none(url)
         while True:
             exchange = await self.fetch(current, verify_tls=verify_tls)
             hops.append(exchange)
             try:
                 here = URL(current)
-            except ValueError:
+                seen.add(_normalized(here))
+            except ValueError:  # UnicodeError (a bad IDNA label) is a ValueError
                 break
-            seen.add(_normalized(here))
             if exchange.error or not exchange.is_redirect or exchange.location is None:
                 break
             try:
                 target = here.join(URL(exchange.location))
+                target_key = _normalized(target)
             except ValueError:
                 hops[-1] = replace(exchange, redirect_stop="bad-location")
                 break
             if target.scheme not in ("http", "https") or not target.host:
                 hops[-1] = replace(exchange, redirect_stop="bad-location")
                 break
-            if _normalized(target) in seen:
+            if redirect_refusal(self._net, start_host, target.host) is not None:
+                hops[-1] = replace(exchange, redirect_stop="private-address")
+                break
+            if target_key in seen:
                 hops[-1] = replace(exchange, redirect_stop="loop")
                 break
             if len(hops) > max_hops:
@@ -275,7 +288,9 @@ class HttpProbe:
 
         try:
             parsed = URL(url)
-        except ValueError as exc:
+            # yarl decodes the host lazily: an invalid IDNA label ("xn--zz--") raises only here.
+            _ = parsed.host, parsed.port
+        except ValueError as exc:  # UnicodeError is a ValueError
             return HttpExchange(url, method, error=f"invalid URL: {exc}", error_kind="other")
         if verify_tls and parsed.scheme == "https" and self._ssl_error is not None:
             return HttpExchange(url, method, error=self._ssl_error, error_kind="tls")

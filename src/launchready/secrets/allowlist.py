@@ -13,10 +13,12 @@ Inline ``launchready:allow`` on the offending line silences that line only (see 
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from launchready.secrets.errors import SecretsError
 
@@ -43,6 +45,9 @@ DEFAULT_PATHS: tuple[str, ...] = (
     "**/.git/**",
     "**/*.svg",
 )
+
+# The stdlib's own pattern parser (no public API reads a pattern's structure).
+_parser: Any = importlib.import_module("re._parser")
 
 
 def _glob_to_regex(glob: str) -> re.Pattern[str]:
@@ -94,11 +99,57 @@ class Allowlist:
         )
 
 
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT"})
+
+
+def _backtracking_trap(items: Any, inside_repeat: bool = False) -> str | None:
+    """What in a parsed pattern can backtrack exponentially: a repeat or an alternation under a repeat.
+
+    ``(a+)+``, ``(a*)*``, ``(\\w+\\s?)+`` and ``(a|aa)+`` take exponential time on a string that
+    almost matches. Atomic groups and possessive repeats never give back what they took, so
+    nothing under them is a trap.
+    """
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            _, high, body = arg
+            if inside_repeat and high > 1:
+                return "a repeat inside a repeat"
+            # Only an unbounded outer repeat multiplies the ways to split a run without limit.
+            found = _backtracking_trap(body, inside_repeat or high == _parser.MAXREPEAT)
+            if found:
+                return found
+        elif name == "BRANCH":
+            if inside_repeat:
+                return "an alternation inside a repeat"
+            for branch in arg[1]:
+                found = _backtracking_trap(branch, inside_repeat)
+                if found:
+                    return found
+        elif name == "SUBPATTERN":
+            found = _backtracking_trap(arg[-1], inside_repeat)
+            if found:
+                return found
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            found = _backtracking_trap(arg[1], inside_repeat)
+            if found:
+                return found
+    return None
+
+
 def compile_regex(pattern: str, where: str) -> re.Pattern[str]:
+    """Compile a user's (or a scanned repository's) pattern, refusing the ones that can hang the scan."""
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        compiled = re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
         raise SecretsError(f"{where}: invalid regex {pattern!r}: {exc}") from None
+    trap = _backtracking_trap(_parser.parse(pattern))
+    if trap is not None:
+        raise SecretsError(
+            f"{where}: regex {pattern!r} has {trap}, which can take exponential time; "
+            "use a character class, a bounded repeat or an atomic group (?>...)"
+        )
+    return compiled
 
 
 def build_allowlist(

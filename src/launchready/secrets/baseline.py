@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from launchready.core.limits import InputTooLarge, read_limited
 from launchready.secrets.errors import SecretsError
 from launchready.secrets.model import Hit, Source
 
@@ -28,9 +29,11 @@ def read_accepted(path: Path) -> dict[str, frozenset[str]]:
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = json.loads(read_limited(path).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, InputTooLarge) as exc:
         raise SecretsError(f"{path}: cannot read the secrets baseline: {exc}") from None
+    except RecursionError:
+        raise SecretsError(f"{path}: the secrets baseline is nested too deeply to be one") from None
     except json.JSONDecodeError as exc:
         raise SecretsError(f"{path}:{exc.lineno}: the secrets baseline is not valid JSON: {exc.msg}") from None
     entries = data.get("accepted") if isinstance(data, dict) else None

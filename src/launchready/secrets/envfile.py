@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from launchready.core.limits import InputTooLarge, read_limited
 from launchready.secrets.errors import SecretsError
 
 if TYPE_CHECKING:
@@ -94,7 +95,9 @@ def parse_env_text(text: str, name: str) -> EnvFile:
 
 def read_env_file(path: Path) -> EnvFile:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_limited(path).decode("utf-8-sig")
+    except InputTooLarge as exc:
+        raise SecretsError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise SecretsError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from launchready.core.limits import bounded_lines
 from launchready.secrets.detector import Detector
 from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
 from launchready.secrets.errors import SecretsError
@@ -45,7 +46,8 @@ def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
         raise SecretsError("git is not installed (needed for repository scans)") from None
     assert proc.stdout is not None and proc.stderr is not None
     try:
-        scanner.feed(proc.stdout)
+        # A 200 MB one-line file in some commit is read in its first 8 MB, not held whole.
+        scanner.feed(bounded_lines(proc.stdout, give_up=None))
     finally:
         proc.stdout.close()
         err = proc.stderr.read().decode("utf-8", "replace").strip()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from launchready.core.limits import MAX_INPUT_BYTES, InputTooLarge, bounded_lines, describe_size
 from launchready.secrets.detector import Detector
-from launchready.secrets.model import ScanResult, Source, hit_from_match
+from launchready.secrets.errors import SecretsError
+from launchready.secrets.model import Note, ScanResult, Source, hit_from_match
 
 _BLOCK_LINES = 2000
 
@@ -44,4 +46,20 @@ def scan_log_lines(lines: Iterable[bytes], name: str, detector: Detector) -> Sca
 
 
 def scan_log_stream(stream: BinaryIO, name: str, detector: Detector) -> ScanResult:
-    return scan_log_lines(stream, name, detector)
+    """Lines longer than the input limit are scanned in their first 8 MB, with a note; the rest is dropped."""
+    cut: list[Note] = []
+
+    def on_cut(number: int, dropped: int) -> None:
+        cut.append(
+            Note(
+                f"{name}:{number}",
+                f"line longer than {describe_size(MAX_INPUT_BYTES)}: {dropped} bytes after that not scanned",
+            )
+        )
+
+    try:
+        result = scan_log_lines(bounded_lines(stream, on_cut=on_cut), name, detector)
+    except InputTooLarge as exc:
+        raise SecretsError(f"--logs {name}: {exc}") from None
+    result.notes.extend(cut)
+    return result

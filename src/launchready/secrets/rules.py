@@ -43,6 +43,8 @@ class Rule:
     anchored: bool = False
 
 
+# Name parts between literals are bounded ({0,64}, not *): an unbounded one runs to the end of a
+# long run after every keyword occurrence, and the scan goes quadratic on hostile files.
 def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 

@@ -43,6 +43,7 @@ def scan_logs(source: str, settings: SecretsConfig) -> ScanResult:
     """``-`` is stdin; anything else a log file (streamed, never read whole)."""
     import sys
 
+    from launchready.core.limits import special_file
     from launchready.secrets.errors import SecretsError
 
     detector = detector_for(settings, None)
@@ -51,6 +52,9 @@ def scan_logs(source: str, settings: SecretsConfig) -> ScanResult:
     path = Path(source)
     if path.is_dir():
         raise SecretsError(f"--logs {source}: is a directory, expected a log file or '-' for stdin")
+    special = special_file(path)
+    if special is not None:  # /dev/zero never ends and has no lines
+        raise SecretsError(f"--logs {source}: {special}; pipe a device's output through '-' if it is a log")
     try:
         with path.open("rb") as fh:
             return scan_log_stream(fh, source, detector)

@@ -19,6 +19,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from launchready.core.limits import InputTooLarge, read_limited
 from launchready.core.severity import Impact, Severity
 from launchready.smoke import schema
 from launchready.smoke.errors import SmokeError
@@ -101,7 +102,10 @@ def load_flow_files(paths: Sequence[Path]) -> tuple[Flow, ...]:
     for path in paths:
         name = shown_name(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_limited(path).decode("utf-8")
+        except InputTooLarge as exc:
+            problems.append(FlowProblem(Where(name, 1), f"cannot read the flow file: {exc}"))
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(FlowProblem(Where(name, 1), f"cannot read the flow file: {exc}"))
             continue

@@ -96,6 +96,8 @@ class MailpitSource:
             return json.loads(response.body)
         except ValueError as exc:
             raise MailError(f"mailbox API {url.split('?')[0]} did not answer JSON: {exc}") from None
+        except RecursionError:
+            raise MailError(f"mailbox API {url.split('?')[0]} answered JSON nested too deeply to read") from None
 
     async def find(self, to: str, subject: str | None) -> MailMessage | None:
         query = f'to:"{to}"' + (f' subject:"{subject}"' if subject else "")

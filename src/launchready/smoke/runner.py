@@ -67,6 +67,8 @@ class _Observed:
             return json.loads(self.text)
         except ValueError:
             raise _StepFailure("the body is not JSON") from None
+        except RecursionError:  # a hostile body: 200,000 "[" exhaust the decoder's stack
+            raise _StepFailure("the body's JSON is nested too deeply to read") from None
 
 
 class _StepFailure(Exception):

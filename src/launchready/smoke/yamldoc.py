@@ -7,6 +7,7 @@ from the parent. Duplicate keys are errors (YAML allows them silently; a flow wo
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,25 +36,62 @@ def _line(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
 
+# A flow file is a few hundred values; aliases may not multiply them ("billion laughs") nor nest
+# without end (an alias inside the node it names).
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.open: set[int] = set()  # ids of the nodes being converted: an alias back to one is a loop
+
+    def enter(self, node: Node) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise YamlError(_line(node), f"more than {MAX_NODES} values once aliases are expanded (alias bomb?)")
+        if id(node) in self.open:
+            raise YamlError(_line(node), "an alias refers to a node that contains it (recursive alias)")
+        if len(self.open) >= MAX_DEPTH:
+            raise YamlError(_line(node), f"nested more than {MAX_DEPTH} levels deep")
+        self.open.add(id(node))
+
+
 def load_located(text: str) -> Any:
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader refuses control characters (a NUL) as it is built: inside the try.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        line = text.count("\n", 0, getattr(exc, "position", 0) or 0) + 1
+        raise YamlError(line, "YAML syntax error: " + " ".join(str(exc).split())) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        return _convert(loader, node)
+        return _convert(loader, node, _Budget())
+    except RecursionError:
+        raise YamlError(1, "YAML nested too deeply (or a recursive merge key)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlError(line, f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
-        raise YamlError(1, f"YAML syntax error: {exc}") from None
+        raise YamlError(1, "YAML syntax error: " + " ".join(str(exc).split())) from None
     finally:
         loader.dispose()
 
 
-def _convert(loader: yaml.SafeLoader, node: Node) -> Any:
+def _convert(loader: yaml.SafeLoader, node: Node, budget: _Budget) -> Any:
+    budget.enter(node)
+    try:
+        return _convert_node(loader, node, budget)
+    finally:
+        budget.open.discard(id(node))
+
+
+def _convert_node(loader: yaml.SafeLoader, node: Node, budget: _Budget) -> Any:
     if isinstance(node, MappingNode):
         loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
         out = LMap()
@@ -69,7 +107,7 @@ def _convert(loader: yaml.SafeLoader, node: Node) -> Any:
                     _line(key_node), f"duplicate key {key_text!r} (first at line {out.key_lines[key_text]})"
                 )
             out.key_lines[key_text] = _line(key_node)
-            out[key_text] = _convert(loader, value_node)
+            out[key_text] = _convert(loader, value_node, budget)
         return out
     if isinstance(node, SequenceNode):
         seq = LSeq()
@@ -77,10 +115,16 @@ def _convert(loader: yaml.SafeLoader, node: Node) -> Any:
         seq.item_lines = []
         for item in node.value:
             seq.item_lines.append(_line(item))
-            seq.append(_convert(loader, item))
+            seq.append(_convert(loader, item, budget))
         return seq
     if isinstance(node, ScalarNode):
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+        # Flow values become JSON bodies and compare with JSON answers: only JSON's own types.
+        if isinstance(value, bytes):
+            raise YamlError(_line(node), "!!binary values are not supported: write the text (or base64) as a string")
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        return value
     raise YamlError(_line(node), f"unsupported YAML node {type(node).__name__}")
 
 

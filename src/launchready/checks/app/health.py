@@ -113,9 +113,11 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[F
     if 200 <= last.status < 300 and last.error is None:
         return []
     if last.is_redirect:
-        stop = {"loop": "a redirect loop", "max-hops": f"more than {MAX_HOPS} redirects"}.get(
-            last.redirect_stop or "", "a redirect with an unusable Location"
-        )
+        stop = {
+            "loop": "a redirect loop",
+            "max-hops": f"more than {MAX_HOPS} redirects",
+            "private-address": f"a redirect to a private address, not followed: {mask_credentials(last.location or '')}",
+        }.get(last.redirect_stop or "", "a redirect with an unusable Location")
         evidence.append(f"stopped on {stop}")
     if last.error is not None:
         # Headers arrived but the body broke off (reset, stall): a monitor sees a failure.

@@ -195,6 +195,9 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     async def edge_of(name: str) -> HostEdge:
         return await _edge(ctx, name, await addresses_of(name))
 
+    # An MX target written as an IP literal is the zone's word, not the user's: a private one
+    # (169.254.169.254, 10.x) is never fetched.
+    other_names = [n for n in other_names if ctx.net.steering_refusal(n.strip("[]")) is None]
     main = await asyncio.gather(*(edge_of(n) for n in main_names))
     others = await asyncio.gather(*(edge_of(n) for n in dict.fromkeys(other_names)))
     return judge(target, list(main), list(others))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from launchready.checks.web.crawled import bounds_note, crawl_host, listed, optional_starts
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
@@ -127,11 +127,21 @@ META = CheckMeta(
 
 
 def _target(exchange: HttpExchange) -> str:
-    return urljoin(exchange.url, exchange.location or "")
+    try:
+        return urljoin(exchange.url, exchange.location or "")
+    except ValueError:  # a Location no parser accepts ("http://[::1") is shown as sent
+        return exchange.location or ""
+
+
+def _split(url: str) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return SplitResult("", "", url, "", "")
 
 
 def _is_auth_redirect(exchange: HttpExchange) -> bool:
-    return bool(_AUTH_PATH.search(urlsplit(_target(exchange)).path + "/"))
+    return bool(_AUTH_PATH.search(_split(_target(exchange)).path + "/"))
 
 
 def _hop_line(visit: Visit) -> str:
@@ -199,11 +209,14 @@ def judge(host: str, result: CrawlResult, *, optional: frozenset[str] = frozense
         for hop in redirects:
             if hop.status in _TEMPORARY and not _is_auth_redirect(hop):
                 buckets["temporary"].append(f"{hop.url} -{hop.status}-> {_target(hop)}{where}")
-            source, target = urlsplit(hop.url), urlsplit(_target(hop))
+            source, target = _split(hop.url), _split(_target(hop))
             if source.query and not target.query and not _is_auth_redirect(hop):
                 buckets["query"].append(f"{hop.url} -{hop.status}-> {_target(hop)}{where}")
             if source.scheme == "https" and target.scheme == "http":
                 buckets["downgrade"].append(f"{hop.url} -{hop.status}-> {_target(hop)}{where}")
+    for link, why in result.unparsable:
+        if link.kind != "form":
+            buckets["broken"].append(f"{link.url} (not a valid URL: {why}; linked from {link.page} <{link.tag}>)")
     note = bounds_note(result)
     ids = {
         "broken": "broken",

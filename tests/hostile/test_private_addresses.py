@@ -1,0 +1,215 @@
+"""Hostile redirects, links and DNS answers never steer a probe to private addresses.
+
+A hostile server (a raw HTTP server on 127.0.0.1) and a hostile zone (a UDP DNS responder on
+127.0.0.1) try to send the probes to cloud metadata (169.254.169.254), the LAN (10.x) and this
+machine; every attempt stops with a reason and nothing is dialled there. The lab's way of
+working (a --nameserver on loopback answering loopback, --connect-to routes) keeps working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from launchready.checks.app.health import judge as judge_health
+from launchready.checks.web import links
+from launchready.core.net import ConnectTo, Nameserver, NetSettings, build_net_settings, non_public_scope
+from launchready.probes.crawl import CrawlLimits, crawl
+from launchready.probes.dial import dial_plan, redirect_refusal
+from launchready.probes.dns import DnsProbe
+from launchready.probes.http import HttpExchange, HttpProbe
+from launchready.probes.tls import TlsProbe
+
+from .rawserver import RawServer, page, redirect, response
+
+SITE = "shop.test"
+
+# Where a hostile Location may point: metadata, LAN, this machine, multicast, "any", v4-mapped v6.
+PRIVATE_LOCATIONS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.1.2.3:8080/",
+    "http://192.168.1.1/",
+    "http://172.16.0.1/",
+    "http://127.0.0.2:6379/",
+    "http://[::1]:8080/",
+    "http://[fe80::1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://0.0.0.0/",
+    "http://224.0.0.1/",
+    "http://100.64.0.1/",
+    "http://[fd00::1]/",
+]
+
+
+def _run(make: Callable[[], Any]) -> Any:
+    return asyncio.run(make())
+
+
+@pytest.mark.parametrize("location", PRIVATE_LOCATIONS)
+def test_health_redirect_to_a_private_address_is_not_followed(location: str) -> None:
+    async def main() -> tuple[tuple[HttpExchange, ...], list[tuple[str, str, str]]]:
+        async with RawServer({"/health": redirect(location)}) as server:
+            net = NetSettings(connect_to=(ConnectTo(f"app.{SITE}", None, "127.0.0.1", server.port),), timeout=3)
+            dns = DnsProbe(net)
+            http = HttpProbe(net, dns)
+            try:
+                chain = await http.follow(f"http://app.{SITE}/health", max_hops=5)
+            finally:
+                await http.close()
+                await dns.close()
+            return chain, server.requests
+
+    chain, requests = _run(main)
+    assert len(chain) == 1 and chain[0].redirect_stop == "private-address"
+    assert requests == [("GET", f"app.{SITE}", "/health")]
+    [finding] = judge_health("production", f"http://app.{SITE}/health", chain)
+    assert finding.id == "app.health.down"
+    assert any("private address, not followed" in line for line in finding.evidence)
+
+
+def test_health_redirect_to_a_name_resolving_to_metadata_is_unreachable(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    nameserver, _ = udp_dns_responder({f"meta.{SITE}": "169.254.169.254", f"lan.{SITE}": "10.1.2.3"})
+
+    async def main(target: str) -> tuple[HttpExchange, ...]:
+        async with RawServer({"/health": redirect(f"http://{target}/latest/")}) as server:
+            route = ConnectTo(f"app.{SITE}", None, "127.0.0.1", server.port)
+            net = NetSettings(nameservers=(nameserver,), connect_to=(route,), timeout=3)
+            dns = DnsProbe(net)
+            http = HttpProbe(net, dns)
+            try:
+                return await http.follow(f"http://app.{SITE}/health", max_hops=5)
+            finally:
+                await http.close()
+                await dns.close()
+
+    for target, scope in ((f"meta.{SITE}", "link-local"), (f"lan.{SITE}", "private")):
+        chain = asyncio.run(main(target))
+        last = chain[-1]
+        assert last.status is None and last.error is not None
+        assert f"{scope} address that no --connect-to or --nameserver flag names" in last.error
+        [finding] = judge_health("production", f"http://app.{SITE}/health", chain)
+        assert finding.id == "app.health.unreachable"
+
+
+def test_crawler_does_not_dial_a_same_site_name_resolving_to_metadata(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    nameserver, _ = udp_dns_responder({f"meta.{SITE}": "169.254.169.254", f"local.{SITE}": "127.0.0.1"})
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]], int]:
+        async with RawServer({}) as server:
+            server.pages[f"{SITE}/"] = page(
+                f"http://meta.{SITE}/latest/meta-data/", f"http://local.{SITE}:{server.port}/ok"
+            )
+            server.pages["/ok"] = page()
+            net = NetSettings(
+                nameservers=(nameserver,), connect_to=(ConnectTo(SITE, None, "127.0.0.1", server.port),), timeout=3
+            )
+            dns = DnsProbe(net)
+            http = HttpProbe(net, dns)
+            try:
+                result = await crawl(http, SITE, SITE, (f"http://{SITE}/",), CrawlLimits(rate=0))
+            finally:
+                await http.close()
+                await dns.close()
+            return result, server.requests, server.port
+
+    result, requests, port = asyncio.run(main())
+    meta = result.visit(f"http://meta.{SITE}/latest/meta-data/")
+    assert meta is not None and meta.final.status is None
+    assert "169.254.169.254 is a link-local address" in (meta.final.error or "")
+    # The lab's pattern still works: a loopback --nameserver may answer loopback addresses.
+    local = result.visit(f"http://local.{SITE}:{port}/ok")
+    assert local is not None and local.final.status == 200
+    assert ("GET", f"local.{SITE}", "/ok") in requests
+    findings = links.judge(SITE, result)
+    broken = next(f for f in findings if f.id == "web.links.broken")
+    assert any("meta." in line and "link-local" in line for line in broken.evidence)
+
+
+def test_tls_probe_refuses_a_name_resolving_to_the_lan(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    nameserver, _ = udp_dns_responder({f"db.{SITE}": "10.0.0.5"})
+
+    async def main() -> tuple[str | None, str | None]:
+        net = NetSettings(nameservers=(nameserver,), timeout=2)
+        dns = DnsProbe(net)
+        tls = TlsProbe(net, dns)
+        try:
+            facts = await tls.handshake(f"db.{SITE}", 5432)
+            plan = await dial_plan(net, dns, f"db.{SITE}", 443)
+        finally:
+            await tls.close()
+            await dns.close()
+        return facts.error, plan.error
+
+    tls_error, plan_error = asyncio.run(main())
+    assert tls_error is not None and "10.0.0.5 is a private address" in tls_error
+    assert plan_error is not None and "not dialled" in plan_error
+
+
+@pytest.mark.parametrize(
+    ("address", "scope"),
+    [
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("10.1.2.3", "private"),
+        ("fd00::1", "private"),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("100.64.0.1", "reserved"),
+        ("93.184.216.34", None),
+        ("2606:4700::1111", None),
+        ("not-an-ip", None),
+    ],
+)
+def test_address_scopes(address: str, scope: str | None) -> None:
+    assert non_public_scope(address) == scope
+
+
+def test_the_users_own_flags_declare_addresses() -> None:
+    lab = NetSettings(
+        nameservers=(Nameserver("127.0.0.1", 5353),), connect_to=(ConnectTo(None, 443, "10.9.9.9", 8443),)
+    )
+    assert lab.steering_refusal("127.0.0.1") is None  # the lab: loopback name server, loopback answers
+    assert lab.steering_refusal("::1") is None
+    assert lab.steering_refusal("10.9.9.9") is None  # named by --connect-to
+    assert lab.steering_refusal("10.9.9.8") is not None
+    assert lab.steering_refusal("169.254.169.254") is not None  # never by scope, only when named
+    assert NetSettings().steering_refusal("127.0.0.1") is not None  # the system resolver declares nothing
+    assert NetSettings(allow_private=True).steering_refusal("169.254.169.254") is None
+    opted_in = build_net_settings(None, None, None, 5.0, environ={"LAUNCHREADY_ALLOW_PRIVATE": "1"})
+    assert opted_in.allow_private and opted_in.steering_refusal("10.0.0.1") is None
+    assert not build_net_settings(None, None, None, 5.0, environ={}).allow_private
+    assert NetSettings().steering_refusal("8.8.8.8") is None
+    # A redirect back to the host the user asked for is the user's choice; another private literal is not.
+    assert redirect_refusal(NetSettings(), "127.0.0.1", "127.0.0.1") is None
+    assert redirect_refusal(NetSettings(), "127.0.0.1", "10.0.0.1") is not None
+    assert redirect_refusal(NetSettings(), "app.test", "inner.test") is None  # names are checked when dialled
+
+
+def test_status_only_answers_do_not_confuse_the_redirect_policy() -> None:
+    async def main() -> tuple[HttpExchange, ...]:
+        async with RawServer({"/health": response(302, b"")}) as server:
+            net = NetSettings(connect_to=(ConnectTo(None, None, "127.0.0.1", server.port),), timeout=3)
+            dns = DnsProbe(net)
+            http = HttpProbe(net, dns)
+            try:
+                return await http.follow(f"http://app.{SITE}/health")
+            finally:
+                await http.close()
+                await dns.close()
+
+    chain = asyncio.run(main())
+    assert len(chain) == 1 and chain[0].status == 302 and chain[0].redirect_stop is None
