@@ -1,7 +1,8 @@
 """Network settings shared by every command that touches the network.
 
 ``--nameserver HOST[:PORT]``, ``--ca-bundle FILE``, ``--connect-to HOST:PORT:ADDR:PORT`` (as
-curl: an empty HOST or PORT matches any) and ``--timeout SECONDS``.
+curl: an empty HOST or PORT matches any), ``--rdap-server URL`` (the RDAP base URL asked instead of
+the one IANA's bootstrap names for the domain's TLD) and ``--timeout SECONDS``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class NetSettings:
     ca_bundle: Path | None = None
     connect_to: tuple[ConnectTo, ...] = field(default=())
     timeout: float = 10.0
+    # An RDAP base URL ("https://rdap.example/"): asked for every domain instead of the bootstrap's.
+    rdap_server: str | None = None
 
     def route(self, host: str, port: int) -> tuple[str, int] | None:
         """The (address, port) to dial instead of resolving ``host``, or None to resolve it."""
@@ -131,12 +134,33 @@ def parse_connect_to(text: str) -> ConnectTo:
     )
 
 
+def parse_rdap_server(text: str) -> str:
+    """An http(s) base URL with a host; returned ending in "/" so "domain/NAME" appends to it."""
+    from urllib.parse import urlsplit
+
+    what = f"--rdap-server {text}"
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise NetFlagError(f"{what}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NetFlagError(f"{what}: expected an http(s) base URL such as https://rdap.example.net/")
+    if parts.query or parts.fragment:
+        raise NetFlagError(f"{what}: a base URL takes no query or fragment")
+    del port
+    return url if url.endswith("/") else url + "/"
+
+
 def build_net_settings(
     nameservers: list[str] | None,
     ca_bundle: Path | None,
     connect_to: list[str] | None,
     timeout: float,
     environ: dict[str, str] | None = None,
+    *,
+    rdap_server: str | None = None,
 ) -> NetSettings:
     """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent."""
     import os
@@ -153,4 +177,5 @@ def build_net_settings(
         ca_bundle=ca_bundle,
         connect_to=tuple(parse_connect_to(c) for c in connect_to or ()),
         timeout=timeout,
+        rdap_server=parse_rdap_server(rdap_server) if rdap_server is not None else None,
     )

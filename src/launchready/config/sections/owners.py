@@ -1,0 +1,75 @@
+"""``[owners]``: who holds each account the product depends on (a name and a role, never a credential).
+
+Each key is an account kind (``registrar``, ``dns``, ``hosting``, ``email``, ``payments``,
+``errors``, ``monitoring``) or a provider's name (``cloudflare``, ``stripe``); each value either a
+string (``"Ana Lima, CTO <ana@example.com>"``) or a table ``{ name = "...", role = "..." }``.
+A value that looks like a password, token or key is refused: this file is committed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from launchready.config.strict import StrictModel
+
+# Account kinds the audit knows how to detect a provider for; any other key is a provider name or
+# a free-form duty ("on-call") and is kept as written.
+OWNER_KINDS = ("registrar", "dns", "hosting", "cdn", "email", "payments", "errors", "monitoring")
+
+_CREDENTIAL_PATTERNS = (
+    re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}"),  # Stripe keys
+    re.compile(r"\bwhsec_[A-Za-z0-9_-]{8,}"),  # webhook signing secrets
+    re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack tokens
+    re.compile(r"\bglpat-[A-Za-z0-9_-]{16,}"),  # GitLab tokens
+    re.compile(r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),  # SendGrid keys
+    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\."),  # JWTs
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"(?i)\b(?:password|passwd|pwd|secret|token|api[_-]?key)\s*[:=]"),  # "password: hunter2"
+    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # a URL with user:password
+)
+# A long run of letters and digits with no space is a key, not a name ("Ana Lima <ana@x.com>" has spaces).
+_KEY_LIKE = re.compile(r"[A-Za-z0-9_+/=-]{32,}")
+
+
+def looks_like_credential(value: str) -> bool:
+    """Whether ``value`` looks like a password, token or key rather than a person's name or role."""
+    if any(p.search(value) for p in _CREDENTIAL_PATTERNS):
+        return True
+    for run in _KEY_LIKE.findall(value):
+        if any(c.isdigit() for c in run) and any(c.isalpha() for c in run):
+            return True
+    return False
+
+
+def _owner_text(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise ValueError("expected a name, got an empty string")
+    if looks_like_credential(text):
+        raise ValueError("this looks like a credential; [owners] holds names and roles only, never secrets")
+    return text
+
+
+OwnerText = Annotated[str, AfterValidator(_owner_text)]
+
+
+class Owner(StrictModel):
+    name: OwnerText = Field(description="Who holds the account (a person or a team; an address is fine).")
+    role: OwnerText | None = Field(default=None, description="Their role (\"CTO\", \"agency\", \"freelancer\").")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
+def _from_text(value: object) -> object:
+    # The short form: a plain string is the owner's name.
+    return {"name": value} if isinstance(value, str) else value
+
+
+# What a value under [owners] becomes: always an Owner, whichever form the file used.
+OwnerEntry = Annotated[Owner, BeforeValidator(_from_text)]
