@@ -49,6 +49,7 @@ def net_settings(
         not nameservers and bool(net.nameservers),
         ca_bundle is None and net.ca_bundle is not None,
         not connect_to and bool(net.connect_to),
+        rdap_server is None and net.rdap_server is not None,
     )
     if not any(from_file):
         return build_net_settings(nameservers, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
@@ -58,7 +59,7 @@ def net_settings(
             ca_bundle if ca_bundle is not None or net.ca_bundle is None else loaded.base_dir / net.ca_bundle,
             connect_to or list(net.connect_to),
             timeout,
-            rdap_server=rdap_server,
+            rdap_server=rdap_server if rdap_server is not None else net.rdap_server,
         )
     except NetFlagError as exc:
         raise UsageError(f"{loaded.path}: [net] {exc}") from None

@@ -18,7 +18,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     # Types only: the CLI must start without loading SQLAlchemy or the config models.
@@ -242,6 +242,7 @@ def build() -> typer.Typer:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the checks on schedule and watch heartbeats, writing to the store, until SIGTERM or Ctrl-C."""
@@ -249,7 +250,7 @@ def build() -> typer.Typer:
         import logging
 
         loaded = common.load(config)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
         # Alembic and the HTTP stack log their own details at INFO; the monitor's lines are enough.
         logging.getLogger("alembic").setLevel(logging.WARNING)

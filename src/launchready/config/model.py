@@ -202,6 +202,7 @@ class NetConfig(StrictModel):
     nameservers: tuple[str, ...] = Field(default=(), description="Like --nameserver: HOST or HOST:PORT, in order.")
     ca_bundle: str | None = Field(default=None, description="Like --ca-bundle: a PEM file (relative to this file).")
     connect_to: tuple[str, ...] = Field(default=(), description="Like --connect-to: HOST:PORT:ADDR:PORT routes.")
+    rdap_server: str | None = Field(default=None, description="Like --rdap-server: the RDAP base URL to ask.")
 
 
 class Config(StrictModel):

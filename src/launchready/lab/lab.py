@@ -45,6 +45,7 @@ from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
 from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
 from launchready.lab.perf_routes import PerfLab, perf_toml, seed_members
+from launchready.lab.rdap import lab_owners_toml, rdap_app
 from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
 from launchready.lab.smoke_faults import lab_mailer
 from launchready.lab.smoke_lab import smoke_toml, write_smoke_env
@@ -65,6 +66,7 @@ class LabPorts:
     http: int
     smtp: int
     ns2: int = 0  # the second name server (lab/nameservers.py)
+    rdap: int = 0  # the registry's RDAP server (lab/rdap.py), plain HTTP
 
 
 def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
@@ -150,6 +152,11 @@ class Lab:
         return self._running().ns2
 
     @property
+    def rdap_url(self) -> str:
+        """The base URL of the lab registry's RDAP server (what --rdap-server points at)."""
+        return f"http://{format_peer(self.bind, self._running().rdap)}/"
+
+    @property
     def mailbox_api_url(self) -> str:
         """The lab mailbox's Mailpit-style HTTP API (what [smoke.mailbox] url points at)."""
         self._running()
@@ -211,6 +218,7 @@ class Lab:
             ca_bundle=self.ca_bundle,
             connect_to=(*first, *self.routes()),
             timeout=timeout,
+            rdap_server=self.rdap_url,
         )
 
     def cli_args(self) -> list[str]:
@@ -219,7 +227,7 @@ class Lab:
         args = ["--nameserver", format_peer(self.bind, ports.dns), "--ca-bundle", str(self.ca_bundle)]
         for route in self.routes():
             args += ["--connect-to", f"{route.host or ''}:{route.port}:{format_peer(route.to_host, route.to_port)}"]
-        return args
+        return [*args, "--rdap-server", self.rdap_url]
 
     def config_toml(self) -> str:
         """A launchready.toml describing the lab (what discovery alone cannot know)."""
@@ -240,6 +248,7 @@ class Lab:
             + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
             + secrets_toml(self.app_repo)
             + perf_toml()
+            + lab_owners_toml(self.domain)
         )
 
     def seed_members(self, n: int) -> int:
@@ -393,7 +402,8 @@ class Lab:
         self._mailbox_api_port = await self._serve_web(stack, mailpit_app(self.mailbox), 0, None)
         https_port = await self._serve_web(stack, https_front(self.hosts, self.faults, sites), requested.https, tls)
         http_port = await self._serve_web(stack, http_front(self.hosts, self.faults, pages), requested.http, None)
-        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port)
+        rdap_port = await self._serve_web(stack, rdap_app(self.domain, self.faults), 0, None)
+        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port, rdap=rdap_port)
 
     async def _serve_web(
         self, stack: contextlib.AsyncExitStack, app: web.Application, port: int, tls: ssl.SSLContext | None
@@ -451,6 +461,7 @@ def describe(lab: Lab) -> str:
             f"  DNS    {format_peer(bind, lab.ns2_port)}  ns2.{lab.domain}, the second name server (a copy of the zone)",
             f"  HTTPS  {https}  {hosts} (by SNI)",
             f"  HTTP   {format_peer(bind, lab.http_port)}  same hosts, plain",
+            f"  RDAP   {lab.rdap_url}  the registry's RDAP server for {lab.domain}",
             f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
             f"  CA     {lab.ca_bundle}",
             f"  config {lab.workdir / 'launchready.toml'}",

@@ -50,10 +50,9 @@ def bootstrap_server(domain: str) -> str | None:
     name = domain.lower().rstrip(".")
     for tld, urls in bootstrap_services():
         if name == tld or name.endswith("." + tld):
-            secure = [u for u in urls if u.startswith("https://")]
-            base = (secure or list(urls) or [None])[0]
-            if base is not None:
-                return base if base.endswith("/") else base + "/"
+            choices = [u for u in urls if u.startswith("https://")] or list(urls)
+            if choices:
+                return choices[0] if choices[0].endswith("/") else choices[0] + "/"
     return None
 
 
@@ -84,7 +83,9 @@ def parse_domain_object(domain: str, server: str, url: str, data: object) -> Rda
         return RdapFacts(domain, server, url, error=f"{url}: the answer is JSON but not an RDAP object")
     if data.get("objectClassName") != "domain":
         kind = data.get("objectClassName") or ("error " + str(data.get("errorCode")) if "errorCode" in data else None)
-        return RdapFacts(domain, server, url, error=f"{url}: not an RDAP domain object ({kind or 'no objectClassName'})")
+        return RdapFacts(
+            domain, server, url, error=f"{url}: not an RDAP domain object ({kind or 'no objectClassName'})"
+        )
     expires = registered = None
     for event in data.get("events") or ():
         if not isinstance(event, dict):

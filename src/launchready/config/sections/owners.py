@@ -60,7 +60,7 @@ OwnerText = Annotated[str, AfterValidator(_owner_text)]
 
 class Owner(StrictModel):
     name: OwnerText = Field(description="Who holds the account (a person or a team; an address is fine).")
-    role: OwnerText | None = Field(default=None, description="Their role (\"CTO\", \"agency\", \"freelancer\").")
+    role: OwnerText | None = Field(default=None, description='Their role ("CTO", "agency", "freelancer").')
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})" if self.role else self.name
