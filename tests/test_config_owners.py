@@ -29,17 +29,17 @@ def test_both_forms_become_owners(tmp_path: Path) -> None:
     assert owners["registrar"] == Owner(name="Ana Lima", role="CTO")
     assert str(owners["registrar"]) == "Ana Lima (CTO)"
     assert str(owners["dns"]) == "Ana Lima <ana@example.com>"
-    assert owners["on-call"].role is None
+    assert owners["on-call"] == "Ben, agency"
 
 
 @pytest.mark.parametrize(
     ("line", "where"),
     [
-        ('payments = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\n', ":5: owners.payments.name:"),
-        ('errors = { name = "Dan", role = "password: hunter2" }\n', ":5: owners.errors.role:"),
-        ('hosting = "AKIAIOSFODNN7EXAMPLE"\n', ":5: owners.hosting.name:"),
-        ('monitoring = "https://ana:s3cret@grafana.example.com"\n', ":5: owners.monitoring.name:"),
-        ('email = "Ana 8f14e45fceea167a5a36dedd4bea2543e4e2c1d5"\n', ":5: owners.email.name:"),
+        ('payments = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\n', ":5: owners.payments:"),
+        ('errors = { name = "Dan", role = "password: hunter2" }\n', ":5: owners.errors: role:"),
+        ('hosting = "AKIAIOSFODNN7EXAMPLE"\n', ":5: owners.hosting:"),
+        ('monitoring = "https://ana:s3cret@grafana.example.com"\n', ":5: owners.monitoring:"),
+        ('email = "Ana 8f14e45fceea167a5a36dedd4bea2543e4e2c1d5"\n', ":5: owners.email:"),
     ],
 )
 def test_a_credential_is_refused_with_file_and_line(tmp_path: Path, line: str, where: str) -> None:
@@ -60,8 +60,12 @@ def test_names_roles_and_addresses_are_not_credentials() -> None:
 
 
 def test_an_empty_owner_and_an_unknown_field_are_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r":4: owners\.registrar\.name: expected a name"):
+    with pytest.raises(ConfigError, match=r":4: owners\.registrar: expected a name"):
         load_config(write(tmp_path, 'registrar = "  "\n'))
+    with pytest.raises(ConfigError, match=r":4: owners\.dns: name: expected a string, got 7"):
+        load_config(write(tmp_path, "dns = { name = 7 }\n"))
+    with pytest.raises(ConfigError, match=r":4: owners\.dns: missing key 'name'"):
+        load_config(write(tmp_path, 'dns = { role = "CTO" }\n'))
     with pytest.raises(ConfigError, match=r":4: owners\.dns: unknown key 'password'"):
         load_config(write(tmp_path, 'dns = { name = "Ana", password = "x" }\n'))
 

@@ -122,7 +122,7 @@ def dns_host(nameservers: tuple[str, ...]) -> str | None:
     return None
 
 
-def _named(owners: Mapping[str, Owner], keys: tuple[str, ...], provider: str | None) -> Owner | None:
+def _named(owners: Mapping[str, str | Owner], keys: tuple[str, ...], provider: str | None) -> str | Owner | None:
     """The owner entry for an account kind, or for the provider by name (``cloudflare`` for cloudflare.com)."""
     for key in keys:
         if key in owners:
@@ -134,7 +134,7 @@ def _named(owners: Mapping[str, Owner], keys: tuple[str, ...], provider: str | N
     return None
 
 
-def judge(facts: RdapFacts, owners: Mapping[str, Owner], now: datetime) -> list[Finding]:
+def judge(facts: RdapFacts, owners: Mapping[str, str | Owner], now: datetime) -> list[Finding]:
     """Judge one RDAP answer against the owners table, at ``now`` (pure)."""
     domain = facts.domain
     if facts.error is not None:

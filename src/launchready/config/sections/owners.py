@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field, PlainValidator
 
 from launchready.config.strict import StrictModel
 
@@ -66,10 +66,43 @@ class Owner(StrictModel):
         return f"{self.name} ({self.role})" if self.role else self.name
 
 
-def _from_text(value: object) -> object:
-    # The short form: a plain string is the owner's name.
-    return {"name": value} if isinstance(value, str) else value
+def _owner_entry(value: object) -> str | Owner:
+    """The short form (a string) stays a string; the long form (a table) becomes an Owner.
+
+    Checked by hand rather than as a pydantic union so an error names the key as written
+    (``owners.dns``), not the union branch pydantic tried.
+    """
+    # messages.py imports the model this module is part of: imported when a value is checked.
+    from launchready.config.messages import show_value
+
+    if isinstance(value, Owner):
+        return value
+    if isinstance(value, str):
+        return _owner_text(value)
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in ("name", "role")]
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} (an owner has a name and a role)")
+        if "name" not in value:
+            raise ValueError("missing key 'name' (an owner has a name and a role)")
+        fields: dict[str, str] = {}
+        for key in ("name", "role"):
+            if key not in value:
+                continue
+            if not isinstance(value[key], str):
+                raise ValueError(f"{key}: expected a string, got {show_value(value[key])}")
+            try:
+                fields[key] = _owner_text(value[key])
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return Owner(**fields)
+    raise ValueError(f"expected a string, got {show_value(value)}")
 
 
-# What a value under [owners] becomes: always an Owner, whichever form the file used.
-OwnerEntry = Annotated[Owner, BeforeValidator(_from_text)]
+# A value under [owners]: a name (the short form) or a table with a name and a role.
+OwnerEntry = Annotated[str | Owner, PlainValidator(_owner_entry, json_schema_input_type=str | Owner)]
+
+
+def owner_label(value: str | Owner) -> str:
+    """How an owner entry reads in a finding or a report."""
+    return str(value)
