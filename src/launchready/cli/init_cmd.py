@@ -69,7 +69,12 @@ def register(app: typer.Typer) -> None:
             except ValueError:
                 bundle = str(absolute)
         text = render_starter(
-            target, facts, nameservers=nameserver or (), ca_bundle=bundle, connect_to=connect_to or ()
+            target,
+            facts,
+            nameservers=nameserver or (),
+            ca_bundle=bundle,
+            connect_to=connect_to or (),
+            rdap_server=net.rdap_server,
         )
         path = write_starter(output, text, force=force)
         hosts = ", ".join(h.name for h in facts.hosts) or "none"
