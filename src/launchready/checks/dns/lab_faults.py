@@ -58,4 +58,9 @@ LAB_FAULTS: tuple[LabFault, ...] = (
         "the registrar's transfer lock is off (no clientTransferProhibited in RDAP)",
         each("dns.registration.no-transfer-lock", "{domain}"),
     ),
+    LabFault(
+        "provider-unowned",
+        "the SPF record includes a bulk-mail provider nobody in [owners] holds the account of",
+        each("dns.owners.provider-unowned", "{domain} (email: bulkmail.test)"),
+    ),
 )

@@ -66,15 +66,23 @@ class Owner(StrictModel):
         return f"{self.name} ({self.role})" if self.role else self.name
 
 
+def _shown(value: object) -> str:
+    # As config/messages.py shows values (it imports the model, so it cannot be imported here).
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "an array"
+    return type(value).__name__
+
+
 def _owner_entry(value: object) -> str | Owner:
     """The short form (a string) stays a string; the long form (a table) becomes an Owner.
 
     Checked by hand rather than as a pydantic union so an error names the key as written
     (``owners.dns``), not the union branch pydantic tried.
     """
-    # messages.py imports the model this module is part of: imported when a value is checked.
-    from launchready.config.messages import show_value
-
     if isinstance(value, Owner):
         return value
     if isinstance(value, str):
@@ -90,13 +98,13 @@ def _owner_entry(value: object) -> str | Owner:
             if key not in value:
                 continue
             if not isinstance(value[key], str):
-                raise ValueError(f"{key}: expected a string, got {show_value(value[key])}")
+                raise ValueError(f"{key}: expected a string, got {_shown(value[key])}")
             try:
                 fields[key] = _owner_text(value[key])
             except ValueError as exc:
                 raise ValueError(f"{key}: {exc}") from None
         return Owner(**fields)
-    raise ValueError(f"expected a string, got {show_value(value)}")
+    raise ValueError(f"expected a string, got {_shown(value)}")
 
 
 # A value under [owners]: a name (the short form) or a table with a name and a role.
