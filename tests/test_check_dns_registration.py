@@ -63,7 +63,11 @@ def test_expiry_within_30_days_is_high_and_within_14_a_blocker() -> None:
     assert urgent.severity is Severity.BLOCKER
     [gone] = judge(facts(expires=NOW - timedelta(days=2)), OWNED, NOW)
     assert gone.severity is Severity.BLOCKER and "already expired" in gone.title
-    assert judge(facts(expires=NOW + timedelta(days=31)), OWNED, NOW) == []
+    assert judge(facts(expires=NOW + timedelta(days=30)), OWNED, NOW) == []
+    [almost] = judge(facts(expires=NOW + timedelta(days=14, seconds=-1)), OWNED, NOW)
+    assert almost.severity is Severity.BLOCKER and "(14 days)" in almost.title
+    [edge] = judge(facts(expires=NOW + timedelta(days=14)), OWNED, NOW)
+    assert edge.severity is Severity.HIGH
 
 
 def test_no_transfer_lock_is_reported_and_a_registry_lock_counts() -> None:

@@ -6,8 +6,9 @@ registrar; the DNS host is the operator of the name servers the registry delegat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from launchready.config.sections.owners import Owner
@@ -64,7 +65,7 @@ META = CheckMeta(
     findings=(
         FindingSpec(
             id="dns.registration.expires-soon",
-            title="The domain registration expires soon",
+            title="The domain registration expires within 30 days (a blocker within 14)",
             severity=Severity.HIGH,
             impact=Impact.AVAILABILITY,
             remediation=(
@@ -143,10 +144,11 @@ def judge(facts: RdapFacts, owners: Mapping[str, str | Owner], now: datetime) ->
     findings: list[Finding] = []
     if facts.expires is not None:
         left = facts.expires - now
-        days = left.days
-        if days < EXPIRY_WARNING_DAYS:
-            severity = Severity.BLOCKER if days < EXPIRY_BLOCKER_DAYS else Severity.HIGH
-            when = f"{days} days" if left.total_seconds() >= 0 else "already expired"
+        if left < timedelta(days=EXPIRY_WARNING_DAYS):
+            severity = Severity.BLOCKER if left < timedelta(days=EXPIRY_BLOCKER_DAYS) else Severity.HIGH
+            # Days counted up: an expiry 9 days and 23 hours away reads "10 days".
+            days = math.ceil(left.total_seconds() / 86400)
+            when = f"{days} day{'s' if days != 1 else ''}" if left.total_seconds() > 0 else "already expired"
             findings.append(
                 META.finding(
                     "expires-soon",
