@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -268,3 +269,34 @@ def test_probe_names_a_dead_server() -> None:
     assert found.error is not None
     assert json.dumps(found.error)  # a plain one-line string
     assert "\n" not in found.error
+
+
+# -- the audit end to end: the lab's RDAP server, and one that is not there ------------------
+
+
+def test_audit_reports_the_lab_registration_and_an_unreachable_rdap_server_as_not_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cliutil import run_cli
+    from netutil import closed_port
+
+    from launchready.lab.lab import Lab
+
+    with Lab(faults=["registration-expiring"]) as lab:
+        config = tmp_path / "launchready.toml"
+        config.write_text(lab.config_toml(), encoding="utf-8")
+        base = ["audit", "-c", str(config), "--only", "dns.registration", "--format", "json", "--no-history", "-q"]
+        code, out, _ = run_cli([*base, *lab.cli_args()], capsys)
+        report = json.loads(out)
+        [finding] = report["findings"]
+        assert (finding["id"], finding["severity"]) == ("dns.registration.expires-soon", "blocker")
+        assert "(10 days)" in finding["title"]
+        assert code != 0
+
+        dead = [*lab.cli_args()[:-2], "--rdap-server", f"http://127.0.0.1:{closed_port()}/"]
+        code, out, _ = run_cli([*base, *dead], capsys)
+    report = json.loads(out)
+    [result] = report["results"]
+    assert (result["check_id"], result["status"]) == ("dns.registration", "error")
+    assert "RDAP lookup of marketlab.test failed" in result["reason"]
+    assert report["findings"] == [] and report["summary"]["checks"]["passed"] == 0
