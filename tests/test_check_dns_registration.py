@@ -90,6 +90,19 @@ def test_registrar_and_dns_host_without_an_owner() -> None:
     assert ids(judge(facts(), {"registrar": Owner(name="Ana"), "cloudflare": Owner(name="Ben")}, NOW)) == []
 
 
+def test_report_rows_name_the_registration_and_its_holders() -> None:
+    from launchready.checks.dns.registration import shown_facts
+
+    assert shown_facts(facts(delegation_signed=True), OWNED) == [
+        ("Registrar", "Example Registrar, Inc. (held by Ana Lima (CTO))"),
+        ("Registration expires", "2027-06-18"),
+        ("Registration status", "client transfer prohibited, client delete prohibited"),
+        ("DNS host", "cloudflare.com (held by Ana Lima)"),
+        ("DNSSEC delegation (RDAP)", "signed"),
+    ]
+    assert shown_facts(facts(error="down"), OWNED) == []
+
+
 def test_a_failed_lookup_could_not_run() -> None:
     with pytest.raises(CouldNotRun, match="HTTP 404"):
         judge(facts(error="https://rdap.example/domain/example.com: HTTP 404"), OWNED, NOW)
@@ -291,6 +304,10 @@ def test_audit_reports_the_lab_registration_and_an_unreachable_rdap_server_as_no
         [finding] = report["findings"]
         assert (finding["id"], finding["severity"]) == ("dns.registration.expires-soon", "blocker")
         assert "(10 days)" in finding["title"]
+        shown = {f["name"]: f["value"] for f in report["host_facts"] if f["check_id"] == "dns.registration"}
+        assert shown["Registrar"] == "Loopback Registrar, Inc. (held by Ana Lima <ana@marketlab.test> (founder))"
+        assert shown["DNS host"].startswith("marketlab.test (held by Ana Lima")
+        assert shown["DNSSEC delegation (RDAP)"] == "signed"
         assert code != 0
 
         dead = [*lab.cli_args()[:-2], "--rdap-server", f"http://127.0.0.1:{closed_port()}/"]

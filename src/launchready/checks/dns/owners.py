@@ -166,6 +166,15 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     includes = tuple(child.domain for child in tree.children if child.via.startswith("include:"))
     cnames = tuple((h.name, h.cname_chain[-1]) for h in ctx.site.hosts if h.cname_chain)
     providers = detect_providers(target, mx_hosts=ctx.site.mx_hosts, spf_includes=includes, cnames=cnames)
+    for provider in providers:
+        holder = owner_of(provider, ctx.config.owners)
+        ctx.facts.add(
+            target,
+            f"Provider ({provider.kind}): {provider.name}",
+            f"held by {holder}" if holder is not None else "no owner named",
+            check_id=META.id,
+            detail=provider.evidence,
+        )
     return judge(target, providers, ctx.config.owners)
 
 

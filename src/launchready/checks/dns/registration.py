@@ -198,8 +198,32 @@ def judge(facts: RdapFacts, owners: Mapping[str, str | Owner], now: datetime) ->
     return findings
 
 
+def shown_facts(facts: RdapFacts, owners: Mapping[str, str | Owner]) -> list[tuple[str, str]]:
+    """(name, value) rows the report shows for the registration: measurements, not risks."""
+    if facts.error is not None:
+        return []
+    rows: list[tuple[str, str]] = []
+    if facts.registrar:
+        holder = _named(owners, REGISTRAR_KEYS, None)
+        rows.append(("Registrar", facts.registrar + (f" (held by {holder})" if holder else "")))
+    if facts.expires:
+        rows.append(("Registration expires", _day(facts.expires)))
+    if facts.statuses:
+        rows.append(("Registration status", ", ".join(facts.statuses)))
+    host = dns_host(facts.nameservers)
+    if host:
+        holder = _named(owners, DNS_HOST_KEYS, host)
+        rows.append(("DNS host", host + (f" (held by {holder})" if holder else "")))
+    if facts.delegation_signed is not None:
+        rows.append(("DNSSEC delegation (RDAP)", "signed" if facts.delegation_signed else "unsigned"))
+    return rows
+
+
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    return judge(await ctx.probes.rdap.lookup(target), ctx.config.owners, ctx.now)
+    facts = await ctx.probes.rdap.lookup(target)
+    for name, value in shown_facts(facts, ctx.config.owners):
+        ctx.facts.add(target, name, value, check_id=META.id, detail=(f"RDAP {facts.url}",))
+    return judge(facts, ctx.config.owners, ctx.now)
 
 
 CHECK = Check(meta=META, run=run)
