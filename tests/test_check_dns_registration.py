@@ -317,3 +317,33 @@ def test_audit_reports_the_lab_registration_and_an_unreachable_rdap_server_as_no
     assert (result["check_id"], result["status"]) == ("dns.registration", "error")
     assert "RDAP lookup of marketlab.test failed" in result["reason"]
     assert report["findings"] == [] and report["summary"]["checks"]["passed"] == 0
+
+
+# -- --rdap-server and [net] rdap_server -------------------------------------------------------
+
+
+def test_rdap_server_flag_is_a_base_url() -> None:
+    from launchready.core.net import NetFlagError, build_net_settings
+
+    net = build_net_settings(None, None, None, 5.0, environ={}, rdap_server="https://rdap.example.net/v1")
+    assert net.rdap_server == "https://rdap.example.net/v1/"
+    for bad in (
+        "rdap.example.net",
+        "https:///path",
+        "https://rdap.example.net/?q=1",
+        "https://rdap.example.net:99999/",
+    ):
+        with pytest.raises(NetFlagError, match="--rdap-server"):
+            build_net_settings(None, None, None, 5.0, environ={}, rdap_server=bad)
+
+
+def test_rdap_server_from_the_config_file_unless_the_flag_is_given(tmp_path: Path) -> None:
+    from launchready.cli import common
+    from launchready.config.loader import load_config
+
+    path = tmp_path / "launchready.toml"
+    path.write_text('[net]\nrdap_server = "https://rdap.example.org/"\n', encoding="utf-8")
+    loaded = load_config(path)
+    assert common.net_settings(None, None, None, 5.0, loaded).rdap_server == "https://rdap.example.org/"
+    flagged = common.net_settings(None, None, None, 5.0, loaded, rdap_server="http://127.0.0.1:8080/")
+    assert flagged.rdap_server == "http://127.0.0.1:8080/"
