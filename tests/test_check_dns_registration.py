@@ -76,6 +76,10 @@ def test_no_transfer_lock_is_reported_and_a_registry_lock_counts() -> None:
     assert unlocked.id == "dns.registration.no-transfer-lock"
     assert "status active" in unlocked.evidence[0]
     assert judge(facts(statuses=("server transfer prohibited",)), OWNED, NOW) == []
+    # Some servers send the EPP code itself rather than RFC 8056's words.
+    assert judge(facts(statuses=("clienttransferprohibited",)), OWNED, NOW) == []
+    [transfer_only] = judge(facts(statuses=("pending transfer", "client update prohibited")), OWNED, NOW)
+    assert transfer_only.id == "dns.registration.no-transfer-lock"
     # A server that lists no status at all says nothing about the lock: no claim either way.
     assert judge(facts(statuses=()), OWNED, NOW) == []
 

@@ -30,15 +30,11 @@ class RdapFacts:
         return self.error is None
 
     def has_status(self, epp_status: str) -> bool:
-        """Whether an EPP status (``clientTransferProhibited``) is set; RDAP spells it in words (RFC 8056)."""
-        words = _epp_words(epp_status)
-        return any(s.lower().replace("_", " ").strip() == words for s in self.statuses)
+        """Whether an EPP status (``clientTransferProhibited``) is set. RDAP spells it in words
+        ("client transfer prohibited", RFC 8056); some servers send the EPP name as is."""
+        wanted = _squashed(epp_status)
+        return any(_squashed(s) == wanted for s in self.statuses)
 
 
-def _epp_words(epp_status: str) -> str:
-    out: list[str] = []
-    for ch in epp_status:
-        if ch.isupper() and out:
-            out.append(" ")
-        out.append(ch.lower())
-    return "".join(out)
+def _squashed(status: str) -> str:
+    return "".join(ch for ch in status.lower() if ch.isalnum())
