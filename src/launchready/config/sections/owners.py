@@ -15,10 +15,6 @@ from pydantic import AfterValidator, Field, PlainValidator
 
 from launchready.config.strict import StrictModel
 
-# Account kinds the audit knows how to detect a provider for; any other key is a provider name or
-# a free-form duty ("on-call") and is kept as written.
-OWNER_KINDS = ("registrar", "dns", "hosting", "cdn", "email", "payments", "errors", "monitoring")
-
 _CREDENTIAL_PATTERNS = (
     re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}"),  # Stripe keys
     re.compile(r"\bwhsec_[A-Za-z0-9_-]{8,}"),  # webhook signing secrets
@@ -109,8 +105,3 @@ def _owner_entry(value: object) -> str | Owner:
 
 # A value under [owners]: a name (the short form) or a table with a name and a role.
 OwnerEntry = Annotated[str | Owner, PlainValidator(_owner_entry, json_schema_input_type=str | Owner)]
-
-
-def owner_label(value: str | Owner) -> str:
-    """How an owner entry reads in a finding or a report."""
-    return str(value)
