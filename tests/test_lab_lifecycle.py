@@ -104,8 +104,10 @@ def test_cli_args_and_config_are_what_launchready_accepts() -> None:
             "--connect-to", f":443:127.0.0.1:{lab.https_port}",
             "--connect-to", f":80:127.0.0.1:{lab.http_port}",
             "--connect-to", f":25:127.0.0.1:{lab.smtp_port}",
+            "--rdap-server", lab.rdap_url,
         ]  # fmt: skip
-        net = build_net_settings([args[1]], Path(args[3]), args[5::2], timeout=5.0, environ={})
+        assert lab.rdap_url.startswith("http://127.0.0.1:") and lab.rdap_url.endswith("/")
+        net = build_net_settings([args[1]], Path(args[3]), args[5:14:2], timeout=5.0, environ={}, rdap_server=args[15])
         assert net.route("ns2.marketlab.test", 53) == ("127.0.0.1", lab.ns2_port)
         assert net.route("app.marketlab.test", 443) == ("127.0.0.1", lab.https_port)
         assert net.route("marketlab.test", 80) == ("127.0.0.1", lab.http_port)
@@ -119,6 +121,8 @@ def test_cli_args_and_config_are_what_launchready_accepts() -> None:
     assert config.environments["production"].health_path == "/health"
     assert config.email.senders == ("ip4:127.0.0.1",)
     assert config.email.dkim_selectors == ("lab",)
+    # The lab's registrar and DNS accounts are held, so its clean audit names no ownership gap.
+    assert set(config.owners) == {"registrar", "dns"}
 
 
 def test_run_lab_foreground_prints_flags_and_mail_then_stops() -> None:

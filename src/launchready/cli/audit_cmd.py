@@ -11,7 +11,15 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
+from launchready.cli.options import (
+    CaBundleOpt,
+    ConfigOpt,
+    ConnectToOpt,
+    NameserverOpt,
+    QuietOpt,
+    RdapServerOpt,
+    TimeoutOpt,
+)
 from launchready.core.severity import Severity
 
 if TYPE_CHECKING:
@@ -178,6 +186,7 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Audit DOMAIN: DNS, email authentication, HTTPS, headers, app health; ranked risks and a launch decision."""
@@ -187,7 +196,7 @@ def register(app: typer.Typer) -> None:
         target = common.resolve_domain(domain, loaded)
         loaded = common.announce_config(loaded, target, explicit=config is not None, quiet=quiet)
         audit_config, audit_repo = common.audit_settings(loaded, repo, no_git_history)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded, rdap_server=rdap_server)
         run = execute_audit(
             target,
             audit_config,

@@ -40,24 +40,28 @@ def net_settings(
     connect_to: list[str] | None,
     timeout: float,
     loaded: LoadedConfig | None = None,
+    *,
+    rdap_server: str | None = None,
 ) -> NetSettings:
     """The network flags; with ``loaded``, its [net] table fills in each flag not given."""
     if loaded is None or loaded.path is None:
-        return build_net_settings(nameservers, ca_bundle, connect_to, timeout)
+        return build_net_settings(nameservers, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
     net = loaded.config.net
     from_file = (
         not nameservers and bool(net.nameservers),
         ca_bundle is None and net.ca_bundle is not None,
         not connect_to and bool(net.connect_to),
+        rdap_server is None and net.rdap_server is not None,
     )
     if not any(from_file):
-        return build_net_settings(nameservers, ca_bundle, connect_to, timeout)
+        return build_net_settings(nameservers, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
     try:
         return build_net_settings(
             nameservers or list(net.nameservers),
             ca_bundle if ca_bundle is not None or net.ca_bundle is None else loaded.base_dir / net.ca_bundle,
             connect_to or list(net.connect_to),
             timeout,
+            rdap_server=rdap_server if rdap_server is not None else net.rdap_server,
         )
     except NetFlagError as exc:
         raise UsageError(f"{loaded.path}: [net] {exc}") from None

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from launchready.cli import common
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment from launchready.toml.")]
 ForceOpt = Annotated[
@@ -43,13 +43,14 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Deploy, wait for health, run the smoke flows; roll back and re-check if they fail. Exit 1 unless it succeeded."""
         from launchready.deploy.gate import DeployGate, DeployLocked, split_command
 
         loaded = common.load(config)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not no_record)
         argv = list(command or ())
         if not argv and gate.settings.command:
@@ -76,13 +77,14 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the declared rollback and verify it (health, smoke flows); --check tests the path first."""
         from launchready.deploy.gate import DeployGate, DeployLocked
 
         loaded = common.load(config)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         gate = DeployGate(loaded.config, env, net, base_dir=loaded.base_dir, out=sys.stderr, record=not check)
         try:
             result = gate.check_rollback() if check else gate.rollback(force=force)

@@ -12,7 +12,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     from launchready.config.model import Config
@@ -63,6 +63,7 @@ def build() -> typer.Typer:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Every record of the apex, www, declared and discovered subdomains, mail hosts and mail-policy names, with TTLs."""
@@ -70,7 +71,7 @@ def build() -> typer.Typer:
 
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         text = render_map(asyncio.run(build_map(target, loaded.config, net)), fmt)
         if output is None:
             sys.stdout.write(text)

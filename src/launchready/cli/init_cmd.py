@@ -10,7 +10,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 from launchready.engine.target import normalise_domain
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Write a commented launchready.toml for DOMAIN, with what DNS discovery found filled in."""
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
         from launchready.config.starter import render_starter, write_starter
 
         target = normalise_domain(domain)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         if output.exists() and not force:
             # Fail before spending time on discovery; write_starter re-checks atomically.
             raise UsageError(f"{output}: already exists; use --force to overwrite it")
@@ -68,7 +69,12 @@ def register(app: typer.Typer) -> None:
             except ValueError:
                 bundle = str(absolute)
         text = render_starter(
-            target, facts, nameservers=nameserver or (), ca_bundle=bundle, connect_to=connect_to or ()
+            target,
+            facts,
+            nameservers=nameserver or (),
+            ca_bundle=bundle,
+            connect_to=connect_to or (),
+            rdap_server=net.rdap_server,
         )
         path = write_starter(output, text, force=force)
         hosts = ", ".join(h.name for h in facts.hosts) or "none"

@@ -12,7 +12,15 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
+from launchready.cli.options import (
+    CaBundleOpt,
+    ConfigOpt,
+    ConnectToOpt,
+    NameserverOpt,
+    QuietOpt,
+    RdapServerOpt,
+    TimeoutOpt,
+)
 from launchready.core.severity import Severity
 
 if TYPE_CHECKING:
@@ -73,6 +81,7 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
         quiet: QuietOpt = False,
     ) -> int:
@@ -89,7 +98,7 @@ def register(app: typer.Typer) -> None:
 
         loaded = common.load(config)
         cfg = loaded.config
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         if growth:
             return _growth(cfg, net, tuple(endpoint or ()), fmt, output, quiet)
         planned = plan(cfg, only=tuple(endpoint or ()), urls=tuple(url or ()))

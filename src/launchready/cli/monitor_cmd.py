@@ -19,7 +19,7 @@ import typer
 from launchready.cli import common
 from launchready.cli.errors import UsageError
 from launchready.cli.monitor_probe_cmd import register_probe_command
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     # Types only: the CLI must start without loading SQLAlchemy or the config models.
@@ -256,6 +256,7 @@ def build() -> typer.Typer:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the checks, heartbeats, alerts and the dashboard in one process until SIGTERM or Ctrl-C."""
@@ -267,7 +268,7 @@ def build() -> typer.Typer:
 
         loaded = common.load(config)
         monitor = monitor_config(loaded)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         host, port = parse_listen(listen or monitor.listen)
         # Alert providers are checked before anything runs: a typo is one line and exit code 2.
         problems = provider_problems(monitor, os.environ, net)

@@ -27,6 +27,14 @@ ConnectToOpt = Annotated[
         help="Dial ADDR:PORT whenever HOST:PORT is requested, as curl does; empty HOST or PORT matches any (repeatable).",
     ),
 ]
+RdapServerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rdap-server",
+        metavar="URL",
+        help="RDAP base URL to ask for registration data; default: the server IANA's bootstrap names for the TLD.",
+    ),
+]
 TimeoutOpt = Annotated[
     float, typer.Option("--timeout", metavar="SECONDS", help="Network timeout for one DNS, TLS or HTTP exchange.")
 ]

@@ -11,7 +11,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> int:
         """Load URL once in headless Chromium with Lighthouse's mobile profile; exit 1 when LCP is over budget."""
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"URL {url!r}: expected an http(s) URL")
         cfg = common.load(config).config
         budget = budget_ms if budget_ms is not None else cfg.budgets.lcp_ms
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         binary = find_chromium()
         if binary is None:
             raise UsageError(INSTALL_HINT)

@@ -11,7 +11,15 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
+from launchready.cli.options import (
+    CaBundleOpt,
+    ConfigOpt,
+    ConnectToOpt,
+    NameserverOpt,
+    QuietOpt,
+    RdapServerOpt,
+    TimeoutOpt,
+)
 from launchready.smoke.formats import SmokeFormat
 
 if TYPE_CHECKING:
@@ -47,6 +55,7 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the smoke flows (sign up, confirm email, log in, pay, ...) against an environment. Exit 1 if one fails."""
@@ -56,7 +65,7 @@ def register(app: typer.Typer) -> None:
         from launchready.smoke.report import render_smoke
 
         loaded = common.load(config)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
         plan = plan_smoke(loaded.config, env, flow_names=tuple(flow or ()))
         if not quiet:
             print(

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, HttpUrl, field_validator
 from pydantic.fields import FieldInfo
 
 from launchready.config.sections.monitor import MonitorConfig
+from launchready.config.sections.owners import OwnerEntry
 from launchready.config.sections.perf import PerfConfig
 from launchready.config.sections.secrets import SecretsConfig
 from launchready.config.sections.smoke import SmokeSettings
@@ -201,6 +202,7 @@ class NetConfig(StrictModel):
     nameservers: tuple[str, ...] = Field(default=(), description="Like --nameserver: HOST or HOST:PORT, in order.")
     ca_bundle: str | None = Field(default=None, description="Like --ca-bundle: a PEM file (relative to this file).")
     connect_to: tuple[str, ...] = Field(default=(), description="Like --connect-to: HOST:PORT:ADDR:PORT routes.")
+    rdap_server: str | None = Field(default=None, description="Like --rdap-server: the RDAP base URL to ask.")
 
 
 class Config(StrictModel):
@@ -220,8 +222,11 @@ class Config(StrictModel):
     redirects_file: Path | None = Field(
         default=None, description="CSV the redirects came from.", json_schema_extra=_SET_BY_LOADER
     )
-    # Who owns what (dns, email, deploys, on-call...): free-form names or addresses for the handover.
-    owners: dict[str, NonBlank] = Field(default={}, description="Who owns what, for the handover.")
+    # Who holds which account (registrar, dns, hosting, email, payments, errors, monitoring, or a
+    # provider's name): a name, or a table with a name and a role. Never a credential.
+    owners: dict[str, OwnerEntry] = Field(
+        default={}, description="Who holds each account (a name and a role; never a credential)."
+    )
     secrets: SecretsConfig = Field(
         default=SecretsConfig(), description="Repository secret scan and environment contract."
     )

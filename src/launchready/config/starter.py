@@ -80,6 +80,7 @@ def render_starter(
     nameservers: Iterable[str] = (),
     ca_bundle: str | None = None,
     connect_to: Iterable[str] = (),
+    rdap_server: str | None = None,
 ) -> str:
     """A commented launchready.toml for ``domain`` that loads cleanly with load_config.
 
@@ -101,6 +102,7 @@ def render_starter(
         net_nameservers=tuple(_single_line(n) for n in nameservers),
         net_ca_bundle=_single_line(ca_bundle) if ca_bundle else None,
         net_connect_to=tuple(_single_line(c) for c in connect_to),
+        net_rdap_server=_single_line(rdap_server) if rdap_server else None,
     )
 
 

@@ -1,7 +1,8 @@
 """Network settings shared by every command that touches the network.
 
 ``--nameserver HOST[:PORT]``, ``--ca-bundle FILE``, ``--connect-to HOST:PORT:ADDR:PORT`` (as
-curl: an empty HOST or PORT matches any) and ``--timeout SECONDS``.
+curl: an empty HOST or PORT matches any), ``--rdap-server URL`` (the RDAP base URL asked instead of
+the one IANA's bootstrap names for the domain's TLD) and ``--timeout SECONDS``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class NetSettings:
     # Lets DNS answers and redirects reach private, loopback and link-local addresses (an internal
     # audit); without it only the addresses the flags themselves name are reachable that way.
     allow_private: bool = False
+    # An RDAP base URL ("https://rdap.example/"): asked for every domain instead of the bootstrap's.
+    rdap_server: str | None = None
 
     def route(self, host: str, port: int) -> tuple[str, int] | None:
         """The (address, port) to dial instead of resolving ``host``, or None to resolve it."""
@@ -206,6 +209,25 @@ def _check_ca_bundle(flag: str, path: Path) -> None:
         raise NetFlagError(f"{flag} {path}: holds no certificate")
 
 
+def parse_rdap_server(text: str) -> str:
+    """An http(s) base URL with a host; returned ending in "/" so "domain/NAME" appends to it."""
+    from urllib.parse import urlsplit
+
+    what = f"--rdap-server {text}"
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise NetFlagError(f"{what}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NetFlagError(f"{what}: expected an http(s) base URL such as https://rdap.example.net/")
+    if parts.query or parts.fragment:
+        raise NetFlagError(f"{what}: a base URL takes no query or fragment")
+    del port
+    return url if url.endswith("/") else url + "/"
+
+
 def build_net_settings(
     nameservers: list[str] | None,
     ca_bundle: Path | None,
@@ -214,6 +236,7 @@ def build_net_settings(
     environ: dict[str, str] | None = None,
     *,
     allow_private: bool = False,
+    rdap_server: str | None = None,
 ) -> NetSettings:
     """Parse the shared network flags; SSL_CERT_FILE is the CA bundle when --ca-bundle is absent.
 
@@ -241,4 +264,5 @@ def build_net_settings(
         connect_to=tuple(parse_connect_to(c) for c in connect_to or ()),
         timeout=timeout,
         allow_private=allow_private,
+        rdap_server=parse_rdap_server(rdap_server) if rdap_server is not None else None,
     )

@@ -19,6 +19,7 @@ from launchready.core.crawl import CrawlLimits, CrawlResult, Visit
 from launchready.core.dns import CnameChain, DnsAnswer, ServerAnswer
 from launchready.core.dnssec import DnssecFacts
 from launchready.core.http import HttpExchange
+from launchready.core.rdap import RdapFacts
 from launchready.core.repo import FileTexts, RepoFiles
 from launchready.core.tls import TlsFacts
 
@@ -104,3 +105,9 @@ class DnssecInspect(Protocol):
     """The zone's DNSSEC chain as served: DS at the parent, DNSKEYs, signatures, validation."""
 
     async def observe(self, domain: str) -> DnssecFacts: ...
+
+
+class RdapLookup(Protocol):
+    """The domain's registration as its registry's RDAP server answers it."""
+
+    async def lookup(self, domain: str) -> RdapFacts: ...

@@ -18,6 +18,7 @@ from launchready.core.protocols import (
     GitRepo,
     HttpFetch,
     MailAuth,
+    RdapLookup,
     SiteCrawl,
     TlsInspect,
 )
@@ -28,6 +29,7 @@ from launchready.probes.dns import DnsProbe
 from launchready.probes.dnssec import DnssecProbe
 from launchready.probes.git import GitProbe
 from launchready.probes.http import HttpProbe
+from launchready.probes.rdap import RdapProbe
 from launchready.probes.tls import TlsProbe
 
 
@@ -101,6 +103,7 @@ class Probes:
     mail: MailAuth
     git: GitRepo
     dnssec: DnssecInspect
+    rdap: RdapLookup
     # Closed in this order when the run ends (the crawl before the HTTP client it uses, DNS last).
     closers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
@@ -111,6 +114,7 @@ class Probes:
         tls = TlsProbe(net, dns)
         crawl = CrawlProbe(http)
         dnssec = DnssecProbe(net)
+        rdap = RdapProbe(net, http)
         return cls(
             dns=dns,
             http=http,
@@ -120,7 +124,8 @@ class Probes:
             mail=MailAuthProbe(dns),
             git=GitProbe(),
             dnssec=dnssec,
-            closers=(dnssec.close, crawl.close, http.close, tls.close, dns.close),
+            rdap=rdap,
+            closers=(rdap.close, dnssec.close, crawl.close, http.close, tls.close, dns.close),
         )
 
     async def close(self) -> None:

@@ -46,6 +46,7 @@ from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
 from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
 from launchready.lab.perf_routes import PerfLab, perf_toml, seed_members
+from launchready.lab.rdap import lab_owners_toml, rdap_app
 from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
 from launchready.lab.smoke_faults import lab_mailer
 from launchready.lab.smoke_lab import smoke_toml, write_smoke_env
@@ -66,6 +67,7 @@ class LabPorts:
     http: int
     smtp: int
     ns2: int = 0  # the second name server (lab/nameservers.py)
+    rdap: int = 0  # the registry's RDAP server (lab/rdap.py), plain HTTP
 
 
 def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
@@ -157,6 +159,11 @@ class Lab:
         return self._running().ns2
 
     @property
+    def rdap_url(self) -> str:
+        """The base URL of the lab registry's RDAP server (what --rdap-server points at)."""
+        return f"http://{format_peer(self.bind, self._running().rdap)}/"
+
+    @property
     def mailbox_api_url(self) -> str:
         """The lab mailbox's Mailpit-style HTTP API (what [smoke.mailbox] url points at)."""
         self._running()
@@ -218,6 +225,7 @@ class Lab:
             ca_bundle=self.ca_bundle,
             connect_to=(*first, *self.routes()),
             timeout=timeout,
+            rdap_server=self.rdap_url,
         )
 
     def cli_args(self) -> list[str]:
@@ -226,7 +234,7 @@ class Lab:
         args = ["--nameserver", format_peer(self.bind, ports.dns), "--ca-bundle", str(self.ca_bundle)]
         for route in self.routes():
             args += ["--connect-to", f"{route.host or ''}:{route.port}:{format_peer(route.to_host, route.to_port)}"]
-        return args
+        return [*args, "--rdap-server", self.rdap_url]
 
     def config_toml(self) -> str:
         """A launchready.toml describing the lab (what discovery alone cannot know)."""
@@ -248,6 +256,7 @@ class Lab:
             + secrets_toml(self.app_repo)
             + perf_toml()
             + monitor_toml(self.heartbeat_uuid, self.heartbeat_period)
+            + lab_owners_toml(self.domain)
         )
 
     def seed_members(self, n: int) -> int:
@@ -405,7 +414,8 @@ class Lab:
             job = HeartbeatJob(self.monitor_url, self.heartbeat_uuid, self.heartbeat_period, self.faults)
             job.start()
             stack.push_async_callback(job.stop)
-        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port)
+        rdap_port = await self._serve_web(stack, rdap_app(self.domain, self.faults), 0, None)
+        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port, rdap=rdap_port)
 
     async def _serve_web(
         self, stack: contextlib.AsyncExitStack, app: web.Application, port: int, tls: ssl.SSLContext | None
@@ -512,6 +522,7 @@ def describe(lab: Lab) -> str:
             f"  DNS    {format_peer(bind, lab.ns2_port)}  ns2.{lab.domain}, the second name server (a copy of the zone)",
             f"  HTTPS  {https}  {hosts} (by SNI)",
             f"  HTTP   {format_peer(bind, lab.http_port)}  same hosts, plain",
+            f"  RDAP   {lab.rdap_url}  the registry's RDAP server for {lab.domain}",
             f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
             f"  CA     {lab.ca_bundle}",
             f"  config {lab.workdir / 'launchready.toml'}",

@@ -41,7 +41,9 @@ def spf_value(faults: frozenset[str], address: str) -> str | None:
         return None
     mechanism = "ip6" if ipaddress.ip_address(address).version == 6 else "ip4"
     qualifier = "+all" if "spf-plus-all" in faults else "-all"
-    include = f" include:{PROVIDER_INCLUDE}" if "spf-too-many-lookups" in faults else ""
+    # provider-unowned: the bulk-mail provider is included, and nobody in [owners] holds its account.
+    included = faults & {"spf-too-many-lookups", "provider-unowned"}
+    include = f" include:{PROVIDER_INCLUDE}" if included else ""
     return f"v=spf1 {mechanism}:{address}{include} {qualifier}"
 
 

@@ -1,5 +1,6 @@
 """Lab faults that make the dns.* checks fire (zone records in lab/zone.py, lab/mail_zone.py,
-lab/takeover.py; the second name server in lab/nameservers.py; DNSSEC in lab/dnssec.py)."""
+lab/takeover.py; the second name server in lab/nameservers.py; DNSSEC in lab/dnssec.py; the
+registry's RDAP answer in lab/rdap.py)."""
 
 from __future__ import annotations
 
@@ -46,5 +47,20 @@ LAB_FAULTS: tuple[LabFault, ...] = (
         "dnssec-rrsig-expired",
         "the signer stopped: every RRSIG in the zone expired two days ago",
         each("dns.dnssec.signature-expired", "{domain}"),
+    ),
+    LabFault(
+        "registration-expiring",
+        "the registry's RDAP answer says the registration expires 10 days from now",
+        each("dns.registration.expires-soon", "{domain}"),
+    ),
+    LabFault(
+        "registration-unlocked",
+        "the registrar's transfer lock is off (no clientTransferProhibited in RDAP)",
+        each("dns.registration.no-transfer-lock", "{domain}"),
+    ),
+    LabFault(
+        "provider-unowned",
+        "the SPF record includes a bulk-mail provider nobody in [owners] holds the account of",
+        each("dns.owners.provider-unowned", "{domain} (email: bulkmail.test)"),
     ),
 )
