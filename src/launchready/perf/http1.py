@@ -81,13 +81,19 @@ def auth_failure(status: int, location: str | None) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
-    """One scheduled request; ``scheduled`` and ``sent`` are loop.time() values."""
+    """One scheduled request; ``scheduled``, ``queued`` and ``sent`` are loop.time() values.
+
+    ``scheduled -> sent`` is the time the request waited inside the generator (``queued``, when
+    set, is when it started waiting for a free connection); ``sent -> done`` is its time on the
+    wire. 0.0 means "did not happen".
+    """
 
     endpoint: Endpoint
     scheduled: float
     sent: float = 0.0
+    queued: float = 0.0
     # An anonymous request answered like a protected page (401/403, redirect to a login page).
     login_wall: bool = False
 
@@ -97,7 +103,13 @@ DoneCallback = Callable[[Pending, int | None, int, str | None, float], None]
 
 
 class ResponseParser:
-    """Incremental HTTP/1.1 response parser: feed bytes, get (status, body size, keep_alive)."""
+    """Incremental HTTP/1.1 response parser: feed bytes, get (status, body size, keep_alive).
+
+    Interim 1xx responses (100 Continue, 103 Early Hints) are skipped: the final response follows
+    on the same connection. Responses to HEAD, and 204 and 304 responses, have no body whatever
+    their headers say. ``extra`` is the number of bytes that arrived after the response ended:
+    with one request in flight they answer nothing, so the connection is out of step.
+    """
 
     def __init__(self, head_request: bool) -> None:
         self._buf = bytearray()
@@ -107,36 +119,37 @@ class ResponseParser:
         self._chunked = False
         self._until_close = False
         self._keep_alive = True
+        self._no_body = False
         self._body = 0
         self._in_body = False
         self._chunk_left = 0  # bytes left in the current chunk, plus its CRLF
         self._chunk_trailer = False
         self.location: str | None = None
+        self.interim = 0  # 1xx responses skipped
+        self.extra = 0
 
     def feed(self, data: bytes) -> tuple[int, int, bool] | None:
-        """Returns (status, body_size, keep_alive) once the response is complete; raises ValueError on junk."""
-        self._buf += data
-        if not self._in_body:
-            end = self._buf.find(b"\r\n\r\n")
+        buf = self._buf
+        buf += data
+        while not self._in_body:
+            end = buf.find(b"\r\n\r\n")
             if end < 0:
-                if len(self._buf) > _MAX_HEADER_BYTES:
+                if len(buf) > _MAX_HEADER_BYTES:
                     raise ValueError("response headers too large")
                 return None
-            self._parse_head(bytes(self._buf[:end]))
-            del self._buf[: end + 4]
-            self._in_body = True
-            assert self.status is not None
-            if self._head or self.status in (204, 304) or 100 <= self.status < 200:
-                return self._complete(0)
+            self._parse_head(bytes(buf[:end]))
+            del buf[: end + 4]
+            if self._in_body and self._no_body:
+                return self._complete(0, 0)
         if self._chunked:
             return self._feed_chunked()
         if self._length is not None:
-            if len(self._buf) >= self._length:
-                return self._complete(self._length)
+            if len(buf) >= self._length:
+                return self._complete(self._length, self._length)
             return None
         # No length: the body ends when the server closes (see finish_on_close).
-        self._body += len(self._buf)
-        self._buf.clear()
+        self._body += len(buf)
+        buf.clear()
         return None
 
     def finish_on_close(self) -> tuple[int, int, bool] | None:
@@ -144,16 +157,26 @@ class ResponseParser:
             return self.status, self._body, False
         return None
 
-    def _complete(self, size: int) -> tuple[int, int, bool]:
+    def _complete(self, size: int, consumed: int) -> tuple[int, int, bool]:
         assert self.status is not None
-        return self.status, size, self._keep_alive
+        self.extra = len(self._buf) - consumed
+        return self.status, size, self._keep_alive and not self.extra
 
     def _parse_head(self, head: bytes) -> None:
         lines = head.split(b"\r\n")
         parts = lines[0].split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
             raise ValueError(f"not an HTTP/1.x status line: {lines[0][:60]!r}")
-        self.status = int(parts[1])
+        status = int(parts[1])
+        if status == 101:
+            raise ValueError("101 Switching Protocols, which no request asked for")
+        if 100 <= status < 200:
+            # Interim: its headers (Link, for Early Hints) describe the final response, not this one.
+            self.interim += 1
+            return
+        self.status = status
+        self._in_body = True
+        self._no_body = self._head or status in (204, 304)
         if parts[0] == b"HTTP/1.0":
             self._keep_alive = False
         for line in lines[1:]:
@@ -166,11 +189,13 @@ class ResponseParser:
             elif key == b"transfer-encoding" and b"chunked" in value.lower():
                 self._chunked = True
             elif key == b"connection":
-                tokens = value.strip().lower()
+                tokens = {t.strip() for t in value.lower().split(b",")}
                 if b"close" in tokens:
                     self._keep_alive = False
                 elif b"keep-alive" in tokens:
                     self._keep_alive = True
+        if self._no_body:
+            return
         if self._chunked:
             self._length = None
         elif self._length is None:
@@ -186,7 +211,7 @@ class ResponseParser:
                     return None
                 del buf[: end + 2]
                 if end == 0:
-                    return self._complete(self._body)
+                    return self._complete(self._body, 0)
                 continue
             if self._chunk_left:
                 take = min(self._chunk_left, len(buf))
@@ -232,7 +257,10 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         parser, pending = self._parser, self.current
         if parser is None or pending is None:
-            self.abort()  # bytes nobody asked for: the connection is out of step
+            # A response nobody asked for: the connection is out of step, and a later request
+            # on it could be matched with a stale answer.
+            self._pool.stats.unsolicited += 1
+            self.abort()
             return
         try:
             done = parser.feed(data)
@@ -244,6 +272,8 @@ class _Connection(asyncio.Protocol):
         status, size, keep_alive = done
         self.current = None
         self._parser = None
+        if parser.extra:
+            self._pool.stats.unsolicited += 1
         if not keep_alive:
             self.abort()
         error = None
@@ -289,6 +319,7 @@ class PoolStats:
     connects: int = 0
     connect_errors: int = 0
     queued_max: int = 0
+    unsolicited: int = 0  # responses (or bytes) that arrived with no request waiting for them
 
 
 @dataclass
@@ -307,14 +338,16 @@ class Pool:
     stats: PoolStats = field(default_factory=PoolStats)
     closed: bool = False
 
-    def submit(self, pending: Pending) -> None:
-        loop = asyncio.get_running_loop()
+    def submit(self, pending: Pending, now: float) -> None:
         while self.idle:
             conn = self.idle.popleft()
             if not conn.closed:
                 self.busy.add(conn)
-                conn.send(pending, loop.time())
+                conn.send(pending, now)
                 return
+        loop = asyncio.get_running_loop()
+        if len(self.busy) + self.connecting >= self.limit:
+            pending.queued = now  # every connection the pool may have is busy: saturation
         self.waiting.append(pending)
         self.stats.queued_max = max(self.stats.queued_max, len(self.waiting))
         if len(self.busy) + self.connecting < self.limit and self.connecting < len(self.waiting):
