@@ -66,6 +66,13 @@ def register(app: typer.Typer) -> None:
         warmup: Annotated[
             float | None, typer.Option("--warmup", help="Seconds sent first and not measured (default perf.warmup_s).")
         ] = None,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                "--workers",
+                help="Processes sharing the schedule (default: one, or all cores when the rate needs more than one).",
+            ),
+        ] = None,
         growth: Annotated[bool, typer.Option("--growth", help="Run the growth test (perf.growth) instead.")] = False,
         fmt: Annotated[LoadFormat, typer.Option("--format", "-f", help="Report format.")] = LoadFormat.TERMINAL,
         output: Annotated[
@@ -84,6 +91,7 @@ def register(app: typer.Typer) -> None:
         from launchready.perf.auth import LoginFailed
         from launchready.perf.plan import plan
         from launchready.perf.session import log_in_for, measure, settings_for
+        from launchready.perf.workers import WorkerFailed
 
         loaded = common.load(config)
         cfg = loaded.config
@@ -91,12 +99,16 @@ def register(app: typer.Typer) -> None:
         if growth:
             return _growth(cfg, net, tuple(endpoint or ()), fmt, output, quiet)
         planned = plan(cfg, only=tuple(endpoint or ()), urls=tuple(url or ()))
-        settings = settings_for(cfg, rate=rate, duration_s=duration, warmup_s=warmup, timeout_s=timeout)
-        live = not quiet and sys.stderr.isatty()
+        settings = settings_for(
+            cfg, rate=rate, duration_s=duration, warmup_s=warmup, timeout_s=timeout, workers=workers
+        )
+        # Worker processes report when they are done, not while they run.
+        live = not quiet and sys.stderr.isatty() and settings.workers == 1
         if not quiet:
             print(
                 f"launchready: loading {len(planned)} endpoint(s) at {settings.rate:g} req/s for "
-                f"{settings.warmup_s:g}+{settings.duration_s:g} s",
+                f"{settings.warmup_s:g}+{settings.duration_s:g} s"
+                + (f" over {settings.workers} processes" if settings.workers > 1 else ""),
                 file=sys.stderr,
             )
 
@@ -113,6 +125,9 @@ def register(app: typer.Typer) -> None:
         except LoginFailed as exc:
             # Not a usage error: the product's login is broken, which fails the run like a finding.
             print(f"launchready: {exc}", file=sys.stderr)
+            return 1
+        except WorkerFailed as exc:
+            print(f"launchready: load not measured: {exc}", file=sys.stderr)
             return 1
         if live:
             sys.stderr.write("\n")
@@ -150,6 +165,7 @@ def _growth(
     cfg: Config, net: NetSettings, only: tuple[str, ...], fmt: LoadFormat, output: Path | None, quiet: bool
 ) -> int:
     from launchready.checks.perf import growth as growth_check
+    from launchready.perf import report
     from launchready.perf.auth import LoginFailed
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan
@@ -175,15 +191,11 @@ def _growth(
         print(f"launchready: {exc}", file=sys.stderr)
         return 1
     findings = growth_check.judge(series, g.max_factor)
-    data = {
-        "report_version": "1.0",
-        "kind": "growth",
-        "max_factor": g.max_factor,
-        "endpoints": [{"name": s.name, "url": s.url, "points": [p.__dict__ for p in s.points]} for s in series],
-        "findings": [f.model_dump(mode="json") for f in findings],
-    }
     if fmt is LoadFormat.JSON:
-        _write(json.dumps(data, indent=2) + "\n", output)
+        _write(json.dumps(report.growth_dict(series, findings, g.max_factor), indent=2) + "\n", output)
+        return exit_code(findings)
+    if fmt is LoadFormat.HTML:
+        _write(report.render_growth_html(series, findings, g.max_factor), output)
         return exit_code(findings)
     lines = []
     for s in series:

@@ -238,8 +238,7 @@ class LoadResult:
         if self.throughput >= SERVED_SHORT_SHARE * asked:
             return None
         return (
-            f"served {self.throughput:,.0f} req/s of the {asked:,.0f} asked "
-            f"({1 - self.throughput / asked:.0%} short)"
+            f"served {self.throughput:,.0f} req/s of the {asked:,.0f} asked ({1 - self.throughput / asked:.0%} short)"
         )
 
     @property

@@ -78,6 +78,4 @@ async def measure(
         tls_net = net if any(e.tls for e in endpoints) else None
         return await run_workers(endpoints, settings, weights=weights, net=tls_net)
     context = verifying_context(net) if any(e.tls for e in endpoints) else None
-    return await run_load(
-        endpoints, settings, weights=weights, ssl_context=context, progress=progress
-    )
+    return await run_load(endpoints, settings, weights=weights, ssl_context=context, progress=progress)
