@@ -129,6 +129,20 @@ class ResponseParser:
         self.extra = 0
 
     def feed(self, data: bytes) -> tuple[int, int, bool] | None:
+        if not self._in_body and not self._buf:
+            # The common case on a keep-alive connection: a whole response with a length in one read,
+            # parsed without copying it into the buffer.
+            end = data.find(b"\r\n\r\n")
+            if end >= 0:
+                self._parse_head(data[:end])
+                if self._in_body:
+                    rest = len(data) - end - 4
+                    if self._no_body:
+                        return self._done_fast(0, rest)
+                    length = self._length
+                    if length is not None and not self._chunked and rest >= length:
+                        return self._done_fast(length, rest - length)
+                data = data[end + 4 :]
         buf = self._buf
         buf += data
         while not self._in_body:
@@ -152,6 +166,11 @@ class ResponseParser:
         buf.clear()
         return None
 
+    def _done_fast(self, size: int, extra: int) -> tuple[int, int, bool]:
+        assert self.status is not None
+        self.extra = extra
+        return self.status, size, self._keep_alive and not extra
+
     def finish_on_close(self) -> tuple[int, int, bool] | None:
         if self._in_body and self._until_close and self.status is not None:
             return self.status, self._body, False
@@ -163,10 +182,10 @@ class ResponseParser:
         return self.status, size, self._keep_alive and not self.extra
 
     def _parse_head(self, head: bytes) -> None:
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
+        line_end = head.find(b"\r\n")
+        parts = (head if line_end < 0 else head[:line_end]).split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise ValueError(f"not an HTTP/1.x status line: {lines[0][:60]!r}")
+            raise ValueError(f"not an HTTP/1.x status line: {head[:60]!r}")
         status = int(parts[1])
         if status == 101:
             raise ValueError("101 Switching Protocols, which no request asked for")
@@ -179,21 +198,26 @@ class ResponseParser:
         self._no_body = self._head or status in (204, 304)
         if parts[0] == b"HTTP/1.0":
             self._keep_alive = False
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            key = name.strip().lower()
-            if key == b"content-length":
-                self._length = int(value.strip())
-            elif key == b"location":
-                self.location = value.strip().decode("latin-1")
-            elif key == b"transfer-encoding" and b"chunked" in value.lower():
-                self._chunked = True
-            elif key == b"connection":
-                tokens = {t.strip() for t in value.lower().split(b",")}
-                if b"close" in tokens:
-                    self._keep_alive = False
-                elif b"keep-alive" in tokens:
-                    self._keep_alive = True
+        # Four searches in C over the lower-cased head instead of a Python loop over every line.
+        lower = head.lower()
+        length = _header(lower, b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                raise ValueError(f"Content-Length {length[:20]!r} is not a number")
+            self._length = int(length)
+        location = _header(head, b"location", lower)
+        if location is not None:
+            self.location = location.decode("latin-1")
+        encoding = _header(lower, b"transfer-encoding")
+        if encoding is not None and b"chunked" in encoding:
+            self._chunked = True
+        connection = _header(lower, b"connection")
+        if connection is not None:
+            tokens = {t.strip() for t in connection.split(b",")}
+            if b"close" in tokens:
+                self._keep_alive = False
+            elif b"keep-alive" in tokens:
+                self._keep_alive = True
         if self._no_body:
             return
         if self._chunked:
@@ -230,6 +254,16 @@ class ResponseParser:
                 continue
             self._body += size
             self._chunk_left = size + 2
+
+
+def _header(head: bytes, name: bytes, lower: bytes | None = None) -> bytes | None:
+    """The first value of header ``name`` (lower case) in a response head, found in ``lower`` (or head)."""
+    where = (lower if lower is not None else head).find(b"\r\n" + name + b":")
+    if where < 0:
+        return None
+    start = where + len(name) + 3
+    end = head.find(b"\r\n", start)
+    return head[start : end if end >= 0 else len(head)].strip()
 
 
 class _Connection(asyncio.Protocol):
@@ -337,6 +371,7 @@ class Pool:
     connecting: int = 0
     stats: PoolStats = field(default_factory=PoolStats)
     closed: bool = False
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
 
     def submit(self, pending: Pending, now: float) -> None:
         while self.idle:
@@ -345,14 +380,13 @@ class Pool:
                 self.busy.add(conn)
                 conn.send(pending, now)
                 return
-        loop = asyncio.get_running_loop()
         if len(self.busy) + self.connecting >= self.limit:
             pending.queued = now  # every connection the pool may have is busy: saturation
         self.waiting.append(pending)
         self.stats.queued_max = max(self.stats.queued_max, len(self.waiting))
         if len(self.busy) + self.connecting < self.limit and self.connecting < len(self.waiting):
             self.connecting += 1
-            loop.create_task(self._connect(pending.endpoint))
+            self.loop.create_task(self._connect(pending.endpoint))
 
     async def _connect(self, endpoint: Endpoint) -> None:
         loop = asyncio.get_running_loop()
@@ -382,15 +416,14 @@ class Pool:
         if self.closed:
             protocol.abort()
             return
-        self._give(protocol)
+        self._give(protocol, loop.time())
 
-    def _give(self, conn: _Connection) -> None:
-        loop = asyncio.get_running_loop()
+    def _give(self, conn: _Connection, now: float) -> None:
         if conn.closed:
             return
         if self.waiting:
             self.busy.add(conn)
-            conn.send(self.waiting.popleft(), loop.time())
+            conn.send(self.waiting.popleft(), now)
         else:
             self.busy.discard(conn)
             self.idle.append(conn)
@@ -398,14 +431,14 @@ class Pool:
     def finished(
         self, conn: _Connection, pending: Pending, status: int | None, size: int, error: str | None, keep_alive: bool
     ) -> None:
-        now = asyncio.get_running_loop().time()
+        now = self.loop.time()
         self.busy.discard(conn)
         self.on_done(pending, status, size, error, now)
         if keep_alive and not conn.closed:
-            self._give(conn)
+            self._give(conn, now)
         elif self.waiting and len(self.busy) + self.connecting < self.limit:
             self.connecting += 1
-            asyncio.get_running_loop().create_task(self._connect(self.waiting[0].endpoint))
+            self.loop.create_task(self._connect(self.waiting[0].endpoint))
 
     def lost(self, conn: _Connection) -> None:
         self.busy.discard(conn)
