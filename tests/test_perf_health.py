@@ -120,6 +120,14 @@ def test_a_late_generator_softens_the_verdicts_and_says_why_first() -> None:
     assert any(line.startswith("fix: lower --rate") for line in findings[1].evidence)
 
 
+def test_a_generator_starved_of_cpu_by_other_processes_says_so() -> None:
+    result = synthetic(wait_ms=200, cpu=0.4)
+    result.watch.starved_samples = [0.5, 0.6]
+    health = result.health(300)
+    assert health.verdict == "generator-bound"
+    assert "waited for a CPU 55% of the time: other processes on this machine held it back" in (health.reason or "")
+
+
 def test_a_healthy_generator_keeps_the_verdicts_certain() -> None:
     result = synthetic(wait_ms=1, cpu=0.3)
     assert result.health(300).healthy and result.served_short is None

@@ -44,6 +44,10 @@ WAIT_BOUND_SHARE = 0.05
 SERVED_SHORT_SHARE = 0.9
 # Above this CPU share a full pool is the generator's slowness, not too few connections.
 POOL_CPU_SHARE = 0.8
+# Waiting for a CPU this share of the time is worth naming as the cause.
+STARVED_SHARE = 0.1
+# ... and when connections are held on the wire this many times longer than the loop runs late.
+POOL_WIRE_OVER_LAG = 2.0
 
 
 def wait_bound_ms(budget_ms: float | None) -> float:
@@ -118,6 +122,9 @@ class SelfWatch:
     """The generator's health: CPU share of one core per sample window, and timer lateness."""
 
     cpu_samples: list[float] = field(default_factory=list)
+    # Share of each sample window the thread was runnable but waited for a CPU (Linux schedstat):
+    # the machine, not the generator's own work, holding it back.
+    starved_samples: list[float] = field(default_factory=list)
     timer_lag: Histogram = field(default_factory=Histogram)
     queued_max: int = 0
     connect_errors: int = 0
@@ -128,6 +135,7 @@ class SelfWatch:
     def merge(self, other: SelfWatch) -> None:
         # CPU samples stay shares of one core each: every process runs on its own core.
         self.cpu_samples.extend(other.cpu_samples)
+        self.starved_samples.extend(other.starved_samples)
         self.timer_lag.merge(other.timer_lag)
         self.queued_max = max(self.queued_max, other.queued_max)
         self.connect_errors += other.connect_errors
@@ -137,6 +145,10 @@ class SelfWatch:
     @property
     def cpu_max(self) -> float:
         return max(self.cpu_samples, default=0.0)
+
+    @property
+    def starved_mean(self) -> float:
+        return sum(self.starved_samples) / len(self.starved_samples) if self.starved_samples else 0.0
 
     @property
     def cpu_mean(self) -> float:
@@ -288,7 +300,11 @@ class LoadResult:
         if wait_p99 <= bound:
             return Health("healthy", bound, wait_p99, None, None, pools)
         small = [p for p in pools if p.too_small and p.waited]
-        if small and w.cpu_mean < POOL_CPU_SHARE:
+        loop_lag_ms = w.timer_lag.percentile(99) / 1000
+        # The pool is the limit only when the server, not the generator's own loop, held the
+        # connections: a busy or starved loop leaves answers unread and looks like slow responses.
+        server_held = all(p.wire_mean_ms > POOL_WIRE_OVER_LAG * loop_lag_ms for p in small)
+        if small and w.cpu_mean < POOL_CPU_SHARE and server_held:
             p = max(small, key=lambda p: p.needed - p.connections)
             reason = (
                 f"{wait_text}: the connection pool was full ({waited:,} requests waited for a connection, "
@@ -301,9 +317,20 @@ class LoadResult:
                 "for bursts), or lower --rate"
             )
             return Health("pool-bound", bound, wait_p99, reason, fix, pools)
+        queued = (
+            f"; {waited:,} requests queued for a connection, held {max((p.wire_mean_ms for p in small), default=0):,.1f} ms "
+            f"on average while the event loop ran {loop_lag_ms:,.1f} ms late (p99): the generator, not the server, held them"
+            if small
+            else ""
+        )
+        starved = (
+            f", and waited for a CPU {w.starved_mean:.0%} of the time: other processes on this machine held it back"
+            if w.starved_mean >= STARVED_SHARE
+            else ""
+        )
         why = (
             f"{wait_text} (bound {bound:g} ms); the generator could not keep to its schedule "
-            f"(CPU {w.cpu_mean:.0%} of a core{', ' + format(waited, ',') + ' requests queued for a connection' if waited else ''})"
+            f"(it ran {w.cpu_mean:.0%} of a core{starved}{queued})"
         )
         return Health("generator-bound", bound, wait_p99, why, more_processes, pools)
 
@@ -433,6 +460,7 @@ async def run_load(
     sent_n = index
     mine = 0
     cpu_mark, wall_mark = time.thread_time(), loop.time()
+    starved_mark = _run_queue_wait()
     next_expire = loop.time() + 0.05
     try:
         while sent_n < total_n:
@@ -456,6 +484,10 @@ async def run_load(
                 cpu = time.thread_time()
                 if now > measure_start:
                     watch.cpu_samples.append((cpu - cpu_mark) / (now - wall_mark))
+                starved = _run_queue_wait()
+                if now > measure_start and starved is not None and starved_mark is not None:
+                    watch.starved_samples.append(min(1.0, (starved - starved_mark) / (now - wall_mark)))
+                starved_mark = starved
                 if progress is not None and now > measure_start:
                     result.elapsed_s = now - measure_start
                     result.served = served
@@ -484,6 +516,15 @@ async def run_load(
     result.scheduled = mine
     result.served = served
     return result
+
+
+def _run_queue_wait() -> float | None:
+    """Seconds this thread has waited for a CPU while runnable (Linux), None where unknown."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _pool_name(endpoint: Endpoint) -> str:

@@ -140,6 +140,8 @@ def to_dict(result: LoadResult, planned: list[PlannedEndpoint], findings: list[F
         "generator": {
             "cpu_mean": round(watch.cpu_mean, 3),
             "cpu_max": round(watch.cpu_max, 3),
+            # Share of the time it was runnable but waited for a CPU (other processes on the machine).
+            "cpu_wait_mean": round(watch.starved_mean, 3),
             "timer_lag_p99_ms": _ms(watch.timer_lag.percentile(99)),
             # Scheduled -> written to the socket, every measured request.
             "wait_ms": _latency(watch.wait),
@@ -219,7 +221,8 @@ def render_terminal(
     w = result.watch
     console.print(
         f"generator: {health.verdict}; waited inside it p99 {w.wait.percentile(99) / 1000:.1f} ms "
-        f"(bound {health.bound_ms:g} ms), CPU {w.cpu_mean:.0%} mean / {w.cpu_max:.0%} max of one core, "
+        f"(bound {health.bound_ms:g} ms), CPU {w.cpu_mean:.0%} mean / {w.cpu_max:.0%} max of one core "
+        f"(waited for a CPU {w.starved_mean:.0%}), "
         f"timer lag p99 {w.timer_lag.percentile(99) / 1000:.1f} ms"
     )
     for line in _pool_lines(health):
@@ -421,7 +424,8 @@ def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: 
         Paragraph(
             f"Verdict: {health.verdict}. Requests waited inside the generator p99 "
             f"{generator['wait_ms']['p99']:.1f} ms (bound {health.bound_ms:g} ms); CPU "
-            f"{generator['cpu_mean']:.0%} mean of one core, timer lag p99 {generator['timer_lag_p99_ms']:.1f} ms."
+            f"{generator['cpu_mean']:.0%} mean of one core (waited for a CPU {generator['cpu_wait_mean']:.0%} of the "
+            f"time), timer lag p99 {generator['timer_lag_p99_ms']:.1f} ms."
         ),
         pools,
     ]
