@@ -17,7 +17,7 @@ from rich.table import Table
 
 from launchready import __version__
 from launchready.core.finding import Finding
-from launchready.core.severity import Severity
+from launchready.core.severity import Confidence, Severity
 from launchready.perf.generator import Health, LoadResult
 from launchready.perf.growth import GrowthSeries
 from launchready.perf.histogram import Histogram
@@ -232,7 +232,8 @@ def render_terminal(
     if not findings:
         console.print("[green]Every endpoint is within its budget.[/green]")
     for f in findings:
-        console.print(f"[bold]{f.severity.value.upper()}[/bold] {f.id}: {f.title}")
+        tentative = " (tentative)" if f.confidence is Confidence.TENTATIVE else ""
+        console.print(f"[bold]{f.severity.value.upper()}[/bold]{tentative} {f.id}: {f.title}")
         for line in f.evidence:
             console.print(f"    {line}")
         console.print(f"    fix: {f.remediation}")
@@ -449,6 +450,7 @@ def _findings_block(findings: list[Finding], clean: str = "Every endpoint is wit
         tuple(
             (
                 Span(f.severity.value.upper(), strong=True, tone=f.severity.value),
+                " (tentative)" if f.confidence is Confidence.TENTATIVE else "",
                 f" {f.title}. Fix: ",
                 *backticks(f.remediation),
             )

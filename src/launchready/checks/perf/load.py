@@ -231,7 +231,6 @@ def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
                     f"in-generator wait p99 {health.wait_p99_ms:,.1f} ms (bound {health.bound_ms:g} ms), "
                     f"timer lag p99 {_ms(w.timer_lag.percentile(99))}",
                     *([result.served_short] if result.served_short else []),
-                    f"fix: {health.fix}",
                 ],
             )
         )
