@@ -23,6 +23,8 @@ _MAX_HEADER_BYTES = 64 * 1024
 # Errors that mean "the login stopped working" start with this (the generator counts them apart).
 AUTH_LOST = "auth lost: "
 # A redirect whose target path looks like a login page (login, signin, sign_in, auth, sso, session).
+# The response headers framing and redirects depend on, in a lower-cased head.
+_FRAMING_HEADERS = re.compile(rb"\r\n(content-length|transfer-encoding|connection|location)[ \t]*:([^\r]*)")
 _LOGIN_PATH = re.compile(r"log-?in|sign[-_]?in|/auth\b|/sso\b|/session", re.IGNORECASE)
 
 
@@ -111,6 +113,24 @@ class ResponseParser:
     with one request in flight they answer nothing, so the connection is out of step.
     """
 
+    __slots__ = (
+        "_buf",
+        "_head",
+        "status",
+        "_length",
+        "_chunked",
+        "_until_close",
+        "_keep_alive",
+        "_no_body",
+        "_body",
+        "_in_body",
+        "_chunk_left",
+        "_chunk_trailer",
+        "location",
+        "interim",
+        "extra",
+    )
+
     def __init__(self, head_request: bool) -> None:
         self._buf = bytearray()
         self._head = head_request
@@ -198,26 +218,28 @@ class ResponseParser:
         self._no_body = self._head or status in (204, 304)
         if parts[0] == b"HTTP/1.0":
             self._keep_alive = False
-        # Four searches in C over the lower-cased head instead of a Python loop over every line.
+        # One regex pass in C over the lower-cased head for the four headers framing depends on.
         lower = head.lower()
-        length = _header(lower, b"content-length")
-        if length is not None:
-            if not length.isdigit():
-                raise ValueError(f"Content-Length {length[:20]!r} is not a number")
-            self._length = int(length)
-        location = _header(head, b"location", lower)
-        if location is not None:
-            self.location = location.decode("latin-1")
-        encoding = _header(lower, b"transfer-encoding")
-        if encoding is not None and b"chunked" in encoding:
-            self._chunked = True
-        connection = _header(lower, b"connection")
-        if connection is not None:
-            tokens = {t.strip() for t in connection.split(b",")}
-            if b"close" in tokens:
-                self._keep_alive = False
-            elif b"keep-alive" in tokens:
-                self._keep_alive = True
+        for match in _FRAMING_HEADERS.finditer(lower):
+            name = match.group(1)
+            value = match.group(2).strip()
+            if name == b"content-length":
+                if not value.isdigit():
+                    raise ValueError(f"Content-Length {value[:20]!r} is not a number")
+                if self._length is None:
+                    self._length = int(value)
+            elif name == b"connection":
+                tokens = {t.strip() for t in value.split(b",")}
+                if b"close" in tokens:
+                    self._keep_alive = False
+                elif b"keep-alive" in tokens:
+                    self._keep_alive = True
+            elif name == b"transfer-encoding":
+                if b"chunked" in value:
+                    self._chunked = True
+            elif self.location is None:
+                # Location keeps its case: the bytes at the same place in the original head.
+                self.location = head[match.start(2) : match.end(2)].strip().decode("latin-1")
         if self._no_body:
             return
         if self._chunked:
@@ -254,16 +276,6 @@ class ResponseParser:
                 continue
             self._body += size
             self._chunk_left = size + 2
-
-
-def _header(head: bytes, name: bytes, lower: bytes | None = None) -> bytes | None:
-    """The first value of header ``name`` (lower case) in a response head, found in ``lower`` (or head)."""
-    where = (lower if lower is not None else head).find(b"\r\n" + name + b":")
-    if where < 0:
-        return None
-    start = where + len(name) + 3
-    end = head.find(b"\r\n", start)
-    return head[start : end if end >= 0 else len(head)].strip()
 
 
 class _Connection(asyncio.Protocol):
