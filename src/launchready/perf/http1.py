@@ -24,6 +24,8 @@ _READ_BUFFER_BYTES = 256 * 1024
 # Errors that mean "the login stopped working" start with this (the generator counts them apart).
 AUTH_LOST = "auth lost: "
 # A redirect whose target path looks like a login page (login, signin, sign_in, auth, sso, session).
+# "HTTP/1.x NNN", the status line's start (the reason phrase may be empty or anything).
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?:[ \r]|$)")
 # The response headers framing and redirects depend on, in a lower-cased head.
 _FRAMING_HEADERS = re.compile(rb"\r\n(content-length|transfer-encoding|connection|location)[ \t]*:([^\r]*)")
 _LOGIN_PATH = re.compile(r"log-?in|sign[-_]?in|/auth\b|/sso\b|/session", re.IGNORECASE)
@@ -203,33 +205,36 @@ class ResponseParser:
         return self.status, size, self._keep_alive and not self.extra
 
     def _parse_head(self, head: bytes) -> None:
-        line_end = head.find(b"\r\n")
-        parts = (head if line_end < 0 else head[:line_end]).split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        status_line = _STATUS_LINE.match(head)
+        if status_line is None:
             raise ValueError(f"not an HTTP/1.x status line: {head[:60]!r}")
-        status = int(parts[1])
-        if status == 101:
-            raise ValueError("101 Switching Protocols, which no request asked for")
-        if 100 <= status < 200:
+        minor, code = status_line.groups()
+        status = int(code)
+        if status < 200:
+            if status == 101:
+                raise ValueError("101 Switching Protocols, which no request asked for")
             # Interim: its headers (Link, for Early Hints) describe the final response, not this one.
             self.interim += 1
             return
         self.status = status
         self._in_body = True
-        self._no_body = self._head or status in (204, 304)
-        if parts[0] == b"HTTP/1.0":
+        self._no_body = self._head or status == 204 or status == 304
+        if minor == b"0":
             self._keep_alive = False
         # One regex pass in C over the lower-cased head for the four headers framing depends on.
-        lower = head.lower()
-        for match in _FRAMING_HEADERS.finditer(lower):
-            name = match.group(1)
-            value = match.group(2).strip()
+        for match in _FRAMING_HEADERS.finditer(head.lower()):
+            name, value = match.groups()
             if name == b"content-length":
+                value = value.strip()
                 if not value.isdigit():
                     raise ValueError(f"Content-Length {value[:20]!r} is not a number")
                 if self._length is None:
                     self._length = int(value)
             elif name == b"connection":
+                value = value.strip()
+                if value == b"keep-alive":
+                    self._keep_alive = True
+                    continue
                 tokens = {t.strip() for t in value.split(b",")}
                 if b"close" in tokens:
                     self._keep_alive = False
