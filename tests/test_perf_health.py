@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from perfutil import FEED_URL, lab_toml_without_perf, perf_table
+from rich.console import Console
 from test_perf_generator import endpoint, serve
 
 from launchready.checks.perf.load import judge
@@ -23,7 +24,7 @@ from launchready.perf.generator import EndpointStats, LoadResult, LoadSettings, 
 from launchready.perf.growth import GrowthSeries, SizePoint
 from launchready.perf.histogram import Histogram
 from launchready.perf.plan import PlannedEndpoint
-from launchready.perf.report import growth_document, load_document, render_growth_html, render_json
+from launchready.perf.report import growth_document, load_document, render_growth_html, render_json, render_terminal
 from launchready.perf.workers import default_workers, run_workers
 from launchready.report.model import plain
 
@@ -229,3 +230,18 @@ def test_load_command_with_two_workers(lab: Lab, tmp_path: Path, capsys: pytest.
     with pytest.raises(SystemExit) as refused:
         main(["load", "-c", str(config), *lab.cli_args(), "--workers", "0", "-q"])
     assert refused.value.code == 2
+
+
+def test_the_terminal_report_says_the_generator_was_the_limit_before_any_number() -> None:
+    result = synthetic(wait_ms=390, cpu=0.6)
+    result.served = 50  # of the 100 asked
+    findings = judge(result, planned())
+    console = Console(record=True, width=200)
+    render_terminal(result, planned(), findings, console)
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("GENERATOR-BOUND: latency findings are tentative: requests waited inside the generator")
+    assert lines[1].startswith("fix: lower --rate")
+    text = "\n".join(lines)
+    assert "served 50.0 req/s of 100 asked" in text and "served 50 req/s of the 100 asked (50% short)" in text
+    assert "MEDIUM (tentative) perf.load.p95-over-budget" in text
+    assert "pool http://lab.test via 127.0.0.1:80: 64 connections" in text
