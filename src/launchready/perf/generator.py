@@ -181,6 +181,7 @@ class PoolUse:
     waited: int
     wait_p99_ms: float
     wire_mean_ms: float
+    wire_p99_ms: float
     needed: int  # rate through the pool x mean time on the wire, rounded up
 
     @property
@@ -198,6 +199,7 @@ class Health:
     reason: str | None = None
     fix: str | None = None
     pools: tuple[PoolUse, ...] = ()
+    note: str | None = None  # healthy, but worth knowing (connections all held by a stalling server)
 
     @property
     def healthy(self) -> bool:
@@ -277,6 +279,7 @@ class LoadResult:
                     sum(e.pool_waited for e in members),
                     Histogram.merged(e.pool_wait for e in members).percentile(99) / 1000,
                     wire.mean_us / 1000,
+                    wire.percentile(99) / 1000,
                     needed,
                 )
             )
@@ -299,12 +302,14 @@ class LoadResult:
             return Health("generator-bound", bound, wait_p99, reason, more_processes, pools)
         if wait_p99 <= bound:
             return Health("healthy", bound, wait_p99, None, None, pools)
-        small = [p for p in pools if p.too_small and p.waited]
         loop_lag_ms = w.timer_lag.percentile(99) / 1000
-        # The pool is the limit only when the server, not the generator's own loop, held the
-        # connections: a busy or starved loop leaves answers unread and looks like slow responses.
-        server_held = all(p.wire_mean_ms > POOL_WIRE_OVER_LAG * loop_lag_ms for p in small)
-        if small and w.cpu_mean < POOL_CPU_SHARE and server_held:
+        # Waits are the server's doing only when the server, not the generator's own loop, held the
+        # connections: a busy or starved loop leaves answers unread, which looks like slow responses.
+        punctual = loop_lag_ms <= bound and w.cpu_mean < POOL_CPU_SHARE
+        waiting = [p for p in pools if p.waited]
+        server_held = punctual and all(p.wire_p99_ms > POOL_WIRE_OVER_LAG * loop_lag_ms for p in waiting)
+        small = [p for p in waiting if p.too_small]
+        if small and server_held:
             p = max(small, key=lambda p: p.needed - p.connections)
             reason = (
                 f"{wait_text}: the connection pool was full ({waited:,} requests waited for a connection, "
@@ -317,6 +322,16 @@ class LoadResult:
                 "for bursts), or lower --rate"
             )
             return Health("pool-bound", bound, wait_p99, reason, fix, pools)
+        if waiting and server_held:
+            # Enough connections on average, all held at times by a server that stalled: the requests
+            # would have waited at the server instead, and latency counts from the scheduled time anyway.
+            note = (
+                f"{waited:,} requests waited up to {wait_p99:,.1f} ms (p99) for a connection while the server held "
+                "every one (answers up to "
+                f"{max(p.wire_p99_ms for p in waiting):,.1f} ms on the wire, p99): the server's stall, counted in "
+                "its latency"
+            )
+            return Health("healthy", bound, wait_p99, None, None, pools, note)
         queued = (
             f"; {waited:,} requests queued for a connection, held {max((p.wire_mean_ms for p in small), default=0):,.1f} ms "
             f"on average while the event loop ran {loop_lag_ms:,.1f} ms late (p99): the generator, not the server, held them"

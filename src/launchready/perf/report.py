@@ -69,6 +69,7 @@ def _health_dict(health: Health) -> dict[str, Any]:
         "fix": health.fix,
         "wait_bound_ms": health.bound_ms,
         "wait_p99_ms": round(health.wait_p99_ms, 3),
+        "note": health.note,
     }
 
 
@@ -227,6 +228,8 @@ def render_terminal(
     )
     for line in _pool_lines(health):
         console.print(line, markup=False, highlight=False)
+    if health.note:
+        console.print(f"note: {health.note}", markup=False, highlight=False)
     if w.unsolicited:
         console.print(f"[yellow]warning: {_unsolicited(w.unsolicited)}[/yellow]")
     if not findings:
@@ -430,6 +433,8 @@ def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: 
         ),
         pools,
     ]
+    if health.note:
+        generator_blocks.append(Paragraph(f"Note: {health.note}."))
     if result.watch.unsolicited:
         generator_blocks.append(Paragraph(_unsolicited(result.watch.unsolicited), tone="warn"))
     sections.append(Section("The generator", tuple(generator_blocks)))
