@@ -35,7 +35,8 @@ def _progress_line(err: TextIO) -> Progress:
         p95 = result.overall.percentile(95) / 1000
         err.write(
             f"\r  {fraction:4.0%}  {result.total} requests  {result.errors} errors  p95 {p95:.1f} ms  "
-            f"generator CPU {result.watch.cpu_samples[-1] if result.watch.cpu_samples else 0:.0%}   "
+            f"generator CPU {result.watch.cpu_samples[-1] if result.watch.cpu_samples else 0:.0%}, "
+            f"waited p99 {result.watch.wait.percentile(99) / 1000:.1f} ms   "
         )
         err.flush()
 
