@@ -278,8 +278,8 @@ def max_sustainable(
     for rate in rates:
         run = launchready(config, status_port, rate, warmup, window, workers, cpus)
         notes.append(
-            f"{rate:,.0f} asked: served {run.window.rate:,.0f}, client CPU {run.window.cpu:.0%}, "
-            f"{run.verdict}, {run.errors} errors"
+            f"{rate:,.0f} asked: served {run.window.rate:,.0f}, client CPU {run.window.cpu:.0%} "
+            f"({run.window.per_cpu_second:,.0f} per CPU-second), {run.verdict}, {run.errors} errors"
         )
         if not run.sustained:
             break
