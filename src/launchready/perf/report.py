@@ -403,26 +403,17 @@ def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: 
         **{p.name: result.endpoints[p.name].latency for p in planned if len(planned) > 1},
     }
     sections.append(Section("Latency", (timeline_chart(result), percentile_chart(histograms))))
-    pools = DocTable(
-        (
-            Column("Pool"),
-            Column("Connections", numeric=True),
-            Column("Needed (Little's law)", numeric=True),
-            Column("Requests", numeric=True),
-            Column("Waited", numeric=True),
-            Column("Wait p99 (ms)", numeric=True),
-        ),
+    # One line per pool (the page keeps a single table: the endpoints').
+    pools = BulletList(
         tuple(
             (
                 Span(p.name, code=True),
-                str(p.connections),
-                Span(str(p.needed), strong=True, tone="warn") if p.too_small else str(p.needed),
-                str(p.requests),
-                str(p.waited),
-                f"{p.wait_p99_ms:.1f}",
+                f": {p.connections} connections, ",
+                Span(f"{p.needed} needed by Little's law", strong=p.too_small, tone="warn" if p.too_small else ""),
+                f"; {p.waited:,} of {p.requests:,} requests waited for a connection (p99 {p.wait_p99_ms:,.1f} ms).",
             )
             for p in health.pools
-        ),
+        )
     )
     generator_blocks: list[Block] = [
         Paragraph(
