@@ -42,12 +42,12 @@ WAIT_BOUND_MS = 5.0
 WAIT_BOUND_SHARE = 0.05
 # Served below this share of the asked rate is called out.
 SERVED_SHORT_SHARE = 0.9
-# Above this CPU share a full pool is the generator's slowness, not too few connections.
+# A full pool is the server's doing only below this CPU share of the generator ...
 POOL_CPU_SHARE = 0.8
-# Waiting for a CPU this share of the time is worth naming as the cause.
-STARVED_SHARE = 0.1
 # ... and when connections are held on the wire this many times longer than the loop runs late.
 POOL_WIRE_OVER_LAG = 2.0
+# Waiting for a CPU this share of the time is worth naming as the cause.
+STARVED_SHARE = 0.1
 
 
 def wait_bound_ms(budget_ms: float | None) -> float:
