@@ -152,6 +152,7 @@ class ResponseParser:
         self.extra = 0
 
     def feed(self, data: bytes) -> tuple[int, int, bool] | None:
+        """Returns (status, body_size, keep_alive) once the response is complete; raises ValueError on junk."""
         if not self._in_body and not self._buf:
             # The common case on a keep-alive connection: a whole response with a length in one read,
             # parsed without copying it into the buffer.
