@@ -46,6 +46,8 @@ SERVED_SHORT_SHARE = 0.9
 POOL_CPU_SHARE = 0.8
 # ... and when connections are held on the wire this many times longer than the loop runs late.
 POOL_WIRE_OVER_LAG = 2.0
+# ... or, for a stall that held every connection, its slowest answers (p99) this many times longer.
+STALL_WIRE_OVER_LAG = 5.0
 # Waiting for a CPU this share of the time is worth naming as the cause.
 STARVED_SHARE = 0.1
 
@@ -307,9 +309,9 @@ class LoadResult:
         # connections: a busy or starved loop leaves answers unread, which looks like slow responses.
         punctual = loop_lag_ms <= bound and w.cpu_mean < POOL_CPU_SHARE
         waiting = [p for p in pools if p.waited]
-        server_held = punctual and all(p.wire_p99_ms > POOL_WIRE_OVER_LAG * loop_lag_ms for p in waiting)
         small = [p for p in waiting if p.too_small]
-        if small and server_held:
+        # Too few connections: on average (Little's law) the server held each far longer than the loop ran late.
+        if small and punctual and all(p.wire_mean_ms > POOL_WIRE_OVER_LAG * loop_lag_ms for p in small):
             p = max(small, key=lambda p: p.needed - p.connections)
             reason = (
                 f"{wait_text}: the connection pool was full ({waited:,} requests waited for a connection, "
@@ -322,9 +324,11 @@ class LoadResult:
                 "for bursts), or lower --rate"
             )
             return Health("pool-bound", bound, wait_p99, reason, fix, pools)
-        if waiting and server_held:
-            # Enough connections on average, all held at times by a server that stalled: the requests
-            # would have waited at the server instead, and latency counts from the scheduled time anyway.
+        # Enough connections on average, all held at times by a server that stalled (its slowest answers
+        # dwarf the loop's lateness): the requests would have waited at the server instead, and latency
+        # counts from the scheduled time anyway.
+        stalled = all(p.wire_p99_ms > STALL_WIRE_OVER_LAG * loop_lag_ms for p in waiting)
+        if waiting and not small and punctual and stalled:
             note = (
                 f"{waited:,} requests waited up to {wait_p99:,.1f} ms (p99) for a connection while the server held "
                 "every one (answers up to "
