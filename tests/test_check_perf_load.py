@@ -105,3 +105,23 @@ def test_load_command_refuses_undeclared_hosts(lab: Lab, tmp_path: Path, capsys:
     with pytest.raises(SystemExit) as capped:
         main(["load", "-c", str(path), *lab.cli_args(), "--rate", "100000", "-q"])
     assert capped.value.code == 2
+
+
+def test_a_pool_too_small_for_the_rate_is_its_own_finding() -> None:
+    # 100 req/s held 100 ms each on the wire need 10 connections; 4 were allowed and requests queued.
+    stats = EndpointStats("feed", URL, pool="https://app.example.com via 127.0.0.1:443")
+    watch = SelfWatch(cpu_samples=[0.05])
+    for _ in range(1000):
+        stats.latency.record(900_000)
+        stats.wire.record(100_000)
+        stats.pool_wait.record(800_000)
+        watch.wait.record(800_000)
+        watch.timer_lag.record(500)
+    stats.ok = stats.pool_waited = 1000
+    settings = LoadSettings(rate=100, duration_s=10, connections=4)
+    loaded = LoadResult(settings, {"feed": stats}, stats.latency, [Histogram()], [0], 10, watch, 1000, served=400)
+    findings = judge(loaded, PLANNED)
+    assert [f.id for f in findings] == ["perf.load.p95-over-budget", "perf.load.pool-too-small"]
+    assert findings[0].confidence.value == "tentative"
+    assert "10 connections needed by Little's law, 4 allowed" in findings[1].title
+    assert "set perf.connections to at least 13 or lower --rate" in findings[1].evidence[-1]

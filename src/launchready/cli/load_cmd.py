@@ -41,7 +41,8 @@ def _progress_line(err: TextIO) -> Progress:
         p95 = result.overall.percentile(95) / 1000
         err.write(
             f"\r  {fraction:4.0%}  {result.total} requests  {result.errors} errors  p95 {p95:.1f} ms  "
-            f"generator CPU {result.watch.cpu_samples[-1] if result.watch.cpu_samples else 0:.0%}   "
+            f"generator CPU {result.watch.cpu_samples[-1] if result.watch.cpu_samples else 0:.0%}, "
+            f"waited p99 {result.watch.wait.percentile(99) / 1000:.1f} ms   "
         )
         err.flush()
 
@@ -72,6 +73,13 @@ def register(app: typer.Typer) -> None:
         warmup: Annotated[
             float | None, typer.Option("--warmup", help="Seconds sent first and not measured (default perf.warmup_s).")
         ] = None,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                "--workers",
+                help="Processes sharing the schedule (default: one, or all cores when the rate needs more than one).",
+            ),
+        ] = None,
         growth: Annotated[bool, typer.Option("--growth", help="Run the growth test (perf.growth) instead.")] = False,
         fmt: Annotated[LoadFormat, typer.Option("--format", "-f", help="Report format.")] = LoadFormat.TERMINAL,
         output: Annotated[
@@ -95,6 +103,7 @@ def register(app: typer.Typer) -> None:
         from launchready.perf.auth import LoginFailed
         from launchready.perf.plan import plan
         from launchready.perf.session import log_in_for, measure, settings_for
+        from launchready.perf.workers import WorkerFailed
 
         loaded = common.load(config)
         cfg = loaded.config
@@ -102,12 +111,16 @@ def register(app: typer.Typer) -> None:
         if growth:
             return _growth(cfg, net, tuple(endpoint or ()), fmt, output, quiet)
         planned = plan(cfg, only=tuple(endpoint or ()), urls=tuple(url or ()))
-        settings = settings_for(cfg, rate=rate, duration_s=duration, warmup_s=warmup, timeout_s=timeout)
-        live = not quiet and sys.stderr.isatty()
+        settings = settings_for(
+            cfg, rate=rate, duration_s=duration, warmup_s=warmup, timeout_s=timeout, workers=workers
+        )
+        # Worker processes report when they are done, not while they run.
+        live = not quiet and sys.stderr.isatty() and settings.workers == 1
         if not quiet:
             print(
                 f"launchready: loading {len(planned)} endpoint(s) at {settings.rate:g} req/s for "
-                f"{settings.warmup_s:g}+{settings.duration_s:g} s",
+                f"{settings.warmup_s:g}+{settings.duration_s:g} s"
+                + (f" over {settings.workers} processes" if settings.workers > 1 else ""),
                 file=sys.stderr,
             )
 
@@ -124,6 +137,9 @@ def register(app: typer.Typer) -> None:
         except LoginFailed as exc:
             # Not a usage error: the product's login is broken, which fails the run like a finding.
             print(f"launchready: {exc}", file=sys.stderr)
+            return 1
+        except WorkerFailed as exc:
+            print(f"launchready: load not measured: {exc}", file=sys.stderr)
             return 1
         if live:
             sys.stderr.write("\n")
@@ -163,6 +179,7 @@ def _growth(
     import asyncio
 
     from launchready.checks.perf import growth as growth_check
+    from launchready.perf import report
     from launchready.perf.auth import LoginFailed
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan
@@ -199,16 +216,11 @@ def _growth(
         print(f"launchready: {exc}", file=sys.stderr)
         return 1
     findings = growth_check.judge(series, g.max_factor, g.unit)
-    data = {
-        "report_version": "1.0",
-        "kind": "growth",
-        "max_factor": g.max_factor,
-        "unit": g.unit,
-        "endpoints": [{"name": s.name, "url": s.url, "points": [p.__dict__ for p in s.points]} for s in series],
-        "findings": [f.model_dump(mode="json") for f in findings],
-    }
     if fmt is LoadFormat.JSON:
-        _write(json.dumps(data, indent=2) + "\n", output)
+        _write(json.dumps(report.growth_dict(series, findings, g.max_factor, g.unit), indent=2) + "\n", output)
+        return exit_code(findings)
+    if fmt is LoadFormat.HTML:
+        _write(report.render_growth_html(series, findings, g.max_factor), output)
         return exit_code(findings)
     lines = []
     for s in series:

@@ -20,9 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 _MAX_HEADER_BYTES = 64 * 1024
+_READ_BUFFER_BYTES = 256 * 1024
 # Errors that mean "the login stopped working" start with this (the generator counts them apart).
 AUTH_LOST = "auth lost: "
 # A redirect whose target path looks like a login page (login, signin, sign_in, auth, sso, session).
+# "HTTP/1.x NNN", the status line's start (the reason phrase may be empty or anything).
+_STATUS_LINE = re.compile(rb"HTTP/1\.([0-9]) ([0-9]{3})(?:[ \r]|$)")
+# The response headers framing and redirects depend on, in a lower-cased head.
+_FRAMING_HEADERS = re.compile(rb"\r\n(content-length|transfer-encoding|connection|location)[ \t]*:([^\r]*)")
 _LOGIN_PATH = re.compile(r"log-?in|sign[-_]?in|/auth\b|/sso\b|/session", re.IGNORECASE)
 
 
@@ -81,13 +86,19 @@ def auth_failure(status: int, location: str | None) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
-    """One scheduled request; ``scheduled`` and ``sent`` are loop.time() values."""
+    """One scheduled request; ``scheduled``, ``queued`` and ``sent`` are loop.time() values.
+
+    ``scheduled -> sent`` is the time the request waited inside the generator (``queued``, when
+    set, is when it started waiting for a free connection); ``sent -> done`` is its time on the
+    wire. 0.0 means "did not happen".
+    """
 
     endpoint: Endpoint
     scheduled: float
     sent: float = 0.0
+    queued: float = 0.0
     # An anonymous request answered like a protected page (401/403, redirect to a login page).
     login_wall: bool = False
 
@@ -97,7 +108,31 @@ DoneCallback = Callable[[Pending, int | None, int, str | None, float], None]
 
 
 class ResponseParser:
-    """Incremental HTTP/1.1 response parser: feed bytes, get (status, body size, keep_alive)."""
+    """Incremental HTTP/1.1 response parser: feed bytes, get (status, body size, keep_alive).
+
+    Interim 1xx responses (100 Continue, 103 Early Hints) are skipped: the final response follows
+    on the same connection. Responses to HEAD, and 204 and 304 responses, have no body whatever
+    their headers say. ``extra`` is the number of bytes that arrived after the response ended:
+    with one request in flight they answer nothing, so the connection is out of step.
+    """
+
+    __slots__ = (
+        "_buf",
+        "_head",
+        "status",
+        "_length",
+        "_chunked",
+        "_until_close",
+        "_keep_alive",
+        "_no_body",
+        "_body",
+        "_in_body",
+        "_chunk_left",
+        "_chunk_trailer",
+        "location",
+        "interim",
+        "extra",
+    )
 
     def __init__(self, head_request: bool) -> None:
         self._buf = bytearray()
@@ -107,70 +142,113 @@ class ResponseParser:
         self._chunked = False
         self._until_close = False
         self._keep_alive = True
+        self._no_body = False
         self._body = 0
         self._in_body = False
         self._chunk_left = 0  # bytes left in the current chunk, plus its CRLF
         self._chunk_trailer = False
         self.location: str | None = None
+        self.interim = 0  # 1xx responses skipped
+        self.extra = 0
 
     def feed(self, data: bytes) -> tuple[int, int, bool] | None:
         """Returns (status, body_size, keep_alive) once the response is complete; raises ValueError on junk."""
-        self._buf += data
-        if not self._in_body:
-            end = self._buf.find(b"\r\n\r\n")
+        if not self._in_body and not self._buf:
+            # The common case on a keep-alive connection: a whole response with a length in one read,
+            # parsed without copying it into the buffer.
+            end = data.find(b"\r\n\r\n")
+            if end >= 0:
+                self._parse_head(data[:end])
+                if self._in_body:
+                    rest = len(data) - end - 4
+                    if self._no_body:
+                        return self._done_fast(0, rest)
+                    length = self._length
+                    if length is not None and not self._chunked and rest >= length:
+                        return self._done_fast(length, rest - length)
+                data = data[end + 4 :]
+        buf = self._buf
+        buf += data
+        while not self._in_body:
+            end = buf.find(b"\r\n\r\n")
             if end < 0:
-                if len(self._buf) > _MAX_HEADER_BYTES:
+                if len(buf) > _MAX_HEADER_BYTES:
                     raise ValueError("response headers too large")
                 return None
-            self._parse_head(bytes(self._buf[:end]))
-            del self._buf[: end + 4]
-            self._in_body = True
-            assert self.status is not None
-            if self._head or self.status in (204, 304) or 100 <= self.status < 200:
-                return self._complete(0)
+            self._parse_head(bytes(buf[:end]))
+            del buf[: end + 4]
+            if self._in_body and self._no_body:
+                return self._complete(0, 0)
         if self._chunked:
             return self._feed_chunked()
         if self._length is not None:
-            if len(self._buf) >= self._length:
-                return self._complete(self._length)
+            if len(buf) >= self._length:
+                return self._complete(self._length, self._length)
             return None
         # No length: the body ends when the server closes (see finish_on_close).
-        self._body += len(self._buf)
-        self._buf.clear()
+        self._body += len(buf)
+        buf.clear()
         return None
+
+    def _done_fast(self, size: int, extra: int) -> tuple[int, int, bool]:
+        assert self.status is not None
+        self.extra = extra
+        return self.status, size, self._keep_alive and not extra
 
     def finish_on_close(self) -> tuple[int, int, bool] | None:
         if self._in_body and self._until_close and self.status is not None:
             return self.status, self._body, False
         return None
 
-    def _complete(self, size: int) -> tuple[int, int, bool]:
+    def _complete(self, size: int, consumed: int) -> tuple[int, int, bool]:
         assert self.status is not None
-        return self.status, size, self._keep_alive
+        self.extra = len(self._buf) - consumed
+        return self.status, size, self._keep_alive and not self.extra
 
     def _parse_head(self, head: bytes) -> None:
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise ValueError(f"not an HTTP/1.x status line: {lines[0][:60]!r}")
-        self.status = int(parts[1])
-        if parts[0] == b"HTTP/1.0":
+        status_line = _STATUS_LINE.match(head)
+        if status_line is None:
+            raise ValueError(f"not an HTTP/1.x status line: {head[:60]!r}")
+        minor, code = status_line.groups()
+        status = int(code)
+        if status < 200:
+            if status == 101:
+                raise ValueError("101 Switching Protocols, which no request asked for")
+            # Interim: its headers (Link, for Early Hints) describe the final response, not this one.
+            self.interim += 1
+            return
+        self.status = status
+        self._in_body = True
+        self._no_body = self._head or status == 204 or status == 304
+        if minor == b"0":
             self._keep_alive = False
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            key = name.strip().lower()
-            if key == b"content-length":
-                self._length = int(value.strip())
-            elif key == b"location":
-                self.location = value.strip().decode("latin-1")
-            elif key == b"transfer-encoding" and b"chunked" in value.lower():
-                self._chunked = True
-            elif key == b"connection":
-                tokens = value.strip().lower()
+        # One regex pass in C over the lower-cased head for the four headers framing depends on.
+        for match in _FRAMING_HEADERS.finditer(head.lower()):
+            name, value = match.groups()
+            if name == b"content-length":
+                value = value.strip()
+                if not value.isdigit():
+                    raise ValueError(f"Content-Length {value[:20]!r} is not a number")
+                if self._length is None:
+                    self._length = int(value)
+            elif name == b"connection":
+                value = value.strip()
+                if value == b"keep-alive":
+                    self._keep_alive = True
+                    continue
+                tokens = {t.strip() for t in value.split(b",")}
                 if b"close" in tokens:
                     self._keep_alive = False
                 elif b"keep-alive" in tokens:
                     self._keep_alive = True
+            elif name == b"transfer-encoding":
+                if b"chunked" in value:
+                    self._chunked = True
+            elif self.location is None:
+                # Location keeps its case: the bytes at the same place in the original head.
+                self.location = head[match.start(2) : match.end(2)].strip().decode("latin-1")
+        if self._no_body:
+            return
         if self._chunked:
             self._length = None
         elif self._length is None:
@@ -186,7 +264,7 @@ class ResponseParser:
                     return None
                 del buf[: end + 2]
                 if end == 0:
-                    return self._complete(self._body)
+                    return self._complete(self._body, 0)
                 continue
             if self._chunk_left:
                 take = min(self._chunk_left, len(buf))
@@ -207,13 +285,27 @@ class ResponseParser:
             self._chunk_left = size + 2
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(asyncio.BufferedProtocol):
+    """One keep-alive connection. Buffered: the transport reads into the pool's shared buffer.
+
+    A plain Protocol gets a new bytes object from ``recv(256 KiB)`` on every read, and allocating
+    and releasing that much per response cost this client most of its CPU (bench/load). Reads land
+    in one buffer per pool instead (the loop is single-threaded and every read is copied out at
+    once, so connections never see each other's bytes).
+    """
+
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self.transport: asyncio.Transport | None = None
         self.current: Pending | None = None
         self._parser: ResponseParser | None = None
         self.closed = False
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._pool.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self._pool.read_buffer[:nbytes].tobytes())
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -232,7 +324,10 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         parser, pending = self._parser, self.current
         if parser is None or pending is None:
-            self.abort()  # bytes nobody asked for: the connection is out of step
+            # A response nobody asked for: the connection is out of step, and a later request
+            # on it could be matched with a stale answer.
+            self._pool.stats.unsolicited += 1
+            self.abort()
             return
         try:
             done = parser.feed(data)
@@ -244,6 +339,8 @@ class _Connection(asyncio.Protocol):
         status, size, keep_alive = done
         self.current = None
         self._parser = None
+        if parser.extra:
+            self._pool.stats.unsolicited += 1
         if not keep_alive:
             self.abort()
         error = None
@@ -289,6 +386,7 @@ class PoolStats:
     connects: int = 0
     connect_errors: int = 0
     queued_max: int = 0
+    unsolicited: int = 0  # responses (or bytes) that arrived with no request waiting for them
 
 
 @dataclass
@@ -306,20 +404,24 @@ class Pool:
     connecting: int = 0
     stats: PoolStats = field(default_factory=PoolStats)
     closed: bool = False
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
+    # Where every connection of the pool reads (see _Connection).
+    read_buffer: memoryview = field(default_factory=lambda: memoryview(bytearray(_READ_BUFFER_BYTES)))
 
-    def submit(self, pending: Pending) -> None:
-        loop = asyncio.get_running_loop()
+    def submit(self, pending: Pending, now: float) -> None:
         while self.idle:
             conn = self.idle.popleft()
             if not conn.closed:
                 self.busy.add(conn)
-                conn.send(pending, loop.time())
+                conn.send(pending, now)
                 return
+        if len(self.busy) + self.connecting >= self.limit:
+            pending.queued = now  # every connection the pool may have is busy: saturation
         self.waiting.append(pending)
         self.stats.queued_max = max(self.stats.queued_max, len(self.waiting))
         if len(self.busy) + self.connecting < self.limit and self.connecting < len(self.waiting):
             self.connecting += 1
-            loop.create_task(self._connect(pending.endpoint))
+            self.loop.create_task(self._connect(pending.endpoint))
 
     async def _connect(self, endpoint: Endpoint) -> None:
         loop = asyncio.get_running_loop()
@@ -349,15 +451,14 @@ class Pool:
         if self.closed:
             protocol.abort()
             return
-        self._give(protocol)
+        self._give(protocol, loop.time())
 
-    def _give(self, conn: _Connection) -> None:
-        loop = asyncio.get_running_loop()
+    def _give(self, conn: _Connection, now: float) -> None:
         if conn.closed:
             return
         if self.waiting:
             self.busy.add(conn)
-            conn.send(self.waiting.popleft(), loop.time())
+            conn.send(self.waiting.popleft(), now)
         else:
             self.busy.discard(conn)
             self.idle.append(conn)
@@ -365,14 +466,14 @@ class Pool:
     def finished(
         self, conn: _Connection, pending: Pending, status: int | None, size: int, error: str | None, keep_alive: bool
     ) -> None:
-        now = asyncio.get_running_loop().time()
+        now = self.loop.time()
         self.busy.discard(conn)
         self.on_done(pending, status, size, error, now)
         if keep_alive and not conn.closed:
-            self._give(conn)
+            self._give(conn, now)
         elif self.waiting and len(self.busy) + self.connecting < self.limit:
             self.connecting += 1
-            asyncio.get_running_loop().create_task(self._connect(self.waiting[0].endpoint))
+            self.loop.create_task(self._connect(self.waiting[0].endpoint))
 
     def lost(self, conn: _Connection) -> None:
         self.busy.discard(conn)

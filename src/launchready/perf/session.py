@@ -11,7 +11,11 @@ from launchready.perf.auth import Login, log_in
 from launchready.perf.errors import PerfError
 from launchready.perf.generator import LoadResult, LoadSettings, Progress, run_load
 from launchready.perf.plan import PlannedEndpoint, resolve
+from launchready.perf.workers import default_workers, run_workers
 from launchready.probes.tls import verifying_context
+
+# More processes than this is a typo, not a machine.
+MAX_WORKERS = 256
 
 
 def settings_for(
@@ -21,6 +25,7 @@ def settings_for(
     duration_s: float | None = None,
     warmup_s: float | None = None,
     timeout_s: float = 10.0,
+    workers: int | None = None,
 ) -> LoadSettings:
     """The run's settings from the config and flags, refusing anything above the config's caps."""
     perf = config.perf
@@ -39,8 +44,15 @@ def settings_for(
         raise PerfError(
             f"--duration {duration_s:g} + --warmup {warmup_s:g}: above perf.max_duration_s {perf.max_duration_s:g}"
         )
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise PerfError(f"--workers {workers}: must be between 1 and {MAX_WORKERS}")
     return LoadSettings(
-        rate=rate, duration_s=duration_s, warmup_s=warmup_s, connections=perf.connections, timeout_s=timeout_s
+        rate=rate,
+        duration_s=duration_s,
+        warmup_s=warmup_s,
+        connections=perf.connections,
+        timeout_s=timeout_s,
+        workers=default_workers(rate) if workers is None else workers,
     )
 
 
@@ -67,7 +79,10 @@ async def measure(
     if logins is None:
         logins = await log_in_for(planned, net, dns=dns)
     endpoints = await resolve(planned, net, logins, dns=dns)
+    weights = [p.weight for p in planned]
+    if settings.workers > 1:
+        # Each process builds its own TLS context (a context cannot cross processes).
+        tls_net = net if any(e.tls for e in endpoints) else None
+        return await run_workers(endpoints, settings, weights=weights, net=tls_net)
     context = verifying_context(net) if any(e.tls for e in endpoints) else None
-    return await run_load(
-        endpoints, settings, weights=[p.weight for p in planned], ssl_context=context, progress=progress
-    )
+    return await run_load(endpoints, settings, weights=weights, ssl_context=context, progress=progress)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
@@ -25,6 +26,7 @@ _WRK2 = "https://github.com/giltene/wrk2#acknowledgements"
 _K6_OPEN = "https://grafana.com/docs/k6/latest/using-k6/scenarios/concepts/open-vs-closed/"
 _WEBDEV_TTFB = "https://web.dev/articles/ttfb"
 _OWASP_SESSIONS = "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html"
+_LITTLE = "https://en.wikipedia.org/wiki/Little%27s_law"
 # A short load inside an audit: enough samples for a p95, short enough not to dominate the audit.
 AUDIT_MAX_DURATION_S = 10.0
 AUDIT_MAX_WARMUP_S = 2.0
@@ -105,8 +107,23 @@ META = CheckMeta(
             severity=Severity.INFO,
             impact=Impact.PERFORMANCE,
             confidence=Confidence.CERTAIN,
-            remediation="Lower --rate, or run `launchready load` on a machine with a free CPU core, and measure again.",
+            remediation=(
+                "Lower --rate, spread the schedule over more processes with `--workers N` (one per free core), "
+                "or run `launchready load` on a machine with free CPU cores, and measure again."
+            ),
             references=(_WRK2,),
+        ),
+        FindingSpec(
+            id="perf.load.pool-too-small",
+            title="The connection pool was too small for this rate and latency: requests queued inside the generator",
+            severity=Severity.INFO,
+            impact=Impact.PERFORMANCE,
+            confidence=Confidence.CERTAIN,
+            remediation=(
+                "Raise perf.connections to the number Little's law gives (rate x time on the wire, plus headroom) "
+                "or lower --rate, and measure again: until then the queueing is the generator's, not the server's."
+            ),
+            references=(_LITTLE, _WRK2),
         ),
     ),
     references=(_WRK2, _K6_OPEN, _WEBDEV_TTFB, _OWASP_SESSIONS),
@@ -118,12 +135,22 @@ def _ms(us: int) -> str:
     return f"{us / 1000:.1f} ms"
 
 
+def tightest_budget_ms(planned: list[PlannedEndpoint]) -> float | None:
+    """The smallest p95 budget: the generator's own wait is judged against it."""
+    return min((p.p95_ms for p in planned), default=None)
+
+
 def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
-    """Budgets -> findings. When the generator was the bottleneck, budget findings drop to tentative."""
+    """Budgets -> findings. When the generator or its pool was the bottleneck, they drop to tentative."""
     findings: list[Finding] = []
-    bottleneck = result.watch.bottleneck
-    confidence = Confidence.TENTATIVE if bottleneck else Confidence.CERTAIN
+    health = result.health(tightest_budget_ms(planned))
+    confidence = Confidence.CERTAIN if health.healthy else Confidence.TENTATIVE
     rate = f"{result.settings.rate:g} req/s for {result.settings.duration_s:g} s (open model)"
+    tentative = (
+        []
+        if health.healthy
+        else [f"tentative: the run was {health.verdict} ({health.reason}); the server's own time on the wire: "]
+    )
     for p in planned:
         stats = result.endpoints[p.name]
         h = stats.latency
@@ -135,12 +162,21 @@ def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
             continue
         p95_ms = h.percentile(95) / 1000
         if stats.ok and p95_ms > p.p95_ms:
+            wire = stats.wire
+            caveat = (
+                [
+                    tentative[0]
+                    + f"p50 {_ms(wire.percentile(50))}, p95 {_ms(wire.percentile(95))}, p99 {_ms(wire.percentile(99))}"
+                ]
+                if tentative
+                else []
+            )
             findings.append(
                 META.finding(
                     "p95-over-budget",
                     target=p.url,
                     title=f"{p.name}: p95 {p95_ms:.0f} ms is over the {p.p95_ms:g} ms budget",
-                    evidence=[summary, f"load: {rate}"],
+                    evidence=[summary, f"load: {rate}", *caveat],
                     confidence=confidence,
                 )
             )
@@ -185,14 +221,42 @@ def judge(result: LoadResult, planned: list[PlannedEndpoint]) -> list[Finding]:
                     confidence=confidence,
                 )
             )
-    if bottleneck:
+    target = planned[0].url if len(planned) == 1 else "launchready load"
+    if health.verdict == "generator-bound":
+        w = result.watch
         findings.append(
             META.finding(
                 "generator-bound",
-                target=planned[0].url if len(planned) == 1 else "launchready load",
-                evidence=[bottleneck, f"CPU samples: max {result.watch.cpu_max:.0%}, mean {result.watch.cpu_mean:.0%}"],
+                target=target,
+                evidence=[
+                    health.reason or "",
+                    f"CPU samples: max {w.cpu_max:.0%}, mean {w.cpu_mean:.0%}",
+                    f"in-generator wait p99 {health.wait_p99_ms:,.1f} ms (bound {health.bound_ms:g} ms), "
+                    f"timer lag p99 {_ms(w.timer_lag.percentile(99))}",
+                    *([result.served_short] if result.served_short else []),
+                ],
             )
         )
+    for pool in health.pools:
+        # A generator short of CPU holds connections longer itself: more of them would not help.
+        if pool.too_small and pool.waited and health.verdict != "generator-bound":
+            findings.append(
+                META.finding(
+                    "pool-too-small",
+                    target=target,
+                    title=(
+                        f"Connection pool too small for this rate and latency: {pool.needed} connections needed "
+                        f"by Little's law, {pool.connections} allowed"
+                    ),
+                    evidence=[
+                        f"{pool.name}: {pool.waited:,} of {pool.requests:,} requests waited for a free connection "
+                        f"(p99 {pool.wait_p99_ms:,.1f} ms)",
+                        f"Little's law: {pool.requests / (result.settings.duration_s or 1):,.0f} req/s x "
+                        f"{pool.wire_mean_ms:,.1f} ms mean time on the wire = {pool.needed} connections busy on average",
+                        f"fix: set perf.connections to at least {math.ceil(pool.needed * 1.25)} or lower --rate",
+                    ],
+                )
+            )
     return findings
 
 
