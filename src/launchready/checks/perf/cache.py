@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.headers import CacheControl
 from launchready.core.http import HttpExchange
@@ -176,6 +177,8 @@ async def _check_asset(ctx: AuditContext, url: str) -> list[Finding]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     page = await ctx.http.fetch(f"https://{target}/")
+    if page.status is None:
+        raise CouldNotRun(f"GET {page.url} failed: {page.error or page.error_kind or 'no response'}")
     content_type = (page.header("content-type") or "").lower()
     if page.status != 200 or "html" not in content_type:
         # No page to refresh here (a redirect, an API, a dead host: other checks report those).

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from launchready.checks.web.crawled import require_answers
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.crawl import Visit
 from launchready.core.finding import Finding
@@ -89,6 +90,7 @@ def urls_for(host: str, paths: tuple[str, ...]) -> list[str]:
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     urls = urls_for(target, ctx.config.web.admin_paths)
     visits = await asyncio.gather(*(ctx.crawl.follow_in_site(ctx.domain, url, max_hops=5) for url in urls))
+    require_answers(list(visits), target)
     return judge(target, list(visits))
 
 

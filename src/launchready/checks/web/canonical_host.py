@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from launchready.checks.web.crawled import answered, why_unanswered
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import NotApplicable
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
@@ -121,6 +122,10 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable("the apex and www do not both resolve")
     apex_visit = await ctx.crawl.follow_in_site(target, f"https://{target}/", max_hops=5)
     www_visit = await ctx.crawl.follow_in_site(target, f"https://www.{target}/", max_hops=5)
+    unanswered = [why_unanswered(v) for v in (apex_visit, www_visit) if not answered(v)]
+    if unanswered:
+        # Which host serves cannot be told without both answers.
+        raise CouldNotRun("; ".join(unanswered))
     return judge(target, apex_visit.hops, www_visit.hops)
 
 

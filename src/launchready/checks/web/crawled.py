@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from launchready.core.crawl import CrawlLimits, CrawlResult
+from launchready.core.crawl import CrawlLimits, CrawlResult, Visit
+from launchready.core.errors import CouldNotRun
 
 if TYPE_CHECKING:
     from launchready.engine.context import AuditContext
@@ -64,3 +65,24 @@ def bounds_note(result: CrawlResult) -> str:
     if result.links_cut:
         parts.append(f"{result.links_cut} link(s) beyond the per-page limit not followed")
     return "; ".join(parts)
+
+
+def why_unanswered(visit: Visit) -> str:
+    """Why a visit ended without an answer to judge (a failed request, a redirect loop)."""
+    final = visit.final
+    if final.status is None:
+        return f"GET {visit.url} failed: {final.error or final.error_kind or 'no response'}"
+    return f"GET {visit.url} ended in a redirect {visit.stop} after {visit.redirects} hop(s)"
+
+
+def answered(visit: Visit) -> bool:
+    """The visit ended on a response (not a failed request, not a redirect loop or hop limit)."""
+    return visit.final.status is not None and visit.stop not in ("loop", "max-hops")
+
+
+def require_answers(visits: tuple[Visit, ...] | list[Visit], what: str) -> None:
+    """Raise CouldNotRun when no visit got an answer: judging nothing must not read as a pass."""
+    if visits and any(answered(v) for v in visits):
+        return
+    reasons = listed([why_unanswered(v) for v in visits], 3) or ["no page was requested"]
+    raise CouldNotRun(f"no page of {what} could be fetched: " + "; ".join(reasons))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import NotApplicable
+from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.http import HttpExchange
 from launchready.core.severity import Impact, Severity
@@ -200,6 +200,15 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     other_names = [n for n in other_names if ctx.net.steering_refusal(n.strip("[]")) is None]
     main = await asyncio.gather(*(edge_of(n) for n in main_names))
     others = await asyncio.gather(*(edge_of(n) for n in dict.fromkeys(other_names)))
+    failed = [e for e in main if e.exchange.status is None]
+    if len(failed) == len(main) and all(e.vendor is None for e in main):
+        # Neither headers nor addresses name an edge, and no page answered: nothing was observed.
+        raise CouldNotRun(
+            "; ".join(
+                f"GET {e.exchange.url} failed: {e.exchange.error or e.exchange.error_kind or 'no response'}"
+                for e in failed
+            )
+        )
     return judge(target, list(main), list(others))
 
 

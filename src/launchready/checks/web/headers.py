@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from launchready.checks.web.crawled import crawl_host
+from launchready.checks.web.crawled import crawl_host, require_answers
 from launchready.checks.web.observatory import (
     SESSIONISH,
     Cookie,
@@ -363,6 +363,7 @@ def _cors_problem(page: HttpExchange, cookies: tuple[Cookie, ...]) -> list[str]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     result = await crawl_host(ctx, target)
+    require_answers(result.visits, target)
     redirect = await ctx.crawl.follow_in_site(ctx.domain, f"http://{target}/")
     tls = await ctx.tls.handshake(target, 443)
     findings, rating = assess(target, result, domain=ctx.domain, redirect=redirect, tls_valid=tls.verified)

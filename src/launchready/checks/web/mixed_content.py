@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from launchready.checks.web.crawled import bounds_note, crawl_host, listed
+from launchready.checks.web.crawled import bounds_note, crawl_host, listed, require_answers
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.crawl import CrawlResult
 from launchready.core.finding import Finding
@@ -94,7 +94,9 @@ def judge(host: str, result: CrawlResult) -> list[Finding]:
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    return judge(target, await crawl_host(ctx, target))
+    result = await crawl_host(ctx, target)
+    require_answers(result.visits, target)
+    return judge(target, result)
 
 
 CHECK = Check(meta=META, run=run)
