@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.crawl import in_site
 from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.http import HttpExchange
@@ -88,8 +90,19 @@ def _chain_evidence(chain: tuple[HttpExchange, ...]) -> list[str]:
     return out
 
 
-def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[Finding]:
-    """Judge the (followed) request chain for ``url``; the last exchange is the verdict."""
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+
+
+def judge(environment: str, url: str, chain: tuple[HttpExchange, ...], *, domain: str | None = None) -> list[Finding]:
+    """Judge the (followed) request chain for ``url``; the last exchange is the verdict.
+
+    ``domain``: the audited domain; a redirect that ends on a host outside it (and not the health
+    URL's own host) lands on someone else's page, whose 200 says nothing about this app.
+    """
     target = mask_url_password(url)
     if not chain:
         raise CouldNotRun(f"no request was made to {target}")
@@ -110,8 +123,13 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[F
                 ),
             )
         ]
-    if 200 <= last.status < 300 and last.error is None:
+    start_host = _host(url)
+    end_host = _host(last.url)
+    off_site = end_host != start_host and not in_site(end_host, domain or start_host)
+    if 200 <= last.status < 300 and last.error is None and not off_site:
         return []
+    if off_site:
+        evidence.append(f"redirected off-site to {end_host}: its answer says nothing about the {environment} app")
     if last.is_redirect:
         stop = {
             "loop": "a redirect loop",
@@ -125,7 +143,9 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...]) -> list[F
     if last.body:
         evidence.append(f"body: {body_excerpt(last.body)}")
     title = f"The {environment} health route answers {last.status}"
-    if last.error is not None:
+    if off_site:
+        title = f"The {environment} health route redirects off-site to {end_host}"
+    elif last.error is not None:
         title += " but the response broke off"
     return [
         META.finding(
@@ -149,7 +169,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable(f"no environment named {target!r} in the configuration")
     url = str(env.base_url).rstrip("/") + env.health_path
     chain = await ctx.http.follow(url, max_hops=MAX_HOPS)
-    return judge(target, url, tuple(chain))
+    return judge(target, url, tuple(chain), domain=ctx.domain)
 
 
 CHECK = Check(meta=META, run=run)

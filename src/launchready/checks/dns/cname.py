@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.dns import CnameChain
+from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.http import HttpExchange
 from launchready.core.names import COMMON_SUBDOMAINS
@@ -178,6 +179,11 @@ def judge(
     domain: str, chains: tuple[CnameChain, ...], pages: Mapping[str, HttpExchange] | None = None
 ) -> list[Finding]:
     """``pages`` maps an alias name to the page it serves (fetched for :func:`page_candidates`)."""
+    if chains and all(c.end == "dns-error" for c in chains):
+        # Not one name answered: "no dangling alias" would be a guess.
+        shown = "; ".join(f"{c.name}: {c.detail or 'no answer'}" for c in chains[:3])
+        more = f" (and {len(chains) - 3} more)" if len(chains) > 3 else ""
+        raise CouldNotRun(f"every CNAME query failed: {shown}{more}")
     findings: list[Finding] = []
     for c in chains:
         unclaimed = _unclaimed_page(c, (pages or {}).get(c.name)) if c.end == "resolves" else None
