@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from launchready.checks.web.crawled import answered, why_unanswered
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
@@ -79,7 +80,7 @@ META = CheckMeta(
         ),
     ),
     references=(_RFC9110_COND, _MDN_COND, _RFC9211),
-    probes=("http",),
+    probes=("http", "crawl"),
 )
 
 
@@ -176,9 +177,11 @@ async def _check_asset(ctx: AuditContext, url: str) -> list[Finding]:
 
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
-    page = await ctx.http.fetch(f"https://{target}/")
-    if page.status is None:
-        raise CouldNotRun(f"GET {page.url} failed: {page.error or page.error_kind or 'no response'}")
+    # In-site redirects followed (apex -> www, http -> https), so a loop is told from a page.
+    visit = await ctx.crawl.follow_in_site(ctx.domain, f"https://{target}/", max_hops=5)
+    if not answered(visit):
+        raise CouldNotRun(why_unanswered(visit))
+    page = visit.final
     content_type = (page.header("content-type") or "").lower()
     if page.status != 200 or "html" not in content_type:
         # No page to refresh here (a redirect, an API, a dead host: other checks report those).
