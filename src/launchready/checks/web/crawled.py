@@ -72,12 +72,16 @@ def why_unanswered(visit: Visit) -> str:
     final = visit.final
     if final.status is None:
         return f"GET {visit.url} failed: {final.error or final.error_kind or 'no response'}"
+    if final.error is not None:
+        return f"GET {final.url} -> {final.status}, but the response broke off: {final.error}"
     return f"GET {visit.url} ended in a redirect {visit.stop} after {visit.redirects} hop(s)"
 
 
 def answered(visit: Visit) -> bool:
-    """The visit ended on a response (not a failed request, not a redirect loop or hop limit)."""
-    return visit.final.status is not None and visit.stop not in ("loop", "max-hops")
+    """The visit ended on a whole response: not a failed request, not a body that broke off or
+    cannot be decoded, not a redirect loop or hop limit."""
+    final = visit.final
+    return final.status is not None and final.error is None and visit.stop not in ("loop", "max-hops")
 
 
 def require_answers(visits: tuple[Visit, ...] | list[Visit], what: str) -> None:
