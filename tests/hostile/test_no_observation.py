@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import dns.message
+import dns.rcode
 import pytest
 
 from launchready.checks.app.health import judge as judge_health
@@ -173,9 +175,11 @@ def test_health_route_redirecting_off_site_to_a_200_is_not_healthy() -> None:
                 await dns.close()
 
     chain = asyncio.run(main())
+    assert chain[-1].url == "http://status.elsewhere.test/ok" and chain[-1].status == 200
     [finding] = judge_health("production", f"http://app.{SITE}/health", chain, domain=SITE)
     assert finding.id == "app.health.down"
-    assert any("off-site" in line for line in finding.evidence) or chain[-1].is_redirect
+    assert "off-site" in finding.title
+    assert any("redirected off-site to status.elsewhere.test" in line for line in finding.evidence)
 
 
 def test_health_route_redirecting_within_the_site_is_healthy() -> None:
@@ -193,3 +197,52 @@ def test_health_route_redirecting_within_the_site_is_healthy() -> None:
     chain = asyncio.run(main())
     assert chain[-1].status == 200
     assert judge_health("production", f"http://app.{SITE}/health", chain, domain=SITE) == []
+
+
+class _ServfailDns(asyncio.DatagramProtocol):
+    """A DNS server on 127.0.0.1 that answers every question SERVFAIL."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        query = dns.message.from_wire(data)
+        reply = dns.message.make_response(query)
+        reply.set_rcode(dns.rcode.SERVFAIL)
+        self.transport.sendto(reply.to_wire(), addr)
+
+
+async def _dns_check_outcomes(answering: bool) -> dict[str, list[Finding] | CouldNotRun | NotApplicable]:
+    """dns.cname and email.dkim against a name server that answers SERVFAIL, or never answers."""
+    loop = asyncio.get_running_loop()
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    transport, _ = await loop.create_datagram_endpoint(_ServfailDns, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1] if answering else silent.getsockname()[1]
+    net = NetSettings(nameservers=(Nameserver("127.0.0.1", port),), timeout=1)
+    config = Config.model_validate({"audit": {"discover": False}})
+    probes = Probes.open(net)
+    registry = load_registry()
+    outcomes: dict[str, list[Finding] | CouldNotRun | NotApplicable] = {}
+    try:
+        site = await discover(SITE, config, probes.dns)
+        ctx = AuditContext(domain=SITE, config=config, net=net, probes=probes, site=site)
+        for check_id in ("dns.cname", "email.dkim"):
+            try:
+                outcomes[check_id] = list(await registry.get(check_id).run(ctx, SITE))
+            except (CouldNotRun, NotApplicable) as exc:
+                outcomes[check_id] = exc
+    finally:
+        await probes.close()
+        transport.close()
+        silent.close()
+    return outcomes
+
+
+@pytest.mark.parametrize("answering", [True, False], ids=["servfail", "timeout"])
+def test_dns_checks_could_not_run_when_every_query_fails(answering: bool) -> None:
+    outcomes = asyncio.run(_dns_check_outcomes(answering))
+    for check_id, outcome in outcomes.items():
+        assert isinstance(outcome, CouldNotRun), f"{check_id} gave {outcome!r}"
+        assert str(outcome).strip(), f"{check_id}: no reason given"
