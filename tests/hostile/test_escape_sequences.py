@@ -1,0 +1,115 @@
+"""Control characters from a hostile site are shown in every report, never obeyed by the terminal.
+
+A ``Server`` header, certificate subject, page text or file name may carry ESC sequences that clear
+the screen or retitle the window. Each writer makes them visible in one place; these tests feed
+them to every writer, and through the real CLI from a loopback server that sends them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from report_samples import ALL_FINDINGS, finding, sample_run
+from rich.console import Console
+
+from launchready.core.severity import Severity
+from launchready.report.console import print_document
+from launchready.report.controls import visible
+from launchready.report.html import render_html, write_html
+from launchready.report.json_report import render_json
+from launchready.report.junit import render_junit
+from launchready.report.markdown import render_markdown, write_markdown
+from launchready.report.model import Banner, CodeBlock, Column, Document, Paragraph, Section, Span, Table
+from launchready.report.sarif import render_sarif
+from launchready.report.terminal import render_terminal
+
+# Set the window title, clear the screen, a CSI in its one-byte C1 form, a bell, a backspace.
+ATTACK = "nginx/1.25.3 \x1b]0;pwned\x07\x1b[2J\x9b31m\x08end"
+SHOWN = "nginx/1.25.3 \u241b]0;pwned\u2407\u241b[2J\\x9b31m\u2408end"
+
+_CONTROLS = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} - {"\n", "\t"}
+
+
+def _raw_controls(text: str) -> set[str]:
+    return {ch for ch in text if ch in _CONTROLS}
+
+
+def test_visible_replaces_every_control_but_newline_and_tab() -> None:
+    assert visible(ATTACK) == SHOWN
+    assert visible("a\tb\nc") == "a\tb\nc"
+    every = "".join(sorted(_CONTROLS))
+    assert _raw_controls(visible(every)) == set()
+    assert visible("plain ünïcode ✓") == "plain ünïcode ✓"
+
+
+HOSTILE_FINDING = finding(
+    "web.headers.version-leak",
+    Severity.LOW,
+    f"https://app.example.com/\x1b[2J{chr(0x9B)}",
+    title=f"Server reveals {ATTACK}",
+    evidence=(f"Server: {ATTACK}", "Set-Cookie: sid=1; Path=/\x1b]0;x\x07", "`\x1b[31mcode`"),
+    remediation=f"Hide versions `server_tokens off;` {ATTACK}",
+)
+
+
+def _run():  # type: ignore[no-untyped-def]
+    return sample_run(findings=(HOSTILE_FINDING, *ALL_FINDINGS))
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_terminal_report_shows_controls(verbose: bool) -> None:
+    console = Console(record=True, width=200, force_terminal=False, color_system=None)
+    render_terminal(_run(), console, verbose=verbose)
+    out = console.export_text()
+    assert _raw_controls(out) == set()
+    # rich itself drops bell and backspace; ESC and the C1 CSI it would pass on are shown.
+    assert "\u241b]0;pwned\u241b[2J\\x9b31m" in out
+
+
+def test_terminal_report_in_colour_sends_only_its_own_styles() -> None:
+    console = Console(record=True, width=200, force_terminal=True, color_system="truecolor")
+    render_terminal(_run(), console, verbose=True)
+    out = console.export_text(styles=True)
+    assert "\x1b[" in out  # rich's own colours are still there
+    assert "\x1b]0;" not in out and "\x1b[2J" not in out and "\x07" not in out and "\x9b" not in out
+    assert "\u241b[2J" in out
+
+
+def test_file_reports_show_controls() -> None:
+    run = _run()
+    for name, text in (("markdown", render_markdown(run)), ("html", render_html(run))):
+        assert _raw_controls(text) == set(), name
+        assert "\u241b]0;pwned\u2407" in text, name
+    # Structured formats escape them by their own rules: JSON as \u001b, JUnit drops XML-forbidden ones.
+    for name, text in (("json", render_json(run)), ("sarif", render_sarif(run)), ("junit", render_junit(run))):
+        assert "\x1b" not in text and "\x07" not in text, name
+
+
+HOSTILE_DOC = Document(
+    title=f"t {ATTACK}",
+    heading=f"Heading {ATTACK}",
+    meta=(ATTACK,),
+    banner=Banner(label="Check", headline="FAILED", text=ATTACK, tone="bad", points=(ATTACK,)),
+    sections=(
+        Section(
+            f"Section {ATTACK}",
+            (
+                Table((Column("Name"), Column("Value")), ((Span(ATTACK, code=True), ATTACK),)),
+                Paragraph(ATTACK, tone="warn"),
+                CodeBlock((ATTACK,)),
+            ),
+            lead=ATTACK,
+        ),
+    ),
+    footer=ATTACK,
+)
+
+
+def test_document_writers_show_controls() -> None:
+    console = Console(record=True, width=200, force_terminal=True, color_system="truecolor")
+    print_document(HOSTILE_DOC, console)
+    styled = console.export_text(styles=True)
+    assert "\x1b]0;" not in styled and "\x1b[2J" not in styled and "\x07" not in styled
+    assert "\u241b]0;pwned" in styled
+    for name, text in (("markdown", write_markdown(HOSTILE_DOC)), ("html", write_html(HOSTILE_DOC))):
+        assert _raw_controls(text) == set(), name
+        assert "\u241b]0;pwned\u2407" in text, name
