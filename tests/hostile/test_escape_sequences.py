@@ -7,11 +7,19 @@ them to every writer, and through the real CLI from a loopback server that sends
 
 from __future__ import annotations
 
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from cliutil import run_cli
 from report_samples import ALL_FINDINGS, finding, sample_run
 from rich.console import Console
 
 from launchready.core.severity import Severity
+from launchready.lab.ca import LabCA
 from launchready.report.console import print_document
 from launchready.report.controls import visible
 from launchready.report.html import render_html, write_html
@@ -113,3 +121,76 @@ def test_document_writers_show_controls() -> None:
     for name, text in (("markdown", write_markdown(HOSTILE_DOC)), ("html", write_html(HOSTILE_DOC))):
         assert _raw_controls(text) == set(), name
         assert "\u241b]0;pwned\u2407" in text, name
+
+
+_PAGE = b"<html><head><title>Shop</title></head><body>Welcome \x1b[2J back</body></html>"
+_HOSTILE_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nServer: nginx/1.25.3 \x1b]0;pwned\x07\x1b[2J\r\n"
+    b"Set-Cookie: sid=abc\x1b[31m; Path=/\r\nContent-Type: text/html\r\n"
+    + f"Content-Length: {len(_PAGE)}\r\nConnection: close\r\n\r\n".encode()
+    + _PAGE
+)
+
+
+@pytest.fixture
+def hostile_https(lab_ca: LabCA, tmp_path: Path) -> Iterator[int]:
+    """A loopback HTTPS server (lab CA) whose every answer carries ESC sequences in Server and Set-Cookie."""
+    cert, key = lab_ca.issue(["shop.test", "app.shop.test"]).write(tmp_path / "tls", "server")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(2)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(65536)
+                    tls.sendall(_HOSTILE_RESPONSE)
+            except OSError:
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "md", "html"])
+def test_audit_of_a_hostile_server_shows_its_escape_sequences(
+    fmt: str,
+    hostile_https: int,
+    lab_ca_bundle: Path,
+    udp_dns_responder,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "launchready.toml"
+    config.write_text('domain = "shop.test"\n[environments.production]\nbase_url = "http://app.shop.test"\n')
+    nameserver, _ = udp_dns_responder({"shop.test": "127.0.0.1", "app.shop.test": "127.0.0.1"})
+    code, out, err = run_cli(
+        [
+            "audit", "-c", str(config), "--only", "web.headers", "-v", "-q", "--no-history", "--no-git-history",
+            "--timeout", "1", "--nameserver", str(nameserver), "--format", fmt,
+            "--ca-bundle", str(lab_ca_bundle),
+            "--connect-to", f"app.shop.test:443:127.0.0.1:{hostile_https}",
+            "--connect-to", f"shop.test:443:127.0.0.1:{hostile_https}",
+        ],
+        capsys,
+    )  # fmt: skip
+    assert "Traceback" not in err
+    assert "\u241b]0;pwned" in out, (code, out, err)
+    assert _raw_controls(out) == set()
+    assert _raw_controls(err) == set()
