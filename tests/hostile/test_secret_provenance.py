@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -45,3 +48,84 @@ def test_a_bare_line_is_masked_unless_the_contract_declares_the_name() -> None:
     # Not declared, alone on its line in a file of values: masked wherever the issue names it.
     drift = by_problem["drift"]
     assert drift.name == "sk_l…(30 chars)" and drift.detail == "sk_l…(30 chars) is set in staging but not in production"
+
+
+class _Refuses(BaseHTTPRequestHandler):
+    """Answers every request with 500, so the smoke report prints the request it sent."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(500)
+        self.send_header("Content-Length", "4")
+        self.end_headers()
+        self.wfile.write(b"fail")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def failing_server() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+PIN = "4711-9931"
+# Neither name is a credential keyword: only secret_vars marks them.
+PIN_FLOW = f"""
+vars:
+  account: acct-000123
+secret_vars: [account]
+flows:
+  checkout:
+    vars:
+      pin: "{PIN}"
+    secret_vars: [pin]
+    steps:
+      - name: pay
+        request:
+          method: POST
+          url: /pay?account=${{account}}
+          json: {{pin: "${{pin}}", note: plain words}}
+        expect:
+          status: 200
+"""
+
+
+def _smoke_config(tmp_path: Path, port: int, flows: str) -> Path:
+    (tmp_path / "flows.yaml").write_text(flows, encoding="utf-8")
+    config = tmp_path / "launchready.toml"
+    config.write_text(
+        'domain = "example.test"\n[environments]\n'
+        f'production = {{ base_url = "http://127.0.0.1:{port}" }}\n[smoke]\nfiles = ["flows.yaml"]\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "json", "md", "junit"])
+def test_smoke_masks_vars_marked_secret_whatever_their_name(
+    fmt: str, failing_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _smoke_config(tmp_path, failing_server, PIN_FLOW)
+    code, out, err = run_cli(["smoke", "-c", str(config), "--format", fmt, "-q"], capsys)
+    assert code == 1, (out, err)
+    assert "plain words" in out  # the request detail is in the report
+    assert PIN not in out and PIN not in err
+    assert "acct-000123" not in out and "acct-000123" not in err
+    assert "4711…(9 chars)" in out
+
+
+def test_secret_vars_naming_no_var_is_a_flow_error(
+    failing_server: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _smoke_config(tmp_path, failing_server, PIN_FLOW.replace("secret_vars: [pin]", "secret_vars: [pni]"))
+    code, _, err = run_cli(["smoke", "-c", str(config), "-q"], capsys)
+    assert code == 2 and "secret_vars: 'pni' is not defined under vars: in flow 'checkout'" in err, err
