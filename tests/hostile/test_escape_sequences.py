@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,56 @@ def test_audit_of_a_hostile_server_shows_its_escape_sequences(
     assert "\u241b]0;pwned" in out, (code, out, err)
     assert _raw_controls(out) == set()
     assert _raw_controls(err) == set()
+
+
+def test_secrets_scan_shows_control_characters_in_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A repository can name a file so that printing the name retitles the window and clears the screen.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app\x1b]0;pwned\x07\x1b[2J.py").write_text('STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc9eC39HqLyjWD"\n')
+    for fmt in ("terminal", "md"):
+        code, out, err = run_cli(["secrets", "scan", str(tmp_path), "-f", fmt], capsys)
+        assert code == 1, (out, err)
+        assert "app\u241b]0;pwned\u2407\u241b[2J.py" in out.replace("\\", ""), out
+        assert _raw_controls(out) == set() and _raw_controls(err) == set()
+
+
+class _EscapeBody(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"\x1b]0;pwned\x07\x1b[2Jerror page"
+        self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_smoke_report_shows_control_characters_from_the_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EscapeBody)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        (tmp_path / "flows.yaml").write_text(
+            "flows:\n  home:\n    steps:\n      - request: GET /\n        expect: {status: 200}\n", encoding="utf-8"
+        )
+        (tmp_path / "launchready.toml").write_text(
+            'domain = "example.test"\n[environments]\n'
+            f'production = {{ base_url = "http://127.0.0.1:{server.server_address[1]}" }}\n'
+            '[smoke]\nfiles = ["flows.yaml"]\n',
+            encoding="utf-8",
+        )
+        for fmt in ("terminal", "md"):
+            code, out, err = run_cli(["smoke", "-c", str(tmp_path / "launchready.toml"), "-f", fmt, "-q"], capsys)
+            assert code == 1, (out, err)
+            assert "\u241b]0;pwned\u2407\u241b[2Jerror page" in out.replace("\\", ""), out
+            assert _raw_controls(out) == set() and _raw_controls(err) == set()
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
