@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
+from launchready.report.controls import visible_controls
 from launchready.report.model import (
     Banner,
     Block,
@@ -51,7 +52,13 @@ def rich_text(text: Text) -> RichText:
 
 def print_document(doc: Document, console: Console, *, headings: bool = True) -> None:
     """The document on ``console``; ``headings=False`` prints only the section contents (a
-    one-table command such as ``history`` needs no title above its table)."""
+    one-table command such as ``history`` needs no title above its table). Control characters in
+    the text are shown, never sent to the terminal."""
+    with visible_controls(console):
+        _print(doc, console, headings=headings)
+
+
+def _print(doc: Document, console: Console, *, headings: bool) -> None:
     if headings:
         console.print(RichText(doc.heading, style="bold"))
         if doc.meta:

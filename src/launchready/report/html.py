@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Verdict
 from launchready.report.charts import line_chart_svg
+from launchready.report.controls import visible
 from launchready.report.model import Document, Text, spans
 from launchready.report.view import (
     IMPACT_LABEL,
@@ -183,6 +184,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible_controls,
     )
     env.filters["code_spans"] = _code_spans_html
     env.filters["inline"] = _inline_html
@@ -191,6 +193,17 @@ def environment() -> Environment:
     env.globals["stylesheet"] = Markup(stylesheet())
     env.globals["banner_class"] = _BANNER_CLASS
     return env
+
+
+def _visible_controls(value: object) -> object:
+    """Every value a template prints passes here (markup from the filters too): the one place
+    control characters from the page, certificate or repository are made visible. The stand-ins
+    are plain characters, so already-escaped markup stays safe."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    if isinstance(value, str):
+        return visible(value)
+    return value
 
 
 def stylesheet() -> str:

@@ -15,6 +15,7 @@ import re
 
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
+from launchready.report.controls import visible
 from launchready.report.dns_map import dns_map_markdown
 from launchready.report.model import (
     Banner,
@@ -125,7 +126,13 @@ def write_markdown(doc: Document) -> str:
             out += _block(block)
     if doc.footer:
         out += [f"_{md_text(doc.footer)}_", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return _finish(out)
+
+
+def _finish(lines: list[str]) -> str:
+    """The report text; the one place control characters from the page, certificate or repository
+    are made visible, so a reader who ``cat``s the file sees them instead of obeying them."""
+    return visible("\n".join(lines).rstrip() + "\n")
 
 
 def _banner(banner: Banner) -> list[str]:
@@ -166,7 +173,7 @@ def render_markdown(run: AuditRun) -> str:
     out += _fixed(run)
     out += _host_facts(run)
     out += _dns_map(run)
-    return "\n".join(out).rstrip() + "\n"
+    return _finish(out)
 
 
 def _host_facts(run: AuditRun) -> list[str]:

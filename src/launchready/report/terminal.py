@@ -16,6 +16,7 @@ from rich.text import Text
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Verdict
 from launchready.core.severity import Severity
+from launchready.report.controls import visible_controls
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,
@@ -61,7 +62,13 @@ _CARD_EVIDENCE = 3
 
 def render_terminal(run: AuditRun, console: Console, *, verbose: bool = False) -> None:
     """By default about one screen: the decision, the counts, "Do these 3 first" with their fixes,
-    one line per finding id, what was not verified. ``verbose``: every finding's full card."""
+    one line per finding id, what was not verified. ``verbose``: every finding's full card.
+    Control characters in site-supplied text are shown, never sent to the terminal."""
+    with visible_controls(console):
+        _render(run, console, verbose=verbose)
+
+
+def _render(run: AuditRun, console: Console, *, verbose: bool) -> None:
     console.print(_decision_panel(run))
     console.print(_counts_line(run))
     console.print()

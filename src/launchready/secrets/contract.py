@@ -13,12 +13,13 @@ import io
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from launchready.config.sections.secrets import EnvContract
+from launchready.core.masking import mask_secret
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.envfile import EnvFile, is_placeholder, parse_env_text, read_env_file, read_env_source
 
@@ -161,7 +162,26 @@ def evaluate(
                 f"the last one wins",
             )
         )
-    return issues
+    return _mask_bare_lines(issues, have, others or {}, needs)
+
+
+def _mask_bare_lines(
+    issues: list[Issue], have: EnvFile, others: Mapping[str, EnvFile], needs: Requirements
+) -> list[Issue]:
+    """Issues with every name that came from a bare line of a value file masked, unless the contract
+    declares that name: a line holding only ``sk_live_...`` parses as a name, and is a secret."""
+    suspect = set(have.bare).union(*(other.bare for other in others.values())) - set(needs.names)
+    if not suspect:
+        return issues
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_.\-])(?:" + "|".join(map(re.escape, sorted(suspect, key=len, reverse=True))) + r")"
+        r"(?![A-Za-z0-9_.\-])"
+    )
+
+    def masked(text: str) -> str:
+        return pattern.sub(lambda m: mask_secret(m.group(0)), text)
+
+    return [replace(i, name=masked(i.name), detail=masked(i.detail)) for i in issues]
 
 
 def is_production(environment: str) -> bool:

@@ -47,6 +47,9 @@ class EnvFile:
     name: str  # where the variables came from, as shown to the user
     values: dict[str, str]
     lines: Mapping[str, int] = field(default_factory=dict)  # the line that set each name (files only)
+    # Names that stood alone on their line, with no ``=``: in a file of values such a line is as
+    # likely a pasted secret as a declaration, so reports mask it unless the contract declares it.
+    bare: frozenset[str] = frozenset()
 
     @property
     def names(self) -> frozenset[str]:
@@ -73,6 +76,7 @@ def parse_env_text(text: str, name: str) -> EnvFile:
 
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
+    bare: set[str] = set()
     for binding in parse_stream(io.StringIO(text)):
         if binding.key is None and not binding.error:
             continue  # a comment or blank lines
@@ -87,10 +91,11 @@ def parse_env_text(text: str, name: str) -> EnvFile:
             if not _BARE_NAME.fullmatch(key):
                 raise SecretsError(f"{name}:{number}: expected KEY=VALUE")
             values[key] = ""
+            bare.add(key)
         else:
             values[key] = binding.value
         lines[key] = number
-    return EnvFile(name=name, values=values, lines=lines)
+    return EnvFile(name=name, values=values, lines=lines, bare=frozenset(bare))
 
 
 def read_env_file(path: Path) -> EnvFile:

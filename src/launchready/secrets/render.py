@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from launchready import __version__
+from launchready.report.controls import visible
 from launchready.report.model import (
     BulletList,
     Column,
@@ -103,7 +104,8 @@ def render_terminal(result: ScanResult) -> str:
         else f"No new secrets in {scanned} ({result.source.value} scan)"
         + (f"; {accepted} accepted by the baseline" if accepted else "")
     )
-    return "\n".join(lines) + "\n"
+    # File names and commit text come from the repository: control characters in them are shown.
+    return visible("\n".join(lines) + "\n")
 
 
 def scan_document(result: ScanResult) -> Document:

@@ -164,7 +164,10 @@ def _parse_file(name: str, text: str, problems: list[FlowProblem]) -> list[_RawF
         problems.extend(_problem(name, document, error) for error in exc.errors())
         return []
     at = _Locator(name, document)
-    return [_flow(at, flow_name, flow, validated.vars) for flow_name, flow in validated.flows.items()]
+    return [
+        _flow(at, flow_name, flow, validated.vars, frozenset(validated.secret_vars))
+        for flow_name, flow in validated.flows.items()
+    ]
 
 
 def _problem(name: str, document: Any, error: ErrorDetails) -> FlowProblem:
@@ -219,7 +222,9 @@ class _Locator:
 _DEFAULT_SEVERITY = {Impact.SIGNUP: Severity.BLOCKER, Impact.PAYMENTS: Severity.BLOCKER, Impact.LOGIN: Severity.BLOCKER}
 
 
-def _flow(at: _Locator, name: str, flow: schema.FlowDoc, file_vars: Mapping[str, Any]) -> _RawFlow:
+def _flow(
+    at: _Locator, name: str, flow: schema.FlowDoc, file_vars: Mapping[str, Any], file_secrets: frozenset[str]
+) -> _RawFlow:
     base = ("flows", name)
     variables = [(var, value, at("vars", var)) for var, value in file_vars.items()]
     variables += [(var, value, at(*base, "vars", var)) for var, value in flow.vars.items()]
@@ -232,6 +237,7 @@ def _flow(at: _Locator, name: str, flow: schema.FlowDoc, file_vars: Mapping[str,
             impact=flow.impact,
             description=str(flow.description or ""),
             variables=tuple(variables),
+            secret_vars=file_secrets | frozenset(flow.secret_vars),
         ),
         items,
     )
@@ -336,6 +342,7 @@ def _expand(name: str, raws: dict[str, _RawFlow], stack: tuple[str, ...], proble
     raw = raws[name]
     variables: list[tuple[str, Any, Where]] = []
     steps: list[Step] = []
+    secret_vars = set(raw.flow.secret_vars)
     for item in raw.items:
         if isinstance(item, Step):
             steps.append(replace(item, origin=name))
@@ -352,11 +359,12 @@ def _expand(name: str, raws: dict[str, _RawFlow], stack: tuple[str, ...], proble
             continue
         included = _expand(item.flow, raws, (*stack, name), problems)
         variables.extend(included.variables)
+        secret_vars |= included.secret_vars
         steps.extend(replace(s, name=f"{item.flow}: {s.name}") for s in included.steps)  # origin kept
     # The flow's own variables override an included flow's of the same name (parameters).
     own = {v[0] for v in raw.flow.variables}
     merged = [v for v in variables if v[0] not in own] + list(raw.flow.variables)
-    return replace(raw.flow, variables=tuple(_dedupe(merged)), steps=tuple(steps))
+    return replace(raw.flow, variables=tuple(_dedupe(merged)), steps=tuple(steps), secret_vars=frozenset(secret_vars))
 
 
 def _dedupe(variables: list[tuple[str, Any, Where]]) -> list[tuple[str, Any, Where]]:
@@ -378,6 +386,10 @@ def _check_names(flow: Flow, problems: list[FlowProblem]) -> None:
     for var, template, where in flow.variables:
         _check_refs(template, where, defined, problems, flow.name)
         defined.add(var)
+    for var in sorted(flow.secret_vars - {v[0] for v in flow.variables}):
+        problems.append(
+            FlowProblem(flow.where, f"secret_vars: {var!r} is not defined under vars: in flow {flow.name!r}")
+        )
     for step in flow.steps:
         for template, where in step.templates:
             _check_refs(template, where, defined, problems, flow.name)

@@ -124,6 +124,9 @@ class Flow:
     # Ordered (name, template, where); included flows' variables come first.
     variables: tuple[tuple[str, Any, Where], ...] = ()
     steps: tuple[Step, ...] = field(default=())
+    # Variables whose values are secrets (listed under secret_vars, here or in an included flow):
+    # masked wherever the run prints them, whatever their names.
+    secret_vars: frozenset[str] = frozenset()
 
     @property
     def uses_email(self) -> bool:

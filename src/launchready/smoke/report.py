@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from launchready import __version__
+from launchready.report.controls import visible
 from launchready.report.model import (
     Banner,
     CodeBlock,
@@ -86,7 +87,8 @@ def render_text(run: SmokeRun) -> str:
         if flow.error:
             lines.append(f"    error: {flow.error}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    # Response excerpts and failure messages come from the server: control characters are shown.
+    return visible("\n".join(lines).rstrip() + "\n")
 
 
 def _plain(value: Any) -> Any:

@@ -93,6 +93,18 @@ class FlowSession:
         return tuple((c.key, c.value) for c in self.cookie_jar.filter_cookies(URL(url)).values())
 
 
+def _add_secret(masker: Masker, value: Any) -> None:
+    """Every scalar in a secret variable's value (a mapping or list too) masked from now on."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _add_secret(masker, item)
+    elif isinstance(value, list):
+        for item in value:
+            _add_secret(masker, item)
+    elif value is not None and not isinstance(value, bool):
+        masker.add(str(value))
+
+
 def prepare(flows: Sequence[Flow], env: Mapping[str, str], *, has_mailbox: bool) -> Masker:
     """Checks that need the run's settings (before any request) and a masker knowing every secret."""
     problems: list[FlowProblem] = []
@@ -186,6 +198,8 @@ class _FlowRun:
                         self.scope.variables[var] = self.scope.render(template)
                     except TemplateError as exc:
                         raise _FlowError(f"{where}: {exc}") from None
+                    if var in self.flow.secret_vars:
+                        _add_secret(self.masker, self.scope.variables[var])
                 async with self.http.session() as session:
                     self.cookie_jar = session.cookie_jar
                     for step in self.flow.steps:

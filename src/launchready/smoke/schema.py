@@ -434,6 +434,9 @@ class FlowDoc(Part):
     )
     nullable = frozenset({"vars"})
     vars: Variables = Field(default_factory=dict, description="a mapping of names to values")
+    secret_vars: list[VarName] = Field(
+        default_factory=list, description="names of vars whose values are secrets: masked in every output"
+    )
     steps: list[Step] = Field(min_length=1, description="a list of at least one step")
 
     shape = "a mapping with 'steps'"
@@ -442,6 +445,9 @@ class FlowDoc(Part):
 class FlowFileDoc(Part):
     what = ""
     vars: Variables = Field(default_factory=dict, description="a mapping of names to values")
+    secret_vars: list[VarName] = Field(
+        default_factory=list, description="names of vars whose values are secrets: masked in every output"
+    )
     flows: dict[FlowName, FlowDoc] = Field(min_length=1, description="a mapping of flow names to flows")
 
     shape = "a mapping with a 'flows' key"
