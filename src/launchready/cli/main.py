@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import warnings
 from typing import Any, NoReturn
 
 import typer
@@ -176,8 +177,11 @@ class _InterruptOnce:
 
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         self.fired = True
-        # Tasks the interrupt cut short hold exceptions nobody will read: not worth a log line each.
+        # Tasks the interrupt cut short hold exceptions nobody will read: not worth a log line each;
+        # nor are the coroutines it cut before they started ("was never awaited"), which Python
+        # would otherwise report at exit, after the one line that says the run was interrupted.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
         raise KeyboardInterrupt
 
     def __exit__(self, *exc: object) -> None:
