@@ -17,37 +17,40 @@ from pathlib import Path
 from launchready.core.repo import FileTexts, RepoFiles
 
 # Never let a user's pager, colour or external diff tool change what we parse.
-_GIT_ENV_OVERRIDES = {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C"}
+# Never let a user's pager, colour or external diff tool change what we parse.
+GIT_ENV_OVERRIDES = {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C"}
 # The name asked about: a new .env file would be committed unless .gitignore covers it.
 _ENV_NAME = ".env"
 _SNIFF_BYTES = 8192
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".tox"})
 
 
-class _GitFailed(Exception):
+class GitFailed(Exception):
     pass
 
 
-def _env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
+    """The environment every git command of the project runs with."""
     env = dict(os.environ)
-    env.update(_GIT_ENV_OVERRIDES)
+    env.update(GIT_ENV_OVERRIDES)
     env.pop("GIT_DIR", None)
     env.pop("GIT_WORK_TREE", None)
     return env
 
 
-def _git(root: Path, args: Sequence[str], *, check: bool = True, timeout: float = 120) -> str:
+def run_git(root: Path, args: Sequence[str], *, check: bool = True, timeout: float = 120) -> str:
+    """Run one git command in ``root`` and return its stdout; GitFailed with a one-line reason."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, env=_env(), timeout=timeout, check=False
+            ["git", "-C", str(root), *args], capture_output=True, env=git_env(), timeout=timeout, check=False
         )
     except FileNotFoundError:
-        raise _GitFailed("git is not installed (needed for repository scans)") from None
+        raise GitFailed("git is not installed (needed for repository scans)") from None
     except subprocess.TimeoutExpired:
-        raise _GitFailed(f"git {' '.join(args[:2])} in {root} took longer than {timeout:g}s") from None
+        raise GitFailed(f"git {' '.join(args[:2])} in {root} took longer than {timeout:g}s") from None
     if check and done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise _GitFailed(f"git {' '.join(args[:2])} in {root} failed: {message[-1] if message else done.returncode}")
+        raise GitFailed(f"git {' '.join(args[:2])} in {root} failed: {message[-1] if message else done.returncode}")
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -61,20 +64,20 @@ def repo_files(path: Path) -> RepoFiles:
         return RepoFiles(root=path, error=f"{path}: no such file or directory")
     directory = path if path.is_dir() else path.parent
     try:
-        top = _git(directory, ["rev-parse", "--show-toplevel"], check=False, timeout=30).strip()
+        top = run_git(directory, ["rev-parse", "--show-toplevel"], check=False, timeout=30).strip()
         if not top:
             return RepoFiles(
                 root=path, error=f"{path}: not a git repository (no .git found here or above)", not_a_repository=True
             )
         root = Path(top)
-        has_commits = bool(_git(root, ["rev-parse", "--verify", "--quiet", "HEAD"], check=False, timeout=30).strip())
+        has_commits = bool(run_git(root, ["rev-parse", "--verify", "--quiet", "HEAD"], check=False, timeout=30).strip())
         if not has_commits:
-            has_commits = bool(_git(root, ["for-each-ref", "--count=1"], check=False).strip())
-        tracked = _z_list(_git(root, ["ls-files", "-z"]))
-        others = _z_list(_git(root, ["ls-files", "-z", "--others", "--exclude-standard"]))
+            has_commits = bool(run_git(root, ["for-each-ref", "--count=1"], check=False).strip())
+        tracked = _z_list(run_git(root, ["ls-files", "-z"]))
+        others = _z_list(run_git(root, ["ls-files", "-z", "--others", "--exclude-standard"]))
         # check-ignore prints the path when an ignore rule covers it (--no-index: even if it were tracked).
-        ignored = _git(root, ["check-ignore", "--no-index", _ENV_NAME], check=False).strip()
-    except _GitFailed as exc:
+        ignored = run_git(root, ["check-ignore", "--no-index", _ENV_NAME], check=False).strip()
+    except GitFailed as exc:
         return RepoFiles(root=path, error=str(exc))
     if (root / _ENV_NAME).exists():
         others += (_ENV_NAME,)  # an ignored .env on disk still says the project uses one
@@ -89,7 +92,7 @@ def worktree_files(root: Path) -> tuple[str, ...]:
         proc = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             capture_output=True,
-            env=_env(),
+            env=git_env(),
             timeout=120,
             check=False,
         )

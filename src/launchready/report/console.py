@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
-from launchready.report.controls import visible_controls
+from launchready.report.console_controls import visible_controls
 from launchready.report.model import (
     Banner,
     Block,

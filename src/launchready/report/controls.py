@@ -6,15 +6,12 @@ screen or retitle the window when the report is printed or ``cat``-ed. Every wri
 untrusted text through ``visible`` in one place: C0 controls and DEL become their Unicode
 "control pictures" (ESC shows as U+241B), C1 controls become ``\\x9b``-style text. Newline and tab
 are layout, not commands, and stay.
+
+The rich render hook that applies it to terminal output is in ``report/console_controls.py``, so
+plain-text writers (the pre-commit scan among them) use ``visible`` without loading rich.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderableType, RenderHook, RenderResult
-from rich.segment import Segment
 
 _KEPT = {"\n", "\t"}
 
@@ -34,33 +31,3 @@ _VISIBLE = {code: _picture(code) for code in (*range(0x20), 0x7F, *range(0x80, 0
 def visible(text: str) -> str:
     """``text`` with every control character but newline and tab shown as a printable stand-in."""
     return text.translate(_VISIBLE)
-
-
-class _VisibleRenderable:
-    """Renders ``inner`` and makes the text of every segment visible; rich's own style and
-    cursor codes live in the segments' styles and control fields, so they are untouched."""
-
-    def __init__(self, inner: RenderableType) -> None:
-        self.inner = inner
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for segment in console.render(self.inner, options):
-            if segment.control:
-                yield segment
-            else:
-                yield Segment(visible(segment.text), segment.style)
-
-
-class _VisibleHook(RenderHook):
-    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
-        return [_VisibleRenderable(r) for r in renderables]
-
-
-@contextmanager
-def visible_controls(console: Console) -> Iterator[Console]:
-    """While open, everything printed on ``console`` shows control characters instead of sending them."""
-    console.push_render_hook(_VisibleHook())
-    try:
-        yield console
-    finally:
-        console.pop_render_hook()

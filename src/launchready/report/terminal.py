@@ -16,7 +16,7 @@ from rich.text import Text
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Verdict
 from launchready.core.severity import Severity
-from launchready.report.controls import visible_controls
+from launchready.report.console_controls import visible_controls
 from launchready.report.view import (
     IMPACT_LABEL,
     IMPACT_PLAIN,

@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from launchready.probes.git import GitFailed, git_env, run_git
 from launchready.secrets.errors import SecretsError
-
-# Never let a user's pager, colour or external diff tool change what we parse.
-GIT_ENV_OVERRIDES = {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C"}
 
 
 class NotARepository(SecretsError):
     """The path is not inside a git working tree."""
 
 
-def git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(GIT_ENV_OVERRIDES)
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    return env
-
-
 def git(root: Path, args: Sequence[str], *, check: bool = True, timeout: float = 120) -> str:
+    """One git command (the git probe's runner); its failure is a SecretsError for the scanners' callers."""
     try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, env=git_env(), timeout=timeout, check=False
-        )
-    except FileNotFoundError:
-        raise SecretsError("git is not installed (needed for repository scans)") from None
-    except subprocess.TimeoutExpired:
-        raise SecretsError(f"git {' '.join(args[:2])} in {root} took longer than {timeout:g}s") from None
-    if check and done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise SecretsError(f"git {' '.join(args[:2])} in {root} failed: {message[-1] if message else done.returncode}")
-    return done.stdout.decode("utf-8", "replace")
+        return run_git(root, args, check=check, timeout=timeout)
+    except GitFailed as exc:
+        raise SecretsError(str(exc)) from None
 
 
 @dataclass(frozen=True)

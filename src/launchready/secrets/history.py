@@ -13,10 +13,11 @@ import subprocess
 from pathlib import Path
 
 from launchready.core.limits import bounded_lines
+from launchready.probes.git import git_env
 from launchready.secrets.detector import Detector
 from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
 from launchready.secrets.errors import SecretsError
-from launchready.secrets.git import git_env, repo_info, repo_root
+from launchready.secrets.git import repo_info, repo_root
 from launchready.secrets.model import Hit, Note, ScanResult, Source, fingerprint, hit_from_match
 
 HISTORY_ARGS = (

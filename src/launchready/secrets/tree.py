@@ -11,9 +11,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from launchready.probes.git import git_env
 from launchready.secrets.detector import Detector
 from launchready.secrets.errors import SecretsError
-from launchready.secrets.git import git_env
 from launchready.secrets.model import Note, ScanResult, Source, hit_from_match
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
