@@ -34,6 +34,28 @@ class VerifyFormat(str, Enum):
     JSON = "json"
 
 
+# The content policy's options, shared by `verify` and `receive`.
+DomainOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--domain", metavar="DOMAIN", help="The product's domain (repeatable; default: 'domain' in launchready.toml)."
+    ),
+]
+DeclaredHostOpt = Annotated[
+    list[str] | None,
+    typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
+]
+StagingHostOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--staging-host", metavar="HOST", help="A host links must not point at (repeatable; besides [environments])."
+    ),
+]
+BulkOpt = Annotated[
+    bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
+]
+
+
 def content_policy(
     loaded: LoadedConfig, domains: list[str], declared: list[str], staging: list[str], bulk: bool
 ) -> ContentPolicy:
@@ -188,29 +210,10 @@ def build() -> typer.Typer:
             str | None,
             typer.Option("--mail-from", metavar="ADDR", help="The envelope sender (default: the Return-Path header)."),
         ] = None,
-        domain: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--domain",
-                metavar="DOMAIN",
-                help="The product's domain (repeatable; default: 'domain' in launchready.toml).",
-            ),
-        ] = None,
-        declared_host: Annotated[
-            list[str] | None,
-            typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
-        ] = None,
-        staging_host: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--staging-host",
-                metavar="HOST",
-                help="A host links must not point at (repeatable; besides [environments]).",
-            ),
-        ] = None,
-        bulk: Annotated[
-            bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
-        ] = False,
+        domain: DomainOpt = None,
+        declared_host: DeclaredHostOpt = None,
+        staging_host: StagingHostOpt = None,
+        bulk: BulkOpt = False,
         fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="terminal or json.")] = VerifyFormat.TERMINAL,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
@@ -245,29 +248,10 @@ def build() -> typer.Typer:
         count: Annotated[
             int | None, typer.Option("--count", min=1, metavar="N", help="Stop after judging this many messages.")
         ] = None,
-        domain: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--domain",
-                metavar="DOMAIN",
-                help="The product's domain (repeatable; default: 'domain' in launchready.toml).",
-            ),
-        ] = None,
-        declared_host: Annotated[
-            list[str] | None,
-            typer.Option("--declared-host", metavar="HOST", help="Another host links may point at (repeatable)."),
-        ] = None,
-        staging_host: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--staging-host",
-                metavar="HOST",
-                help="A host links must not point at (repeatable; besides [environments]).",
-            ),
-        ] = None,
-        bulk: Annotated[
-            bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
-        ] = False,
+        domain: DomainOpt = None,
+        declared_host: DeclaredHostOpt = None,
+        staging_host: StagingHostOpt = None,
+        bulk: BulkOpt = False,
         fmt: Annotated[
             VerifyFormat, typer.Option("--format", "-f", help="terminal, or json (one object per line).")
         ] = VerifyFormat.TERMINAL,
