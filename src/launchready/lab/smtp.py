@@ -6,16 +6,16 @@ foreground runner), so it is guarded by a condition variable.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from launchready.mailtest.smtp_listener import SmtpListener, TrackedSMTP
 
 _SMTP_IDLE_SECONDS = 30
 
@@ -91,62 +91,19 @@ class _MailboxHandler:
         return "250 Message accepted for delivery"
 
 
-class SmtpServer:
+class SmtpServer(SmtpListener):
     """aiosmtpd on the running loop (no extra thread, unlike aiosmtpd's Controller)."""
 
     def __init__(self, mailbox: Mailbox, *, host: str = "127.0.0.1", port: int = 0, hostname: str = "mail.lab") -> None:
+        super().__init__(host, port)
         self._mailbox = mailbox
-        self._host = host
-        self._requested_port = port
         self._hostname = hostname
-        self._server: asyncio.Server | None = None
-        self._connections: set[SMTP] = set()
-        self._port: int | None = None
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("the SMTP server is not running")
-        return self._port
 
     def _protocol(self) -> SMTP:
-        protocol = _TrackedSMTP(
+        protocol = TrackedSMTP(
             _MailboxHandler(self._mailbox),
             hostname=self._hostname,
             timeout=_SMTP_IDLE_SECONDS,
             connections=self._connections,
         )
         return protocol
-
-    async def start(self) -> int:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self._host, self._requested_port)
-        self._port = int(self._server.sockets[0].getsockname()[1])
-        return self._port
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for connection in list(self._connections):
-            if connection.transport is not None:
-                connection.transport.close()
-        await self._server.wait_closed()
-        self._server = None
-        self._port = None
-
-
-class _TrackedSMTP(SMTP):
-    """An SMTP session that registers itself so stop() can close sessions still open."""
-
-    def __init__(self, handler: Any, *, connections: set[SMTP], **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
-        self._registry = connections
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._registry.add(self)
-        super().connection_made(transport)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        self._registry.discard(self)
-        super().connection_lost(error)

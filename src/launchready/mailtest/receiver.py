@@ -11,13 +11,13 @@ import asyncio
 import ipaddress
 import ssl
 from collections.abc import Callable
-from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from launchready.core.net import NetSettings
 from launchready.mailtest.content import ContentPolicy
 from launchready.mailtest.judge import Judgement, judge_message
+from launchready.mailtest.smtp_listener import SmtpListener, TrackedSMTP
 from launchready.probes.dns import DnsProbe
 
 # A message larger than this is refused at DATA (552): see content.MAX_BYTES for why 10 MB matters.
@@ -55,7 +55,7 @@ class _JudgingHandler:
         return "250 Message accepted and judged"
 
 
-class Receiver:
+class Receiver(SmtpListener):
     """Listens on ``host:port`` on the running loop; ``on_judgement`` gets each message's verdicts."""
 
     def __init__(
@@ -71,23 +71,13 @@ class Receiver:
     ) -> None:
         self._net = net
         self._policy = policy
+        super().__init__(host, port)
         self._on_judgement = on_judgement
-        self._host = host
-        self._requested_port = port
         self._tls = tls_context
         self._hostname = hostname
-        self._server: asyncio.Server | None = None
-        self._port: int | None = None
-        self._connections: set[SMTP] = set()
         self.received = 0  # messages whose DATA arrived
         self.judged = 0  # messages judged and handed to on_judgement
         self._count_changed = asyncio.Condition()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("the receiver is not listening")
-        return self._port
 
     async def judge(self, raw: bytes, *, client_ip: str | None, helo: str, mail_from: str) -> Judgement:
         self.received += 1
@@ -120,7 +110,7 @@ class Receiver:
             await self._count_changed.wait_for(lambda: self.judged >= count)
 
     def _protocol(self) -> SMTP:
-        return _TrackedSMTP(
+        return TrackedSMTP(
             _JudgingHandler(self),
             connections=self._connections,
             hostname=self._hostname,
@@ -129,36 +119,3 @@ class Receiver:
             data_size_limit=DATA_SIZE_LIMIT,
             timeout=_IDLE_SECONDS,
         )
-
-    async def start(self) -> int:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self._host, self._requested_port)
-        self._port = int(self._server.sockets[0].getsockname()[1])
-        return self._port
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for connection in list(self._connections):
-            if connection.transport is not None:
-                connection.transport.close()
-        await self._server.wait_closed()
-        self._server = None
-        self._port = None
-
-
-class _TrackedSMTP(SMTP):
-    """An SMTP session that registers itself so stop() can close sessions still open."""
-
-    def __init__(self, handler: Any, *, connections: set[SMTP], **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
-        self._registry = connections
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._registry.add(self)
-        super().connection_made(transport)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        self._registry.discard(self)
-        super().connection_lost(error)
