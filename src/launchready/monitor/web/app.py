@@ -6,7 +6,6 @@ never stalls the event loop the scheduler and alert worker share.
 
 from __future__ import annotations
 
-import json
 import math
 import secrets
 import time
@@ -42,6 +41,7 @@ from launchready.monitor.store.pings import (
 )
 from launchready.monitor.store.regions import region_rows
 from launchready.monitor.web import auth, queries
+from launchready.monitor.web.bodies import read_capped, read_json
 from launchready.monitor.web.charts import latency_chart
 from launchready.monitor.web.metrics import StoreCollector
 from launchready.monitor.web.settings import WebSettings
@@ -154,11 +154,9 @@ class _Web:
 
     async def form(self, request: Request) -> dict[str, str] | None:
         """The urlencoded form fields (first value each), or None when the body is too big."""
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > FORM_BODY_LIMIT:
-                return None
+        body = await read_capped(request, FORM_BODY_LIMIT)
+        if body is None:
+            return None
         fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
         return {key: values[0] for key, values in fields.items()}
 
@@ -399,15 +397,9 @@ class _Web:
         token = await self.api_token(request)
         if token is None:
             return _api_unauthorized()
-        raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > FORM_BODY_LIMIT:
-                return JSONResponse({"error": "body larger than 16 KB"}, status_code=413)
-        try:
-            payload = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            return JSONResponse({"error": f"body is not JSON: {exc}"}, status_code=400)
+        payload, refused = await read_json(request, FORM_BODY_LIMIT, "body larger than 16 KB")
+        if refused is not None:
+            return refused
         problem, deploy = _deploy_fields(payload)
         if problem is not None:
             return JSONResponse({"error": problem}, status_code=400)

@@ -40,6 +40,7 @@ from launchready.monitor.store.regions import (
 from launchready.monitor.store.repository import FlipRecord, ResultRecord
 from launchready.monitor.store.schema import probes
 from launchready.monitor.web import auth
+from launchready.monitor.web.bodies import read_json
 
 RESULTS_BODY_LIMIT = 4 * 1024 * 1024
 BATCH_LIMIT = 2000
@@ -115,15 +116,9 @@ class ProbeApi:
         token = await self._token(request)
         if token is None:
             return _unauthorized()
-        raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > RESULTS_BODY_LIMIT:
-                return JSONResponse({"error": "body larger than 4 MB: send smaller batches"}, status_code=413)
-        try:
-            payload = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            return JSONResponse({"error": f"body is not JSON: {exc}"}, status_code=400)
+        payload, refused = await read_json(request, RESULTS_BODY_LIMIT, "body larger than 4 MB: send smaller batches")
+        if refused is not None:
+            return refused
         now = self.clock()
         problem, batch = parse_batch(payload, now)
         if problem is not None or batch is None:
