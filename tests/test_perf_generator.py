@@ -84,7 +84,8 @@ def test_periodic_stall_shows_in_the_tail() -> None:
     assert result.errors == 0
     # Expected (docs/perf.md): p50 ~ 1-2 ms, p90 ~ 700 ms, p99 ~ 970 ms, max ~ 1000 ms.
     assert ms(h.percentile(50)) < 100
-    assert 550 <= ms(h.percentile(90)) <= 850
+    # Bounds leave room for a busy CI machine, where the server's stall window drifts by ~150 ms.
+    assert 550 <= ms(h.percentile(90)) <= 900
     assert 880 <= ms(h.percentile(99)) <= 1150
     assert 900 <= ms(h.max_us) <= 1250
     slow_seconds = [i for i, s in enumerate(result.per_second) if ms(s.max_us) > 500]
