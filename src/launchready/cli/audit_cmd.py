@@ -91,8 +91,22 @@ def execute_audit(
     check_selectors(everything, f"{source}[audit] not_applicable", tuple(config.audit.not_applicable), exact=True)
     registry = everything.select(only=only or tuple(config.audit.only), skip=skip + tuple(config.audit.skip))
     progress = make_progress(sys.stderr, quiet=quiet)
+    mail_test = None
+    if config.email.test:
+        from launchready.cli.email_test_cmd import mail_tester
+
+        mail_test = mail_tester(config, net)
     run = asyncio.run(
-        run_audit(domain, config, net, registry, repo=repo, options=options or RunnerOptions(), progress=progress)
+        run_audit(
+            domain,
+            config,
+            net,
+            registry,
+            repo=repo,
+            options=options or RunnerOptions(),
+            progress=progress,
+            mail_test=mail_test,
+        )
     )
     if history_dir is None:
         return run

@@ -16,8 +16,10 @@ from launchready.cli.options import ConfigOpt, NameserverOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     import ssl
+    from collections.abc import Sequence
 
     from launchready.config.loader import LoadedConfig
+    from launchready.config.model import Config
     from launchready.core.net import NetSettings
     from launchready.mailtest.content import ContentPolicy
     from launchready.mailtest.judge import Judgement
@@ -59,11 +61,22 @@ BulkOpt = Annotated[
 def content_policy(
     loaded: LoadedConfig, domains: list[str], declared: list[str], staging: list[str], bulk: bool
 ) -> ContentPolicy:
+    return config_policy(loaded.config, domains, declared, staging, bulk)
+
+
+def config_policy(
+    config: Config,
+    domains: Sequence[str] = (),
+    declared: Sequence[str] = (),
+    staging: Sequence[str] = (),
+    bulk: bool = False,
+) -> ContentPolicy:
+    """What links, images and senders are judged against: the product's domain, its declared hosts,
+    and every environment not named like production as a staging host."""
     from urllib.parse import urlsplit
 
     from launchready.mailtest.content import ContentPolicy
 
-    config = loaded.config
     product = [d.lower().rstrip(".") for d in domains] or ([config.domain.lower()] if config.domain else [])
     staging_hosts = [h.lower() for h in staging]
     for name, environment in config.environments.items():
@@ -269,4 +282,7 @@ def build() -> typer.Typer:
         net = common.net_settings(nameserver, None, None, timeout, loaded)
         asyncio.run(receive(host, port, net, policy, context, fmt, count))
 
+    from launchready.cli import email_test_cmd
+
+    email_test_cmd.register(app)
     return app

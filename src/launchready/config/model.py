@@ -137,6 +137,24 @@ class EmailConfig(StrictModel):
     )
     sends_mail: bool = Field(default=True, strict=True, description="The domain sends mail (SPF, DKIM, DMARC).")
     receives_mail: bool = Field(default=True, strict=True, description="The domain receives mail (MX).")
+    test: bool = Field(
+        default=False,
+        strict=True,
+        description="The audit runs the mail-triggering smoke flows and judges each message (`email test`).",
+    )
+    delivery_s: float = Field(
+        default=60.0, gt=0, strict=True, description="Seconds a message may take from the request to the mailbox."
+    )
+    wait_s: float | None = Field(
+        default=None,
+        gt=0,
+        strict=True,
+        description="Seconds to wait for a message before it counts as not delivered (default: twice delivery_s).",
+    )
+
+    @property
+    def mail_wait_s(self) -> float:
+        return self.wait_s if self.wait_s is not None else 2 * self.delivery_s
 
     @field_validator("senders", "dkim_selectors")
     @classmethod

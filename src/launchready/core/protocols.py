@@ -19,6 +19,7 @@ from launchready.core.crawl import CrawlLimits, CrawlResult, Visit
 from launchready.core.dns import CnameChain, DnsAnswer, ServerAnswer
 from launchready.core.dnssec import DnssecFacts
 from launchready.core.http import HttpExchange
+from launchready.core.mail_test import MailTestFacts
 from launchready.core.rdap import RdapFacts
 from launchready.core.repo import FileTexts, RepoFiles
 from launchready.core.tls import TlsFacts
@@ -111,3 +112,11 @@ class RdapLookup(Protocol):
     """The domain's registration as its registry's RDAP server answers it."""
 
     async def lookup(self, domain: str) -> RdapFacts: ...
+
+
+class MailTester(Protocol):
+    """The mail test (``mailtest/run.py``): runs an environment's mail-triggering smoke flows and
+    judges every message they make the product send. Given to the audit only when ``[email] test``
+    is on; never raises for a flow, a mailbox or a message (problems are in the facts)."""
+
+    async def test(self, environment: str) -> MailTestFacts: ...

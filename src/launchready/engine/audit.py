@@ -10,6 +10,7 @@ from launchready.config.model import AcceptedFinding, Config
 from launchready.core.check import Scope
 from launchready.core.finding import Acceptance, Finding
 from launchready.core.net import NetSettings
+from launchready.core.protocols import MailTester
 from launchready.core.registry import Registry
 from launchready.core.run import AuditRun, HostSummary
 from launchready.engine.context import AuditContext, Probes, SiteMap
@@ -40,6 +41,7 @@ async def run_audit(
     options: RunnerOptions = RunnerOptions(),
     progress: ProgressSink | None = None,
     now: datetime | None = None,
+    mail_test: MailTester | None = None,
 ) -> AuditRun:
     progress = progress or NullProgress()
     started = datetime.now(UTC)
@@ -55,7 +57,14 @@ async def run_audit(
         site = await discover(domain, config, probes.dns)
         progress.phase(f"{len(site.web_hosts)} web host(s): {', '.join(site.web_hosts) or 'none'}")
         ctx = AuditContext(
-            domain=domain, config=config, net=net, probes=probes, site=site, repo=repo, now=now or started
+            domain=domain,
+            config=config,
+            net=net,
+            probes=probes,
+            site=site,
+            repo=repo,
+            now=now or started,
+            mail_test=mail_test,
         )
         results = await run_checks(registry, ctx, options, progress)
         dns_map = None

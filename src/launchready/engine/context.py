@@ -18,6 +18,7 @@ from launchready.core.protocols import (
     GitRepo,
     HttpFetch,
     MailAuth,
+    MailTester,
     RdapLookup,
     SiteCrawl,
     TlsInspect,
@@ -144,6 +145,9 @@ class AuditContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Per-host measurements checks contribute for the report (core/facts.py); never findings.
     facts: FactBook = field(default_factory=FactBook)
+    # The mail test (mailtest/run.py), given by the caller when [email] test is on; the engine
+    # imports no feature, so it cannot make one itself.
+    mail_test: MailTester | None = None
 
     @property
     def dns(self) -> DnsLookup:

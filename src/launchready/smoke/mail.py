@@ -14,7 +14,7 @@ import imaplib
 import json
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -34,6 +34,31 @@ class MailMessage:
     subject: str
     text: str
     headers: tuple[tuple[str, str], ...] = ()
+    # The message as received (RFC 5322 bytes), when the source was asked for it (the mail test).
+    raw: bytes | None = None
+    # When it arrived (time.perf_counter()), when the source saw it arrive; else it was found by polling.
+    arrived_at: float | None = None
+
+
+@dataclass(frozen=True)
+class MailWait:
+    """One email step's wait, for a caller timing and judging the product's mail (the mail test)."""
+
+    flow: str  # the flow being run
+    origin: str  # the flow the email step is written in
+    step: str  # the step's name (masked)
+    where: str  # file:line of the step
+    to: str
+    subject: str | None
+    trigger: str | None  # the last request before the step ("POST https://app.example.com/signup", masked)
+    trigger_started: float | None  # time.perf_counter() when that request was sent
+    wait_started: float  # time.perf_counter() when the wait began
+    found_at: float  # time.perf_counter() when the wait ended
+    timeout: float
+    message: MailMessage | None  # None: nothing arrived within ``timeout``
+
+
+MailCallback = Callable[[MailWait], None]
 
 
 class MailError(Exception):
@@ -71,22 +96,31 @@ def _text_of(message: EmailMessage) -> str:
         return ""
 
 
-def from_email(message: EmailMessage) -> MailMessage:
+def from_email(message: EmailMessage, raw: bytes | None = None) -> MailMessage:
     to = tuple(a.strip() for a in str(message.get("To", "")).split(",") if a.strip())
     headers = tuple((k.lower(), str(v)) for k, v in message.items())
-    return MailMessage(to, str(message.get("Subject", "")), _text_of(message), headers)
+    return MailMessage(to, str(message.get("Subject", "")), _text_of(message), headers, raw=raw)
 
 
 class MailpitSource:
-    def __init__(self, base_url: str, http: FlowHttp, poll_seconds: float = 0.5) -> None:
+    def __init__(self, base_url: str, http: FlowHttp, poll_seconds: float = 0.5, *, fetch_raw: bool = False) -> None:
         self._base = base_url.rstrip("/")
         self._http = http
         self._session = http.session()
         self._poll = poll_seconds
+        # The mail test judges the message as sent: Mailpit's GET /api/v1/message/ID/raw.
+        self._fetch_raw = fetch_raw
 
     @property
     def poll_seconds(self) -> float:
         return self._poll
+
+    async def _get_raw(self, ident: str) -> bytes:
+        url = f"{self._base}/api/v1/message/{quote(ident)}/raw"
+        response = await self._http.send(self._session, "GET", url)
+        if response.status != 200:
+            raise MailError(f"mailbox API {url} answered {response.status or response.error}")
+        return response.body
 
     async def _get_json(self, url: str) -> object:
         response = await self._http.send(self._session, "GET", url)
@@ -117,7 +151,8 @@ class MailpitSource:
             if to.lower() not in (r.lower() for r in recipients):
                 continue
             text = str(detail.get("Text") or detail.get("HTML") or "")
-            return MailMessage(recipients, str(detail.get("Subject", "")), text)
+            raw = await self._get_raw(str(summary["ID"])) if self._fetch_raw else None
+            return MailMessage(recipients, str(detail.get("Subject", "")), text, raw=raw)
         return None
 
     async def close(self) -> None:
@@ -169,7 +204,7 @@ class ImapSource:
                 if isinstance(item, tuple) and len(item) >= 2:
                     message = BytesParser(policy=policy.default).parsebytes(item[1])
                     if isinstance(message, EmailMessage):
-                        return from_email(message)
+                        return from_email(message, bytes(item[1]))
             return None
         except imaplib.IMAP4.error as exc:
             raise MailError(f"IMAP {self._settings.host}: {exc}") from None

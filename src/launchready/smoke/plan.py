@@ -20,7 +20,7 @@ from launchready.secrets.envfile import read_env_file
 from launchready.smoke.errors import SmokeError
 from launchready.smoke.http import FlowHttp
 from launchready.smoke.loader import find_flow_files, load_flow_files, select_flows
-from launchready.smoke.mail import ImapSource, MailpitSource, MailSource
+from launchready.smoke.mail import ImapSource, MailCallback, MailpitSource, MailSource
 from launchready.smoke.model import Flow
 from launchready.smoke.results import SmokeRun
 from launchready.smoke.runner import FlowSession, SmokeOptions, StepCallback, prepare, run_flow_session, run_flows
@@ -63,14 +63,17 @@ def plan_smoke(
     *,
     flow_names: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    mailbox_provided: bool = False,
 ) -> SmokePlan:
+    """``mailbox_provided``: the caller reads the mail itself (the mail test's SMTP receiver), so
+    email steps need no [smoke.mailbox]."""
     env_config = config.environments.get(environment)
     if env_config is None:
         known = ", ".join(sorted(config.environments)) or "none declared"
         raise SmokeError(f"--env {environment}: no [environments.{environment}] in launchready.toml (known: {known})")
     flows = select_flows(load_flows(config), flow_names)
     env = smoke_env(config, environ)
-    masker = prepare(flows, env, has_mailbox=config.smoke.mailbox is not None)
+    masker = prepare(flows, env, has_mailbox=mailbox_provided or config.smoke.mailbox is not None)
     mailbox = config.smoke.mailbox
     if mailbox is not None and mailbox.kind == "imap" and mailbox.password:
         name = mailbox.password[len("${env:") : -1]
@@ -88,20 +91,30 @@ def plan_smoke(
     )
 
 
-def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp) -> MailSource | None:
+def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp, *, raw: bool = False) -> MailSource | None:
     box = plan.mailbox
     if box is None or not any(f.uses_email for f in plan.flows):
         return None
     if box.kind == "mailpit":
-        return MailpitSource(str(box.url), http, box.poll_seconds)
+        return MailpitSource(str(box.url), http, box.poll_seconds, fetch_raw=raw)
     return ImapSource(box, net, plan.env)
 
 
 async def execute(
-    plan: SmokePlan, net: NetSettings, *, dns: DnsLookup | None = None, on_step: StepCallback | None = None
+    plan: SmokePlan,
+    net: NetSettings,
+    *,
+    dns: DnsLookup | None = None,
+    on_step: StepCallback | None = None,
+    on_mail: MailCallback | None = None,
+    mail: MailSource | None = None,
 ) -> SmokeRun:
+    """Run the plan. ``on_mail`` hears every email step's wait, with the message as received (raw
+    bytes included); ``mail`` replaces the configured mailbox (the mail test's own SMTP receiver)."""
     http = FlowHttp(net, dns)
-    mail = _mail_source(plan, net, http)
+    own_mail = mail is None
+    if mail is None:
+        mail = _mail_source(plan, net, http, raw=on_mail is not None)
     try:
         return await run_flows(
             plan.flows,
@@ -113,9 +126,10 @@ async def execute(
             mail=mail,
             options=plan.options,
             on_step=on_step,
+            on_mail=on_mail,
         )
     finally:
-        if mail is not None:
+        if mail is not None and own_mail:
             await mail.close()
         await http.close()
 

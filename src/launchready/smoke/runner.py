@@ -24,7 +24,7 @@ from yarl import URL
 from launchready.smoke.http import FlowHttp, Response, form_body
 from launchready.smoke.jsonpath import MISSING
 from launchready.smoke.loader import FlowFileError, FlowProblem, _all_templates
-from launchready.smoke.mail import MailError, MailMessage, MailSource, wait_for_mail
+from launchready.smoke.mail import MailCallback, MailError, MailMessage, MailSource, MailWait, wait_for_mail
 from launchready.smoke.model import Assertion, Capture, EmailSpec, Flow, RequestSpec, Step, WebhookSpec
 from launchready.smoke.results import FlowResult, SmokeRun, StepResult
 from launchready.smoke.secrets import Masker
@@ -38,6 +38,8 @@ StepCallback = Callable[[str, StepResult], None]
 class SmokeOptions:
     concurrency: int = 4
     flow_timeout: float = 60.0
+    # Every email step waits at least this long (the mail test's own wait), whatever its timeout says.
+    mail_wait: float | None = None
 
 
 @dataclass
@@ -139,13 +141,17 @@ async def run_flows(
     mail: MailSource | None = None,
     options: SmokeOptions = SmokeOptions(),
     on_step: StepCallback | None = None,
+    on_mail: MailCallback | None = None,
 ) -> SmokeRun:
     started = datetime.now(UTC)
     limit = asyncio.Semaphore(options.concurrency)
 
     async def one(flow: Flow) -> FlowResult:
         async with limit:
-            return await _FlowRun(flow, base_url, http, env, masker, mail, on_step).run(options.flow_timeout)
+            run = _FlowRun(
+                flow, base_url, http, env, masker, mail, on_step, on_mail=on_mail, mail_wait=options.mail_wait
+            )
+            return await run.run(options.flow_timeout)
 
     results = await asyncio.gather(*(one(f) for f in flows))
     return SmokeRun(environment, masker.text(base_url), started, datetime.now(UTC), tuple(results))
@@ -177,6 +183,9 @@ class _FlowRun:
         masker: Masker,
         mail: MailSource | None,
         on_step: StepCallback | None,
+        *,
+        on_mail: MailCallback | None = None,
+        mail_wait: float | None = None,
     ) -> None:
         self.flow = flow
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -184,6 +193,11 @@ class _FlowRun:
         self.masker = masker
         self.mail = mail
         self.on_step = on_step
+        self.on_mail = on_mail
+        self.mail_wait = mail_wait
+        self.current_step: Step | None = None
+        # The last request sent (perf_counter at its start, "METHOD URL"): what an email step waits after.
+        self.last_request: tuple[float, str] | None = None
         self.scope = Scope(variables={"base_url": base_url.rstrip("/")}, env=env, on_secret=masker.add)
         self.steps: list[StepResult] = []
         self.cookie_jar: aiohttp.abc.AbstractCookieJar | None = None
@@ -203,6 +217,7 @@ class _FlowRun:
                 async with self.http.session() as session:
                     self.cookie_jar = session.cookie_jar
                     for step in self.flow.steps:
+                        self.current_step = step
                         result = await self._step(step, session)
                         self.steps.append(result)
                         if self.on_step is not None:
@@ -339,6 +354,7 @@ class _FlowRun:
             name, value = signature_header(spec.scheme, secret, data, header=spec.header)
             headers[name] = value
             follow = False
+        self.last_request = (time.perf_counter(), self.masker.text(f"{method} {url}"))
         response = await self.http.send(session, method, url, headers=headers, data=data, follow_redirects=follow)
         detail = [f"{method} {url}"]
         detail += [f"{k}: {self.masker.header(k, v)}" for k, v in headers.items()]
@@ -356,12 +372,32 @@ class _FlowRun:
             raise _StepFailure("no mailbox configured ([smoke.mailbox])")
         to = self.scope.text(spec.to)
         subject = None if spec.subject is None else self.scope.text(spec.subject)
+        timeout = spec.timeout if self.mail_wait is None else max(spec.timeout, self.mail_wait)
         started = time.perf_counter()
-        message = await wait_for_mail(self.mail, to, subject, spec.timeout)
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        message = await wait_for_mail(self.mail, to, subject, timeout)
+        found_at = time.perf_counter()
+        elapsed = round((found_at - started) * 1000, 1)
+        if self.on_mail is not None and self.current_step is not None:
+            step = self.current_step
+            self.on_mail(
+                MailWait(
+                    flow=self.flow.name,
+                    origin=step.origin or self.flow.name,
+                    step=self.masker.text(step.name),
+                    where=str(step.where),
+                    to=to,
+                    subject=subject,
+                    trigger=self.last_request[1] if self.last_request else None,
+                    trigger_started=self.last_request[0] if self.last_request else None,
+                    wait_started=started,
+                    found_at=found_at,
+                    timeout=timeout,
+                    message=message,
+                )
+            )
         what = f"email to {to}" + (f" with subject containing {subject!r}" if subject else "")
         if message is None:
-            raise _StepFailure(f"no {what} arrived within {spec.timeout:g}s")
+            raise _StepFailure(f"no {what} arrived within {timeout:g}s")
         return _from_mail(message, elapsed), what, [what]
 
     # -- expectations and captures ----------------------------------------------------------------

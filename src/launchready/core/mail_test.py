@@ -1,0 +1,45 @@
+"""The facts of a mail test: the messages the product's smoke flows made it send, how long each
+took to arrive and what the message judge found in it.
+
+The mail test itself (running the flows, receiving and judging the messages) is a feature
+(``mailtest/run.py``); the audit's ``email.message`` check reads these facts through the
+``MailTester`` Protocol (``core/protocols.py``) and only decides which of them are findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from launchready.core.finding import Finding
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One email step of a flow: the message the request before it should have made the product send."""
+
+    flow: str  # the flow the email step is written in
+    step: str  # the email step's name
+    where: str  # file:line of the email step
+    target: str  # stable across runs: "{base_url} flow:{flow} email:{step}"
+    to: str
+    trigger: str | None  # the request that made the product send it ("POST https://app.example.com/signup")
+    arrived: bool
+    delivery_s: float | None  # from the trigger request's start to the message's arrival
+    waited_s: float  # how long the test waited for it
+    message_id: str | None = None
+    authentication_results: str = ""  # the RFC 8601 verdicts line, for reports
+    # The message judge's findings (authentication, content), already aimed at ``target``.
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class MailTestFacts:
+    environment: str
+    base_url: str
+    delivery_budget_s: float
+    wait_s: float
+    messages: tuple[SentMessage, ...] = ()
+    # The flows could not be run at all (bad flow file, no mailbox, unset variable): could not run.
+    problem: str | None = None
+    # Flows that failed before reaching one of their email steps (their messages were never sent).
+    unreached: tuple[str, ...] = ()

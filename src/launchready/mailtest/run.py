@@ -1,0 +1,182 @@
+"""The mail test: run the smoke flows that wait for mail, time each message from the request that
+triggered it to its arrival, and judge it (``judge.py``).
+
+Messages are read where the flows read them: the ``[smoke.mailbox]`` (Mailpit's API, whose
+``/raw`` gives the message as received, or IMAP), or the test's own SMTP receiver
+(``inbox.py``, ``email test --listen``). Only the receiver sees the connection; from a mailbox the
+connecting address and HELO name come from the topmost ``Received:`` field, which the mailbox's
+own server added. An email step is tested in the flow that writes it, so a sign-up included by
+three other flows is one message, not four.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from launchready.config.model import Config
+from launchready.core.finding import Finding
+from launchready.core.mail_test import MailTestFacts, SentMessage
+from launchready.core.net import NetSettings
+from launchready.mailtest.content import ContentPolicy
+from launchready.mailtest.inbox import SmtpInbox
+from launchready.mailtest.judge import judge_message
+from launchready.mailtest.message import parse_message
+from launchready.probes.dns import DnsProbe
+from launchready.secrets.errors import SecretsError
+from launchready.smoke.errors import SmokeError
+from launchready.smoke.mail import MailWait
+from launchready.smoke.model import Flow
+from launchready.smoke.plan import execute, load_flows, plan_smoke
+from launchready.smoke.results import SmokeRun
+
+# "from HELO (rdns [192.0.2.1])" or Mailpit's "from HELO ([192.0.2.1])"; IPv6 as [IPv6:2001:db8::1].
+_RECEIVED_FROM = re.compile(r"^\s*from\s+(\S+)\s.*?\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Connection:
+    client_ip: str | None
+    helo: str
+    mail_from: str | None  # None: the judge reads Return-Path
+
+
+def received_connection(raw: bytes) -> Connection:
+    """Where the message came from, as the topmost Received field (the mailbox's server) says."""
+    received = parse_message(raw).first("received")
+    match = _RECEIVED_FROM.match(received or "")
+    if match is None:
+        return Connection(None, "", None)
+    return Connection(match.group(2), match.group(1).strip("[]"), None)
+
+
+def owns_email_step(flow: Flow) -> bool:
+    return any(s.kind == "email" and (s.origin or flow.name) == flow.name for s in flow.steps)
+
+
+def message_target(base_url: str, flow: str, step: str) -> str:
+    return f"{base_url} flow:{flow} email:{step}"
+
+
+def _retarget(findings: tuple[Finding, ...], target: str, message_id: str | None) -> tuple[Finding, ...]:
+    """The judge aims at the Message-ID, new on every send; a stable target keeps history's delta."""
+    shown = [f"Message-ID: {message_id}"] if message_id else []
+    return tuple(f.model_copy(update={"target": target, "evidence": (*shown, *f.evidence)[:20]}) for f in findings)
+
+
+def _unreached(run: SmokeRun) -> tuple[str, ...]:
+    out = []
+    for flow in run.flows:
+        for step in flow.steps:
+            if step.kind == "email" and step.skipped and (step.origin or flow.name) == flow.name:
+                out.append(f"{flow.name}: email step {step.name!r} never ran ({flow.reason})")
+    return tuple(out)
+
+
+class MailTest:
+    """A ``MailTester`` (core/protocols.py) over the configured flows, mailbox or ``inbox``."""
+
+    def __init__(
+        self,
+        config: Config,
+        net: NetSettings,
+        policy: ContentPolicy,
+        *,
+        inbox: SmtpInbox | None = None,
+        flow_names: tuple[str, ...] = (),
+    ) -> None:
+        self._config = config
+        self._net = net
+        self._policy = policy
+        self._inbox = inbox
+        self._flow_names = flow_names
+
+    def _facts(self, environment: str, base_url: str = "", **rest: object) -> MailTestFacts:
+        email = self._config.email
+        return MailTestFacts(
+            environment=environment,
+            base_url=base_url,
+            delivery_budget_s=email.delivery_s,
+            wait_s=email.mail_wait_s,
+            **rest,  # type: ignore[arg-type]
+        )
+
+    async def test(self, environment: str) -> MailTestFacts:
+        try:
+            names = [f.name for f in load_flows(self._config) if owns_email_step(f)]
+            if self._flow_names:
+                names = [n for n in self._flow_names if n in names] or list(self._flow_names)
+            if not names:
+                return self._facts(environment)
+            plan = plan_smoke(self._config, environment, flow_names=names, mailbox_provided=self._inbox is not None)
+        except (SmokeError, SecretsError) as exc:
+            return self._facts(environment, problem=str(exc))
+        wait = self._config.email.mail_wait_s
+        # Each email step waits the test's own wait; the flow gets that much more time to finish.
+        options = replace(plan.options, mail_wait=wait, flow_timeout=plan.options.flow_timeout + wait)
+        plan = replace(plan, options=options)
+        waits: list[MailWait] = []
+
+        def heard(event: MailWait) -> None:
+            if event.origin == event.flow:
+                waits.append(event)
+
+        run = await execute(plan, self._net, on_mail=heard, mail=self._inbox)
+        messages = await self._judge_all(plan.base_url, waits)
+        return self._facts(environment, plan.base_url, messages=messages, unreached=_unreached(run))
+
+    async def _judge_all(self, base_url: str, waits: list[MailWait]) -> tuple[SentMessage, ...]:
+        dns = DnsProbe(self._net)
+        try:
+            return tuple([await self._judge_one(dns, base_url, w) for w in waits])
+        finally:
+            await dns.close()
+
+    async def _judge_one(self, dns: DnsProbe, base_url: str, wait: MailWait) -> SentMessage:
+        target = message_target(base_url, wait.origin, wait.step)
+        message = wait.message
+        start = wait.trigger_started if wait.trigger_started is not None else wait.wait_started
+        if message is None:
+            return SentMessage(
+                flow=wait.origin,
+                step=wait.step,
+                where=wait.where,
+                target=target,
+                to=wait.to,
+                trigger=wait.trigger,
+                arrived=False,
+                delivery_s=None,
+                waited_s=round(wait.found_at - wait.wait_started, 2),
+            )
+        arrived_at = message.arrived_at if message.arrived_at is not None else wait.found_at
+        raw = message.raw
+        if raw is None:  # a mailbox that gives no source: judge what it showed
+            raw = "".join(f"{k}: {v}\r\n" for k, v in message.headers).encode() + b"\r\n" + message.text.encode()
+        connection = received_connection(raw)
+        delivered = self._inbox.envelope_of(raw) if self._inbox is not None else None
+        if delivered is not None:
+            connection = Connection(delivered.client_ip, delivered.helo, delivered.mail_from)
+        judgement = await judge_message(
+            dns,
+            raw,
+            self._policy,
+            name=target,
+            client_ip=connection.client_ip,
+            helo=connection.helo,
+            mail_from=connection.mail_from,
+        )
+        message_id = judgement.subject if judgement.subject != target else None
+        return SentMessage(
+            flow=wait.origin,
+            step=wait.step,
+            where=wait.where,
+            target=target,
+            to=wait.to,
+            trigger=wait.trigger,
+            arrived=True,
+            delivery_s=round(max(0.0, arrived_at - start), 2),
+            waited_s=round(wait.found_at - wait.wait_started, 2),
+            message_id=message_id,
+            authentication_results=judgement.auth.authentication_results(),
+            findings=_retarget(judgement.findings, target, message_id),
+        )
