@@ -17,6 +17,7 @@ import pytest
 from netutil import closed_port
 from perfutil import perf_table
 
+from launchready.cli.email_cmd import config_policy
 from launchready.config.model import Config, Environment
 from launchready.core.check import Check, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
@@ -29,6 +30,7 @@ from launchready.engine.discovery import discover
 from launchready.lab.assets import site_assets
 from launchready.lab.faults import LAB_DOMAIN, faults
 from launchready.lab.lab import Lab
+from launchready.mailtest.run import MailTest
 from launchready.perf.chromium import find_chromium
 
 APEX = LAB_DOMAIN
@@ -63,7 +65,9 @@ async def _run_check(
     try:
         site = await discover(APEX, config, probes.dns)
         repo = Path(config.secrets.repo) if config.secrets.repo else None  # the lab's app repository
-        ctx = AuditContext(domain=APEX, config=config, net=net, probes=probes, site=site, repo=repo)
+        # The mail test is a feature the CLI hands the audit; handed here the same way.
+        tester = MailTest(config, net, config_policy(config)) if config.email.test else None
+        ctx = AuditContext(domain=APEX, config=config, net=net, probes=probes, site=site, repo=repo, mail_test=tester)
         if targets is None:
             scope = check.meta.scope
             if scope is Scope.DOMAIN:
@@ -187,7 +191,7 @@ def test_fault_is_caught(fault: LabFault) -> None:
     check = check_of(fault)
     if needs_missing_tool(check):
         pytest.skip("Chromium is not installed (apt-get install chromium): page loads cannot be measured")
-    with Lab(faults=[fault.name]) as lab:
+    with Lab(faults=[fault.name], **fault.lab_settings) as lab:
         outcomes = run_check(check.id, lab, config=config_for(fault, lab))
     # A busy machine may make the load generator flag itself (info); that is not the fault's finding.
     found = {(f.id, f.target) for f in findings_of(outcomes) if f.id != "perf.load.generator-bound"}

@@ -125,7 +125,7 @@ def test_config_errors_are_one_line_with_exit_2(lab: Lab, tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.count("\n") == 1
     assert (
-        "perf.endpoints[0] (f) login_flow: no smoke flow named 'sign-in' (known: checkout, directory-api, invite, login, signup)"
+        "perf.endpoints[0] (f) login_flow: no smoke flow named 'sign-in' (known: checkout, directory-api, invite, login, password-reset, signup)"
         in err
     )
 

@@ -34,7 +34,7 @@ def run_lab_flows(
 
 def test_clean_lab_passes_every_flow(lab: Lab) -> None:
     run = run_lab_flows(lab)
-    assert {f.name for f in run.flows} == {"signup", "login", "invite", "checkout", "directory-api"}
+    assert {f.name for f in run.flows} == {"signup", "login", "invite", "password-reset", "checkout", "directory-api"}
     assert [(f.name, f.reason) for f in run.failed] == []
     checkout = next(f for f in run.flows if f.name == "checkout")
     # The order really was paid by the signed webhook (the last step reads it back).

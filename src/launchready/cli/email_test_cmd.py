@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from launchready.cli import common
+from launchready.cli.email_cmd import DeclaredHostOpt, DomainOpt, StagingHostOpt
 from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
 from launchready.core.severity import Severity
 
@@ -115,8 +116,6 @@ async def run_email_test(
 
 
 def register(app: typer.Typer) -> None:
-    from launchready.cli.email_cmd import DeclaredHostOpt, DomainOpt, StagingHostOpt
-
     @app.command("test")
     def test_command(
         env: Annotated[

@@ -32,6 +32,9 @@ class LabFault:
     # launchready.toml tables the fault's lab test merges over the lab's own configuration, for
     # checks that run only when the configuration opts in (``{"perf": {...}}``: load tests).
     lab_config: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Keyword arguments the fault's lab test passes to ``Lab(...)`` (a shorter delay than the real
+    # fault's, so the test stays fast: ``{"invite_delay_s": 5.0}``).
+    lab_settings: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def triggers(self) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The marketplace app (app. host) and its JSON API (api. host).
 
 Flows: sign up -> verification email -> verify -> log in -> dashboard; invite a friend ->
-invite email -> accept; member directory search; community feed; checkout creates a pending
+invite email -> accept; forgotten password -> reset email -> new password; member directory search; community feed; checkout creates a pending
 order that the payment provider's signed webhook marks paid; a health route.
 
 Sessions: every visitor of an HTML page gets a ``session`` cookie (anonymous until login,
@@ -22,6 +22,7 @@ from aiohttp import web
 
 from launchready.lab.assets import SiteAssets
 from launchready.lab.hosts import LabHosts
+from launchready.lab.mail_faults import RESET_LINK_LOCALHOST
 from launchready.lab.mailer import Mailer
 from launchready.lab.monitor_lab import FlakyHealth
 from launchready.lab.pages import Pages
@@ -276,6 +277,49 @@ class Marketplace:
         self._start_session(member.id)
         raise web.HTTPSeeOther("/dashboard")
 
+    async def reset_request_page(self, request: web.Request) -> web.StreamResponse:
+        return self._pages.response("reset.html.j2", heading="Forgot your password?")
+
+    async def reset_request(self, request: web.Request) -> web.StreamResponse:
+        email = str((await request.post()).get("email", "")).strip()
+        found = self._store.create_reset_token(email) if "@" in email else None
+        if found is not None:
+            member, token = found
+            base = f"https://{self._hosts.app}"
+            if RESET_LINK_LOCALHOST in self._faults:
+                base = "http://localhost:3000"  # the framework's default base URL, never configured
+            await self._mailer.send(
+                member.email,
+                "Reset your Market Lab password",
+                f"Hi {member.name},\n\nChoose a new password here (the link works for an hour):\n\n"
+                f"{base}/reset?token={token}\n\nIf you did not ask for this, ignore this message.\n",
+            )
+        # The same answer whether or not the address has an account: no member enumeration.
+        return self._pages.message("Check your inbox", "If that address has an account, we sent it a reset link.")
+
+    async def reset_page(self, request: web.Request) -> web.StreamResponse:
+        token = request.query.get("token", "")
+        if not self._store.reset_token_valid(token):
+            return self._pages.message(
+                "Link expired", "This reset link is invalid or was already used.", status=400, kind="error"
+            )
+        return self._pages.response("reset.html.j2", heading="Choose a new password", token=token)
+
+    async def reset_password(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        token, password = str(form.get("token", "")), str(form.get("password", ""))
+        if len(password) < MIN_PASSWORD_LENGTH:
+            error = f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
+            return self._pages.response(
+                "reset.html.j2", status=400, heading="Choose a new password", token=token, error=error
+            )
+        if self._store.reset_password(token, password) is None:
+            return self._pages.message(
+                "Link expired", "This reset link is invalid or was already used.", status=400, kind="error"
+            )
+        self._start_session(None)
+        raise web.HTTPSeeOther("/login")
+
     async def members(self, request: web.Request) -> web.StreamResponse:
         member = self._member()
         if member is None:
@@ -368,6 +412,10 @@ class Marketplace:
                 web.post("/invites", self.create_invite),
                 web.get("/invite/{token}", self.invite_page),
                 web.post("/invite/{token}", self.accept_invite),
+                web.get("/password-reset", self.reset_request_page),
+                web.post("/password-reset", self.reset_request),
+                web.get("/reset", self.reset_page),
+                web.post("/reset", self.reset_password),
                 web.get("/members", self.members),
                 web.get("/feed", self.feed),
                 web.post("/feed", self.post_to_feed),

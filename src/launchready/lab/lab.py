@@ -39,7 +39,8 @@ from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
 from launchready.lab.hsts_lab import legacy_subdomains
-from launchready.lab.mail_zone import extra_senders, extra_subdomains
+from launchready.lab.mail_faults import DEFAULT_INVITE_DELAY_S, DKIM_WRONG_KEY, hold_seconds, mailer_options
+from launchready.lab.mail_zone import PROVIDER_DOMAIN, extra_senders, extra_subdomains
 from launchready.lab.mailpit_api import mailpit_app
 from launchready.lab.monitor_lab import HeartbeatJob, monitor_toml, new_heartbeat_uuid
 from launchready.lab.mta_sts import mta_sts_app, mta_sts_host
@@ -47,6 +48,7 @@ from launchready.lab.nameservers import secondary_authority, start_secondary
 from launchready.lab.pages import Pages
 from launchready.lab.perf_routes import PerfLab, perf_toml, seed_members
 from launchready.lab.rdap import lab_owners_toml, rdap_app
+from launchready.lab.relay import SmtpRelay
 from launchready.lab.repo import AppRepo, build_app_repo, secrets_toml
 from launchready.lab.smoke_faults import lab_mailer
 from launchready.lab.smoke_lab import smoke_toml, write_smoke_env
@@ -68,6 +70,7 @@ class LabPorts:
     smtp: int
     ns2: int = 0  # the second name server (lab/nameservers.py)
     rdap: int = 0  # the registry's RDAP server (lab/rdap.py), plain HTTP
+    relay: int = 0  # the outbound SMTP relay the app submits its mail to (lab/relay.py)
 
 
 def _validated_faults(faults: Iterable[str]) -> frozenset[str]:
@@ -93,8 +96,14 @@ class Lab:
         smtp_port: int = 0,
         monitor_url: str | None = None,
         heartbeat_period: float = 60.0,
+        invite_delay_s: float = DEFAULT_INVITE_DELAY_S,
+        mail_relay_to: tuple[str, int] | None = None,
     ) -> None:
         self.faults: frozenset[str] = _validated_faults(faults)
+        # How long the relay holds invitations with the email-invite-delayed fault on.
+        self.invite_delay_s = invite_delay_s
+        # Where the relay forwards the app's mail (default: the lab's mailbox), e.g. `email test --listen`.
+        self.mail_relay_to = mail_relay_to
         # The cron-like job pings the monitor here (lab/monitor_lab.py); None: no job runs.
         self.monitor_url = monitor_url
         self.heartbeat_period = heartbeat_period
@@ -118,6 +127,7 @@ class Lab:
         self._mailbox_api_port: int | None = None
         self._ca_bundle: Path | None = None
         self._dkim: DkimKey | None = None
+        self._staging_dkim: DkimKey | None = None
         self._ns2_authority: DnsAuthority | None = None
         self._store: Store | None = None
         self._thread: threading.Thread | None = None
@@ -152,6 +162,11 @@ class Lab:
     @property
     def smtp_port(self) -> int:
         return self._running().smtp
+
+    @property
+    def relay_port(self) -> int:
+        """The outbound relay the app submits its mail to; it forwards to the mailbox (``smtp_port``)."""
+        return self._running().relay
 
     @property
     def ns2_port(self) -> int:
@@ -193,7 +208,7 @@ class Lab:
 
     @property
     def dkim(self) -> DkimKey:
-        """The DKIM key published at ``lab._domainkey`` (the app does not sign with it yet)."""
+        """The DKIM key published at ``lab._domainkey`` (the app's mailer signs with it)."""
         self._running()
         assert self._dkim is not None
         return self._dkim
@@ -300,6 +315,8 @@ class Lab:
         cert_files = write_host_certs(issue_host_certs(ca, self.hosts, self.faults), self._workdir / "certs")
         tls = sni_context(cert_files, default_host=self.hosts.apex, legacy_tls="tls-legacy" in self.faults)
         self._dkim = generate_dkim_key()
+        # email-dkim-wrong-key: the app was deployed with the staging key; nobody published it.
+        self._staging_dkim = generate_dkim_key() if DKIM_WRONG_KEY in self.faults else None
         write_smoke_env(self._workdir, self.webhook_secret)
         zone_data = lab_zones(self.faults, address=self.bind, dkim_public_key_b64=self._dkim.public_key_b64)
         # The lab domain's zone is signed (DNSSEC) unless dnssec-unsigned; ns2 serves it signed too.
@@ -379,12 +396,29 @@ class Lab:
         store = Store(self._workdir / "marketlab.sqlite3")
         stack.callback(store.close)
         self._store = store
+        mailbox_at = (self.bind, smtp_port)
+        relay = SmtpRelay(
+            host=self.bind,
+            next_hop=lambda: self.mail_relay_to or mailbox_at,
+            hostname=f"smtp.{self.domain}",
+            hold=hold_seconds(self.faults, self.invite_delay_s),
+        )
+        relay_port = await relay.start()
+        stack.push_async_callback(relay.stop)
+        assert self._dkim is not None
         mailer = lab_mailer(
             self.faults,
             host=self.bind,
-            port=smtp_port,
+            port=relay_port,
             sender=f"Market Lab <no-reply@{self.domain}>",
             sender_domain=self.domain,
+            **mailer_options(
+                self.faults,
+                domain=self.domain,
+                provider_domain=PROVIDER_DOMAIN,
+                key=self._dkim,
+                staging_key=self._staging_dkim,
+            ),
         )
         assets = site_assets()
         pages = Pages(self.hosts, assets)
@@ -415,7 +449,15 @@ class Lab:
             job.start()
             stack.push_async_callback(job.stop)
         rdap_port = await self._serve_web(stack, rdap_app(self.domain, self.faults), 0, None)
-        return LabPorts(dns=dns_port, https=https_port, http=http_port, smtp=smtp_port, ns2=ns2_port, rdap=rdap_port)
+        return LabPorts(
+            dns=dns_port,
+            https=https_port,
+            http=http_port,
+            smtp=smtp_port,
+            ns2=ns2_port,
+            rdap=rdap_port,
+            relay=relay_port,
+        )
 
     async def _serve_web(
         self, stack: contextlib.AsyncExitStack, app: web.Application, port: int, tls: ssl.SSLContext | None
@@ -524,6 +566,7 @@ def describe(lab: Lab) -> str:
             f"  HTTP   {format_peer(bind, lab.http_port)}  same hosts, plain",
             f"  RDAP   {lab.rdap_url}  the registry's RDAP server for {lab.domain}",
             f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
+            f"  SMTP   {format_peer(bind, lab.relay_port)}  the relay the app submits to (DKIM-signed by the app)",
             f"  CA     {lab.ca_bundle}",
             f"  config {lab.workdir / 'launchready.toml'}",
             "",

@@ -128,7 +128,7 @@ def extra_senders(faults: frozenset[str]) -> tuple[str, ...]:
     return ("postmark",) if "dmarc-sender-unaligned" in faults else ()
 
 
-def provider_zone(address: str) -> ZoneData:
+def provider_zone(address: str, dkim_public_key_b64: str | None = None) -> ZoneData:
     """The bulk-mail provider: _spf includes four regional records, each with their own lookups.
 
     Clean labs never include it; with spf-too-many-lookups the lab's SPF costs 1 + 4 + 8 = 13
@@ -154,4 +154,11 @@ def provider_zone(address: str) -> ZoneData:
         )
         records.append(Record(f"out-{region}", "A" if mechanism == "ip4" else "AAAA", address))
     records.append(Record("@", "MX", f"10 ns1.{PROVIDER_DOMAIN}."))
+    # What the provider signs and sends with by default (email-from-unaligned): its own domain,
+    # passing SPF and DKIM for itself, aligned with nobody's From.
+    records.append(Record("@", "TXT", txt_value(f"v=spf1 {mechanism}:{address} -all")))
+    if dkim_public_key_b64 is not None:
+        records.append(
+            Record(f"{DKIM_SELECTOR}._domainkey", "TXT", txt_value(f"v=DKIM1; k=rsa; p={dkim_public_key_b64}"))
+        )
     return ZoneData(origin=PROVIDER_DOMAIN, records=tuple(records))

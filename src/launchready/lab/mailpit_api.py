@@ -3,7 +3,7 @@
 
 Served on its own loopback port, never on a lab web host: the audit must not see it.
 ``GET /api/v1/search?query=to:"ADDR" subject:"TEXT"`` lists matching messages (newest first),
-``GET /api/v1/message/ID`` returns one with its text body.
+``GET /api/v1/message/ID`` returns one with its text body, ``GET /api/v1/message/ID/raw`` its source.
 """
 
 from __future__ import annotations
@@ -67,6 +67,20 @@ def mailpit_app(mailbox: Mailbox) -> web.Application:
         item["Text"] = _text(messages[int(ident) - 1].message)
         return web.json_response(item)
 
+    async def raw(request: web.Request) -> web.Response:
+        ident = request.match_info["id"]
+        messages = mailbox.messages()
+        if not (ident.isascii() and ident.isdigit()) or not 1 <= int(ident) <= len(messages):
+            return web.Response(status=404, text="message not found")
+        received = messages[int(ident) - 1]
+        return web.Response(body=received.raw or received.message.as_bytes(), content_type="message/rfc822")
+
     app = web.Application()
-    app.add_routes([web.get("/api/v1/search", search), web.get("/api/v1/message/{id}", message)])
+    app.add_routes(
+        [
+            web.get("/api/v1/search", search),
+            web.get("/api/v1/message/{id}", message),
+            web.get("/api/v1/message/{id}/raw", raw),
+        ]
+    )
     return app

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import formatdate
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from launchready.mailtest.receiver import peer_address
 from launchready.mailtest.smtp_listener import SmtpListener, TrackedSMTP
 
 _SMTP_IDLE_SECONDS = 30
@@ -26,6 +28,7 @@ class ReceivedMessage:
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
     peer: str
+    raw: bytes = b""  # as stored: with the Return-Path and Received fields this server added
 
 
 class Mailbox:
@@ -72,20 +75,31 @@ class Mailbox:
 class _MailboxHandler:
     """aiosmtpd handler: parse and keep every message; accept any recipient (the lab is a sink)."""
 
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Mailbox, hostname: str) -> None:
         self._mailbox = mailbox
+        self._hostname = hostname
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
-        raw = content if isinstance(content, bytes) else content.encode()
-        message = BytesParser(policy=policy.default).parsebytes(raw)
         peer = session.peer
+        address = peer_address(peer) or "unknown"
+        # What the receiving server adds, in Mailpit's words: the envelope sender and a trace field
+        # naming the connecting address (what SPF is judged for when the mail is read over its API).
+        rcpt = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
+        added = (
+            f"Return-Path: <{envelope.mail_from or ''}>\r\n"
+            f"Received: from {session.host_name or 'unknown'} ([{address}])\r\n\tby {self._hostname} (Mailpit) "
+            f"with SMTP for <{rcpt}>; {formatdate(localtime=False, usegmt=True)}\r\n"
+        ).encode()
+        raw = added + (content if isinstance(content, bytes) else content.encode())
+        message = BytesParser(policy=policy.default).parsebytes(raw)
         self._mailbox.add(
             ReceivedMessage(
                 mail_from=envelope.mail_from or "",
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 message=message,
                 peer=f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer),
+                raw=raw,
             )
         )
         return "250 Message accepted for delivery"
@@ -101,7 +115,7 @@ class SmtpServer(SmtpListener):
 
     def _protocol(self) -> SMTP:
         protocol = TrackedSMTP(
-            _MailboxHandler(self._mailbox),
+            _MailboxHandler(self._mailbox, self._hostname),
             hostname=self._hostname,
             timeout=_SMTP_IDLE_SECONDS,
             connections=self._connections,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 SESSION_LIFETIME_SECONDS = 14 * 24 * 3600
 VERIFICATION_LIFETIME_SECONDS = 24 * 3600
+RESET_LIFETIME_SECONDS = 3600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS members (
@@ -26,6 +27,12 @@ CREATE TABLE IF NOT EXISTS members (
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS email_tokens (
+    token TEXT PRIMARY KEY,
+    member_id INTEGER NOT NULL REFERENCES members(id),
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+CREATE TABLE IF NOT EXISTS reset_tokens (
     token TEXT PRIMARY KEY,
     member_id INTEGER NOT NULL REFERENCES members(id),
     expires_at REAL NOT NULL,
@@ -227,6 +234,44 @@ class Store:
             db.execute(
                 "UPDATE members SET verified_at = COALESCE(verified_at, ?) WHERE id = ?", (now, row["member_id"])
             )
+        return self.member(row["member_id"])
+
+    # -- password reset --------------------------------------------------------------------
+
+    def create_reset_token(self, email: str) -> tuple[Member, str] | None:
+        """A one-hour reset token for the member with this address; None when nobody has it."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM members WHERE email = ?", (email.strip(),)).fetchone()
+        if row is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO reset_tokens (token, member_id, expires_at) VALUES (?, ?, ?)",
+                (token, row["id"], time.time() + RESET_LIFETIME_SECONDS),
+            )
+        return _member(row), token
+
+    def reset_token_valid(self, token: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM reset_tokens WHERE token = ? AND used_at IS NULL AND expires_at > ?",
+                (token, time.time()),
+            ).fetchone()
+        return row is not None
+
+    def reset_password(self, token: str, password: str) -> Member | None:
+        """Set the token's member's password (and use the token up); None for an unknown, used or expired token."""
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT member_id FROM reset_tokens WHERE token = ? AND used_at IS NULL AND expires_at > ?",
+                (token, now),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE reset_tokens SET used_at = ? WHERE token = ?", (now, token))
+            db.execute("UPDATE members SET password_hash = ? WHERE id = ?", (hash_password(password), row["member_id"]))
         return self.member(row["member_id"])
 
     # -- sessions --------------------------------------------------------------------------

@@ -116,6 +116,6 @@ def lab_zones(
 
     return (
         lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),
-        provider_zone(address),
+        provider_zone(address, dkim_public_key_b64),
         hosting_zone(address),
     )

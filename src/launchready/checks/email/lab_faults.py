@@ -1,11 +1,50 @@
 """Lab faults that make the email.* checks fire (records in lab/zone.py and lab/mail_zone.py,
-the MTA-STS policy site in lab/mta_sts.py)."""
+the MTA-STS policy site in lab/mta_sts.py, the app's mail in lab/mail_faults.py)."""
 
 from __future__ import annotations
 
 from launchready.core.labfault import LabFault, each
 
+# The messages of the lab's smoke flows (lab/smoke.yaml): each email step is one message under test.
+_CONFIRMATION = "https://app.{domain} flow:signup email:confirmation email"
+_INVITATION = "https://app.{domain} flow:invite email:invitation email"
+_RESET = "https://app.{domain} flow:password-reset email:reset email"
+_ALL_MESSAGES = (_CONFIRMATION, _INVITATION, _RESET)
+_MAIL_TEST = {"email": {"test": True}}
+
 LAB_FAULTS: tuple[LabFault, ...] = (
+    LabFault(
+        "email-dkim-wrong-key",
+        "the app signs its mail with a staging DKIM key, not the one published at lab._domainkey",
+        each("email.message.dkim-fail", *_ALL_MESSAGES),
+        lab_config=_MAIL_TEST,
+    ),
+    LabFault(
+        "email-from-unaligned",
+        "the app sends through a provider with the provider's bounce domain and DKIM d=: both pass, neither "
+        "aligns with From",
+        each("email.message.dmarc-fail", *_ALL_MESSAGES),
+        lab_config=_MAIL_TEST,
+    ),
+    LabFault(
+        "email-reset-link-localhost",
+        "the password reset mail links to http://localhost:3000 (the framework's default base URL)",
+        each("email.message.local-link", _RESET),
+        lab_config=_MAIL_TEST,
+    ),
+    LabFault(
+        "email-invite-delayed",
+        "the relay holds invitations in its queue (90 s; the lab test uses 5 s against a 2 s budget)",
+        each("email.message.slow-delivery", _INVITATION),
+        lab_config={"email": {"test": True, "delivery_s": 2.0, "wait_s": 15.0}},
+        lab_settings={"invite_delay_s": 5.0},
+    ),
+    LabFault(
+        "email-html-only",
+        "the app's mail templates send HTML only, with no text/plain part",
+        each("email.message.no-text-part", *_ALL_MESSAGES),
+        lab_config=_MAIL_TEST,
+    ),
     LabFault("spf-missing", "the domain publishes no SPF record", each("email.spf.missing", "{domain}")),
     LabFault(
         "spf-plus-all",
