@@ -17,7 +17,6 @@ import pytest
 from netutil import closed_port
 from perfutil import perf_table
 
-from launchready.cli.email_cmd import config_policy
 from launchready.config.model import Config, Environment
 from launchready.core.check import Check, Scope
 from launchready.core.errors import CouldNotRun, NotApplicable
@@ -30,7 +29,7 @@ from launchready.engine.discovery import discover
 from launchready.lab.assets import site_assets
 from launchready.lab.faults import LAB_DOMAIN, faults
 from launchready.lab.lab import Lab
-from launchready.mailtest.run import MailTest
+from launchready.mailtest.run import mail_tester
 from launchready.perf.chromium import find_chromium
 
 APEX = LAB_DOMAIN
@@ -66,7 +65,7 @@ async def _run_check(
         site = await discover(APEX, config, probes.dns)
         repo = Path(config.secrets.repo) if config.secrets.repo else None  # the lab's app repository
         # The mail test is a feature the CLI hands the audit; handed here the same way.
-        tester = MailTest(config, net, config_policy(config)) if config.email.test else None
+        tester = mail_tester(config, net) if config.email.test else None
         ctx = AuditContext(domain=APEX, config=config, net=net, probes=probes, site=site, repo=repo, mail_test=tester)
         if targets is None:
             scope = check.meta.scope

@@ -93,7 +93,7 @@ def execute_audit(
     progress = make_progress(sys.stderr, quiet=quiet)
     mail_test = None
     if config.email.test:
-        from launchready.cli.email_test_cmd import mail_tester
+        from launchready.mailtest.run import mail_tester
 
         mail_test = mail_tester(config, net)
     run = asyncio.run(

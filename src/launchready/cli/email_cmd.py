@@ -16,17 +16,12 @@ from launchready.cli.options import ConfigOpt, NameserverOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Sequence
 
     from launchready.config.loader import LoadedConfig
-    from launchready.config.model import Config
     from launchready.core.net import NetSettings
     from launchready.mailtest.content import ContentPolicy
     from launchready.mailtest.judge import Judgement
 
-# Environments with these names are the product itself; any other is a staging-like copy whose
-# host must never appear in production mail.
-_PRODUCTION_NAMES = ("production", "prod", "live")
 # Larger files are not mail: refuse them before reading them into memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -61,34 +56,9 @@ BulkOpt = Annotated[
 def content_policy(
     loaded: LoadedConfig, domains: list[str], declared: list[str], staging: list[str], bulk: bool
 ) -> ContentPolicy:
+    from launchready.mailtest.policy import config_policy
+
     return config_policy(loaded.config, domains, declared, staging, bulk)
-
-
-def config_policy(
-    config: Config,
-    domains: Sequence[str] = (),
-    declared: Sequence[str] = (),
-    staging: Sequence[str] = (),
-    bulk: bool = False,
-) -> ContentPolicy:
-    """What links, images and senders are judged against: the product's domain, its declared hosts,
-    and every environment not named like production as a staging host."""
-    from urllib.parse import urlsplit
-
-    from launchready.mailtest.content import ContentPolicy
-
-    product = [d.lower().rstrip(".") for d in domains] or ([config.domain.lower()] if config.domain else [])
-    staging_hosts = [h.lower() for h in staging]
-    for name, environment in config.environments.items():
-        host = urlsplit(str(environment.base_url)).hostname
-        if host and name.lower() not in _PRODUCTION_NAMES:
-            staging_hosts.append(host.lower())
-    return ContentPolicy(
-        product_domains=tuple(product),
-        declared_hosts=tuple(h.lower() for h in declared),
-        staging_hosts=tuple(dict.fromkeys(staging_hosts)),
-        transactional=not bulk,
-    )
 
 
 async def verify_file(
@@ -282,7 +252,4 @@ def build() -> typer.Typer:
         net = common.net_settings(nameserver, None, None, timeout, loaded)
         asyncio.run(receive(host, port, net, policy, context, fmt, count))
 
-    from launchready.cli import email_test_cmd
-
-    email_test_cmd.register(app)
     return app

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from launchready.core.net import NetSettings
     from launchready.core.run import AuditRun
     from launchready.mailtest.content import ContentPolicy
-    from launchready.mailtest.run import MailTest
 
 
 class TestFormat(str, Enum):
@@ -34,14 +33,6 @@ class TestFormat(str, Enum):
 
 
 CHECK_ID = "email.message"
-
-
-def mail_tester(config: Config, net: NetSettings) -> MailTest:
-    """The mail test `launchready audit` hands the engine when [email] test is on."""
-    from launchready.cli.email_cmd import config_policy
-    from launchready.mailtest.run import MailTest
-
-    return MailTest(config, net, config_policy(config))
 
 
 def _test_config(config: Config, env: str) -> Config:

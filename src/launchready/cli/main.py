@@ -20,6 +20,7 @@ from launchready.cli import (
     dns_cmd,
     edge_cmd,
     email_cmd,
+    email_test_cmd,
     env_cmd,
     errors_cmd,
     history_cmd,
@@ -73,7 +74,9 @@ def build_app() -> typer.Typer:
     app.add_typer(lab_cmd.build(), name="lab")
     app.add_typer(dns_cmd.build(), name="dns")
     app.add_typer(edge_cmd.build(), name="edge")
-    app.add_typer(email_cmd.build(), name="email")
+    email_app = email_cmd.build()
+    email_test_cmd.register(email_app)
+    app.add_typer(email_app, name="email")
     app.add_typer(monitor_cmd.build(), name="monitor")
     app.add_typer(errors_cmd.build(), name="errors")
     app.add_typer(logs_cmd.build(), name="logs")

@@ -24,8 +24,8 @@ def _recipients(message: EmailMessage, envelope: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys([*found, *envelope]))
 
 
-def _text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
+def _body(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
     return str(part.get_content()) if part is not None else ""
 
 
@@ -64,7 +64,8 @@ def mailpit_app(mailbox: Mailbox) -> web.Application:
         if not (ident.isascii() and ident.isdigit()) or not 1 <= int(ident) <= len(messages):
             return web.json_response({"error": "message not found"}, status=404)
         item = summary(int(ident) - 1)
-        item["Text"] = _text(messages[int(ident) - 1].message)
+        item["Text"] = _body(messages[int(ident) - 1].message, "plain")
+        item["HTML"] = _body(messages[int(ident) - 1].message, "html")
         return web.json_response(item)
 
     async def raw(request: web.Request) -> web.Response:

@@ -180,3 +180,10 @@ class MailTest:
             authentication_results=judgement.auth.authentication_results(),
             findings=_retarget(judgement.findings, target, message_id),
         )
+
+
+def mail_tester(config: Config, net: NetSettings) -> MailTest:
+    """The mail test `launchready audit` hands the engine when [email] test is on."""
+    from launchready.mailtest.policy import config_policy
+
+    return MailTest(config, net, config_policy(config))

@@ -1,0 +1,239 @@
+"""email.message: delivery judged from the mail test's facts, and every finding the message judge can
+give, by its full id, from verdicts and messages built here (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from mailzone import message
+
+from launchready.checks.email.message import CHECK, META, judge
+from launchready.config.model import Config
+from launchready.core.errors import CouldNotRun, NotConfigured
+from launchready.core.facts import FactBook
+from launchready.core.mail_test import MailTestFacts, SentMessage
+from launchready.mailtest.auth import ArcVerdict, AuthVerdict, DkimVerdict, DmarcVerdict, SpfVerdict
+from launchready.mailtest.content import ContentPolicy, judge_content
+from launchready.mailtest.judge import FINDING_RULES, auth_findings, content_findings, finding
+from launchready.mailtest.message import parse_message
+
+TARGET = "https://app.shop.test flow:signup email:confirmation email"
+POLICY = ContentPolicy(product_domains=("shop.test",), staging_hosts=("staging.shop.test",))
+
+
+def sent(**changes: Any) -> SentMessage:
+    base: dict[str, Any] = {
+        "flow": "signup",
+        "step": "confirmation email",
+        "where": "smoke.yaml:28",
+        "target": TARGET,
+        "to": "member@inbox.test",
+        "trigger": "POST https://app.shop.test/signup",
+        "arrived": True,
+        "delivery_s": 0.4,
+        "waited_s": 0.4,
+        "message_id": "<m1@shop.test>",
+    }
+    return SentMessage(**{**base, **changes})
+
+
+def facts(*messages: SentMessage, **changes: Any) -> MailTestFacts:
+    base: dict[str, Any] = {
+        "environment": "production",
+        "base_url": "https://app.shop.test",
+        "delivery_budget_s": 60.0,
+        "wait_s": 120.0,
+        "messages": messages,
+    }
+    return MailTestFacts(**{**base, **changes})
+
+
+# -- delivery ---------------------------------------------------------------------------------
+
+
+def test_a_message_in_time_with_no_verdicts_is_clean() -> None:
+    assert judge(facts(sent())) == []
+
+
+def test_a_late_message_is_slow_delivery_with_its_trigger_and_budget() -> None:
+    [late] = judge(facts(sent(delivery_s=92.5, waited_s=92.0)))
+    assert late.id == "email.message.slow-delivery"
+    assert late.target == TARGET
+    assert "triggered by POST https://app.shop.test/signup" in late.evidence
+    assert "arrived 92.5s after the request (budget: 60s, [email] delivery_s)" in late.evidence
+
+
+def test_a_message_that_never_came_is_not_delivered() -> None:
+    [lost] = judge(facts(sent(arrived=False, delivery_s=None, waited_s=120.0, message_id=None)))
+    assert lost.id == "email.message.not-delivered"
+    assert "no message to member@inbox.test within 120.0s (waited up to 120s)" in lost.evidence
+
+
+def test_the_judges_findings_pass_through_after_delivery() -> None:
+    dkim = finding("dkim-fail", TARGET, ["d=shop.test s=s1: signature did not verify"])
+    found = judge(facts(sent(delivery_s=61.0, findings=(dkim,))))
+    assert [f.id for f in found] == ["email.message.slow-delivery", "email.message.dkim-fail"]
+
+
+# -- the check: configuration and facts -------------------------------------------------------
+
+
+class _Tester:
+    def __init__(self, answer: MailTestFacts) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    async def test(self, environment: str) -> MailTestFacts:
+        self.asked.append(environment)
+        return self.answer
+
+
+class _Ctx:
+    def __init__(self, *, test: bool, tester: _Tester | None) -> None:
+        self.config = Config.model_validate(
+            {"environments": {"production": {"base_url": "https://app.shop.test"}}, "email": {"test": test}}
+        )
+        self.mail_test = tester
+        self.facts = FactBook()
+
+
+def run(ctx: _Ctx) -> list[Any]:
+    return list(asyncio.run(CHECK.run(ctx, "production")))  # type: ignore[arg-type]
+
+
+def test_off_unless_the_config_opts_in() -> None:
+    with pytest.raises(NotConfigured) as raised:
+        run(_Ctx(test=False, tester=_Tester(facts(sent()))))
+    assert "[email] test = true" in raised.value.configure
+
+
+def test_flows_that_cannot_run_are_could_not_run() -> None:
+    tester = _Tester(facts(problem="smoke.yaml:3: ${env:SECRET} is not set in the environment"))
+    with pytest.raises(CouldNotRun, match="SECRET"):
+        run(_Ctx(test=True, tester=tester))
+    with pytest.raises(CouldNotRun, match="no mail test"):
+        run(_Ctx(test=True, tester=None))
+
+
+def test_no_email_step_is_not_configured() -> None:
+    with pytest.raises(NotConfigured, match="no smoke flow waits for mail"):
+        run(_Ctx(test=True, tester=_Tester(facts())))
+
+
+def test_each_message_is_a_host_fact_with_its_verdicts() -> None:
+    ctx = _Ctx(test=True, tester=_Tester(facts(sent(authentication_results="Authentication-Results: x; spf=pass"))))
+    assert run(ctx) == []
+    [fact] = ctx.facts.collected()
+    assert (fact.host, fact.name, fact.value) == (
+        "app.shop.test",
+        "Mail: signup / confirmation email",
+        "arrived in 0.4s (budget 60s)",
+    )
+    assert "Authentication-Results: x; spf=pass" in fact.detail
+
+
+def test_the_judges_rules_are_the_checks_declared_findings() -> None:
+    declared = {s.id for s in META.findings}
+    assert {f"email.message.{kind}" for kind in FINDING_RULES} <= declared
+    assert declared - {f"email.message.{kind}" for kind in FINDING_RULES} == {
+        "email.message.not-delivered",
+        "email.message.slow-delivery",
+    }
+
+
+# -- authentication verdicts -> findings ------------------------------------------------------
+
+SPF_PASS = SpfVerdict("pass", "shop.test", "bounce@shop.test", "mta.shop.test", "192.0.2.1")
+GOOD_SIG = DkimVerdict("pass", "shop.test", "s1", "rsa-sha256", 2048, None, ("from", "subject", "to"))
+DMARC_PASS = DmarcVerdict("pass", "shop.test", "shop.test", "reject", "shop.test", "dkim")
+ARC_NONE = ArcVerdict("none")
+
+
+def auth_ids(**changes: Any) -> set[str]:
+    base: dict[str, Any] = {"spf": SPF_PASS, "dkim": (GOOD_SIG,), "dmarc": DMARC_PASS, "arc": ARC_NONE}
+    return {f.id for f in auth_findings(AuthVerdict(**{**base, **changes}), TARGET)}
+
+
+def test_passing_verdicts_give_no_finding() -> None:
+    assert auth_ids() == set()
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"spf": SpfVerdict("fail", "shop.test", "b@shop.test", "", "192.0.2.9")}, "email.message.spf-fail"),
+        ({"spf": SpfVerdict("softfail", "shop.test", "b@shop.test", "", "192.0.2.9")}, "email.message.spf-fail"),
+        ({"spf": SpfVerdict("permerror", "shop.test", "b@shop.test", "", "192.0.2.9")}, "email.message.spf-error"),
+        ({"spf": SpfVerdict("none", "shop.test", "b@shop.test", "", "192.0.2.9")}, "email.message.spf-none"),
+        ({"dkim": ()}, "email.message.dkim-none"),
+        ({"dkim": (DkimVerdict("fail", "shop.test", "s1", "rsa-sha256", 2048, None, ("from", "subject", "to")),)},
+         "email.message.dkim-fail"),
+        ({"dkim": (DkimVerdict("temperror", "shop.test", "s1", "rsa-sha256"),)}, "email.message.dkim-error"),
+        ({"dkim": (DkimVerdict("pass", "shop.test", "s1", "rsa-sha256", 1024, None, ("from", "subject", "to")),)},
+         "email.message.dkim-weak-key"),
+        ({"dkim": (DkimVerdict("pass", "shop.test", "s1", "rsa-sha256", 2048, 100, ("from", "subject", "to")),)},
+         "email.message.dkim-body-length"),
+        ({"dkim": (DkimVerdict("pass", "shop.test", "s1", "rsa-sha256", 2048, None, ("from",)),)},
+         "email.message.dkim-headers-unsigned"),
+        ({"signatures_skipped": 3}, "email.message.dkim-too-many-signatures"),
+        ({"dmarc": DmarcVerdict("fail", "shop.test", "shop.test", "reject")}, "email.message.dmarc-fail"),
+        ({"dmarc": DmarcVerdict("none", "shop.test")}, "email.message.dmarc-none"),
+        ({"dmarc": DmarcVerdict("permerror", "shop.test", reason="two records")}, "email.message.dmarc-error"),
+        ({"arc": ArcVerdict("fail", "seal does not verify")}, "email.message.arc-fail"),
+    ],
+)  # fmt: skip
+def test_each_failing_verdict_is_its_finding(changes: dict[str, Any], expected: str) -> None:
+    assert expected in auth_ids(**changes)
+
+
+def test_spf_not_evaluated_without_an_address_is_no_finding() -> None:
+    assert auth_ids(spf=SpfVerdict("none", "shop.test", "b@shop.test", "", None)) == set()
+
+
+# -- content -> findings -----------------------------------------------------------------------
+
+
+def content_ids(raw: bytes, policy: ContentPolicy = POLICY) -> set[str]:
+    return {f.id for f in content_findings(judge_content(parse_message(raw), policy), TARGET)}
+
+
+def test_a_clean_message_has_no_content_finding() -> None:
+    assert content_ids(message()) == set()
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<a href="http://localhost:3000/reset?t=1">Reset</a>', "email.message.local-link"),
+        ('<a href="https://staging.shop.test/reset">Reset</a>', "email.message.staging-link"),
+        ('<a href="http://shop.test/reset">Reset</a>', "email.message.http-link"),
+        ('<a href="/reset?t=1">Reset</a>', "email.message.relative-link"),
+        ('<a href="https://evil.example/reset">Reset</a>', "email.message.undeclared-link-host"),
+        ('<a href="https://[::1/reset">Reset</a>', "email.message.bad-link"),
+        ('<img src="https://10.0.0.5/logo.png">', "email.message.local-image"),
+        ('<img src="https://staging.shop.test/logo.png">', "email.message.staging-image"),
+        ('<img src="http://shop.test/logo.png">', "email.message.http-image"),
+        ('<img src="/logo.png">', "email.message.relative-image"),
+        ('<img src="https://cdn.example/logo.png">', "email.message.undeclared-image-host"),
+        ('<img src="https://[::1/logo.png">', "email.message.bad-image"),
+        ("<p>" + "x" * (110 * 1024) + "</p>", "email.message.html-clipped"),
+    ],
+)
+def test_each_content_issue_is_its_finding(html: str, expected: str) -> None:
+    assert expected in content_ids(message(html=html, text="See the HTML part."))
+
+
+def test_message_level_content_findings() -> None:
+    assert "email.message.no-text-part" in content_ids(message(text=None))
+    off = message(sender="noreply@mailer.example", extra=[("Reply-To", "help@other.example")])
+    assert {"email.message.from-off-domain", "email.message.reply-to-off-domain"} <= content_ids(off)
+    bulk = ContentPolicy(product_domains=("shop.test",), transactional=False)
+    assert "email.message.no-list-unsubscribe" in content_ids(message(), bulk)
+    mailto_only = message(extra=[("List-Unsubscribe", "<mailto:u@shop.test>")])
+    assert "email.message.no-one-click-unsubscribe" in content_ids(mailto_only, bulk)
+    huge = message(text="x" * (11 * 1024 * 1024), html=None)
+    assert "email.message.too-large" in content_ids(huge)
+    broken = b"From: a@shop.test\r\nContent-Type: multipart/alternative\r\n\r\nno boundary at all\r\n"
+    assert "email.message.mime-defects" in content_ids(broken)
