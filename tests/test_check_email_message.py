@@ -68,7 +68,7 @@ def test_a_late_message_is_slow_delivery_with_its_trigger_and_budget() -> None:
 def test_a_message_that_never_came_is_not_delivered() -> None:
     [lost] = judge(facts(sent(arrived=False, delivery_s=None, waited_s=120.0, message_id=None)))
     assert lost.id == "email.message.not-delivered"
-    assert "no message to member@inbox.test within 120.0s (waited up to 120s)" in lost.evidence
+    assert "no message to member@inbox.test within 120.0s" in lost.evidence
 
 
 def test_the_judges_findings_pass_through_after_delivery() -> None:

@@ -70,10 +70,13 @@ def register(app: typer.Typer) -> None:
                 f"[bold]Starting the lab[/bold] (marketlab.test on loopback) with faults: {', '.join(DEMO_FAULTS)}"
             )
             # The lab's launchready.toml declares its smoke flows (lab/smoke.yaml): app.smoke runs them.
-            err.print("The audit includes the lab's smoke flows: signup, email confirmation, login, invite, checkout.")
+            err.print(
+                "The audit includes the lab's smoke flows (signup, email confirmation, login, invite, password "
+                "reset, checkout) and judges the mail they make the app send (`launchready email test`)."
+            )
         with tempfile.TemporaryDirectory(prefix="launchready-demo-") as tmp, Lab(faults=DEMO_FAULTS) as lab:
             config_path = Path(tmp) / "launchready.toml"
-            config_path.write_text(lab.config_toml(), encoding="utf-8")
+            config_path.write_text(lab.config_toml(mail_test=True), encoding="utf-8")
             loaded = load_config(config_path)
             net = lab.net_settings()
             # History lives with the demo output so the demo never touches a real project's store.

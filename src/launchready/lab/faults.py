@@ -40,6 +40,7 @@ DEMO_FAULTS: tuple[str, ...] = (
     "spf-plus-all",
     "dangling-cname",
     "verification-email-missing",
+    "email-reset-link-localhost",
     "repo-secret-in-history",
 )
 

@@ -251,8 +251,13 @@ class Lab:
             args += ["--connect-to", f"{route.host or ''}:{route.port}:{format_peer(route.to_host, route.to_port)}"]
         return [*args, "--rdap-server", self.rdap_url]
 
-    def config_toml(self) -> str:
-        """A launchready.toml describing the lab (what discovery alone cannot know)."""
+    def config_toml(self, *, mail_test: bool = False) -> str:
+        """A launchready.toml describing the lab (what discovery alone cannot know).
+
+        ``mail_test``: the audit also runs the mail test ([email] test), waiting a few seconds for
+        each message rather than the default two minutes (the demo's lab loses one on purpose).
+        """
+        mail_test_keys = "test = true\nwait_s = 5.0\n" if mail_test else ""
         sender = f"ip{self._ip_version}:{self.bind}"
         return (
             "# launchready configuration for the lab (marketlab.test on loopback)\n"
@@ -266,6 +271,7 @@ class Lab:
             "[email]\n"
             f"senders = {json.dumps([sender, *extra_senders(self.faults)])}\n"
             'dkim_selectors = ["lab"]\n'
+            + mail_test_keys
             + surface_toml()
             + smoke_toml(self.mailbox_api_url, self.workdir / "smoke.env")
             + secrets_toml(self.app_repo)
