@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.errors import CouldNotRun, NotConfigured
+from launchready.core.errors import CouldNotRun, NotApplicable, NotConfigured
 from launchready.core.finding import Finding
 from launchready.core.mail_test import MailTestFacts, SentMessage
 from launchready.core.severity import Impact, Severity
@@ -435,10 +435,9 @@ def judge(facts: MailTestFacts) -> list[Finding]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     if not ctx.config.email.test:
-        raise NotConfigured(
-            "the mail test is off ([email] test in launchready.toml)",
-            "set [email] test = true to run the smoke flows that wait for mail and judge each message",
-        )
+        # Like a load test, the mail test makes the product do real work (sign-ups, mail sent):
+        # never a side effect of a plain audit.
+        raise NotApplicable("the mail test runs with `launchready email test` (or set [email] test = true)")
     if ctx.mail_test is None:
         raise CouldNotRun("no mail test was given to this run (run `launchready audit` or `launchready email test`)")
     facts = await ctx.mail_test.test(target)
