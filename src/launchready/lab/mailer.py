@@ -15,7 +15,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import dkim
+import dkim  # type: ignore[import-untyped]
 
 _URL = re.compile(r"https?://\S+")
 # What the signature covers: what a reader sees and what identifies the message.
