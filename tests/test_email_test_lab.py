@@ -163,3 +163,16 @@ def test_the_audit_runs_the_mail_test_when_the_config_says_so(
     found = {(f["id"], f["target"]) for f in report["findings"]}
     assert ("email.message.no-text-part", CONFIRMATION) in found, err
     assert len(found) == 3
+
+
+def test_a_dead_mailbox_is_could_not_run_never_a_pass(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(lab, tmp_path)
+    dead = f"http://127.0.0.1:{closed_port()}"
+    config.write_text(config.read_text(encoding="utf-8").replace(lab.mailbox_api_url, dead), encoding="utf-8")
+    code, report, err = email_test(lab, config, capsys, "--flow", "signup")
+    assert code == 1
+    assert report["findings"] == []
+    assert "email test could not run on production: the mailbox could not be read: signup: step" in err
+    assert "connection refused" in err.lower() or "answered" in err

@@ -73,6 +73,16 @@ def _unreached(run: SmokeRun) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _unread(run: SmokeRun, waited: set[tuple[str, str]]) -> list[str]:
+    """Email steps that failed without a wait being heard: the mailbox failed, not the mail."""
+    return [
+        f"{flow.name}: step {step.name!r} ({step.where}): {step.failure}"
+        for flow in run.flows
+        for step in flow.steps
+        if step.kind == "email" and not step.skipped and not step.passed and (flow.name, step.where) not in waited
+    ]
+
+
 class MailTest:
     """A ``MailTester`` (core/protocols.py) over the configured flows, mailbox or ``inbox``."""
 
@@ -116,12 +126,18 @@ class MailTest:
         options = replace(plan.options, mail_wait=wait, flow_timeout=plan.options.flow_timeout + wait)
         plan = replace(plan, options=options)
         waits: list[MailWait] = []
+        heard_steps: set[tuple[str, str]] = set()
 
         def heard(event: MailWait) -> None:
+            heard_steps.add((event.flow, event.where))
             if event.origin == event.flow:
                 waits.append(event)
 
         run = await execute(plan, self._net, on_mail=heard, mail=self._inbox)
+        unread = _unread(run, heard_steps)
+        if unread:
+            # The mailbox itself failed (API down, IMAP login refused): nothing is known of the mail.
+            return self._facts(environment, plan.base_url, problem="the mailbox could not be read: " + unread[0])
         messages = await self._judge_all(plan.base_url, waits)
         return self._facts(environment, plan.base_url, messages=messages, unreached=_unreached(run))
 
