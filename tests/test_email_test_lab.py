@@ -176,3 +176,36 @@ def test_a_dead_mailbox_is_could_not_run_never_a_pass(
     assert report["findings"] == []
     assert "email test could not run on production: the mailbox could not be read: signup: step" in err
     assert "connection refused" in err.lower() or "answered" in err
+
+
+def test_more_judges_plug_into_every_message(lab: Lab) -> None:
+    """The hook the spam, link and folder judges use: it sees each message once, and its findings land
+    on the message's stable target like the built-in ones."""
+    import asyncio
+    import tomllib
+
+    from launchready.config.model import Config
+    from launchready.mailtest.judge import finding
+    from launchready.mailtest.message import ParsedMessage
+    from launchready.mailtest.policy import config_policy
+    from launchready.mailtest.run import MailTest
+
+    seen: list[str] = []
+
+    async def stand_in_judge(message: ParsedMessage, target: str) -> list[Any]:
+        subject = message.first("subject") or ""
+        seen.append(subject)
+        return [finding("html-clipped", target, [f"Subject: {subject}"])] if subject.startswith("Reset") else []
+
+    data = tomllib.loads(lab.config_toml())
+    data["email"]["test"] = True
+    config = Config.model_validate(data)
+    tester = MailTest(config, lab.net_settings(), config_policy(config), extra_checks=[stand_in_judge])
+    facts = asyncio.run(tester.test("production"))
+    assert len(seen) == len(facts.messages) == 3
+    [(target, found)] = [(m.target, m.findings) for m in facts.messages if m.findings]
+    assert target == f"https://app.{LAB_DOMAIN} flow:password-reset email:reset email"
+    [clipped] = found
+    assert clipped.id == "email.message.html-clipped" and clipped.target == target
+    assert clipped.evidence[0].startswith("Message-ID: <")
+    assert "Subject: Reset your Market Lab password" in clipped.evidence

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from launchready.checks.email.message import MESSAGE_FINDINGS
 from launchready.checks.email.message import META as MESSAGE_META
@@ -37,6 +38,12 @@ FINDING_RULES: dict[str, _Rule] = {
     )
     for spec in MESSAGE_FINDINGS
 }
+
+
+class MessageCheck(Protocol):
+    """One more judge of a received message: its findings, built with :func:`finding`."""
+
+    async def __call__(self, message: ParsedMessage, target: str) -> list[Finding]: ...
 
 
 @dataclass(frozen=True)
@@ -162,11 +169,17 @@ async def judge_message(
     client_ip: str | None = None,
     helo: str = "",
     mail_from: str | None = None,
+    extra: Sequence[MessageCheck] = (),
 ) -> Judgement:
-    """Everything about one received message; ``name`` names it when it has no Message-ID."""
+    """Everything about one received message; ``name`` names it when it has no Message-ID.
+
+    ``extra``: more judges of the same message (spam score, link liveness, the folder it landed
+    in), each adding its findings (kinds declared in checks/email/message.py)."""
     message = parse_message(raw)
     target = message_target(message, name)
     auth = await authenticate(resolver, message, client_ip=client_ip, helo=helo, mail_from=mail_from)
     findings = [*auth_findings(auth, target), *content_findings(judge_content(message, policy), target)]
+    for check in extra:
+        findings.extend(await check(message, target))
     findings.sort(key=lambda f: (-f.severity.rank, -f.impact.weight, f.id))
     return Judgement(target, auth, tuple(findings))

@@ -12,6 +12,7 @@ three other flows is one message, not four.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from launchready.config.model import Config
@@ -20,7 +21,7 @@ from launchready.core.mail_test import MailTestFacts, SentMessage
 from launchready.core.net import NetSettings
 from launchready.mailtest.content import ContentPolicy
 from launchready.mailtest.inbox import SmtpInbox
-from launchready.mailtest.judge import judge_message
+from launchready.mailtest.judge import MessageCheck, judge_message
 from launchready.mailtest.message import parse_message
 from launchready.probes.dns import DnsProbe
 from launchready.secrets.errors import SecretsError
@@ -94,21 +95,33 @@ class MailTest:
         *,
         inbox: SmtpInbox | None = None,
         flow_names: tuple[str, ...] = (),
+        extra_checks: Sequence[MessageCheck] = (),
     ) -> None:
+        self._extra_checks = tuple(extra_checks)  # more judges per message (judge.py MessageCheck)
         self._config = config
         self._net = net
         self._policy = policy
         self._inbox = inbox
         self._flow_names = flow_names
 
-    def _facts(self, environment: str, base_url: str = "", **rest: object) -> MailTestFacts:
+    def _facts(
+        self,
+        environment: str,
+        base_url: str = "",
+        *,
+        messages: tuple[SentMessage, ...] = (),
+        problem: str | None = None,
+        unreached: tuple[str, ...] = (),
+    ) -> MailTestFacts:
         email = self._config.email
         return MailTestFacts(
             environment=environment,
             base_url=base_url,
             delivery_budget_s=email.delivery_s,
             wait_s=email.mail_wait_s,
-            **rest,  # type: ignore[arg-type]
+            messages=messages,
+            problem=problem,
+            unreached=unreached,
         )
 
     async def test(self, environment: str) -> MailTestFacts:
@@ -180,6 +193,7 @@ class MailTest:
             client_ip=connection.client_ip,
             helo=connection.helo,
             mail_from=connection.mail_from,
+            extra=self._extra_checks,
         )
         message_id = judgement.subject if judgement.subject != target else None
         return SentMessage(
