@@ -118,6 +118,8 @@ def test_imap_mailbox_finds_the_message(imap_server: int) -> None:
     found = asyncio.run(wait_for_mail(source(imap_server), "member+smoke-1@example.com", "Confirm", 2))
     assert found is not None and found.subject == "Confirm your account"
     assert "verify?token=abc123" in found.text
+    # The message as fetched (RFC822), what `email test` judges.
+    assert found.raw == _Imap.messages[1]
     assert asyncio.run(wait_for_mail(source(imap_server), "nobody@example.com", None, 0.2)) is None
 
 
