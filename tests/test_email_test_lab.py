@@ -96,6 +96,10 @@ def test_a_message_that_never_comes_is_a_finding_not_a_crash(
     facts = mail_facts(report)
     assert facts["Mail: password-reset / reset email"]["value"].startswith("arrived in ")
     assert facts["Mail: signup / confirmation email"]["value"].startswith("not delivered")
+    # The invitation was never asked for: its flow signs up first and stopped there.
+    unsent = facts["Mail: invite / invitation email"]
+    assert unsent["value"] == "not sent: the flow failed before it"
+    assert "confirmation email" in unsent["detail"][0]
 
 
 def test_listen_receives_the_mail_and_judges_spf_from_the_connection(

@@ -33,6 +33,15 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class UnreachedStep:
+    """An email step whose flow failed before it: the product was never asked to send the message."""
+
+    flow: str
+    step: str
+    reason: str  # the flow's failure (masked)
+
+
+@dataclass(frozen=True)
 class MailTestFacts:
     environment: str
     base_url: str
@@ -41,5 +50,5 @@ class MailTestFacts:
     messages: tuple[SentMessage, ...] = ()
     # The flows could not be run at all (bad flow file, no mailbox, unset variable): could not run.
     problem: str | None = None
-    # Flows that failed before reaching one of their email steps (their messages were never sent).
-    unreached: tuple[str, ...] = ()
+    # Email steps whose flow failed before them (app.smoke reports the flow; no message to judge).
+    unreached: tuple[UnreachedStep, ...] = ()

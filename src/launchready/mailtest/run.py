@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from launchready.config.model import Config
 from launchready.core.finding import Finding
-from launchready.core.mail_test import MailTestFacts, SentMessage
+from launchready.core.mail_test import MailTestFacts, SentMessage, UnreachedStep
 from launchready.core.net import NetSettings
 from launchready.mailtest.content import ContentPolicy
 from launchready.mailtest.inbox import SmtpInbox
@@ -65,13 +65,13 @@ def _retarget(findings: tuple[Finding, ...], target: str, message_id: str | None
     return tuple(f.model_copy(update={"target": target, "evidence": (*shown, *f.evidence)[:20]}) for f in findings)
 
 
-def _unreached(run: SmokeRun) -> tuple[str, ...]:
-    out = []
-    for flow in run.flows:
-        for step in flow.steps:
-            if step.kind == "email" and step.skipped and (step.origin or flow.name) == flow.name:
-                out.append(f"{flow.name}: email step {step.name!r} never ran ({flow.reason})")
-    return tuple(out)
+def _unreached(run: SmokeRun) -> tuple[UnreachedStep, ...]:
+    return tuple(
+        UnreachedStep(flow.name, step.name, flow.reason)
+        for flow in run.flows
+        for step in flow.steps
+        if step.kind == "email" and step.skipped and (step.origin or flow.name) == flow.name
+    )
 
 
 def _unread(run: SmokeRun, waited: set[tuple[str, str]]) -> list[str]:
@@ -111,7 +111,7 @@ class MailTest:
         *,
         messages: tuple[SentMessage, ...] = (),
         problem: str | None = None,
-        unreached: tuple[str, ...] = (),
+        unreached: tuple[UnreachedStep, ...] = (),
     ) -> MailTestFacts:
         email = self._config.email
         return MailTestFacts(

@@ -448,9 +448,19 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             "no smoke flow waits for mail",
             "add an email step after the request that sends mail (docs/smoke.md), e.g. the sign-up confirmation",
         )
+    host = urlsplit(facts.base_url).hostname or target
     for sent in facts.messages:
         name, value, detail = message_fact(facts, sent)
-        ctx.facts.add(urlsplit(facts.base_url).hostname or target, name, value, check_id=META.id, detail=detail)
+        ctx.facts.add(host, name, value, check_id=META.id, detail=detail)
+    for step in facts.unreached:
+        # The flow failed before asking for the message (app.smoke reports the flow): nothing to judge.
+        ctx.facts.add(
+            host,
+            f"Mail: {step.flow} / {step.step}",
+            "not sent: the flow failed before it",
+            check_id=META.id,
+            detail=(step.reason,),
+        )
     return judge(facts)
 
 
