@@ -32,11 +32,8 @@ def write_config(lab: Lab, tmp_path: Path, **email: Any) -> Path:
 def email_test(
     lab: Lab, config: Path, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, dict[str, Any], str]:
-    net_args = [a for a in lab.cli_args()]
-    rdap = net_args.index("--rdap-server")
-    del net_args[rdap : rdap + 2]  # the mail test asks no registry
     code, out, err = run_cli(
-        ["email", "test", "--config", str(config), "--format", "json", "--quiet", *net_args, *args], capsys
+        ["email", "test", "--config", str(config), "--format", "json", "--quiet", *lab.cli_args(), *args], capsys
     )
     return code, json.loads(out) if out.strip().startswith("{") else {}, err
 
@@ -141,12 +138,11 @@ def test_bad_command_lines_are_one_line_errors(
 def test_every_report_format_carries_the_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Lab(faults=["email-reset-link-localhost"]) as lab:
         config = write_config(lab, tmp_path)
-        net_args = lab.cli_args()[: lab.cli_args().index("--rdap-server")]
         for fmt, marker in (("md", "email.message.local-link"), ("sarif", '"ruleId": "email.message.local-link"'),
                             ("junit", "email.message.local-link"), ("html", "email.message.local-link")):  # fmt: skip
             code, out, err = run_cli(
                 ["email", "test", "--config", str(config), "--format", fmt, "--quiet", "--flow", "password-reset",
-                 *net_args],
+                 *lab.cli_args()],
                 capsys,
             )  # fmt: skip
             assert code == 1, err

@@ -11,7 +11,15 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.email_cmd import DeclaredHostOpt, DomainOpt, StagingHostOpt
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, QuietOpt, TimeoutOpt
+from launchready.cli.options import (
+    CaBundleOpt,
+    ConfigOpt,
+    ConnectToOpt,
+    NameserverOpt,
+    QuietOpt,
+    RdapServerOpt,
+    TimeoutOpt,
+)
 from launchready.core.severity import Severity
 
 if TYPE_CHECKING:
@@ -143,6 +151,7 @@ def register(app: typer.Typer) -> None:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the smoke flows that make the product send mail, time each message from its request to its
@@ -162,7 +171,7 @@ def register(app: typer.Typer) -> None:
         flows = tuple(flow or ())
         _require_mail_flows(test_config, flows)
         policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], False)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded, rdap_server=rdap_server)
         base_host = urlsplit(str(test_config.environments[env].base_url)).hostname or env
         target = test_config.domain or base_host
         run = asyncio.run(
