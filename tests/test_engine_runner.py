@@ -144,3 +144,18 @@ def test_missing_domain_skips_checks_that_need_it() -> None:
     assert results["t.web@gone.test"].status is Status.SKIPPED
     assert "does not exist" in (results["t.web@gone.test"].reason or "")
     assert results["t.dns@gone.test"].status is Status.PASSED
+
+
+def test_a_check_that_waits_by_design_gets_its_own_timeout() -> None:
+    async def waits(ctx: AuditContext, target: str) -> list[Any]:
+        await asyncio.sleep(0.3)
+        return []
+
+    checks = (Check(meta("t.waits"), waits), Check(meta("t.also"), waits))
+    options = RunnerOptions(concurrency=4, check_timeout=0.1, check_timeouts={"t.waits": 5.0})
+    results = {r.check_id: r for r in asyncio.run(run_checks(Registry(checks), context(SITE), options))}
+    assert results["t.waits"].status is Status.PASSED
+    assert results["t.also"].status is Status.ERROR
+    assert results["t.also"].reason == "timed out after 0.1s"
+    # An override never shortens the run's own timeout.
+    assert RunnerOptions(check_timeout=60.0, check_timeouts={"t.waits": 5.0}).timeout_for("t.waits") == 60.0

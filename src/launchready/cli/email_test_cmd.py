@@ -89,8 +89,9 @@ async def run_email_test(
     from launchready.core.registry import load_registry
     from launchready.engine.audit import run_audit
     from launchready.engine.progress import make_progress
+    from launchready.engine.runner import RunnerOptions
     from launchready.mailtest.inbox import SmtpInbox
-    from launchready.mailtest.run import MailTest
+    from launchready.mailtest.run import MailTest, mail_test_seconds
 
     inbox = None
     if listen is not None:
@@ -104,8 +105,16 @@ async def run_email_test(
     try:
         tester = MailTest(config, net, policy, inbox=inbox, flow_names=flows)
         registry = load_registry().select(only=(CHECK_ID,), skip=())
+        # The one check may take as long as its flows and waits need, not the audit's 60 s default.
+        options = RunnerOptions(check_timeouts={CHECK_ID: mail_test_seconds(config)})
         run = await run_audit(
-            domain, config, net, registry, mail_test=tester, progress=make_progress(sys.stderr, quiet=quiet)
+            domain,
+            config,
+            net,
+            registry,
+            options=options,
+            mail_test=tester,
+            progress=make_progress(sys.stderr, quiet=quiet),
         )
     finally:
         if inbox is not None:

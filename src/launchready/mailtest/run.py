@@ -31,6 +31,8 @@ from launchready.smoke.model import Flow
 from launchready.smoke.plan import execute, load_flows, plan_smoke
 from launchready.smoke.results import SmokeRun
 
+# Judging a handful of messages (DNS lookups for SPF, DKIM keys, DMARC) after the flows end.
+JUDGING_MARGIN_S = 30.0
 # "from HELO (rdns [192.0.2.1])" or Mailpit's "from HELO ([192.0.2.1])"; IPv6 as [IPv6:2001:db8::1].
 _RECEIVED_FROM = re.compile(r"^\s*from\s+(\S+)\s.*?\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]", re.IGNORECASE | re.DOTALL)
 
@@ -217,3 +219,9 @@ def mail_tester(config: Config, net: NetSettings) -> MailTest:
     from launchready.mailtest.policy import config_policy
 
     return MailTest(config, net, config_policy(config))
+
+
+def mail_test_seconds(config: Config) -> float:
+    """How long one environment's mail test may take: its flows (each email step waits up to
+    ``wait_s`` more), then judging; what a check timeout must allow."""
+    return config.smoke.flow_timeout + config.email.mail_wait_s + JUDGING_MARGIN_S
