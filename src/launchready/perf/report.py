@@ -526,7 +526,6 @@ def load_document(result: LoadResult, planned: list[PlannedEndpoint], findings: 
                 _fact("Started", started),
                 _fact("Settings", settings_text(s)),
                 _fact("Budgets", budgets_text(planned)),
-                _fact("Generator", health_text(health)),
             )
         ),
         Paragraph(
