@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,10 @@ from launchready.cli.options import (
     RdapServerOpt,
     TimeoutOpt,
 )
+
+if TYPE_CHECKING:
+    from launchready.config.loader import LoadedConfig
+    from launchready.config.model import Config
 
 
 class HandoverFormat(str, Enum):
@@ -51,6 +55,18 @@ def output_format(fmt: HandoverFormat | None, output: Path | None) -> HandoverFo
     if fmt is HandoverFormat.PDF and output is None:
         raise UsageError("--format pdf writes a file: give -o handover.pdf")
     return fmt
+
+
+def _settings(loaded: LoadedConfig, repo: Path | None) -> tuple[Config, Path | None]:
+    """The config with its paths resolved and the repository of the contract's .env.example: --repo,
+    else [secrets] repo, else the current checkout. A configured repository that is gone is not an
+    error here (the audit would refuse it): the contract's section says what it could not read."""
+    from launchready.secrets.settings import with_resolved_paths
+
+    config = with_resolved_paths(loaded.config, loaded.base_dir)
+    if repo is None and config.secrets.repo is not None and Path(config.secrets.repo).is_dir():
+        return config, Path(config.secrets.repo).resolve()
+    return config, common.find_repo(repo)
 
 
 def register(app: typer.Typer) -> None:
@@ -88,7 +104,7 @@ def register(app: typer.Typer) -> None:
         loaded = common.load(config)
         target = common.resolve_domain(domain, loaded)
         loaded = common.announce_config(loaded, target, explicit=config is not None, quiet=quiet)
-        handover_config, handover_repo = common.audit_settings(loaded, repo, no_git_history=False)
+        handover_config, handover_repo = _settings(loaded, repo)
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded, rdap_server=rdap_server)
         facts = gather(
             target,
