@@ -158,9 +158,13 @@ def _registration(facts: HandoverFacts, run: AuditRun | None) -> Section:
     results = _results(run, "dns.registration", facts.domain)
     failed = _could_not_run(results)
     if failed:
-        blocks.append(Paragraph(f"Registration: could not run: {withheld(failed[0].reason or 'no reason given')}", "bad"))
+        blocks.append(
+            Paragraph(f"Registration: could not run: {withheld(failed[0].reason or 'no reason given')}", "bad")
+        )
     elif not results:
-        blocks.append(Paragraph("Registration: not measured in the latest audit (dns.registration did not run).", "warn"))
+        blocks.append(
+            Paragraph("Registration: not measured in the latest audit (dns.registration did not run).", "warn")
+        )
     rows: list[tuple[Text, ...]] = [("Domain", _code(facts.domain))]
     shown = _facts_of(run, facts.domain, "dns.registration")
     for name in sorted(shown, key=lambda n: _REGISTRATION_ORDER.index(n) if n in _REGISTRATION_ORDER else 99):
@@ -296,7 +300,11 @@ def _email(facts: HandoverFacts, run: AuditRun | None) -> Section:
         blocks.append(_no_audit())
         return Section(title, tuple(blocks))
     rows = tuple(
-        (kind, _check_state(run, check_id), _code(_trim(_published(run, facts.domain, kind))) if _published(run, facts.domain, kind) else "-")
+        (
+            kind,
+            _check_state(run, check_id),
+            _code(_trim(_published(run, facts.domain, kind))) if _published(run, facts.domain, kind) else "-",
+        )
         for kind, check_id in _EMAIL_CHECKS
     )
     blocks.append(Table((Column("Record", wrap=False), Column("State in the latest audit"), Column("Published")), rows))
@@ -322,9 +330,7 @@ def _dns_map(run: AuditRun | None) -> Section:
         return Section(title, (_no_audit(),))
     if run.dns_map is None or not run.dns_map.records:
         return Section(title, (Paragraph("The latest audit stored no DNS map."),))
-    rows = tuple(
-        (_code(r.name), r.type, _code(_trim(r.value)), r.role) for r in run.dns_map.records
-    )
+    rows = tuple((_code(r.name), r.type, _code(_trim(r.value)), r.role) for r in run.dns_map.records)
     blocks: list[Block] = [
         Paragraph(f"DNSSEC: {run.dns_map.dnssec}"),
         Table((Column("Name", wrap=False), Column("Type", wrap=False), Column("Value"), Column("Role")), rows),
@@ -346,8 +352,8 @@ def _secrets(facts: HandoverFacts, run: AuditRun | None) -> Section:
         blocks.append(
             _not_configured(
                 "Environment contract",
-                "declare the variables each environment needs: `[secrets.env]` `example = \".env.example\"` and "
-                "`sources = { production = \"deploy/production.env\" }`",
+                'declare the variables each environment needs: `[secrets.env]` `example = ".env.example"` and '
+                '`sources = { production = "deploy/production.env" }`',
             )
         )
     elif env.error is not None:
@@ -374,11 +380,18 @@ def _secrets(facts: HandoverFacts, run: AuditRun | None) -> Section:
             )
         for presence in env.environments:
             if presence.error is not None:
-                blocks.append(Paragraph(f"{presence.environment}: could not read {presence.source}: {withheld(presence.error)}", "bad"))
+                blocks.append(
+                    Paragraph(
+                        f"{presence.environment}: could not read {presence.source}: {withheld(presence.error)}", "bad"
+                    )
+                )
             elif presence.extra:
                 blocks.append(
                     Paragraph(
-                        (f"Also set in {presence.environment} ({presence.source}): ", *_joined(_code(n) for n in presence.extra))
+                        (
+                            f"Also set in {presence.environment} ({presence.source}): ",
+                            *_joined(_code(n) for n in presence.extra),
+                        )
                     )
                 )
         if env.provider_keys:
@@ -395,9 +408,7 @@ def _secrets(facts: HandoverFacts, run: AuditRun | None) -> Section:
         leaks = [f for f in run.findings if f.check_id in ("repo.secrets", "repo.deploy-secrets", "repo.env-files")]
         if leaks:
             blocks.append(Paragraph(Span("Credentials the latest audit found in the repository:", strong=True)))
-            rows2 = tuple(
-                (_code(f.target), withheld(f.title), backticks(withheld(f.remediation))) for f in leaks
-            )
+            rows2 = tuple((_code(f.target), withheld(f.title), backticks(withheld(f.remediation))) for f in leaks)
             blocks.append(Table((Column("Where", wrap=False), Column("What"), Column("Rotate and remove")), rows2))
     return Section(title, tuple(blocks), lead="Names only: no value is shown here, not even masked.")
 
@@ -421,9 +432,13 @@ def _deploy_environment(env: DeployEnvironment) -> list[Block]:
             else ("Deploy: ", _code(f"launchready deploy --env {env.name} -- COMMAND"), " (no command in the config)")
         )
         if env.rollback:
-            items.append(("Roll back: ", _code(f"launchready rollback --env {env.name}"), " runs ", _code(env.rollback)))
+            items.append(
+                ("Roll back: ", _code(f"launchready rollback --env {env.name}"), " runs ", _code(env.rollback))
+            )
         else:
-            items.append(Span(f"Roll back: no rollback command declared ([smoke.deploy.{env.name}] rollback)", tone="bad"))
+            items.append(
+                Span(f"Roll back: no rollback command declared ([smoke.deploy.{env.name}] rollback)", tone="bad")
+            )
         if env.rollback_check:
             items.append(("Rollback check command: ", _code(env.rollback_check)))
         items.append(f"Waits {env.health_timeout:g} s for health; a command may run {env.timeout:g} s.")
@@ -432,7 +447,7 @@ def _deploy_environment(env: DeployEnvironment) -> list[Block]:
         blocks.append(
             _not_configured(
                 f"Deploy gate for {env.name}",
-                f"declare how it deploys and rolls back: `[smoke.deploy.{env.name}]` `command = \"...\"` `rollback = \"...\"`",
+                f'declare how it deploys and rolls back: `[smoke.deploy.{env.name}]` `command = "..."` `rollback = "..."`',
             )
         )
     if env.last is None:
@@ -457,7 +472,9 @@ def _deploy_environment(env: DeployEnvironment) -> list[Block]:
         rolled = env.last_rollback
         lines = _record_lines(rolled.summary, ("rollback command:", "health after rollback:", "smoke after rollback:"))
         blocks.append(
-            Paragraph(f"Last rollback: #{rolled.id} of {human_utc(rolled.started)} ({rolled.outcome}): {'; '.join(lines)}")
+            Paragraph(
+                f"Last rollback: #{rolled.id} of {human_utc(rolled.started)} ({rolled.outcome}): {'; '.join(lines)}"
+            )
         )
     else:
         blocks.append(Paragraph("Last rollback: none recorded."))
@@ -489,15 +506,27 @@ def _deploy(facts: HandoverFacts) -> Section:
     for env in view.environments:
         blocks.extend(_deploy_environment(env))
     if view.flow_files:
-        blocks.append(Paragraph(("Smoke flows run after every deploy, from: ", *_joined(_code(f) for f in view.flow_files))))
+        blocks.append(
+            Paragraph(("Smoke flows run after every deploy, from: ", *_joined(_code(f) for f in view.flow_files)))
+        )
     else:
-        blocks.append(_not_configured("Smoke flows", "write flows that prove sign-up and payments work: `[smoke]` `files = [\"smoke.yaml\"]`"))
+        blocks.append(
+            _not_configured(
+                "Smoke flows", 'write flows that prove sign-up and payments work: `[smoke]` `files = ["smoke.yaml"]`'
+            )
+        )
     if view.notify:
         blocks.append(Paragraph(Span("Who hears about deploys:", strong=True)))
         blocks.append(BulletList(tuple(withheld(n) for n in view.notify)))
     else:
-        blocks.append(_not_configured("Deploy notifications", "add `[[smoke.notify]]` targets so a failed deploy is heard"))
-    return Section(title, tuple(blocks), lead="The deploy gate deploys, waits for health, runs the smoke flows and rolls back on failure.")
+        blocks.append(
+            _not_configured("Deploy notifications", "add `[[smoke.notify]]` targets so a failed deploy is heard")
+        )
+    return Section(
+        title,
+        tuple(blocks),
+        lead="The deploy gate deploys, waits for health, runs the smoke flows and rolls back on failure.",
+    )
 
 
 # -- what to watch ------------------------------------------------------------------------------------------
@@ -522,18 +551,33 @@ def _watch(monitor: MonitorView) -> Section:
         )
     blocks: list[Block] = []
     if monitor.checks:
-        lead = "No [[monitor.checks]] declared: `monitor serve` derives these from the config:" if monitor.derived else "Monitored checks:"
+        lead = (
+            "No [[monitor.checks]] declared: `monitor serve` derives these from the config:"
+            if monitor.derived
+            else "Monitored checks:"
+        )
         blocks.append(Paragraph(backticks(lead)))
         rows = tuple(
             (_code(c.name), c.kind, _code(c.target), f"every {c.interval_s:g} s", c.why or "-") for c in monitor.checks
         )
-        cols = (Column("Check", wrap=False), Column("Kind", wrap=False), Column("Target"), Column("Interval", wrap=False), Column("Why"))
+        cols = (
+            Column("Check", wrap=False),
+            Column("Kind", wrap=False),
+            Column("Target"),
+            Column("Interval", wrap=False),
+            Column("Why"),
+        )
         blocks.append(Table(cols, rows))
     else:
         blocks.append(Paragraph("No monitored checks: none declared and none could be derived now.", "warn"))
     if monitor.heartbeats:
         blocks.append(Paragraph(Span("Heartbeats (jobs that must ping):", strong=True)))
-        blocks.append(Table((Column("Heartbeat", wrap=False), Column("Schedule")), tuple((_code(n), s) for n, s in monitor.heartbeats)))
+        blocks.append(
+            Table(
+                (Column("Heartbeat", wrap=False), Column("Schedule")),
+                tuple((_code(n), s) for n, s in monitor.heartbeats),
+            )
+        )
     else:
         blocks.append(Paragraph("Heartbeats: none declared ([[monitor.heartbeats]])."))
     if monitor.alerts:
@@ -549,7 +593,13 @@ def _watch(monitor: MonitorView) -> Section:
             )
             for a in monitor.alerts
         )
-        cols3 = (Column("Route", wrap=False), Column("Kind", wrap=False), Column("Sends to"), Column("Hears about"), Column("Also"))
+        cols3 = (
+            Column("Route", wrap=False),
+            Column("Kind", wrap=False),
+            Column("Sends to"),
+            Column("Hears about"),
+            Column("Also"),
+        )
         blocks.append(Table(cols3, rows3))
     else:
         blocks.append(
@@ -588,10 +638,17 @@ def _watch(monitor: MonitorView) -> Section:
         blocks.append(Table(cols4, rows4))
     if monitor.live_heartbeats:
         rows5 = tuple(
-            (_code(h.name), h.state, human_utc(h.last_ping) if h.last_ping else "never") for h in monitor.live_heartbeats
+            (_code(h.name), h.state, human_utc(h.last_ping) if h.last_ping else "never")
+            for h in monitor.live_heartbeats
         )
-        blocks.append(Table((Column("Heartbeat", wrap=False), Column("State", wrap=False), Column("Last ping", wrap=False)), rows5))
-    return Section(title, tuple(blocks), lead="What the monitor checks, who it alerts, and how much error budget is left.")
+        blocks.append(
+            Table(
+                (Column("Heartbeat", wrap=False), Column("State", wrap=False), Column("Last ping", wrap=False)), rows5
+            )
+        )
+    return Section(
+        title, tuple(blocks), lead="What the monitor checks, who it alerts, and how much error budget is left."
+    )
 
 
 # -- risks ----------------------------------------------------------------------------------------------------
@@ -617,7 +674,9 @@ def _fixed(facts: HandoverFacts) -> Section:
         return Section(title, (_no_audit(),))
     first = history.first
     if history.since_first is None or first is None:
-        return Section(title, (Paragraph("Only one audit is stored: nothing to compare with yet. Audit again after fixing."),))
+        return Section(
+            title, (Paragraph("Only one audit is stored: nothing to compare with yet. Audit again after fixing."),)
+        )
     lead = f"Audit #{first.run_id} of {human_utc(first.started)} compared with the latest, #{history.latest.run_id}."
     if not history.since_first.fixed:
         return Section(title, (Paragraph("No risk of the first audit is fixed yet."),), lead=lead)
@@ -672,16 +731,29 @@ def _not_verified(run: AuditRun | None) -> Section:
     if run is None:
         return Section(title, (_no_audit(),))
     rows: list[tuple[Text, ...]] = [
-        (_code(r.check_id), _code(r.target), Span("could not run", tone="bad"), withheld(r.reason or "")) for r in run.not_run
+        (_code(r.check_id), _code(r.target), Span("could not run", tone="bad"), withheld(r.reason or ""))
+        for r in run.not_run
     ]
     rows += [
-        (_code(r.check_id), _code(r.target), Span("not configured", tone="warn"), backticks(withheld(r.configure or "")))
+        (
+            _code(r.check_id),
+            _code(r.target),
+            Span("not configured", tone="warn"),
+            backticks(withheld(r.configure or "")),
+        )
         for r in run.not_configured
     ]
     if not rows:
         return Section(title, (Paragraph(Span("Every check of the latest audit ran.", tone="good")),))
-    cols = (Column("Check", wrap=False), Column("Target", wrap=False), Column("Status", wrap=False), Column("Why / what to add"))
-    return Section(title, (Table(cols, tuple(rows)),), lead="Nothing is known about these: they are neither passes nor risks.")
+    cols = (
+        Column("Check", wrap=False),
+        Column("Target", wrap=False),
+        Column("Status", wrap=False),
+        Column("Why / what to add"),
+    )
+    return Section(
+        title, (Table(cols, tuple(rows)),), lead="Nothing is known about these: they are neither passes nor risks."
+    )
 
 
 # -- backlog ----------------------------------------------------------------------------------------------------
@@ -696,7 +768,9 @@ def _backlog(facts: HandoverFacts, run: AuditRun | None) -> Section:
     else:
         for action in actions(run):
             targets = ", ".join(withheld(t) for t in action.targets[:3]) + (" …" if len(action.targets) > 3 else "")
-            rows.append((_severity(action.severity), f"{withheld(action.title)} ({targets})", backticks(withheld(action.fix))))
+            rows.append(
+                (_severity(action.severity), f"{withheld(action.title)} ({targets})", backticks(withheld(action.fix)))
+            )
         for result in run.not_run:
             what = f"{result.check_id} on {withheld(result.target)} could not run: {withheld(result.reason or '')}"
             rows.append((Span("VERIFY", tone="warn"), what, "Fix what stopped it, then audit again."))
@@ -704,7 +778,9 @@ def _backlog(facts: HandoverFacts, run: AuditRun | None) -> Section:
             rows.append((todo, f"{result.check_id} is not configured", backticks(withheld(result.configure or ""))))
     for env in facts.deploy.environments:
         if env.configured and not env.rollback:
-            rows.append((todo, f"No rollback command for {env.name}", _code(f"[smoke.deploy.{env.name}] rollback = \"...\"")))
+            rows.append(
+                (todo, f"No rollback command for {env.name}", _code(f'[smoke.deploy.{env.name}] rollback = "..."'))
+            )
     if not any(e.configured for e in facts.deploy.environments):
         rows.append((todo, "The deploy gate is not configured", _code("[smoke.deploy.production]")))
     if not facts.monitor.configured:
