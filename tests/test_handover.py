@@ -143,6 +143,58 @@ def test_gather_without_anything_stored_or_configured(tmp_path: Path) -> None:
     assert not (tmp_path / ".launchready").exists()  # a handover writes nothing
 
 
+def test_accepted_deferred_and_not_verified_risks_from_the_latest_run() -> None:
+    from datetime import date
+
+    from launchready.core.finding import Acceptance, CheckResult, Finding, Status
+    from launchready.core.run import AuditRun, Decision, Verdict
+    from launchready.core.severity import Impact, Severity
+
+    def finding(finding_id: str, severity: Severity, accepted: Acceptance | None = None) -> Finding:
+        return Finding(
+            id=finding_id,
+            check_id=finding_id.rsplit(".", 1)[0],
+            title=f"title of {finding_id}",
+            severity=severity,
+            impact=Impact.TRUST,
+            target="example.com",
+            evidence=("sk_l…(32 chars)",),
+            remediation=f"fix {finding_id}",
+            accepted=accepted,
+        )
+
+    acceptance = Acceptance(reason="legacy host retired next month", by="Ana Lima", until=date(2027, 1, 31))
+    open_one = finding("web.hsts.missing", Severity.HIGH)
+    accepted = finding("tls.caa.missing", Severity.LOW, acceptance)
+    moment = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    run = AuditRun(
+        tool_version="test",
+        target="example.com",
+        started=moment,
+        finished=moment,
+        decision=Decision(verdict=Verdict.SHIP_WITH_FIXES, reasons=(), rules=()),
+        findings=(open_one, accepted),
+        results=(
+            CheckResult(check_id="web.hsts", target="example.com", status=Status.FAILED, findings=(open_one,)),
+            CheckResult(
+                check_id="dns.registration", target="example.com", status=Status.ERROR, reason="RDAP timed out"
+            ),
+        ),
+        run_id=7,
+    )
+    facts = HandoverFacts(**{**empty_facts().__dict__, "history": AuditHistory(latest=run, first=run, runs=1)})
+    markdown = write_markdown(build_handover(facts))
+    accepted_part = markdown.split("## Risks accepted")[1].split("\n## ")[0]
+    assert "Ana Lima" in accepted_part and "legacy host retired next month" in accepted_part
+    assert "2027-01-31" in accepted_part and "`tls.caa.missing@example.com`" in accepted_part
+    deferred_part = markdown.split("## Risks deferred (still open)")[1].split("\n## ")[0]
+    assert "`web.hsts.missing`" in deferred_part and "fix web.hsts.missing" in deferred_part
+    assert "tls.caa.missing" not in deferred_part
+    assert "Registration: could not run: RDAP timed out" in markdown
+    assert "Only one audit is stored" in markdown
+    assert "chars)" not in markdown  # evidence (masked values) is never part of the pack
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 

@@ -287,7 +287,8 @@ def _derived(config: Config, net: NetSettings) -> tuple[WatchedCheck, ...]:
 
     try:
         found = asyncio.run(derive())
-    except (TimeoutError, OSError):
+    except (TimeoutError, OSError, ValueError):
+        # The DNS did not answer in time, or served a name no check can be made of: none derived now.
         return ()
     return _watched([c for c, _ in found], [why for _, why in found])
 
