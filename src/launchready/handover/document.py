@@ -657,14 +657,16 @@ def _watch(monitor: MonitorView) -> Section:
 def _finding_rows(findings: Iterable[Finding], *, fix: bool) -> tuple[tuple[Text, ...], ...]:
     rows = []
     for f in findings:
-        row: list[Text] = [_severity(f.severity), withheld(f.title), _code(f.id), _code(f.target)]
+        # The id and target ride with the title: two more narrow columns would squeeze the fix on paper.
+        risk = (withheld(f.title), " — ", _code(f.id), " on ", _code(f.target))
+        row: list[Text] = [_severity(f.severity), risk]
         if fix:
             row.append(backticks(withheld(f.remediation)))
         rows.append(tuple(row))
     return tuple(rows)
 
 
-_RISK_COLUMNS = (Column("Severity", wrap=False), Column("Risk"), Column("Id", wrap=False), Column("Target", wrap=False))
+_RISK_COLUMNS = (Column("Severity", wrap=False), Column("Risk"))
 
 
 def _fixed(facts: HandoverFacts) -> Section:
