@@ -28,6 +28,7 @@ from launchready.intake.errors import IntakeError
 from launchready.lab.errors import LabError
 from launchready.monitor.errors import MonitorError
 from launchready.perf.errors import PerfError
+from launchready.report.errors import ReportError
 from launchready.secrets.errors import SecretsError
 from launchready.smoke.errors import SmokeError
 
@@ -46,6 +47,7 @@ SUBSYSTEM_ROOTS: list[type[Exception]] = [
     LabError,
     MonitorError,
     IntakeError,
+    ReportError,
 ]
 
 
