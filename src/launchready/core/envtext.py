@@ -104,5 +104,3 @@ def parse_env_text(text: str, name: str) -> EnvFile:
             values[key] = binding.value
         lines[key] = number
     return EnvFile(name=name, values=values, lines=lines, bare=frozenset(bare))
-
-

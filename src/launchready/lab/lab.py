@@ -35,6 +35,7 @@ from launchready.lab.certs import issue_host_certs, sni_context, write_host_cert
 from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.dnssec import build_zones, generate_signing_key, parent_ds
+from launchready.lab.error_tracker import TRACKER_HOST, ErrorTracker
 from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
@@ -111,6 +112,8 @@ class Lab:
         self._workdir: Path | None = None
         self._owns_workdir = False
         self.mailbox = Mailbox()
+        # The hosted error tracker the app's SENTRY_DSN names in its deploy exports (lab/error_tracker.py).
+        self.error_tracker = ErrorTracker()
         # The payment provider's signing secret (what sign_webhook needs to call /webhooks/payments).
         self.webhook_secret = "whsec_" + secrets.token_urlsafe(24)
         self._ports: LabPorts | None = None
@@ -188,7 +191,8 @@ class Lab:
         """The app's git repository (lab/repo.py), built on first use: what [secrets] repo points at."""
         workdir = self.workdir
         if self._app_repo is None or not self._app_repo.root.exists():
-            self._app_repo = build_app_repo(workdir, self.faults)
+            dsns = {env: self.error_tracker.dsn(env, self.faults) for env in ("production", "staging")}
+            self._app_repo = build_app_repo(workdir, self.faults, dsns)
         return self._app_repo
 
     @property
@@ -398,6 +402,7 @@ class Lab:
             self.hosts.admin: admin_app(pages, assets, self.faults),
             self.hosts.api: marketplace.api(),
             mta_sts_host(self.domain): mta_sts_app(self.domain, self.faults),
+            TRACKER_HOST: self.error_tracker.app(),
         }
         perf_lab = PerfLab(self.faults, self._workdir / "marketlab.sqlite3")
         stack.callback(perf_lab.close)
