@@ -27,6 +27,7 @@ from typing import Self, TextIO
 
 from aiohttp import web
 
+from launchready.core.errortracking import DsnError, parse_dsn
 from launchready.core.net import ConnectTo, Nameserver, NetSettings, format_peer
 from launchready.lab.app import AppSettings, Marketplace
 from launchready.lab.assets import site_assets
@@ -35,6 +36,7 @@ from launchready.lab.certs import issue_host_certs, sni_context, write_host_cert
 from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.dnssec import build_zones, generate_signing_key, parent_ds
+from launchready.lab.error_reporting import FIRST_VERSION, RELEASE_PREFIX, ErrorReporter
 from launchready.lab.error_tracker import TRACKER_HOST, ErrorTracker
 from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
@@ -57,6 +59,7 @@ from launchready.lab.surface import surface_toml
 from launchready.lab.web import admin_app, apex_app, http_front, https_front, www_app
 from launchready.lab.zone import lab_zones
 
+FIRST_RELEASE = RELEASE_PREFIX + FIRST_VERSION
 # Closing keep-alive connections on stop should not make tests wait.
 _HTTP_SHUTDOWN_SECONDS = 1.0
 
@@ -94,8 +97,17 @@ class Lab:
         smtp_port: int = 0,
         monitor_url: str | None = None,
         heartbeat_period: float = 60.0,
+        error_dsn: str | None = None,
     ) -> None:
         self.faults: frozenset[str] = _validated_faults(faults)
+        # Where the app reports its errors with sentry-sdk (a `monitor project add` DSN); None: nowhere.
+        if error_dsn is not None:
+            try:
+                parse_dsn(error_dsn)
+            except DsnError as exc:
+                raise LabError(f"error DSN: {exc}") from None
+        self.error_dsn = error_dsn
+        self._errors: ErrorReporter | None = None
         # The cron-like job pings the monitor here (lab/monitor_lab.py); None: no job runs.
         self.monitor_url = monitor_url
         self.heartbeat_period = heartbeat_period
@@ -263,6 +275,36 @@ class Lab:
             + lab_owners_toml(self.domain)
         )
 
+    @property
+    def release(self) -> str:
+        """The release the app runs (``marketlab@1.0.0`` until the first :meth:`deploy`)."""
+        self._running()
+        assert self._errors is not None
+        return self._errors.release
+
+    @property
+    def error_reporting(self) -> str:
+        """Where the app's errors go, in words (for `lab up`'s summary)."""
+        if self.error_dsn is None:
+            return "nowhere (give the lab a DSN: --error-dsn)"
+        if self._errors is not None and self._errors.unavailable:
+            return self._errors.unavailable
+        return f"sentry-sdk, release {self.release if self.running else FIRST_RELEASE} -> {parse_dsn(self.error_dsn).masked}"
+
+    def deploy(self, version: str) -> str:
+        """Deploy ``version`` of the app: its release changes (and with new-error-after-deploy, a bug ships).
+
+        Returns the new release. Recording the deploy marker is the deploy tool's job (`launchready
+        deploy`, or ``POST /api/v1/deploys`` on the monitor), as it is for a real app.
+        """
+        self._running()
+        assert self._errors is not None
+        return self._errors.deploy(version)
+
+    @staticmethod
+    def _close_errors(errors: ErrorReporter) -> None:
+        errors.close()
+
     def seed_members(self, n: int) -> int:
         """Make exactly ``n`` seeded members exist (what `launchready lab seed --members N` does)."""
         return seed_members(self.workdir / "marketlab.sqlite3", n)
@@ -392,8 +434,10 @@ class Lab:
         )
         assets = site_assets()
         pages = Pages(self.hosts, assets)
+        errors = self._errors = ErrorReporter(self.error_dsn, self.faults)
+        stack.callback(self._close_errors, errors)
         marketplace = Marketplace(
-            AppSettings(self.hosts, self.faults, self.webhook_secret), store, mailer, pages, assets
+            AppSettings(self.hosts, self.faults, self.webhook_secret), store, mailer, pages, assets, errors
         )
         sites = {
             self.hosts.apex: apex_app(self.hosts, pages, assets, self.faults),
@@ -530,6 +574,7 @@ def describe(lab: Lab) -> str:
             f"  RDAP   {lab.rdap_url}  the registry's RDAP server for {lab.domain}",
             f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
             f"  CA     {lab.ca_bundle}",
+            f"  errors {lab.error_reporting}",
             f"  config {lab.workdir / 'launchready.toml'}",
             "",
             "Audit it:",

@@ -220,9 +220,9 @@ def build_app_repo(
         "POSTMARK_TOKEN": "-".join(_random("0123456789abcdef", n) for n in (8, 4, 4, 4, 12)),
         "STRIPE_SECRET_KEY": "sk_" + "test_" + _random(alphabet, 32),
     }
-    for name, values in (("production", production), ("staging", staging)):
+    for name, exported in (("production", production), ("staging", staging)):
         if name in dsns:
-            values[DSN_VARIABLE] = dsns[name]
+            exported[DSN_VARIABLE] = dsns[name]
     if "env-production-missing-var" in faults:
         del production[MISSING_IN_PRODUCTION]
         planted["env-production-missing-var"] = f"production:{MISSING_IN_PRODUCTION}"
