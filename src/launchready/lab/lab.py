@@ -624,6 +624,7 @@ def run_lab_foreground(
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
     monitor_url: str | None = None,
+    error_dsn: str | None = None,
 ) -> int:
     """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
     stop = stop if stop is not None else threading.Event()
@@ -636,6 +637,7 @@ def run_lab_foreground(
         http_port=http_port,
         smtp_port=smtp_port,
         monitor_url=monitor_url,
+        error_dsn=error_dsn,
     )
     with _stop_on_sigterm(stop), lab:
         try:
