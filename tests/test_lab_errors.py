@@ -108,3 +108,17 @@ def test_a_lab_without_a_dsn_reports_nowhere_and_a_bad_dsn_is_one_line() -> None
         lab.deploy("2.0.0")
         # The bug ships all the same; the app answers 500 and its error goes nowhere.
         assert client.get(f"https://{lab.hosts.api}/v1/members").status == 500
+
+
+def test_without_sentry_sdk_the_lab_runs_and_says_its_errors_go_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from launchready.lab.error_reporting import SDK_MISSING
+
+    monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # what `import sentry_sdk` meets when it is not installed
+    with Lab(faults=["new-error-after-deploy"], error_dsn="http://0123456789abcdef@127.0.0.1:9/1") as lab:
+        assert lab.error_reporting == SDK_MISSING
+        assert f"  errors {SDK_MISSING}" in describe(lab).splitlines()
+        lab.seed_members(1)
+        lab.deploy("2.0.0")
+        assert LabClient.for_lab(lab).get(f"https://{lab.hosts.api}/v1/members").status == 500
