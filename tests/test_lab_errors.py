@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cliutil import run_cli
 from netutil import closed_port
 from serveutil import LoopThread, Receiver, Serve, store_rows
 
@@ -97,9 +98,12 @@ def test_new_error_after_deploy_reaches_the_monitor_as_a_new_group_after_the_mar
     assert f"/errors/{group_id}" in str(alert.payload)
 
 
-def test_a_lab_without_a_dsn_reports_nowhere_and_a_bad_dsn_is_one_line() -> None:
+def test_a_lab_without_a_dsn_reports_nowhere_and_a_bad_dsn_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(LabError, match="error DSN: the DSN does not end with a numeric project id"):
         Lab(error_dsn="http://key@127.0.0.1:9/project")
+    code, out, err = run_cli(["lab", "up", "--error-dsn", "127.0.0.1:8787/1"], capsys)
+    assert (code, out) == (2, "")
+    assert err == "launchready: error: error DSN: the DSN does not start with http:// or https://\n"
     with Lab(faults=["new-error-after-deploy"]) as lab:
         assert lab.error_reporting.startswith("nowhere")
         lab.seed_members(1)
