@@ -25,7 +25,21 @@ PACKAGE = "launchready"
 PURE_LIBRARIES = frozenset({"email"})
 # What runs above the checks; the engine and the checks' context must not depend on them.
 FEATURES = frozenset(
-    {"smoke", "perf", "deploy", "monitor", "secrets", "history", "report", "lab", "edge", "mailtest", "handover"}
+    {
+        "smoke",
+        "perf",
+        "deploy",
+        "monitor",
+        "intake",
+        "notify",
+        "secrets",
+        "history",
+        "report",
+        "lab",
+        "edge",
+        "mailtest",
+        "handover",
+    }
 )
 # Checks that still drive a feature (the smoke runner, the load generator, the secret scanner)
 # instead of reading its results through a Protocol: the debt, listed so it only shrinks. Any

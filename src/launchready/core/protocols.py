@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from launchready.core.crawl import CrawlLimits, CrawlResult, Visit
 from launchready.core.dns import CnameChain, DnsAnswer, ServerAnswer
 from launchready.core.dnssec import DnssecFacts
+from launchready.core.errortracking import Dsn, DsnDelivery
 from launchready.core.http import HttpExchange
 from launchready.core.rdap import RdapFacts
 from launchready.core.repo import FileTexts, RepoFiles
@@ -111,3 +112,9 @@ class RdapLookup(Protocol):
     """The domain's registration as its registry's RDAP server answers it."""
 
     async def lookup(self, domain: str) -> RdapFacts: ...
+
+
+class ErrorTracking(Protocol):
+    """Whether an error-tracking DSN accepts an event: one test event per DSN per run."""
+
+    async def send_test_event(self, dsn: Dsn) -> DsnDelivery: ...
