@@ -255,7 +255,7 @@ async def receive_imap(
     to, subject, message_id = criteria_fields
     criteria = Criteria(to=to, subject=subject, message_id=message_id)
     print(
-        f"waiting up to {wait_s:g} s for {criteria.describe()} in {account.host} (Inbox and Junk)",
+        f"waiting up to {wait_s:g} s for a message ({criteria.describe()}) in {account.host}, Inbox and Junk",
         file=sys.stderr,
         flush=True,
     )
