@@ -90,7 +90,11 @@ def test_message_in_junk_with_the_providers_verdicts_next_to_ours(
     }
     provider = data["provider_authentication_results"]
     assert provider["authserv_id"] == "mx.mailtest.test"
-    assert [(r["method"], r["result"]) for r in provider["results"]] == [("spf", "pass"), ("dkim", "fail"), ("dmarc", "fail")]
+    assert [(r["method"], r["result"]) for r in provider["results"]] == [
+        ("spf", "pass"),
+        ("dkim", "fail"),
+        ("dmarc", "fail"),
+    ]
     # Ours: the signature verifies against the published key; only the provider saw it fail.
     assert [(d["domain"], d["result"]) for d in data["dkim"]] == [("shop.test", "pass")]
     ids = {f["id"] for f in data["findings"]}
@@ -146,8 +150,8 @@ def test_verify_scores_with_spamassassin_and_checks_links(
     zone: ZoneServer, key: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     require_spamassassin()
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         def do_HEAD(self) -> None:
@@ -171,10 +175,18 @@ def test_verify_scores_with_spamassassin_and_checks_links(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         eml = tmp_path / "welcome.eml"
-        html = '<p><a href="https://shop.test/verify?token=abc">Verify</a> <a href="https://shop.test/help">Help</a></p>'
+        html = (
+            '<p><a href="https://shop.test/verify?token=abc">Verify</a> <a href="https://shop.test/help">Help</a></p>'
+        )
         eml.write_bytes(sign(message(html=html), key, domain="shop.test", selector="k"))
         args = ["email", "verify", str(eml), "--nameserver", f"127.0.0.1:{zone.port}", "--domain", "shop.test"]
-        args += ["--check-links", "--ca-bundle", str(bundle), "--connect-to", f"shop.test:443:127.0.0.1:{server.server_port}"]
+        args += [
+            "--check-links",
+            "--ca-bundle",
+            str(bundle),
+            "--connect-to",
+            f"shop.test:443:127.0.0.1:{server.server_port}",
+        ]
         code, out, err = run_cli([*args, "--format", "json"], capsys)
     finally:
         server.shutdown()
@@ -185,7 +197,10 @@ def test_verify_scores_with_spamassassin_and_checks_links(
     assert {"MISSING_DATE", "MPART_ALT_DIFF"} <= {r["name"] for r in spam["rules"]}
     spam_finding = next(f for f in data["findings"] if f["id"] == "email.message.spam-score")
     assert spam_finding["severity"] == ("high" if spam["score"] >= 5 else "medium")
-    assert any(e.startswith("+2.7 MISSING_DATE: Missing Date: header (fix: set a Date header") for e in spam_finding["evidence"])
+    assert any(
+        e.startswith("+2.7 MISSING_DATE: Missing Date: header (fix: set a Date header")
+        for e in spam_finding["evidence"]
+    )
     dead = next(f for f in data["findings"] if f["id"] == "email.message.dead-link")
     assert dead["evidence"] == ["https://shop.test/help: 404"]
     assert [c["alive"] for c in data["links"]["checked"]] == [True, False]

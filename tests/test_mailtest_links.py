@@ -155,5 +155,3 @@ def test_what_is_dialled() -> None:
     assert dialable("https://app.example.com/x")
     assert not dialable("https://127.0.0.1/x") and not dialable("http://intranet/x")
     assert not dialable("mailto:a@b.c") and not dialable("/relative") and not dialable("https://[::1/")
-
-

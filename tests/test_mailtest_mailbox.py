@@ -38,7 +38,9 @@ def dovecot() -> Iterator[Dovecot]:
     with running_dovecot() as server:
         server.deliver("INBOX", message("old@mailtest.test", "Welcome", "<old-1@example.com>"))
         server.deliver(JUNK_FOLDER, message("junked@mailtest.test", "Confirm your account", "<junk-1@example.com>"))
-        server.deliver("INBOX", message("inboxed@mailtest.test", "Réinitialiser le mot de passe", "<inbox-1@example.com>"))
+        server.deliver(
+            "INBOX", message("inboxed@mailtest.test", "Réinitialiser le mot de passe", "<inbox-1@example.com>")
+        )
         server.deliver(DECOY_FOLDER, message("decoy@mailtest.test", "Invite", "<decoy-1@example.com>"))
         yield server
 
@@ -109,7 +111,9 @@ def test_list_parsing_and_mailbox_name_decoding() -> None:
 def test_credentials_come_from_the_environment(tmp_path: Path) -> None:
     from launchready.config.sections.smoke import MailboxSettings
 
-    settings = MailboxSettings(kind="imap", host="imap.gmail.com", username="me@gmail.com", password="${env:GMAIL_APP_PASSWORD}")
+    settings = MailboxSettings(
+        kind="imap", host="imap.gmail.com", username="me@gmail.com", password="${env:GMAIL_APP_PASSWORD}"
+    )
     account = ImapAccount.from_settings(settings, {"GMAIL_APP_PASSWORD": "abcd efgh ijkl mnop"}, "[smoke.mailbox]")
     assert account.password == "abcd efgh ijkl mnop" and account.tls and account.port is None
     with pytest.raises(MailboxError, match=r"\[smoke.mailbox\]: \$\{env:GMAIL_APP_PASSWORD\} is not set"):

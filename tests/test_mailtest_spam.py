@@ -38,7 +38,9 @@ def clean() -> bytes:
     message["Subject"] = "Confirm your email address"
     message["Date"] = "Mon, 30 Nov 2026 08:00:00 +0000"
     message["Message-ID"] = "<20261130080000.4f2a9c1e7b@mail.example.com>"
-    message.set_content("Hi Ann,\n\nPlease confirm your email address:\nhttps://app.example.com/confirm\n\nThanks,\nExample\n")
+    message.set_content(
+        "Hi Ann,\n\nPlease confirm your email address:\nhttps://app.example.com/confirm\n\nThanks,\nExample\n"
+    )
     message.add_alternative(
         "<p>Hi Ann,</p><p>Please confirm your email address:</p>"
         '<p><a href="https://app.example.com/confirm">Confirm</a></p><p>Thanks,<br>Example</p>',

@@ -66,7 +66,9 @@ SpamOpt = Annotated[
 ]
 CheckLinksOpt = Annotated[
     bool,
-    typer.Option("--check-links", help="Ask every link and image (HEAD, then GET) and report those that do not answer."),
+    typer.Option(
+        "--check-links", help="Ask every link and image (HEAD, then GET) and report those that do not answer."
+    ),
 ]
 
 
@@ -234,7 +236,7 @@ def imap_account(loaded: LoadedConfig) -> ImapAccount:
     if settings is None or settings.kind != "imap":
         where = loaded.path or "launchready.toml"
         raise UsageError(
-            f"--imap reads the mailbox in [smoke.mailbox] of {where}: add kind = \"imap\", host, username and password"
+            f'--imap reads the mailbox in [smoke.mailbox] of {where}: add kind = "imap", host, username and password'
         )
     return ImapAccount.from_settings(settings, os.environ, "[smoke.mailbox]")
 

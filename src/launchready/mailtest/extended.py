@@ -107,7 +107,9 @@ class ExtendedJudgement:
             )
         if self.spam is not None:
             lines.append(f"SpamAssassin: {self.spam.score:.1f} (spam at {self.spam.required:.1f})")
-            lines.extend(f"    {r.explained()}" for r in sorted(self.spam.rules, key=lambda r: -r.points) if r.points > 0)
+            lines.extend(
+                f"    {r.explained()}" for r in sorted(self.spam.rules, key=lambda r: -r.points) if r.points > 0
+            )
         elif self.spam_skipped is not None:
             lines.append(f"SpamAssassin: skipped: {self.spam_skipped}")
         if self.links is not None:
@@ -122,7 +124,9 @@ def placement_findings(found: FoundMessage, target: str) -> list[Finding]:
     if found.placement != "junk":
         return []
     how = "flagged \\Junk (RFC 6154)" if found.junk_found_by == "special-use" else "named like a spam folder"
-    return [finding("landed-in-junk", target, [f"found in {found.folder!r}, {how}; searched {', '.join(found.searched)}"])]
+    return [
+        finding("landed-in-junk", target, [f"found in {found.folder!r}, {how}; searched {', '.join(found.searched)}"])
+    ]
 
 
 def provider_findings(provider: AuthResults, ours: Judgement) -> list[Finding]:
@@ -131,7 +135,9 @@ def provider_findings(provider: AuthResults, ours: Judgement) -> list[Finding]:
         return []
     evidence = [f"provider {provider.summary()}"]
     evidence += [
-        f"{r.method}={r.result}" + (f" ({r.comment})" if r.comment else "") + "".join(f" {k}={v}" for k, v in r.properties)
+        f"{r.method}={r.result}"
+        + (f" ({r.comment})" if r.comment else "")
+        + "".join(f" {k}={v}" for k, v in r.properties)
         for r in failing
     ]
     auth = ours.auth
@@ -272,11 +278,14 @@ class ExtendingReceiver(Receiver):
         judgement = await super().judge(raw, client_ip=client_ip, helo=helo, mail_from=mail_from)
         dns = DnsProbe(self._net)
         try:
-            (extended,) = await extend_judgements([(judgement, raw, None)], net=self._net, dns=dns, options=self._options)
+            (extended,) = await extend_judgements(
+                [(judgement, raw, None)], net=self._net, dns=dns, options=self._options
+            )
         finally:
             await dns.close()
         self._extended[id(judgement)] = extended
         return judgement
 
     def _deliver(self, judgement: Judgement) -> None:
-        self._on_extended(self._extended.pop(id(judgement), None) or ExtendedJudgement(judgement))
+        extended = self._extended.pop(id(judgement), None)
+        self._on_extended(extended if extended is not None else ExtendedJudgement(judgement))

@@ -55,7 +55,7 @@ class ImapAccount:
         """The account ``[smoke.mailbox]`` (``where`` names the table) describes, its ``${env:NAME}``
         references read from ``env``."""
         if settings.kind != "imap" or not settings.host or not settings.username or not settings.password:
-            raise MailboxError(f"{where}: expected kind = \"imap\" with host, username and password")
+            raise MailboxError(f'{where}: expected kind = "imap" with host, username and password')
         return cls(
             host=settings.host,
             username=env_value(settings.username, env, where),
@@ -227,7 +227,9 @@ class ImapMailbox:
             status, data = client.list('(SPECIAL-USE) ""', "*")
             if status == "OK":
                 flagged = {f.name: f for f in parse_list(list(data or ()))}
-                found = [flagged.get(f.name, f) for f in found] + [f for n, f in flagged.items() if n not in {x.name for x in found}]
+                found = [flagged.get(f.name, f) for f in found] + [
+                    f for n, f in flagged.items() if n not in {x.name for x in found}
+                ]
         return found
 
     def junk_folders(self, folders: list[Folder]) -> tuple[list[Folder], Literal["special-use", "name", ""]]:
@@ -274,9 +276,7 @@ class ImapMailbox:
                     return time.mktime(parsed)
         return 0.0
 
-    def _newest_match(
-        self, client: imaplib.IMAP4, folder: str, criteria: Criteria
-    ) -> tuple[float, bytes] | None:
+    def _newest_match(self, client: imaplib.IMAP4, folder: str, criteria: Criteria) -> tuple[float, bytes] | None:
         """The newest message in ``folder`` matching ``criteria``: (arrival time, raw)."""
         numbers = self._search(client, folder, criteria)
         # Newest first; a few candidates at most when the subject is filtered here (non-ASCII).
@@ -309,9 +309,7 @@ class ImapMailbox:
             if not hits:
                 return None
             _, folder, placement, raw = max(hits, key=lambda h: h[0])
-            return FoundMessage(
-                folder.shown, placement, found_by, raw, tuple(f.shown for f, _ in targets)
-            )
+            return FoundMessage(folder.shown, placement, found_by, raw, tuple(f.shown for f, _ in targets))
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"{self._where()}: {_text(exc)}") from None
         except OSError as exc:

@@ -119,7 +119,14 @@ def command(executable: str, nonce: str, paths: Sequence[Path]) -> list[str]:
         "report _SUMMARY_",
         f"report LAUNCHREADY-SA-END-{nonce}",
     ]
-    return [executable, "--local", "--nocreate-prefs", "--test-mode", *(f"--cf={line}" for line in cf), *map(str, paths)]
+    return [
+        executable,
+        "--local",
+        "--nocreate-prefs",
+        "--test-mode",
+        *(f"--cf={line}" for line in cf),
+        *map(str, paths),
+    ]
 
 
 def parse_output(text: str, nonce: str) -> list[SpamScore]:
@@ -159,7 +166,9 @@ async def score_messages(raws: Sequence[bytes], *, timeout: float = DEFAULT_TIME
     """Score every message with one ``spamassassin`` process."""
     executable = spamassassin_path()
     if executable is None:
-        return SpamRun((None,) * len(raws), "spamassassin is not installed (Debian/Ubuntu: apt-get install spamassassin)")
+        return SpamRun(
+            (None,) * len(raws), "spamassassin is not installed (Debian/Ubuntu: apt-get install spamassassin)"
+        )
     if not raws:
         return SpamRun(())
     nonce = secrets.token_hex(8)
