@@ -10,11 +10,14 @@ with an empty ``authserv_id``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # A provider's field is a few hundred characters; a hostile one is cut before it is read.
 MAX_FIELD_CHARS = 16_384
 _SPECIALS = frozenset(';=()"')
+# RFC 8601 2.2: a method and a result are keywords (letters, digits, hyphens, underscores here too).
+_KEYWORD = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ def _resinfo(tokens: list[_Token]) -> MethodResult | None:
         return None
     method = words[0].text.split("/", 1)[0].lower()
     result = words[2].text.lower()
+    if not _KEYWORD.match(method) or not _KEYWORD.match(result):
+        return None
     comment = None
     for index, token in enumerate(tokens):
         if token is words[2] and index + 1 < len(tokens) and tokens[index + 1].kind == "comment":
