@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ FORGED_AR = "mx.mailtest.test; dkim=pass header.d=example.com; dmarc=pass header
 
 
 def message(to: str, subject: str, message_id: str) -> bytes:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=SMTPUTF8)
     # The provider's field on top; a forged one the sender put in lower down.
     mail["Authentication-Results"] = PROVIDER_AR
     mail["From"] = "App <app@example.com>"
@@ -42,6 +43,8 @@ def dovecot() -> Iterator[Dovecot]:
             "INBOX", message("inboxed@mailtest.test", "Réinitialiser le mot de passe", "<inbox-1@example.com>")
         )
         server.deliver(DECOY_FOLDER, message("decoy@mailtest.test", "Invite", "<decoy-1@example.com>"))
+        # An internationalised address (RFC 6532: UTF-8 in the header as sent).
+        server.deliver("INBOX", message("josé@mailtest.test", "Hola", "<utf8-1@example.com>"))
         yield server
 
 
@@ -70,6 +73,12 @@ def test_message_in_the_inbox_by_message_id_and_non_ascii_subject(dovecot: Dovec
     assert by_subject is not None and by_subject.raw == by_id.raw
     assert asyncio.run(box.find(Criteria(to="inboxed@mailtest.test", subject="Réinitialiser"))) is not None
     assert asyncio.run(box.find(Criteria(to="inboxed@mailtest.test", subject="Bienvenue"))) is None
+
+
+def test_non_ascii_recipient_is_matched_on_the_message(dovecot: Dovecot) -> None:
+    found = asyncio.run(mailbox(dovecot).find(Criteria(to="josé@mailtest.test")))
+    assert found is not None and b"<utf8-1@example.com>" in found.raw
+    assert asyncio.run(mailbox(dovecot).find(Criteria(to="zoë@mailtest.test"))) is None
 
 
 def test_absent_message_and_the_decoy_folder(dovecot: Dovecot) -> None:

@@ -243,10 +243,11 @@ class ImapMailbox:
         status, _ = client.select(quoted(folder), readonly=True)
         if status != "OK":
             raise MailboxError(f"{self._where()}: cannot open folder {decode_mailbox_name(folder)!r}")
+        # imaplib sends ASCII only; a non-ASCII value is matched here after the fetch instead.
         terms: list[str] = []
-        if criteria.to:
+        if criteria.to and criteria.to.isascii():
             terms += ["TO", quoted(criteria.to)]
-        if criteria.message_id:
+        if criteria.message_id and criteria.message_id.isascii():
             terms += ["HEADER", "Message-ID", quoted(criteria.message_id)]
         if criteria.subject and criteria.subject.isascii():
             terms += ["SUBJECT", quoted(criteria.subject)]
@@ -284,7 +285,7 @@ class ImapMailbox:
             raw = self._fetch(client, number)
             if raw is None:
                 continue
-            if criteria.subject and not criteria.subject.isascii() and not _subject_matches(raw, criteria.subject):
+            if not _matches_locally(raw, criteria):
                 continue
             return self._internaldate(client, number), raw
         return None
@@ -335,17 +336,43 @@ class ImapMailbox:
             await asyncio.sleep(min(poll_seconds, remaining))
 
 
-def _subject_matches(raw: bytes, wanted: str) -> bool:
+def _decoded(value: str) -> str:
     import email.header
 
-    from launchready.mailtest.message import parse_message
-
-    subject = parse_message(raw).first("subject") or ""
     try:
-        decoded = str(email.header.make_header(email.header.decode_header(subject)))
+        return str(email.header.make_header(email.header.decode_header(value)))
     except (ValueError, LookupError):
-        decoded = subject
-    return wanted.lower() in decoded.lower()
+        return value
+
+
+def _matches_locally(raw: bytes, criteria: Criteria) -> bool:
+    """The criteria the server could not be asked (non-ASCII values), checked on the message itself.
+
+    The header section is read as UTF-8 (RFC 6532 allows raw UTF-8 in headers), then RFC 2047
+    encoded words are decoded, so both ways of writing a non-ASCII subject or address match."""
+    import email.parser
+    import email.policy
+
+    pending = [v for v in (criteria.to, criteria.subject, criteria.message_id) if v and not v.isascii()]
+    if not pending:
+        return True
+    end = raw.find(b"\r\n\r\n")
+    head = raw[: end if end >= 0 else len(raw)].decode("utf-8", errors="replace")
+    headers = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(head)
+
+    def values(name: str) -> str:
+        return " ".join(_decoded(" ".join(str(v).split())) for v in headers.get_all(name) or ())
+
+    if criteria.subject and not criteria.subject.isascii():
+        if criteria.subject.lower() not in values("subject").lower():
+            return False
+    if criteria.to and not criteria.to.isascii():
+        if criteria.to.lower() not in f"{values('to')} {values('cc')}".lower():
+            return False
+    if criteria.message_id and not criteria.message_id.isascii():
+        if criteria.message_id.strip() != values("message-id").strip():
+            return False
+    return True
 
 
 def _text(value: object) -> str:
