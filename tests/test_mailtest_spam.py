@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from launchready.mailtest.spam import parse_output, score_messages, spamassassin_path
+from launchready.mailtest.spam import MAX_SCORED_BYTES, parse_output, score_messages, spamassassin_path
 
 SPAMMY_HTML = """<html><body><font size=7 color=red>CLICK HERE NOW!!! 100% FREE!!! Viagra Cialis cheap meds.
 You have been selected as a WINNER of our international lottery. Send your bank account details
@@ -113,3 +113,14 @@ def test_report_parsing_ignores_forged_markers_and_joins_wrapped_descriptions() 
         ("ADVANCE_FEE_2_NEW_MONEY", 1.0, "Advance Fee fraud and lots of money"),
         ("NO_RELAYS", -0.0, "Informational: message was not relayed via SMTP"),
     ]
+
+
+def test_a_message_over_the_size_limit_is_not_scored_and_says_why() -> None:
+    require_spamassassin()
+    # A hostile 5 MB header: not handed to SpamAssassin (spamd would skip it too), the others are.
+    huge = b"X-Padding: " + b"a" * (5 * 1024 * 1024) + b"\r\n" + clean()
+    run = asyncio.run(score_messages([huge, clean()]))
+    assert run.skipped is None
+    assert run.scores[0] is None and run.scores[1] is not None
+    assert run.reason(0) == f"{len(huge)} bytes: over {MAX_SCORED_BYTES}, not scored (spamd skips such messages too)"
+    assert run.reason(1) is None

@@ -181,10 +181,11 @@ async def extend_judgements(
 ) -> list[ExtendedJudgement]:
     """Each (judgement, raw message, where a mailbox filed it or None) with the extra checks' findings."""
     spam_scores: list[SpamScore | None] = [None] * len(items)
-    spam_skipped: str | None = None
+    spam_skipped: list[str | None] = [None] * len(items)
     if options.spamassassin and items:
         run = await score_messages([raw for _, raw, _ in items], timeout=options.spam_timeout_s)
-        spam_scores, spam_skipped = list(run.scores), run.skipped
+        spam_scores = list(run.scores)
+        spam_skipped = [run.reason(index) for index in range(len(items))]
     http = None
     if options.check_links:
         from launchready.probes.http import HttpProbe
@@ -192,7 +193,7 @@ async def extend_judgements(
         http = HttpProbe(net, dns)
     out: list[ExtendedJudgement] = []
     try:
-        for (judgement, raw, found), spam in zip(items, spam_scores, strict=True):
+        for (judgement, raw, found), spam, skipped in zip(items, spam_scores, spam_skipped, strict=True):
             target = judgement.subject
             extra: list[Finding] = []
             provider = None
@@ -216,7 +217,7 @@ async def extend_judgements(
                     found,
                     provider,
                     spam,
-                    spam_skipped if options.spamassassin else None,
+                    skipped,
                     links,
                     tuple(extra),
                 )

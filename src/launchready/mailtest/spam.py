@@ -28,7 +28,9 @@ from pathlib import Path
 # message scoring 3 or more is already close enough for another filter's rules to tip it over.
 WARN_SCORE = 3.0
 DEFAULT_TIMEOUT = 120.0
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # spamassassin's own default for spamc is 500 KB; keep ours bounded
+# spamc's default size limit: receivers running spamd pass larger messages unscored, and
+# SpamAssassin's regular expressions over megabytes of hostile header can take minutes.
+MAX_SCORED_BYTES = 512_000
 _RULE_LINE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Za-z0-9_]+)\s+(.*)$")
 _CONTINUATION = re.compile(r"^\s{10,}(\S.*)$")
 
@@ -102,7 +104,11 @@ class SpamRun:
     """One score per message given (None where that message could not be scored), or why none was."""
 
     scores: tuple[SpamScore | None, ...]
-    skipped: str | None = None
+    skipped: str | None = None  # why no message was scored
+    reasons: tuple[str | None, ...] = ()  # per message: why that one was not scored
+
+    def reason(self, index: int) -> str | None:
+        return self.skipped or (self.reasons[index] if index < len(self.reasons) else None)
 
 
 def spamassassin_path() -> str | None:
@@ -171,12 +177,21 @@ async def score_messages(raws: Sequence[bytes], *, timeout: float = DEFAULT_TIME
         )
     if not raws:
         return SpamRun(())
+    reasons = tuple(
+        f"{len(raw)} bytes: over {MAX_SCORED_BYTES}, not scored (spamd skips such messages too)"
+        if len(raw) > MAX_SCORED_BYTES
+        else None
+        for raw in raws
+    )
+    scored = [index for index, reason in enumerate(reasons) if reason is None]
+    if not scored:
+        return SpamRun((None,) * len(raws), None, reasons)
     nonce = secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix="launchready-spam-") as directory:
         paths = []
-        for index, raw in enumerate(raws):
+        for index in scored:
             path = Path(directory) / f"{index:05d}.eml"
-            path.write_bytes(raw[:MAX_MESSAGE_BYTES])
+            path.write_bytes(raws[index])
             paths.append(path)
         process = await asyncio.create_subprocess_exec(
             *command(executable, nonce, paths),
@@ -188,7 +203,7 @@ async def score_messages(raws: Sequence[bytes], *, timeout: float = DEFAULT_TIME
         try:
             out, err = await asyncio.wait_for(process.communicate(), timeout)
         except TimeoutError:
-            return SpamRun((None,) * len(raws), f"spamassassin did not finish within {timeout:g} s")
+            return SpamRun((None,) * len(raws), f"spamassassin did not finish within {timeout:g} s", reasons)
         finally:
             if process.returncode is None:  # timed out or cancelled (Ctrl-C): end the group we started
                 try:
@@ -196,12 +211,16 @@ async def score_messages(raws: Sequence[bytes], *, timeout: float = DEFAULT_TIME
                 except ProcessLookupError:
                     pass
                 await process.wait()
-    scores = parse_output(out.decode("utf-8", errors="replace"), nonce)
-    if len(scores) != len(raws):
+    parsed = parse_output(out.decode("utf-8", errors="replace"), nonce)
+    scores: list[SpamScore | None] = [None] * len(raws)
+    for index, score in zip(scored, parsed, strict=False):
+        scores[index] = score
+    if len(parsed) != len(scored):
         problem = " ".join(err.decode("utf-8", errors="replace").split())[:300]
         return SpamRun(
-            tuple(scores[: len(raws)]) + (None,) * max(0, len(raws) - len(scores)),
-            f"spamassassin scored {len(scores)} of {len(raws)} message(s)"
+            tuple(scores),
+            f"spamassassin scored {len(parsed)} of {len(scored)} message(s)"
             + (f" (exit {process.returncode}: {problem})" if problem else f" (exit {process.returncode})"),
+            reasons,
         )
-    return SpamRun(tuple(scores))
+    return SpamRun(tuple(scores), None, reasons)
