@@ -205,3 +205,22 @@ def test_verify_scores_with_spamassassin_and_checks_links(
     assert dead["evidence"] == ["https://shop.test/help: 404"]
     assert [c["alive"] for c in data["links"]["checked"]] == [True, False]
     assert code == 1, err
+
+
+def test_hostile_message_with_every_extra_check_is_judged_not_crashed(
+    zone: ZoneServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_spamassassin()
+    eml = tmp_path / "hostile.eml"
+    eml.write_bytes(
+        b"From: a@shop.test\r\nTo: b@shop.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="never-closed"\r\n\r\n--never-closed\r\n'
+        b"Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n!!not base64!!\r\n"
+        b'<a href="https://[::1/x">broken</a>\r\n'
+    )
+    args = ["email", "verify", str(eml), "--nameserver", f"127.0.0.1:{zone.port}", "--domain", "shop.test"]
+    code, out, err = run_cli([*args, "--check-links", "--format", "json"], capsys)
+    assert code == 1 and "Traceback" not in err
+    data = json.loads(out)
+    assert "email.message.mime-defects" in {f["id"] for f in data["findings"]}
+    assert "score" in data["spamassassin"] and data["links"]["checked"] == []
