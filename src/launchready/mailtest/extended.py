@@ -107,9 +107,9 @@ class ExtendedJudgement:
             )
         if self.spam is not None:
             lines.append(f"SpamAssassin: {self.spam.score:.1f} (spam at {self.spam.required:.1f})")
-            lines.extend(
-                f"    {r.explained()}" for r in sorted(self.spam.rules, key=lambda r: -r.points) if r.points > 0
-            )
+            if self.spam.score < WARN_SCORE:  # otherwise the spam-score finding lists the rules
+                fired = sorted((r for r in self.spam.rules if r.points > 0), key=lambda r: -r.points)
+                lines.extend(f"    {r.explained()}" for r in fired)
         elif self.spam_skipped is not None:
             lines.append(f"SpamAssassin: skipped: {self.spam_skipped}")
         if self.links is not None:
