@@ -26,6 +26,7 @@ from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
 from launchready.intake.errors import IntakeError
 from launchready.lab.errors import LabError
+from launchready.mailtest.errors import MailtestError
 from launchready.monitor.errors import MonitorError
 from launchready.perf.errors import PerfError
 from launchready.report.errors import ReportError
@@ -48,6 +49,7 @@ SUBSYSTEM_ROOTS: list[type[Exception]] = [
     MonitorError,
     IntakeError,
     ReportError,
+    MailtestError,
 ]
 
 

@@ -60,7 +60,10 @@ def closest_id(registry: Registry, wanted: str) -> str:
     lowered = wanted.lower()
     candidates = [i for i in all_ids if i.startswith(lowered)]
     if not candidates:
-        candidates = [i for i in all_ids if lowered in i.split(".") or any(p.startswith(lowered) for p in i.split("."))]
+        # A whole name in an id (``spf``: email.spf) before a name's start (email.message.spf-fail).
+        candidates = [i for i in all_ids if lowered in i.split(".")]
+    if not candidates:
+        candidates = [i for i in all_ids if any(p.startswith(lowered) for p in i.split("."))]
     checks = [i for i in candidates if i in check_ids]
     if len(candidates) == 1:
         return candidates[0]
@@ -74,6 +77,17 @@ def closest_id(registry: Registry, wanted: str) -> str:
     raise UsageError(f"unknown check or finding id {wanted!r}; {hint}")
 
 
+def catalogue() -> Registry:
+    """The registry's checks, then the entries for findings the other commands report (the mail
+    tests'); a registry check with the same id wins."""
+    from launchready.core.registry import Registry, load_registry
+    from launchready.mailtest.catalogue import feature_checks
+
+    registry = load_registry()
+    known = {c.id for c in registry.checks}
+    return Registry(registry.checks + tuple(c for c in feature_checks() if c.id not in known))
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def checks(
@@ -83,9 +97,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from launchready.core.registry import load_registry
-
-        registry = load_registry()
+        registry = catalogue()
         if as_json:
             print(json.dumps([c.meta.model_dump(mode="json") for c in registry.checks], indent=2))
             return
@@ -118,9 +130,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.markdown import Markdown
 
-        from launchready.core.registry import load_registry
-
-        registry = load_registry()
+        registry = catalogue()
         wanted = some_id.strip()
         try:
             meta, spec = registry.find_spec(wanted)

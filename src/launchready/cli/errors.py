@@ -18,6 +18,7 @@ from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
 from launchready.intake.errors import IntakeError
 from launchready.lab.errors import LabError
+from launchready.mailtest.errors import MailtestError
 from launchready.monitor.errors import MonitorError
 from launchready.perf.errors import PerfError
 from launchready.report.errors import ReportError
@@ -49,6 +50,7 @@ EXIT_CODES: dict[type[Exception], int] = {
     MonitorError: EXIT_USAGE,
     IntakeError: EXIT_USAGE,
     ReportError: EXIT_USAGE,
+    MailtestError: EXIT_USAGE,
 }
 
 # For ``except KNOWN_ERRORS``: every class the table maps.

@@ -10,21 +10,14 @@ from launchready.core.severity import Impact, Severity
 from launchready.mailtest.auth import GOOD_RSA_BITS, MAX_SIGNATURES, MIN_RSA_BITS, AuthVerdict, authenticate
 from launchready.mailtest.content import ContentIssue, ContentPolicy, judge_content
 from launchready.mailtest.message import ParsedMessage, parse_message
+from launchready.mailtest.rules import EXTENDED_RULES
+from launchready.mailtest.rules import Rule as _Rule
 from launchready.probes.spf import SpfResolver
 
 CHECK_ID = "email.message"
 _RFC = "https://www.rfc-editor.org/rfc/"
 # Headers whose change would change what the recipient reads: a signature must cover them.
 MUST_SIGN = ("from", "subject", "to")
-
-
-@dataclass(frozen=True)
-class _Rule:
-    title: str
-    severity: Severity
-    impact: Impact
-    remediation: str
-    references: tuple[str, ...]
 
 
 FINDING_RULES: dict[str, _Rule] = {
@@ -253,6 +246,7 @@ FINDING_RULES: dict[str, _Rule] = {
         "Keep the HTML under 102 KB: minify inline CSS and drop unused markup.",
         ("https://support.google.com/mail/answer/6588",),
     ),
+    **EXTENDED_RULES,
 }
 
 
