@@ -76,7 +76,7 @@ def test_unconfigured_flows_are_not_verified_in_every_format(
     report = json.loads(out)
     assert report["decision"]["verdict"] == "SHIP WITH FIXES"
     unconfigured = {r["check_id"]: r for r in report["not_configured"]}
-    assert set(unconfigured) == {"app.health", "app.smoke"}
+    assert set(unconfigured) == {"app.errors", "app.health", "app.smoke"}
     assert "[environments.production]" in unconfigured["app.health"]["configure"]
     assert any("not configured" in reason for reason in report["decision"]["reasons"])
     for fmt, needle in (
@@ -89,7 +89,7 @@ def test_unconfigured_flows_are_not_verified_in_every_format(
         assert needle in out, fmt
         assert "Every check ran" not in out
     code, out, _ = run_cli(args, capsys)
-    assert "Not verified: 2 check(s) not configured" in out
+    assert "Not verified: 3 check(s) not configured" in out
     assert "Not verified: none" not in out
 
 
@@ -97,7 +97,7 @@ def test_checks_marked_not_applicable_do_not_count_as_unverified(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(
-        tmp_path, 'domain = "marketlab.test"\n[audit]\nnot_applicable = ["app.health", "app.smoke"]\n'
+        tmp_path, 'domain = "marketlab.test"\n[audit]\nnot_applicable = ["app.errors", "app.health", "app.smoke"]\n'
     )
     code, out, err = run_cli(
         ["audit", "-c", str(config), "--only", "app", "--format", "json", "--no-history", "--quiet", *lab.cli_args()],

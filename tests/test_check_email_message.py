@@ -1,11 +1,11 @@
-"""email.message: delivery judged from the mail test's facts, and every finding the message judge can
-give, by its full id, from verdicts and messages built here (no network)."""
+"""email.message: delivery judged from the mail test's facts, and every finding the message judge and
+its extra checks can give, by its full id, from verdicts and messages built here (no network)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from mailzone import message
@@ -15,10 +15,17 @@ from launchready.config.model import Config
 from launchready.core.errors import CouldNotRun, NotApplicable, NotConfigured
 from launchready.core.facts import FactBook
 from launchready.core.mail_test import MailTestFacts, SentMessage
+from launchready.core.net import NetSettings
+from launchready.core.severity import Severity
 from launchready.mailtest.auth import ArcVerdict, AuthVerdict, DkimVerdict, DmarcVerdict, SpfVerdict
 from launchready.mailtest.content import ContentPolicy, judge_content
-from launchready.mailtest.judge import FINDING_RULES, auth_findings, content_findings, finding
+from launchready.mailtest.extended import ExtendedOptions, extend_judgements, link_findings, spam_findings
+from launchready.mailtest.judge import FINDING_RULES, Judgement, auth_findings, content_findings, finding
+from launchready.mailtest.links import LinkCheck, LinkReport
+from launchready.mailtest.mailbox import FoundMessage
 from launchready.mailtest.message import parse_message
+from launchready.mailtest.spam import SpamRule, SpamScore
+from launchready.probes.dns import DnsProbe
 
 TARGET = "https://app.shop.test flow:signup email:confirmation email"
 POLICY = ContentPolicy(product_domains=("shop.test",), staging_hosts=("staging.shop.test",))
@@ -240,6 +247,89 @@ def test_message_level_content_findings() -> None:
     assert "email.message.too-large" in content_ids(huge)
     broken = b"From: a@shop.test\r\nContent-Type: multipart/alternative\r\n\r\nno boundary at all\r\n"
     assert "email.message.mime-defects" in content_ids(broken)
+
+
+# -- the extra checks' findings (mailtest/extended.py) ---------------------------------------
+
+
+NO_SPAMASSASSIN = ExtendedOptions(spamassassin=False)
+
+
+def extended_ids(raw: bytes, found: FoundMessage | None, options: ExtendedOptions = NO_SPAMASSASSIN) -> set[str]:
+    """The extra checks' findings through their one entry point, our own verdicts passing. Nothing
+    is dialled here (SpamAssassin off, links only the flow's answers): both are also judged below
+    from their results, and against the lab in test_email_test_lab.py."""
+
+    async def go() -> set[str]:
+        # Our own verdicts pass: what is found here is the extra checks' alone.
+        ours = Judgement(TARGET, AuthVerdict(SPF_PASS, (GOOD_SIG,), DMARC_PASS, ARC_NONE), ())
+        net = NetSettings(timeout=1.0)
+        dns = DnsProbe(net)  # not asked: links are not checked here
+        try:
+            (extended,) = await extend_judgements([(ours, raw, found)], net=net, dns=dns, options=options)
+        finally:
+            await dns.close()
+        return {f.id for f in extended.findings}
+
+    return asyncio.run(go())
+
+
+def found_in(placement: Literal["inbox", "junk", "other"], raw: bytes) -> FoundMessage:
+    folder = "Junk" if placement == "junk" else "INBOX"
+    return FoundMessage(folder, placement, "special-use", raw, ("INBOX", "Junk"))
+
+
+def test_a_message_in_the_junk_folder_is_landed_in_junk() -> None:
+    raw = message()
+    assert extended_ids(raw, found_in("inbox", raw)) == set()
+    assert extended_ids(raw, found_in("junk", raw)) == {"email.message.landed-in-junk"}
+    assert extended_ids(raw, None) == set()  # no mailbox (SMTP, a file): nothing to say about folders
+
+
+def test_the_providers_failing_verdict_is_provider_auth_fail() -> None:
+    passing = message(extra=[("Authentication-Results", "mx.inbox.test; spf=pass smtp.mailfrom=shop.test")])
+    assert extended_ids(passing, found_in("inbox", passing)) == set()
+    failing = message(
+        extra=[
+            ("Authentication-Results", "mx.inbox.test; dkim=fail header.d=shop.test; dmarc=fail header.from=shop.test")
+        ]
+    )
+    assert extended_ids(failing, found_in("inbox", failing)) == {"email.message.provider-auth-fail"}
+
+
+def test_a_spammy_score_is_spam_score_high_at_the_threshold_medium_near_it() -> None:
+    rules = (SpamRule("MIME_HTML_ONLY", 2.5, "Message only has text/html MIME parts"),)
+    assert spam_findings(SpamScore(1.0, 5.0, rules), TARGET) == []
+    [near] = spam_findings(SpamScore(3.5, 5.0, rules), TARGET)
+    [spam] = spam_findings(SpamScore(6.0, 5.0, rules), TARGET)
+    assert near.id == spam.id == "email.message.spam-score"
+    assert (near.severity, spam.severity) == (Severity.MEDIUM, Severity.HIGH)
+    assert any("MIME_HTML_ONLY" in line and "text/plain" in line for line in spam.evidence)
+
+
+def test_links_and_images_that_do_not_answer_are_dead_link_and_dead_image() -> None:
+    report = LinkReport(
+        (
+            LinkCheck("https://shop.test/verify?token=abc", False, True, 200, "200"),
+            LinkCheck("https://shop.test/reset", False, False, 404, "404"),
+            LinkCheck("https://cdn.shop.test/logo.png", True, False, None, "connection refused"),
+        ),
+        (),
+    )
+    assert {f.id for f in link_findings(report, TARGET)} == {"email.message.dead-link", "email.message.dead-image"}
+    assert link_findings(LinkReport(report.checks[:1], ()), TARGET) == []
+
+
+def test_a_link_the_flow_followed_is_judged_by_the_flows_answer_not_dialled_again() -> None:
+    raw = message()  # one link, https://shop.test/verify?token=abc, in both parts
+    followed = ExtendedOptions(
+        spamassassin=False, check_links=True, followed={"https://shop.test/verify?token=abc": 404}
+    )
+    assert extended_ids(raw, None, followed) == {"email.message.dead-link"}
+    answered = ExtendedOptions(
+        spamassassin=False, check_links=True, followed={"https://shop.test/verify?token=abc": 302}
+    )
+    assert extended_ids(raw, None, answered) == set()
 
 
 def test_docs_describe_every_finding_of_the_check() -> None:

@@ -26,8 +26,10 @@ from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
 from launchready.intake.errors import IntakeError
 from launchready.lab.errors import LabError
+from launchready.mailtest.errors import MailtestError
 from launchready.monitor.errors import MonitorError
 from launchready.perf.errors import PerfError
+from launchready.report.errors import ReportError
 from launchready.secrets.errors import SecretsError
 from launchready.smoke.errors import SmokeError
 
@@ -46,6 +48,8 @@ SUBSYSTEM_ROOTS: list[type[Exception]] = [
     LabError,
     MonitorError,
     IntakeError,
+    ReportError,
+    MailtestError,
 ]
 
 

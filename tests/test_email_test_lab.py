@@ -16,6 +16,7 @@ from netutil import closed_port
 from launchready.core.labfault import LabFault
 from launchready.lab.faults import LAB_DOMAIN, faults
 from launchready.lab.lab import Lab
+from tests.test_mailtest_spam import require_spamassassin
 
 MAIL_FAULTS = tuple(f for f in faults() if f.triggers[0].startswith("email.message."))
 CONFIRMATION = f"https://app.{LAB_DOMAIN} flow:signup email:confirmation email"
@@ -209,3 +210,114 @@ def test_more_judges_plug_into_every_message(lab: Lab) -> None:
     assert clipped.id == "email.message.html-clipped" and clipped.target == target
     assert clipped.evidence[0].startswith("Message-ID: <")
     assert "Subject: Reset your Market Lab password" in clipped.evidence
+
+
+def test_spamassassin_scores_every_message_of_the_run(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_spamassassin()
+    code, report, err = email_test(lab, write_config(lab, tmp_path), capsys)
+    assert code == 0, err
+    facts = mail_facts(report)
+    assert len(facts) == 3
+    for fact in facts.values():
+        [line] = [d for d in fact["detail"] if d.startswith("SpamAssassin: ")]
+        match = re.fullmatch(r"SpamAssassin: (-?\d+\.\d) \(spam at (\d+\.\d)\)", line)
+        assert match is not None, line
+        # The lab's mail is signed, aligned, text+HTML: well under the warning score, so no finding.
+        assert float(match.group(1)) < 3.0 <= float(match.group(2))
+    assert not any(f["id"] == "email.message.spam-score" for f in report["findings"])
+
+
+def test_no_spamassassin_says_it_did_not_score(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, err = email_test(lab, write_config(lab, tmp_path), capsys, "--no-spamassassin", "--flow", "signup")
+    assert code == 0, err
+    [fact] = mail_facts(report).values()
+    assert not any(d.startswith("SpamAssassin") for d in fact["detail"])
+
+
+def test_check_links_judges_the_links_after_the_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Lab(faults=["email-reset-link-localhost"]) as lab:
+        code, report, err = email_test(lab, write_config(lab, tmp_path), capsys, "--check-links", "--no-spamassassin")
+    assert code == 1, err
+    # The localhost link is its own finding and is never dialled. The confirmation and invitation
+    # links were followed by their flows, whose one-time tokens are spent by then: the flow's answer
+    # counts for them (dialled again they would answer 400/404, "already used"), so no dead-link.
+    reset = f"https://app.{LAB_DOMAIN} flow:password-reset email:reset email"
+    assert {(f["id"], f["target"]) for f in report["findings"]} == {("email.message.local-link", reset)}
+    facts = mail_facts(report)
+    links = {name: [d for d in fact["detail"] if d.startswith("Links: ")] for name, fact in facts.items()}
+    assert links == {
+        "Mail: signup / confirmation email": ["Links: 1 of 1 answered"],
+        "Mail: invite / invitation email": ["Links: 1 of 1 answered"],
+        "Mail: password-reset / reset email": ["Links: 0 of 0 answered"],
+    }
+
+
+def test_an_imap_mailbox_gives_the_folder_and_the_providers_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab's relay delivers to a stand-in provider: an SMTP server that stamps its own
+    Authentication-Results and files the message in a real dovecot, invitations in its Junk folder
+    (with a failing DKIM verdict), the rest in the Inbox. The mail test reads them over IMAP."""
+    import asyncio
+    import tomllib
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, Envelope, Session
+
+    from launchready.config.model import Config
+    from launchready.mailtest.extended import ExtendedOptions
+    from launchready.mailtest.policy import config_policy
+    from launchready.mailtest.run import MailTest
+    from tests.dovecotutil import JUNK_FOLDER, PASSWORD, USER, running_dovecot
+
+    with running_dovecot() as dovecot:
+
+        class Provider:
+            async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+                raw = bytes(envelope.original_content or b"")
+                junk = b"invited you" in raw
+                verdict = "dkim=fail header.d=marketlab.test" if junk else "dkim=pass header.d=marketlab.test"
+                stamped = f"Authentication-Results: mx.inbox.test; {verdict}\r\n".encode() + raw
+                await asyncio.to_thread(dovecot.deliver, JUNK_FOLDER if junk else "INBOX", stamped)
+                return "250 filed"
+
+        port = closed_port()
+        provider = Controller(Provider(), hostname="127.0.0.1", port=port)
+        provider.start()
+        try:
+            with Lab(mail_relay_to=("127.0.0.1", port)) as lab:
+                data = tomllib.loads(lab.config_toml())
+                data["email"]["test"] = True
+                data["smoke"]["mailbox"] = {
+                    "kind": "imap",
+                    "host": "127.0.0.1",
+                    "port": dovecot.port,
+                    "username": USER,
+                    "password": "${env:TEST_IMAP_PASSWORD}",
+                    "poll_seconds": 0.2,
+                }
+                monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
+                config = Config.model_validate(data)
+                bundle = tmp_path / "both-cas.pem"
+                bundle.write_text(lab.ca_bundle.read_text() + dovecot.ca_bundle.read_text())
+                net = replace(lab.net_settings(), ca_bundle=bundle)
+                tester = MailTest(config, net, config_policy(config), options=ExtendedOptions(spamassassin=False))
+                facts = asyncio.run(tester.test("production"))
+        finally:
+            provider.stop()
+    assert facts.problem is None
+    by_step = {m.step: m for m in facts.messages}
+    assert set(by_step) == {"confirmation email", "invitation email", "reset email"}
+    assert all(m.arrived for m in facts.messages)
+    invitation = by_step["invitation email"]
+    extra = {f.id for f in invitation.findings} & {"email.message.landed-in-junk", "email.message.provider-auth-fail"}
+    assert extra == {"email.message.landed-in-junk", "email.message.provider-auth-fail"}
+    assert f"Mailbox folder: {JUNK_FOLDER} (spam: flagged \\Junk)" in invitation.checked
+    assert any(line.startswith("Provider's Authentication-Results: mx.inbox.test") for line in invitation.checked)
+    for name in ("confirmation email", "reset email"):
+        clean = by_step[name]
+        assert not {f.id for f in clean.findings} & {"email.message.landed-in-junk", "email.message.provider-auth-fail"}
+        assert "Mailbox folder: INBOX" in clean.checked

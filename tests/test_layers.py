@@ -24,7 +24,23 @@ PACKAGE = "launchready"
 # at the core level, so probes, checks and core/protocols.py (for result types) may use them.
 PURE_LIBRARIES = frozenset({"email"})
 # What runs above the checks; the engine and the checks' context must not depend on them.
-FEATURES = frozenset({"smoke", "perf", "deploy", "monitor", "secrets", "history", "report", "lab", "edge", "mailtest"})
+FEATURES = frozenset(
+    {
+        "smoke",
+        "perf",
+        "deploy",
+        "monitor",
+        "intake",
+        "notify",
+        "secrets",
+        "history",
+        "report",
+        "lab",
+        "edge",
+        "mailtest",
+        "handover",
+    }
+)
 # Checks that still drive a feature (the smoke runner, the load generator, the secret scanner)
 # instead of reading its results through a Protocol: the debt, listed so it only shrinks. Any
 # other check importing a feature fails; an entry no longer needed fails too. A check that drives

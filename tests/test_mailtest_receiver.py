@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import smtplib
 import socket
 import ssl
@@ -162,6 +163,12 @@ def test_receive_command_prints_one_json_line_per_message(
     assert (data["spf"]["result"], data["spf"]["client_ip"]) == ("pass", "127.0.0.1")
     assert [d["result"] for d in data["dkim"]] == ["pass"]
     assert data["dmarc"]["result"] == "pass"
+    # SpamAssassin scored the message too (it is installed in CI), or the output says why not.
+    spam = data["spamassassin"]
+    if shutil.which("spamassassin") is not None:
+        assert "MISSING_DATE" in {r["name"] for r in spam["rules"]}
+    else:
+        assert "not installed" in spam["skipped"]
 
 
 def test_receive_rejects_a_lone_cert_and_a_bad_listen_address(tmp_path: Path) -> None:

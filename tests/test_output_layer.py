@@ -290,7 +290,7 @@ def test_load_report_shows_verdict_table_and_charts_escaped() -> None:
     result, planned = _load_result()
     findings = judge(result, planned)
     page = render_load_html(result, planned, findings)
-    assert 'class="banner pause"' in page and "OVER BUDGET" in page
+    assert 'class="banner pause"' in page and '<p class="verdict">FAIL</p>' in page
     assert page.count("<svg") == 2 and "Latency over time" in page and "Latency by percentile" in page
     assert "search &lt;b&gt;" in page and "search <b>" not in page
     assert "2 errors" in page  # the second with errors is marked on the timeline

@@ -76,7 +76,8 @@ def test_a_full_pool_is_reported_as_the_generator_limit_with_the_connections_nee
     assert any("set perf.connections to at least" in line for line in pool_finding.evidence)
 
     report = json.loads(render_json(result, planned(p95_ms=300), findings))
-    assert list(report)[:3] == ["report_version", "kind", "health"]
+    assert list(report)[:4] == ["report_version", "kind", "outcome", "health"]
+    assert report["outcome"]["result"] == "fail" and report["outcome"]["tentative"] is True
     assert report["health"]["verdict"] == "pool-bound" and "perf.connections" in report["health"]["fix"]
     assert report["pools"][0]["needed_by_littles_law"] == pool.needed and report["pools"][0]["too_small"]
     assert report["overall"]["throughput_rps"] < 0.9 * report["overall"]["asked_rps"]
@@ -214,8 +215,8 @@ def test_growth_report_is_a_document() -> None:
         )
     ]
     doc = growth_document(series, [], 1.5)
-    assert doc.banner is not None and doc.banner.headline == "FLAT"
-    assert [s.title for s in doc.sections] == ["Findings", "feed"]
+    assert doc.banner is not None and doc.banner.headline == "PASS"
+    assert [s.title for s in doc.sections] == ["The run", "Findings", "feed"]
     page = render_growth_html(series, [], 1.5)
     assert page.startswith("<!DOCTYPE html>") or page.lstrip().lower().startswith("<!doctype html>")
     assert "Growth report" in page and "7400" in page and FEED_URL in page
@@ -262,8 +263,10 @@ def test_the_terminal_report_says_the_generator_was_the_limit_before_any_number(
     console = Console(record=True, width=200)
     render_terminal(result, planned(), findings, console)
     lines = console.export_text().splitlines()
-    assert lines[0].startswith("GENERATOR-BOUND: latency findings are tentative: requests waited inside the generator")
-    assert lines[1].startswith("fix: lower --rate")
+    # Pass or fail first, then the generator's limit, before any number.
+    assert lines[0].startswith("FAIL (TENTATIVE)  load test: 1 problem over budget")
+    assert lines[1].startswith("GENERATOR-BOUND: latency findings are tentative: requests waited inside the generator")
+    assert lines[2].startswith("fix: lower --rate")
     text = "\n".join(lines)
     assert "served 50.0 req/s of 100 asked" in text and "served 50 req/s of the 100 asked (50% short)" in text
     assert "MEDIUM (tentative) perf.load.p95-over-budget" in text

@@ -134,7 +134,7 @@ def test_bad_flow_file_is_exit_2_naming_the_line(
     assert code == 2 and out == ""
     assert (
         err.strip()
-        == "launchready: error: smoke/bad.yaml:4: unknown step type 'fetch' (expected request, email, webhook, flow)"
+        == "launchready: error: smoke/bad.yaml:4: unknown step type 'fetch' (expected request, email, webhook, error, flow)"
     )
 
 

@@ -60,7 +60,10 @@ def closest_id(registry: Registry, wanted: str) -> str:
     lowered = wanted.lower()
     candidates = [i for i in all_ids if i.startswith(lowered)]
     if not candidates:
-        candidates = [i for i in all_ids if lowered in i.split(".") or any(p.startswith(lowered) for p in i.split("."))]
+        # A whole name in an id (``spf``: email.spf) before a name's start (email.message.spf-fail).
+        candidates = [i for i in all_ids if lowered in i.split(".")]
+    if not candidates:
+        candidates = [i for i in all_ids if any(p.startswith(lowered) for p in i.split("."))]
     checks = [i for i in candidates if i in check_ids]
     if len(candidates) == 1:
         return candidates[0]

@@ -12,7 +12,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import ConfigOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     import ssl
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from launchready.config.loader import LoadedConfig
     from launchready.core.net import NetSettings
     from launchready.mailtest.content import ContentPolicy
+    from launchready.mailtest.extended import ExtendedJudgement, ExtendedOptions
     from launchready.mailtest.judge import Judgement
+    from launchready.mailtest.mailbox import ImapAccount
 
 # Larger files are not mail: refuse them before reading them into memory.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -51,6 +53,26 @@ StagingHostOpt = Annotated[
 BulkOpt = Annotated[
     bool, typer.Option("--bulk", help="Not transactional (newsletters, digests): needs one-click unsubscribe.")
 ]
+# The extra checks' options, shared by `verify`, `receive` and `test`.
+SpamOpt = Annotated[
+    bool,
+    typer.Option(
+        "--spamassassin/--no-spamassassin",
+        help="Score with SpamAssassin, local rules only (skipped with a reason when it is not installed).",
+    ),
+]
+CheckLinksOpt = Annotated[
+    bool,
+    typer.Option(
+        "--check-links", help="Ask every link and image (HEAD, then GET) and report those that do not answer."
+    ),
+]
+
+
+def extended_options(spamassassin: bool, check_links: bool) -> ExtendedOptions:
+    from launchready.mailtest.extended import ExtendedOptions
+
+    return ExtendedOptions(spamassassin=spamassassin, check_links=check_links)
 
 
 def content_policy(
@@ -70,19 +92,32 @@ async def verify_file(
     client_ip: str | None,
     helo: str,
     mail_from: str | None,
-) -> Judgement:
+    options: ExtendedOptions | None = None,
+) -> ExtendedJudgement:
+    from launchready.mailtest.extended import ExtendedOptions, extend_judgements
     from launchready.mailtest.judge import judge_message
     from launchready.probes.dns import DnsProbe
 
     dns = DnsProbe(net)
     try:
-        return await judge_message(dns, raw, policy, name=name, client_ip=client_ip, helo=helo, mail_from=mail_from)
+        judgement = await judge_message(
+            dns, raw, policy, name=name, client_ip=client_ip, helo=helo, mail_from=mail_from
+        )
+        options = options or ExtendedOptions(spamassassin=False)
+        (extended,) = await extend_judgements([(judgement, raw, None)], net=net, dns=dns, options=options)
+        return extended
     finally:
         await dns.close()
 
 
-def render_terminal(judgement: Judgement) -> str:
-    lines = [judgement.auth.authentication_results(), ""]
+def render_terminal(judgement: Judgement | ExtendedJudgement) -> str:
+    from launchready.mailtest.extended import ExtendedJudgement
+
+    auth = judgement.judgement.auth if isinstance(judgement, ExtendedJudgement) else judgement.auth
+    lines = [auth.authentication_results()]
+    if isinstance(judgement, ExtendedJudgement):
+        lines.extend(judgement.summary_lines())
+    lines.append("")
     if not judgement.findings:
         lines.append("No findings.")
     for f in judgement.findings:
@@ -144,19 +179,21 @@ async def receive(
     context: ssl.SSLContext | None,
     fmt: VerifyFormat,
     count: int | None,
+    options: ExtendedOptions | None = None,
 ) -> None:
     import asyncio
 
-    from launchready.mailtest.receiver import Receiver
+    from launchready.mailtest.extended import ExtendedOptions, ExtendingReceiver
 
-    def show(judgement: Judgement) -> None:
+    def show(judgement: ExtendedJudgement) -> None:
         if fmt is VerifyFormat.JSON:
             sys.stdout.write(json.dumps(judgement.to_json(), ensure_ascii=False) + "\n")
         else:
             sys.stdout.write(f"--- {judgement.subject}\n" + render_terminal(judgement))
         sys.stdout.flush()
 
-    receiver = Receiver(net, policy, show, host=host, port=port, tls_context=context)
+    options = options or ExtendedOptions(spamassassin=False)
+    receiver = ExtendingReceiver(net, policy, show, options, host=host, port=port, tls_context=context)
     try:
         bound = await receiver.start()
     except OSError as exc:
@@ -170,6 +207,44 @@ async def receive(
             await receiver.wait_for(count)
     finally:
         await receiver.stop()
+
+
+def imap_account(loaded: LoadedConfig) -> ImapAccount:
+    """The ``[smoke.mailbox]`` IMAP account, its ``${env:NAME}`` references read from the environment."""
+    import os
+
+    from launchready.mailtest.mailbox import ImapAccount
+
+    settings = loaded.config.smoke.mailbox if loaded.config.smoke is not None else None
+    if settings is None or settings.kind != "imap":
+        where = loaded.path or "launchready.toml"
+        raise UsageError(
+            f'--imap reads the mailbox in [smoke.mailbox] of {where}: add kind = "imap", host, username and password'
+        )
+    return ImapAccount.from_settings(settings, os.environ, "[smoke.mailbox]")
+
+
+async def receive_imap(
+    loaded: LoadedConfig,
+    net: NetSettings,
+    policy: ContentPolicy,
+    criteria_fields: tuple[str | None, str | None, str | None],
+    wait_s: float,
+    options: ExtendedOptions,
+) -> ExtendedJudgement | None:
+    from launchready.mailtest.extended import judge_from_mailbox
+    from launchready.mailtest.mailbox import Criteria, ImapMailbox
+
+    account = imap_account(loaded)
+    mailbox = ImapMailbox(account, net)
+    to, subject, message_id = criteria_fields
+    criteria = Criteria(to=to, subject=subject, message_id=message_id)
+    print(
+        f"waiting up to {wait_s:g} s for a message ({criteria.describe()}) in {account.host}, Inbox and Junk",
+        file=sys.stderr,
+        flush=True,
+    )
+    return await judge_from_mailbox(mailbox, criteria, policy, net=net, options=options, wait_s=wait_s)
 
 
 def build() -> typer.Typer:
@@ -197,9 +272,13 @@ def build() -> typer.Typer:
         declared_host: DeclaredHostOpt = None,
         staging_host: StagingHostOpt = None,
         bulk: BulkOpt = False,
+        spamassassin: SpamOpt = True,
+        check_links: CheckLinksOpt = False,
         fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="terminal or json.")] = VerifyFormat.TERMINAL,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """SPF, DKIM, DMARC and ARC verdicts (as an RFC 8601 Authentication-Results line) and content
@@ -212,8 +291,11 @@ def build() -> typer.Typer:
         ip = _client_ip(client_ip)
         loaded = common.load(config)
         policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
-        net = common.net_settings(nameserver, None, None, timeout, loaded)
-        judgement = asyncio.run(verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from))
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
+        options = extended_options(spamassassin, check_links)
+        judgement = asyncio.run(
+            verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from, options=options)
+        )
         if fmt is VerifyFormat.JSON:
             sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
         else:
@@ -223,7 +305,27 @@ def build() -> typer.Typer:
 
     @app.command("receive")
     def receive_command(
-        listen: Annotated[str, typer.Option("--listen", metavar="HOST:PORT", help="Where to accept SMTP.")],
+        listen: Annotated[
+            str | None, typer.Option("--listen", metavar="HOST:PORT", help="Where to accept SMTP.")
+        ] = None,
+        imap: Annotated[
+            bool,
+            typer.Option(
+                "--imap", help="Instead of listening, wait for the message in the [smoke.mailbox] IMAP account."
+            ),
+        ] = False,
+        to: Annotated[
+            str | None, typer.Option("--to", metavar="ADDR", help="With --imap: the recipient of the message.")
+        ] = None,
+        subject: Annotated[
+            str | None, typer.Option("--subject", metavar="TEXT", help="With --imap: part of its subject.")
+        ] = None,
+        message_id: Annotated[
+            str | None, typer.Option("--message-id", metavar="ID", help="With --imap: its Message-ID.")
+        ] = None,
+        wait: Annotated[
+            float, typer.Option("--wait", min=0, metavar="SECONDS", help="With --imap: how long to wait for it.")
+        ] = 60.0,
         cert: Annotated[
             Path | None, typer.Option("--cert", metavar="FILE", help="Certificate chain (PEM) for STARTTLS.")
         ] = None,
@@ -235,21 +337,49 @@ def build() -> typer.Typer:
         declared_host: DeclaredHostOpt = None,
         staging_host: StagingHostOpt = None,
         bulk: BulkOpt = False,
+        spamassassin: SpamOpt = True,
+        check_links: CheckLinksOpt = False,
         fmt: Annotated[
             VerifyFormat, typer.Option("--format", "-f", help="terminal, or json (one object per line).")
         ] = VerifyFormat.TERMINAL,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
-        """Receive mail over SMTP and judge each message as it arrives (SPF from the connecting address)."""
+        """Receive mail over SMTP and judge each message as it arrives (SPF from the connecting address),
+        or (--imap) wait for one message in a real mailbox and judge it, with the folder it landed in and
+        the provider's own Authentication-Results. With --imap, exits 1 when a finding is high or worse
+        or the message did not arrive."""
         import asyncio
 
-        host, port = parse_listen(listen)
-        context = tls_context(cert, key)
+        from launchready.core.severity import Severity
+
+        if imap == (listen is not None):
+            raise UsageError("give either --listen HOST:PORT (an SMTP receiver) or --imap (a real mailbox)")
+        if not imap and (to or subject or message_id):
+            raise UsageError("--to, --subject and --message-id select a message in the mailbox: they go with --imap")
+        if imap and not (to or subject or message_id):
+            raise UsageError("--imap needs --to, --subject or --message-id to know which message is under test")
         loaded = common.load(config)
         policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
-        net = common.net_settings(nameserver, None, None, timeout, loaded)
-        asyncio.run(receive(host, port, net, policy, context, fmt, count))
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
+        options = extended_options(spamassassin, check_links)
+        if listen is not None:
+            host, port = parse_listen(listen)
+            context = tls_context(cert, key)
+            asyncio.run(receive(host, port, net, policy, context, fmt, count, options))
+            return
+        judgement = asyncio.run(receive_imap(loaded, net, policy, (to, subject, message_id), wait, options))
+        if judgement is None:
+            print(f"no matching message arrived within {wait:g} s (Inbox and Junk searched)", file=sys.stderr)
+            raise typer.Exit(1)
+        if fmt is VerifyFormat.JSON:
+            sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(render_terminal(judgement))
+        if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
+            raise typer.Exit(1)
 
     return app

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from launchready.cli import common
-from launchready.cli.email_cmd import DeclaredHostOpt, DomainOpt, StagingHostOpt
+from launchready.cli.email_cmd import DeclaredHostOpt, DomainOpt, SpamOpt, StagingHostOpt
 from launchready.cli.options import (
     CaBundleOpt,
     ConfigOpt,
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from launchready.core.net import NetSettings
     from launchready.core.run import AuditRun
     from launchready.mailtest.content import ContentPolicy
+    from launchready.mailtest.extended import ExtendedOptions
 
 
 class TestFormat(str, Enum):
@@ -84,6 +85,7 @@ async def run_email_test(
     listen: tuple[str, int] | None,
     tls_context: ssl.SSLContext | None,
     quiet: bool,
+    options: ExtendedOptions,
 ) -> AuditRun:
     from launchready.cli.errors import UsageError
     from launchready.core.registry import load_registry
@@ -103,16 +105,16 @@ async def run_email_test(
         if not quiet:
             print(f"receiving mail on {listen[0]}:{port}", file=sys.stderr, flush=True)
     try:
-        tester = MailTest(config, net, policy, inbox=inbox, flow_names=flows)
+        tester = MailTest(config, net, policy, inbox=inbox, flow_names=flows, options=options)
         registry = load_registry().select(only=(CHECK_ID,), skip=())
-        # The one check may take as long as its flows and waits need, not the audit's 60 s default.
-        options = RunnerOptions(check_timeouts={CHECK_ID: mail_test_seconds(config)})
+        # The one check may take as long as its flows, waits and scoring need, not the audit's 60 s default.
+        runner = RunnerOptions(check_timeouts={CHECK_ID: mail_test_seconds(config, options)})
         run = await run_audit(
             domain,
             config,
             net,
             registry,
-            options=options,
+            options=runner,
             mail_test=tester,
             progress=make_progress(sys.stderr, quiet=quiet),
         )
@@ -147,6 +149,14 @@ def register(app: typer.Typer) -> None:
         domain: DomainOpt = None,
         declared_host: DeclaredHostOpt = None,
         staging_host: StagingHostOpt = None,
+        spamassassin: SpamOpt = True,
+        check_links: Annotated[
+            bool,
+            typer.Option(
+                "--check-links",
+                help="After the flows, ask every link and image (HEAD, then GET) and report those that do not answer.",
+            ),
+        ] = False,
         fmt: Annotated[TestFormat, typer.Option("--format", "-f", help="Report format.")] = TestFormat.TERMINAL,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
@@ -164,14 +174,16 @@ def register(app: typer.Typer) -> None:
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Run the smoke flows that make the product send mail, time each message from its request to its
-        arrival ([email] delivery_s) and judge it: SPF, DKIM, DMARC, ARC, links and parts. Exit 1 when a
+        arrival ([email] delivery_s) and judge it: SPF, DKIM, DMARC, ARC, links and parts, SpamAssassin's
+        score, and for an IMAP mailbox the folder it landed in and the provider's verdicts. Exit 1 when a
         finding is high or worse (--fail-on) or the test could not run."""
         import asyncio
         from urllib.parse import urlsplit
 
         from launchready.cli.audit_cmd import OutputFormat, write_report
-        from launchready.cli.email_cmd import content_policy, parse_listen, tls_context
+        from launchready.cli.email_cmd import content_policy, extended_options, parse_listen, tls_context
         from launchready.core.finding import Status
+        from launchready.mailtest.spam import spamassassin_path
 
         loaded = common.load(config)
         listen_at = parse_listen(listen) if listen is not None else None
@@ -183,9 +195,25 @@ def register(app: typer.Typer) -> None:
         net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded, rdap_server=rdap_server)
         base_host = urlsplit(str(test_config.environments[env].base_url)).hostname or env
         target = test_config.domain or base_host
+        options = extended_options(spamassassin, check_links)
+        if spamassassin and spamassassin_path() is None:
+            # Said once here; each message's facts say it too ("SpamAssassin: skipped: ...").
+            print(
+                "launchready: SpamAssassin is not installed: messages are not scored "
+                "(Debian/Ubuntu: apt-get install spamassassin; --no-spamassassin to silence this)",
+                file=sys.stderr,
+            )
         run = asyncio.run(
             run_email_test(
-                test_config, target, net, policy, flows=flows, listen=listen_at, tls_context=context, quiet=quiet
+                test_config,
+                target,
+                net,
+                policy,
+                flows=flows,
+                listen=listen_at,
+                tls_context=context,
+                quiet=quiet,
+                options=options,
             )
         )
         write_report(run, OutputFormat(fmt.value), output, verbose=verbose)

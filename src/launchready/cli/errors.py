@@ -18,8 +18,10 @@ from launchready.engine.target import TargetError
 from launchready.history.errors import HistoryError
 from launchready.intake.errors import IntakeError
 from launchready.lab.errors import LabError
+from launchready.mailtest.errors import MailtestError
 from launchready.monitor.errors import MonitorError
 from launchready.perf.errors import PerfError
+from launchready.report.errors import ReportError
 from launchready.secrets.errors import SecretsError
 from launchready.smoke.errors import SmokeError
 
@@ -47,6 +49,8 @@ EXIT_CODES: dict[type[Exception], int] = {
     LabError: EXIT_USAGE,
     MonitorError: EXIT_USAGE,
     IntakeError: EXIT_USAGE,
+    ReportError: EXIT_USAGE,
+    MailtestError: EXIT_USAGE,
 }
 
 # For ``except KNOWN_ERRORS``: every class the table maps.

@@ -50,6 +50,14 @@ def build() -> typer.Typer:
                 "--monitor-url", metavar="URL", help="Where the lab's cron job pings its heartbeat (`monitor serve`)."
             ),
         ] = "http://127.0.0.1:8787",
+        error_dsn: Annotated[
+            str | None,
+            typer.Option(
+                "--error-dsn",
+                metavar="DSN",
+                help="Where the lab's app reports its errors with sentry-sdk (`monitor project add` prints one).",
+            ),
+        ] = None,
     ) -> None:
         """Run the lab in the foreground and print the flags that point other commands at it."""
         from launchready.lab.lab import run_lab_foreground
@@ -62,6 +70,7 @@ def build() -> typer.Typer:
             _faults(faults),
             workdir=workdir.resolve() if workdir is not None else None,
             monitor_url=monitor_url,
+            error_dsn=error_dsn,
             bind=bind,
             dns_port=dns_port,
             https_port=https_port,

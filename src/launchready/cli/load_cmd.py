@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 class LoadFormat(str, Enum):
     TERMINAL = "terminal"
     JSON = "json"
+    MD = "md"
     HTML = "html"
 
 
@@ -146,6 +148,8 @@ def register(app: typer.Typer) -> None:
         findings = load_check.judge(result, planned)
         if fmt is LoadFormat.JSON:
             _write(report.render_json(result, planned, findings), output)
+        elif fmt is LoadFormat.MD:
+            _write(report.render_markdown(result, planned, findings), output)
         elif fmt is LoadFormat.HTML:
             _write(report.render_html(result, planned, findings), output)
         elif output is not None:
@@ -197,6 +201,7 @@ def _growth(
             f"launchready: growth test of {len(planned)} endpoint(s) at sizes {', '.join(map(str, g.sizes))}",
             file=sys.stderr,
         )
+    started = datetime.now(UTC)
     try:
         series = asyncio.run(
             run_growth(
@@ -215,24 +220,22 @@ def _growth(
     except LoginFailed as exc:
         print(f"launchready: {exc}", file=sys.stderr)
         return 1
-    findings = growth_check.judge(series, g.max_factor, g.unit)
+    # An endpoint without a successful response at a size cannot be compared (the judge would say
+    # "could not run"): the report names it with its errors and statuses, and the run fails.
+    comparable = [s for s in series if all(p.ok for p in s.points)]
+    findings = growth_check.judge(comparable, g.max_factor, g.unit)
     if fmt is LoadFormat.JSON:
-        _write(json.dumps(report.growth_dict(series, findings, g.max_factor, g.unit), indent=2) + "\n", output)
-        return exit_code(findings)
-    if fmt is LoadFormat.HTML:
-        _write(report.render_growth_html(series, findings, g.max_factor), output)
-        return exit_code(findings)
-    lines = []
-    for s in series:
-        lines.append(s.name + "  " + s.url)
-        for p in s.points:
-            lines.append(
-                f"  {p.size:>7} {g.unit}: p50 {p.p50_ms:8.1f} ms  p95 {p.p95_ms:8.1f} ms  {p.mean_bytes:9.0f} bytes"
+        text = (
+            json.dumps(
+                report.growth_dict(series, findings, g.max_factor, g.unit, settings=settings, started=started), indent=2
             )
-    for f in findings:
-        lines.append(f"{f.severity.value.upper()} {f.id}: {f.title}")
-        lines.append(f"    fix: {f.remediation}")
-    if not findings:
-        lines.append(f"No endpoint's p95 grew more than {g.max_factor:g}x.")
-    _write("\n".join(lines) + "\n", output)
-    return exit_code(findings)
+            + "\n"
+        )
+    elif fmt is LoadFormat.HTML:
+        text = report.render_growth_html(series, findings, g.max_factor, g.unit, settings=settings, started=started)
+    elif fmt is LoadFormat.MD:
+        text = report.render_growth_markdown(series, findings, g.max_factor, g.unit, settings=settings, started=started)
+    else:
+        text = report.growth_text(series, findings, g.max_factor, g.unit, settings=settings, started=started)
+    _write(text, output)
+    return 1 if report.growth_failures(series, g.unit) else exit_code(findings)

@@ -23,6 +23,7 @@ from launchready.cli import (
     email_test_cmd,
     env_cmd,
     errors_cmd,
+    handover_cmd,
     history_cmd,
     init_cmd,
     lab_cmd,
@@ -71,6 +72,7 @@ def build_app() -> typer.Typer:
     env_cmd.register(app)
     smoke_cmd.register(app)
     deploy_cmd.register(app)
+    handover_cmd.register(app)
     app.add_typer(lab_cmd.build(), name="lab")
     app.add_typer(dns_cmd.build(), name="dns")
     app.add_typer(edge_cmd.build(), name="edge")

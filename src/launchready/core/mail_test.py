@@ -28,8 +28,13 @@ class SentMessage:
     waited_s: float  # how long the test waited for it
     message_id: str | None = None
     authentication_results: str = ""  # the RFC 8601 verdicts line, for reports
-    # The message judge's findings (authentication, content), already aimed at ``target``.
+    # The message judge's findings (authentication, content, and the extra checks': mailbox folder,
+    # provider verdicts, SpamAssassin, links), already aimed at ``target``.
     findings: tuple[Finding, ...] = ()
+    spam_score: float | None = None  # SpamAssassin's score; None: not scored (``checked`` says why)
+    # What the extra checks saw, one line each for reports: "SpamAssassin: 1.2 (spam at 5.0)",
+    # "Mailbox folder: Junk", "Provider's Authentication-Results: ...", "Links: 3 of 3 answered".
+    checked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from launchready.core.crawl import CrawlLimits, CrawlResult, Visit
 from launchready.core.dns import CnameChain, DnsAnswer, ServerAnswer
 from launchready.core.dnssec import DnssecFacts
+from launchready.core.errortracking import Dsn, DsnDelivery
 from launchready.core.http import HttpExchange
 from launchready.core.mail_test import MailTestFacts
 from launchready.core.rdap import RdapFacts
@@ -120,3 +121,9 @@ class MailTester(Protocol):
     is on; never raises for a flow, a mailbox or a message (problems are in the facts)."""
 
     async def test(self, environment: str) -> MailTestFacts: ...
+
+
+class ErrorTracking(Protocol):
+    """Whether an error-tracking DSN accepts an event: one test event per DSN per run."""
+
+    async def send_test_event(self, dsn: Dsn) -> DsnDelivery: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, Integer, String, Text, create_engine, select
+from sqlalchemy import Engine, Integer, String, Text, create_engine, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -122,10 +122,17 @@ class DeployStore:
             raise HistoryError(f"history database {self.path}: cannot record the deploy: {exc}") from exc
 
     def list(self, environment: str | None = None, limit: int = 20) -> list[DeployRecord]:
+        """Newest first. Reading creates nothing: no file or no deploys table yet is no record."""
         if not self.path.exists():
             return []
+        # Not self._open(): that creates the table, and a reader (the handover) must write nothing.
+        engine = self._engine or create_engine(
+            URL.create("sqlite", database=str(self.path)), connect_args={"timeout": LOCK_TIMEOUT}
+        )
         try:
-            with Session(self._open()) as session:
+            if not inspect(engine).has_table(DeployRow.__tablename__):
+                return []
+            with Session(engine) as session:
                 query = select(DeployRow).order_by(DeployRow.id.desc()).limit(limit)
                 if environment is not None:
                     query = query.where(DeployRow.environment == environment)
@@ -145,6 +152,9 @@ class DeployStore:
                 ]
         except (SQLAlchemyError, sqlite3.Error) as exc:
             raise HistoryError(f"history database {self.path}: cannot read deploys: {exc}") from exc
+        finally:
+            if engine is not self._engine:
+                engine.dispose()
 
     def close(self) -> None:
         if self._engine is not None:

@@ -15,6 +15,7 @@ from launchready.core.protocols import (
     CnameChains,
     DnsLookup,
     DnssecInspect,
+    ErrorTracking,
     GitRepo,
     HttpFetch,
     MailAuth,
@@ -28,6 +29,7 @@ from launchready.probes.cname import CnameProbe
 from launchready.probes.crawl import CrawlProbe
 from launchready.probes.dns import DnsProbe
 from launchready.probes.dnssec import DnssecProbe
+from launchready.probes.errortracking import ErrorTrackingProbe
 from launchready.probes.git import GitProbe
 from launchready.probes.http import HttpProbe
 from launchready.probes.rdap import RdapProbe
@@ -105,6 +107,7 @@ class Probes:
     git: GitRepo
     dnssec: DnssecInspect
     rdap: RdapLookup
+    errors: ErrorTracking
     # Closed in this order when the run ends (the crawl before the HTTP client it uses, DNS last).
     closers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
@@ -126,6 +129,7 @@ class Probes:
             git=GitProbe(),
             dnssec=dnssec,
             rdap=rdap,
+            errors=ErrorTrackingProbe(http),
             closers=(rdap.close, dnssec.close, crawl.close, http.close, tls.close, dns.close),
         )
 
@@ -176,3 +180,7 @@ class AuditContext:
     @property
     def git(self) -> GitRepo:
         return self.probes.git
+
+    @property
+    def errors(self) -> ErrorTracking:
+        return self.probes.errors

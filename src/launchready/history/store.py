@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Self
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -72,6 +72,18 @@ class HistoryStore:
     def previous(self, target: str) -> AuditRun | None:
         """The latest stored run for ``target``, or None (reading never creates the file)."""
         return self._latest(target, before_id=None)
+
+    def first(self, target: str) -> AuditRun | None:
+        """The earliest stored run for ``target``, or None: the baseline a handover counts fixes from."""
+        return self._latest(target, before_id=None, oldest=True)
+
+    def count(self, target: str) -> int:
+        """How many runs are stored for ``target``."""
+        with self._session(create=False) as session:
+            if session is None:
+                return 0
+            query = select(func.count()).select_from(RunRow).where(RunRow.target_key == _target_key(target))
+            return int(session.scalar(query) or 0)
 
     def delta(self, run: AuditRun) -> HistoryDelta:
         """Compare ``run`` with the previous stored run of its target (earlier than it, if stored)."""
@@ -155,16 +167,12 @@ class HistoryStore:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _latest(self, target: str, before_id: int | None) -> AuditRun | None:
+    def _latest(self, target: str, before_id: int | None, *, oldest: bool = False) -> AuditRun | None:
         with self._session(create=False) as session:
             if session is None:
                 return None
-            query = (
-                select(RunRow)
-                .where(RunRow.target_key == _target_key(target))
-                .order_by(RunRow.started.desc(), RunRow.id.desc())
-                .limit(1)
-            )
+            order = (RunRow.started.asc(), RunRow.id.asc()) if oldest else (RunRow.started.desc(), RunRow.id.desc())
+            query = select(RunRow).where(RunRow.target_key == _target_key(target)).order_by(*order).limit(1)
             if before_id is not None:
                 query = query.where(RunRow.id < before_id)
             row = session.scalars(query).first()

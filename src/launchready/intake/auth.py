@@ -3,42 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from launchready.core.errortracking import Dsn, DsnError
+from launchready.core.errortracking import parse_dsn as parse_core_dsn
 from launchready.intake.errors import ProjectError
+
+__all__ = ["Dsn", "key_from_auth_header", "key_from_dsn_header", "parse_dsn"]
 
 _AUTH_PAIR = re.compile(r"(\w+)\s*=\s*([^,\s]*)")
 
 
-@dataclass(frozen=True)
-class Dsn:
-    scheme: str
-    public_key: str
-    host: str  # with the port, when there is one
-    path_prefix: str  # "" or "/prefix" when the service sits under a path
-    project_id: int
-
-    def __str__(self) -> str:
-        return f"{self.scheme}://{self.public_key}@{self.host}{self.path_prefix}/{self.project_id}"
-
-    @property
-    def envelope_url(self) -> str:
-        return f"{self.scheme}://{self.host}{self.path_prefix}/api/{self.project_id}/envelope/"
-
-
 def parse_dsn(text: str) -> Dsn:
-    parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https"):
-        raise ProjectError(f"DSN {text!r} does not start with http:// or https://")
-    if not parts.username or not parts.hostname:
-        raise ProjectError("DSN has no public key before '@' or no host")
-    path = parts.path.rstrip("/")
-    prefix, _, project = path.rpartition("/")
-    if not project.isdigit():
-        raise ProjectError("DSN does not end with a numeric project id")
-    host = parts.netloc.rpartition("@")[2]
-    return Dsn(parts.scheme, parts.username, host, prefix, int(project))
+    """``core.errortracking.parse_dsn`` with the intake's error root (the CLI maps it)."""
+    try:
+        return parse_core_dsn(text)
+    except DsnError as exc:
+        raise ProjectError(str(exc)) from None
 
 
 def key_from_auth_header(value: str | None) -> str | None:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from aiohttp import web
 
 from launchready.lab.assets import SiteAssets
+from launchready.lab.error_reporting import ErrorReporter
 from launchready.lab.hosts import LabHosts
 from launchready.lab.mail_faults import RESET_LINK_LOCALHOST
 from launchready.lab.mailer import Mailer
@@ -72,9 +74,28 @@ def _json(payload: object, *, status: int = 200) -> web.Response:
     return web.json_response(payload, status=status, headers={"Cache-Control": "no-store"})
 
 
+def _directory_entry(member: Member, release_after_deploy: bool) -> dict[str, Any]:
+    """A member as the public directory shows it (display name only, never the email address)."""
+    fields = asdict(member)
+    if release_after_deploy:
+        # new-error-after-deploy: the new release reads the column a migration was meant to add.
+        return {"id": fields["id"], "name": fields["name"], "joined": int(fields["joined_at"])}
+    return {"id": fields["id"], "name": fields["name"], "joined": int(fields["created_at"])}
+
+
 class Marketplace:
-    def __init__(self, settings: AppSettings, store: Store, mailer: Mailer, pages: Pages, assets: SiteAssets) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        store: Store,
+        mailer: Mailer,
+        pages: Pages,
+        assets: SiteAssets,
+        errors: ErrorReporter | None = None,
+    ) -> None:
         self._settings = settings
+        # Reports handler exceptions with sentry-sdk and holds the release (lab/error_reporting.py).
+        self._errors = errors if errors is not None else ErrorReporter(None, settings.faults)
         self._hosts = settings.hosts
         self._faults = settings.faults
         self._flaky_health = FlakyHealth(settings.faults)  # lab/monitor_lab.py
@@ -393,12 +414,15 @@ class Marketplace:
     async def api_members(self, request: web.Request) -> web.StreamResponse:
         # The public directory: display names only, never email addresses.
         found = self._store.search_members(request.query.get("q", ""))
-        return _json({"members": [{"id": m.id, "name": m.name, "joined": int(m.created_at)} for m in found]})
+        broken = self._errors.broken_release
+        return _json({"members": [_directory_entry(m, broken) for m in found]})
 
     # -- apps ------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        application = web.Application(middlewares=[smoke_fault_middleware(self._faults), self._sessions])
+        application = web.Application(
+            middlewares=[self._errors.middleware(), smoke_fault_middleware(self._faults), self._sessions]
+        )
         application.add_routes(
             [
                 web.get("/", self.home),
@@ -429,6 +453,6 @@ class Marketplace:
         return application
 
     def api(self) -> web.Application:
-        application = web.Application()
+        application = web.Application(middlewares=[self._errors.middleware()])
         application.add_routes([web.get("/health", self.health), web.get("/v1/members", self.api_members)])
         return application

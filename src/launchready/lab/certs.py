@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from launchready.lab.ca import IssuedCert, LabCA
+from launchready.lab.error_tracker import TRACKER_HOST
 from launchready.lab.hosts import LabHosts
 
 WRONG_HOST_NAME = "other.example.test"
@@ -25,8 +26,9 @@ def issue_host_certs(ca: LabCA, hosts: LabHosts, faults: frozenset[str]) -> dict
     """One certificate per web host; EC keys because they are fast to make (lab start-up)."""
     now = datetime.now(UTC)
     certs: dict[str, IssuedCert] = {}
-    # mta-sts.DOMAIN serves only the MTA-STS policy (lab/mta_sts.py), but over verified HTTPS.
-    for host in (*hosts.web, f"mta-sts.{hosts.domain}"):
+    # mta-sts.DOMAIN serves only the MTA-STS policy (lab/mta_sts.py), but over verified HTTPS; the
+    # hosted error tracker's stand-in (lab/error_tracker.py) too.
+    for host in (*hosts.web, f"mta-sts.{hosts.domain}", TRACKER_HOST):
         if host == hosts.admin and "cert-expired" in faults:
             certs[host] = ca.issue([host], not_after=now - timedelta(days=3))
         elif host == hosts.app and "cert-expiring-soon" in faults:

@@ -27,6 +27,7 @@ from typing import Self, TextIO
 
 from aiohttp import web
 
+from launchready.core.errortracking import DsnError, parse_dsn
 from launchready.core.net import ConnectTo, Nameserver, NetSettings, format_peer
 from launchready.lab.app import AppSettings, Marketplace
 from launchready.lab.assets import site_assets
@@ -35,6 +36,8 @@ from launchready.lab.certs import issue_host_certs, sni_context, write_host_cert
 from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.dnssec import build_zones, generate_signing_key, parent_ds
+from launchready.lab.error_reporting import FIRST_VERSION, RELEASE_PREFIX, ErrorReporter
+from launchready.lab.error_tracker import TRACKER_HOST, ErrorTracker
 from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
 from launchready.lab.hosts import LabHosts
@@ -58,6 +61,7 @@ from launchready.lab.surface import surface_toml
 from launchready.lab.web import admin_app, apex_app, http_front, https_front, www_app
 from launchready.lab.zone import lab_zones
 
+FIRST_RELEASE = RELEASE_PREFIX + FIRST_VERSION
 # Closing keep-alive connections on stop should not make tests wait.
 _HTTP_SHUTDOWN_SECONDS = 1.0
 
@@ -98,12 +102,21 @@ class Lab:
         heartbeat_period: float = 60.0,
         invite_delay_s: float = DEFAULT_INVITE_DELAY_S,
         mail_relay_to: tuple[str, int] | None = None,
+        error_dsn: str | None = None,
     ) -> None:
         self.faults: frozenset[str] = _validated_faults(faults)
         # How long the relay holds invitations with the email-invite-delayed fault on.
         self.invite_delay_s = invite_delay_s
         # Where the relay forwards the app's mail (default: the lab's mailbox), e.g. `email test --listen`.
         self.mail_relay_to = mail_relay_to
+        # Where the app reports its errors with sentry-sdk (a `monitor project add` DSN); None: nowhere.
+        if error_dsn is not None:
+            try:
+                parse_dsn(error_dsn)
+            except DsnError as exc:
+                raise LabError(f"error DSN: {exc}") from None
+        self.error_dsn = error_dsn
+        self._errors: ErrorReporter | None = None
         # The cron-like job pings the monitor here (lab/monitor_lab.py); None: no job runs.
         self.monitor_url = monitor_url
         self.heartbeat_period = heartbeat_period
@@ -120,6 +133,8 @@ class Lab:
         self._workdir: Path | None = None
         self._owns_workdir = False
         self.mailbox = Mailbox()
+        # The hosted error tracker the app's SENTRY_DSN names in its deploy exports (lab/error_tracker.py).
+        self.error_tracker = ErrorTracker()
         # The payment provider's signing secret (what sign_webhook needs to call /webhooks/payments).
         self.webhook_secret = "whsec_" + secrets.token_urlsafe(24)
         self._ports: LabPorts | None = None
@@ -203,7 +218,8 @@ class Lab:
         """The app's git repository (lab/repo.py), built on first use: what [secrets] repo points at."""
         workdir = self.workdir
         if self._app_repo is None or not self._app_repo.root.exists():
-            self._app_repo = build_app_repo(workdir, self.faults)
+            dsns = {env: self.error_tracker.dsn(env, self.faults) for env in ("production", "staging")}
+            self._app_repo = build_app_repo(workdir, self.faults, dsns)
         return self._app_repo
 
     @property
@@ -279,6 +295,36 @@ class Lab:
             + monitor_toml(self.heartbeat_uuid, self.heartbeat_period)
             + lab_owners_toml(self.domain)
         )
+
+    @property
+    def release(self) -> str:
+        """The release the app runs (``marketlab@1.0.0`` until the first :meth:`deploy`)."""
+        self._running()
+        assert self._errors is not None
+        return self._errors.release
+
+    @property
+    def error_reporting(self) -> str:
+        """Where the app's errors go, in words (for `lab up`'s summary)."""
+        if self.error_dsn is None:
+            return "nowhere (give the lab a DSN: --error-dsn)"
+        if self._errors is not None and self._errors.unavailable:
+            return self._errors.unavailable
+        return f"sentry-sdk, release {self.release if self.running else FIRST_RELEASE} -> {parse_dsn(self.error_dsn).masked}"
+
+    def deploy(self, version: str) -> str:
+        """Deploy ``version`` of the app: its release changes (and with new-error-after-deploy, a bug ships).
+
+        Returns the new release. Recording the deploy marker is the deploy tool's job (`launchready
+        deploy`, or ``POST /api/v1/deploys`` on the monitor), as it is for a real app.
+        """
+        self._running()
+        assert self._errors is not None
+        return self._errors.deploy(version)
+
+    @staticmethod
+    def _close_errors(errors: ErrorReporter) -> None:
+        errors.close()
 
     def seed_members(self, n: int) -> int:
         """Make exactly ``n`` seeded members exist (what `launchready lab seed --members N` does)."""
@@ -428,8 +474,10 @@ class Lab:
         )
         assets = site_assets()
         pages = Pages(self.hosts, assets)
+        errors = self._errors = ErrorReporter(self.error_dsn, self.faults)
+        stack.callback(self._close_errors, errors)
         marketplace = Marketplace(
-            AppSettings(self.hosts, self.faults, self.webhook_secret), store, mailer, pages, assets
+            AppSettings(self.hosts, self.faults, self.webhook_secret), store, mailer, pages, assets, errors
         )
         sites = {
             self.hosts.apex: apex_app(self.hosts, pages, assets, self.faults),
@@ -438,6 +486,7 @@ class Lab:
             self.hosts.admin: admin_app(pages, assets, self.faults),
             self.hosts.api: marketplace.api(),
             mta_sts_host(self.domain): mta_sts_app(self.domain, self.faults),
+            TRACKER_HOST: self.error_tracker.app(),
         }
         perf_lab = PerfLab(self.faults, self._workdir / "marketlab.sqlite3")
         stack.callback(perf_lab.close)
@@ -574,6 +623,7 @@ def describe(lab: Lab) -> str:
             f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
             f"  SMTP   {format_peer(bind, lab.relay_port)}  the relay the app submits to (DKIM-signed by the app)",
             f"  CA     {lab.ca_bundle}",
+            f"  errors {lab.error_reporting}",
             f"  config {lab.workdir / 'launchready.toml'}",
             "",
             "Audit it:",
@@ -626,6 +676,7 @@ def run_lab_foreground(
     out: TextIO = sys.stdout,
     stop: threading.Event | None = None,
     monitor_url: str | None = None,
+    error_dsn: str | None = None,
 ) -> int:
     """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
     stop = stop if stop is not None else threading.Event()
@@ -638,6 +689,7 @@ def run_lab_foreground(
         http_port=http_port,
         smtp_port=smtp_port,
         monitor_url=monitor_url,
+        error_dsn=error_dsn,
     )
     with _stop_on_sigterm(stop), lab:
         try:

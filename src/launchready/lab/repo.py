@@ -14,9 +14,11 @@ import os
 import secrets
 import string
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from launchready.lab.error_tracker import DSN_VARIABLE
 from launchready.lab.faults import LAB_DOMAIN
 
 REPO_FAULTS = frozenset(
@@ -35,7 +37,15 @@ FLOWS: dict[str, tuple[str, ...]] = {
     "email": ("POSTMARK_TOKEN", "MAIL_FROM"),
     "payments": ("STRIPE_SECRET_KEY",),
 }
-EXAMPLE_VARS = ("APP_ENV", "DATABASE_URL", "SESSION_SECRET", "POSTMARK_TOKEN", "MAIL_FROM", "STRIPE_SECRET_KEY")
+EXAMPLE_VARS = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "SESSION_SECRET",
+    "POSTMARK_TOKEN",
+    "MAIL_FROM",
+    "STRIPE_SECRET_KEY",
+    "SENTRY_DSN",
+)
 MISSING_IN_PRODUCTION = "POSTMARK_TOKEN"
 
 
@@ -136,15 +146,22 @@ def _exports(values: dict[str, str]) -> str:
     return "".join(f"{k}={v}\n" for k, v in values.items())
 
 
-def build_app_repo(directory: Path, faults: frozenset[str]) -> AppRepo:
-    """Create the repository (and the deploy exports beside it) in ``directory``."""
+def build_app_repo(
+    directory: Path, faults: frozenset[str], error_dsns: Mapping[str, str | None] | None = None
+) -> AppRepo:
+    """Create the repository (and the deploy exports beside it) in ``directory``.
+
+    ``error_dsns``: each environment's SENTRY_DSN (lab/error_tracker.py); an environment without
+    one, or every environment when the mapping has none at all, has no error reporting.
+    """
+    dsns = {env: dsn for env, dsn in (error_dsns or {}).items() if dsn}
     root = directory / "app-repo"
     root.mkdir(parents=True, exist_ok=True)
     git = _Git(root)
     git.run("init", "-q", "--template=", "-b", "main")
     planted: dict[str, str] = {}
     values: list[str] = []
-    example = "".join(f"{name}=\n" for name in EXAMPLE_VARS)
+    example = "".join(f"{name}=\n" for name in EXAMPLE_VARS if name != DSN_VARIABLE or dsns)
     git.commit(
         "Initial marketplace",
         {
@@ -203,6 +220,9 @@ def build_app_repo(directory: Path, faults: frozenset[str]) -> AppRepo:
         "POSTMARK_TOKEN": "-".join(_random("0123456789abcdef", n) for n in (8, 4, 4, 4, 12)),
         "STRIPE_SECRET_KEY": "sk_" + "test_" + _random(alphabet, 32),
     }
+    for name, exported in (("production", production), ("staging", staging)):
+        if name in dsns:
+            exported[DSN_VARIABLE] = dsns[name]
     if "env-production-missing-var" in faults:
         del production[MISSING_IN_PRODUCTION]
         planted["env-production-missing-var"] = f"production:{MISSING_IN_PRODUCTION}"

@@ -111,6 +111,7 @@ def lab_zones(
     dkim_public_key_b64: str,
 ) -> tuple[ZoneData, ...]:
     """Every zone the lab's DNS serves; any name outside them is answered NXDOMAIN."""
+    from launchready.lab.error_tracker import tracker_zone  # the hosted error tracker the app's DSN names
     from launchready.lab.mail_zone import provider_zone  # the mail provider's SPF include zone
     from launchready.lab.takeover import hosting_zone  # a storage service for cname-unclaimed-bucket
 
@@ -118,4 +119,5 @@ def lab_zones(
         lab_zone(faults, address=address, dkim_public_key_b64=dkim_public_key_b64),
         provider_zone(address, dkim_public_key_b64),
         hosting_zone(address),
+        tracker_zone(address),
     )

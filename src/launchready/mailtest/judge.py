@@ -6,38 +6,21 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from launchready.checks.email.message import MESSAGE_FINDINGS
-from launchready.checks.email.message import META as MESSAGE_META
 from launchready.core.finding import Finding
-from launchready.core.severity import Impact, Severity
 from launchready.mailtest.auth import GOOD_RSA_BITS, MAX_SIGNATURES, MIN_RSA_BITS, AuthVerdict, authenticate
 from launchready.mailtest.content import ContentIssue, ContentPolicy, judge_content
 from launchready.mailtest.message import ParsedMessage, parse_message
+from launchready.mailtest.rules import CHECK_ID, EXTENDED_RULES, MESSAGE_RULES
+from launchready.mailtest.rules import Rule as _Rule
 from launchready.probes.spf import SpfResolver
 
-CHECK_ID = MESSAGE_META.id
 # Headers whose change would change what the recipient reads: a signature must cover them.
 MUST_SIGN = ("from", "subject", "to")
 
 
-@dataclass(frozen=True)
-class _Rule:
-    title: str
-    severity: Severity
-    impact: Impact
-    remediation: str
-    references: tuple[str, ...]
-
-
-# One rule per finding kind; the specs (title, severity, impact, fix, references) are declared by
-# the audit check email.message (checks/email/message.py), so `launchready checks`/`explain` list them.
-# A new kind is a FindingSpec added there.
-FINDING_RULES: dict[str, _Rule] = {
-    spec.id.removeprefix(f"{CHECK_ID}."): _Rule(
-        spec.title, spec.severity, spec.impact, spec.remediation, spec.references or MESSAGE_META.references
-    )
-    for spec in MESSAGE_FINDINGS
-}
+# One rule per finding kind, declared by the audit check email.message (checks/email/message.py):
+# the message's own kinds and those of the extra checks (extended.py).
+FINDING_RULES: dict[str, _Rule] = {**MESSAGE_RULES, **EXTENDED_RULES}
 
 
 class MessageCheck(Protocol):

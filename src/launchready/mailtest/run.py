@@ -12,16 +12,18 @@ three other flows is one message, not four.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from launchready.config.model import Config
 from launchready.core.finding import Finding
 from launchready.core.mail_test import MailTestFacts, SentMessage, UnreachedStep
 from launchready.core.net import NetSettings
-from launchready.mailtest.content import ContentPolicy
+from launchready.mailtest.content import ContentPolicy, links_of
+from launchready.mailtest.extended import ExtendedJudgement, ExtendedOptions, extend_judgements
 from launchready.mailtest.inbox import SmtpInbox
-from launchready.mailtest.judge import MessageCheck, judge_message
+from launchready.mailtest.judge import Judgement, MessageCheck, judge_message
+from launchready.mailtest.mailbox import FoundMessage
 from launchready.mailtest.message import parse_message
 from launchready.probes.dns import DnsProbe
 from launchready.secrets.errors import SecretsError
@@ -30,6 +32,7 @@ from launchready.smoke.mail import MailWait
 from launchready.smoke.model import Flow
 from launchready.smoke.plan import execute, load_flows, plan_smoke
 from launchready.smoke.results import SmokeRun
+from launchready.smoke.secrets import Masker
 
 # Judging a handful of messages (DNS lookups for SPF, DKIM keys, DMARC) after the flows end.
 JUDGING_MARGIN_S = 30.0
@@ -76,6 +79,22 @@ def _unreached(run: SmokeRun) -> tuple[UnreachedStep, ...]:
     )
 
 
+def _followed(run: SmokeRun, masker: Masker) -> Callable[[str], int | None]:
+    """The final status a flow's GET of ``url`` got, None when no flow asked for it. The runner
+    reports requests masked, so the link is masked the same way before it is looked up."""
+    answered = {
+        step.request.removeprefix("GET "): step.status
+        for flow in run.flows
+        for step in flow.steps
+        if step.kind != "email" and step.request.startswith("GET ") and step.status is not None
+    }
+
+    def status(url: str) -> int | None:
+        return answered.get(masker.text(url))
+
+    return status
+
+
 def _unread(run: SmokeRun, waited: set[tuple[str, str]]) -> list[str]:
     """Email steps that failed without a wait being heard: the mailbox failed, not the mail."""
     return [
@@ -98,8 +117,12 @@ class MailTest:
         inbox: SmtpInbox | None = None,
         flow_names: tuple[str, ...] = (),
         extra_checks: Sequence[MessageCheck] = (),
+        options: ExtendedOptions | None = None,
     ) -> None:
         self._extra_checks = tuple(extra_checks)  # more judges per message (judge.py MessageCheck)
+        # The checks that need more than each message (extended.py): SpamAssassin over the run's
+        # messages at once, the folder and provider verdicts of an IMAP mailbox, links (opt in).
+        self._options = options if options is not None else ExtendedOptions()
         self._config = config
         self._net = net
         self._policy = policy
@@ -153,33 +176,39 @@ class MailTest:
         if unread:
             # The mailbox itself failed (API down, IMAP login refused): nothing is known of the mail.
             return self._facts(environment, plan.base_url, problem="the mailbox could not be read: " + unread[0])
-        messages = await self._judge_all(plan.base_url, waits)
+        messages = await self._judge_all(plan.base_url, waits, _followed(run, plan.masker))
         return self._facts(environment, plan.base_url, messages=messages, unreached=_unreached(run))
 
-    async def _judge_all(self, base_url: str, waits: list[MailWait]) -> tuple[SentMessage, ...]:
+    async def _judge_all(
+        self, base_url: str, waits: list[MailWait], followed: Callable[[str], int | None]
+    ) -> tuple[SentMessage, ...]:
+        """Every message judged alone, then all of them through the extra checks at once (one
+        SpamAssassin process). The flows have ended: a link is dialled only after the flow used it,
+        so a one-time token is spent by the flow, not by the test."""
         dns = DnsProbe(self._net)
         try:
-            return tuple([await self._judge_one(dns, base_url, w) for w in waits])
+            judged = [await self._judge_one(dns, base_url, w) for w in waits]
+            arrived = [item for item in judged if item is not None]
+            options = self._options
+            if options.check_links:
+                links = [url for _, raw, _ in arrived for url in links_of(parse_message(raw))[0]]
+                answered = {url: followed(url) for url in links}
+                options = replace(options, followed={u: s for u, s in answered.items() if s is not None})
+            extended = iter(await extend_judgements(arrived, net=self._net, dns=dns, options=options))
         finally:
             await dns.close()
+        return tuple(
+            self._sent(base_url, wait, None if item is None else next(extended))
+            for wait, item in zip(waits, judged, strict=True)
+        )
 
-    async def _judge_one(self, dns: DnsProbe, base_url: str, wait: MailWait) -> SentMessage:
-        target = message_target(base_url, wait.origin, wait.step)
+    async def _judge_one(
+        self, dns: DnsProbe, base_url: str, wait: MailWait
+    ) -> tuple[Judgement, bytes, FoundMessage | None] | None:
+        """The message's own judgement (authentication, content, ``extra_checks``); None: it never came."""
         message = wait.message
-        start = wait.trigger_started if wait.trigger_started is not None else wait.wait_started
         if message is None:
-            return SentMessage(
-                flow=wait.origin,
-                step=wait.step,
-                where=wait.where,
-                target=target,
-                to=wait.to,
-                trigger=wait.trigger,
-                arrived=False,
-                delivery_s=None,
-                waited_s=round(wait.found_at - wait.wait_started, 2),
-            )
-        arrived_at = message.arrived_at if message.arrived_at is not None else wait.found_at
+            return None
         raw = message.raw
         if raw is None:  # a mailbox that gives no source: judge what it showed
             raw = "".join(f"{k}: {v}\r\n" for k, v in message.headers).encode() + b"\r\n" + message.text.encode()
@@ -191,12 +220,33 @@ class MailTest:
             dns,
             raw,
             self._policy,
-            name=target,
+            name=message_target(base_url, wait.origin, wait.step),
             client_ip=connection.client_ip,
             helo=connection.helo,
             mail_from=connection.mail_from,
             extra=self._extra_checks,
         )
+        return judgement, raw, message.found
+
+    def _sent(self, base_url: str, wait: MailWait, extended: ExtendedJudgement | None) -> SentMessage:
+        target = message_target(base_url, wait.origin, wait.step)
+        message = wait.message
+        start = wait.trigger_started if wait.trigger_started is not None else wait.wait_started
+        waited_s = round(wait.found_at - wait.wait_started, 2)
+        if message is None or extended is None:
+            return SentMessage(
+                flow=wait.origin,
+                step=wait.step,
+                where=wait.where,
+                target=target,
+                to=wait.to,
+                trigger=wait.trigger,
+                arrived=False,
+                delivery_s=None,
+                waited_s=waited_s,
+            )
+        arrived_at = message.arrived_at if message.arrived_at is not None else wait.found_at
+        judgement = extended.judgement
         message_id = judgement.subject if judgement.subject != target else None
         return SentMessage(
             flow=wait.origin,
@@ -207,10 +257,12 @@ class MailTest:
             trigger=wait.trigger,
             arrived=True,
             delivery_s=round(max(0.0, arrived_at - start), 2),
-            waited_s=round(wait.found_at - wait.wait_started, 2),
+            waited_s=waited_s,
             message_id=message_id,
             authentication_results=judgement.auth.authentication_results(),
-            findings=_retarget(judgement.findings, target, message_id),
+            findings=_retarget(extended.findings, target, message_id),
+            spam_score=None if extended.spam is None else extended.spam.score,
+            checked=tuple(extended.summary_lines()),
         )
 
 
@@ -221,7 +273,11 @@ def mail_tester(config: Config, net: NetSettings) -> MailTest:
     return MailTest(config, net, config_policy(config))
 
 
-def mail_test_seconds(config: Config) -> float:
+def mail_test_seconds(config: Config, options: ExtendedOptions | None = None) -> float:
     """How long one environment's mail test may take: its flows (each email step waits up to
-    ``wait_s`` more), then judging; what a check timeout must allow."""
-    return config.smoke.flow_timeout + config.email.mail_wait_s + JUDGING_MARGIN_S
+    ``wait_s`` more), then judging, scoring and (opted in) dialling links; what a check timeout must allow."""
+    options = options if options is not None else ExtendedOptions()
+    extra = (options.spam_timeout_s if options.spamassassin else 0.0) + (
+        options.link_budget_s if options.check_links else 0.0
+    )
+    return config.smoke.flow_timeout + config.email.mail_wait_s + JUDGING_MARGIN_S + extra

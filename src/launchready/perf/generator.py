@@ -25,6 +25,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from launchready.perf.histogram import Histogram
 from launchready.perf.http1 import AUTH_LOST, DoneCallback, Endpoint, Pending, Pool
@@ -109,6 +110,21 @@ class EndpointStats:
     @property
     def total(self) -> int:
         return self.ok + self.errors
+
+    def error_statuses(self) -> dict[str, int]:
+        """How the failed requests failed, most frequent first: each HTTP status of 400 and above,
+        "no response" for connection errors and timeouts, "other" for the rest (e.g. a redirect
+        to a login page counted as a lost session)."""
+        out: dict[str, int] = {}
+        for key, count in sorted(self.statuses.items(), key=lambda item: (-item[1], item[0])):
+            if key == "error":
+                out["no response"] = out.get("no response", 0) + count
+            elif key.isdigit() and int(key) >= 400:
+                out[key] = count
+        rest = self.errors - sum(out.values())
+        if rest > 0:
+            out["other"] = rest
+        return out
 
     @property
     def error_rate(self) -> float:
@@ -221,6 +237,8 @@ class LoadResult:
     scheduled: int
     # Responses completed inside the measured window (whenever they were scheduled).
     served: int = 0
+    # When request 0 was due (the warm-up's start): the date the reports show.
+    started: datetime | None = None
 
     @property
     def ok(self) -> int:
@@ -365,6 +383,8 @@ class LoadResult:
         self.watch.merge(other.watch)
         self.scheduled += other.scheduled
         self.served += other.served
+        if other.started is not None and (self.started is None or other.started < self.started):
+            self.started = other.started
 
 
 Progress = Callable[[float, LoadResult], None]
@@ -419,6 +439,7 @@ async def run_load(
     total_n = warmup_n + max(1, round(settings.duration_s * settings.rate))
     if start_wall is None:
         start = loop.time() + 0.05
+        start_wall = time.time() + 0.05
     else:
         start = loop.time() + (start_wall - time.time())
     measure_start = start + warmup_n * interval
@@ -474,6 +495,7 @@ async def run_load(
     cycle_pools = [(ep, pool_of[ep.name]) for ep in cycle]
 
     result = LoadResult(settings, stats, overall, per_second, errors_per_second, 0.0, watch, 0)
+    result.started = datetime.fromtimestamp(start_wall, UTC)
     # This process's requests are the global ones numbered index, index + stride, ...
     sent_n = index
     mine = 0

@@ -43,6 +43,8 @@ class SizePoint:
     mean_bytes: float
     ok: int
     errors: int
+    # How the failed requests failed: (HTTP status or "no response", count), most frequent first.
+    error_statuses: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ async def run_growth(
                     stats.mean_bytes,
                     stats.ok,
                     stats.errors,
+                    tuple(stats.error_statuses().items()),
                 )
             )
     return [GrowthSeries(p.name, p.url, tuple(points[p.name])) for p in planned]

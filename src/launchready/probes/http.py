@@ -185,6 +185,13 @@ class HttpProbe:
             self._cache, key, lambda: self._exchange(url, method, header_items, verify_tls, max_body)
         )
 
+    async def post(
+        self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None, max_body: int = 65536
+    ) -> HttpExchange:
+        """POST ``body`` once (never cached, no redirect followed): e.g. a test event to an error intake."""
+        header_items = tuple((headers or {}).items())
+        return await self._exchange(url, "POST", header_items, True, max_body, data=body)
+
     async def follow(self, url: str, *, max_hops: int = 10, verify_tls: bool = True) -> tuple[HttpExchange, ...]:
         """GET ``url`` and each Location after it; every hop is its own exchange.
 
@@ -279,6 +286,7 @@ class HttpProbe:
         headers: tuple[tuple[str, str], ...],
         verify_tls: bool,
         max_body: int,
+        data: bytes | None = None,
     ) -> HttpExchange:
         session = self._ensure_session()
         started = time.perf_counter()
@@ -309,6 +317,7 @@ class HttpProbe:
                     method,
                     parsed,
                     headers=dict(headers),
+                    data=data,
                     allow_redirects=False,
                     ssl=(self._ssl or True) if verify_tls else False,
                 ) as resp:

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun, Verdict
-from launchready.report.charts import line_chart_svg
+from launchready.report.charts import legend_html, line_chart_svg
 from launchready.report.controls import visible
 from launchready.report.model import Document, Text, spans
 from launchready.report.view import (
@@ -190,6 +190,7 @@ def environment() -> Environment:
     env.filters["inline"] = _inline_html
     env.filters["wrap_points"] = _wrap_points
     env.filters["chart_svg"] = line_chart_svg
+    env.filters["chart_legend"] = legend_html
     env.globals["stylesheet"] = Markup(stylesheet())
     env.globals["banner_class"] = _BANNER_CLASS
     return env

@@ -120,6 +120,9 @@ class Table:
 class Series:
     name: str
     points: tuple[tuple[float, float], ...]  # (x, y) in data units
+    # Dashed and drawn beneath the solid lines: a series that often equals another (max and p99
+    # over a second with few requests) stays visible under it instead of hiding it.
+    dashed: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,14 @@ class Marker:
     """A point of note on the x axis (e.g. a second with errors), with its hover text."""
 
     x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal line across the plot at ``y`` (a budget), named in the legend and on the line."""
+
+    y: float
     label: str
 
 
@@ -142,8 +153,7 @@ class LineChart:
     series: tuple[Series, ...]
     x_ticks: tuple[tuple[float, str], ...] = ()
     markers: tuple[Marker, ...] = ()
-    # How many series the legend names (a busy legend hides the plot).
-    legend_limit: int = 3
+    thresholds: tuple[Threshold, ...] = ()
 
 
 Block = Paragraph | BulletList | CodeBlock | Table | LineChart

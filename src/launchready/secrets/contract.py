@@ -19,11 +19,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from launchready.config.sections.secrets import EnvContract
+from launchready.core.envtext import is_production
 from launchready.core.masking import mask_secret
 from launchready.core.severity import Impact, Severity
 from launchready.secrets.envfile import EnvFile, is_placeholder, parse_env_text, read_env_file, read_env_source
 
-PRODUCTION_NAMES = frozenset({"production", "prod", "live"})
 FLOW_IMPACT: dict[str, Impact] = {
     "signup": Impact.SIGNUP,
     "email": Impact.EMAIL,
@@ -182,10 +182,6 @@ def _mask_bare_lines(
         return pattern.sub(lambda m: mask_secret(m.group(0)), text)
 
     return [replace(i, name=masked(i.name), detail=masked(i.detail)) for i in issues]
-
-
-def is_production(environment: str) -> bool:
-    return environment.lower() in PRODUCTION_NAMES
 
 
 # -- test and sandbox credentials ------------------------------------------------------------------

@@ -49,7 +49,9 @@ def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
 
-_ROTATE_THEN_PURGE = (
+# What every provider rule adds after rotating: the repository clean-up (a key held only in an
+# environment's variables needs the rotation alone).
+ROTATE_THEN_PURGE = (
     " Then remove it from the code (read it from the environment instead) and, if the repository "
     "was ever shared, purge it from git history (git filter-repo --replace-text) and force-push."
 )
@@ -70,7 +72,7 @@ RULES: tuple[Rule, ...] = (
         ("akia", "asia", "abia", "acca"),
         Severity.MEDIUM,
         "Deactivate the key in IAM (aws iam update-access-key --status Inactive), create a new one, "
-        "deploy it, then delete the old one (aws iam delete-access-key)." + _ROTATE_THEN_PURGE,
+        "deploy it, then delete the old one (aws iam delete-access-key)." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "aws-secret-access-key",
@@ -82,7 +84,7 @@ RULES: tuple[Rule, ...] = (
         ("aws",),
         Severity.BLOCKER,
         "Deactivate the access key in IAM, create a new one, deploy it, then delete the old one; check "
-        "CloudTrail for use of the old key." + _ROTATE_THEN_PURGE,
+        "CloudTrail for use of the old key." + ROTATE_THEN_PURGE,
         entropy=3.5,
     ),
     Rule(
@@ -94,7 +96,7 @@ RULES: tuple[Rule, ...] = (
         ("service_account",),
         Severity.BLOCKER,
         "Delete the key (gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT), create a "
-        "new one or switch to workload identity." + _ROTATE_THEN_PURGE,
+        "new one or switch to workload identity." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "gcp-api-key",
@@ -103,7 +105,7 @@ RULES: tuple[Rule, ...] = (
         ("aiza",),
         Severity.MEDIUM,
         "Restrict or regenerate the key in Google Cloud console > APIs & Services > Credentials "
-        "(browser keys must carry HTTP referrer and API restrictions)." + _ROTATE_THEN_PURGE,
+        "(browser keys must carry HTTP referrer and API restrictions)." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "azure-storage-key",
@@ -112,7 +114,7 @@ RULES: tuple[Rule, ...] = (
         ("accountkey",),
         Severity.BLOCKER,
         "Rotate the storage account key (az storage account keys renew --key key1) after moving "
-        "clients to the other key." + _ROTATE_THEN_PURGE,
+        "clients to the other key." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "azure-client-secret",
@@ -121,7 +123,7 @@ RULES: tuple[Rule, ...] = (
         ("q~",),
         Severity.BLOCKER,
         "Delete the client secret in Entra ID > App registrations > Certificates & secrets and "
-        "create a new one." + _ROTATE_THEN_PURGE,
+        "create a new one." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "github-token",
@@ -130,7 +132,7 @@ RULES: tuple[Rule, ...] = (
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
         Severity.BLOCKER,
         "Revoke the token at https://github.com/settings/tokens (or the app's installation) and "
-        "issue a new one with the least scopes." + _ROTATE_THEN_PURGE,
+        "issue a new one with the least scopes." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "gitlab-token",
@@ -139,7 +141,7 @@ RULES: tuple[Rule, ...] = (
         ("glpat-", "glrt-", "gldt-", "glptt-"),
         Severity.BLOCKER,
         "Revoke the token in GitLab (User settings > Access tokens, or the runner/deploy token page) "
-        "and create a new one." + _ROTATE_THEN_PURGE,
+        "and create a new one." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "slack-token",
@@ -148,7 +150,7 @@ RULES: tuple[Rule, ...] = (
         ("xox",),
         Severity.HIGH,
         "Revoke the token (api.slack.com/apps > your app > OAuth & Permissions > Revoke, or "
-        "auth.revoke) and reinstall the app to get a new one." + _ROTATE_THEN_PURGE,
+        "auth.revoke) and reinstall the app to get a new one." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "slack-webhook",
@@ -158,7 +160,7 @@ RULES: tuple[Rule, ...] = (
         ),
         ("hooks.slack.com",),
         Severity.HIGH,
-        "Delete the webhook in Slack (your app > Incoming Webhooks) and create a new one." + _ROTATE_THEN_PURGE,
+        "Delete the webhook in Slack (your app > Incoming Webhooks) and create a new one." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "stripe-live-key",
@@ -167,7 +169,7 @@ RULES: tuple[Rule, ...] = (
         ("sk_live_", "rk_live_"),
         Severity.BLOCKER,
         "Roll the key in the Stripe dashboard (Developers > API keys > Roll key) with an expiry on the "
-        "old one, deploy the new key, and review recent API requests for misuse." + _ROTATE_THEN_PURGE,
+        "old one, deploy the new key, and review recent API requests for misuse." + ROTATE_THEN_PURGE,
         impact=Impact.PAYMENTS,
     ),
     Rule(
@@ -188,7 +190,7 @@ RULES: tuple[Rule, ...] = (
         ("whsec_",),
         Severity.HIGH,
         "Roll the endpoint's signing secret in the Stripe dashboard (Developers > Webhooks > endpoint "
-        "> Roll secret); anyone holding it can forge payment events." + _ROTATE_THEN_PURGE,
+        "> Roll secret); anyone holding it can forge payment events." + ROTATE_THEN_PURGE,
         impact=Impact.PAYMENTS,
     ),
     Rule(
@@ -201,7 +203,7 @@ RULES: tuple[Rule, ...] = (
         ("twilio",),
         Severity.HIGH,
         "Delete the API key (Twilio Console > Account > API keys) or rotate the auth token "
-        "(Console > Account > Auth tokens > Request a secondary token, then promote it)." + _ROTATE_THEN_PURGE,
+        "(Console > Account > Auth tokens > Request a secondary token, then promote it)." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "sendgrid-api-key",
@@ -210,7 +212,7 @@ RULES: tuple[Rule, ...] = (
         ("sg.",),
         Severity.BLOCKER,
         "Delete the key in SendGrid (Settings > API Keys) and create a new one with only Mail Send; "
-        "a leaked sending key is used for spam within hours and gets your domain blocked." + _ROTATE_THEN_PURGE,
+        "a leaked sending key is used for spam within hours and gets your domain blocked." + ROTATE_THEN_PURGE,
         impact=Impact.EMAIL,
     ),
     Rule(
@@ -219,7 +221,7 @@ RULES: tuple[Rule, ...] = (
         _re(r"\b(?P<secret>key-[0-9a-f]{32}|[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})\b"),
         ("mailgun", "key-"),
         Severity.BLOCKER,
-        "Delete the key in Mailgun (API Security > API keys) and create a new one." + _ROTATE_THEN_PURGE,
+        "Delete the key in Mailgun (API Security > API keys) and create a new one." + ROTATE_THEN_PURGE,
         impact=Impact.EMAIL,
         requires=(_re(r"(?i)mailgun|\bkey-[0-9a-f]{32}\b"),),
     ),
@@ -232,7 +234,7 @@ RULES: tuple[Rule, ...] = (
         ),
         ("postmark",),
         Severity.BLOCKER,
-        "Reset the server token in Postmark (Server > API Tokens > Reset) and deploy the new one." + _ROTATE_THEN_PURGE,
+        "Reset the server token in Postmark (Server > API Tokens > Reset) and deploy the new one." + ROTATE_THEN_PURGE,
         impact=Impact.EMAIL,
     ),
     Rule(
@@ -241,7 +243,7 @@ RULES: tuple[Rule, ...] = (
         _re(r"\b(?P<secret>re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24})\b"),
         ("re_",),
         Severity.BLOCKER,
-        "Delete the key at resend.com/api-keys and create a new one with sending access only." + _ROTATE_THEN_PURGE,
+        "Delete the key at resend.com/api-keys and create a new one with sending access only." + ROTATE_THEN_PURGE,
         impact=Impact.EMAIL,
     ),
     Rule(
@@ -253,7 +255,7 @@ RULES: tuple[Rule, ...] = (
         ),
         ("t3blbkfj", "sk-proj-"),
         Severity.BLOCKER,
-        "Revoke the key at platform.openai.com/api-keys and create a new one; set a usage limit." + _ROTATE_THEN_PURGE,
+        "Revoke the key at platform.openai.com/api-keys and create a new one; set a usage limit." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "anthropic-api-key",
@@ -261,7 +263,7 @@ RULES: tuple[Rule, ...] = (
         _re(r"\b(?P<secret>sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,300})(?![A-Za-z0-9_\-])"),
         ("sk-ant-",),
         Severity.BLOCKER,
-        "Delete the key in the Anthropic Console (Settings > API keys) and create a new one." + _ROTATE_THEN_PURGE,
+        "Delete the key in the Anthropic Console (Settings > API keys) and create a new one." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "supabase-service-key",
@@ -273,7 +275,7 @@ RULES: tuple[Rule, ...] = (
         ("sb_secret_", "service_role", "servicerole"),
         Severity.BLOCKER,
         "Rotate the key in Supabase (Project settings > API keys: roll the secret key / JWT secret); "
-        "the service role bypasses row-level security on every table." + _ROTATE_THEN_PURGE,
+        "the service role bypasses row-level security on every table." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "firebase-fcm-server-key",
@@ -282,7 +284,7 @@ RULES: tuple[Rule, ...] = (
         ("apa91b",),
         Severity.HIGH,
         "Delete the legacy server key in Firebase console > Project settings > Cloud Messaging and move "
-        "to the HTTP v1 API with a service account." + _ROTATE_THEN_PURGE,
+        "to the HTTP v1 API with a service account." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "shopify-token",
@@ -291,7 +293,7 @@ RULES: tuple[Rule, ...] = (
         ("shpat_", "shpss_", "shpca_", "shppa_"),
         Severity.BLOCKER,
         "Rotate the token in Shopify admin (Apps > Develop apps > API credentials > Rotate) or "
-        "uninstall and reinstall the custom app." + _ROTATE_THEN_PURGE,
+        "uninstall and reinstall the custom app." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "npm-token",
@@ -300,7 +302,7 @@ RULES: tuple[Rule, ...] = (
         ("npm_",),
         Severity.BLOCKER,
         "Revoke the token (npm token revoke ID, or npmjs.com > Access Tokens) and create a granular "
-        "token for CI only." + _ROTATE_THEN_PURGE,
+        "token for CI only." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "pypi-token",
@@ -309,7 +311,7 @@ RULES: tuple[Rule, ...] = (
         ("pypi-ageichlwas5vcmc",),
         Severity.BLOCKER,
         "Delete the token at pypi.org > Account settings > API tokens; prefer trusted publishing from "
-        "CI." + _ROTATE_THEN_PURGE,
+        "CI." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "private-key",
@@ -324,7 +326,7 @@ RULES: tuple[Rule, ...] = (
         Severity.BLOCKER,
         "Treat the key as compromised: issue a new key pair (new certificate, new SSH/deploy key, new "
         "signing key), install it, and revoke or remove the old public key everywhere it is trusted."
-        + _ROTATE_THEN_PURGE,
+        + ROTATE_THEN_PURGE,
     ),
     Rule(
         "database-url",
@@ -336,7 +338,7 @@ RULES: tuple[Rule, ...] = (
         ("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp", "mssql", "sqlserver", "cockroach"),
         Severity.HIGH,
         "Change the database user's password (ALTER USER ... PASSWORD '...'), update the connection "
-        "string in the platform's environment, and restrict the database to your app's network." + _ROTATE_THEN_PURGE,
+        "string in the platform's environment, and restrict the database to your app's network." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "salesforce-token",
@@ -345,7 +347,7 @@ RULES: tuple[Rule, ...] = (
         ("00d",),
         Severity.HIGH,
         "Revoke the session (Setup > Session Management > Remove) or the connected app's OAuth token, and "
-        "reset the integration user's password and security token." + _ROTATE_THEN_PURGE,
+        "reset the integration user's password and security token." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "twitter-bearer-token",
@@ -354,7 +356,7 @@ RULES: tuple[Rule, ...] = (
         ("aaaaaaaaaaaaaaaaaaaaa",),
         Severity.HIGH,
         "Regenerate the bearer token in the X developer portal (Projects & Apps > your app > Keys and "
-        "tokens > Bearer Token > Regenerate)." + _ROTATE_THEN_PURGE,
+        "tokens > Bearer Token > Regenerate)." + ROTATE_THEN_PURGE,
         entropy=3.5,
     ),
     Rule(
@@ -364,7 +366,7 @@ RULES: tuple[Rule, ...] = (
         ("eaa",),
         Severity.HIGH,
         "Invalidate the token (reset the app secret in Meta for Developers > App settings > Basic, which "
-        "revokes the tokens issued with it) and issue a new one." + _ROTATE_THEN_PURGE,
+        "revokes the tokens issued with it) and issue a new one." + ROTATE_THEN_PURGE,
         entropy=4.0,
     ),
     Rule(
@@ -373,7 +375,7 @@ RULES: tuple[Rule, ...] = (
         _re(r"\b(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b"),
         ("-us",),
         Severity.HIGH,
-        "Disable the key in Mailchimp (Account > Extras > API keys) and create a new one." + _ROTATE_THEN_PURGE,
+        "Disable the key in Mailchimp (Account > Extras > API keys) and create a new one." + ROTATE_THEN_PURGE,
         impact=Impact.EMAIL,
         requires=(_re(r"-us\d"),),
     ),
@@ -387,7 +389,7 @@ RULES: tuple[Rule, ...] = (
         ("hrku-", "heroku"),
         Severity.BLOCKER,
         "Regenerate the key (heroku authorizations:rotate, or Account settings > API Key > Regenerate) and "
-        "update CI and deploy settings." + _ROTATE_THEN_PURGE,
+        "update CI and deploy settings." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "digitalocean-token",
@@ -396,7 +398,7 @@ RULES: tuple[Rule, ...] = (
         ("_v1_",),
         Severity.BLOCKER,
         "Delete the token in the DigitalOcean control panel (API > Tokens) and create a new one with the "
-        "least scopes." + _ROTATE_THEN_PURGE,
+        "least scopes." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "square-token",
@@ -405,7 +407,7 @@ RULES: tuple[Rule, ...] = (
         ("sq0",),
         Severity.BLOCKER,
         "Revoke the token or replace the application secret in the Square Developer Dashboard (Credentials) "
-        "and deploy the new one." + _ROTATE_THEN_PURGE,
+        "and deploy the new one." + ROTATE_THEN_PURGE,
         impact=Impact.PAYMENTS,
     ),
     Rule(
@@ -415,7 +417,7 @@ RULES: tuple[Rule, ...] = (
         ("access_token$production$",),
         Severity.BLOCKER,
         "Revoke the access token in the Braintree control panel (Settings > API > API keys) or the PayPal "
-        "developer dashboard, and create a new one." + _ROTATE_THEN_PURGE,
+        "developer dashboard, and create a new one." + ROTATE_THEN_PURGE,
         impact=Impact.PAYMENTS,
     ),
     Rule(
@@ -428,7 +430,7 @@ RULES: tuple[Rule, ...] = (
         ("algolia",),
         Severity.HIGH,
         "Delete or regenerate the key in the Algolia dashboard (Settings > API Keys); only the search-only "
-        "key belongs in client code." + _ROTATE_THEN_PURGE,
+        "key belongs in client code." + ROTATE_THEN_PURGE,
         anchored=True,
     ),
     Rule(
@@ -438,7 +440,7 @@ RULES: tuple[Rule, ...] = (
         ("sntry",),
         Severity.HIGH,
         "Revoke the token in Sentry (Settings > Auth Tokens, or the organization's token page) and create "
-        "a new one for CI only." + _ROTATE_THEN_PURGE,
+        "a new one for CI only." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "putty-private-key",
@@ -449,7 +451,7 @@ RULES: tuple[Rule, ...] = (
         ("putty-user-key-file",),
         Severity.BLOCKER,
         "Treat the key as compromised: create a new key pair in PuTTYgen, install its public key, and "
-        "remove the old public key from every authorized_keys it is in." + _ROTATE_THEN_PURGE,
+        "remove the old public key from every authorized_keys it is in." + ROTATE_THEN_PURGE,
     ),
     Rule(
         "url-password",
@@ -460,7 +462,7 @@ RULES: tuple[Rule, ...] = (
         Severity.HIGH,
         "Change the account's password at the service (FTP, SMTP, HTTP basic auth, broker...), update "
         "where it is configured from the environment, and never put credentials in URLs committed to git."
-        + _ROTATE_THEN_PURGE,
+        + ROTATE_THEN_PURGE,
         kind=Kind.CREDENTIAL,
     ),
     Rule(
@@ -470,7 +472,7 @@ RULES: tuple[Rule, ...] = (
         ("passw", "pwd"),  # shared with generic-secret: one prefilter check for both
         Severity.HIGH,
         "Change the database user's password, move the connection string into the environment or a "
-        "secret store, and restrict the database to your app's network." + _ROTATE_THEN_PURGE,
+        "secret store, and restrict the database to your app's network." + ROTATE_THEN_PURGE,
         kind=Kind.CREDENTIAL,
         anchored=True,
     ),
@@ -512,7 +514,7 @@ RULES: tuple[Rule, ...] = (
         "Generate a new key (Django get_random_secret_key, php artisan key:generate, rails credentials:edit "
         "with a new master.key, Symfony secrets:generate-keys, new WordPress salts from "
         "api.wordpress.org/secret-key/1.1/salt/), deploy it from the environment, and expect sessions and "
-        "signed cookies to be invalidated; anyone holding the old key can forge them." + _ROTATE_THEN_PURGE,
+        "signed cookies to be invalidated; anyone holding the old key can forge them." + ROTATE_THEN_PURGE,
         kind=Kind.CREDENTIAL,
     ),
     Rule(
@@ -533,7 +535,7 @@ RULES: tuple[Rule, ...] = (
         ("eyj",),
         Severity.MEDIUM,
         "Revoke the token (or rotate the key that signed it) and load tokens at run time; a JWT "
-        "grants its claims to whoever holds it until it expires." + _ROTATE_THEN_PURGE,
+        "grants its claims to whoever holds it until it expires." + ROTATE_THEN_PURGE,
         kind=Kind.GENERIC,
     ),
     Rule(
@@ -564,7 +566,7 @@ RULES: tuple[Rule, ...] = (
         ),
         Severity.MEDIUM,
         "Find which service the value belongs to and rotate it there; if it was never a credential, mark the "
-        "line with `launchready:allow`." + _ROTATE_THEN_PURGE,
+        "line with `launchready:allow`." + ROTATE_THEN_PURGE,
         kind=Kind.GENERIC,
         entropy=3.7,
         anchored=True,

@@ -28,6 +28,7 @@ from launchready.smoke.model import (
     Assertion,
     Capture,
     EmailSpec,
+    ErrorSpec,
     Flow,
     Operator,
     RequestSpec,
@@ -193,7 +194,7 @@ def _label(loc: tuple[str | int, ...]) -> str:
         parts = parts[2:]
     if parts[:1] == ["steps"] and len(parts) > 1:
         parts = parts[2:]
-    if parts[:1] in (["request"], ["email"], ["webhook"]) and len(parts) > 1:
+    if parts[:1] in (["request"], ["email"], ["webhook"], ["error"]) and len(parts) > 1:
         parts = parts[1:]
     return ".".join(str(part) for part in parts)
 
@@ -255,21 +256,33 @@ def _step(at: _Locator, path: tuple[str | int, ...], step: schema.Step) -> Step 
     def pairs(values: Mapping[str, Any], *key: str) -> tuple[tuple[str, Any], ...]:
         return tuple((name, template(value, *key, name)) for name, value in values.items())
 
-    spec: RequestSpec | EmailSpec | WebhookSpec
-    if step.request is not None:
-        r = step.request
-        spec = RequestSpec(
+    def request(r: schema.Request, *at_key: str) -> RequestSpec:
+        return RequestSpec(
             method=r.method,
-            url=template(r.url, "request", "url"),
-            headers=pairs(r.headers, "request", "headers"),
-            query=pairs(r.query, "request", "query"),
-            json=template(r.json_, "request", "json") if "json_" in r.model_fields_set else None,
-            form=None if r.form is None else pairs(r.form, "request", "form"),
-            body=None if r.body is None else template(r.body, "request", "body"),
+            url=template(r.url, *at_key, "url"),
+            headers=pairs(r.headers, *at_key, "headers"),
+            query=pairs(r.query, *at_key, "query"),
+            json=template(r.json_, *at_key, "json") if "json_" in r.model_fields_set else None,
+            form=None if r.form is None else pairs(r.form, *at_key, "form"),
+            body=None if r.body is None else template(r.body, *at_key, "body"),
             has_json="json_" in r.model_fields_set,
             follow_redirects=r.follow_redirects,
         )
+
+    spec: RequestSpec | EmailSpec | WebhookSpec | ErrorSpec
+    if step.request is not None:
+        spec = request(step.request, "request")
         default_name = f"{spec.method} {spec.url}"
+    elif step.error is not None:
+        x = step.error
+        spec = ErrorSpec(
+            trigger=request(x.trigger, "error", "trigger"),
+            monitor=template(x.monitor, "error", "monitor"),
+            token=template(x.token, "error", "token"),
+            title=template(x.title, "error", "title"),
+            timeout=x.timeout,
+        )
+        default_name = f"error {spec.title} after {spec.trigger.method} {spec.trigger.url}"
     elif step.email is not None:
         e = step.email
         to = template(e.to, "email", "to")

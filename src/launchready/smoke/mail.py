@@ -3,28 +3,27 @@
 Both poll until a message to the address (and with the subject, if given) arrives or the step's
 timeout passes. The Mailpit API (``GET /api/v1/search?query=to:"ADDR"`` then
 ``GET /api/v1/message/ID``) is what Mailpit serves in staging setups and what the lab speaks.
-IMAP uses the standard library's imaplib in a worker thread (it blocks), with the same trust as
-every other TLS connection (system store plus ``--ca-bundle``).
+IMAP goes through the mail tests' reader (``mailtest/mailbox.py``: imaplib in a worker thread,
+the same trust as every other TLS connection), searching only the configured folder.
 """
 
 from __future__ import annotations
 
 import asyncio
-import imaplib
 import json
-import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Protocol
 from urllib.parse import quote
 
-from launchready.config.sections.smoke import ENV_REFERENCE, MailboxSettings
+from launchready.config.sections.smoke import MailboxSettings
 from launchready.core.net import NetSettings
-from launchready.probes.tls import verifying_context
+from launchready.mailtest.errors import MailboxError
+from launchready.mailtest.mailbox import Criteria, FoundMessage, ImapAccount, ImapMailbox
 from launchready.smoke.http import FlowHttp
 
 
@@ -38,6 +37,8 @@ class MailMessage:
     raw: bytes | None = None
     # When it arrived (time.perf_counter()), when the source saw it arrive; else it was found by polling.
     arrived_at: float | None = None
+    # Where a real IMAP mailbox filed it (Inbox or Junk), when the source was asked to look there too.
+    found: FoundMessage | None = None
 
 
 @dataclass(frozen=True)
@@ -160,12 +161,19 @@ class MailpitSource:
 
 
 class ImapSource:
-    def __init__(self, settings: MailboxSettings, net: NetSettings, env: Mapping[str, str]) -> None:
-        assert settings.host and settings.username and settings.password
+    """The smoke flows' IMAP mailbox, through the mail tests' reader: the configured folder only,
+    or (``search_junk``, the mail test) its Junk folders too, keeping where the message was found."""
+
+    def __init__(
+        self, settings: MailboxSettings, net: NetSettings, env: Mapping[str, str], *, search_junk: bool = False
+    ) -> None:
+        self._search_junk = search_junk
+        try:
+            account = ImapAccount.from_settings(settings, env, "[smoke.mailbox]")
+        except MailboxError as exc:
+            raise MailError(str(exc)) from None
         self._settings = settings
-        self._net = net
-        self._username = _env_value(settings.username, env)
-        self._password = _env_value(settings.password, env)
+        self._mailbox = ImapMailbox(account, net)
 
     @property
     def poll_seconds(self) -> float:
@@ -173,65 +181,20 @@ class ImapSource:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (self._password,)
-
-    def _connect(self) -> imaplib.IMAP4:
-        s = self._settings
-        assert s.host is not None
-        timeout = self._net.timeout
-        if s.tls:
-            context = verifying_context(self._net)
-            return imaplib.IMAP4_SSL(s.host, s.port or 993, ssl_context=context, timeout=timeout)
-        return imaplib.IMAP4(s.host, s.port or 143, timeout=timeout)
-
-    def _find_blocking(self, to: str, subject: str | None) -> MailMessage | None:
-        try:
-            client = self._connect()
-        except (OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:
-            raise MailError(f"IMAP {self._settings.host}: cannot connect: {exc}") from None
-        try:
-            client.login(self._username, self._password)
-            status, _ = client.select(_quoted(self._settings.folder), readonly=True)
-            if status != "OK":
-                raise MailError(f"IMAP {self._settings.host}: cannot open folder {self._settings.folder!r}")
-            criteria = ["TO", _quoted(to)] + (["SUBJECT", _quoted(subject)] if subject else [])
-            status, data = client.search(None, *criteria)
-            if status != "OK" or not data or not data[0]:
-                return None
-            numbers = data[0].split()
-            status, fetched = client.fetch(numbers[-1].decode(), "(RFC822)")
-            for item in fetched or ():
-                if isinstance(item, tuple) and len(item) >= 2:
-                    message = BytesParser(policy=policy.default).parsebytes(item[1])
-                    if isinstance(message, EmailMessage):
-                        return from_email(message, bytes(item[1]))
-            return None
-        except imaplib.IMAP4.error as exc:
-            raise MailError(f"IMAP {self._settings.host}: {exc}") from None
-        except OSError as exc:
-            raise MailError(f"IMAP {self._settings.host}: connection failed: {exc}") from None
-        finally:
-            try:
-                client.logout()
-            except (OSError, imaplib.IMAP4.error):
-                pass
+        return self._mailbox.secrets
 
     async def find(self, to: str, subject: str | None) -> MailMessage | None:
-        return await asyncio.to_thread(self._find_blocking, to, subject)
+        try:
+            found = await self._mailbox.find(Criteria(to=to, subject=subject), junk=self._search_junk)
+        except MailboxError as exc:
+            raise MailError(str(exc)) from None
+        if found is None:
+            return None
+        message = BytesParser(policy=policy.default).parsebytes(found.raw)
+        if not isinstance(message, EmailMessage):
+            return None
+        # The message as fetched (raw): the mail test judges exactly what the mailbox holds.
+        return replace(from_email(message, found.raw), found=found if self._search_junk else None)
 
     async def close(self) -> None:
         return None
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _env_value(value: str, env: Mapping[str, str]) -> str:
-    match = ENV_REFERENCE.match(value)
-    if match is None:
-        return value
-    name = match.group(1)
-    if name not in env:
-        raise MailError(f"[smoke.mailbox]: ${{env:{name}}} is not set in the environment")
-    return env[name]

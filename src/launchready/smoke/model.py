@@ -8,7 +8,7 @@ from typing import Any, Literal
 from launchready.core.severity import Impact, Severity
 from launchready.smoke.jsonpath import JsonPath
 
-StepKind = Literal["request", "email", "webhook"]
+StepKind = Literal["request", "email", "webhook", "error"]
 SignatureScheme = Literal["stripe", "hmac", "github"]
 Operator = Literal[
     "equals", "not_equals", "contains", "not_contains", "matches", "exists", "length", "lt", "le", "gt", "ge", "in"
@@ -71,6 +71,18 @@ class WebhookSpec:
 
 
 @dataclass(frozen=True)
+class ErrorSpec:
+    """Send ``trigger``, then poll the monitor's error API until a group whose title contains
+    ``title`` counts one more event than before the trigger (clock-independent), or ``timeout``."""
+
+    trigger: RequestSpec
+    monitor: Any
+    token: Any
+    title: Any
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class Assertion:
     subject: str  # status, duration_ms, body, header, cookie, json, subject
     argument: str | None  # header/cookie name or JSON path text
@@ -104,7 +116,7 @@ class Retry:
 class Step:
     name: str
     kind: StepKind
-    spec: RequestSpec | EmailSpec | WebhookSpec
+    spec: RequestSpec | EmailSpec | WebhookSpec | ErrorSpec
     where: Where
     expect: tuple[Assertion, ...] = ()
     captures: tuple[Capture, ...] = ()

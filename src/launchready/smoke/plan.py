@@ -97,7 +97,7 @@ def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp, *, raw: bool
         return None
     if box.kind == "mailpit":
         return MailpitSource(str(box.url), http, box.poll_seconds, fetch_raw=raw)
-    return ImapSource(box, net, plan.env)
+    return ImapSource(box, net, plan.env, search_junk=raw)
 
 
 async def execute(

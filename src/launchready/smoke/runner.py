@@ -25,13 +25,15 @@ from launchready.smoke.http import FlowHttp, Response, form_body
 from launchready.smoke.jsonpath import MISSING
 from launchready.smoke.loader import FlowFileError, FlowProblem, _all_templates
 from launchready.smoke.mail import MailCallback, MailError, MailMessage, MailSource, MailWait, wait_for_mail
-from launchready.smoke.model import Assertion, Capture, EmailSpec, Flow, RequestSpec, Step, WebhookSpec
+from launchready.smoke.model import Assertion, Capture, EmailSpec, ErrorSpec, Flow, RequestSpec, Step, WebhookSpec
 from launchready.smoke.results import FlowResult, SmokeRun, StepResult
 from launchready.smoke.secrets import Masker
 from launchready.smoke.signing import signature_header
 from launchready.smoke.template import Scope, TemplateError, references
 
 StepCallback = Callable[[str, StepResult], None]
+# How often an error step asks the monitor whether the triggered error arrived.
+_ERROR_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,8 @@ class _FlowRun:
         try:
             if isinstance(step.spec, EmailSpec):
                 observed, request, detail = await self._email(step.spec)
+            elif isinstance(step.spec, ErrorSpec):
+                observed, request, detail = await self._error(step.spec, session)
             else:
                 observed, request, detail = await self._http(step.spec, session)
         except (TemplateError, _StepFailure, MailError) as exc:
@@ -366,6 +370,59 @@ class _FlowRun:
                 + ", ".join(f"{k}={self.masker.header(k, v) if 'pass' in k.lower() else v}" for k, v in data.items())
             )
         return _observed(response), f"{method} {url}", detail
+
+    async def _error_groups(
+        self, session: aiohttp.ClientSession, api: str, headers: Mapping[str, str], title: str
+    ) -> dict[Any, dict[str, Any]]:
+        """The monitor's groups whose title contains ``title``, by id."""
+        response = await self.http.send(session, "GET", api, headers=dict(headers), data=None, follow_redirects=False)
+        if response.status is None:
+            raise _StepFailure(f"the monitor's error API did not answer: {response.error or 'no response'}")
+        if response.status != 200:
+            raise _StepFailure(
+                f"the monitor's error API answered {response.status} (check the step's monitor: URL and token:)"
+            )
+        try:
+            groups = json.loads(response.body)
+        except (ValueError, RecursionError):
+            raise _StepFailure("the monitor's error API did not answer JSON") from None
+        if not isinstance(groups, list):
+            raise _StepFailure("the monitor's error API did not answer a list of groups")
+        return {
+            g.get("id"): g
+            for g in groups
+            if isinstance(g, dict) and title in str(g.get("title", "")) and isinstance(g.get("count"), int)
+        }
+
+    async def _error(self, spec: ErrorSpec, session: aiohttp.ClientSession) -> tuple[_Observed, str, list[str]]:
+        token = self.scope.text(spec.token)
+        self.masker.add(token)
+        title = self.scope.text(spec.title)
+        monitor = self.scope.text(spec.monitor).rstrip("/")
+        api = f"{monitor}/api/v1/errors?" + urlencode({"q": title, "sort": "last_seen", "limit": "100"})
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        started = time.perf_counter()
+        # Counts before the trigger: an event counts as arrived when a group counts one more, which
+        # needs no agreement between this machine's clock and the monitor's.
+        before = {gid: g["count"] for gid, g in (await self._error_groups(session, api, headers, title)).items()}
+        triggered, trigger_request, detail = await self._http(spec.trigger, session)
+        if triggered.status is None:
+            raise _StepFailure(f"the trigger {trigger_request} got no response: {triggered.text}")
+        what = f"{trigger_request} (answered {triggered.status}), then an error {title!r} at {monitor}"
+        deadline = started + spec.timeout
+        while True:
+            for gid, group in (await self._error_groups(session, api, headers, title)).items():
+                if group["count"] > before.get(gid, 0):
+                    elapsed = round((time.perf_counter() - started) * 1000, 1)
+                    return _Observed(200, (), json.dumps(group), elapsed), what, detail
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise _StepFailure(
+                    f"no error with a title containing {title!r} arrived at {monitor} within {spec.timeout:g}s after "
+                    f"{trigger_request} answered {triggered.status}: the app's SDK did not report it, or its DSN "
+                    "names another project or service"
+                )
+            await asyncio.sleep(min(_ERROR_POLL_SECONDS, remaining))
 
     async def _email(self, spec: EmailSpec) -> tuple[_Observed, str, list[str]]:
         if self.mail is None:

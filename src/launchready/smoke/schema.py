@@ -32,7 +32,7 @@ from launchready.core.severity import Impact, Severity
 from launchready.smoke.jsonpath import JsonPathError, parse_json_path
 from launchready.smoke.model import OPERATORS
 
-STEP_TYPES = ("request", "email", "webhook", "flow")
+STEP_TYPES = ("request", "email", "webhook", "error", "flow")
 STEP_COMMON = ("name", "expect", "capture", "retry")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 SUBJECTS_HTTP = ("status", "duration_ms", "body", "headers", "cookies", "json")
@@ -244,6 +244,20 @@ class Webhook(_Payload):
         return self
 
 
+class ErrorCheck(Part):
+    """Trigger an error in the app, then wait until the launchready monitor shows it arrived."""
+
+    what = "error"
+    quiet = frozenset({"token"})
+    trigger: Request = Field(description='the request that makes the app raise: "GET /debug/error" or a mapping')
+    monitor: NonEmpty = Field(description="the launchready monitor's URL (where /api/v1/errors answers)")
+    token: NonEmpty = Field(description="a monitor API token (use ${env:NAME}, never the value)")
+    title: NonEmpty = Field(description="text the error group's title contains (e.g. ZeroDivisionError)")
+    timeout: float = Field(
+        30.0, ge=0.1, le=MAX_EMAIL_TIMEOUT, description=f"a number from 0.1 to {MAX_EMAIL_TIMEOUT:g}"
+    )
+
+
 _NUMBER_OR_REFERENCE = Annotated[float, Strict()] | Annotated[str, Field(pattern=r"^\$\{")]
 
 
@@ -366,6 +380,7 @@ class Step(Part):
     request: Request | None = None
     email: Email | None = None
     webhook: Webhook | None = None
+    error: ErrorCheck | None = None
     flow: FlowName | None = Field(None, description="the name of another flow")
     name: NonEmpty | None = Field(None, description="a non-empty string")
     expect: Expect | None = None

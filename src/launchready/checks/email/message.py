@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 _RFC = "https://www.rfc-editor.org/rfc/"
 _GMAIL_SENDERS = "https://support.google.com/a/answer/81126"
 
-# The message judge's findings, one spec per kind (the judge's FINDING_RULES are read from here).
+# The message judge's findings, one spec per kind (the judge's FINDING_RULES are read from here,
+# with EXTENDED_FINDINGS below).
 MESSAGE_FINDINGS: tuple[FindingSpec, ...] = (
     FindingSpec(
         id="email.message.spf-fail",
@@ -320,6 +321,67 @@ MESSAGE_FINDINGS: tuple[FindingSpec, ...] = (
     ),
 )
 
+# The findings that need more than the message (mailtest/extended.py): where a real mailbox filed
+# it, the mailbox provider's own verdicts, SpamAssassin's score and whether its links answer.
+EXTENDED_FINDINGS: tuple[FindingSpec, ...] = (
+    FindingSpec(
+        id="email.message.landed-in-junk",
+        title="The message landed in the Spam/Junk folder",
+        severity=Severity.HIGH,
+        impact=Impact.EMAIL,
+        remediation=(
+            "Fix the authentication, content and SpamAssassin findings first; then keep complaint rates low, warm up "
+            "a new sending domain or address gradually, and watch the provider's reputation tools (Google Postmaster "
+            "Tools, Microsoft SNDS). Marking the test message 'not spam' only hides the problem for that one mailbox."
+        ),
+        references=(_RFC + "rfc6154#section-2", _GMAIL_SENDERS),
+    ),
+    FindingSpec(
+        id="email.message.provider-auth-fail",
+        title="The mailbox provider's own SPF, DKIM or DMARC verdict fails",
+        severity=Severity.HIGH,
+        impact=Impact.EMAIL,
+        remediation=(
+            "Compare the provider's Authentication-Results with ours: DKIM failing only at the provider means something "
+            "changed the message after signing (a footer, a link tracker, a relay re-encoding it); SPF failing only there "
+            "means it saw another connecting address (a forwarder or relay missing from SPF). Fix that hop, or sign after it."
+        ),
+        references=(_RFC + "rfc8601", _RFC + "rfc7489#section-3.1"),
+    ),
+    FindingSpec(
+        id="email.message.spam-score",
+        title="SpamAssassin scores the message as spam, or close to it",
+        severity=Severity.HIGH,
+        impact=Impact.EMAIL,
+        remediation=(
+            "Change what the listed rules match (each comes with SpamAssassin's description and, for the common ones, "
+            "the fix), then score again; the usual causes are HTML-only mail, missing headers, shouting subjects, "
+            "image-heavy templates and failing authentication."
+        ),
+        references=("https://spamassassin.apache.org/full/4.0.x/doc/Mail_SpamAssassin_Conf.html",),
+    ),
+    FindingSpec(
+        id="email.message.dead-link",
+        title="A link in the message does not answer",
+        severity=Severity.HIGH,
+        impact=Impact.SIGNUP,
+        remediation=(
+            "Point the template at a route that exists in this environment (a verification or reset route missing, "
+            "renamed or behind a broken deploy is the usual cause), and make link routes answer HEAD as well as GET: "
+            "mail security scanners check links with HEAD before the member clicks."
+        ),
+        references=(_RFC + "rfc9110#section-9.3.2",),
+    ),
+    FindingSpec(
+        id="email.message.dead-image",
+        title="An image in the message does not load",
+        severity=Severity.LOW,
+        impact=Impact.TRUST,
+        remediation="Serve the template's images from a public URL that answers (or embed them as cid: parts).",
+        references=(_RFC + "rfc9110#section-15.5.5",),
+    ),
+)
+
 DELIVERY_FINDINGS: tuple[FindingSpec, ...] = (
     FindingSpec(
         id="email.message.not-delivered",
@@ -357,7 +419,9 @@ META = CheckMeta(
             "each environment, times every message from the request that triggers it to its arrival, and judges "
             "each one as receivers do: SPF for the connecting address, every DKIM signature, DMARC alignment with "
             "From, ARC, and the content (a text part, links and images on the product's public hosts over https, "
-            "unsubscribe headers for bulk mail). On with [email] test = true; `launchready email test` runs it alone."
+            "unsubscribe headers for bulk mail), SpamAssassin's score with the rules that fired and, for an IMAP "
+            "mailbox, the folder it landed in and the provider's own Authentication-Results; `email test "
+            "--check-links` also dials its links. On with [email] test = true; `launchready email test` runs it alone."
         ),
         why=(
             "The DNS records can be perfect while the mail is not: the app signs with the staging DKIM key, a "
@@ -371,9 +435,9 @@ META = CheckMeta(
             "change of mail provider, DNS records or mail templates (docs/email.md)."
         ),
     ),
-    findings=(*DELIVERY_FINDINGS, *MESSAGE_FINDINGS),
+    findings=(*DELIVERY_FINDINGS, *MESSAGE_FINDINGS, *EXTENDED_FINDINGS),
     references=(_RFC + "rfc7489", _RFC + "rfc6376", _RFC + "rfc7208", _GMAIL_SENDERS),
-    probes=("smoke-flows", "smtp-mailbox", "dns"),
+    probes=("smoke-flows", "smtp-mailbox", "imap", "dns", "spamassassin", "http"),
 )
 
 
@@ -421,6 +485,7 @@ def message_fact(facts: MailTestFacts, sent: SentMessage) -> tuple[str, str, tup
         detail.append(f"Message-ID: {sent.message_id}")
     if sent.authentication_results:
         detail.append(" ".join(sent.authentication_results.split()))
+    detail.extend(sent.checked)
     return f"Mail: {sent.flow} / {sent.step}", value, tuple(detail)
 
 

@@ -1,6 +1,30 @@
-"""The monitor's effective configuration: the ``[monitor]`` tables, or checks derived from the rest of the config."""
+"""The monitor's effective configuration: the ``[monitor]`` tables, or checks derived from the rest of the config.
 
-from launchready.monitor.config.setup import effective_monitor_config, prepare_smoke_plans
-from launchready.monitor.config.zeroconf import DerivedCheck, derive_checks
+The names below are imported on first use: deriving checks (``zeroconf``) does not need the smoke
+flows' planner that ``setup`` brings in.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from launchready.monitor.config.setup import effective_monitor_config, prepare_smoke_plans
+    from launchready.monitor.config.zeroconf import DerivedCheck, derive_checks
 
 __all__ = ["DerivedCheck", "derive_checks", "effective_monitor_config", "prepare_smoke_plans"]
+
+_HOMES = {
+    "DerivedCheck": "launchready.monitor.config.zeroconf",
+    "derive_checks": "launchready.monitor.config.zeroconf",
+    "effective_monitor_config": "launchready.monitor.config.setup",
+    "prepare_smoke_plans": "launchready.monitor.config.setup",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(home), name)

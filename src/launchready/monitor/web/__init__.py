@@ -2,10 +2,32 @@
 
 ``create_app(engine, settings, routing=..., clock=...)`` returns the ASGI app the serve command
 runs with uvicorn next to the scheduler and the alert worker.
+
+The names below are imported on first use: a reader of one module (``monitor.web.queries``, as the
+handover reads the store) does not pay for Starlette, Jinja2 and the password hasher's start-up.
 """
 
-from launchready.monitor.store.pings import Routing
-from launchready.monitor.web.app import create_app
-from launchready.monitor.web.settings import WebSettings
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from launchready.monitor.store.pings import Routing
+    from launchready.monitor.web.app import create_app
+    from launchready.monitor.web.settings import WebSettings
 
 __all__ = ["Routing", "WebSettings", "create_app"]
+
+_HOMES = {
+    "Routing": "launchready.monitor.store.pings",
+    "create_app": "launchready.monitor.web.app",
+    "WebSettings": "launchready.monitor.web.settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(home), name)

@@ -1,0 +1,1 @@
+"""`launchready handover`: one document a founder can run the product from."""
