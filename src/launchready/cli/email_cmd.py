@@ -99,6 +99,10 @@ async def verify_file(
 
 
 def render_terminal(judgement: Judgement) -> str:
+    """The judgement as text; everything from the message (subject, headers, links) has its control
+    characters shown rather than sent to the terminal."""
+    from launchready.report.controls import visible
+
     lines = [judgement.auth.authentication_results(), ""]
     if not judgement.findings:
         lines.append("No findings.")
@@ -106,7 +110,7 @@ def render_terminal(judgement: Judgement) -> str:
         lines.append(f"[{f.severity.value}] {f.title} ({f.id})")
         lines.extend(f"    {e}" for e in f.evidence)
         lines.append(f"    fix: {f.remediation}")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n")
 
 
 def _read(path: Path) -> bytes:
@@ -165,12 +169,13 @@ async def receive(
     import asyncio
 
     from launchready.mailtest.receiver import Receiver
+    from launchready.report.controls import json_visible, visible
 
     def show(judgement: Judgement) -> None:
         if fmt is VerifyFormat.JSON:
-            sys.stdout.write(json.dumps(judgement.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), ensure_ascii=False)) + "\n")
         else:
-            sys.stdout.write(f"--- {judgement.subject}\n" + render_terminal(judgement))
+            sys.stdout.write(f"--- {visible(judgement.subject)}\n" + render_terminal(judgement))
         sys.stdout.flush()
 
     receiver = Receiver(net, policy, show, host=host, port=port, tls_context=context)
@@ -224,6 +229,7 @@ def build() -> typer.Typer:
         import asyncio
 
         from launchready.core.severity import Severity
+        from launchready.report.controls import json_visible
 
         raw = _read(file)
         ip = _client_ip(client_ip)
@@ -232,7 +238,7 @@ def build() -> typer.Typer:
         net = common.net_settings(nameserver, None, None, timeout, loaded)
         judgement = asyncio.run(verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from))
         if fmt is VerifyFormat.JSON:
-            sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False)) + "\n")
         else:
             sys.stdout.write(render_terminal(judgement))
         if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):

@@ -104,6 +104,7 @@ def register(app: typer.Typer) -> None:
         from launchready.perf.plan import plan
         from launchready.perf.session import log_in_for, measure, settings_for
         from launchready.perf.workers import WorkerFailed
+        from launchready.report.console_controls import visible_controls
 
         loaded = common.load(config)
         cfg = loaded.config
@@ -149,17 +150,18 @@ def register(app: typer.Typer) -> None:
         elif fmt is LoadFormat.HTML:
             _write(report.render_html(result, planned, findings), output)
         elif output is not None:
-            with common.open_output(output) as fh:
-                report.render_terminal(result, planned, findings, Console(file=fh, width=110, force_terminal=False))
+            with (
+                common.open_output(output) as fh,
+                visible_controls(Console(file=fh, width=110, force_terminal=False)) as out,
+            ):
+                report.render_terminal(result, planned, findings, out)
         else:
-            report.render_terminal(
-                result,
-                planned,
-                findings,
-                Console(width=110)
-                if sys.stdout.isatty()
-                else Console(file=sys.stdout, width=110, force_terminal=False),
+            console = (
+                Console(width=110) if sys.stdout.isatty() else Console(file=sys.stdout, width=110, force_terminal=False)
             )
+            # Error texts and headers come from the loaded server: control characters shown, not sent.
+            with visible_controls(console) as out:
+                report.render_terminal(result, planned, findings, out)
         return exit_code(findings)
 
 
@@ -184,6 +186,7 @@ def _growth(
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan
     from launchready.perf.session import settings_for
+    from launchready.report.controls import visible
 
     g = cfg.perf.growth
     if g.seed is None:
@@ -234,5 +237,5 @@ def _growth(
         lines.append(f"    fix: {f.remediation}")
     if not findings:
         lines.append(f"No endpoint's p95 grew more than {g.max_factor:g}x.")
-    _write("\n".join(lines) + "\n", output)
+    _write(visible("\n".join(lines) + "\n"), output)
     return exit_code(findings)

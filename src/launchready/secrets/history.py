@@ -157,7 +157,9 @@ def scan_staged(path: Path, detector: Detector, *, root: Path | None = None) -> 
         result.hits.append(hit_from_match(found.match, found.path, Source.STAGED))
 
     scanner = DiffScanner(detector, on_match)
-    _stream(top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner, result.notes)
+    _stream(
+        top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner, result.notes
+    )
     result.files_scanned = scanner.files
     if scanner.binary_files:
         result.notes.append(Note(".", f"{scanner.binary_files} staged binary file(s) not scanned"))
