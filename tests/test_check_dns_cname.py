@@ -30,6 +30,21 @@ def test_alias_to_a_missing_unknown_name_is_dangling() -> None:
     assert f.id == "dns.cname.dangling"
 
 
+def test_a_name_whose_query_failed_is_not_verified_while_the_others_are_judged() -> None:
+    chains = (
+        CnameChain(DOMAIN, (DOMAIN,), "not-alias"),
+        CnameChain(f"app.{DOMAIN}", (f"app.{DOMAIN}",), "dns-error", f"CNAME app.{DOMAIN}: servfail"),
+        CnameChain(f"x.{DOMAIN}", (f"x.{DOMAIN}", "nothing.example.org"), "nxdomain"),
+    )
+    findings = judge(DOMAIN, chains)
+    assert [(f.id, f.target) for f in findings] == [
+        ("dns.cname.not-verified", f"app.{DOMAIN}"),
+        ("dns.cname.dangling", f"x.{DOMAIN}"),
+    ]
+    assert "query failed: CNAME app.shop.test: servfail" in findings[0].evidence
+    assert findings[0].severity is Severity.MEDIUM
+
+
 def test_loop_and_apex_cname() -> None:
     loop = CnameChain(f"a.{DOMAIN}", (f"a.{DOMAIN}", f"b.{DOMAIN}", f"a.{DOMAIN}"), "loop", "a -> b -> a")
     [f] = judge(DOMAIN, (loop,))

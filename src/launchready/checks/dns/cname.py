@@ -37,7 +37,9 @@ META = CheckMeta(
             "reports a CNAME at the apex, loops and over-long chains, and aliases whose target does not "
             "exist, naming the hosting service when the target's suffix is one where anyone can claim the "
             "name (fingerprints from can-i-take-over-xyz, CC-BY-4.0). An alias that resolves to such a service "
-            "is fetched once over plain HTTP: a page saying the resource does not exist is a takeover risk too."
+            "is fetched once over plain HTTP: a page saying the resource does not exist is a takeover risk too. "
+            "A name whose query fails (SERVFAIL, timeout) is reported as not verified; when every query fails the "
+            "check could not run."
         ),
         why=(
             "A CNAME left pointing at a deleted Heroku app, S3 bucket or Azure site lets anyone who creates "
@@ -73,6 +75,19 @@ META = CheckMeta(
             impact=Impact.AVAILABILITY,
             remediation="Point the CNAME at the final host name directly.",
             references=(_RFC1034_3_6_2,),
+        ),
+        FindingSpec(
+            id="dns.cname.not-verified",
+            title="A name's CNAME could not be looked up, so it was not checked",
+            severity=Severity.MEDIUM,
+            impact=Impact.AVAILABILITY,
+            confidence=Confidence.TENTATIVE,
+            remediation=(
+                "Ask the domain's name servers for the name yourself (`dig +norecurse NAME CNAME @ns1...`); a "
+                "SERVFAIL or timeout there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix "
+                "it and re-run the audit: until a query answers, a dangling alias at that name cannot be ruled out."
+            ),
+            references=(_RFC1034_3_6_2, _MDN_TAKEOVER),
         ),
         FindingSpec(
             id="dns.cname.apex",
@@ -186,6 +201,21 @@ def judge(
         raise CouldNotRun(f"every CNAME query failed: {shown}{more}")
     findings: list[Finding] = []
     for c in chains:
+        if c.end == "dns-error":
+            # Some names answered and this one did not: it is not verified, never counted as clean.
+            findings.append(
+                META.finding(
+                    "not-verified",
+                    target=c.name,
+                    evidence=[f"CNAME chain so far: {' -> '.join(c.chain)}", f"query failed: {c.detail or 'no answer'}"],
+                    remediation=(
+                        f"Run `dig +norecurse {c.name} CNAME` against each of {domain}'s name servers; a SERVFAIL or "
+                        "timeout there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix it and "
+                        f"re-run the audit: until {c.name} answers, a dangling alias there cannot be ruled out."
+                    ),
+                )
+            )
+            continue
         unclaimed = _unclaimed_page(c, (pages or {}).get(c.name)) if c.end == "resolves" else None
         if unclaimed is not None:
             fp, phrase = unclaimed
