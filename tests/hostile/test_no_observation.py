@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
-import dns.message
 import dns.flags
+import dns.message
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
@@ -285,9 +285,7 @@ def test_dns_cname_reports_the_names_whose_queries_failed_as_not_verified() -> N
         transport, _ = await loop.create_datagram_endpoint(_PartlyFailingDns, local_addr=("127.0.0.1", 0))
         port = transport.get_extra_info("sockname")[1]
         net = NetSettings(nameservers=(Nameserver("127.0.0.1", port),), timeout=1)
-        config = Config.model_validate(
-            {"audit": {"discover": False}, "subdomains": ["ok", "old", "broken", "silent"]}
-        )
+        config = Config.model_validate({"audit": {"discover": False}, "subdomains": ["ok", "old", "broken", "silent"]})
         probes = Probes.open(net)
         try:
             site = await discover(SITE, config, probes.dns)

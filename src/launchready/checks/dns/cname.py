@@ -207,7 +207,10 @@ def judge(
                 META.finding(
                     "not-verified",
                     target=c.name,
-                    evidence=[f"CNAME chain so far: {' -> '.join(c.chain)}", f"query failed: {c.detail or 'no answer'}"],
+                    evidence=[
+                        f"CNAME chain so far: {' -> '.join(c.chain)}",
+                        f"query failed: {c.detail or 'no answer'}",
+                    ],
                     remediation=(
                         f"Run `dig +norecurse {c.name} CNAME` against each of {domain}'s name servers; a SERVFAIL or "
                         "timeout there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix it and "
