@@ -16,7 +16,18 @@ import pytest
 
 from launchready.checks.app.health import judge as judge_health
 from launchready.checks.web import links
-from launchready.core.net import ConnectTo, Nameserver, NetSettings, build_net_settings, non_public_scope
+from launchready.config.model import Config
+from launchready.core.dns import DnsAnswer
+from launchready.core.net import (
+    ConnectTo,
+    Nameserver,
+    NetSettings,
+    build_net_settings,
+    declared_hosts,
+    non_public_scope,
+)
+from launchready.core.registry import load_registry
+from launchready.engine.context import AuditContext, Probes, SiteMap
 from launchready.probes.crawl import CrawlLimits, crawl
 from launchready.probes.dial import dial_plan, redirect_refusal
 from launchready.probes.dns import DnsProbe
@@ -213,3 +224,91 @@ def test_status_only_answers_do_not_confuse_the_redirect_policy() -> None:
 
     chain = asyncio.run(main())
     assert len(chain) == 1 and chain[0].status == 302 and chain[0].redirect_stop is None
+
+
+# -- redirects go only to declared hosts ---------------------------------------------------------
+
+
+def _audit_context(config: Config, net: NetSettings, probes: Probes) -> AuditContext:
+    site = SiteMap(SITE, (), DnsAnswer(SITE, "MX", "nodata"))
+    return AuditContext(domain=SITE, config=config, net=net, probes=probes, site=site)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://status.elsewhere.test/ok",  # a status page on another domain
+        "https://login.idp.test/authorize?next=/health",  # an SSO login
+        f"http://{SITE}.evil.test/ok",  # the audited name as a prefix of someone else's
+        "http://93.184.216.34/ok",  # a public address literal
+    ],
+)
+def test_app_health_does_not_follow_a_redirect_to_an_undeclared_host(location: str) -> None:
+    async def main() -> tuple[list[Any], list[tuple[str, str, str]]]:
+        async with RawServer({"/health": redirect(location), "/ok": response(200, b"ok")}) as server:
+            # Every name dials the hostile server: only the policy keeps the probe from following.
+            net = NetSettings(connect_to=(ConnectTo(None, None, "127.0.0.1", server.port),), timeout=3)
+            config = Config.model_validate(
+                {"domain": SITE, "environments": {"production": {"base_url": f"http://app.{SITE}"}}}
+            )
+            probes = Probes.open(net)
+            try:
+                ctx = _audit_context(config, net, probes)
+                findings = list(await load_registry().get("app.health").run(ctx, "production"))
+            finally:
+                await probes.close()
+            return findings, server.requests
+
+    findings, requests = asyncio.run(main())
+    assert requests == [("GET", f"app.{SITE}", "/health")]  # the Location was never requested
+    [finding] = findings
+    assert finding.id == "app.health.down"
+    assert "a host the configuration does not declare" in finding.title
+    assert any("not followed" in line and "is not a declared host" in line for line in finding.evidence), (
+        finding.evidence
+    )
+
+
+def test_redirects_to_declared_hosts_are_followed() -> None:
+    declared = (
+        f"http://www.{SITE}/ok",  # a name under the audited domain
+        "http://staging.host.test/ok",  # another environment's host
+        "http://origin.routed.test/ok",  # a --connect-to name
+    )
+
+    async def main() -> list[tuple[HttpExchange, ...]]:
+        pages = {f"/from{n}": redirect(url) for n, url in enumerate(declared)} | {"/ok": response(200, b"ok")}
+        async with RawServer(pages) as server:
+            routes = (
+                ConnectTo("origin.routed.test", None, "127.0.0.1", server.port),
+                ConnectTo(None, None, "127.0.0.1", server.port),
+            )
+            net = NetSettings(connect_to=routes, timeout=3)
+            within = declared_hosts(net, SITE, [f"http://app.{SITE}", "http://www.staging.host.test"])
+            dns = DnsProbe(net)
+            http = HttpProbe(net, dns)
+            try:
+                return [await http.follow(f"http://app.{SITE}/from{n}", within=within) for n in range(len(declared))]
+            finally:
+                await http.close()
+                await dns.close()
+
+    for url, chain in zip(declared, asyncio.run(main()), strict=True):
+        assert [ex.url for ex in chain] == [chain[0].url, url] and chain[-1].status == 200, chain
+
+
+def test_declared_hosts_hold_the_domain_the_environments_and_connect_to_names() -> None:
+    net = NetSettings(
+        connect_to=(ConnectTo("Origin.Shop.Internal.", 443, "10.0.0.5", 443), ConnectTo(None, 80, "::1", 8080))
+    )
+    hosts = declared_hosts(net, SITE, ["https://www.myapp.example", "http://[::1]:8000", "not a url"])
+    assert hosts.allows(SITE) and hosts.allows(f"a.b.{SITE}.") and hosts.allows(f"WWW.{SITE}")
+    assert hosts.allows("myapp.example") and hosts.allows("api.myapp.example")
+    assert hosts.allows("origin.shop.internal") and hosts.allows("[::1]") and hosts.allows("0::1")
+    assert not hosts.allows("x.::1")
+    assert not hosts.allows(f"{SITE}.evil.test") and not hosts.allows(f"evil{SITE}")
+    assert not hosts.allows("example") and not hosts.allows("elsewhere.test")
+    refusal = hosts.refusal("elsewhere.test")
+    assert refusal is not None and refusal.startswith("elsewhere.test is not a declared host")
+    assert f"here: {SITE} and names under it, myapp.example and names under it, ::1, origin.shop.internal)" in refusal
+    assert declared_hosts(NetSettings(), None).refusal("x.test") is not None
