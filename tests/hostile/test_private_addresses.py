@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from launchready.probes.dial import dial_plan, redirect_refusal
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import HttpExchange, HttpProbe
 from launchready.probes.tls import TlsProbe
+from launchready.smoke.plan import execute, plan_smoke
 
 from .rawserver import RawServer, page, redirect, response
 
@@ -312,3 +314,59 @@ def test_declared_hosts_hold_the_domain_the_environments_and_connect_to_names() 
     assert refusal is not None and refusal.startswith("elsewhere.test is not a declared host")
     assert f"here: {SITE} and names under it, myapp.example and names under it, ::1, origin.shop.internal)" in refusal
     assert declared_hosts(NetSettings(), None).refusal("x.test") is not None
+
+
+def test_smoke_steps_follow_redirects_only_to_declared_hosts(tmp_path: Path) -> None:
+    flows = tmp_path / "flows.yaml"
+    steps = {
+        "metadata": "/to-metadata",
+        "sso": "/to-sso",
+        "lookalike": "/to-lookalike",
+        "in-site": "/to-www",
+        "post-303": "/post",
+    }
+    flows.write_text(
+        "flows:\n"
+        + "".join(
+            f"  {name}:\n    steps:\n      - request: {{method: {'POST' if name == 'post-303' else 'GET'}, "
+            f"url: '{path}', follow_redirects: true{', body: x' if name == 'post-303' else ''}}}\n"
+            "        expect: {status: 200}\n"
+            for name, path in steps.items()
+        )
+    )
+    pages = {
+        "/to-metadata": redirect("http://169.254.169.254/latest/meta-data/"),
+        "/to-sso": redirect("https://login.idp.test/authorize"),
+        "/to-lookalike": redirect(f"http://{SITE}.evil.test/ok"),
+        "/to-www": redirect(f"http://www.{SITE}/ok"),
+        "/post": redirect(f"http://app.{SITE}/ok", 303),
+        "/ok": response(200, b"ok"),
+    }
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]]]:
+        async with RawServer(pages) as server:
+            # Every name and address dials the hostile server: only the policy keeps a step from following.
+            net = NetSettings(connect_to=(ConnectTo(None, None, "127.0.0.1", server.port),), timeout=3)
+            config = Config.model_validate(
+                {
+                    "domain": SITE,
+                    "environments": {"production": {"base_url": f"http://app.{SITE}"}},
+                    "smoke": {"files": [str(flows)]},
+                }
+            )
+            run = await execute(plan_smoke(config, "production", environ={}), net)
+            return run, server.requests
+
+    run, requests = asyncio.run(main())
+    outcome = {flow.name: flow for flow in run.flows}
+    for name in ("metadata", "sso", "lookalike"):
+        assert not outcome[name].passed, name
+        [step] = outcome[name].steps
+        assert step.failure is not None and "302 redirect to" in step.failure and "not followed" in step.failure
+    assert "link-local address" in (outcome["metadata"].steps[0].failure or "")
+    assert "login.idp.test is not a declared host" in (outcome["sso"].steps[0].failure or "")
+    assert f"{SITE}.evil.test is not a declared host" in (outcome["lookalike"].steps[0].failure or "")
+    assert outcome["in-site"].passed and outcome["post-303"].passed
+    hosts = {host for _, host, _ in requests}
+    assert hosts == {f"app.{SITE}", f"www.{SITE}"}, requests  # nothing else was ever asked
+    assert ("GET", f"app.{SITE}", "/ok") in requests  # the 303 turned the POST into a GET
