@@ -45,6 +45,18 @@ def test_a_name_whose_query_failed_is_not_verified_while_the_others_are_judged()
     assert findings[0].severity is Severity.MEDIUM
 
 
+def test_many_names_whose_queries_failed_are_one_finding_for_the_domain() -> None:
+    failed = tuple(
+        CnameChain(f"mx{n}.{DOMAIN}", (f"mx{n}.{DOMAIN}",), "dns-error", f"CNAME mx{n}.{DOMAIN}: timeout")
+        for n in range(1000)
+    )
+    [finding] = judge(DOMAIN, (CnameChain(DOMAIN, (DOMAIN,), "not-alias"), *failed))
+    assert (finding.id, finding.target) == ("dns.cname.not-verified", DOMAIN)
+    assert finding.title.startswith("The CNAMEs of 1000 names could not be looked up")
+    assert finding.evidence[0] == f"mx0.{DOMAIN}: query failed: CNAME mx0.{DOMAIN}: timeout"
+    assert finding.evidence[-1].endswith("more evidence line(s) not shown")
+
+
 def test_loop_and_apex_cname() -> None:
     loop = CnameChain(f"a.{DOMAIN}", (f"a.{DOMAIN}", f"b.{DOMAIN}", f"a.{DOMAIN}"), "loop", "a -> b -> a")
     [f] = judge(DOMAIN, (loop,))

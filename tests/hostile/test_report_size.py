@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import ssl
 import threading
@@ -13,6 +14,8 @@ from pathlib import Path
 import dns.message
 import dns.rdatatype
 import dns.rrset
+import pytest
+from cliutil import run_cli
 
 from launchready.checks.email import mx
 from launchready.checks.perf.cache import MAX_ASSETS, asset_urls
@@ -22,6 +25,7 @@ from launchready.core.check import (
     GROUP_REPEATS_AT,
     MAX_EVIDENCE_CHARS,
     MAX_EVIDENCE_LINES,
+    MAX_REMEDIATION_CHARS,
     bounded_evidence,
     group_repeated,
 )
@@ -30,13 +34,16 @@ from launchready.core.finding import CheckResult, Status
 from launchready.core.http import HttpExchange
 from launchready.core.net import ConnectTo, Nameserver, NetSettings
 from launchready.core.registry import load_registry
+from launchready.engine.audit import MAX_LISTED_HOSTS
 from launchready.engine.context import AuditContext, Probes, SiteMap
 from launchready.engine.runner import RunnerOptions, run_one
 from launchready.lab.ca import LabCA
 from launchready.probes.crawl import CrawlLimits, CrawlResult, crawl
 from launchready.probes.dns import DnsProbe
+from launchready.probes.dnsmap import MAX_RECORDS_PER_SET
 from launchready.probes.http import HttpProbe
 
+from .hostile_zone import MX_COUNT, hostile_zone
 from .rawserver import RawServer, page, response
 
 DOMAIN = "shop.test"
@@ -197,3 +204,40 @@ def test_asset_urls_stop_at_the_limit_and_skip_references_no_parser_accepts() ->
     refs += [f'<img src="/i/{n}.png">' for n in range(50_000)]
     exchange = HttpExchange(f"https://{DOMAIN}/", "GET", status=200, body="".join(refs).encode())
     assert asset_urls(exchange) == [f"https://{DOMAIN}/i/{n}.png" for n in range(MAX_ASSETS)]
+
+
+# -- a real audit of a hostile zone -----------------------------------------------------------
+
+REPORT_CAP = 1_000_000  # bytes: a report a person or a CI artifact store can take
+
+
+def test_a_real_audit_of_a_hostile_zone_writes_a_bounded_json_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "launchready.toml"
+    config.write_text(f'domain = "{DOMAIN}"\n[audit]\ndiscover = false\n[web]\ncrawl_rate = 200.0\n')
+    report = tmp_path / "report.json"
+    with hostile_zone() as net_flags:
+        code, out, err = run_cli(
+            [
+                "audit", "-c", str(config), "--format", "json", "-o", str(report), "-q", "--no-history",
+                "--no-git-history", "--skip", "repo", "--skip", "perf.pageload", *net_flags,
+            ],
+            capsys,
+        )  # fmt: skip
+    assert "Traceback" not in err and code in (0, 1), (code, err)
+    size = report.stat().st_size
+    print(f"JSON report of the hostile zone: {size} bytes")  # the figure the hardening note states
+    data = json.loads(report.read_text())
+    findings = data["findings"]
+    ids = {f["id"] for f in findings}
+    # The zone's faults are all reported, each once, however many records carry them.
+    assert {"email.mx.no-address", "web.links.broken", "email.mta-sts.policy-invalid"} <= ids, sorted(ids)
+    assert sum(1 for f in findings if f["id"] == "email.mx.no-address") == 1
+    assert max(len(f["evidence"]) for f in findings) <= MAX_EVIDENCE_LINES
+    assert max(len(line) for f in findings for line in f["evidence"]) <= MAX_EVIDENCE_CHARS + 40
+    assert max(len(f["remediation"]) for f in findings) <= MAX_REMEDIATION_CHARS + 40
+    # The listings are bounded and say what they leave out.
+    assert len(data["hosts"]) <= MAX_LISTED_HOSTS and data["hosts_omitted"] == MX_COUNT + 2 - MAX_LISTED_HOSTS
+    assert f"MX {DOMAIN}: {MX_COUNT - MAX_RECORDS_PER_SET} more record(s) not listed" in data["dns_map"]["omitted"]
+    assert size < REPORT_CAP

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.check import GROUP_REPEATS_AT, Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.dns import CnameChain
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
@@ -199,25 +199,9 @@ def judge(
         shown = "; ".join(f"{c.name}: {c.detail or 'no answer'}" for c in chains[:3])
         more = f" (and {len(chains) - 3} more)" if len(chains) > 3 else ""
         raise CouldNotRun(f"every CNAME query failed: {shown}{more}")
-    findings: list[Finding] = []
+    findings = _not_verified(domain, [c for c in chains if c.end == "dns-error"])
     for c in chains:
         if c.end == "dns-error":
-            # Some names answered and this one did not: it is not verified, never counted as clean.
-            findings.append(
-                META.finding(
-                    "not-verified",
-                    target=c.name,
-                    evidence=[
-                        f"CNAME chain so far: {' -> '.join(c.chain)}",
-                        f"query failed: {c.detail or 'no answer'}",
-                    ],
-                    remediation=(
-                        f"Run `dig +norecurse {c.name} CNAME` against each of {domain}'s name servers; a SERVFAIL or "
-                        "timeout there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix it and "
-                        f"re-run the audit: until {c.name} answers, a dangling alias there cannot be ruled out."
-                    ),
-                )
-            )
             continue
         unclaimed = _unclaimed_page(c, (pages or {}).get(c.name)) if c.end == "resolves" else None
         if unclaimed is not None:
@@ -293,6 +277,41 @@ def judge(
                     )
                 )
     return findings
+
+
+def _not_verified(domain: str, failed: list[CnameChain]) -> list[Finding]:
+    """Names whose query failed while others answered: not verified, never counted as clean.
+
+    One finding per name, or one for the domain listing them once there are GROUP_REPEATS_AT or
+    more (a zone whose thousand mail hosts time out must not make a thousand findings).
+    """
+
+    def fix(name: str) -> str:
+        return (
+            f"Run `dig +norecurse {name} CNAME` against each of {domain}'s name servers; a SERVFAIL or timeout "
+            "there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix it and re-run the audit: "
+            f"until {name} answers, a dangling alias there cannot be ruled out."
+        )
+
+    if len(failed) < GROUP_REPEATS_AT:
+        return [
+            META.finding(
+                "not-verified",
+                target=c.name,
+                evidence=[f"CNAME chain so far: {' -> '.join(c.chain)}", f"query failed: {c.detail or 'no answer'}"],
+                remediation=fix(c.name),
+            )
+            for c in failed
+        ]
+    return [
+        META.finding(
+            "not-verified",
+            target=domain,
+            title=f"The CNAMEs of {len(failed)} names could not be looked up, so they were not checked",
+            evidence=[f"{c.name}: query failed: {c.detail or 'no answer'}" for c in failed],
+            remediation=fix("each name listed"),
+        )
+    ]
 
 
 def _names(ctx: AuditContext, domain: str) -> tuple[str, ...]:
