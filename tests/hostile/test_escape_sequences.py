@@ -350,3 +350,12 @@ def test_email_receive_shows_control_characters_in_the_subject(
         assert out.startswith("--- <m1\u241b]0;pwned\u2407\u241b[2J@shop.test>\n"), out
     else:
         assert "\\u202e" in out and json.loads(out)["findings"]
+
+
+def test_json_outputs_escape_c1_and_bidi_controls() -> None:
+    # json.dumps(ensure_ascii=False) writes C1 and bidi characters raw; the JSON writers escape them.
+    run = sample_run(findings=(finding("web.headers.version-leak", Severity.LOW, "x", title=f"a{RLO}b\x9b"),))
+    for name, text in (("json", render_json(run)), ("sarif", render_sarif(run))):
+        assert _raw_controls(text) == set(), name
+        assert "\\u202e" in text, name
+    assert json.loads(render_json(run))["findings"][0]["title"] == f"a{RLO}b\x9b"  # the value itself unchanged
