@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="a git revision to compare with (e.g. main)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, hostile_zone() as net_flags:
+    with tempfile.TemporaryDirectory() as tmp, hostile_zone() as zone:
         work = Path(tmp)
         trees = {"this tree": ROOT / "src"}
         if args.base:
@@ -67,7 +67,7 @@ def main() -> None:
         for name, src in trees.items():
             folder = work / name.replace(" ", "-")
             folder.mkdir()
-            measured[name] = sizes(src, net_flags, folder)
+            measured[name] = sizes(src, zone.flags, folder)
             shown = ", ".join(f"{fmt} {measured[name][fmt]:,} bytes" for fmt in FORMATS)
             print(f"{name:>12}: {shown}")
         if args.base:

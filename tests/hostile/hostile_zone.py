@@ -16,6 +16,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -46,7 +47,15 @@ def hostile_records() -> dict[str, list[tuple[str, object]]]:
     }
 
 
-def _handler(plain: bool) -> type[BaseHTTPRequestHandler]:
+@dataclass
+class RunningZone:
+    """The audit's network flags that reach the zone and site, and the Host of every HTTP request."""
+
+    flags: list[str]
+    hosts_asked: list[str] = field(default_factory=list)
+
+
+def _handler(plain: bool, asked: list[str]) -> type[BaseHTTPRequestHandler]:
     home = ("<html><body>" + "".join(f'<a href="/gone/{n}">{n}</a>' for n in range(LINKS_PER_PAGE))).encode()
 
     class HostileSite(BaseHTTPRequestHandler):
@@ -54,6 +63,7 @@ def _handler(plain: bool) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             host = (self.headers.get("Host") or "").split(":")[0]
+            asked.append(host)
             if plain:
                 self._send(301, b"", ("Location", f"https://{host}{self.path}"))
             elif self.path == "/.well-known/mta-sts.txt" and host == f"mta-sts.{DOMAIN}":
@@ -82,7 +92,7 @@ def _handler(plain: bool) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def hostile_zone() -> Iterator[list[str]]:
+def hostile_zone() -> Iterator[RunningZone]:
     """Starts the zone and the site; yields the audit's network flags that reach them."""
     with tempfile.TemporaryDirectory(prefix="launchready-hostile-") as tmp:
         ca = LabCA.create()
@@ -90,19 +100,21 @@ def hostile_zone() -> Iterator[list[str]]:
         bundle = ca.write_bundle(Path(tmp) / "ca.pem")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
-        secure = ThreadingHTTPServer(("127.0.0.1", 0), _handler(plain=False))
+        asked: list[str] = []
+        secure = ThreadingHTTPServer(("127.0.0.1", 0), _handler(plain=False, asked=asked))
         secure.socket = context.wrap_socket(secure.socket, server_side=True)
-        insecure = ThreadingHTTPServer(("127.0.0.1", 0), _handler(plain=True))
+        insecure = ThreadingHTTPServer(("127.0.0.1", 0), _handler(plain=True, asked=asked))
         servers = (secure, insecure)
         for server in servers:
             threading.Thread(target=server.serve_forever, daemon=True).start()
         zone = ZoneServer(hostile_records())
         try:
-            yield [
+            flags = [
                 "--nameserver", f"127.0.0.1:{zone.port}", "--ca-bundle", str(bundle), "--timeout", "5",
                 "--connect-to", f":443:127.0.0.1:{secure.server_port}",
                 "--connect-to", f":80:127.0.0.1:{insecure.server_port}",
             ]  # fmt: skip
+            yield RunningZone(flags, asked)
         finally:
             zone.stop()
             for server in servers:

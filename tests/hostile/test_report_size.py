@@ -20,6 +20,7 @@ from cliutil import run_cli
 from launchready.checks.email import mx
 from launchready.checks.perf.cache import MAX_ASSETS, asset_urls
 from launchready.checks.web import links
+from launchready.checks.web.edge import MAX_MAIL_HOSTS
 from launchready.config.model import Config
 from launchready.core.check import (
     GROUP_REPEATS_AT,
@@ -217,11 +218,11 @@ def test_a_real_audit_of_a_hostile_zone_writes_a_bounded_json_report(
     config = tmp_path / "launchready.toml"
     config.write_text(f'domain = "{DOMAIN}"\n[audit]\ndiscover = false\n[web]\ncrawl_rate = 200.0\n')
     report = tmp_path / "report.json"
-    with hostile_zone() as net_flags:
+    with hostile_zone() as zone:
         code, out, err = run_cli(
             [
                 "audit", "-c", str(config), "--format", "json", "-o", str(report), "-q", "--no-history",
-                "--no-git-history", "--skip", "repo", "--skip", "perf.pageload", *net_flags,
+                "--no-git-history", "--skip", "repo", "--skip", "perf.pageload", *zone.flags,
             ],
             capsys,
         )  # fmt: skip
@@ -241,3 +242,6 @@ def test_a_real_audit_of_a_hostile_zone_writes_a_bounded_json_report(
     assert len(data["hosts"]) <= MAX_LISTED_HOSTS and data["hosts_omitted"] == MX_COUNT + 2 - MAX_LISTED_HOSTS
     assert f"MX {DOMAIN}: {MX_COUNT - MAX_RECORDS_PER_SET} more record(s) not listed" in data["dns_map"]["omitted"]
     assert size < REPORT_CAP
+    # The work is bounded too: the edge check asks only the first mail hosts, not all thousand.
+    mail_hosts_asked = {h for h in zone.hosts_asked if h.startswith("mx")}
+    assert 0 < len(mail_hosts_asked) <= MAX_MAIL_HOSTS < MX_COUNT // 10, len(mail_hosts_asked)
