@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from launchready.checks.app.health import judge as judge_health
+from launchready.checks.perf.pageload import describe
 from launchready.checks.web import links
 from launchready.config.model import Config
 from launchready.core.dns import DnsAnswer
@@ -29,6 +30,7 @@ from launchready.core.net import (
 )
 from launchready.core.registry import load_registry
 from launchready.engine.context import AuditContext, Probes, SiteMap
+from launchready.perf.chromium import find_chromium, measure_page
 from launchready.probes.crawl import CrawlLimits, crawl
 from launchready.probes.dial import dial_plan, redirect_refusal
 from launchready.probes.dns import DnsProbe
@@ -370,3 +372,47 @@ def test_smoke_steps_follow_redirects_only_to_declared_hosts(tmp_path: Path) -> 
     hosts = {host for _, host, _ in requests}
     assert hosts == {f"app.{SITE}", f"www.{SITE}"}, requests  # nothing else was ever asked
     assert ("GET", f"app.{SITE}", "/ok") in requests  # the 303 turned the POST into a GET
+
+
+# -- a page loaded in Chromium cannot send the browser to a private address ------------------------
+
+CHROMIUM = find_chromium()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_page_load_blocks_a_pages_requests_to_private_addresses(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    nameserver, _ = udp_dns_responder({f"meta.{SITE}": "169.254.169.254"})
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]], int]:
+        async with RawServer({}) as server:
+            own = f"http://127.0.0.1:{server.port}"
+            server.pages["/"] = response(
+                200,
+                (
+                    "<html><body><h1>Shop</h1>"
+                    '<img src="http://169.254.169.254/latest/meta-data/iam.png">'
+                    '<img src="http://10.1.2.3:8080/lan.png">'
+                    f'<img src="http://meta.{SITE}/resolves-to-metadata.png">'
+                    f'<img src="{own}/own.png">'
+                    "</body></html>"
+                ).encode(),
+            )
+            server.pages["/own.png"] = response(200, b"\x89PNG", ctype="image/png")
+            assert CHROMIUM is not None
+            net = NetSettings(nameservers=(nameserver,), timeout=5)
+            load = await measure_page(f"{own}/", net, binary=CHROMIUM, timeout_s=60)
+            return load, server.requests, server.port
+
+    load, requests, port = asyncio.run(main())
+    assert load.error is None, load.error
+    blocked = "\n".join(load.blocked)
+    assert "http://169.254.169.254/latest/meta-data/iam.png: 169.254.169.254 is a link-local address" in blocked
+    assert "http://10.1.2.3:8080/lan.png: 10.1.2.3 is a private address" in blocked
+    assert f"meta.{SITE} resolves to 169.254.169.254 is a link-local address" in blocked
+    assert len(load.blocked) == 3
+    assert sum(line.startswith("not fetched: ") for line in describe(load)) == 3  # shown in the evidence
+    # The page's own host is the user's choice: its page and image were fetched.
+    assert ("GET", "127.0.0.1", "/own.png") in requests
+    assert {r.url for r in load.requests} >= {f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/own.png"}
