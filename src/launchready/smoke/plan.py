@@ -14,7 +14,7 @@ from pathlib import Path
 
 from launchready.config.model import Config
 from launchready.config.sections.smoke import MailboxSettings
-from launchready.core.net import NetSettings
+from launchready.core.net import DeclaredHosts, NetSettings, declared_hosts
 from launchready.core.protocols import DnsLookup
 from launchready.secrets.envfile import read_env_file
 from launchready.smoke.errors import SmokeError
@@ -36,6 +36,13 @@ class SmokePlan:
     masker: Masker
     mailbox: MailboxSettings | None
     options: SmokeOptions
+    # What a step that follows redirects may be sent to: the domain and the environments' hosts
+    # (with --connect-to names, added when the plan runs: see redirect_hosts).
+    domain: str | None = None
+    environment_urls: tuple[str, ...] = ()
+
+    def redirect_hosts(self, net: NetSettings) -> DeclaredHosts:
+        return declared_hosts(net, self.domain, self.environment_urls)
 
 
 def declares_flows(config: Config) -> bool:
@@ -63,7 +70,9 @@ def plan_smoke(
     *,
     flow_names: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    domain: str | None = None,
 ) -> SmokePlan:
+    """``domain``: the audited domain when it is not the configuration's (an audit of another name)."""
     env_config = config.environments.get(environment)
     if env_config is None:
         known = ", ".join(sorted(config.environments)) or "none declared"
@@ -85,6 +94,8 @@ def plan_smoke(
         masker=masker,
         mailbox=mailbox,
         options=SmokeOptions(concurrency=config.smoke.concurrency, flow_timeout=config.smoke.flow_timeout),
+        domain=domain or config.domain,
+        environment_urls=tuple(str(e.base_url) for e in config.environments.values()),
     )
 
 
@@ -100,7 +111,7 @@ def _mail_source(plan: SmokePlan, net: NetSettings, http: FlowHttp) -> MailSourc
 async def execute(
     plan: SmokePlan, net: NetSettings, *, dns: DnsLookup | None = None, on_step: StepCallback | None = None
 ) -> SmokeRun:
-    http = FlowHttp(net, dns)
+    http = FlowHttp(net, dns, redirect_hosts=plan.redirect_hosts(net))
     mail = _mail_source(plan, net, http)
     try:
         return await run_flows(
@@ -130,7 +141,7 @@ async def execute_session(
     flow = next((f for f in plan.flows if f.name == flow_name), None)
     if flow is None:
         raise SmokeError(f"no smoke flow named {flow_name!r} in this plan")
-    http = FlowHttp(net, dns)
+    http = FlowHttp(net, dns, redirect_hosts=plan.redirect_hosts(net))
     mail = _mail_source(plan, net, http)
     try:
         return await run_flow_session(
