@@ -79,3 +79,18 @@ def test_setup_refuses_unknown_smoke_flow_and_dead_store(tmp_path: Path) -> None
     with pytest.raises(MonitorStoreError, match="cannot connect"):
         dead = f"postgresql://postgres@127.0.0.1:{closed_port()}/x"
         asyncio.run(prepare_monitor(load_config(path), NetSettings(), dead))
+
+
+def test_the_startup_heap_is_frozen_out_of_full_collections() -> None:
+    import gc
+
+    from launchready.monitor.service import freeze_startup_heap
+
+    built_before = {"routes": [object() for _ in range(10)]}  # stands for what the service built at startup
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is built_before for o in gc.get_objects())  # no collection pass walks it any more
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
+    assert any(o is built_before for o in gc.get_objects())
