@@ -186,11 +186,11 @@ async def baseline(request: Request) -> JSONResponse:
 routes = intake_routes(engine, IntakeSettings(rate_per_second=1e9, rate_burst=10**9))
 app = Starlette(routes=[*routes, Route("/baseline/", baseline, methods=["POST"])])
 try:  # as `monitor serve` does, in the versions that do it
-    from launchready.monitor.service import freeze_startup_heap
+    from launchready.monitor.service import tune_garbage_collector
 except ImportError:
     pass
 else:
-    freeze_startup_heap()
+    tune_garbage_collector()
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", access_log=False)
 """
 
