@@ -244,13 +244,20 @@ def bench_http(
         )
         try:
             assert server.stdout is not None
-            project_id, public_key = server.stdout.readline().split()
+            started = server.stdout.readline().split()
+            if len(started) != 2:
+                raise SystemExit(f"the intake server from {src} did not start (its error is above)")
+            project_id, public_key = started
             for _ in range(200):
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                     break
                 except OSError:
+                    if server.poll() is not None:
+                        break
                     time.sleep(0.05)
+            if server.poll() is not None:
+                raise SystemExit(f"the intake server from {src} exited with {server.returncode} (its error is above)")
             measured: list[HttpFigures | None] = []
             for path in ("/baseline/", f"/api/{project_id}/envelope/"):
                 if path == "/baseline/" and not with_stack_baseline:
