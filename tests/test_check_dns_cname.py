@@ -30,6 +30,33 @@ def test_alias_to_a_missing_unknown_name_is_dangling() -> None:
     assert f.id == "dns.cname.dangling"
 
 
+def test_a_name_whose_query_failed_is_not_verified_while_the_others_are_judged() -> None:
+    chains = (
+        CnameChain(DOMAIN, (DOMAIN,), "not-alias"),
+        CnameChain(f"app.{DOMAIN}", (f"app.{DOMAIN}",), "dns-error", f"CNAME app.{DOMAIN}: servfail"),
+        CnameChain(f"x.{DOMAIN}", (f"x.{DOMAIN}", "nothing.example.org"), "nxdomain"),
+    )
+    findings = judge(DOMAIN, chains)
+    assert [(f.id, f.target) for f in findings] == [
+        ("dns.cname.not-verified", f"app.{DOMAIN}"),
+        ("dns.cname.dangling", f"x.{DOMAIN}"),
+    ]
+    assert "query failed: CNAME app.shop.test: servfail" in findings[0].evidence
+    assert findings[0].severity is Severity.MEDIUM
+
+
+def test_many_names_whose_queries_failed_are_one_finding_for_the_domain() -> None:
+    failed = tuple(
+        CnameChain(f"mx{n}.{DOMAIN}", (f"mx{n}.{DOMAIN}",), "dns-error", f"CNAME mx{n}.{DOMAIN}: timeout")
+        for n in range(1000)
+    )
+    [finding] = judge(DOMAIN, (CnameChain(DOMAIN, (DOMAIN,), "not-alias"), *failed))
+    assert (finding.id, finding.target) == ("dns.cname.not-verified", DOMAIN)
+    assert finding.title.startswith("The CNAMEs of 1000 names could not be looked up")
+    assert finding.evidence[0] == f"mx0.{DOMAIN}: query failed: CNAME mx0.{DOMAIN}: timeout"
+    assert finding.evidence[-1].endswith("more evidence line(s) not shown")
+
+
 def test_loop_and_apex_cname() -> None:
     loop = CnameChain(f"a.{DOMAIN}", (f"a.{DOMAIN}", f"b.{DOMAIN}", f"a.{DOMAIN}"), "loop", "a -> b -> a")
     [f] = judge(DOMAIN, (loop,))

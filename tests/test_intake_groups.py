@@ -30,12 +30,18 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield e
 
 
-def _event(release: str = "1.0", user: str = "u1", value: str = "boom 1") -> dict[str, Any]:
-    frames = [{"module": "shop.jobs", "function": "run", "lineno": 3, "in_app": True}]
+def _event(
+    release: str = "1.0",
+    user: str = "u1",
+    value: str = "boom 1",
+    function: str = "run",
+    environment: str = "production",
+) -> dict[str, Any]:
+    frames = [{"module": "shop.jobs", "function": function, "lineno": 3, "in_app": True}]
     return {
         "exception": {"values": [{"type": "RuntimeError", "value": value, "stacktrace": {"frames": frames}}]},
         "release": release,
-        "environment": "production",
+        "environment": environment,
         "user": {"id": user},
     }
 
@@ -76,6 +82,7 @@ def test_counts_users_releases_and_the_deploy_before(engine: Engine) -> None:
         deploy = conn.execute(select(deploys).where(deploys.c.id == group.first_deploy_id)).one()
     assert deploy.version == "v7"
     reason = json.loads(feed.flips()[0].reason)
+    assert reason["project"] == "app"
     assert reason["deploy"]["version"] == "v7" and reason["link"].endswith(f"/errors/{group.id}")
     assert reason["stack_top"] == "shop.jobs:3 in run" and reason["title"] == group.title
 
@@ -135,6 +142,48 @@ def test_a_spike_above_the_usual_rate_alerts_once(engine: Engine) -> None:
     with engine.connect() as conn:
         kept = len(conn.execute(select(error_events)).all())
     assert kept <= SETTINGS.events_kept_per_group + 20 and feed.group()._mapping["count"] == 149
+
+
+def test_users_and_environments_survive_batches_that_do_not_change_them(engine: Engine) -> None:
+    # A batch writes the group's JSON lists only when it changes them: the batches in between
+    # (same user, same environment) must leave the stored lists as they were.
+    feed = Feed(engine)
+    feed.send(T0, user="ann", environment="production")
+    feed.send(T0 + 10, n=3, user="ann", environment="production")
+    feed.send(T0 + 20, user="bob", environment="staging")
+    feed.send(T0 + 30, n=2, user="bob", environment="staging")
+    feed.send(T0 + 40, user="ann", environment="production", release="1.1")
+    group = feed.group()
+    assert group._mapping["count"] == 8 and group.users_count == 2 and len(group.users) == 2
+    assert group.environments == ["production", "staging"]
+    assert group.last_release == "1.1" and group.last_seen == T0 + 40
+
+
+def test_spikes_of_several_groups_are_judged_in_one_batch(engine: Engine) -> None:
+    feed = Feed(engine)
+    for minute in range(0, 30):  # three groups at a steady 2 events per minute
+        events = [
+            prepare_event(_event(function=name), feed.project.id, T0 + 60 * minute, feed.scrubber)
+            for name in ("calm", "busy", "muted")
+            for _ in range(2)
+        ]
+        write_work_retrying(engine, [Work(events=events)], SETTINGS)
+    with engine.connect() as conn:  # the three share a title: their stack tops tell them apart
+        by_function = {r.stack_top.rsplit(" ", 1)[-1]: r.id for r in conn.execute(select(error_groups))}
+    assert sorted(by_function) == ["busy", "calm", "muted"]
+    with engine.begin() as conn:
+        set_group_status(conn, by_function["muted"], "ignore", T0 + 60 * 30)
+    at = T0 + 60 * 30 + 5
+    events = [
+        *(prepare_event(_event(function="calm"), feed.project.id, at, feed.scrubber) for _ in range(3)),
+        *(prepare_event(_event(function="busy"), feed.project.id, at, feed.scrubber) for _ in range(25)),
+        *(prepare_event(_event(function="muted"), feed.project.id, at, feed.scrubber) for _ in range(25)),
+    ]
+    changes = write_work_retrying(engine, [Work(events=events)], SETTINGS)
+    assert [(c.group_id, c.alert) for c in changes if c.alert] == [(by_function["busy"], "spike")]
+    reason = json.loads(feed.flips()[-1].reason)
+    assert reason["group_id"] == by_function["busy"] and reason["rate_per_min"] == 25
+    assert reason["usual_per_min"] == pytest.approx(2.0)
 
 
 def test_cron_check_ins_move_the_heartbeat_like_pings(engine: Engine) -> None:

@@ -1,7 +1,7 @@
 """The official @sentry/node SDK (from the npm registry) against the intake on loopback.
 
 Needs Debian's ``nodejs`` and ``@sentry/node`` installed beforehand (the test itself talks only
-to loopback): ``npm install --prefix ~/.cache/launchready-node @sentry/node``, or point
+to loopback): ``npm install --prefix ~/.cache/launchready-node @sentry/node@11.12.0`` (.ci/run does this where Node.js is installed), or point
 ``LAUNCHREADY_NODE_MODULES`` at another ``node_modules``. Skipped, with the reason printed, when
 either is missing.
 """

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from launchready.intake.scrub import FILTERED, Scrubber, luhn_valid, scrub_text
+from launchready.intake.scrub import FILTERED, TRIMMED, Scrubber, luhn_valid, plain_alphabet_is_safe, scrub_text
+from launchready.secrets.detector import Detector
 
 # Built at run time so that no line of this file is itself a secret the repository scanner flags.
 STRIPE_KEY = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
@@ -108,3 +109,68 @@ def test_remembered_copies_keep_value_types() -> None:
     third = scrubber.scrub_event({"tags": {"retry": 1.0}})
     assert (first["tags"]["retry"], second["tags"]["retry"], third["tags"]["retry"]) == (True, 1, 1.0)
     assert type(second["tags"]["retry"]) is int and type(third["tags"]["retry"]) is float
+
+
+def test_timestamps_and_numbers_pass_untouched_but_card_numbers_in_them_do_not() -> None:
+    scrubber = Scrubber()
+    for plain in ("2026-11-30T08:38:25.268712Z", "12:30:00 +02:00", "1234567890123", "-3.5"):
+        assert scrubber.scrub_string(plain) == plain
+    assert scrubber.scrub_string("4111 1111 1111 1111") == FILTERED
+    assert scrubber.scrub_string("2026-11-30T08:38:25Z 4111-1111-1111-1111") == f"2026-11-30T08:38:25Z {FILTERED}"
+    event = scrubber.scrub_event(
+        {"breadcrumbs": {"values": [{"timestamp": "2026-11-30T08:38:25Z", "data": "4242424242424242"}]}}
+    )
+    assert event["breadcrumbs"]["values"][0] == {"timestamp": "2026-11-30T08:38:25Z", "data": FILTERED}
+
+
+def test_the_plain_alphabet_spells_no_keyword() -> None:
+    # The shortcut above skips the secret scanner's keyword prefilter: sound only while no keyword
+    # can be written with digits, separators, T and Z alone. A rule that adds such a keyword turns
+    # the shortcut off instead of slipping past it.
+    assert plain_alphabet_is_safe(Detector().prefilter.keywords)
+    assert not plain_alphabet_is_safe(("sk_live_", "12:"))
+    assert not plain_alphabet_is_safe(("t-z",))
+
+
+def test_what_a_sensitive_key_hides_and_what_it_keeps() -> None:
+    scrubbed = Scrubber().scrub_event(
+        {
+            "extra": {
+                "password": "",  # nothing to hide
+                "token": [],
+                "session": {},
+                "api_key": ["k1"],
+                "auth": {"user": "ann"},
+                "csrf": [["a", "b"]],
+                "pwd_length": 12,  # numbers are not credentials
+                "retry": True,
+                "note": None,
+            }
+        }
+    )
+    assert scrubbed["extra"] == {
+        "password": "",
+        "token": [],
+        "session": {},
+        "api_key": FILTERED,
+        "auth": FILTERED,
+        "csrf": FILTERED,
+        "pwd_length": 12,
+        "retry": True,
+        "note": None,
+    }
+
+
+def test_strings_are_cut_before_they_are_scrubbed_or_remembered() -> None:
+    scrubber = Scrubber(string_max_chars=10)
+    assert scrubber.scrub_event({"message": "abcdefghijklmnop"})["message"] == "abcdefghij…"
+    assert scrubber.scrub_event({"extra": {"a": ["abcdefghijklmnop"]}})["extra"] == {"a": ["abcdefghij…"]}
+    long_line = "x" * 600 + f" {STRIPE_KEY}"  # longer than any remembered string: scrubbed each time
+    assert STRIPE_KEY not in json.dumps(Scrubber().scrub_event({"extra": {"lines": [long_line, long_line]}}))
+
+
+def test_lists_and_pairs_at_the_depth_limit_are_trimmed() -> None:
+    scrubber = Scrubber(max_depth=3)
+    scrubbed = scrubber.scrub_event({"a": {"b": ["x", {"c": "y"}], "h": [["Authorization", "Bearer abcdefghijk"]]}})
+    assert scrubbed == {"a": {"b": ["x", TRIMMED], "h": [["Authorization", FILTERED]]}}
+    assert scrubber.scrub_event({"a": {"b": {"c": ["deep"]}}}) == {"a": {"b": {"c": TRIMMED}}}

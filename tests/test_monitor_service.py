@@ -79,3 +79,21 @@ def test_setup_refuses_unknown_smoke_flow_and_dead_store(tmp_path: Path) -> None
     with pytest.raises(MonitorStoreError, match="cannot connect"):
         dead = f"postgresql://postgres@127.0.0.1:{closed_port()}/x"
         asyncio.run(prepare_monitor(load_config(path), NetSettings(), dead))
+
+
+def test_serve_freezes_its_startup_heap_and_collects_the_young_generation_less_often() -> None:
+    import gc
+
+    from launchready.monitor.service import SERVING_GC_THRESHOLD, tune_garbage_collector
+
+    built_before = {"routes": [object() for _ in range(10)]}  # stands for what the service built at startup
+    thresholds = gc.get_threshold()
+    try:
+        tune_garbage_collector()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is built_before for o in gc.get_objects())  # no collection pass walks it any more
+        assert gc.get_threshold() == (SERVING_GC_THRESHOLD, *thresholds[1:])
+    finally:  # the rest of the test session collects as usual
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert any(o is built_before for o in gc.get_objects())

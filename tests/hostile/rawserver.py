@@ -54,6 +54,10 @@ class RawServer:
                 host = next((ln.split(":", 1)[1].strip() for ln in head[1:] if ln.lower().startswith("host:")), "")
                 host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
                 path = target.split("?", 1)[0]
+                length = next(
+                    (ln.split(":", 1)[1].strip() for ln in head[1:] if ln.lower().startswith("content-length:")), "0"
+                )
+                await reader.readexactly(int(length))  # a request body, read so the next request starts clean
                 self.requests.append((method, host, path))
                 writer.write(self.pages.get(f"{host}{path}") or self.pages.get(path) or response(404, b"no"))
                 await writer.drain()

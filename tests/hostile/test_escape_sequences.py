@@ -7,8 +7,12 @@ them to every writer, and through the real CLI from a loopback server that sends
 
 from __future__ import annotations
 
+import json
+import smtplib
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,7 +39,10 @@ from launchready.report.terminal import render_terminal
 ATTACK = "nginx/1.25.3 \x1b]0;pwned\x07\x1b[2J\x9b31m\x08end"
 SHOWN = "nginx/1.25.3 \u241b]0;pwned\u2407\u241b[2J\\x9b31m\u2408end"
 
-_CONTROLS = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} - {"\n", "\t"}
+# The bidi formatting characters reorder what follows them on the line ("Trojan Source").
+_BIDI = {chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_CONTROLS = ({chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} - {"\n", "\t"}) | _BIDI
+RLO = "\u202e"
 
 
 def _raw_controls(text: str) -> set[str]:
@@ -48,6 +55,10 @@ def test_visible_replaces_every_control_but_newline_and_tab() -> None:
     every = "".join(sorted(_CONTROLS))
     assert _raw_controls(visible(every)) == set()
     assert visible("plain ünïcode ✓") == "plain ünïcode ✓"
+    # A right-to-left override would show "invoice.exe" as "invoice\u202egnp.exe" reads: "invoiceexe.png".
+    assert visible(f"invoice{RLO}gnp.exe") == "invoice\\u202egnp.exe"
+    assert visible("\u2066x\u2069 \u200f") == "\\u2066x\\u2069 \\u200f"
+    assert visible("שלום مرحبا") == "שלום مرحبا"  # right-to-left scripts need no control and are untouched
 
 
 HOSTILE_FINDING = finding(
@@ -126,7 +137,7 @@ def test_document_writers_show_controls() -> None:
 
 _PAGE = b"<html><head><title>Shop</title></head><body>Welcome \x1b[2J back</body></html>"
 _HOSTILE_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\nServer: nginx/1.25.3 \x1b]0;pwned\x07\x1b[2J\r\n"
+    b"HTTP/1.1 200 OK\r\nServer: nginx/1.25.3 \x1b]0;pwned\x07\x1b[2J " + RLO.encode() + b"gnp.exe\r\n"
     b"Set-Cookie: sid=abc\x1b[31m; Path=/\r\nContent-Type: text/html\r\n"
     + f"Content-Length: {len(_PAGE)}\r\nConnection: close\r\n\r\n".encode()
     + _PAGE
@@ -193,6 +204,7 @@ def test_audit_of_a_hostile_server_shows_its_escape_sequences(
     )  # fmt: skip
     assert "Traceback" not in err
     assert "\u241b]0;pwned" in out, (code, out, err)
+    assert "\\u202egnp.exe" in out.replace("\\\\", "\\"), out  # the override shown, not obeyed
     assert _raw_controls(out) == set()
     assert _raw_controls(err) == set()
 
@@ -248,3 +260,102 @@ def test_smoke_report_shows_control_characters_from_the_server(
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+def test_env_check_shows_control_characters_in_env_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Variable names are strict (KEY=VALUE), so the file's name is what reaches the output.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env.example").write_text("DATABASE_URL=\nPOSTMARK_TOKEN=\n")
+    config = tmp_path / "launchready.toml"
+    config.write_text('[secrets.env]\nexample = ".env.example"\n')
+    good = tmp_path / f"prod\x1b]0;pwned\x07{RLO}vne.env"
+    good.write_text("DATABASE_URL=postgres://db/x\n")
+    bad = tmp_path / f"bad\x1b[2J{RLO}.env"
+    bad.write_text("DATABASE_URL=x\nnot a binding\n")
+    for fmt in ("terminal", "md", "json"):
+        code, out, err = run_cli(["env", "check", "-c", str(config), "--from", str(good), "-f", fmt], capsys)
+        assert code == 1, (out, err)
+        assert "POSTMARK_TOKEN" in out
+        assert _raw_controls(out) == set() and _raw_controls(err) == set(), fmt
+    code, out, err = run_cli(["env", "check", "-c", str(config), "--from", str(good)], capsys)
+    assert "prod\u241b]0;pwned\u2407\\u202evne.env" in out
+    code, out, err = run_cli(["env", "check", "-c", str(config), "--from", str(bad)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == f"launchready: error: {tmp_path}/bad\u241b[2J\\u202e.env:2: expected KEY=VALUE"
+
+
+def _hostile_mail() -> bytes:
+    """A message whose Subject and Message-ID clear the screen and whose link reorders its line."""
+    return (
+        "From: Shop <hello@shop.test>\r\nTo: m@inbox.test\r\n"
+        f"Subject: Verify \x1b]0;pwned\x07\x1b[2J{RLO}liame ruoy\r\n"
+        "Message-ID: <m1\x1b]0;pwned\x07\x1b[2J@shop.test>\r\nContent-Type: text/html\r\n\r\n"
+        f'<a href="http://localhost:3000/{RLO}reset\x1b[2J">Reset</a>\r\n'
+    ).encode()
+
+
+def test_email_verify_shows_control_characters_from_the_message(
+    tmp_path: Path,
+    udp_dns_responder,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    nameserver, _ = udp_dns_responder({"shop.test": "127.0.0.1"})
+    eml = tmp_path / "hostile.eml"
+    eml.write_bytes(_hostile_mail())
+    args = ["email", "verify", str(eml), "--nameserver", str(nameserver), "--domain", "shop.test", "--timeout", "2"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 1 and "Traceback" not in err, err
+    assert "http://localhost:3000/\\u202ereset\u241b[2J" in out
+    assert _raw_controls(out) == set() and _raw_controls(err) == set()
+    code, out, err = run_cli([*args, "--format", "json"], capsys)
+    assert code == 1
+    assert _raw_controls(out) == set()
+    [local] = [f for f in json.loads(out)["findings"] if f["id"] == "email.message.local-link"]
+    assert local["evidence"][0].startswith(f"http://localhost:3000/{RLO}reset\x1b[2J")  # the value itself unchanged
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "json"])
+def test_email_receive_shows_control_characters_in_the_subject(
+    fmt: str,
+    tmp_path: Path,
+    udp_dns_responder,  # type: ignore[no-untyped-def]
+) -> None:
+    nameserver, _ = udp_dns_responder({"shop.test": "127.0.0.1"})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable, "-m", "launchready", "email", "receive", "--listen", f"127.0.0.1:{port}", "--count", "1",
+        "--nameserver", str(nameserver), "--domain", "shop.test", "--timeout", "2", "--format", fmt,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stderr is not None
+        ready = process.stderr.readline().decode()
+        assert ready.startswith(f"listening on 127.0.0.1:{port}"), ready
+        with smtplib.SMTP("127.0.0.1", port, local_hostname="relay.shop.test", timeout=30) as client:
+            client.sendmail("bounce@shop.test", ["m@inbox.test"], _hostile_mail())
+        raw_out, raw_err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    out, err = raw_out.decode(), raw_err.decode()
+    assert process.returncode == 0 and "Traceback" not in err, err
+    assert _raw_controls(out) == set() and _raw_controls(err) == set()
+    if fmt == "terminal":
+        # The receiver names each message by its Message-ID, which the sender chose.
+        assert out.startswith("--- <m1\u241b]0;pwned\u2407\u241b[2J@shop.test>\n"), out
+    else:
+        assert "\\u202e" in out and json.loads(out)["findings"]
+
+
+def test_json_outputs_escape_c1_and_bidi_controls() -> None:
+    # json.dumps(ensure_ascii=False) writes C1 and bidi characters raw; the JSON writers escape them.
+    run = sample_run(findings=(finding("web.headers.version-leak", Severity.LOW, "x", title=f"a{RLO}b\x9b"),))
+    for name, text in (("json", render_json(run)), ("sarif", render_sarif(run))):
+        assert _raw_controls(text) == set(), name
+        assert "\\u202e" in text, name
+    assert json.loads(render_json(run))["findings"][0]["title"] == f"a{RLO}b\x9b"  # the value itself unchanged

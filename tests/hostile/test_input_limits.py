@@ -205,6 +205,10 @@ def test_a_one_line_giant_in_git_history_is_streamed(one_line_giant: Path, tmp_p
         tracemalloc.stop()
     assert {hit.path for hit in result.hits} == {"giant.txt"}
     assert peak < 6 * MAX_INPUT_BYTES
+    # The cut is said, naming the file, its line and the commit that added it.
+    [note] = [n for n in result.notes if "longer than 8 MB" in n.reason]
+    assert note.path == "giant.txt:1"
+    assert note.reason.startswith("commit ") and "bytes after that not scanned" in note.reason
 
 
 def test_a_smoke_response_of_deeply_nested_json_fails_the_step(tmp_path: Path) -> None:

@@ -15,10 +15,13 @@ import ssl
 import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import dns.flags
 import dns.message
 import dns.rcode
+import dns.rdatatype
+import dns.rrset
 import pytest
 
 from launchready.checks.app.health import judge as judge_health
@@ -203,8 +206,8 @@ class _ServfailDns(asyncio.DatagramProtocol):
     """A DNS server on 127.0.0.1 that answers every question SERVFAIL."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # CPython's selector datagram transport does not derive from asyncio.DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         query = dns.message.from_wire(data)
@@ -246,3 +249,64 @@ def test_dns_checks_could_not_run_when_every_query_fails(answering: bool) -> Non
     for check_id, outcome in outcomes.items():
         assert isinstance(outcome, CouldNotRun), f"{check_id} gave {outcome!r}"
         assert str(outcome).strip(), f"{check_id}: no reason given"
+
+
+class _PartlyFailingDns(asyncio.DatagramProtocol):
+    """An authoritative server on 127.0.0.1 for SITE: SERVFAIL for ``broken.``, silence for ``silent.``,
+    a CNAME to a missing name for ``old.``, and a plain answer (NXDOMAIN or an address) for the rest."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # CPython's selector datagram transport does not derive from asyncio.DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        query = dns.message.from_wire(data)
+        question = query.question[0]
+        name = question.name.to_text().lower().rstrip(".")
+        if name == f"silent.{SITE}":
+            return  # never answers: the client times out
+        reply = dns.message.make_response(query)
+        reply.flags |= dns.flags.AA
+        if name == f"broken.{SITE}":
+            reply.set_rcode(dns.rcode.SERVFAIL)
+        elif name == f"old.{SITE}" and question.rdtype == dns.rdatatype.CNAME:
+            reply.answer.append(dns.rrset.from_text(question.name, 60, "IN", "CNAME", f"gone.{SITE}."))
+        elif name in (SITE, f"www.{SITE}", f"ok.{SITE}"):
+            if question.rdtype == dns.rdatatype.A:
+                reply.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", "192.0.2.1"))
+        else:
+            reply.set_rcode(dns.rcode.NXDOMAIN)
+        self.transport.sendto(reply.to_wire(), addr)
+
+
+def test_dns_cname_reports_the_names_whose_queries_failed_as_not_verified() -> None:
+    async def main() -> list[Finding] | CouldNotRun | NotApplicable:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(_PartlyFailingDns, local_addr=("127.0.0.1", 0))
+        port = transport.get_extra_info("sockname")[1]
+        net = NetSettings(nameservers=(Nameserver("127.0.0.1", port),), timeout=1)
+        config = Config.model_validate({"audit": {"discover": False}, "subdomains": ["ok", "old", "broken", "silent"]})
+        probes = Probes.open(net)
+        try:
+            site = await discover(SITE, config, probes.dns)
+            ctx = AuditContext(domain=SITE, config=config, net=net, probes=probes, site=site)
+            try:
+                return list(await load_registry().get("dns.cname").run(ctx, SITE))
+            except (CouldNotRun, NotApplicable) as exc:
+                return exc
+        finally:
+            await probes.close()
+            transport.close()
+
+    outcome = asyncio.run(main())
+    assert isinstance(outcome, list), outcome
+    found = {(f.id, f.target) for f in outcome}
+    assert found == {
+        ("dns.cname.not-verified", f"broken.{SITE}"),
+        ("dns.cname.not-verified", f"silent.{SITE}"),
+        ("dns.cname.dangling", f"old.{SITE}"),
+    }
+    [broken] = [f for f in outcome if f.target == f"broken.{SITE}"]
+    assert any("servfail" in line for line in broken.evidence)
+    [silent] = [f for f in outcome if f.target == f"silent.{SITE}"]
+    assert any("timeout" in line for line in silent.evidence), silent.evidence

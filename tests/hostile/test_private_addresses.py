@@ -10,18 +10,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from launchready.checks.app.health import judge as judge_health
+from launchready.checks.perf.pageload import describe
 from launchready.checks.web import links
-from launchready.core.net import ConnectTo, Nameserver, NetSettings, build_net_settings, non_public_scope
+from launchready.config.model import Config
+from launchready.core.dns import DnsAnswer
+from launchready.core.net import (
+    ConnectTo,
+    Nameserver,
+    NetSettings,
+    build_net_settings,
+    declared_hosts,
+    non_public_scope,
+)
+from launchready.core.registry import load_registry
+from launchready.engine.context import AuditContext, Probes, SiteMap
+from launchready.perf.chromium import find_chromium, measure_page
 from launchready.probes.crawl import CrawlLimits, crawl
 from launchready.probes.dial import dial_plan, redirect_refusal
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import HttpExchange, HttpProbe
 from launchready.probes.tls import TlsProbe
+from launchready.smoke.plan import execute, plan_smoke
 
 from .rawserver import RawServer, page, redirect, response
 
@@ -213,3 +228,191 @@ def test_status_only_answers_do_not_confuse_the_redirect_policy() -> None:
 
     chain = asyncio.run(main())
     assert len(chain) == 1 and chain[0].status == 302 and chain[0].redirect_stop is None
+
+
+# -- redirects go only to declared hosts ---------------------------------------------------------
+
+
+def _audit_context(config: Config, net: NetSettings, probes: Probes) -> AuditContext:
+    site = SiteMap(SITE, (), DnsAnswer(SITE, "MX", "nodata"))
+    return AuditContext(domain=SITE, config=config, net=net, probes=probes, site=site)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://status.elsewhere.test/ok",  # a status page on another domain
+        "https://login.idp.test/authorize?next=/health",  # an SSO login
+        f"http://{SITE}.evil.test/ok",  # the audited name as a prefix of someone else's
+        "http://93.184.216.34/ok",  # a public address literal
+    ],
+)
+def test_app_health_does_not_follow_a_redirect_to_an_undeclared_host(location: str) -> None:
+    async def main() -> tuple[list[Any], list[tuple[str, str, str]]]:
+        async with RawServer({"/health": redirect(location), "/ok": response(200, b"ok")}) as server:
+            # Every name dials the hostile server: only the policy keeps the probe from following.
+            net = NetSettings(connect_to=(ConnectTo(None, None, "127.0.0.1", server.port),), timeout=3)
+            config = Config.model_validate(
+                {"domain": SITE, "environments": {"production": {"base_url": f"http://app.{SITE}"}}}
+            )
+            probes = Probes.open(net)
+            try:
+                ctx = _audit_context(config, net, probes)
+                findings = list(await load_registry().get("app.health").run(ctx, "production"))
+            finally:
+                await probes.close()
+            return findings, server.requests
+
+    findings, requests = asyncio.run(main())
+    assert requests == [("GET", f"app.{SITE}", "/health")]  # the Location was never requested
+    [finding] = findings
+    assert finding.id == "app.health.down"
+    assert "a host the configuration does not declare" in finding.title
+    assert any("not followed" in line and "is not a declared host" in line for line in finding.evidence), (
+        finding.evidence
+    )
+
+
+def test_redirects_to_declared_hosts_are_followed() -> None:
+    declared = (
+        f"http://www.{SITE}/ok",  # a name under the audited domain
+        "http://staging.host.test/ok",  # another environment's host
+        "http://origin.routed.test/ok",  # a --connect-to name
+    )
+
+    async def main() -> list[tuple[HttpExchange, ...]]:
+        pages = {f"/from{n}": redirect(url) for n, url in enumerate(declared)} | {"/ok": response(200, b"ok")}
+        async with RawServer(pages) as server:
+            routes = (
+                ConnectTo("origin.routed.test", None, "127.0.0.1", server.port),
+                ConnectTo(None, None, "127.0.0.1", server.port),
+            )
+            net = NetSettings(connect_to=routes, timeout=3)
+            within = declared_hosts(net, SITE, [f"http://app.{SITE}", "http://www.staging.host.test"])
+            dns = DnsProbe(net)
+            http = HttpProbe(net, dns)
+            try:
+                return [await http.follow(f"http://app.{SITE}/from{n}", within=within) for n in range(len(declared))]
+            finally:
+                await http.close()
+                await dns.close()
+
+    for url, chain in zip(declared, asyncio.run(main()), strict=True):
+        assert [ex.url for ex in chain] == [chain[0].url, url] and chain[-1].status == 200, chain
+
+
+def test_declared_hosts_hold_the_domain_the_environments_and_connect_to_names() -> None:
+    net = NetSettings(
+        connect_to=(ConnectTo("Origin.Shop.Internal.", 443, "10.0.0.5", 443), ConnectTo(None, 80, "::1", 8080))
+    )
+    hosts = declared_hosts(net, SITE, ["https://www.myapp.example", "http://[::1]:8000", "not a url"])
+    assert hosts.allows(SITE) and hosts.allows(f"a.b.{SITE}.") and hosts.allows(f"WWW.{SITE}")
+    assert hosts.allows("myapp.example") and hosts.allows("api.myapp.example")
+    assert hosts.allows("origin.shop.internal") and hosts.allows("[::1]") and hosts.allows("0::1")
+    assert not hosts.allows("x.::1")
+    assert not hosts.allows(f"{SITE}.evil.test") and not hosts.allows(f"evil{SITE}")
+    assert not hosts.allows("example") and not hosts.allows("elsewhere.test")
+    refusal = hosts.refusal("elsewhere.test")
+    assert refusal is not None and refusal.startswith("elsewhere.test is not a declared host")
+    assert f"here: {SITE} and names under it, myapp.example and names under it, ::1, origin.shop.internal)" in refusal
+    assert declared_hosts(NetSettings(), None).refusal("x.test") is not None
+
+
+def test_smoke_steps_follow_redirects_only_to_declared_hosts(tmp_path: Path) -> None:
+    flows = tmp_path / "flows.yaml"
+    steps = {
+        "metadata": "/to-metadata",
+        "sso": "/to-sso",
+        "lookalike": "/to-lookalike",
+        "in-site": "/to-www",
+        "post-303": "/post",
+    }
+    flows.write_text(
+        "flows:\n"
+        + "".join(
+            f"  {name}:\n    steps:\n      - request: {{method: {'POST' if name == 'post-303' else 'GET'}, "
+            f"url: '{path}', follow_redirects: true{', body: x' if name == 'post-303' else ''}}}\n"
+            "        expect: {status: 200}\n"
+            for name, path in steps.items()
+        )
+    )
+    pages = {
+        "/to-metadata": redirect("http://169.254.169.254/latest/meta-data/"),
+        "/to-sso": redirect("https://login.idp.test/authorize"),
+        "/to-lookalike": redirect(f"http://{SITE}.evil.test/ok"),
+        "/to-www": redirect(f"http://www.{SITE}/ok"),
+        "/post": redirect(f"http://app.{SITE}/ok", 303),
+        "/ok": response(200, b"ok"),
+    }
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]]]:
+        async with RawServer(pages) as server:
+            # Every name and address dials the hostile server: only the policy keeps a step from following.
+            net = NetSettings(connect_to=(ConnectTo(None, None, "127.0.0.1", server.port),), timeout=3)
+            config = Config.model_validate(
+                {
+                    "domain": SITE,
+                    "environments": {"production": {"base_url": f"http://app.{SITE}"}},
+                    "smoke": {"files": [str(flows)]},
+                }
+            )
+            run = await execute(plan_smoke(config, "production", environ={}), net)
+            return run, server.requests
+
+    run, requests = asyncio.run(main())
+    outcome = {flow.name: flow for flow in run.flows}
+    for name in ("metadata", "sso", "lookalike"):
+        assert not outcome[name].passed, name
+        [step] = outcome[name].steps
+        assert step.failure is not None and "302 redirect to" in step.failure and "not followed" in step.failure
+    assert "link-local address" in (outcome["metadata"].steps[0].failure or "")
+    assert "login.idp.test is not a declared host" in (outcome["sso"].steps[0].failure or "")
+    assert f"{SITE}.evil.test is not a declared host" in (outcome["lookalike"].steps[0].failure or "")
+    assert outcome["in-site"].passed and outcome["post-303"].passed
+    hosts = {host for _, host, _ in requests}
+    assert hosts == {f"app.{SITE}", f"www.{SITE}"}, requests  # nothing else was ever asked
+    assert ("GET", f"app.{SITE}", "/ok") in requests  # the 303 turned the POST into a GET
+
+
+# -- a page loaded in Chromium cannot send the browser to a private address ------------------------
+
+CHROMIUM = find_chromium()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_page_load_blocks_a_pages_requests_to_private_addresses(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    nameserver, _ = udp_dns_responder({f"meta.{SITE}": "169.254.169.254"})
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]], int]:
+        async with RawServer({}) as server:
+            own = f"http://127.0.0.1:{server.port}"
+            server.pages["/"] = response(
+                200,
+                (
+                    "<html><body><h1>Shop</h1>"
+                    '<img src="http://169.254.169.254/latest/meta-data/iam.png">'
+                    '<img src="http://10.1.2.3:8080/lan.png">'
+                    f'<img src="http://meta.{SITE}/resolves-to-metadata.png">'
+                    f'<img src="{own}/own.png">'
+                    "</body></html>"
+                ).encode(),
+            )
+            server.pages["/own.png"] = response(200, b"\x89PNG", ctype="image/png")
+            assert CHROMIUM is not None
+            net = NetSettings(nameservers=(nameserver,), timeout=5)
+            load = await measure_page(f"{own}/", net, binary=CHROMIUM, timeout_s=60)
+            return load, server.requests, server.port
+
+    load, requests, port = asyncio.run(main())
+    assert load.error is None, load.error
+    blocked = "\n".join(load.blocked)
+    assert "http://169.254.169.254/latest/meta-data/iam.png: 169.254.169.254 is a link-local address" in blocked
+    assert "http://10.1.2.3:8080/lan.png: 10.1.2.3 is a private address" in blocked
+    assert f"meta.{SITE} resolves to 169.254.169.254 is a link-local address" in blocked
+    assert len(load.blocked) == 3
+    assert sum(line.startswith("not fetched: ") for line in describe(load)) == 3  # shown in the evidence
+    # The page's own host is the user's choice: its page and image were fetched.
+    assert ("GET", "127.0.0.1", "/own.png") in requests
+    assert {r.url for r in load.requests} >= {f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/own.png"}

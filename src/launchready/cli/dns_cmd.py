@@ -43,7 +43,9 @@ def render_map(dns_map: DnsMap, fmt: MapFormat) -> str:
     from launchready.report.dns_map import dns_map_markdown
 
     if fmt is MapFormat.JSON:
-        return json.dumps(dns_map.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+        from launchready.report.controls import json_visible
+
+        return json_visible(json.dumps(dns_map.model_dump(mode="json"), indent=2, ensure_ascii=False)) + "\n"
     return "\n".join([f"# DNS map of {dns_map.domain}", "", *dns_map_markdown(dns_map)]) + "\n"
 
 

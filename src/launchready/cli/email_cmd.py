@@ -111,7 +111,10 @@ async def verify_file(
 
 
 def render_terminal(judgement: Judgement | ExtendedJudgement) -> str:
+    """The judgement as text; everything from the message (subject, headers, links) has its control
+    characters shown rather than sent to the terminal."""
     from launchready.mailtest.extended import ExtendedJudgement
+    from launchready.report.controls import visible
 
     auth = judgement.judgement.auth if isinstance(judgement, ExtendedJudgement) else judgement.auth
     lines = [auth.authentication_results()]
@@ -124,7 +127,7 @@ def render_terminal(judgement: Judgement | ExtendedJudgement) -> str:
         lines.append(f"[{f.severity.value}] {f.title} ({f.id})")
         lines.extend(f"    {e}" for e in f.evidence)
         lines.append(f"    fix: {f.remediation}")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines) + "\n")
 
 
 def _read(path: Path) -> bytes:
@@ -184,12 +187,13 @@ async def receive(
     import asyncio
 
     from launchready.mailtest.extended import ExtendedOptions, ExtendingReceiver
+    from launchready.report.controls import json_visible, visible
 
     def show(judgement: ExtendedJudgement) -> None:
         if fmt is VerifyFormat.JSON:
-            sys.stdout.write(json.dumps(judgement.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), ensure_ascii=False)) + "\n")
         else:
-            sys.stdout.write(f"--- {judgement.subject}\n" + render_terminal(judgement))
+            sys.stdout.write(f"--- {visible(judgement.subject)}\n" + render_terminal(judgement))
         sys.stdout.flush()
 
     options = options or ExtendedOptions(spamassassin=False)
@@ -286,6 +290,7 @@ def build() -> typer.Typer:
         import asyncio
 
         from launchready.core.severity import Severity
+        from launchready.report.controls import json_visible
 
         raw = _read(file)
         ip = _client_ip(client_ip)
@@ -297,7 +302,7 @@ def build() -> typer.Typer:
             verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from, options=options)
         )
         if fmt is VerifyFormat.JSON:
-            sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False)) + "\n")
         else:
             sys.stdout.write(render_terminal(judgement))
         if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):

@@ -109,9 +109,12 @@ def _markdown(environment: str, source: str, issues: list[Issue], required: int,
 
 
 def _terminal(environment: str, source: str, issues: list[Issue], required: int) -> str:
+    from launchready.report.controls import visible
+
     lines = [f"{i.severity.value.upper():<8} {i.problem.value:<11} {i.detail}" for i in issues]
     lines.append(_summary(environment, source, issues, required))
-    return "\n".join(lines) + "\n"
+    # Names and file names come from the env files: their control characters are shown, not sent.
+    return visible("\n".join(lines) + "\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -67,5 +67,8 @@ def exit_code(exc: BaseException) -> int | None:
 
 
 def one_line(exc: BaseException) -> str:
-    """The message as one line: a value quoted from a file must not break the line the user reads."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The message as one line: a value quoted from a file must not break the line the user reads,
+    nor (a file name with ESC or a right-to-left override in it) command the terminal."""
+    from launchready.report.controls import visible
+
+    return visible(" ".join(str(exc).split())) or type(exc).__name__

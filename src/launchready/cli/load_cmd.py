@@ -106,6 +106,7 @@ def register(app: typer.Typer) -> None:
         from launchready.perf.plan import plan
         from launchready.perf.session import log_in_for, measure, settings_for
         from launchready.perf.workers import WorkerFailed
+        from launchready.report.console_controls import visible_controls
 
         loaded = common.load(config)
         cfg = loaded.config
@@ -153,17 +154,18 @@ def register(app: typer.Typer) -> None:
         elif fmt is LoadFormat.HTML:
             _write(report.render_html(result, planned, findings), output)
         elif output is not None:
-            with common.open_output(output) as fh:
-                report.render_terminal(result, planned, findings, Console(file=fh, width=110, force_terminal=False))
+            with (
+                common.open_output(output) as fh,
+                visible_controls(Console(file=fh, width=110, force_terminal=False)) as out,
+            ):
+                report.render_terminal(result, planned, findings, out)
         else:
-            report.render_terminal(
-                result,
-                planned,
-                findings,
-                Console(width=110)
-                if sys.stdout.isatty()
-                else Console(file=sys.stdout, width=110, force_terminal=False),
+            console = (
+                Console(width=110) if sys.stdout.isatty() else Console(file=sys.stdout, width=110, force_terminal=False)
             )
+            # Error texts and headers come from the loaded server: control characters shown, not sent.
+            with visible_controls(console) as out:
+                report.render_terminal(result, planned, findings, out)
         return exit_code(findings)
 
 
@@ -188,6 +190,7 @@ def _growth(
     from launchready.perf.growth import SeedFailed, run_growth
     from launchready.perf.plan import plan
     from launchready.perf.session import settings_for
+    from launchready.report.controls import visible
 
     g = cfg.perf.growth
     if g.seed is None:
@@ -236,6 +239,6 @@ def _growth(
     elif fmt is LoadFormat.MD:
         text = report.render_growth_markdown(series, findings, g.max_factor, g.unit, settings=settings, started=started)
     else:
-        text = report.growth_text(series, findings, g.max_factor, g.unit, settings=settings, started=started)
+        text = visible(report.growth_text(series, findings, g.max_factor, g.unit, settings=settings, started=started))
     _write(text, output)
     return 1 if report.growth_failures(series, g.unit) else exit_code(findings)

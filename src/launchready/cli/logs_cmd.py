@@ -62,6 +62,7 @@ def build() -> typer.Typer:
     ) -> None:
         """Cluster every line of FILE offline; prints {"line", "template_id", "template"} per input line."""
         from launchready.intake.logs import LogClusterer, cluster_lines
+        from launchready.report.controls import json_visible, visible
 
         results = cluster_lines(
             _read_lines(file),
@@ -70,14 +71,14 @@ def build() -> typer.Typer:
         out = sys.stdout
         if fmt is ClusterFormat.JSONL:
             for item in results:
-                out.write(json.dumps(item, ensure_ascii=False) + "\n")
+                out.write(json_visible(json.dumps(item, ensure_ascii=False)) + "\n")
             return
         counts: dict[str, tuple[int, str]] = {}
         for item in results:
             n, _ = counts.get(item["template_id"], (0, item["template"]))
             counts[item["template_id"]] = (n + 1, item["template"])
         for template_id, (n, template) in sorted(counts.items(), key=lambda kv: -kv[1][0]):
-            out.write(f"{n:>8}  {template_id}  {template}\n")
+            out.write(visible(f"{n:>8}  {template_id}  {template}") + "\n")  # log lines: shown, not obeyed
 
     @logs.command("tail")
     def tail_cmd(

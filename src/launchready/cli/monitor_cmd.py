@@ -338,7 +338,7 @@ async def _serve(
     loaded: LoadedConfig, net: NetSettings, store: str | None, listener: socket.socket, env: Mapping[str, str]
 ) -> None:
     from launchready.monitor.regional.cluster import single_node_lock
-    from launchready.monitor.service import MonitorService, listener_url, prepare_monitor
+    from launchready.monitor.service import MonitorService, listener_url, prepare_monitor, tune_garbage_collector
 
     setup = await prepare_monitor(loaded, net, store)
     try:
@@ -354,6 +354,7 @@ async def _serve(
         alerts = ", ".join(service.providers) or "none ([[monitor.alerts]] is empty: flips are recorded only)"
         print(f"alerts to: {alerts}", file=sys.stderr)
         print(f"dashboard, pings and API: {listener_url(listener)}", file=sys.stderr, flush=True)
+        tune_garbage_collector()
         await service.run()
     finally:
         setup.engine.dispose()

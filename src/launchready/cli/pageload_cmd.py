@@ -44,6 +44,8 @@ def register(app: typer.Typer) -> None:
         binary = find_chromium()
         if binary is None:
             raise UsageError(INSTALL_HINT)
+        from launchready.report.controls import visible
+
         load = asyncio.run(measure_page(url, net, binary=binary, timeout_s=max(30.0, timeout * 3)))
         try:
             findings = judge([load], budget)
@@ -57,7 +59,7 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(data, indent=2))
         else:
             for line in describe(load):
-                print(line)
+                print(visible(line))  # URLs and element text come from the page
             verdict = "over" if findings else "within"
             print(f"LCP is {verdict} the {budget:g} ms budget.")
             for f in findings:

@@ -117,13 +117,13 @@ class CheckMeta(BaseModel):
         return Finding(
             id=full_id,
             check_id=self.id,
-            title=title or spec.title,
+            title=_cut(title or spec.title, MAX_TITLE_CHARS),
             severity=severity or spec.severity,
             impact=spec.impact,
             confidence=confidence or spec.confidence,
-            target=target,
+            target=_cut(target, MAX_EVIDENCE_CHARS),
             evidence=bounded_evidence(evidence),
-            remediation=remediation or spec.remediation,
+            remediation=_cut(remediation or spec.remediation, MAX_REMEDIATION_CHARS),
             references=spec.references or self.references,
         )
 
@@ -133,12 +133,16 @@ class CheckMeta(BaseModel):
 # first ones; the last says how many were left out.
 MAX_EVIDENCE_LINES = 50
 MAX_EVIDENCE_CHARS = 1_000
+# A remediation or title that quotes what the server published (every MX host of a policy) is
+# cut too; written ones are far shorter.
+MAX_REMEDIATION_CHARS = 3_000
+MAX_TITLE_CHARS = 300
 
 
-def _cut(line: str) -> str:
-    if len(line) <= MAX_EVIDENCE_CHARS:
+def _cut(line: str, limit: int = MAX_EVIDENCE_CHARS) -> str:
+    if len(line) <= limit:
         return line
-    return f"{line[:MAX_EVIDENCE_CHARS]}… ({len(line) - MAX_EVIDENCE_CHARS} more characters)"
+    return f"{line[:limit]}… ({len(line) - limit} more characters)"
 
 
 def bounded_evidence(lines: Iterable[str]) -> tuple[str, ...]:

@@ -24,3 +24,5 @@ class DnsMap(BaseModel):
     unanswered: tuple[str, ...] = ()
     # "signed" (DNSKEY published and a DS at the parent), "keys-without-ds", "unsigned", "unknown".
     dnssec: str = "unknown"
+    # What the map leaves out to stay readable (a zone of a thousand MX records): one line each.
+    omitted: tuple[str, ...] = ()

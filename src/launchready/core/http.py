@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 HttpErrorKind = Literal["timeout", "refused", "reset", "tls", "dns", "protocol", "too-large", "other"]
-RedirectStop = Literal["loop", "max-hops", "bad-location", "private-address"]
+RedirectStop = Literal["loop", "max-hops", "bad-location", "private-address", "undeclared-host"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class HttpExchange:
     error_kind: HttpErrorKind | None = None
     # Set by ``HttpProbe.follow`` on the last hop when it stopped on something other than a
     # final answer: the Location points back to a URL already visited, too many hops, an
-    # unusable Location, or a private address no flag declared (never dialled).
+    # unusable Location, a private address no flag declared (never dialled), or a host the
+    # caller's DeclaredHosts does not hold (not followed).
     redirect_stop: RedirectStop | None = None
 
     def header(self, name: str) -> str | None:

@@ -53,13 +53,13 @@ def bounded_lines(
     stream: BinaryIO | Iterable[bytes],
     limit: int = MAX_INPUT_BYTES,
     *,
-    on_cut: Callable[[int, int], None] | None = None,
+    on_cut: Callable[[int, int, bytes], None] | None = None,
     give_up: int | None = 128 * MAX_INPUT_BYTES,
 ) -> Iterator[bytes]:
     """The lines of ``stream`` (newline kept), each at most ``limit`` bytes, reading at most that much at once.
 
     A longer line yields its first ``limit`` bytes; the rest is read in chunks and dropped, and
-    ``on_cut(line_number, dropped_bytes)`` is told. A line still going after ``give_up`` bytes
+    ``on_cut(line_number, dropped_bytes, kept_bytes)`` is told. A line still going after ``give_up`` bytes
     (``/dev/zero`` through a pipe) raises InputTooLarge.
     """
     readline = getattr(stream, "readline", None)
@@ -86,5 +86,5 @@ def bounded_lines(
             if give_up is not None and dropped > give_up:
                 raise InputTooLarge(f"line {number} is longer than {describe_size(give_up)}: not text")
         if on_cut is not None:
-            on_cut(number, dropped)
+            on_cut(number, dropped, line)
         yield line

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class NetFlagError(Exception):
@@ -87,6 +89,68 @@ class NetSettings:
             f"{address} is a {scope} address that no --connect-to or --nameserver flag names: not dialled "
             f"(set {ALLOW_PRIVATE_ENV}=1 to audit an internal site)"
         )
+
+
+def _host_name(host: str) -> str:
+    return host.strip("[]").lower().rstrip(".")
+
+
+@dataclass(frozen=True)
+class DeclaredHosts:
+    """Where a followed redirect may lead: the hosts the user declared, never one a server chose.
+
+    ``domains`` match themselves and every name under them (the audited domain, each environment's
+    host); ``names`` match exactly (what a --connect-to rule names). A redirect elsewhere — an SSO
+    page, a status page, a stranger's server — is recorded and not followed: its answer says
+    nothing about the site, and following it would let the site send the tool anywhere.
+    """
+
+    domains: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    def allows(self, host: str) -> bool:
+        name = _canonical(_host_name(host))
+        return name in self.names or any(name == d or name.endswith("." + d) for d in self.domains)
+
+    def refusal(self, host: str) -> str | None:
+        """Why a redirect to ``host`` may not be followed, or None when it may be."""
+        if self.allows(host):
+            return None
+        declared = ", ".join([*(f"{d} and names under it" for d in self.domains), *self.names]) or "none"
+        return (
+            f"{_host_name(host)} is not a declared host (the audited domain, the environments' hosts, "
+            f"--connect-to names; here: {declared})"
+        )
+
+
+def declared_hosts(net: NetSettings, domain: str | None, base_urls: Iterable[str] = ()) -> DeclaredHosts:
+    """The hosts redirects may lead to for a run on ``domain`` with environments at ``base_urls``."""
+    domains: list[str] = [_host_name(domain)] if domain else []
+    names: list[str] = []
+    for url in base_urls:
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            continue
+        if host and not _is_address(host):
+            # www.example.com's environment is example.com's too: sites redirect between the two.
+            domains.append(_host_name(host).removeprefix("www."))
+        elif host:
+            names.append(_canonical(host))  # an address: itself, nothing "under" it
+    # A domain under another one adds nothing (app.example.com under example.com): listed once.
+    kept = tuple(d for d in dict.fromkeys(domains) if not any(d.endswith("." + other) for other in domains))
+    names += [_host_name(rule.host) for rule in net.connect_to if rule.host is not None]
+    return DeclaredHosts(
+        kept, tuple(n for n in dict.fromkeys(names) if not any(n == d or n.endswith("." + d) for d in kept))
+    )
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _canonical(address: str) -> str:

@@ -21,6 +21,7 @@ from launchready.core.dnssec import DnssecFacts
 from launchready.core.errortracking import Dsn, DsnDelivery
 from launchready.core.http import HttpExchange
 from launchready.core.mail_test import MailTestFacts
+from launchready.core.net import DeclaredHosts
 from launchready.core.rdap import RdapFacts
 from launchready.core.repo import FileTexts, RepoFiles
 from launchready.core.tls import TlsFacts
@@ -56,7 +57,9 @@ class HttpFetch(Protocol):
         use_cache: bool = True,
     ) -> HttpExchange: ...
 
-    async def follow(self, url: str, *, max_hops: int = 10, verify_tls: bool = True) -> tuple[HttpExchange, ...]: ...
+    async def follow(
+        self, url: str, *, max_hops: int = 10, verify_tls: bool = True, within: DeclaredHosts | None = None
+    ) -> tuple[HttpExchange, ...]: ...
 
 
 class TlsInspect(Protocol):

@@ -66,6 +66,8 @@ class AuditRun(BaseModel):
     findings: tuple[Finding, ...]  # ranked, worst first
     results: tuple[CheckResult, ...]
     hosts: tuple[HostSummary, ...] = ()
+    # Hosts audited but left out of ``hosts``, which is bounded (a zone of a thousand MX hosts).
+    hosts_omitted: int = 0
     delta: HistoryDelta | None = None
     run_id: int | None = None  # set once stored in history
     dns_map: DnsMap | None = None  # every record of the names that matter

@@ -28,7 +28,7 @@ from typing import TextIO
 
 from launchready.config.model import Config
 from launchready.config.sections.smoke import DeploySettings
-from launchready.core.net import NetSettings
+from launchready.core.net import NetSettings, declared_hosts
 from launchready.deploy.command import CommandResult, current_version, deployer, resolvable, run_command
 from launchready.deploy.errors import DeployError
 from launchready.deploy.lock import DeployLocked, EnvironmentLock
@@ -519,7 +519,13 @@ class DeployGate:
         return not failed
 
     async def _wait_healthy(self) -> tuple[bool, str]:
-        http = FlowHttp(self.net)
+        # The health route may redirect within the declared hosts only (as app.health follows it).
+        http = FlowHttp(
+            self.net,
+            redirect_hosts=declared_hosts(
+                self.net, self.config.domain, [str(e.base_url) for e in self.config.environments.values()]
+            ),
+        )
         deadline = time.monotonic() + self.settings.health_timeout
         last = "no answer"
         shown = self.masker.text(self.health_url)

@@ -23,12 +23,18 @@ from launchready.engine.runner import RunnerOptions, run_checks
 from launchready.probes.dns import resolver_problem
 from launchready.probes.dnsmap import collect_dns_map
 
+# The report lists at most this many hosts: the site's own names first, then mail hosts.
+MAX_LISTED_HOSTS = 100
 
-def _host_summaries(site: SiteMap) -> tuple[HostSummary, ...]:
-    return tuple(
+
+def _host_summaries(site: SiteMap) -> tuple[tuple[HostSummary, ...], int]:
+    """The hosts the report lists, and how many it leaves out."""
+    ordered = [h for h in site.hosts if h.found_by != "mx"] + [h for h in site.hosts if h.found_by == "mx"]
+    listed = tuple(
         HostSummary(name=h.name, addresses=h.addresses, cname_chain=h.cname_chain, found_by=h.found_by)
-        for h in site.hosts
+        for h in ordered[:MAX_LISTED_HOSTS]
     )
+    return listed, max(0, len(ordered) - MAX_LISTED_HOSTS)
 
 
 async def run_audit(
@@ -89,6 +95,7 @@ async def run_audit(
         notes.append(f"{len(expired)} acceptance(s) expired and count again: {', '.join(expired[:3])}")
     if notes:
         decision = decision.model_copy(update={"reasons": (*decision.reasons, *notes)})
+    hosts, hosts_omitted = _host_summaries(site)
     return AuditRun(
         tool_version=__version__,
         target=domain,
@@ -97,7 +104,8 @@ async def run_audit(
         decision=decision,
         findings=findings,
         results=results,
-        hosts=_host_summaries(site),
+        hosts=hosts,
+        hosts_omitted=hosts_omitted,
         dns_map=dns_map,
         host_facts=ctx.facts.collected(tuple(h.name for h in site.hosts)),
         baseline=_is_baseline(site),

@@ -19,9 +19,24 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Float, Integer, Table, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    Float,
+    Integer,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -270,7 +285,83 @@ class _GroupState:
     is_new: bool = False
     touched: bool = False
     status_changed: bool = False
+    lists_changed: bool = False  # users, environments or last_alert_at differ from the stored row
     count_at_load: int = 0
+    known_users: set[str] = field(default_factory=set)  # ``users`` as a set, for membership tests
+
+
+# The statements every batch runs, built once: building a SQLAlchemy statement costs more than
+# executing a cached one, and a batch is only a few events under a steady load.
+_LOAD_GROUPS = (
+    select(error_groups)
+    .where(
+        error_groups.c.project_id == bindparam("b_project"),
+        error_groups.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True)),
+    )
+    .with_for_update()
+)
+_INSERT_EVENTS = insert(error_events)
+_UPDATE_GROUP_COUNTERS = (
+    update(error_groups)
+    .where(error_groups.c.id == bindparam("b_id"))
+    .values(
+        # The count is an increment and last_seen only moves forward, so another writer's events
+        # (a `logs tail` process) are never overwritten.
+        count=error_groups.c.count + bindparam("b_added", type_=Integer),
+        last_seen=case(
+            (
+                error_groups.c.last_seen < bindparam("b_last_seen", type_=Float),
+                bindparam("b_last_seen", type_=Float),
+            ),
+            else_=error_groups.c.last_seen,
+        ),
+        users_count=bindparam("b_users_count", type_=Integer),
+        last_release=bindparam("b_last_release", type_=error_groups.c.last_release.type),
+    )
+)
+_GROUP_LISTS = ("users", "environments", "last_alert_at")
+_UPDATE_GROUP_LISTS = (
+    update(error_groups)
+    .where(error_groups.c.id == bindparam("b_id"))
+    .values(**{name: bindparam(f"b_{name}", type_=error_groups.c[name].type) for name in _GROUP_LISTS})
+)
+_REOPEN_GROUPS = (
+    update(error_groups)
+    .where(error_groups.c.id == bindparam("b_id"))
+    .values(status="unresolved", resolved_at=None, resolved_in_release=None)
+)
+_TAG_KEYS_IN_USE = (
+    select(error_group_tags.c.group_id, error_group_tags.c.key, func.count().label("n"))
+    .where(error_group_tags.c.group_id.in_(bindparam("b_groups", expanding=True)))
+    .group_by(error_group_tags.c.group_id, error_group_tags.c.key)
+)
+_ADD_TAG_COUNT = (
+    update(error_group_tags)
+    .where(
+        error_group_tags.c.group_id == bindparam("b_group"),
+        error_group_tags.c.key == bindparam("b_key"),
+        error_group_tags.c.value == bindparam("b_value"),
+    )
+    .values(count=error_group_tags.c.count + bindparam("b_n"))
+)
+_RECENT_MINUTES = select(
+    error_group_minutes.c.group_id, error_group_minutes.c.minute, error_group_minutes.c.count
+).where(
+    error_group_minutes.c.group_id.in_(bindparam("b_groups", expanding=True)),
+    error_group_minutes.c.minute >= bindparam("b_from"),
+    error_group_minutes.c.minute <= bindparam("b_to"),
+)
+_COUNT_TABLES = {t.name: t for t in (error_group_minutes, error_group_tags, error_sessions)}
+
+
+@cache
+def _add_counts_statement(table_name: str, keys: tuple[str, ...], dialect_name: str) -> Executable:
+    table = _COUNT_TABLES[table_name]
+    dialect_insert = sqlite_insert if dialect_name == "sqlite" else postgresql_insert
+    stmt = dialect_insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys], set_={"count": table.c.count + stmt.excluded.count}
+    )
 
 
 def _load_groups(conn: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], _GroupState]:
@@ -281,12 +372,9 @@ def _load_groups(conn: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int
     for project_id, fingerprints in by_project.items():
         # FOR UPDATE (PostgreSQL): a status change from the UI waits for this batch, and the
         # other way round, instead of one silently undoing the other.
-        rows = conn.execute(
-            select(error_groups)
-            .where(error_groups.c.project_id == project_id, error_groups.c.fingerprint.in_(fingerprints))
-            .with_for_update()
-        ).all()
+        rows = conn.execute(_LOAD_GROUPS, {"b_project": project_id, "b_fingerprints": fingerprints}).all()
         for r in rows:
+            users = list(r.users or [])
             out[(project_id, r.fingerprint)] = _GroupState(
                 id=r.id,
                 project_id=project_id,
@@ -297,7 +385,8 @@ def _load_groups(conn: Connection, keys: set[tuple[int, str]]) -> dict[tuple[int
                 first_seen=r.first_seen,
                 last_seen=r.last_seen,
                 count=int(r._mapping["count"]),
-                users=list(r.users or []),
+                users=users,
+                known_users=set(users),
                 users_count=r.users_count,
                 environments=list(r.environments or []),
                 first_release=r.first_release,
@@ -342,10 +431,16 @@ def _reopens(group: _GroupState, event: PreparedEvent) -> bool:
 
 
 class _AlertQueue:
-    def __init__(self, conn: Connection, settings: IntakeSettings, project_names: dict[int, str]) -> None:
+    def __init__(self, conn: Connection, settings: IntakeSettings) -> None:
         self._conn = conn
         self._settings = settings
-        self._projects = project_names
+        self._projects: dict[int, str] | None = None  # read when the first alert of the batch needs it
+
+    def _project_name(self, project_id: int) -> str:
+        if self._projects is None:
+            rows = self._conn.execute(select(error_projects.c.id, error_projects.c.name))
+            self._projects = {r.id: r.name for r in rows}
+        return self._projects.get(project_id, str(project_id))
 
     def allowed(self, group: _GroupState, kind: str, now: float) -> bool:
         last = group.last_alert_at.get(kind)
@@ -356,9 +451,10 @@ class _AlertQueue:
     ) -> None:
         group.last_alert_at[kind] = now
         group.touched = True
+        group.lists_changed = True
         reason = {
             "group_id": group.id,
-            "project": self._projects.get(group.project_id, str(group.project_id)),
+            "project": self._project_name(group.project_id),
             "title": group.title,
             "count": group.count,
             "culprit": group.culprit,
@@ -437,12 +533,7 @@ def _add_counts(conn: Connection, table: Table, keys: tuple[str, ...], rows: lis
     (``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL both have)."""
     if not rows:
         return
-    dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-    stmt = dialect_insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys], set_={"count": table.c.count + stmt.excluded.count}
-    )
-    conn.execute(stmt, rows)
+    conn.execute(_add_counts_statement(table.name, keys, conn.dialect.name), rows)
 
 
 def _write_minutes(conn: Connection, counts: dict[tuple[int, int], int]) -> None:
@@ -456,14 +547,9 @@ TAG_VALUES_KEPT = 50  # distinct values per group and key; a tag holding ids wou
 def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> None:
     if not counts:
         return
-    t = error_group_tags.c
     distinct = {
         (r.group_id, r.key): int(r.n)
-        for r in conn.execute(
-            select(t.group_id, t.key, func.count().label("n"))
-            .where(t.group_id.in_({g for g, _, _ in counts}))
-            .group_by(t.group_id, t.key)
-        )
+        for r in conn.execute(_TAG_KEYS_IN_USE, {"b_groups": sorted({g for g, _, _ in counts})})
     }
     in_batch: dict[tuple[int, str], int] = {}
     for g, k, _ in counts:
@@ -476,39 +562,43 @@ def _write_tags(conn: Connection, counts: dict[tuple[int, str, str], int]) -> No
             updates.append({"b_group": g, "b_key": k, "b_value": v, "b_n": n})
     _add_counts(conn, error_group_tags, ("group_id", "key", "value"), upserts)
     if updates:
-        conn.execute(
-            update(error_group_tags)
-            .where(t.group_id == bindparam("b_group"), t.key == bindparam("b_key"), t.value == bindparam("b_value"))
-            .values(count=t.count + bindparam("b_n")),
-            updates,
-        )
+        conn.execute(_ADD_TAG_COUNT, updates)
 
 
-def _spike_rate(
-    conn: Connection, group: _GroupState, minute: int, settings: IntakeSettings
-) -> tuple[int, float] | None:
-    """(events this minute, usual events per minute) when the group is old enough to have a usual rate."""
-    age_minutes = minute - int(group.first_seen // 60)
-    baseline_minutes = min(settings.spike_baseline_minutes, age_minutes)
-    if baseline_minutes < 5:
-        return None  # a group younger than five minutes has no usual rate yet (its "new" alert covers it)
-    rows = conn.execute(
-        select(error_group_minutes.c.minute, error_group_minutes.c.count).where(
-            error_group_minutes.c.group_id == group.id,
-            error_group_minutes.c.minute >= minute - baseline_minutes,
-            error_group_minutes.c.minute <= minute,
-        )
-    ).all()
-    current = sum(int(r._mapping["count"]) for r in rows if r.minute == minute)
-    before = sum(int(r._mapping["count"]) for r in rows if r.minute < minute)
-    return current, before / baseline_minutes
+def _spike_rates(
+    conn: Connection, candidates: Sequence[tuple[_GroupState, int]], settings: IntakeSettings
+) -> list[tuple[_GroupState, int, int, float]]:
+    """(group, minute, events that minute, usual events per minute) for each (group, minute) whose group
+    is old enough to have a usual rate; one query for the whole batch."""
+    judged: list[tuple[_GroupState, int, int]] = []
+    for group, minute in candidates:
+        baseline_minutes = min(settings.spike_baseline_minutes, minute - int(group.first_seen // 60))
+        if baseline_minutes >= 5:  # a group younger than five minutes has no usual rate yet ("new" covers it)
+            judged.append((group, minute, baseline_minutes))
+    if not judged:
+        return []
+    counts: dict[tuple[int, int], int] = {}
+    for r in conn.execute(
+        _RECENT_MINUTES,
+        {
+            "b_groups": sorted({g.id for g, _, _ in judged}),
+            "b_from": min(m - b for _, m, b in judged),
+            "b_to": max(m for _, m, _ in judged),
+        },
+    ):
+        counts[(r.group_id, r.minute)] = int(r._mapping["count"])
+    out = []
+    for group, minute, baseline_minutes in judged:
+        current = counts.get((group.id, minute), 0)
+        before = sum(counts.get((group.id, m), 0) for m in range(minute - baseline_minutes, minute))
+        out.append((group, minute, current, before / baseline_minutes))
+    return out
 
 
 def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: IntakeSettings) -> list[GroupChange]:
     if not events:
         return []
-    names = {r.id: r.name for r in conn.execute(select(error_projects.c.id, error_projects.c.name))}
-    alerts = _AlertQueue(conn, settings, names)
+    alerts = _AlertQueue(conn, settings)
     groups = _load_groups(conn, {(e.project_id, e.grouping.fingerprint) for e in events})
     minutes: dict[tuple[int, int], int] = {}
     tag_counts: dict[tuple[int, str, str], int] = {}
@@ -528,10 +618,13 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
         if event.environment and event.environment not in group.environments:
             if len(group.environments) < ENVIRONMENTS_KEPT:
                 group.environments.append(event.environment)
-        if event.user_key and event.user_key not in group.users:
+                group.lists_changed = True
+        if event.user_key and event.user_key not in group.known_users:
             group.users_count += 1
             if len(group.users) < USERS_KEPT:
                 group.users.append(event.user_key)
+                group.known_users.add(event.user_key)
+                group.lists_changed = True
         minute = int(event.received_at // 60)
         minutes[(group.id, minute)] = minutes.get((group.id, minute), 0) + 1
         for tag in event.tags:
@@ -564,19 +657,17 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
             )
         changes.append(GroupChange(group.id, event.project_id, event.event_id, group.title, alert))
     if event_rows:
-        conn.execute(insert(error_events), event_rows)
+        conn.execute(_INSERT_EVENTS, event_rows)
     _write_minutes(conn, minutes)
     _write_tags(conn, tag_counts)
     # Spikes: judged once per group and minute touched in this batch, on the stored counts.
     by_id = {g.id: g for g in groups.values()}
-    for group_id, minute in minutes:
-        group = by_id[group_id]
-        if group.status in ("ignored",) or group.is_new:
-            continue
-        observed = _spike_rate(conn, group, minute, settings)
-        if observed is None:
-            continue
-        current, usual = observed
+    candidates = [
+        (by_id[group_id], minute)
+        for group_id, minute in minutes
+        if by_id[group_id].status != "ignored" and not by_id[group_id].is_new
+    ]
+    for group, minute, current, usual in _spike_rates(conn, candidates, settings):
         if current >= settings.spike_min_events and current > settings.spike_factor * usual:
             if alerts.allowed(group, "spike", minute * 60.0):
                 last = next(e for e in reversed(events) if e.project_id == group.project_id)
@@ -587,40 +678,31 @@ def _write_events(conn: Connection, events: Sequence[PreparedEvent], settings: I
     touched = [g for g in groups.values() if g.touched]
     if touched:
         # One statement for every group of the batch (executemany), not one round trip each. The
-        # count is an increment and last_seen only moves forward, so another writer's events (a
-        # `logs tail` process) are never overwritten; the status is written only where this batch
-        # changed it, so a "resolve" clicked meanwhile is not undone.
-        c = error_groups.c
-        fields = ("users", "users_count", "environments", "last_release", "last_alert_at")
+        # JSON lists (up to USERS_KEPT user keys) are written only for the groups whose lists this
+        # batch changed, and the status only where this batch changed it, so a "resolve" clicked
+        # meanwhile is not undone.
         conn.execute(
-            update(error_groups)
-            .where(c.id == bindparam("b_id"))
-            .values(
-                count=c.count + bindparam("b_added", type_=Integer),
-                last_seen=case(
-                    (c.last_seen < bindparam("b_last_seen", type_=Float), bindparam("b_last_seen", type_=Float)),
-                    else_=c.last_seen,
-                ),
-                **{name: bindparam(f"b_{name}", type_=c[name].type) for name in fields},
-            ),
+            _UPDATE_GROUP_COUNTERS,
             [
                 {
                     "b_id": g.id,
                     "b_added": g.count - g.count_at_load,
                     "b_last_seen": g.last_seen,
-                    **{f"b_{name}": getattr(g, name) for name in fields},
+                    "b_users_count": g.users_count,
+                    "b_last_release": g.last_release,
                 }
                 for g in touched
             ],
         )
+        listed = [g for g in touched if g.lists_changed]
+        if listed:
+            conn.execute(
+                _UPDATE_GROUP_LISTS,
+                [{"b_id": g.id, **{f"b_{name}": getattr(g, name) for name in _GROUP_LISTS}} for g in listed],
+            )
         reopened = [g for g in touched if g.status_changed]
         if reopened:
-            conn.execute(
-                update(error_groups)
-                .where(c.id == bindparam("b_id"))
-                .values(status="unresolved", resolved_at=None, resolved_in_release=None),
-                [{"b_id": g.id} for g in reopened],
-            )
+            conn.execute(_REOPEN_GROUPS, [{"b_id": g.id} for g in reopened])
     for group in touched:
         if (
             group.count // _PRUNE_EVERY != group.count_at_load // _PRUNE_EVERY

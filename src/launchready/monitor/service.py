@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import socket
@@ -124,6 +125,27 @@ async def run_until_stopped(components: Sequence[Component], *, handle_signals: 
 
 
 # -- `monitor serve`: every component in one loop ----------------------------------------------
+
+
+SERVING_GC_THRESHOLD = 7000  # allocations between young-generation passes (CPython's default: 700)
+
+
+def tune_garbage_collector() -> None:
+    """Set the cyclic garbage collector up for a long-running server.
+
+    Everything built before serving (modules, table metadata, compiled secret rules, templates:
+    tens of thousands of objects) is frozen out of the collector's full passes, which would
+    otherwise re-walk all of it every few hundred requests under a steady error intake (tens of
+    milliseconds each, about a tenth of the server's CPU). And the young generation is collected
+    every 7,000 net allocations instead of 700: a request's objects are freed by reference
+    counting long before that, so the passes that would only have walked live in-flight events
+    mostly never happen. Called once by ``monitor serve``, not by library code, since it
+    changes the whole process.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(SERVING_GC_THRESHOLD, older, oldest)
 
 
 def parse_listen(value: str) -> tuple[str, int]:

@@ -25,6 +25,7 @@ import shutil
 import socket
 import ssl
 import tempfile
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
-from launchready.probes.dial import dial_plan
+from launchready.probes.dial import dial_plan, is_ip, redirect_refusal
 from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import verifying_context
 
@@ -164,6 +165,9 @@ class PageLoad:
     total_bytes: int = 0
     requests: tuple[RequestFact, ...] = field(default=())
     error: str | None = None
+    # Requests the page made to a private address no flag names (cloud metadata, the LAN),
+    # failed before they left the browser: "URL: why".
+    blocked: tuple[str, ...] = ()
 
     @property
     def largest(self) -> tuple[RequestFact, ...]:
@@ -254,6 +258,59 @@ async def browser_args(net: NetSettings, url: str, *, dns: DnsLookup | None = No
     return args
 
 
+class _AddressGuard:
+    """Which of the page's requests may leave the browser: the page is the site's word, not the
+    user's, so an image at http://169.254.169.254/ or a name the run's DNS resolves to the LAN is
+    refused as a redirect or a DNS answer is (NetSettings.steering_refusal); the page's own host,
+    --connect-to names and public hosts pass."""
+
+    def __init__(self, net: NetSettings, dns: DnsLookup, start_host: str) -> None:
+        self.net = net
+        self.dns = dns
+        self.start_host = start_host
+        self.blocked: list[str] = []
+        self._known: dict[str, str | None] = {}
+
+    async def refusal(self, url: str) -> str | None:
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower().rstrip(".")
+        except ValueError:
+            return None  # Chromium refuses what it cannot parse itself
+        if parts.scheme not in ("http", "https", "ws", "wss") or not host or host == self.start_host:
+            return None
+        if host not in self._known:
+            self._known[host] = await self._host_refusal(host, parts.scheme)
+        return self._known[host]
+
+    async def _host_refusal(self, host: str, scheme: str) -> str | None:
+        if is_ip(host):
+            return redirect_refusal(self.net, self.start_host, host)
+        if self.net.route(host, 443 if scheme in ("https", "wss") else 80) is not None:
+            return None
+        a, aaaa = await self.dns.addresses(host)
+        answered = a.records + aaaa.records
+        refused = [why for address in answered if (why := self.net.steering_refusal(address)) is not None]
+        # Only when every address is refused: a name the run's DNS cannot resolve is Chromium's to try.
+        return f"{host} resolves to {refused[0]}" if refused and len(refused) == len(answered) else None
+
+    async def on_paused(self, cdp: _Cdp, event: dict[str, Any]) -> None:
+        params = event.get("params", {})
+        request_id = params.get("requestId")
+        url = str(params.get("request", {}).get("url", ""))
+        why = await self.refusal(url)
+        with contextlib.suppress(ChromiumError):
+            if why is None:
+                await cdp.send("Fetch.continueRequest", {"requestId": request_id}, event.get("sessionId"))
+            else:
+                self.blocked.append(f"{url}: {why}")
+                await cdp.send(
+                    "Fetch.failRequest",
+                    {"requestId": request_id, "errorReason": "BlockedByClient"},
+                    event.get("sessionId"),
+                )
+
+
 class _Cdp:
     """A minimal DevTools client: numbered commands, events queued per session."""
 
@@ -262,6 +319,10 @@ class _Cdp:
         self._next = 0
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # Answers Fetch.requestPaused as the events arrive: a paused request (the navigation among
+        # them) waits for it, so it cannot wait in the queue behind a command that waits for the page.
+        self.on_paused: Callable[[dict[str, Any]], Coroutine[Any, Any, None]] | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
@@ -271,6 +332,10 @@ class _Cdp:
             data = json.loads(message.data)
             if "id" in data and data["id"] in self._waiting:
                 self._waiting.pop(data["id"]).set_result(data)
+            elif data.get("method") == "Fetch.requestPaused" and self.on_paused is not None:
+                task = asyncio.get_running_loop().create_task(self.on_paused(data))
+                self._handlers.add(task)
+                task.add_done_callback(self._handlers.discard)
             elif "method" in data:
                 self.events.put_nowait(data)
         for future in self._waiting.values():
@@ -294,6 +359,8 @@ class _Cdp:
         return result
 
     async def close(self) -> None:
+        for task in list(self._handlers):
+            task.cancel()
         self._reader.cancel()
         with contextlib.suppress(BaseException):
             await self._reader
@@ -357,16 +424,22 @@ async def measure_page(
     """One cold load of ``url`` under the mobile profile; browser failures become ``PageLoad.error``."""
     profile = tempfile.mkdtemp(prefix="launchready-chromium-")
     proc: asyncio.subprocess.Process | None = None
+    own_dns: DnsProbe | None = None
+    if dns is None:  # the pageload command: this load's own resolver, closed with it
+        own_dns = dns = DnsProbe(net)
+    guard = _AddressGuard(net, dns, (urlsplit(url).hostname or "").lower().rstrip("."))
     try:
         proc, ws_url = await _launch(binary, profile, await browser_args(net, url, dns=dns))
         async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
             cdp = _Cdp(ws)
+            cdp.on_paused = lambda event: guard.on_paused(cdp, event)
             try:
                 load = await asyncio.wait_for(_load(cdp, url), timeout_s)
             except TimeoutError:
                 return PageLoad(url, error=f"the page did not finish loading within {timeout_s:g}s")
             finally:
                 await cdp.close()
+        load = replace(load, blocked=tuple(guard.blocked))
         if load.error is not None and "ERR_CERT" in load.error:
             # Chromium names one error for any certificate it cannot use (an unknown CA, often, when
             # the real problem is the name); our own handshake says which check failed.
@@ -381,6 +454,8 @@ async def measure_page(
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+        if own_dns is not None:
+            await own_dns.close()
         shutil.rmtree(profile, ignore_errors=True)
 
 
@@ -410,6 +485,9 @@ async def _load(cdp: _Cdp, url: str) -> PageLoad:
         },
         s,
     )
+    if cdp.on_paused is not None:
+        # Every request pauses once for the address guard before it leaves the browser.
+        await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}, s)
     navigated = await cdp.send("Page.navigate", {"url": url}, s)
     if navigated.get("errorText"):
         return PageLoad(url, error=f"navigation failed: {navigated['errorText']}")

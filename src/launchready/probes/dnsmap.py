@@ -11,6 +11,10 @@ from launchready.core.protocols import DnsLookup
 
 APEX_TYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "CAA", "DNSKEY")
 HOST_TYPES = ("A", "AAAA", "CNAME")
+# A hostile or careless zone (a thousand MX hosts, a thousand TXT records) must not make the map,
+# and every report that prints it, megabytes long: the first ones are listed, the rest counted.
+MAX_MAPPED_HOSTS = 100
+MAX_RECORDS_PER_SET = 50
 
 
 def _questions(
@@ -56,14 +60,23 @@ async def collect_dns_map(
     Common DKIM selectors are asked too and listed when they exist.
     """
     selectors = tuple(dict.fromkeys((*dkim_selectors, *COMMON_DKIM_SELECTORS)))
-    questions = _questions(domain, hosts, selectors)
+    others = [h for h in dict.fromkeys(hosts) if h[0] != domain]
+    omitted: list[str] = []
+    if len(others) > MAX_MAPPED_HOSTS:
+        omitted.append(f"{len(others) - MAX_MAPPED_HOSTS} more host(s) not mapped (first {MAX_MAPPED_HOSTS} listed)")
+        others = others[:MAX_MAPPED_HOSTS]
+    questions = _questions(domain, tuple(others), selectors)
     answers = await asyncio.gather(*(dns.query(n, t) for n, t, _ in questions))
     rows: list[DnsRecordRow] = []
     unanswered: list[str] = []
     for (name, rdtype, role), answer in zip(questions, answers, strict=True):
         if answer.failed:
             unanswered.append(f"{rdtype} {name}: {answer.status}")
-        rows.extend(_rows(answer, role))
+        found = _rows(answer, role)
+        if len(found) > MAX_RECORDS_PER_SET:
+            omitted.append(f"{rdtype} {name}: {len(found) - MAX_RECORDS_PER_SET} more record(s) not listed")
+            found = found[:MAX_RECORDS_PER_SET]
+        rows.extend(found)
     parent = domain.split(".", 1)[1] if "." in domain else ""
     ds = await dns.query(domain, "DS") if parent else None
     dnskey = answers[APEX_TYPES.index("DNSKEY")]
@@ -77,4 +90,6 @@ async def collect_dns_map(
         dnssec = "unsigned"
     if ds is not None:
         rows.extend(_rows(ds, "apex"))
-    return DnsMap(domain=domain, records=tuple(rows), unanswered=tuple(unanswered), dnssec=dnssec)
+    return DnsMap(
+        domain=domain, records=tuple(rows), unanswered=tuple(unanswered), dnssec=dnssec, omitted=tuple(omitted)
+    )

@@ -28,7 +28,7 @@ from launchready import __version__
 from launchready.core.http import HttpErrorKind as HttpErrorKind
 from launchready.core.http import HttpExchange as HttpExchange
 from launchready.core.http import RedirectStop as RedirectStop
-from launchready.core.net import NetSettings, format_peer
+from launchready.core.net import DeclaredHosts, NetSettings, format_peer
 from launchready.core.protocols import DnsLookup
 from launchready.probes.dial import DialPlan, dial_plan, is_ip, redirect_refusal
 from launchready.probes.flight import single_flight
@@ -192,12 +192,15 @@ class HttpProbe:
         header_items = tuple((headers or {}).items())
         return await self._exchange(url, "POST", header_items, True, max_body, data=body)
 
-    async def follow(self, url: str, *, max_hops: int = 10, verify_tls: bool = True) -> tuple[HttpExchange, ...]:
+    async def follow(
+        self, url: str, *, max_hops: int = 10, verify_tls: bool = True, within: DeclaredHosts | None = None
+    ) -> tuple[HttpExchange, ...]:
         """GET ``url`` and each Location after it; every hop is its own exchange.
 
         Stops at a non-redirect, an error, a Location already visited (``redirect_stop="loop"``),
-        an unusable Location, or after ``max_hops`` redirects (``redirect_stop="max-hops"``), or a
-        Location naming a private address no flag declared (``redirect_stop="private-address"``).
+        an unusable Location, or after ``max_hops`` redirects (``redirect_stop="max-hops"``), a
+        Location naming a private address no flag declared (``redirect_stop="private-address"``),
+        or, given ``within``, a host it does not hold (``redirect_stop="undeclared-host"``).
         """
         hops: list[HttpExchange] = []
         seen: set[tuple[str, str, int | None, str]] = set()
@@ -224,6 +227,9 @@ class HttpProbe:
                 break
             if redirect_refusal(self._net, start_host, target.host) is not None:
                 hops[-1] = replace(exchange, redirect_stop="private-address")
+                break
+            if within is not None and within.refusal(target.host) is not None:
+                hops[-1] = replace(exchange, redirect_stop="undeclared-host")
                 break
             if target_key in seen:
                 hops[-1] = replace(exchange, redirect_stop="loop")

@@ -24,4 +24,7 @@ def dns_map_markdown(dns_map: DnsMap) -> list[str]:
     if dns_map.unanswered:
         out += ["", "Not answered (the map is incomplete there):", ""]
         out += [f"- {cell(u)}" for u in dns_map.unanswered]
+    if dns_map.omitted:
+        out += ["", "Not listed (the map is bounded):", ""]
+        out += [f"- {cell(o)}" for o in dns_map.omitted]
     return out

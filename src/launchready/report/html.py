@@ -296,6 +296,15 @@ def build_page(run: AuditRun) -> HtmlPage:
                 found_by=h.found_by,
             )
             for h in run.hosts
+        )
+        + (
+            (
+                HtmlHost(
+                    name=f"… {run.hosts_omitted} more host(s) not listed", addresses="", cname_chain="", found_by=""
+                ),
+            )
+            if run.hosts_omitted
+            else ()
         ),
         dns_rows=tuple(
             (r.name, r.type, "" if r.ttl is None else str(r.ttl), r.value, r.role)
@@ -304,6 +313,7 @@ def build_page(run: AuditRun) -> HtmlPage:
         dns_note=(
             f"DNSSEC: {run.dns_map.dnssec}"
             + (f"; not answered: {', '.join(run.dns_map.unanswered)}" if run.dns_map.unanswered else "")
+            + (f"; not listed: {', '.join(run.dns_map.omitted)}" if run.dns_map.omitted else "")
             if run.dns_map is not None
             else ""
         ),

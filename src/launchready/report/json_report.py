@@ -17,6 +17,7 @@ from launchready.core.dnsmap import DnsMap
 from launchready.core.facts import HostFact
 from launchready.core.finding import Finding
 from launchready.core.run import AuditRun
+from launchready.report.controls import json_visible
 from launchready.report.view import iso_utc, severity_counts, status_counts, top_actions
 
 SCHEMA_VERSION = "1.0"
@@ -155,6 +156,8 @@ class JsonReport(_Doc):
     not_run: tuple[ReportNotRun, ...]
     results: tuple[ReportResult, ...]
     hosts: tuple[ReportHost, ...]
+    # Hosts audited but not listed in ``hosts`` (bounded); additive in schema 1.0.
+    hosts_omitted: int = 0
     # None when history was not consulted (e.g. --no-history); an object otherwise, with
     # previous_run_id None on the first audit of a target.
     history: ReportHistory | None
@@ -220,6 +223,7 @@ def build_report(run: AuditRun) -> JsonReport:
             ReportHost(name=h.name, addresses=h.addresses, cname_chain=h.cname_chain, found_by=h.found_by)
             for h in run.hosts
         ),
+        hosts_omitted=run.hosts_omitted,
         history=_history(run),
         dns_map=run.dns_map,
         host_facts=run.host_facts,
@@ -228,7 +232,8 @@ def build_report(run: AuditRun) -> JsonReport:
 
 def render_json(run: AuditRun) -> str:
     document = build_report(run).model_dump(mode="json")
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # C1 and bidi controls from audited sites as JSON escapes: the same values, inert in a terminal.
+    return json_visible(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def load_schema() -> dict[str, Any]:

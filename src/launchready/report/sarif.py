@@ -28,6 +28,7 @@ from urllib.parse import quote
 from launchready.core.finding import Finding, Status
 from launchready.core.run import AuditRun
 from launchready.core.severity import Confidence, Severity
+from launchready.report.controls import json_visible
 from launchready.report.model import (
     SarifInvocation,
     SarifLocation,
@@ -80,7 +81,7 @@ PRECISION: dict[Confidence, str] = {
 
 
 def write_sarif(log: SarifLog) -> str:
-    return json.dumps(sarif_document(log), indent=2, ensure_ascii=False) + "\n"
+    return json_visible(json.dumps(sarif_document(log), indent=2, ensure_ascii=False)) + "\n"
 
 
 def sarif_document(log: SarifLog) -> dict[str, Any]:

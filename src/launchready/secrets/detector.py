@@ -102,6 +102,11 @@ class Prefilter:
         self._text = tuple(plain)
         self._gated = tuple(gated)
 
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """Every keyword some rule needs in a block before its regex is tried (lower case)."""
+        return self._keywords
+
     def rules_for(self, lowered: str) -> list[Rule]:
         found: dict[str, Rule] = {}
         for keyword, rules in self._text:

@@ -118,6 +118,22 @@ class DiffScanner:
             header(line)
         self._flush()
 
+    def scans(self, line: bytes) -> bool:
+        """Whether ``line``, coming next, would be scanned: an added line of a file not allowlisted."""
+        if not self._in_hunk or self._skip_path or self._path is None:
+            return False
+        return line[: self._columns] == b"+" * self._columns
+
+    def where_next(self) -> tuple[str | None, str | None, int | None]:
+        """(commit sha, file, line number) the next added line would have: what a note about it names."""
+        sha = self._commit.sha if self._commit is not None else None
+        if not self._in_hunk:
+            return sha, self._path, None
+        if self._columns == 1 and self._runs:
+            start, number = self._runs[-1]
+            return sha, self._path, number + len(self._lines) - start
+        return sha, self._path, self._new_line
+
     def _content(self, line: bytes) -> None:
         columns = self._columns
         if columns == 1:

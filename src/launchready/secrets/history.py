@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from launchready.core.limits import bounded_lines
+from launchready.core.limits import MAX_INPUT_BYTES, bounded_lines, describe_size
 from launchready.probes.git import git_env
 from launchready.secrets.detector import Detector
 from launchready.secrets.diffscan import LOG_FORMAT, DiffMatch, DiffScanner
@@ -34,7 +34,23 @@ HISTORY_ARGS = (
 )
 
 
-def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
+def _stream(root: Path, args: list[str], scanner: DiffScanner, notes: list[Note]) -> None:
+    """Feed git's output to ``scanner``; a line over the input limit is scanned in its first 8 MB and noted."""
+
+    def on_cut(_: int, dropped: int, kept: bytes) -> None:
+        if not scanner.scans(kept):
+            return  # a removed or context line, or a file the allowlist skips: never scanned anyway
+        # Called before the cut line reaches the scanner: it still stands just before that line.
+        sha, path, line = scanner.where_next()
+        place = (path or ".") + (f":{line}" if path is not None and line is not None else "")
+        commit = f"commit {sha[:12]}: " if sha else ""
+        notes.append(
+            Note(
+                place,
+                f"{commit}line longer than {describe_size(MAX_INPUT_BYTES)}: {dropped} bytes after that not scanned",
+            )
+        )
+
     try:
         proc = subprocess.Popen(
             ["git", "-C", str(root), *args],
@@ -48,7 +64,7 @@ def _stream(root: Path, args: list[str], scanner: DiffScanner) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     try:
         # A 200 MB one-line file in some commit is read in its first 8 MB, not held whole.
-        scanner.feed(bounded_lines(proc.stdout, give_up=None))
+        scanner.feed(bounded_lines(proc.stdout, give_up=None, on_cut=on_cut))
     finally:
         proc.stdout.close()
         err = proc.stderr.read().decode("utf-8", "replace").strip()
@@ -88,7 +104,7 @@ def scan_history(path: Path, detector: Detector) -> ScanResult:
             places[(fp, found.path)] = [h.with_(first_commit=found.commit, first_path=found.path) for h in known]
 
     scanner = DiffScanner(detector, on_match)
-    _stream(info.root, [*HISTORY_ARGS, LOG_FORMAT], scanner)
+    _stream(info.root, [*HISTORY_ARGS, LOG_FORMAT], scanner, result.notes)
     result.commits_scanned = scanner.commits
     hits = [h for group in places.values() for h in group]
     present = _present_in_head(info.root, [(h.path, secrets[h.fingerprint]) for h in hits])
@@ -141,7 +157,9 @@ def scan_staged(path: Path, detector: Detector, *, root: Path | None = None) -> 
         result.hits.append(hit_from_match(found.match, found.path, Source.STAGED))
 
     scanner = DiffScanner(detector, on_match)
-    _stream(top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner)
+    _stream(
+        top, ["diff", "--cached", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"], scanner, result.notes
+    )
     result.files_scanned = scanner.files
     if scanner.binary_files:
         result.notes.append(Note(".", f"{scanner.binary_files} staged binary file(s) not scanned"))

@@ -49,7 +49,7 @@ def scan_log_stream(stream: BinaryIO, name: str, detector: Detector) -> ScanResu
     """Lines longer than the input limit are scanned in their first 8 MB, with a note; the rest is dropped."""
     cut: list[Note] = []
 
-    def on_cut(number: int, dropped: int) -> None:
+    def on_cut(number: int, dropped: int, _: bytes) -> None:
         cut.append(
             Note(
                 f"{name}:{number}",

@@ -19,13 +19,16 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from launchready.core.net import NetSettings
+from launchready.core.net import DeclaredHosts, NetSettings
 from launchready.core.protocols import DnsLookup
+from launchready.probes.dial import redirect_refusal
 from launchready.probes.dns import DnsProbe
 from launchready.probes.http import USER_AGENT, RoutingResolver, classify_error
 from launchready.probes.tls import verifying_context
 
 MAX_BODY = 1_000_000
+MAX_REDIRECTS = 10
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,12 @@ class Response:
 class FlowHttp:
     """Opens sessions for flows on one shared connector; close() when the run is over."""
 
-    def __init__(self, net: NetSettings, dns: DnsLookup | None = None) -> None:
+    def __init__(
+        self, net: NetSettings, dns: DnsLookup | None = None, *, redirect_hosts: DeclaredHosts | None = None
+    ) -> None:
         self._net = net
+        # Where a step that follows redirects may be sent (None: any host but a private address).
+        self.redirect_hosts = redirect_hosts
         # The run's resolver when an audit passes one; otherwise this runner's own, closed with it.
         self._own_dns: DnsProbe | None = None
         self._dns: DnsLookup
@@ -120,27 +127,62 @@ class FlowHttp:
         received: tuple[tuple[str, str], ...] = ()
         body = b""
         final_url = url
+        current, sent_headers, hops = parsed, dict(headers or {}), 0
         try:
             async with asyncio.timeout(self._net.timeout):
-                async with session.request(
-                    method,
-                    parsed,
-                    headers=dict(headers or {}),
-                    data=data,
-                    allow_redirects=follow_redirects,
-                    max_redirects=10,
-                ) as resp:
-                    status = resp.status
-                    final_url = str(resp.url)
-                    received = tuple(
-                        (k.decode("latin-1").lower(), v.decode("utf-8", "replace")) for k, v in resp.raw_headers
-                    )
-                    body = await resp.content.read(MAX_BODY)
+                while True:
+                    # Redirects are followed here, hop by hop, so each Location passes the host policy
+                    # before anything is sent there (aiohttp's own following would dial it first).
+                    async with session.request(
+                        method, current, headers=sent_headers, data=data, allow_redirects=False
+                    ) as resp:
+                        status = resp.status
+                        final_url = str(resp.url)
+                        received = tuple(
+                            (k.decode("latin-1").lower(), v.decode("utf-8", "replace")) for k, v in resp.raw_headers
+                        )
+                        location = resp.headers.get("Location")
+                        if not follow_redirects or status not in _REDIRECTS or location is None:
+                            body = await resp.content.read(MAX_BODY)
+                            break
+                    hops += 1
+                    target, refused = self._redirect_target(current, location, hops)
+                    if refused is not None:
+                        shown = f"{status} redirect to {location} not followed"
+                        return Response(method, final_url, None, received, b"", elapsed(), error=f"{shown}: {refused}")
+                    assert target is not None
+                    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+                        method, data = "GET", None  # as browsers (and aiohttp) do
+                    if target.origin() != current.origin():
+                        # Credentials meant for one site are not handed to the next.
+                        sent_headers = {
+                            k: v for k, v in sent_headers.items() if k.lower() not in ("authorization", "cookie")
+                        }
+                    current = target
         except Exception as exc:  # noqa: BLE001 - a failed request is what the step reports
             _, message = classify_error(exc, self._net.timeout)
             return Response(method, final_url, status, received, body, elapsed(), error=" ".join(message.split()))
         jar = tuple((c.key, c.value) for c in session.cookie_jar.filter_cookies(URL(final_url)).values())
         return Response(method, final_url, status, received, body, elapsed(), cookies=jar)
+
+    def _redirect_target(self, current: URL, location: str, hops: int) -> tuple[URL | None, str | None]:
+        """The URL a Location leads to, or why it is not followed."""
+        if hops > MAX_REDIRECTS:
+            return None, f"more than {MAX_REDIRECTS} redirects"
+        try:
+            target = current.join(URL(location))
+            host = target.host
+        except ValueError:
+            return None, "not a usable URL"
+        if target.scheme not in ("http", "https") or not host:
+            return None, "not an http(s) URL"
+        private = redirect_refusal(self._net, current.host, host)
+        if private is not None:
+            return None, private
+        declared = self.redirect_hosts.refusal(host) if self.redirect_hosts is not None else None
+        if declared is not None:
+            return None, declared
+        return target.with_fragment(None), None
 
     async def close(self) -> None:
         if self._connector is not None:

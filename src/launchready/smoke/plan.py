@@ -14,7 +14,7 @@ from pathlib import Path
 
 from launchready.config.model import Config
 from launchready.config.sections.smoke import MailboxSettings
-from launchready.core.net import NetSettings
+from launchready.core.net import DeclaredHosts, NetSettings, declared_hosts
 from launchready.core.protocols import DnsLookup
 from launchready.secrets.envfile import read_env_file
 from launchready.smoke.errors import SmokeError
@@ -36,6 +36,13 @@ class SmokePlan:
     masker: Masker
     mailbox: MailboxSettings | None
     options: SmokeOptions
+    # What a step that follows redirects may be sent to: the domain and the environments' hosts
+    # (with --connect-to names, added when the plan runs: see redirect_hosts).
+    domain: str | None = None
+    environment_urls: tuple[str, ...] = ()
+
+    def redirect_hosts(self, net: NetSettings) -> DeclaredHosts:
+        return declared_hosts(net, self.domain, self.environment_urls)
 
 
 def declares_flows(config: Config) -> bool:
@@ -64,9 +71,11 @@ def plan_smoke(
     flow_names: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
     mailbox_provided: bool = False,
+    domain: str | None = None,
 ) -> SmokePlan:
     """``mailbox_provided``: the caller reads the mail itself (the mail test's SMTP receiver), so
-    email steps need no [smoke.mailbox]."""
+    email steps need no [smoke.mailbox]. ``domain``: the audited domain when it is not the
+    configuration's (an audit of another name)."""
     env_config = config.environments.get(environment)
     if env_config is None:
         known = ", ".join(sorted(config.environments)) or "none declared"
@@ -88,6 +97,8 @@ def plan_smoke(
         masker=masker,
         mailbox=mailbox,
         options=SmokeOptions(concurrency=config.smoke.concurrency, flow_timeout=config.smoke.flow_timeout),
+        domain=domain or config.domain,
+        environment_urls=tuple(str(e.base_url) for e in config.environments.values()),
     )
 
 
@@ -111,7 +122,7 @@ async def execute(
 ) -> SmokeRun:
     """Run the plan. ``on_mail`` hears every email step's wait, with the message as received (raw
     bytes included); ``mail`` replaces the configured mailbox (the mail test's own SMTP receiver)."""
-    http = FlowHttp(net, dns)
+    http = FlowHttp(net, dns, redirect_hosts=plan.redirect_hosts(net))
     own_mail = mail is None
     if mail is None:
         mail = _mail_source(plan, net, http, raw=on_mail is not None)
@@ -144,7 +155,7 @@ async def execute_session(
     flow = next((f for f in plan.flows if f.name == flow_name), None)
     if flow is None:
         raise SmokeError(f"no smoke flow named {flow_name!r} in this plan")
-    http = FlowHttp(net, dns)
+    http = FlowHttp(net, dns, redirect_hosts=plan.redirect_hosts(net))
     mail = _mail_source(plan, net, http)
     try:
         return await run_flow_session(

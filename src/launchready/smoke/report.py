@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 
 from launchready import __version__
-from launchready.report.controls import visible
+from launchready.report.controls import json_visible, visible
 from launchready.report.model import (
     Banner,
     CodeBlock,
@@ -114,7 +114,7 @@ def run_dict(run: SmokeRun) -> dict[str, Any]:
 
 
 def render_json(run: SmokeRun) -> str:
-    return json.dumps(run_dict(run), indent=2, ensure_ascii=False) + "\n"
+    return json_visible(json.dumps(run_dict(run), indent=2, ensure_ascii=False)) + "\n"
 
 
 def _failure_text(step: StepResult) -> str:

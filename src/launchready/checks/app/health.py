@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.crawl import in_site
@@ -11,6 +11,7 @@ from launchready.core.errors import CouldNotRun, NotApplicable
 from launchready.core.finding import Finding
 from launchready.core.http import HttpExchange
 from launchready.core.masking import mask_credentials, mask_url_password
+from launchready.core.net import DeclaredHosts, declared_hosts
 from launchready.core.severity import Impact, Severity
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ META = CheckMeta(
         what=(
             "For every environment declared in launchready.toml (production, staging...), requests its "
             "base_url plus health_path (default /health), following up to five redirects, and expects a 2xx "
-            "answer. A server that does not answer at all is reported too: a dead server is a finding."
+            "answer. A server that does not answer at all is reported too: a dead server is a finding. "
+            "Redirects are followed only to declared hosts (the audited domain and names under it, the "
+            "environments' hosts, --connect-to names); one elsewhere is reported, not followed."
         ),
         why=(
             "The health route is what load balancers, uptime monitors and deploy pipelines ask before sending "
@@ -90,6 +93,13 @@ def _chain_evidence(chain: tuple[HttpExchange, ...]) -> list[str]:
     return out
 
 
+def _location_host(exchange: HttpExchange) -> str:
+    try:
+        return (urlsplit(urljoin(exchange.url, exchange.location or "")).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+
+
 def _host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower().rstrip(".")
@@ -97,11 +107,20 @@ def _host(url: str) -> str:
         return ""
 
 
-def judge(environment: str, url: str, chain: tuple[HttpExchange, ...], *, domain: str | None = None) -> list[Finding]:
+def judge(
+    environment: str,
+    url: str,
+    chain: tuple[HttpExchange, ...],
+    *,
+    domain: str | None = None,
+    within: DeclaredHosts | None = None,
+) -> list[Finding]:
     """Judge the (followed) request chain for ``url``; the last exchange is the verdict.
 
     ``domain``: the audited domain; a redirect that ends on a host outside it (and not the health
     URL's own host) lands on someone else's page, whose 200 says nothing about this app.
+    ``within``: the hosts the chain was allowed to follow redirects to (named in the evidence of a
+    redirect that was not followed).
     """
     target = mask_url_password(url)
     if not chain:
@@ -130,11 +149,16 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...], *, domain
         return []
     if off_site:
         evidence.append(f"redirected off-site to {end_host}: its answer says nothing about the {environment} app")
+    undeclared = _location_host(last) if last.redirect_stop == "undeclared-host" else None
     if last.is_redirect:
         stop = {
             "loop": "a redirect loop",
             "max-hops": f"more than {MAX_HOPS} redirects",
             "private-address": f"a redirect to a private address, not followed: {mask_credentials(last.location or '')}",
+            "undeclared-host": (
+                f"a redirect to {mask_credentials(last.location or '')}, not followed: "
+                + ((within.refusal(undeclared or "") if within else None) or f"{undeclared} is not a declared host")
+            ),
         }.get(last.redirect_stop or "", "a redirect with an unusable Location")
         evidence.append(f"stopped on {stop}")
     if last.error is not None:
@@ -145,6 +169,8 @@ def judge(environment: str, url: str, chain: tuple[HttpExchange, ...], *, domain
     title = f"The {environment} health route answers {last.status}"
     if off_site:
         title = f"The {environment} health route redirects off-site to {end_host}"
+    elif undeclared is not None:
+        title = f"The {environment} health route redirects to {undeclared}, a host the configuration does not declare"
     elif last.error is not None:
         title += " but the response broke off"
     return [
@@ -168,8 +194,11 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     if env is None:
         raise NotApplicable(f"no environment named {target!r} in the configuration")
     url = str(env.base_url).rstrip("/") + env.health_path
-    chain = await ctx.http.follow(url, max_hops=MAX_HOPS)
-    return judge(target, url, tuple(chain), domain=ctx.domain)
+    # A load balancer asks the app itself: a redirect to a host nobody declared (an SSO page, a
+    # status page, a server the app's owner never named) is recorded, not followed.
+    within = declared_hosts(ctx.net, ctx.domain, [str(e.base_url) for e in ctx.config.environments.values()])
+    chain = await ctx.http.follow(url, max_hops=MAX_HOPS, within=within)
+    return judge(target, url, tuple(chain), domain=ctx.domain, within=within)
 
 
 CHECK = Check(meta=META, run=run)

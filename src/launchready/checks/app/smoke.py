@@ -150,7 +150,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             'write your sign-up and payment flows in a YAML file and list it: [smoke] files = ["smoke.yaml"]',
         )
     try:
-        plan = plan_smoke(ctx.config, target)
+        plan = plan_smoke(ctx.config, target, domain=ctx.domain)
     except (SmokeError, SecretsError) as exc:  # the flows, or the env_file they read
         raise CouldNotRun(str(exc)) from None
     result = await execute(plan, ctx.net, dns=ctx.dns)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.check import GROUP_REPEATS_AT, Check, CheckDoc, CheckMeta, FindingSpec, Scope
 from launchready.core.dns import CnameChain
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
@@ -37,7 +37,9 @@ META = CheckMeta(
             "reports a CNAME at the apex, loops and over-long chains, and aliases whose target does not "
             "exist, naming the hosting service when the target's suffix is one where anyone can claim the "
             "name (fingerprints from can-i-take-over-xyz, CC-BY-4.0). An alias that resolves to such a service "
-            "is fetched once over plain HTTP: a page saying the resource does not exist is a takeover risk too."
+            "is fetched once over plain HTTP: a page saying the resource does not exist is a takeover risk too. "
+            "A name whose query fails (SERVFAIL, timeout) is reported as not verified; when every query fails the "
+            "check could not run."
         ),
         why=(
             "A CNAME left pointing at a deleted Heroku app, S3 bucket or Azure site lets anyone who creates "
@@ -73,6 +75,19 @@ META = CheckMeta(
             impact=Impact.AVAILABILITY,
             remediation="Point the CNAME at the final host name directly.",
             references=(_RFC1034_3_6_2,),
+        ),
+        FindingSpec(
+            id="dns.cname.not-verified",
+            title="A name's CNAME could not be looked up, so it was not checked",
+            severity=Severity.MEDIUM,
+            impact=Impact.AVAILABILITY,
+            confidence=Confidence.TENTATIVE,
+            remediation=(
+                "Ask the domain's name servers for the name yourself (`dig +norecurse NAME CNAME @ns1...`); a "
+                "SERVFAIL or timeout there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix "
+                "it and re-run the audit: until a query answers, a dangling alias at that name cannot be ruled out."
+            ),
+            references=(_RFC1034_3_6_2, _MDN_TAKEOVER),
         ),
         FindingSpec(
             id="dns.cname.apex",
@@ -184,8 +199,10 @@ def judge(
         shown = "; ".join(f"{c.name}: {c.detail or 'no answer'}" for c in chains[:3])
         more = f" (and {len(chains) - 3} more)" if len(chains) > 3 else ""
         raise CouldNotRun(f"every CNAME query failed: {shown}{more}")
-    findings: list[Finding] = []
+    findings = _not_verified(domain, [c for c in chains if c.end == "dns-error"])
     for c in chains:
+        if c.end == "dns-error":
+            continue
         unclaimed = _unclaimed_page(c, (pages or {}).get(c.name)) if c.end == "resolves" else None
         if unclaimed is not None:
             fp, phrase = unclaimed
@@ -260,6 +277,41 @@ def judge(
                     )
                 )
     return findings
+
+
+def _not_verified(domain: str, failed: list[CnameChain]) -> list[Finding]:
+    """Names whose query failed while others answered: not verified, never counted as clean.
+
+    One finding per name, or one for the domain listing them once there are GROUP_REPEATS_AT or
+    more (a zone whose thousand mail hosts time out must not make a thousand findings).
+    """
+
+    def fix(name: str) -> str:
+        return (
+            f"Run `dig +norecurse {name} CNAME` against each of {domain}'s name servers; a SERVFAIL or timeout "
+            "there fails for visitors too (broken delegation, DNSSEC, a dead server). Fix it and re-run the audit: "
+            f"until {name} answers, a dangling alias there cannot be ruled out."
+        )
+
+    if len(failed) < GROUP_REPEATS_AT:
+        return [
+            META.finding(
+                "not-verified",
+                target=c.name,
+                evidence=[f"CNAME chain so far: {' -> '.join(c.chain)}", f"query failed: {c.detail or 'no answer'}"],
+                remediation=fix(c.name),
+            )
+            for c in failed
+        ]
+    return [
+        META.finding(
+            "not-verified",
+            target=domain,
+            title=f"The CNAMEs of {len(failed)} names could not be looked up, so they were not checked",
+            evidence=[f"{c.name}: query failed: {c.detail or 'no answer'}" for c in failed],
+            remediation=fix("each name listed"),
+        )
+    ]
 
 
 def _names(ctx: AuditContext, domain: str) -> tuple[str, ...]:

@@ -109,6 +109,7 @@ META = CheckMeta(
 
 _LOOKS_LIKE_STS = re.compile(r"^\s*v\s*=\s*sts", re.IGNORECASE)
 ONE_DAY = 86_400
+SUGGESTED_MX_LINES = 10
 
 
 def policy_url(domain: str) -> str:
@@ -117,13 +118,18 @@ def policy_url(domain: str) -> str:
 
 def suggested_policy(mx_hosts: tuple[str, ...], mode: str = "enforce") -> str:
     """The policy file as its lines, each in backticks (one per line in the file)."""
+    shown = mx_hosts[:SUGGESTED_MX_LINES]
     lines = [
         "version: STSv1",
         f"mode: {mode}",
-        *(f"mx: {h}" for h in mx_hosts or ("<your MX host>",)),
+        *(f"mx: {h}" for h in shown or ("<your MX host>",)),
         "max_age: 604800",
     ]
-    return "a file of the lines " + ", ".join(f"`{line}`" for line in lines)
+    text = "a file of the lines " + ", ".join(f"`{line}`" for line in lines)
+    if len(mx_hosts) > len(shown):
+        # A zone of a thousand MX hosts must not make a remediation of a thousand lines.
+        text += f" (and one `mx:` line for each of the other {len(mx_hosts) - len(shown)} MX hosts)"
+    return text
 
 
 def _record(domain: str, value: str = "v=STSv1; id=<today, e.g. 20240601>") -> str:

@@ -98,15 +98,26 @@ class _Assets(HTMLParser):
 
 
 def asset_urls(page: HttpExchange) -> list[str]:
+    """The page's first MAX_ASSETS same-host stylesheets, scripts and images.
+
+    CPU-bound (a 2 MB page of tags takes seconds): callers run it in a thread, off the event loop.
+    """
     parser = _Assets()
     parser.feed(page.body.decode("utf-8", "replace"))
     host = urlsplit(page.url).hostname
-    out: list[str] = []
+    # A dict, not a list: a page of 50,000 images made the "already seen?" test quadratic.
+    out: dict[str, None] = {}
     for ref in parser.refs:
-        url = urljoin(page.url, ref)
-        if urlsplit(url).hostname == host and url not in out:
-            out.append(url)
-    return out[:MAX_ASSETS]
+        try:
+            url = urljoin(page.url, ref)
+            same_host = urlsplit(url).hostname == host
+        except ValueError:  # "http://[::1" and other references no parser accepts
+            continue
+        if same_host:
+            out[url] = None
+            if len(out) == MAX_ASSETS:
+                break
+    return list(out)
 
 
 def cache_status(exchange: HttpExchange) -> str | None:
@@ -186,7 +197,9 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     if page.status != 200 or "html" not in content_type:
         # No page to refresh here (a redirect, an API, a dead host: other checks report those).
         return []
-    results = await asyncio.gather(*(_check_asset(ctx, url) for url in asset_urls(page)))
+    # Parsed in a thread, as the crawler does: a huge hostile page must not stall every other check.
+    assets = await asyncio.to_thread(asset_urls, page)
+    results = await asyncio.gather(*(_check_asset(ctx, url) for url in assets))
     return [f for found in results for f in found]
 
 

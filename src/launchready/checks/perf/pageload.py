@@ -71,6 +71,8 @@ def describe(load: PageLoad) -> list[str]:
     lines.append(f"CLS {cls}, TBT {ms(load.tbt_ms)} (Lighthouse: good below 0.1 and 200 ms)")
     if load.lcp_element:
         lines.append(f"LCP element: {load.lcp_element}")
+    # The page asked the browser for cloud metadata or the LAN: said, and never fetched.
+    lines += [f"not fetched: {b}" for b in load.blocked]
     return lines
 
 
