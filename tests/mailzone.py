@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 
 import dkim  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
@@ -73,6 +73,27 @@ def message(
     elif html is not None:
         msg.set_content(html, subtype="html")
     return msg.as_bytes()
+
+
+# What a product that greets its members by name sends: UTF-8 in Subject, in From's display name
+# and in the recipient's address itself (RFC 6532).
+UTF8_SUBJECT = "Bienvenue, Zoë 🎉"
+UTF8_FROM = "Boutique Zoé <hello@shop.test>"
+UTF8_TO = "Zoë Exemple <zoë@inbox.test>"
+
+
+def utf8_message(*, raw_headers: bool = True) -> bytes:
+    """The message with UTF-8 headers: raw (``raw_headers``, RFC 6532, as an SMTPUTF8 sender writes
+    them) or as RFC 2047 encoded words (what a sender writes for a server without SMTPUTF8)."""
+    msg = EmailMessage(policy=SMTPUTF8)
+    msg["Return-Path"] = "<bounce@shop.test>"
+    msg["From"] = UTF8_FROM
+    msg["To"] = UTF8_TO if raw_headers else "Zoë Exemple <zoe@inbox.test>"
+    msg["Subject"] = UTF8_SUBJECT
+    msg["Message-ID"] = "<m-utf8@shop.test>"
+    msg.set_content("Bonjour Zoë, confirmez : https://shop.test/verify?token=abc")
+    msg.add_alternative('<p>Bonjour Zoë, <a href="https://shop.test/verify?token=abc">confirmez</a></p>', subtype="html")
+    return msg.as_bytes(policy=SMTPUTF8 if raw_headers else SMTP)
 
 
 def sign(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cliutil import run_cli
-from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
+from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, sign, utf8_message
 
 RESULT_WORDS = {"pass", "fail", "neutral", "none", "temperror", "permerror", "policy", "softfail"}
 
@@ -92,6 +92,29 @@ def test_mail_from_option_overrides_the_return_path(
     )
     assert json.loads(out)["spf"]["mail_from"] == "x@elsewhere.test"
     assert json.loads(out)["spf"]["result"] == "none"
+
+
+@pytest.mark.parametrize("raw_headers", [True, False], ids=["raw-utf8", "encoded-words"])
+def test_utf8_headers_are_shown_as_written_and_dkim_verifies_the_bytes(
+    raw_headers: bool, zone: ZoneServer, key: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "bienvenue.eml"
+    signed = sign(utf8_message(raw_headers=raw_headers), key, domain="shop.test", selector="k")
+    eml.write_bytes(signed)
+    args = ("--client-ip", "192.0.2.10", "--no-spamassassin")
+    code, out, err = verify(zone, eml, capsys, *args, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    to = "Zoë Exemple <zoë@inbox.test>" if raw_headers else "Zoë Exemple <zoe@inbox.test>"
+    assert data["headers"] == {"subject": UTF8_SUBJECT, "from": "Boutique Zoé <hello@shop.test>", "to": to}
+    # The signature covers the UTF-8 From, To and Subject: it verifies only over the bytes as sent.
+    assert [(d["domain"], d["result"]) for d in data["dkim"]] == [("shop.test", "pass")]
+    assert data["dmarc"]["result"] == "pass"
+    assert data["findings"] == []
+    code, out, err = verify(zone, eml, capsys, *args)
+    assert code == 0, err
+    assert f"Subject: {UTF8_SUBJECT}\n" in out
+    assert "\ufffd" not in out
 
 
 def test_unreadable_file_and_bad_client_ip_are_one_line_usage_errors(

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
+from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, sign, utf8_message
 
 from launchready.core.net import NetSettings
 from launchready.lab.ca import LabCA
 from launchready.mailtest.content import ContentPolicy
+from launchready.mailtest.inbox import SmtpInbox
 from launchready.mailtest.judge import Judgement
 from launchready.mailtest.receiver import Receiver, peer_address
 
@@ -123,6 +124,52 @@ def test_each_message_of_a_session_is_judged(zone: ZoneServer, key: SigningKey) 
     }
     assert second.auth.spf.result == "pass"
     assert second.auth.dmarc.result == "pass"  # SPF aligned, though unsigned
+
+
+def test_a_utf8_message_to_a_utf8_address_is_received_over_smtputf8(zone: ZoneServer, key: SigningKey) -> None:
+    running = RunningReceiver(zone, None)
+    try:
+        with smtplib.SMTP("127.0.0.1", running.port, local_hostname="relay.shop.test", timeout=30) as client:
+            client.ehlo()
+            assert client.has_extn("smtputf8")
+            signed = sign(utf8_message(), key, domain="shop.test", selector="k")
+            client.sendmail("bounce@shop.test", ["zoë@inbox.test"], signed, mail_options=["SMTPUTF8"])
+        running.wait_for(1)
+    finally:
+        running.stop()
+    [judgement] = running.judgements
+    assert dict(judgement.shown) == {
+        "Subject": UTF8_SUBJECT,
+        "From": "Boutique Zoé <hello@shop.test>",
+        "To": "Zoë Exemple <zoë@inbox.test>",
+    }
+    assert [s.result for s in judgement.auth.dkim] == ["pass"]
+    assert judgement.auth.dmarc.result == "pass"
+    assert judgement.findings == ()
+
+
+def test_the_mail_tests_inbox_finds_a_utf8_message_by_its_utf8_address_and_subject() -> None:
+    async def main() -> tuple[str, str, tuple[str, ...]] | None:
+        inbox = SmtpInbox()
+        port = await inbox.start()
+        try:
+
+            def send() -> None:
+                with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+                    client.sendmail("bounce@shop.test", ["zoë@inbox.test"], utf8_message(), mail_options=["SMTPUTF8"])
+
+            await asyncio.get_running_loop().run_in_executor(None, send)
+            found = await inbox.find("zoë@inbox.test", "Zoë 🎉")
+        finally:
+            await inbox.stop()
+        return None if found is None else (found.subject, found.text, found.to)
+
+    found = asyncio.run(main())
+    assert found is not None
+    subject, text, to = found
+    assert subject == UTF8_SUBJECT
+    assert text.startswith("Bonjour Zoë, confirmez")
+    assert "zoë@inbox.test" in to
 
 
 def _free_port() -> int:

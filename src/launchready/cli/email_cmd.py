@@ -116,8 +116,8 @@ def render_terminal(judgement: Judgement | ExtendedJudgement) -> str:
     from launchready.mailtest.extended import ExtendedJudgement
     from launchready.report.controls import visible
 
-    auth = judgement.judgement.auth if isinstance(judgement, ExtendedJudgement) else judgement.auth
-    lines = [auth.authentication_results()]
+    judged = judgement.judgement if isinstance(judgement, ExtendedJudgement) else judgement
+    lines = [*judged.shown_lines(), judged.auth.authentication_results()]
     if isinstance(judgement, ExtendedJudgement):
         lines.extend(judgement.summary_lines())
     lines.append("")

@@ -74,7 +74,9 @@ class SmtpRelay(SmtpListener):
 
         def deliver() -> None:
             with smtplib.SMTP(host, port, timeout=_FORWARD_TIMEOUT, local_hostname=self.hostname) as smtp:
-                smtp.sendmail(mail_from, list(rcpt_tos), raw)
+                # An internationalised address travels only with SMTPUTF8 (RFC 6531 3.4).
+                utf8 = not all(address.isascii() for address in (mail_from, *rcpt_tos))
+                smtp.sendmail(mail_from, list(rcpt_tos), raw, mail_options=("SMTPUTF8",) if utf8 else ())
 
         # A lab relay drops what it cannot forward: the mail test then reports the message as never delivered.
         with contextlib.suppress(OSError, smtplib.SMTPException):

@@ -16,6 +16,8 @@ from launchready.probes.spf import SpfResolver
 
 # Headers whose change would change what the recipient reads: a signature must cover them.
 MUST_SIGN = ("from", "subject", "to")
+# The fields a report shows to say which message it is, as a mail client shows them.
+SHOWN_HEADERS = ("Subject", "From", "To")
 
 
 # One rule per finding kind, declared by the audit check email.message (checks/email/message.py):
@@ -34,11 +36,17 @@ class Judgement:
     subject: str  # what the findings' target names: the file or the message's Message-ID
     auth: AuthVerdict
     findings: tuple[Finding, ...]
+    # Subject, From and To as a reader sees them (UTF-8 and encoded words decoded); absent ones left out.
+    shown: tuple[tuple[str, str], ...] = ()
+
+    def shown_lines(self) -> list[str]:
+        return [f"{name}: {value}" for name, value in self.shown]
 
     def to_json(self) -> dict[str, Any]:
         dmarc = self.auth.dmarc
         return {
             "message": self.subject,
+            "headers": {name.lower(): value for name, value in self.shown},
             "spf": asdict(self.auth.spf),
             "dkim": [asdict(s) for s in self.auth.dkim],
             "dmarc": {
@@ -165,4 +173,5 @@ async def judge_message(
     for check in extra:
         findings.extend(await check(message, target))
     findings.sort(key=lambda f: (-f.severity.rank, -f.impact.weight, f.id))
-    return Judgement(target, auth, tuple(findings))
+    shown = tuple((name, value) for name in SHOWN_HEADERS if (value := message.shown(name)) is not None)
+    return Judgement(target, auth, tuple(findings), shown)

@@ -1,12 +1,16 @@
 """One received message, parsed leniently: hostile input becomes defects, never an exception.
 
 The standard library's compat32 parser records malformed MIME and bad transfer encodings as
-``defects`` instead of raising; header values are read as plain text (undecodable bytes kept as
-surrogates replaced), so a judge can always look at what arrived.
+``defects`` instead of raising, so a judge can always look at what arrived. Header values are read
+as UTF-8, which RFC 6532 allows raw in headers (a byte sequence that is not UTF-8 becomes U+FFFD),
+and kept as written otherwise: an address is parsed from the field as sent, never from its decoded
+display text, where an encoded word could hide a second address. What a reader sees (RFC 2047
+encoded words decoded) is :meth:`ParsedMessage.shown`. DKIM and ARC read ``raw``, never these.
 """
 
 from __future__ import annotations
 
+import email.errors
 import email.parser
 import email.policy
 import email.utils
@@ -25,7 +29,7 @@ class Part:
 @dataclass(frozen=True)
 class ParsedMessage:
     raw: bytes
-    headers: tuple[tuple[str, str], ...]  # (name as sent, value with folding removed), in order
+    headers: tuple[tuple[str, str], ...]  # (name as sent, value as UTF-8 with folding removed), in order
     parts: tuple[Part, ...]
     defects: tuple[str, ...]  # defects of the message and of every part
 
@@ -41,6 +45,11 @@ class ParsedMessage:
         """The addr-specs of every address in every ``name`` field ("" for an unparseable one)."""
         return [addr for _, addr in email.utils.getaddresses(self.all(name))]
 
+    def shown(self, name: str) -> str | None:
+        """The first ``name`` field as a mail client shows it (encoded words decoded), or None."""
+        value = self.first(name)
+        return None if value is None else readable_header(name, value)
+
     def has_part(self, content_type: str) -> bool:
         return any(p.content_type == content_type for p in self.parts)
 
@@ -55,8 +64,24 @@ def domain_of(address: str) -> str:
     return domain.strip().strip(">").lower().rstrip(".") if at else ""
 
 
-def _header_text(value: object) -> str:
-    return " ".join(str(value).split())
+# What the email package's header parser may raise on a hostile field; it is a display, so the
+# field's text is shown as it is instead.
+_HEADER_PARSE_ERRORS = (email.errors.MessageError, ValueError, IndexError, TypeError, AttributeError, LookupError)
+
+
+def _header_text(value: str) -> str:
+    """A value as the parser kept it (bytes that are not ASCII as surrogates), read as UTF-8."""
+    return " ".join(value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").split())
+
+
+def readable_header(name: str, value: str) -> str:
+    """``value`` of field ``name`` with RFC 2047 encoded words decoded, by the email package's
+    RFC 6532 policy (``email.policy.SMTPUTF8``): "=?utf-8?q?Zo=C3=AB?=" and raw "Zoë" both read "Zoë"."""
+    try:
+        shown = str(email.policy.SMTPUTF8.header_fetch_parse(name, value))
+    except _HEADER_PARSE_ERRORS:
+        return value
+    return " ".join(shown.split())
 
 
 def _decode_part(part: Message) -> str:
@@ -72,7 +97,8 @@ def _decode_part(part: Message) -> str:
 
 def parse_message(raw: bytes) -> ParsedMessage:
     parsed = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
-    headers = tuple((str(k), _header_text(v)) for k, v in parsed.items())
+    # raw_items: the values as parsed, not compat32's Header objects (which show UTF-8 as U+FFFD).
+    headers = tuple((str(k), _header_text(str(v))) for k, v in parsed.raw_items())
     parts: list[Part] = []
     for part in parsed.walk():
         if part.is_multipart():

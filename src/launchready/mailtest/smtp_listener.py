@@ -17,6 +17,9 @@ class TrackedSMTP(SMTP):
     """An SMTP session that registers itself so the listener can close sessions still open."""
 
     def __init__(self, handler: Any, *, connections: set[SMTP], **kwargs: Any) -> None:
+        # SMTPUTF8 (RFC 6531) advertised: a product that mails a member at an address like
+        # zoë@exämple.com says so in MAIL FROM, and aiosmtpd refuses such commands otherwise.
+        kwargs.setdefault("enable_SMTPUTF8", True)
         super().__init__(handler, **kwargs)
         self._registry = connections
 
