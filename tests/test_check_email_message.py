@@ -92,9 +92,11 @@ class _Tester:
     def __init__(self, answer: MailTestFacts) -> None:
         self.answer = answer
         self.asked: list[str] = []
+        self.domains: list[str | None] = []
 
-    async def test(self, environment: str) -> MailTestFacts:
+    async def test(self, environment: str, *, domain: str | None = None) -> MailTestFacts:
         self.asked.append(environment)
+        self.domains.append(domain)
         return self.answer
 
 
@@ -103,6 +105,7 @@ class _Ctx:
         self.config = Config.model_validate(
             {"environments": {"production": {"base_url": "https://app.shop.test"}}, "email": {"test": test}}
         )
+        self.domain = "shop.test"  # the audited domain: the flows' redirects may reach it
         self.mail_test = tester
         self.facts = FactBook()
 
@@ -133,7 +136,10 @@ def test_no_email_step_is_not_configured() -> None:
 
 
 def test_each_message_is_a_host_fact_with_its_verdicts() -> None:
-    ctx = _Ctx(test=True, tester=_Tester(facts(sent(authentication_results="Authentication-Results: x; spf=pass"))))
+    tester = _Tester(
+        facts(sent(authentication_results="Authentication-Results: x; spf=pass", subject="Bienvenue, Zoë 🎉"))
+    )
+    ctx = _Ctx(test=True, tester=tester)
     assert run(ctx) == []
     [fact] = ctx.facts.collected()
     assert (fact.host, fact.name, fact.value) == (
@@ -142,6 +148,9 @@ def test_each_message_is_a_host_fact_with_its_verdicts() -> None:
         "arrived in 0.4s (budget 60s)",
     )
     assert "Authentication-Results: x; spf=pass" in fact.detail
+    assert "Subject: Bienvenue, Zoë 🎉" in fact.detail
+    # The mail test is asked with the audited domain, as app.smoke plans its flows with it.
+    assert tester.domains == ["shop.test"]
 
 
 def test_the_judges_rules_are_the_checks_declared_findings() -> None:

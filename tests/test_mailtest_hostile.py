@@ -15,6 +15,7 @@ from launchready.core.net import NetSettings
 from launchready.mailtest.auth import MAX_HEADER_BYTES, MAX_SIGNATURES
 from launchready.mailtest.content import ContentPolicy
 from launchready.mailtest.judge import Judgement, judge_message
+from launchready.mailtest.message import parse_message, readable_header
 from launchready.probes.dns import DnsProbe
 
 RESULT_WORDS = {"pass", "fail", "neutral", "none", "temperror", "permerror", "policy", "softfail"}
@@ -170,3 +171,26 @@ def test_no_envelope_sender_and_no_helo_leaves_spf_unevaluated(zone: ZoneServer)
     spf = result.auth.spf
     assert (spf.result, spf.reason) == ("none", "not evaluated: no envelope sender or HELO name")
     assert "email.message.spf-none" not in ids(result)
+
+
+HEADERISH = st.text(
+    alphabet=st.sampled_from(list('=?utf-8qQbB<>@",;:()\\ \t\r\nabcZoë🎉\udcff\x00')) | st.characters(), max_size=200
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["Subject", "From", "To", "Reply-To", "X-Anything"]), value=HEADERISH)
+def test_any_header_value_is_shown_without_raising(name: str, value: str) -> None:
+    shown = readable_header(name, value)
+    assert isinstance(shown, str)
+    raw = f"{name}: ".encode() + value.encode("utf-8", "surrogateescape") + b"\r\n\r\nbody\r\n"
+    parsed = parse_message(raw)
+    assert parsed.shown(name) is None or isinstance(parsed.shown(name), str)
+
+
+def test_an_address_hidden_in_an_encoded_word_is_not_an_address() -> None:
+    # The display text decodes to something that looks like an address: the field's syntax decides.
+    raw = b"From: =?utf-8?q?boss=40shop.test_=3Cceo=40shop.test=3E?= <attacker@evil.test>\r\n\r\nhi\r\n"
+    parsed = parse_message(raw)
+    assert parsed.addresses("from") == ["attacker@evil.test"]
+    assert parsed.shown("from") == '"boss@shop.test <ceo@shop.test>" <attacker@evil.test>'

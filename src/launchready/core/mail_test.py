@@ -27,6 +27,7 @@ class SentMessage:
     delivery_s: float | None  # from the trigger request's start to the message's arrival
     waited_s: float  # how long the test waited for it
     message_id: str | None = None
+    subject: str | None = None  # as a reader sees it (UTF-8, encoded words decoded)
     authentication_results: str = ""  # the RFC 8601 verdicts line, for reports
     # The message judge's findings (authentication, content, and the extra checks': mailbox folder,
     # provider verdicts, SpamAssassin, links), already aimed at ``target``.

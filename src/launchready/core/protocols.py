@@ -121,9 +121,12 @@ class RdapLookup(Protocol):
 class MailTester(Protocol):
     """The mail test (``mailtest/run.py``): runs an environment's mail-triggering smoke flows and
     judges every message they make the product send. Given to the audit only when ``[email] test``
-    is on; never raises for a flow, a mailbox or a message (problems are in the facts)."""
+    is on; never raises for a flow, a mailbox or a message (problems are in the facts).
 
-    async def test(self, environment: str) -> MailTestFacts: ...
+    ``domain``: the audited domain, which a flow's redirects may reach besides the configuration's
+    domain and the environments' hosts (as ``app.smoke`` plans its flows)."""
+
+    async def test(self, environment: str, *, domain: str | None = None) -> MailTestFacts: ...
 
 
 class ErrorTracking(Protocol):

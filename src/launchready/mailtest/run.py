@@ -149,14 +149,16 @@ class MailTest:
             unreached=unreached,
         )
 
-    async def test(self, environment: str) -> MailTestFacts:
+    async def test(self, environment: str, *, domain: str | None = None) -> MailTestFacts:
         try:
             names = [f.name for f in load_flows(self._config) if owns_email_step(f)]
             if self._flow_names:
                 names = [n for n in self._flow_names if n in names] or list(self._flow_names)
             if not names:
                 return self._facts(environment)
-            plan = plan_smoke(self._config, environment, flow_names=names, mailbox_provided=self._inbox is not None)
+            plan = plan_smoke(
+                self._config, environment, flow_names=names, mailbox_provided=self._inbox is not None, domain=domain
+            )
         except (SmokeError, SecretsError) as exc:
             return self._facts(environment, problem=str(exc))
         wait = self._config.email.mail_wait_s
@@ -259,6 +261,7 @@ class MailTest:
             delivery_s=round(max(0.0, arrived_at - start), 2),
             waited_s=waited_s,
             message_id=message_id,
+            subject=dict(judgement.shown).get("Subject"),
             authentication_results=judgement.auth.authentication_results(),
             findings=_retarget(extended.findings, target, message_id),
             spam_score=None if extended.spam is None else extended.spam.score,

@@ -481,6 +481,8 @@ def message_fact(facts: MailTestFacts, sent: SentMessage) -> tuple[str, str, tup
     detail = [f"email step at {sent.where}"]
     if sent.trigger:
         detail.append(f"triggered by {sent.trigger}")
+    if sent.subject is not None:
+        detail.append(f"Subject: {sent.subject}")
     if sent.message_id:
         detail.append(f"Message-ID: {sent.message_id}")
     if sent.authentication_results:
@@ -505,7 +507,7 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
         raise NotApplicable("the mail test runs with `launchready email test` (or set [email] test = true)")
     if ctx.mail_test is None:
         raise CouldNotRun("no mail test was given to this run (run `launchready audit` or `launchready email test`)")
-    facts = await ctx.mail_test.test(target)
+    facts = await ctx.mail_test.test(target, domain=ctx.domain)
     if facts.problem is not None:
         raise CouldNotRun(facts.problem)
     if not facts.messages:
