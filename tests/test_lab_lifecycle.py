@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import signal
 import socket
@@ -15,7 +17,9 @@ from pathlib import Path
 import dns.message
 import dns.query
 import pytest
+from netutil import closed_port
 
+import launchready
 from launchready.config.model import Config
 from launchready.core.net import build_net_settings
 from launchready.lab.client import LabClient
@@ -185,3 +189,67 @@ def test_lab_up_process_stops_cleanly_on_ctrl_c_and_sigterm(signum: int) -> None
     assert process.returncode == 0
     assert "Stopping the lab." in rest
     assert not workdir.exists()
+
+
+def test_lab_up_mail_relay_to_hands_the_apps_mail_to_email_receive(tmp_path: Path) -> None:
+    """`lab up --mail-relay-to` then the `email receive` command it prints, both as a user runs them:
+    a sign-up's confirmation mail goes app -> relay -> receiver, judged with the relay's address."""
+    port = closed_port()
+    # Both processes run the launchready this test imported, whatever their working directory.
+    source = str(Path(launchready.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (source, os.environ.get("PYTHONPATH"))))}
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "launchready", "lab", "up", "--mail-relay-to", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    receiver: subprocess.Popen[str] | None = None
+    try:
+        assert lab.stdout is not None
+        lines: list[str] = []
+        for line in lab.stdout:
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        assert f"it forwards to 127.0.0.1:{port}, not the mailbox above" in text
+        [command] = [ln.strip() for ln in lines if ln.strip().startswith("launchready email receive --listen")]
+        receiver = subprocess.Popen(
+            [sys.executable, "-m", *command.split(), "--count", "1", "--format", "json", "--no-spamassassin"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert receiver.stderr is not None
+        ready = receiver.stderr.readline()
+        assert ready.startswith(f"listening on 127.0.0.1:{port}"), ready
+        https_port = int(re.search(r"--connect-to :443:127\.0\.0\.1:(\d+)", text).group(1))  # type: ignore[union-attr]
+        http_port = int(re.search(r"--connect-to :80:127\.0\.0\.1:(\d+)", text).group(1))  # type: ignore[union-attr]
+        ca = re.search(r"--ca-bundle (\S+)", text).group(1)  # type: ignore[union-attr]
+        client = LabClient(address="127.0.0.1", https_port=https_port, http_port=http_port, ca_bundle=ca)
+        form = {"name": "Relayed", "email": "relayed@example.test", "password": "long enough"}
+        assert client.post("https://app.marketlab.test/signup", form=form).status == 200
+        out, err = receiver.communicate(timeout=60)
+        assert receiver.returncode == 0, err
+        lab.send_signal(signal.SIGINT)
+        rest, _ = lab.communicate(timeout=20)
+    finally:
+        for process in (receiver, lab):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    data = json.loads(out)
+    assert data["headers"]["to"] == "relayed@example.test"
+    assert data["headers"]["subject"].startswith("Confirm your")
+    # The relay connected from 127.0.0.1 with its own HELO; the app signed with the lab's key.
+    assert (data["spf"]["result"], data["spf"]["client_ip"], data["spf"]["helo"]) == (
+        "pass",
+        "127.0.0.1",
+        "smtp.marketlab.test",
+    )
+    assert [(d["domain"], d["result"]) for d in data["dkim"]] == [("marketlab.test", "pass")]
+    assert data["dmarc"]["result"] == "pass"
+    assert "mail to relayed@example.test" not in rest  # the lab's own mailbox got nothing

@@ -12,7 +12,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
+from launchready.cli.options import CaBundleOpt, ConfigOpt, ConnectToOpt, NameserverOpt, RdapServerOpt, TimeoutOpt
 
 if TYPE_CHECKING:
     import ssl
@@ -351,6 +351,7 @@ def build() -> typer.Typer:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """Receive mail over SMTP and judge each message as it arrives (SPF from the connecting address),
@@ -369,7 +370,8 @@ def build() -> typer.Typer:
             raise UsageError("--imap needs --to, --subject or --message-id to know which message is under test")
         loaded = common.load(config)
         policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
+        # --rdap-server is accepted so the flags `lab up` prints can be pasted as they are.
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded, rdap_server=rdap_server)
         options = extended_options(spamassassin, check_links)
         if listen is not None:
             host, port = parse_listen(listen)

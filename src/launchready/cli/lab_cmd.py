@@ -20,6 +20,24 @@ def _faults(text: str | None) -> frozenset[str]:
         raise UsageError(f"--faults: {exc}") from None
 
 
+def _relay_to(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` of a receiver on loopback ([::1]:PORT for IPv6): the lab's mail holds one-time
+    links and a made-up domain, so it is handed only to a process on this machine."""
+    import ipaddress
+
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise UsageError(f"--mail-relay-to {value!r}: expected HOST:PORT (e.g. 127.0.0.1:2525)")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise UsageError(f"--mail-relay-to {value}: the lab only talks to loopback (127.0.0.0/8 or [::1])")
+    return host, int(port)
+
+
 def build() -> typer.Typer:
     lab = typer.Typer(
         help="The lab: a fragile marketplace MVP on loopback to try launchready against.", no_args_is_help=True
@@ -58,6 +76,15 @@ def build() -> typer.Typer:
                 help="Where the lab's app reports its errors with sentry-sdk (`monitor project add` prints one).",
             ),
         ] = None,
+        mail_relay_to: Annotated[
+            str | None,
+            typer.Option(
+                "--mail-relay-to",
+                metavar="HOST:PORT",
+                help="The lab's relay forwards the app's mail here (e.g. `email receive --listen HOST:PORT`) "
+                "instead of to the lab's own mailbox.",
+            ),
+        ] = None,
     ) -> None:
         """Run the lab in the foreground and print the flags that point other commands at it."""
         from launchready.lab.lab import run_lab_foreground
@@ -66,6 +93,7 @@ def build() -> typer.Typer:
             raise UsageError(f"--bind {bind}: the lab only listens on loopback (127.0.0.0/8 or ::1)")
         if not monitor_url.startswith("http://127.") and not monitor_url.startswith("http://[::1]"):
             raise UsageError(f"--monitor-url {monitor_url}: the lab only talks to loopback (http://127.x.x.x:PORT)")
+        relay_to = _relay_to(mail_relay_to) if mail_relay_to is not None else None
         run_lab_foreground(
             _faults(faults),
             workdir=workdir.resolve() if workdir is not None else None,
@@ -76,6 +104,7 @@ def build() -> typer.Typer:
             https_port=https_port,
             http_port=http_port,
             smtp_port=smtp_port,
+            mail_relay_to=relay_to,
             out=sys.stdout,
         )
 

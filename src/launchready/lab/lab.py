@@ -612,6 +612,22 @@ def describe(lab: Lab) -> str:
     faults = ", ".join(sorted(lab.faults)) or "none"
     hosts = ", ".join(lab.hosts.web)
     https = format_peer(bind, lab.https_port)
+    config = lab.workdir / "launchready.toml"
+    if lab.mail_relay_to is None:
+        forwards = "the mailbox above"
+        mail_test = [
+            "Test its mail (the flows that send it, delivery time, SPF/DKIM/DMARC, links):",
+            f"  launchready email test {flags} --config {config}",
+        ]
+    else:
+        receiver = format_peer(*lab.mail_relay_to)
+        forwards = f"{receiver}, not the mailbox above"
+        mail_test = [
+            f"Its mail goes to {receiver}: receive and judge it there, then sign up on the app:",
+            f"  launchready email receive --listen {receiver} {flags} --domain {lab.domain}",
+            "or run its flows and judge what they send (the flows read the mail there too):",
+            f"  launchready email test --listen {receiver} {flags} --config {config}",
+        ]
     return "\n".join(
         [
             f"launchready lab: {lab.domain} on {bind} (faults: {faults})",
@@ -621,7 +637,8 @@ def describe(lab: Lab) -> str:
             f"  HTTP   {format_peer(bind, lab.http_port)}  same hosts, plain",
             f"  RDAP   {lab.rdap_url}  the registry's RDAP server for {lab.domain}",
             f"  SMTP   {format_peer(bind, lab.smtp_port)}  receives the app's mail (saved under {lab.workdir / 'mail'})",
-            f"  SMTP   {format_peer(bind, lab.relay_port)}  the relay the app submits to (DKIM-signed by the app)",
+            f"  SMTP   {format_peer(bind, lab.relay_port)}  the relay the app submits to (DKIM-signed by the app); "
+            f"it forwards to {forwards}",
             f"  CA     {lab.ca_bundle}",
             f"  errors {lab.error_reporting}",
             f"  config {lab.workdir / 'launchready.toml'}",
@@ -629,8 +646,7 @@ def describe(lab: Lab) -> str:
             "Audit it:",
             f"  launchready audit {lab.domain} {flags} --config {lab.workdir / 'launchready.toml'}",
             "",
-            "Test its mail (the flows that send it, delivery time, SPF/DKIM/DMARC, links):",
-            f"  launchready email test {flags} --config {lab.workdir / 'launchready.toml'}",
+            *mail_test,
             "",
             "Watch it over time (checks, the lab-cron heartbeat, alerts, dashboard):",
             f"  {lab_monitor_command(lab)}",
@@ -677,8 +693,11 @@ def run_lab_foreground(
     stop: threading.Event | None = None,
     monitor_url: str | None = None,
     error_dsn: str | None = None,
+    mail_relay_to: tuple[str, int] | None = None,
 ) -> int:
-    """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets."""
+    """``launchready lab up``: run the lab until Ctrl-C (or ``stop`` is set), listing the mail it gets.
+
+    ``mail_relay_to``: the relay forwards the app's mail there (a receiver the user runs) instead."""
     stop = stop if stop is not None else threading.Event()
     lab = Lab(
         faults,
@@ -690,6 +709,7 @@ def run_lab_foreground(
         smtp_port=smtp_port,
         monitor_url=monitor_url,
         error_dsn=error_dsn,
+        mail_relay_to=mail_relay_to,
     )
     with _stop_on_sigterm(stop), lab:
         try:
