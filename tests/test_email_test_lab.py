@@ -13,6 +13,7 @@ import pytest
 from cliutil import run_cli
 from netutil import closed_port
 
+from launchready.cli.audit_cmd import FLOWS_TWICE_NOTE
 from launchready.core.labfault import LabFault
 from launchready.lab.faults import LAB_DOMAIN, faults
 from launchready.lab.lab import Lab
@@ -156,14 +157,20 @@ def test_the_audit_runs_the_mail_test_when_the_config_says_so(
     with Lab(faults=["email-html-only"]) as lab:
         config = write_config(lab, tmp_path, test=True)
         code, out, err = run_cli(
-            ["audit", "--config", str(config), "--only", "email.message", "--format", "json", "--quiet",
-             "--no-history", *lab.cli_args()],
+            ["audit", "--config", str(config), "--only", "email.message", "--only", "app.smoke", "--format",
+             "json", "--no-history", *lab.cli_args()],
             capsys,
         )  # fmt: skip
     report = json.loads(out)
-    found = {(f["id"], f["target"]) for f in report["findings"]}
+    found = {(f["id"], f["target"]) for f in report["findings"] if f["check_id"] == "email.message"}
     assert ("email.message.no-text-part", CONFIRMATION) in found, err
     assert len(found) == 3
+    # Both checks ran the mail-sending flows, and the audit said why, once.
+    assert {r["check_id"] for r in report["results"]} == {"app.smoke", "email.message"}
+    assert err.count(FLOWS_TWICE_NOTE) == 1
+    # Each message's subject is shown as the member reads it.
+    detail = mail_facts(report)["Mail: signup / confirmation email"]["detail"]
+    assert any(line.startswith("Subject: Confirm your") for line in detail), detail
 
 
 def test_a_dead_mailbox_is_could_not_run_never_a_pass(

@@ -59,6 +59,14 @@ def check_selectors(registry: Registry, where: str, selectors: tuple[str, ...], 
         raise UsageError(f"{where} {selector}: {what}{hint}")
 
 
+# Said once per audit: both checks run the flows that send mail, each for its own reason.
+FLOWS_TWICE_NOTE = (
+    "launchready: note: [email] test = true: the smoke flows that send mail run twice, once for app.smoke "
+    "(an email step waits its own timeout, as a member would) and once for the mail test (it waits up to "
+    "[email] wait_s to time each message and judges its source); see docs/email.md"
+)
+
+
 def execute_audit(
     domain: str,
     config: Config,
@@ -103,6 +111,8 @@ def execute_audit(
         options = replace(
             options, check_timeouts={**options.check_timeouts, "email.message": mail_test_seconds(config)}
         )
+        if not quiet and config.smoke.files and registry.matching("app.smoke"):
+            print(FLOWS_TWICE_NOTE, file=sys.stderr)
     run = asyncio.run(
         run_audit(
             domain,
