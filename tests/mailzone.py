@@ -92,7 +92,9 @@ def utf8_message(*, raw_headers: bool = True) -> bytes:
     msg["Subject"] = UTF8_SUBJECT
     msg["Message-ID"] = "<m-utf8@shop.test>"
     msg.set_content("Bonjour Zoë, confirmez : https://shop.test/verify?token=abc")
-    msg.add_alternative('<p>Bonjour Zoë, <a href="https://shop.test/verify?token=abc">confirmez</a></p>', subtype="html")
+    msg.add_alternative(
+        '<p>Bonjour Zoë, <a href="https://shop.test/verify?token=abc">confirmez</a></p>', subtype="html"
+    )
     return msg.as_bytes(policy=SMTPUTF8 if raw_headers else SMTP)
 
 
