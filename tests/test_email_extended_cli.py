@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cliutil import run_cli
-from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
+from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, sign, utf8_message
 
 from launchready.lab.ca import LabCA
 from tests.dovecotutil import JUNK_FOLDER, PASSWORD, USER, Dovecot, running_dovecot
@@ -49,6 +49,7 @@ def dovecot(key: SigningKey) -> Iterator[Dovecot]:
         server.deliver(JUNK_FOLDER, f"Authentication-Results: {PROVIDER_AR}\r\n".encode() + signed)
         inboxed = sign(message(to="member+inbox-1@mailtest.test"), key, domain="shop.test", selector="k")
         server.deliver("INBOX", b"Authentication-Results: mx.mailtest.test; dkim=pass header.d=shop.test\r\n" + inboxed)
+        server.deliver("INBOX", sign(utf8_message(), key, domain="shop.test", selector="k"))
         yield server
 
 
@@ -118,6 +119,24 @@ def test_message_in_the_inbox_terminal_output(
     assert "Provider's Authentication-Results: mx.mailtest.test: dkim=pass (shop.test)" in out
     assert "email.message.landed-in-junk" not in out and "provider-auth-fail" not in out
     assert code == 0, out + err
+
+
+def test_a_utf8_message_is_found_by_its_utf8_address_and_shown_as_written(
+    zone: ZoneServer,
+    dovecot: Dovecot,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
+    code, out, err = receive_imap(
+        zone, dovecot, tmp_path, capsys, "--to", "zoë@inbox.test", "--wait", "5", "--format", "json"
+    )
+    data = json.loads(out)
+    assert data["headers"]["subject"] == UTF8_SUBJECT
+    assert data["headers"]["to"] == "Zoë Exemple <zoë@inbox.test>"
+    assert [(d["domain"], d["result"]) for d in data["dkim"]] == [("shop.test", "pass")]
+    assert code == 0, err
 
 
 def test_absent_message_wrong_password_and_bad_options(

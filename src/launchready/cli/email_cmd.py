@@ -383,7 +383,10 @@ def build() -> typer.Typer:
             print(f"no matching message arrived within {wait:g} s (Inbox and Junk searched)", file=sys.stderr)
             raise typer.Exit(1)
         if fmt is VerifyFormat.JSON:
-            sys.stdout.write(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False) + "\n")
+            from launchready.report.controls import json_visible
+
+            # The subject and addresses come from the mailbox as sent: their control characters are escaped.
+            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False)) + "\n")
         else:
             sys.stdout.write(render_terminal(judgement))
         if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
