@@ -416,3 +416,57 @@ def test_page_load_blocks_a_pages_requests_to_private_addresses(
     # The page's own host is the user's choice: its page and image were fetched.
     assert ("GET", "127.0.0.1", "/own.png") in requests
     assert {r.url for r in load.requests} >= {f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/own.png"}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_page_load_dials_the_runs_dns_answers_not_the_system_resolvers(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    """Lab names only the run's --nameserver knows: Chromium loads what the run's DNS and
+    --connect-to say, and is refused what the run's DNS puts on a private address."""
+    nameserver, _ = udp_dns_responder(
+        {
+            SITE: "127.0.0.1",
+            f"assets.{SITE}": "127.0.0.1",  # loopback, like the lab's --nameserver: a lab name
+            f"lan.{SITE}": "10.1.2.3",  # the LAN, named by no flag
+            f"cdn.{SITE}": "10.9.9.9",  # the LAN too, but a --connect-to rule routes it
+            f"meta.{SITE}": "169.254.169.254",
+        }
+    )
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]]]:
+        async with RawServer({}) as server:
+            port = server.port
+            server.pages["/"] = response(
+                200,
+                (
+                    "<html><body><h1>Shop</h1>"
+                    f'<img src="http://assets.{SITE}:{port}/assets.png">'
+                    f'<img src="http://lan.{SITE}:{port}/lan.png">'
+                    f'<img src="http://cdn.{SITE}/cdn.png">'
+                    # A WebSocket is never paused by the DevTools Fetch domain: the proxy refuses it.
+                    f'<script>try {{ new WebSocket("ws://meta.{SITE}/socket"); }} catch (e) {{}}</script>'
+                    "</body></html>"
+                ).encode(),
+            )
+            for name in ("assets", "cdn"):
+                server.pages[f"/{name}.png"] = response(200, b"\x89PNG", ctype="image/png")
+            assert CHROMIUM is not None
+            net = NetSettings(
+                nameservers=(nameserver,), connect_to=(ConnectTo(f"cdn.{SITE}", 80, "127.0.0.1", port),), timeout=5
+            )
+            load = await measure_page(f"http://{SITE}:{port}/", net, binary=CHROMIUM, timeout_s=60)
+            return load, server.requests
+
+    load, requests = asyncio.run(main())
+    assert load.error is None, load.error
+    fetched = {(host, path) for _, host, path in requests}
+    # The page itself and the names the run's DNS or a --connect-to rule put on this machine loaded,
+    # though the system resolver has never heard of them.
+    assert {(SITE, "/"), (f"assets.{SITE}", "/assets.png"), (f"cdn.{SITE}", "/cdn.png")} <= fetched, fetched
+    # The name the run's DNS puts on the LAN was refused, and nothing reached the server for it.
+    assert (f"lan.{SITE}", "/lan.png") not in fetched
+    blocked = "\n".join(load.blocked)
+    assert f"lan.{SITE} resolves to 10.1.2.3 is a private address" in blocked, blocked
+    assert f"meta.{SITE}:80: meta.{SITE} resolves to 169.254.169.254 is a link-local address" in blocked, blocked
+    assert not any(f"cdn.{SITE}" in line or f"assets.{SITE}" in line for line in load.blocked), blocked
