@@ -43,6 +43,9 @@ class GuardedProxy:
         self.dns = dns
         self.start_host = start_host
         self.refused: list[tuple[str, int, str]] = []
+        # Why the last connection to (host, port) failed, in Chromium's own error names: Chromium
+        # reports any proxy failure as ERR_SOCKS_CONNECTION_FAILED, and the page load says which.
+        self.failures: dict[tuple[str, int], str] = {}
         self.port = 0
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
@@ -107,24 +110,33 @@ class GuardedProxy:
         finally:
             up_writer.close()
 
-    async def _dial(
-        self, host: str, port: int
-    ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None, int]:
+    async def _dial(self, host: str, port: int) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None, int]:
         """A connection to where the probes would dial ``host:port``, or None and the SOCKS reply code."""
         if is_ip(host):
             why = redirect_refusal(self.net, self.start_host, host)
             if why is not None:
                 self.refused.append((host, port, why))
+                self.failures[(host, port)] = f"net::ERR_BLOCKED_BY_CLIENT ({why})"
                 return None, _NOT_ALLOWED
         plan = await dial_plan(self.net, self.dns, host, port)
         if not plan.endpoints:
             if plan.error is not None and " resolves to " in plan.error:
                 self.refused.append((host, port, plan.error))
+                self.failures[(host, port)] = f"net::ERR_BLOCKED_BY_CLIENT ({plan.error})"
                 return None, _NOT_ALLOWED
+            self.failures[(host, port)] = f"net::ERR_NAME_NOT_RESOLVED ({plan.error or host + ' has no address'})"
             return None, _HOST_UNREACHABLE
+        problems: list[str] = []
         for address, dial_port in plan.endpoints:
-            with contextlib.suppress(OSError, TimeoutError):
+            try:
                 return await asyncio.wait_for(asyncio.open_connection(address, dial_port), self.net.timeout), 0
+            except ConnectionRefusedError:
+                problems.append(f"net::ERR_CONNECTION_REFUSED ({address} port {dial_port})")
+            except TimeoutError:
+                problems.append(f"net::ERR_CONNECTION_TIMED_OUT ({address} port {dial_port})")
+            except OSError as exc:
+                problems.append(f"net::ERR_CONNECTION_FAILED ({address} port {dial_port}: {exc.strerror or exc})")
+        self.failures[(host, port)] = "; ".join(problems)
         return None, _HOST_UNREACHABLE
 
     @staticmethod

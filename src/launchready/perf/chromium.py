@@ -458,6 +458,10 @@ async def measure_page(
         guarded_hosts = {_blocked_host(line) for line in guard.blocked}
         refused = [f"{host}:{port}: {why}" for host, port, why in proxy.refused if host not in guarded_hosts]
         load = replace(load, blocked=(*guard.blocked, *dict.fromkeys(refused)))
+        parts = urlsplit(url)
+        why_not = proxy.failures.get((start_host, parts.port or (443 if parts.scheme == "https" else 80)))
+        if load.error is not None and "ERR_SOCKS_CONNECTION_FAILED" in load.error and why_not is not None:
+            load = replace(load, error=load.error.replace("net::ERR_SOCKS_CONNECTION_FAILED", why_not))
         if load.error is not None and "ERR_CERT" in load.error:
             # Chromium names one error for any certificate it cannot use (an unknown CA, often, when
             # the real problem is the name); our own handshake says which check failed.

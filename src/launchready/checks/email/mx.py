@@ -80,9 +80,7 @@ META = CheckMeta(
             title="More MX records than any sender tries: the rest were not checked",
             severity=Severity.LOW,
             impact=Impact.EMAIL,
-            remediation=(
-                "Publish only the mail exchangers your provider documents (one to five); remove the rest."
-            ),
+            remediation=("Publish only the mail exchangers your provider documents (one to five); remove the rest."),
             references=(_RFC5321_5_1,),
         ),
         FindingSpec(
