@@ -470,3 +470,55 @@ def test_page_load_dials_the_runs_dns_answers_not_the_system_resolvers(
     assert f"lan.{SITE} resolves to 10.1.2.3 is a private address" in blocked, blocked
     assert f"meta.{SITE}:80: meta.{SITE} resolves to 169.254.169.254 is a link-local address" in blocked, blocked
     assert not any(f"cdn.{SITE}" in line or f"assets.{SITE}" in line for line in load.blocked), blocked
+
+
+def test_the_page_load_proxy_dials_the_runs_answers_and_refuses_private_ones(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    """The SOCKS5 proxy Chromium connects through, spoken to byte by byte: a name goes where the
+    run's DNS says, a private answer or literal is refused (code 2), BIND is not served (code 7)."""
+    import struct
+
+    from launchready.perf.browser_proxy import GuardedProxy
+
+    nameserver, _ = udp_dns_responder({f"assets.{SITE}": "127.0.0.1", f"lan.{SITE}": "10.1.2.3"})
+
+    async def socks(proxy_port: int, command: int, address: bytes, port: int) -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy_port)
+        try:
+            writer.write(b"\x05\x01\x00")
+            assert await reader.readexactly(2) == b"\x05\x00"
+            writer.write(b"\x05" + bytes((command, 0)) + address + struct.pack("!H", port))
+            reply = await reader.readexactly(10)
+            if reply[1] != 0:
+                return reply[1], b""
+            writer.write(f"GET /a.png HTTP/1.1\r\nHost: assets.{SITE}\r\n\r\n".encode())
+            return 0, await reader.readuntil(b"\r\n\r\n")
+        finally:
+            writer.close()
+
+    def name(host: str) -> bytes:
+        return b"\x03" + bytes((len(host),)) + host.encode()
+
+    async def main() -> tuple[list[int], bytes, list[tuple[str, str, str]], list[tuple[str, int, str]]]:
+        async with RawServer({"/a.png": response(200, b"png", ctype="image/png")}) as server:
+            net = NetSettings(nameservers=(nameserver,), timeout=3)
+            dns = DnsProbe(net)
+            try:
+                async with GuardedProxy(net, dns, SITE) as proxy:
+                    loaded, head = await socks(proxy.port, 1, name(f"assets.{SITE}"), server.port)
+                    codes = [
+                        loaded,
+                        (await socks(proxy.port, 1, name(f"lan.{SITE}"), server.port))[0],
+                        (await socks(proxy.port, 1, b"\x01" + bytes((169, 254, 169, 254)), 80))[0],
+                        (await socks(proxy.port, 2, name(f"assets.{SITE}"), server.port))[0],
+                    ]
+                    return codes, head, server.requests, proxy.refused
+            finally:
+                await dns.close()
+
+    codes, head, requests, refused = asyncio.run(main())
+    assert codes == [0, 2, 2, 7]
+    assert head.startswith(b"HTTP/1.1 200") and ("GET", f"assets.{SITE}", "/a.png") in requests
+    assert [(host, port) for host, port, _ in refused][1:] == [("169.254.169.254", 80)]
+    assert refused[0][0] == f"lan.{SITE}" and "10.1.2.3 is a private address" in refused[0][2]
