@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 
 import dkim  # type: ignore[import-untyped]
+import dns.message
+import dns.zone
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -119,12 +122,29 @@ def sign(
     return bytes(signature) + raw
 
 
+class _CountingAuthority(SilentAuthority):
+    """Counts every query that reaches the server (UDP and TCP), answered or not, and keeps the
+    names asked."""
+
+    def __init__(self, zones: Iterable[dns.zone.Zone], silent: Iterable[tuple[str, str | None]] = ()) -> None:
+        super().__init__(zones, silent)
+        self.queries = 0
+        self.names: set[str] = set()
+
+    def handle_wire(self, wire: bytes, *, tcp: bool) -> bytes | None:
+        self.queries += 1
+        with contextlib.suppress(Exception):  # garbage is the server's to answer with FORMERR
+            self.names.add(dns.message.from_wire(wire).question[0].name.to_text().lower().rstrip("."))
+        return super().handle_wire(wire, tcp=tcp)
+
+
 class ZoneServer:
     """The lab's DNS authority serving ``records`` on 127.0.0.1, in its own thread and event loop,
-    so both async tests and the synchronous CLI can query it."""
+    so both async tests and the synchronous CLI can query it. ``queries`` counts what it was asked."""
 
     def __init__(self, records: dict[str, list[tuple[str, object]]], silent: Iterable[tuple[str, str | None]] = ()):
-        self._server = DnsServer(SilentAuthority([root_zone(records)], silent))
+        self._authority = _CountingAuthority([root_zone(records)], silent)
+        self._server = DnsServer(self._authority)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="mail-dns", daemon=True)
         self._thread.start()
@@ -133,6 +153,16 @@ class ZoneServer:
     @property
     def nameserver(self) -> Nameserver:
         return Nameserver("127.0.0.1", self.port)
+
+    @property
+    def queries(self) -> int:
+        """Queries received so far (a TCP retry after a truncated UDP answer counts twice)."""
+        return self._authority.queries
+
+    @property
+    def names_asked(self) -> set[str]:
+        """Every name a query asked about so far."""
+        return self._authority.names
 
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self._server.stop(), self._loop).result(10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from launchready.checks.email.mx import MxTarget, judge, parse_mx
+from launchready.core.dns import MAX_MX_TARGETS
 from launchready.core.errors import CouldNotRun
 from launchready.probes.dns import DnsAnswer, DnsStatus
 
@@ -77,3 +78,25 @@ def test_target_without_address() -> None:
 def test_dns_failure_could_not_run() -> None:
     with pytest.raises(CouldNotRun):
         judge(DOMAIN, mx(status="servfail"), (), receives_mail=True, sends_mail=True)
+
+
+def test_more_mx_records_than_are_looked_up_is_reported_not_passed() -> None:
+    records = tuple(f"{n % 7} mx{n}.shop.test." for n in range(MAX_MX_TARGETS + 30))
+    answer = mx(*records)
+    preferred, not_checked = answer.preferred_mx()
+    assert not_checked == 30 and len(preferred) == MAX_MX_TARGETS
+    # The most preferred come first: every preference-0 record before any preference-1 record.
+    assert [m.preference for m in preferred] == sorted(m.preference for m in preferred)
+    assert preferred[0].preference == 0
+    targets = tuple(target(m.exchange, m.preference) for m in preferred)
+    [f] = judge(DOMAIN, answer, targets, receives_mail=True, sends_mail=True, not_checked=not_checked)
+    assert f.id == "email.mx.too-many"
+    assert f"{MAX_MX_TARGETS + 30} MX records for {DOMAIN}" in f.evidence
+    assert "not looked up or checked: 30" in f.evidence
+
+
+def test_a_few_mx_records_are_all_looked_up() -> None:
+    answer = mx("20 b.shop.test.", "10 a.shop.test.", "10 a.shop.test.")
+    preferred, not_checked = answer.preferred_mx()
+    assert not_checked == 0
+    assert [(m.preference, m.exchange) for m in preferred] == [(10, "a.shop.test"), (20, "b.shop.test")]

@@ -72,3 +72,29 @@ def test_dead_resolver_stops_after_the_apex(silent_udp: Nameserver) -> None:
     apex = site.hosts[0]
     assert apex.a.status == "timeout" and apex.aaaa.status == "timeout"
     assert not site.domain_missing
+
+
+def test_only_the_most_preferred_mx_hosts_are_looked_up() -> None:
+    from mailzone import ZoneServer
+
+    from launchready.core.dns import MAX_MX_TARGETS
+
+    count = MAX_MX_TARGETS * 3
+    # Preferences run backwards: the last records listed are the most preferred.
+    records: dict[str, list[tuple[str, object]]] = {
+        "shop.test": [("A", "127.0.0.1"), *(("MX", (count - n, f"mx{n}.shop.test")) for n in range(count))]
+    }
+    zone = ZoneServer(records)
+    try:
+        site = run_discovery(zone.nameserver, "shop.test", Config.model_validate({"audit": {"discover": False}}))
+        asked = zone.names_asked
+    finally:
+        zone.stop()
+    looked_up = {h.name for h in site.hosts if h.found_by == "mx"}
+    most_preferred = {f"mx{n}.shop.test" for n in range(count - MAX_MX_TARGETS, count)}
+    assert looked_up == most_preferred
+    assert {n for n in asked if n.startswith("mx")} == most_preferred  # the others were never asked
+    assert site.mx_omitted == count - MAX_MX_TARGETS
+    assert len(site.mx_hosts) == count  # the names themselves stay known (MTA-STS matching, owners)
+    [note] = site.omitted_notes
+    assert note.startswith(f"{count - MAX_MX_TARGETS} more MX host(s) not looked up")

@@ -94,12 +94,17 @@ def test_load_and_page_load_dial_through_the_runs_resolver(udp_dns_responder: Ca
             await run_dns.addresses("app.example.test")
             asked = len(responder.queries)
             endpoints = await resolve(planned, net, dns=run_dns)
-            args = await browser_args(net, "https://app.example.test/", dns=run_dns)
+            args = await browser_args(net, "https://app.example.test/", proxy_port=1080, dns=run_dns)
             return endpoints, args, asked, len(responder.queries)
         finally:
             await run_dns.close()
 
     endpoints, args, asked_by_the_run, asked_in_all = asyncio.run(scenario())
     assert [e.dial for e in endpoints] == [("127.0.0.1", 443)]
-    assert args == ["--host-resolver-rules=MAP app.example.test:443 127.0.0.1:443"]
+    # Chromium resolves nothing itself: every connection goes through the run's proxy.
+    assert args == [
+        "--proxy-server=socks5://127.0.0.1:1080",
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ]
     assert asked_by_the_run == 2 and asked_in_all == asked_by_the_run  # A and AAAA, once each

@@ -53,6 +53,17 @@ class RunningZone:
 
     flags: list[str]
     hosts_asked: list[str] = field(default_factory=list)
+    zone: ZoneServer | None = None
+
+    @property
+    def dns_queries(self) -> int:
+        """Queries the zone's DNS server has received so far."""
+        return self.zone.queries if self.zone is not None else 0
+
+    @property
+    def names_asked(self) -> set[str]:
+        """The names the zone's DNS server was asked about so far."""
+        return self.zone.names_asked if self.zone is not None else set()
 
 
 def _handler(plain: bool, asked: list[str]) -> type[BaseHTTPRequestHandler]:
@@ -114,7 +125,7 @@ def hostile_zone() -> Iterator[RunningZone]:
                 "--connect-to", f":443:127.0.0.1:{secure.server_port}",
                 "--connect-to", f":80:127.0.0.1:{insecure.server_port}",
             ]  # fmt: skip
-            yield RunningZone(flags, asked)
+            yield RunningZone(flags, asked, zone)
         finally:
             zone.stop()
             for server in servers:

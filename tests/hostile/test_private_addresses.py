@@ -416,3 +416,109 @@ def test_page_load_blocks_a_pages_requests_to_private_addresses(
     # The page's own host is the user's choice: its page and image were fetched.
     assert ("GET", "127.0.0.1", "/own.png") in requests
     assert {r.url for r in load.requests} >= {f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/own.png"}
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_page_load_dials_the_runs_dns_answers_not_the_system_resolvers(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    """Lab names only the run's --nameserver knows: Chromium loads what the run's DNS and
+    --connect-to say, and is refused what the run's DNS puts on a private address."""
+    nameserver, _ = udp_dns_responder(
+        {
+            SITE: "127.0.0.1",
+            f"assets.{SITE}": "127.0.0.1",  # loopback, like the lab's --nameserver: a lab name
+            f"lan.{SITE}": "10.1.2.3",  # the LAN, named by no flag
+            f"cdn.{SITE}": "10.9.9.9",  # the LAN too, but a --connect-to rule routes it
+            f"meta.{SITE}": "169.254.169.254",
+        }
+    )
+
+    async def main() -> tuple[Any, list[tuple[str, str, str]]]:
+        async with RawServer({}) as server:
+            port = server.port
+            server.pages["/"] = response(
+                200,
+                (
+                    "<html><body><h1>Shop</h1>"
+                    f'<img src="http://assets.{SITE}:{port}/assets.png">'
+                    f'<img src="http://lan.{SITE}:{port}/lan.png">'
+                    f'<img src="http://cdn.{SITE}/cdn.png">'
+                    # A WebSocket is never paused by the DevTools Fetch domain: the proxy refuses it.
+                    f'<script>try {{ new WebSocket("ws://meta.{SITE}/socket"); }} catch (e) {{}}</script>'
+                    "</body></html>"
+                ).encode(),
+            )
+            for name in ("assets", "cdn"):
+                server.pages[f"/{name}.png"] = response(200, b"\x89PNG", ctype="image/png")
+            assert CHROMIUM is not None
+            net = NetSettings(
+                nameservers=(nameserver,), connect_to=(ConnectTo(f"cdn.{SITE}", 80, "127.0.0.1", port),), timeout=5
+            )
+            load = await measure_page(f"http://{SITE}:{port}/", net, binary=CHROMIUM, timeout_s=60)
+            return load, server.requests
+
+    load, requests = asyncio.run(main())
+    assert load.error is None, load.error
+    fetched = {(host, path) for _, host, path in requests}
+    # The page itself and the names the run's DNS or a --connect-to rule put on this machine loaded,
+    # though the system resolver has never heard of them.
+    assert {(SITE, "/"), (f"assets.{SITE}", "/assets.png"), (f"cdn.{SITE}", "/cdn.png")} <= fetched, fetched
+    # The name the run's DNS puts on the LAN was refused, and nothing reached the server for it.
+    assert (f"lan.{SITE}", "/lan.png") not in fetched
+    blocked = "\n".join(load.blocked)
+    assert f"lan.{SITE} resolves to 10.1.2.3 is a private address" in blocked, blocked
+    assert f"meta.{SITE}:80: meta.{SITE} resolves to 169.254.169.254 is a link-local address" in blocked, blocked
+    assert not any(f"cdn.{SITE}" in line or f"assets.{SITE}" in line for line in load.blocked), blocked
+
+
+def test_the_page_load_proxy_dials_the_runs_answers_and_refuses_private_ones(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    """The SOCKS5 proxy Chromium connects through, spoken to byte by byte: a name goes where the
+    run's DNS says, a private answer or literal is refused (code 2), BIND is not served (code 7)."""
+    import struct
+
+    from launchready.perf.browser_proxy import GuardedProxy
+
+    nameserver, _ = udp_dns_responder({f"assets.{SITE}": "127.0.0.1", f"lan.{SITE}": "10.1.2.3"})
+
+    async def socks(proxy_port: int, command: int, address: bytes, port: int) -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy_port)
+        try:
+            writer.write(b"\x05\x01\x00")
+            assert await reader.readexactly(2) == b"\x05\x00"
+            writer.write(b"\x05" + bytes((command, 0)) + address + struct.pack("!H", port))
+            reply = await reader.readexactly(10)
+            if reply[1] != 0:
+                return reply[1], b""
+            writer.write(f"GET /a.png HTTP/1.1\r\nHost: assets.{SITE}\r\n\r\n".encode())
+            return 0, await reader.readuntil(b"\r\n\r\n")
+        finally:
+            writer.close()
+
+    def name(host: str) -> bytes:
+        return b"\x03" + bytes((len(host),)) + host.encode()
+
+    async def main() -> tuple[list[int], bytes, list[tuple[str, str, str]], list[tuple[str, int, str]]]:
+        async with RawServer({"/a.png": response(200, b"png", ctype="image/png")}) as server:
+            net = NetSettings(nameservers=(nameserver,), timeout=3)
+            dns = DnsProbe(net)
+            try:
+                async with GuardedProxy(net, dns, SITE) as proxy:
+                    loaded, head = await socks(proxy.port, 1, name(f"assets.{SITE}"), server.port)
+                    codes = [
+                        loaded,
+                        (await socks(proxy.port, 1, name(f"lan.{SITE}"), server.port))[0],
+                        (await socks(proxy.port, 1, b"\x01" + bytes((169, 254, 169, 254)), 80))[0],
+                        (await socks(proxy.port, 2, name(f"assets.{SITE}"), server.port))[0],
+                    ]
+                    return codes, head, server.requests, proxy.refused
+            finally:
+                await dns.close()
+
+    codes, head, requests, refused = asyncio.run(main())
+    assert codes == [0, 2, 2, 7]
+    assert head.startswith(b"HTTP/1.1 200") and ("GET", f"assets.{SITE}", "/a.png") in requests
+    assert [(host, port) for host, port, _ in refused][1:] == [("169.254.169.254", 80)]
+    assert refused[0][0] == f"lan.{SITE}" and "10.1.2.3 is a private address" in refused[0][2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import ssl
 import threading
@@ -30,7 +31,7 @@ from launchready.core.check import (
     bounded_evidence,
     group_repeated,
 )
-from launchready.core.dns import DnsAnswer
+from launchready.core.dns import MAX_MX_TARGETS, DnsAnswer
 from launchready.core.finding import CheckResult, Status
 from launchready.core.http import HttpExchange
 from launchready.core.net import ConnectTo, Nameserver, NetSettings
@@ -239,9 +240,19 @@ def test_a_real_audit_of_a_hostile_zone_writes_a_bounded_json_report(
     assert max(len(line) for f in findings for line in f["evidence"]) <= MAX_EVIDENCE_CHARS + 40
     assert max(len(f["remediation"]) for f in findings) <= MAX_REMEDIATION_CHARS + 40
     # The listings are bounded and say what they leave out.
-    assert len(data["hosts"]) <= MAX_LISTED_HOSTS and data["hosts_omitted"] == MX_COUNT + 2 - MAX_LISTED_HOSTS
+    # Discovery looks up only the most preferred MX hosts and counts the rest as left out.
+    assert len(data["hosts"]) <= MAX_LISTED_HOSTS and data["hosts_omitted"] == MX_COUNT - MAX_MX_TARGETS
+    not_looked_up = f"{MX_COUNT - MAX_MX_TARGETS} more MX host(s) not looked up"
+    assert any(line.startswith(not_looked_up) for line in data["dns_map"]["omitted"]), data["dns_map"]["omitted"]
     assert f"MX {DOMAIN}: {MX_COUNT - MAX_RECORDS_PER_SET} more record(s) not listed" in data["dns_map"]["omitted"]
     assert size < REPORT_CAP
     # The work is bounded too: the edge check asks only the first mail hosts, not all thousand.
     mail_hosts_asked = {h for h in zone.hosts_asked if h.startswith("mx")}
     assert 0 < len(mail_hosts_asked) <= MAX_MAIL_HOSTS < MX_COUNT // 10, len(mail_hosts_asked)
+    # No check resolves all thousand: discovery, email.mx, dns.cname and the DNS map ask the same
+    # most preferred few, and the ones never asked are reported, not passed.
+    mx_names_resolved = {n for n in zone.names_asked if re.fullmatch(rf"mx\d+\.{re.escape(DOMAIN)}", n)}
+    assert 0 < len(mx_names_resolved) <= MAX_MX_TARGETS, sorted(mx_names_resolved)
+    [too_many] = [f for f in findings if f["id"] == "email.mx.too-many"]
+    assert f"not looked up or checked: {MX_COUNT - MAX_MX_TARGETS}" in too_many["evidence"]
+    print(f"DNS queries of the hostile audit: {zone.dns_queries}")

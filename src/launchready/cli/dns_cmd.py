@@ -34,7 +34,9 @@ async def build_map(domain: str, config: Config, net: NetSettings) -> DnsMap:
     try:
         site = await discover(domain, config, dns)
         hosts = tuple((h.name, h.found_by) for h in site.hosts)
-        return await collect_dns_map(dns, domain, hosts, dkim_selectors=tuple(config.email.dkim_selectors))
+        return await collect_dns_map(
+            dns, domain, hosts, dkim_selectors=tuple(config.email.dkim_selectors), not_asked=site.omitted_notes
+        )
     finally:
         await dns.close()
 

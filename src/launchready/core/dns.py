@@ -22,6 +22,14 @@ def query_failed(status: str) -> bool:
     return status in FAILED_STATUSES
 
 
+# How many of a domain's mail exchangers are looked up (address, CNAME) and checked. Senders try
+# MX hosts in preference order and give up long before twenty (Postfix dials at most 5 addresses,
+# smtp_mx_address_limit), and mail providers publish 1 to 5 records (Google Workspace's legacy
+# set is the largest common one). Twenty is four times the largest real set, while a hostile answer of a thousand
+# MX records no longer costs a thousand lookups per check; the rest are counted and reported.
+MAX_MX_TARGETS = 20
+
+
 @dataclass(frozen=True)
 class MxRecord:
     preference: int
@@ -119,6 +127,12 @@ class DnsAnswer:
     def mx_hosts(self) -> tuple[str, ...]:
         """The mail exchangers' names, null MX left out."""
         return tuple(m.exchange for m in self.mx if not m.is_null)
+
+    def preferred_mx(self, limit: int = MAX_MX_TARGETS) -> tuple[tuple[MxRecord, ...], int]:
+        """The ``limit`` most preferred MX records (lowest preference first, then by name, repeats
+        dropped) and how many more the answer holds: the ones worth a lookup each."""
+        ordered = sorted(set(self.mx), key=lambda m: (m.preference, m.exchange))
+        return tuple(ordered[:limit]), max(0, len(ordered) - limit)
 
     @property
     def caa(self) -> tuple[CaaRecord, ...]:

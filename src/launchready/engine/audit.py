@@ -28,13 +28,13 @@ MAX_LISTED_HOSTS = 100
 
 
 def _host_summaries(site: SiteMap) -> tuple[tuple[HostSummary, ...], int]:
-    """The hosts the report lists, and how many it leaves out."""
+    """The hosts the report lists, and how many it leaves out (MX hosts never looked up included)."""
     ordered = [h for h in site.hosts if h.found_by != "mx"] + [h for h in site.hosts if h.found_by == "mx"]
     listed = tuple(
         HostSummary(name=h.name, addresses=h.addresses, cname_chain=h.cname_chain, found_by=h.found_by)
         for h in ordered[:MAX_LISTED_HOSTS]
     )
-    return listed, max(0, len(ordered) - MAX_LISTED_HOSTS)
+    return listed, max(0, len(ordered) - MAX_LISTED_HOSTS) + site.mx_omitted
 
 
 async def run_audit(
@@ -80,6 +80,7 @@ async def run_audit(
                 domain,
                 tuple((h.name, h.found_by) for h in site.hosts),
                 dkim_selectors=tuple(config.email.dkim_selectors),
+                not_asked=site.omitted_notes,
             )
     finally:
         await probes.close()

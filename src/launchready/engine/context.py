@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from launchready.config.model import Config
-from launchready.core.dns import DnsAnswer
+from launchready.core.dns import MAX_MX_TARGETS, DnsAnswer
 from launchready.core.facts import FactBook
 from launchready.core.net import NetSettings
 from launchready.core.protocols import (
@@ -63,11 +63,23 @@ class SiteMap:
     domain: str
     hosts: tuple[HostInfo, ...]
     mx: DnsAnswer
+    # MX targets discovery did not look up (beyond the MAX_MX_TARGETS most preferred).
+    mx_omitted: int = 0
 
     @property
     def mx_hosts(self) -> tuple[str, ...]:
         """The MX targets (a null MX "0 ." yields none)."""
         return self.mx.mx_hosts
+
+    @property
+    def omitted_notes(self) -> tuple[str, ...]:
+        """What discovery left out, in words for the DNS map and the report."""
+        if not self.mx_omitted:
+            return ()
+        return (
+            f"{self.mx_omitted} more MX host(s) not looked up (only the {MAX_MX_TARGETS} most preferred "
+            "were: senders never try further down the list)",
+        )
 
     @property
     def web_hosts(self) -> tuple[str, ...]:

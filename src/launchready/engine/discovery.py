@@ -1,7 +1,8 @@
 """Zero-config discovery: which names under the domain exist, found through real DNS queries.
 
 The apex and www are always asked; then the config's subdomains and a built-in list of the
-names products commonly use; then the MX hosts. A wildcard record would make every guessed
+names products commonly use; then the MX hosts (the MAX_MX_TARGETS most preferred; the
+rest are counted, not looked up). A wildcard record would make every guessed
 name "exist", so a random label is asked first and guessed names that only match the wildcard
 are dropped (names the user declared are kept regardless).
 """
@@ -85,10 +86,13 @@ async def discover(domain: str, config: Config, dns: DnsLookup) -> SiteMap:
 
     mx = await mx_task
     known = {h.name for h in hosts}
-    mx_names = [n for n in SiteMap(domain, (), mx).mx_hosts if n not in known]
+    # A thousand MX records must not cost a thousand lookups here and in every check that reads
+    # the site map: the most preferred are looked up, the rest counted (SiteMap.omitted_notes).
+    preferred, mx_omitted = mx.preferred_mx()
+    mx_names = list(dict.fromkeys(m.exchange for m in preferred if not m.is_null and m.exchange not in known))
     mx_answers = await asyncio.gather(*(lookup(n) for n in mx_names))
     hosts.extend(HostInfo(n, a, aaaa, "mx") for n, (a, aaaa) in zip(mx_names, mx_answers, strict=True))
-    return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx)
+    return SiteMap(domain=domain, hosts=tuple(hosts), mx=mx, mx_omitted=mx_omitted)
 
 
 async def discover_dkim_selectors(domain: str, dns: DnsLookup, declared: tuple[str, ...] = ()) -> tuple[str, ...]:

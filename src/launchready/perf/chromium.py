@@ -7,9 +7,10 @@ up, Lighthouse's adjusted values), 4x CPU slowdown, a 412x823 viewport at DPR 1.
 from the page's own Performance APIs (navigation timing for TTFB, paint timing for FCP, the
 buffered largest-contentful-paint entries for LCP) and bytes/requests from Network events.
 
-The browser dials the same endpoints as every other probe: --connect-to rules and the run's DNS
-become --host-resolver-rules, and with --ca-bundle the leaf certificate of each host (verified
-here first, against the system store plus that bundle) is accepted by its SPKI hash.
+The browser dials the same endpoints as every other probe: every connection goes through a SOCKS5
+proxy on loopback (browser_proxy.py) that applies --connect-to rules and the run's DNS, and with
+--ca-bundle the leaf certificate of the page's host (verified here first, against the system
+store plus that bundle) is accepted by its SPKI hash.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
+from launchready.perf.browser_proxy import GuardedProxy
 from launchready.probes.dial import dial_plan, is_ip, redirect_refusal
 from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import verifying_context
@@ -229,8 +231,19 @@ def _verified_leaf_spki(net: NetSettings, host: str, address: str, port: int) ->
     return _spki_hash(der) if der else None
 
 
-async def browser_args(net: NetSettings, url: str, *, dns: DnsLookup | None = None) -> list[str]:
-    """Resolver rules (and, with --ca-bundle, trusted leaf SPKIs) so Chromium dials what the probes dial.
+def proxy_args(proxy_port: int) -> list[str]:
+    """Every connection through the run's SOCKS5 proxy (browser_proxy.py), loopback included
+    (Chromium bypasses a proxy for loopback unless told not to), and no name resolved by Chromium
+    itself: a name the system resolver answers differently from the run's DNS is never dialled."""
+    return [
+        f"--proxy-server=socks5://127.0.0.1:{proxy_port}",
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ]
+
+
+async def browser_args(net: NetSettings, url: str, *, proxy_port: int, dns: DnsLookup | None = None) -> list[str]:
+    """The proxy that dials what the probes dial (and, with --ca-bundle, the trusted leaf SPKI).
 
     ``dns`` is the run's resolver; without one (the pageload command) one is opened for this call.
     """
@@ -246,11 +259,9 @@ async def browser_args(net: NetSettings, url: str, *, dns: DnsLookup | None = No
             plan = await dial_plan(net, own, host, port)
         finally:
             await own.close()
-    args: list[str] = []
+    args = proxy_args(proxy_port)
     if plan.endpoints:
         address, dial_port = plan.endpoints[0]
-        target = f"[{address}]" if ":" in address else address
-        args.append(f"--host-resolver-rules=MAP {host}:{port} {target}:{dial_port}")
         if tls and net.ca_bundle is not None:
             spki = await asyncio.to_thread(_verified_leaf_spki, net, host, address, dial_port)
             if spki:
@@ -427,19 +438,30 @@ async def measure_page(
     own_dns: DnsProbe | None = None
     if dns is None:  # the pageload command: this load's own resolver, closed with it
         own_dns = dns = DnsProbe(net)
-    guard = _AddressGuard(net, dns, (urlsplit(url).hostname or "").lower().rstrip("."))
+    start_host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    guard = _AddressGuard(net, dns, start_host)
     try:
-        proc, ws_url = await _launch(binary, profile, await browser_args(net, url, dns=dns))
-        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
-            cdp = _Cdp(ws)
-            cdp.on_paused = lambda event: guard.on_paused(cdp, event)
-            try:
-                load = await asyncio.wait_for(_load(cdp, url), timeout_s)
-            except TimeoutError:
-                return PageLoad(url, error=f"the page did not finish loading within {timeout_s:g}s")
-            finally:
-                await cdp.close()
-        load = replace(load, blocked=tuple(guard.blocked))
+        async with GuardedProxy(net, dns, start_host) as proxy:
+            args = await browser_args(net, url, proxy_port=proxy.port, dns=dns)
+            proc, ws_url = await _launch(binary, profile, args)
+            async with aiohttp.ClientSession() as http, http.ws_connect(ws_url, max_msg_size=0) as ws:
+                cdp = _Cdp(ws)
+                cdp.on_paused = lambda event: guard.on_paused(cdp, event)
+                try:
+                    load = await asyncio.wait_for(_load(cdp, url), timeout_s)
+                except TimeoutError:
+                    return PageLoad(url, error=f"the page did not finish loading within {timeout_s:g}s")
+                finally:
+                    await cdp.close()
+        # The proxy also refuses what the Fetch domain never pauses (WebSockets, a connection
+        # Chromium opens ahead of a request); a host already blocked by the guard is listed once.
+        guarded_hosts = {_blocked_host(line) for line in guard.blocked}
+        refused = [f"{host}:{port}: {why}" for host, port, why in proxy.refused if host not in guarded_hosts]
+        load = replace(load, blocked=(*guard.blocked, *dict.fromkeys(refused)))
+        parts = urlsplit(url)
+        why_not = proxy.failures.get((start_host, parts.port or (443 if parts.scheme == "https" else 80)))
+        if load.error is not None and "ERR_SOCKS_CONNECTION_FAILED" in load.error and why_not is not None:
+            load = replace(load, error=load.error.replace("net::ERR_SOCKS_CONNECTION_FAILED", why_not))
         if load.error is not None and "ERR_CERT" in load.error:
             # Chromium names one error for any certificate it cannot use (an unknown CA, often, when
             # the real problem is the name); our own handshake says which check failed.
@@ -457,6 +479,13 @@ async def measure_page(
         if own_dns is not None:
             await own_dns.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _blocked_host(line: str) -> str:
+    """The host of a guard's "URL: why" line."""
+    with contextlib.suppress(ValueError):
+        return (urlsplit(line.split(" ", 1)[0].rstrip(":")).hostname or "").lower().rstrip(".")
+    return ""
 
 
 async def _load(cdp: _Cdp, url: str) -> PageLoad:

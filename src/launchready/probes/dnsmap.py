@@ -54,14 +54,17 @@ async def collect_dns_map(
     hosts: tuple[tuple[str, str], ...],
     *,
     dkim_selectors: tuple[str, ...] = (),
+    not_asked: tuple[str, ...] = (),
 ) -> DnsMap:
     """``hosts`` are (name, role) pairs (discovered names and mail hosts); selectors are declared ones.
 
-    Common DKIM selectors are asked too and listed when they exist.
+    Common DKIM selectors are asked too and listed when they exist. ``not_asked`` says what the
+    caller's discovery left out (MX hosts beyond the most preferred); the map repeats it under
+    ``omitted``.
     """
     selectors = tuple(dict.fromkeys((*dkim_selectors, *COMMON_DKIM_SELECTORS)))
     others = [h for h in dict.fromkeys(hosts) if h[0] != domain]
-    omitted: list[str] = []
+    omitted: list[str] = list(not_asked)
     if len(others) > MAX_MAPPED_HOSTS:
         omitted.append(f"{len(others) - MAX_MAPPED_HOSTS} more host(s) not mapped (first {MAX_MAPPED_HOSTS} listed)")
         others = others[:MAX_MAPPED_HOSTS]

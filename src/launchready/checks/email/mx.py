@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.dns import DnsAnswer
+from launchready.core.dns import MAX_MX_TARGETS, DnsAnswer
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
@@ -28,7 +28,9 @@ META = CheckMeta(
         what=(
             "Reads the domain's MX records: there must be at least one, or a null MX (`0 .`, RFC 7505) when the "
             "domain receives no mail; each target must be a host name (not an IP address, not a CNAME) that "
-            "has an A or AAAA record."
+            "has an A or AAAA record. Only the "
+            f"{MAX_MX_TARGETS} most preferred targets are looked up; more than that is itself reported "
+            "(with how many were not checked), never passed."
         ),
         why=(
             "Replies to your signup and receipt emails, bounce notices and members writing to support@ go to "
@@ -74,6 +76,14 @@ META = CheckMeta(
             references=(_RFC5321_5_1,),
         ),
         FindingSpec(
+            id="email.mx.too-many",
+            title="More MX records than any sender tries: the rest were not checked",
+            severity=Severity.LOW,
+            impact=Impact.EMAIL,
+            remediation=("Publish only the mail exchangers your provider documents (one to five); remove the rest."),
+            references=(_RFC5321_5_1,),
+        ),
+        FindingSpec(
             id="email.mx.null-mx-advised",
             title="The domain receives no mail but says nothing: publish a null MX",
             severity=Severity.LOW,
@@ -110,8 +120,15 @@ def _is_ip(text: str) -> bool:
 
 
 def judge(
-    domain: str, mx: DnsAnswer, targets: tuple[MxTarget, ...], *, receives_mail: bool, sends_mail: bool
+    domain: str,
+    mx: DnsAnswer,
+    targets: tuple[MxTarget, ...],
+    *,
+    receives_mail: bool,
+    sends_mail: bool,
+    not_checked: int = 0,
 ) -> list[Finding]:
+    """``targets`` are the MX records looked up; ``not_checked`` counts those that were not."""
     if mx.failed:
         raise CouldNotRun(f"MX query for {domain} failed ({mx.status})")
     mx_line = f"MX {domain}: " + (", ".join(mx.records) if mx.records else mx.status.upper())
@@ -142,9 +159,29 @@ def judge(
                 ),
             )
         ]
-    if len(targets) == 1 and targets[0].host == ".":
+    if len(targets) == 1 and targets[0].host == "." and not not_checked:
         return []  # null MX: the domain says it takes no mail, which is valid
     findings: list[Finding] = []
+    if not_checked:
+        # The targets beyond the most preferred were never looked up: say so rather than pass them.
+        findings.append(
+            META.finding(
+                "too-many",
+                target=domain,
+                evidence=[
+                    f"{len(targets) + not_checked} MX records for {domain}",
+                    f"looked up: the {len(targets)} most preferred "
+                    f"({', '.join(f'{t.preference} {t.host}' for t in targets[:5])}"
+                    f"{', ...' if len(targets) > 5 else ''})",
+                    f"not looked up or checked: {not_checked}",
+                ],
+                remediation=(
+                    f"Keep only your mail provider's documented MX hosts for {domain} and delete the other records: "
+                    "senders try the most preferred few and give up, and an answer this long only fits DNS over "
+                    "TCP, which some resolvers and firewalls do not allow."
+                ),
+            )
+        )
     for t in targets:
         if t.host == ".":
             continue
@@ -184,7 +221,8 @@ def judge(
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     mx = await ctx.dns.query(target, "MX")
-    parsed = sorted((m.preference, m.exchange) for m in mx.mx) if mx.ok else []
+    preferred, not_checked = mx.preferred_mx() if mx.ok else ((), 0)
+    parsed = [(m.preference, m.exchange) for m in preferred]
 
     async def facts(pref: int, host: str) -> MxTarget:
         if host == "." or _is_ip(host):
@@ -194,7 +232,9 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
 
     targets = tuple(await asyncio.gather(*(facts(p, h) for p, h in parsed)))
     email = ctx.config.email
-    return judge(target, mx, targets, receives_mail=email.receives_mail, sends_mail=email.sends_mail)
+    return judge(
+        target, mx, targets, receives_mail=email.receives_mail, sends_mail=email.sends_mail, not_checked=not_checked
+    )
 
 
 CHECK = Check(meta=META, run=run)

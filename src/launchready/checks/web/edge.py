@@ -179,8 +179,11 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     main_names = [n for n in main_names if n in site_hosts]
     if not main_names:
         raise NotApplicable("neither the apex nor www has an address")
-    # The first mail hosts only: a zone of a thousand MX records must not make a thousand fetches.
-    other_names = [h for h in ctx.site.web_hosts if h not in main_names] + list(ctx.site.mx_hosts[:MAX_MAIL_HOSTS])
+    # The most preferred mail hosts only (already looked up by discovery): a zone of a thousand MX
+    # records must not make a thousand fetches.
+    preferred_mx, _ = ctx.site.mx.preferred_mx(MAX_MAIL_HOSTS)
+    mail_names = [m.exchange for m in preferred_mx if not m.is_null]
+    other_names = [h for h in ctx.site.web_hosts if h not in main_names] + mail_names
     for label in ORIGIN_LABELS:
         name = f"{label}.{target}"
         if name in other_names or name in main_names:
