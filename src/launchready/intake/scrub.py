@@ -197,10 +197,11 @@ class Scrubber:
             text = text.replace(INLINE_ALLOW, "")
         return sorted({m.secret for m in self._detector.scan(text, "event")}, key=len, reverse=True)
 
-    def _context_pieces_uncached(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+    def _context_pieces_uncached(self, lines: tuple[tuple[Any, ...], Any, tuple[Any, ...]]) -> tuple[str, ...]:
         """What to mask in a frame's source lines that the lines scanned one by one may miss."""
-        joined = "\n".join(lines)
-        if not self._detector.prefilter.rules_for(joined.lower()):
+        pre, line, post = lines
+        joined = "\n".join(x for x in (*pre, line, *post) if type(x) is str)
+        if "\n" not in joined or not self._detector.prefilter.rules_for(joined.lower()):
             return ()
         pieces: set[str] = set()
         for secret in self._secrets_in(joined):
@@ -211,15 +212,16 @@ class Scrubber:
 
     def _mask_source_context(self, frame: dict[str, Any], out: dict[str, Any]) -> None:
         """Mask in ``out`` (the scrubbed frame) what a secret across ``frame``'s source lines covers."""
-        pre, line, post = frame.get("pre_context"), frame.get("context_line"), frame.get("post_context")
-        lines = [
-            *(pre if type(pre) is list else ()),
-            *((line,) if type(line) is str else ()),
-            *(post if type(post) is list else ()),
-        ]
-        if len(lines) < 2 or not all(type(x) is str for x in lines):
+        pre, post = frame.get("pre_context"), frame.get("post_context")
+        key = (
+            tuple(pre) if type(pre) is list else (),
+            frame.get("context_line"),
+            tuple(post) if type(post) is list else (),
+        )
+        try:
+            pieces = self._context_pieces(key)
+        except TypeError:  # an unhashable item (a dict): not source lines as an SDK sends them
             return
-        pieces = self._context_pieces(tuple(lines))
         if not pieces:
             return
 
@@ -228,12 +230,12 @@ class Scrubber:
                 text = text.replace(piece, FILTERED)
             return text
 
-        for key in _SOURCE_CONTEXT:
-            value = out.get(key)
+        for name in _SOURCE_CONTEXT:
+            value = out.get(name)
             if type(value) is str:
-                out[key] = masked(value)
+                out[name] = masked(value)
             elif type(value) is list:
-                out[key] = [masked(x) if type(x) is str else x for x in value]
+                out[name] = [masked(x) if type(x) is str else x for x in value]
 
     def scrub_string(self, text: str) -> str:
         """One string with credentials replaced (cut to ``string_max_chars`` first)."""
