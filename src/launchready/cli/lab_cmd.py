@@ -98,11 +98,10 @@ def build() -> typer.Typer:
         check_lab_running(workdir)
         if not no_marker:
             from launchready.config.loader import load_config
+            from launchready.config.sections.monitor import MonitorConfig
             from launchready.monitor.markers import record_deploy_marker
 
             # The store `monitor serve --config WORKDIR/launchready.toml` watches (the lab's [monitor]).
-            from launchready.config.sections.monitor import MonitorConfig
-
             loaded = load_config(workdir / "launchready.toml")
             line = record_deploy_marker(
                 loaded.config.monitor or MonitorConfig(),
