@@ -11,7 +11,8 @@ lab's workdir, the one thing both know (`lab up` prints it; `--workdir` fixes it
   waits for it, then removes it.
 
 `lab up` looks for requests every half second, in the loop that already lists the lab's mail.
-No socket is opened: nothing but the user's own account (the workdir's owner) can deploy.
+No socket is opened: whoever can write the workdir can deploy, as they could change the lab's
+files anyway (a temporary workdir is private to its owner).
 """
 
 from __future__ import annotations
