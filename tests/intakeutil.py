@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
@@ -21,10 +22,22 @@ from tests.monitorutil import store_engine  # noqa: F401  (re-exported: one stor
 
 
 @contextmanager
-def serve(routes: list[BaseRoute]) -> Iterator[str]:
-    """Serve the routes with uvicorn on an ephemeral loopback port; yields the base URL."""
+def serve(routes: list[BaseRoute], tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve the routes with uvicorn on an ephemeral loopback port; yields the base URL.
+
+    ``tls``: (certificate, key) files: HTTPS instead of HTTP.
+    """
     app = Starlette(routes=routes)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    certfile, keyfile = tls if tls is not None else (None, None)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="intake-uvicorn", daemon=True)
     thread.start()
@@ -35,7 +48,7 @@ def serve(routes: list[BaseRoute]) -> Iterator[str]:
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

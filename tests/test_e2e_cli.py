@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from cliutil import run_cli
 
+from launchready.cli.demo_cmd import demo_error_dsn
+from launchready.intake.projects import list_projects
+from launchready.intake.store import open_store
 from launchready.lab.lab import Lab
 
 SEVERE = {"blocker", "high", "medium", "low"}
@@ -270,8 +273,25 @@ def test_demo_catches_a_blocker_and_writes_html(
     report = tmp_path / "launchready-demo" / "report.html"
     assert report.is_file() and "PAUSE" in report.read_text(encoding="utf-8")
     assert str(report) in out.replace("\n", "")
-    # It ends by offering the commands that keep the lab up and watch it with the monitor.
-    assert out.rstrip().splitlines()[-1].startswith("  launchready monitor serve --config ")
+    # It ends by offering the commands that keep the lab up, watch it with the monitor (the lab's
+    # app reporting its errors to a project of the store that monitor uses) and deploy a release.
+    offered = [line for line in out.splitlines() if line.startswith("  launchready ")]
+    assert [line.split()[:3] for line in offered[-3:]] == [
+        ["launchready", "lab", "up"],
+        ["launchready", "monitor", "serve"],
+        ["launchready", "lab", "deploy"],
+    ]
+    lab_up = offered[-3].split()
+    dsn = lab_up[lab_up.index("--error-dsn") + 1]
+    workdir = tmp_path / "launchready-demo" / "lab"
+    assert dsn.startswith("http://") and dsn.endswith("@127.0.0.1:8787/1")
+    engine = open_store(None, workdir)  # WORKDIR/.launchready/monitor.sqlite: the offered monitor's default
+    try:
+        with engine.connect() as conn:
+            assert [p.dsn("http://127.0.0.1:8787") for p in list_projects(conn)] == [dsn]
+    finally:
+        engine.dispose()
+    assert demo_error_dsn(workdir) == (dsn, None)  # a second demo offers the same project
 
 
 def test_init_writes_a_starter_that_audit_loads(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

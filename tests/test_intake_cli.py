@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from launchready.cli.errors_cmd import project_app
+from launchready.core.net import Nameserver
 from launchready.intake.logs import FileFollower
 from launchready.intake.routes import intake_routes
 from launchready.intake.store import open_store
+from launchready.lab.ca import LabCA
 from launchready.monitor.store.errors_schema import error_events, error_groups
 from tests.cliutil import run_cli
 from tests.intakeutil import serve
@@ -146,3 +149,42 @@ def test_logs_tail_reads_stdin(
     assert code == 0 and "3 lines read, 2 at error level, 1 new groups" in out
     code, _, err = run_cli(["logs", "tail", "-", "--project", "nope", "--store", store], capsys)
     assert code == 2 and "no project named 'nope'" in err
+
+
+def test_errors_test_sends_through_the_audit_network_flags_to_an_https_intake(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    lab_ca: LabCA,
+    lab_ca_bundle: Path,
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, object]],
+) -> None:
+    """The DSN names a host only the flags make reachable and a certificate only --ca-bundle trusts."""
+    host = "errors.shop.test"
+    store = f"sqlite:///{tmp_path / 'monitor.sqlite'}"
+    engine = open_store(store, tmp_path)
+    tls = lab_ca.issue([host]).write(tmp_path / "certs", "intake")
+    nameserver, _ = udp_dns_responder({host: "127.0.0.1"})
+    try:
+        with serve(intake_routes(engine), tls=tls) as base:
+            port = int(base.rsplit(":", 1)[1])
+            on_443 = _add_project(store, "shop", f"https://{host}")  # https://KEY@errors.shop.test/1
+            on_port = on_443.replace(f"@{host}/", f"@{host}:{port}/")
+            ca = ["--ca-bundle", str(lab_ca_bundle), "--timeout", "5"]
+            # --connect-to steers host:443 to the intake's port, as the audit would dial it.
+            routed = ["--connect-to", f"{host}:443:127.0.0.1:{port}"]
+            code, out, _ = run_cli(["errors", "test", "--dsn", on_443, *routed, *ca, "--store", store], capsys)
+            assert (code, out.strip().endswith("is in the store")) == (0, True), out
+            # --nameserver: the run's DNS answers the DSN's host (a loopback answer, the user's own DSN).
+            ns = ["--nameserver", f"{nameserver.host}:{nameserver.port}"]
+            code, out, _ = run_cli(["errors", "test", "--dsn", on_port, *ns, *ca], capsys)
+            assert (code, out.startswith("arrived:")) == (0, True), out
+            # Without --ca-bundle the lab certificate is not trusted: not arrived, one line, exit 1.
+            code, out, _ = run_cli(["errors", "test", "--dsn", on_443, *routed, "--timeout", "5"], capsys)
+            assert code == 1 and out.startswith(f"not arrived: could not reach {host}") and out.count("\n") == 1, out
+            # A bad flag is a usage error naming it.
+            code, _, err = run_cli(["errors", "test", "--dsn", on_443, "--connect-to", "nonsense"], capsys)
+            assert code == 2 and "--connect-to nonsense" in err and err.count("\n") == 1
+        code, out, _ = run_cli(["errors", "list", "--format", "json", "--store", store], capsys)
+        assert code == 0 and [g["count"] for g in json.loads(out)] == [2]
+    finally:
+        engine.dispose()

@@ -174,3 +174,39 @@ def test_lists_and_pairs_at_the_depth_limit_are_trimmed() -> None:
     scrubbed = scrubber.scrub_event({"a": {"b": ["x", {"c": "y"}], "h": [["Authorization", "Bearer abcdefghijk"]]}})
     assert scrubbed == {"a": {"b": ["x", TRIMMED], "h": [["Authorization", FILTERED]]}}
     assert scrubber.scrub_event({"a": {"b": {"c": ["deep"]}}}) == {"a": {"b": {"c": TRIMMED}}}
+
+
+def test_secrets_across_a_frames_source_lines_are_masked_line_by_line() -> None:
+    body = [
+        "MIIEowIBAAKCAQEAx7Yqk2Lm9ZtR4vWb8NcQ" + "1pXs5Hd3Jf6Ke0Ug7Ti2Oy4Pa9Bw",
+        "Vn3Cm8Xz1Lq5Rt7Yu0Io2Pa4Sd6F" + "g8Hj1Kl3Zx",
+    ]
+    aws_secret = "q8Vn3Cm8Xz1Lq5Rt7Yu0" + "Io2Pa4Sd6Fg8Hj1Kl3Zx"
+    frame = {
+        "function": "boot",
+        "pre_context": [
+            'KEY = """-----BEGIN RSA ' + "PRIVATE KEY-----",
+            *body,
+            "-----END RSA " + 'PRIVATE KEY-----"""',
+        ],
+        "context_line": 'creds = ("AKIA' + 'Q3EGRT5KXMPLW7ZB",',
+        "post_context": [f'         "{aws_secret}")', "    ok = 1  # an ordinary line"],
+    }
+    scrubbed = Scrubber().scrub_event({"exception": {"values": [{"stacktrace": {"frames": [frame]}}]}})
+    [out] = scrubbed["exception"]["values"][0]["stacktrace"]["frames"]
+    assert out["pre_context"][1:3] == [FILTERED, FILTERED]
+    assert out["post_context"] == [f'         "{FILTERED}")', "    ok = 1  # an ordinary line"]
+    assert out["function"] == "boot" and frame["pre_context"][1] == body[0]  # the input is not changed
+    text = json.dumps(scrubbed)
+    assert all(secret not in text for secret in (*body, aws_secret))
+
+
+def test_the_repository_allow_marker_does_not_let_a_secret_into_an_event() -> None:
+    line = f'client = PaymentClient("{STRIPE_KEY}")  # launchready:allow'
+    assert Scrubber().scrub_string(line) == f'client = PaymentClient("{FILTERED}")  # launchready:allow'
+
+
+def test_frames_with_odd_source_context_are_scrubbed_without_error() -> None:
+    odd = {"context_line": None, "pre_context": "not a list", "post_context": [1, None, STRIPE_KEY]}
+    out = Scrubber().scrub_event({"frames": [odd]})["frames"][0]
+    assert out["post_context"] == [1, None, FILTERED]

@@ -126,3 +126,84 @@ def test_without_sentry_sdk_the_lab_runs_and_says_its_errors_go_nowhere(monkeypa
         lab.seed_members(1)
         lab.deploy("2.0.0")
         assert LabClient.for_lab(lab).get(f"https://{lab.hosts.api}/v1/members").status == 500
+
+
+def test_lab_deploy_talks_to_the_running_lab_up_and_the_new_error_arrives_after_its_marker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from serveutil import wait_until
+
+    from launchready.intake.routes import intake_routes
+    from tests.intakeutil import serve
+
+    workdir = tmp_path / "lab"
+    code, _, err = run_cli(["lab", "deploy", "1.1.0", "--workdir", str(workdir)], capsys)
+    assert (code, err) == (
+        2,
+        f"launchready: error: --workdir {workdir}: no lab there "
+        f"(`launchready lab up --workdir {workdir}` writes one)\n",
+    )
+    engine = open_store(None, workdir)  # the store `monitor serve --config WORKDIR/launchready.toml` uses
+    try:
+        with engine.begin() as conn:
+            project = add_project(conn, "marketlab", time.time())
+        with serve(intake_routes(engine)) as intake:
+            lab_up = subprocess.Popen(
+                [sys.executable, "-m", "launchready", "lab", "up", "--workdir", str(workdir),
+                 "--faults", "new-error-after-deploy", "--error-dsn", project.dsn(intake)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+            )  # fmt: skip
+            lines: list[str] = []
+            try:
+                assert lab_up.stdout is not None
+                for line in lab_up.stdout:
+                    lines.append(line.rstrip("\n"))
+                    if line.startswith("Press Ctrl-C"):
+                        break
+                summary = "\n".join(lines)
+                assert f"  launchready lab deploy 1.1.0 --workdir {workdir}" in lines, summary
+                https_port, http_port = (
+                    int(re.search(rf"^  {kind}\s+127\.0\.0\.1:(\d+)", summary, re.M).group(1))  # type: ignore[union-attr]
+                    for kind in ("HTTPS", "HTTP ")
+                )
+                client = LabClient(
+                    address="127.0.0.1", https_port=https_port, http_port=http_port, ca_bundle=str(workdir / "ca.pem")
+                )
+                members = "https://api.marketlab.test/v1/members"
+                code, _, err = run_cli(
+                    ["lab", "seed", "--members", "2", "--db", str(workdir / "marketlab.sqlite3")], capsys
+                )
+                assert code == 0, err
+                assert client.get(members).status == 200  # the first release works
+                code, _, err = run_cli(["lab", "deploy", "1.1 beta", "--workdir", str(workdir)], capsys)
+                assert code == 2 and "version '1.1 beta'" in err and err.count("\n") == 1
+                code, out, err = run_cli(["lab", "deploy", "1.1.0", "--workdir", str(workdir)], capsys)
+                assert code == 0, err
+                marker_line, deployed_line = out.splitlines()
+                assert marker_line.startswith("deploy marker #"), out
+                assert deployed_line == f"deployed {RELEASE_PREFIX}1.1.0: the lab's app runs it now"
+                assert lab_up.stdout.readline().startswith(f"deployed {RELEASE_PREFIX}1.1.0")
+                assert client.get(members).status == 500  # the new release ships the bug
+
+                def new_group() -> list[tuple[object, ...]]:
+                    return store_rows(
+                        workdir / ".launchready" / "monitor.sqlite",
+                        "SELECT g.first_release, d.version, d.source FROM error_groups g "
+                        "JOIN deploys d ON d.id = g.first_deploy_id",
+                    )
+
+                wait_until(lambda: bool(new_group()), "the new error to reach the intake")
+                assert new_group() == [(f"{RELEASE_PREFIX}1.1.0", "1.1.0", "deploy-command")]
+            finally:
+                lab_up.send_signal(signal.SIGTERM)
+                assert lab_up.wait(60) == 0
+    finally:
+        engine.dispose()
+    assert not (workdir / "control" / "lab.pid").exists()
+    code, _, err = run_cli(["lab", "deploy", "1.2.0", "--workdir", str(workdir)], capsys)
+    assert code == 2 and "the lab is not running" in err

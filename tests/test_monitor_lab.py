@@ -94,11 +94,15 @@ def test_the_command_lab_up_and_the_demo_offer_watches_the_lab_with_zero_config(
     from launchready.lab.faults import parse_faults
     from launchready.lab.lab import describe, lab_monitor_command
 
-    offer = monitor_offer(tmp_path / "lab")
-    lab_up, serve_line = shlex.split(offer[-2]), shlex.split(offer[-1])
+    dsn = "http://0123456789abcdef0123456789abcdef@127.0.0.1:8787/1"
+    offer = monitor_offer(tmp_path / "lab", dsn)
+    [lab_up, serve_line, deploy_line] = [shlex.split(line) for line in offer if line.startswith("  launchready ")]
     assert lab_up[:3] == ["launchready", "lab", "up"] and serve_line[:3] == ["launchready", "monitor", "serve"]
     assert parse_faults(lab_up[lab_up.index("--faults") + 1]) >= {f.name for f in monitor_faults()}
+    assert lab_up[lab_up.index("--error-dsn") + 1] == dsn
+    assert "--error-dsn" not in " ".join(monitor_offer(tmp_path / "lab"))
     assert serve_line[serve_line.index("--config") + 1] == str(tmp_path / "lab" / "launchready.toml")
+    assert deploy_line == ["launchready", "lab", "deploy", "1.1.0", "--workdir", str(tmp_path / "lab")]
 
     port = closed_port()
     with Lab(workdir=tmp_path / "lab", monitor_url=f"http://127.0.0.1:{port}", heartbeat_period=2) as lab:

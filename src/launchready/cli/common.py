@@ -42,10 +42,17 @@ def net_settings(
     loaded: LoadedConfig | None = None,
     *,
     rdap_server: str | None = None,
+    allow_private: bool = False,
 ) -> NetSettings:
-    """The network flags; with ``loaded``, its [net] table fills in each flag not given."""
+    """The network flags; with ``loaded``, its [net] table fills in each flag not given.
+
+    ``allow_private``: the command's target is the user's own (a DSN they typed), not a name
+    whose DNS answer someone else controls, so a private or loopback answer may be dialled.
+    """
     if loaded is None or loaded.path is None:
-        return build_net_settings(nameservers, ca_bundle, connect_to, timeout, rdap_server=rdap_server)
+        return build_net_settings(
+            nameservers, ca_bundle, connect_to, timeout, rdap_server=rdap_server, allow_private=allow_private
+        )
     net = loaded.config.net
     from_file = (
         not nameservers and bool(net.nameservers),

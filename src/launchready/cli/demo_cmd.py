@@ -12,23 +12,52 @@ import typer
 # before the lab runs; change them in both commands if one is taken.
 DEMO_LAB_PORTS = {"dns": 25353, "https": 28443, "http": 28080, "smtp": 22525}
 DEMO_MONITOR_LISTEN = "127.0.0.1:8787"
+DEMO_ERROR_PROJECT = "marketlab"
 
 
-def monitor_offer(workdir: Path) -> list[str]:
-    """The two commands that keep the lab running and watch it with `monitor serve`."""
+def demo_error_dsn(workdir: Path) -> tuple[str | None, str | None]:
+    """(The DSN of the error-intake project ``marketlab`` in the store the offered monitor uses, None)
+    or (None, why not): created on the first demo, the same one after."""
+    import time
+
+    from launchready.intake.errors import IntakeError
+    from launchready.intake.projects import add_project, list_projects
+    from launchready.intake.store import open_store
+
+    try:
+        engine = open_store(None, workdir)  # WORKDIR/.launchready/monitor.sqlite, beside the lab's config
+        try:
+            with engine.begin() as conn:
+                known = [p for p in list_projects(conn) if p.name == DEMO_ERROR_PROJECT]
+                project = known[0] if known else add_project(conn, DEMO_ERROR_PROJECT, time.time())
+        finally:
+            engine.dispose()
+    except IntakeError as exc:
+        return None, str(exc)
+    return project.dsn(f"http://{DEMO_MONITOR_LISTEN}"), None
+
+
+def monitor_offer(workdir: Path, error_dsn: str | None = None) -> list[str]:
+    """The commands that keep the lab running, watch it with `monitor serve`, and deploy a release.
+
+    With ``error_dsn`` (see :func:`demo_error_dsn`) the lab's app reports its errors to the monitor.
+    """
     from launchready.lab.faults import DEMO_FAULTS, monitor_faults
     from launchready.lab.lab import monitor_serve_command
 
     switches = ",".join([*DEMO_FAULTS, *(f.name for f in monitor_faults())])
     ports = DEMO_LAB_PORTS
+    reporting = f" --error-dsn {error_dsn}" if error_dsn else ""
     return [
         "",
         "Watch the lab after launch (two terminals): start it, flaky health route and a cron job that",
-        "stops pinging included, then the monitor (checks, heartbeat, alerts, dashboard on "
+        "stops pinging included"
+        + (", its app reporting errors to the monitor" if error_dsn else "")
+        + ", then the monitor (checks, heartbeat, errors, alerts, dashboard on "
         f"http://{DEMO_MONITOR_LISTEN}):",
         f"  launchready lab up --faults {switches} --workdir {workdir} "
         f"--dns-port {ports['dns']} --https-port {ports['https']} --http-port {ports['http']} "
-        f"--smtp-port {ports['smtp']} --monitor-url http://{DEMO_MONITOR_LISTEN}",
+        f"--smtp-port {ports['smtp']} --monitor-url http://{DEMO_MONITOR_LISTEN}{reporting}",
         "  "
         + monitor_serve_command(
             config=workdir / "launchready.toml",
@@ -40,6 +69,9 @@ def monitor_offer(workdir: Path) -> list[str]:
             smtp_port=ports["smtp"],
             listen=DEMO_MONITOR_LISTEN,
         ),
+        "Then ship a release with a new bug (a third terminal): the deploy marker, then new-error-after-deploy's",
+        "error in the member directory (https://api.marketlab.test/v1/members) as a new group with its alert:",
+        f"  launchready lab deploy 1.1.0 --workdir {workdir}",
     ]
 
 
@@ -91,6 +123,12 @@ def register(app: typer.Typer) -> None:
             f"Try it yourself: [bold]launchready lab up --faults {','.join(DEMO_FAULTS)}[/bold] "
             "and run the audit command it prints."
         )
-        for line in monitor_offer(output_dir.resolve() / "lab"):
+        lab_workdir = output_dir.resolve() / "lab"
+        error_dsn, no_dsn = demo_error_dsn(lab_workdir)
+        if no_dsn is not None:
+            print(
+                f"launchready: the lab's errors would go nowhere: no error-intake project ({no_dsn})", file=sys.stderr
+            )
+        for line in monitor_offer(lab_workdir, error_dsn):
             print(line)
         sys.stdout.flush()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from launchready.cli.errors import UsageError
+from launchready.cli.options import CaBundleOpt, ConnectToOpt, NameserverOpt, TimeoutOpt
 from launchready.intake.errors import IntakeError
 
 if TYPE_CHECKING:
@@ -76,18 +77,23 @@ def build() -> typer.Typer:
     @errors.command("test")
     def test_cmd(
         dsn: Annotated[str, typer.Option("--dsn", help="The DSN to send a test event to.")],
-        timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the answer.")] = 10.0,
+        nameserver: NameserverOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        connect_to: ConnectToOpt = None,
+        timeout: TimeoutOpt = 10.0,
         store: Annotated[
             str | None,
             typer.Option("--store", metavar="URL", help="Also look the event up in this monitor store (on its host)."),
         ] = None,
     ) -> None:
-        """Send one test event to DSN and say whether it arrived."""
+        """Send one test event to DSN (through the audit's network flags) and say whether it arrived."""
+        from launchready.cli import common
         from launchready.intake.api import event_stored
         from launchready.intake.testevent import send_test_event
 
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, allow_private=True)
         try:
-            result = send_test_event(dsn, timeout)
+            result = send_test_event(dsn, net)
         except IntakeError as exc:
             raise UsageError(str(exc)) from None
         if not result.arrived:

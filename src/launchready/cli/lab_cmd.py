@@ -1,4 +1,4 @@
-"""`launchready lab up` and `launchready lab faults`."""
+"""`launchready lab up|deploy|seed|faults`."""
 
 from __future__ import annotations
 
@@ -107,6 +107,41 @@ def build() -> typer.Typer:
             mail_relay_to=relay_to,
             out=sys.stdout,
         )
+
+    @lab.command("deploy")
+    def deploy(
+        version: Annotated[str, typer.Argument(help="The app's new version (its release becomes marketlab@VERSION).")],
+        workdir: Annotated[
+            Path, typer.Option("--workdir", help="The running lab's workdir (`lab up` prints it beside `config`).")
+        ],
+        no_marker: Annotated[
+            bool, typer.Option("--no-marker", help="Do not record the deploy marker in the monitor's store.")
+        ] = False,
+    ) -> None:
+        """Deploy a new release of the running lab's app, as a deploy tool would: marker first, then the release."""
+        from launchready.lab.control import check_lab_running, check_version, request_deploy
+        from launchready.lab.error_reporting import ENVIRONMENT
+
+        workdir = workdir.resolve()
+        check_version(version)
+        check_lab_running(workdir)
+        if not no_marker:
+            from launchready.config.loader import load_config
+            from launchready.config.sections.monitor import MonitorConfig
+            from launchready.monitor.markers import record_deploy_marker
+
+            # The store `monitor serve --config WORKDIR/launchready.toml` watches (the lab's [monitor]).
+            loaded = load_config(workdir / "launchready.toml")
+            line = record_deploy_marker(
+                loaded.config.monitor or MonitorConfig(),
+                loaded.base_dir,
+                environment=ENVIRONMENT,
+                version=version,
+                who="launchready lab deploy",
+            )
+            print(line, file=sys.stderr if line.startswith("launchready: warning") else sys.stdout)
+        release = request_deploy(workdir, version)
+        print(f"deployed {release}: the lab's app runs it now")
 
     @lab.command("seed")
     def seed(

@@ -4,8 +4,8 @@ A DSN is ``http(s)://<public_key>@<host>[/<prefix>]/<project_id>``, the form eve
 (and GlitchTip, and launchready's own intake) reads. ``build_test_envelope`` builds the one event
 `launchready errors test` and the ``app.errors`` audit check send, and ``delivery_verdict``
 decides from the answer whether it arrived: Sentry-compatible services answer an accepted
-envelope with ``200 {"id": "<event id>"}``. Pure: no I/O here (the sender lives in
-``intake/testevent.py`` for the CLI and ``probes/errortracking.py`` for the audit).
+envelope with ``200 {"id": "<event id>"}``. Pure: no I/O here (the one sender is
+``probes/errortracking.py``, used by the audit and, through ``intake/testevent.py``, the CLI).
 """
 
 from __future__ import annotations

@@ -298,6 +298,7 @@ _LOAD_GROUPS = (
         error_groups.c.project_id == bindparam("b_project"),
         error_groups.c.fingerprint.in_(bindparam("b_fingerprints", expanding=True)),
     )
+    .order_by(error_groups.c.id)
     .with_for_update()
 )
 _INSERT_EVENTS = insert(error_events)
@@ -788,11 +789,27 @@ def write_work(conn: Connection, work: Sequence[Work], settings: IntakeSettings)
     return changes
 
 
+def _take_write_lock(conn: Connection) -> None:
+    """Make the batch's reads and writes one atomic step against every other writer of the store.
+
+    A batch reads each group's JSON lists (users, environments, alert times), adds to them and
+    writes them back. PostgreSQL locks the rows it reads (``_LOAD_GROUPS`` is ``FOR UPDATE``, in
+    id order so two batches never wait on each other in a circle). SQLite has no row locks and
+    the driver would run the reads outside any transaction, so a second process (another
+    `monitor serve`, `logs tail`) could write in between and one of the two lists would lose its
+    entry: ``BEGIN IMMEDIATE`` takes the store's writer lock before the first read (waiting up to
+    the busy timeout for the other writer's commit).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def write_work_retrying(engine: Engine, work: Sequence[Work], settings: IntakeSettings) -> list[GroupChange]:
     """``write_work`` in its own transaction; a race with another writer creating the same group is retried."""
     for attempt in range(3):
         try:
             with engine.begin() as conn:
+                _take_write_lock(conn)
                 return write_work(conn, work, settings)
         except IntegrityError:
             if attempt == 2:

@@ -11,7 +11,12 @@ Like Sentry's default server-side scrubber, and applied to every event before it
   ``Bearer``/``Basic`` credentials, passwords in URLs (``scheme://user:password@``),
   ``key=value`` / ``"key": "value"`` pairs whose key names a credential, and every value the
   secret scanner's rules (``launchready.secrets.rules``) recognise in that string (provider
-  keys, private keys, database URLs, high-entropy values assigned to secret-looking names);
+  keys, private keys, database URLs, high-entropy values assigned to secret-looking names),
+  whatever the repository's ``launchready:allow`` marker on the line says (allowed in a
+  repository is not allowed in an error event);
+* a stack frame's source lines (``pre_context``, ``context_line``, ``post_context``) are also
+  scanned together, so a secret the scanner recognises only across lines (a PEM private key
+  pasted into the code, an AWS key id with its secret on the next line) is masked line by line;
 * request bodies are cut to ``request_body_max_chars``, other strings to ``string_max_chars``,
   and nesting deeper than ``max_json_depth`` is replaced by ``[trimmed]``.
 """
@@ -23,10 +28,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from launchready.secrets.detector import Detector
+from launchready.secrets.detector import INLINE_ALLOW, Detector
 
 FILTERED = "[Filtered]"
 TRIMMED = "[trimmed]"
+_SOURCE_CONTEXT = ("pre_context", "context_line", "post_context")
+# A piece of a multi-line secret shorter than this (an empty line, a closing quote) is left alone.
+_MIN_PIECE = 8
 
 SENSITIVE_KEY_PARTS: tuple[str, ...] = (
     "password",
@@ -170,6 +178,8 @@ class Scrubber:
         # Strings up to this length go straight to the cache (no cut needed, short enough to keep).
         self._short_max = min(_CACHEABLE, string_max_chars)
         self._plain = _PLAIN.fullmatch if plain_alphabet_is_safe(self._detector.prefilter.keywords) else _never_plain
+        # Frames repeat (the same code fails again): their source lines are scanned together once.
+        self._context_pieces = lru_cache(maxsize=4096)(self._context_pieces_uncached)
 
     def _string_uncached(self, text: str) -> str:
         if self._plain(text) is not None:  # a timestamp or a number: only a card number can hide in it
@@ -177,9 +187,55 @@ class Scrubber:
         text, lowered = _scrub_text(text)
         if not self._detector.prefilter.rules_for(lowered):
             return text
-        for match in sorted(self._detector.scan(text, "event"), key=lambda m: len(m.secret), reverse=True):
-            text = text.replace(match.secret, FILTERED)
+        for secret in self._secrets_in(text):
+            text = text.replace(secret, FILTERED)
         return text
+
+    def _secrets_in(self, text: str) -> list[str]:
+        """The scanner's secrets in ``text``, longest first (so a longer one is not cut by a shorter)."""
+        if INLINE_ALLOW in text:
+            text = text.replace(INLINE_ALLOW, "")
+        return sorted({m.secret for m in self._detector.scan(text, "event")}, key=len, reverse=True)
+
+    def _context_pieces_uncached(self, lines: tuple[tuple[Any, ...], Any, tuple[Any, ...]]) -> tuple[str, ...]:
+        """What to mask in a frame's source lines that the lines scanned one by one may miss."""
+        pre, line, post = lines
+        joined = "\n".join(x for x in (*pre, line, *post) if type(x) is str)
+        if "\n" not in joined or not self._detector.prefilter.rules_for(joined.lower()):
+            return ()
+        pieces: set[str] = set()
+        for secret in self._secrets_in(joined):
+            # A secret on one line is here too when only its neighbour made it one (an AWS key id
+            # above its secret); masking what the line's own scan masked already changes nothing.
+            pieces.update(p for part in secret.split("\n") if len(p := part.strip()) >= _MIN_PIECE)
+        return tuple(sorted(pieces, key=len, reverse=True))
+
+    def _mask_source_context(self, frame: dict[str, Any], out: dict[str, Any]) -> None:
+        """Mask in ``out`` (the scrubbed frame) what a secret across ``frame``'s source lines covers."""
+        pre, post = frame.get("pre_context"), frame.get("post_context")
+        key = (
+            tuple(pre) if type(pre) is list else (),
+            frame.get("context_line"),
+            tuple(post) if type(post) is list else (),
+        )
+        try:
+            pieces = self._context_pieces(key)
+        except TypeError:  # an unhashable item (a dict): not source lines as an SDK sends them
+            return
+        if not pieces:
+            return
+
+        def masked(text: str) -> str:
+            for piece in pieces:
+                text = text.replace(piece, FILTERED)
+            return text
+
+        for name in _SOURCE_CONTEXT:
+            value = out.get(name)
+            if type(value) is str:
+                out[name] = masked(value)
+            elif type(value) is list:
+                out[name] = [masked(x) if type(x) is str else x for x in value]
 
     def scrub_string(self, text: str) -> str:
         """One string with credentials replaced (cut to ``string_max_chars`` first)."""
@@ -207,6 +263,8 @@ class Scrubber:
                 out[key] = self._list(item, depth + 1)
             else:
                 out[key] = self._value(item, depth + 1)
+        if "context_line" in value or "pre_context" in value:
+            self._mask_source_context(value, out)
         return out
 
     def _list(self, value: list[Any], depth: int) -> Any:

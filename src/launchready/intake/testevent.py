@@ -1,24 +1,20 @@
 """Send one test event to a DSN, the way the Sentry SDKs do, and say whether it arrived.
 
-The envelope and the verdict are ``core/errortracking.py``'s, shared with the audit's
-``app.errors`` check (which sends through the run's HTTP probe instead of urllib).
+There is one sending path: the audit's error-tracking probe (``probes/errortracking.py``), over the
+HTTP probe with the command's network flags (``--nameserver``, ``--ca-bundle``, ``--connect-to``,
+``--timeout``). The envelope and the verdict are ``core/errortracking.py``'s.
 """
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from launchready.core.errortracking import (
-    AUTH_HEADER,
-    ENVELOPE_CONTENT_TYPE,
-    build_test_envelope,
-    delivery_verdict,
-    new_event_id,
-)
 from launchready.intake.auth import parse_dsn
+
+if TYPE_CHECKING:
+    from launchready.core.net import NetSettings
 
 
 @dataclass(frozen=True)
@@ -29,24 +25,22 @@ class TestEventResult:
     detail: str
 
 
-def send_test_event(dsn: str, timeout: float = 10.0) -> TestEventResult:
-    parsed = parse_dsn(dsn)
-    event_id = new_event_id()
-    request = urllib.request.Request(
-        parsed.envelope_url,
-        data=build_test_envelope(parsed, event_id, datetime.now(UTC)),
-        method="POST",
-        headers={"Content-Type": ENVELOPE_CONTENT_TYPE, AUTH_HEADER: parsed.auth_header},
-    )
+async def _send(dsn: str, net: NetSettings) -> TestEventResult:
+    from launchready.probes.dns import DnsProbe
+    from launchready.probes.errortracking import ErrorTrackingProbe
+    from launchready.probes.http import HttpProbe
+
+    parsed = parse_dsn(dsn)  # ProjectError (one line) for a DSN that cannot be used
+    dns = DnsProbe(net)
+    http = HttpProbe(net, dns)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the URL is the user's DSN)
-            body = response.read(64 * 1024)
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        _, detail = delivery_verdict(event_id, exc.code, b"", exc.headers.get("X-Sentry-Error") or str(exc.reason))
-        return TestEventResult(False, event_id, exc.code, detail)
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return TestEventResult(False, event_id, None, f"could not reach {parsed.host}: {reason}")
-    arrived, detail = delivery_verdict(event_id, status, body)
-    return TestEventResult(arrived, event_id, status, detail)
+        delivery = await ErrorTrackingProbe(http).send_test_event(parsed)
+    finally:
+        await http.close()
+        await dns.close()
+    return TestEventResult(delivery.arrived, delivery.event_id, delivery.status, delivery.detail)
+
+
+def send_test_event(dsn: str, net: NetSettings) -> TestEventResult:
+    """Send the test event through the HTTP probe with ``net`` (the command's network flags)."""
+    return asyncio.run(_send(dsn, net))

@@ -33,10 +33,11 @@ from launchready.lab.app import AppSettings, Marketplace
 from launchready.lab.assets import site_assets
 from launchready.lab.ca import LabCA
 from launchready.lab.certs import issue_host_certs, sni_context, write_host_certs
+from launchready.lab.control import answer_requests, mark_running
 from launchready.lab.dkim import DkimKey, generate_dkim_key
 from launchready.lab.dns_server import DnsAuthority, DnsServer
 from launchready.lab.dnssec import build_zones, generate_signing_key, parent_ds
-from launchready.lab.error_reporting import FIRST_VERSION, RELEASE_PREFIX, ErrorReporter
+from launchready.lab.error_reporting import FIRST_VERSION, NEW_ERROR_AFTER_DEPLOY, RELEASE_PREFIX, ErrorReporter
 from launchready.lab.error_tracker import TRACKER_HOST, ErrorTracker
 from launchready.lab.errors import LabError
 from launchready.lab.faults import LAB_DOMAIN, fault_names
@@ -651,6 +652,10 @@ def describe(lab: Lab) -> str:
             "Watch it over time (checks, the lab-cron heartbeat, alerts, dashboard):",
             f"  {lab_monitor_command(lab)}",
             "",
+            "Deploy a new release of the app (records the deploy marker in the monitor's store; with "
+            f"{NEW_ERROR_AFTER_DEPLOY} on, the release ships a new error):",
+            f"  launchready lab deploy 1.1.0 --workdir {lab.workdir}",
+            "",
             "Poke at it by hand:",
             f"  curl --cacert {lab.ca_bundle} --connect-to :443:{https} https://{lab.hosts.app}/health",
             f"  dig @{bind} -p {lab.dns_port} {lab.domain} TXT",
@@ -712,11 +717,15 @@ def run_lab_foreground(
         mail_relay_to=mail_relay_to,
     )
     with _stop_on_sigterm(stop), lab:
+        running = mark_running(lab.workdir)
         try:
             (lab.workdir / "launchready.toml").write_text(lab.config_toml(), encoding="utf-8")
             print(describe(lab), file=out, flush=True)
             shown = 0
             while not stop.wait(0.5):
+                # `launchready lab deploy VERSION --workdir ...` from another terminal (lab/control.py).
+                for release in answer_requests(lab.workdir, lab.deploy):
+                    print(f"deployed {release}: the app now runs this release", file=out, flush=True)
                 messages = lab.messages()
                 for message in messages[shown:]:
                     shown += 1
@@ -725,5 +734,7 @@ def run_lab_foreground(
                     print(f"mail to {message['To']}: {message['Subject']} -> {saved}", file=out, flush=True)
         except KeyboardInterrupt:
             pass
+        finally:
+            running.unlink(missing_ok=True)
         print("Stopping the lab.", file=out, flush=True)
     return 0
