@@ -24,7 +24,14 @@ from launchready.perf.generator import EndpointStats, LoadResult, LoadSettings, 
 from launchready.perf.growth import GrowthSeries, SizePoint
 from launchready.perf.histogram import Histogram
 from launchready.perf.plan import PlannedEndpoint
-from launchready.perf.report import growth_document, load_document, render_growth_html, render_json, render_terminal
+from launchready.perf.report import (
+    GrowthRun,
+    growth_document,
+    load_document,
+    render_growth_html,
+    render_json,
+    render_terminal,
+)
 from launchready.perf.workers import default_workers, run_workers
 from launchready.report.model import plain
 
@@ -214,10 +221,10 @@ def test_growth_report_is_a_document() -> None:
             (SizePoint(100, 10.0, 20.0, 1500.0, 20, 0), SizePoint(500, 40.0, 90.0, 7400.0, 20, 0)),
         )
     ]
-    doc = growth_document(series, [], 1.5)
+    doc = growth_document(GrowthRun(series, [], 1.5))
     assert doc.banner is not None and doc.banner.headline == "PASS"
     assert [s.title for s in doc.sections] == ["The run", "Findings", "feed"]
-    page = render_growth_html(series, [], 1.5)
+    page = render_growth_html(GrowthRun(series, [], 1.5))
     assert page.startswith("<!DOCTYPE html>") or page.lstrip().lower().startswith("<!doctype html>")
     assert "Growth report" in page and "7400" in page and FEED_URL in page
 

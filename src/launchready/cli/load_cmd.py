@@ -227,18 +227,14 @@ def _growth(
     # "could not run"): the report names it with its errors and statuses, and the run fails.
     comparable = [s for s in series if all(p.ok for p in s.points)]
     findings = growth_check.judge(comparable, g.max_factor, g.unit)
+    growth_run = report.GrowthRun(series, findings, g.max_factor, g.unit, settings=settings, started=started)
     if fmt is LoadFormat.JSON:
-        text = (
-            json.dumps(
-                report.growth_dict(series, findings, g.max_factor, g.unit, settings=settings, started=started), indent=2
-            )
-            + "\n"
-        )
+        text = json.dumps(report.growth_dict(growth_run), indent=2) + "\n"
     elif fmt is LoadFormat.HTML:
-        text = report.render_growth_html(series, findings, g.max_factor, g.unit, settings=settings, started=started)
+        text = report.render_growth_html(growth_run)
     elif fmt is LoadFormat.MD:
-        text = report.render_growth_markdown(series, findings, g.max_factor, g.unit, settings=settings, started=started)
+        text = report.render_growth_markdown(growth_run)
     else:
-        text = visible(report.growth_text(series, findings, g.max_factor, g.unit, settings=settings, started=started))
+        text = visible(report.growth_text(growth_run))
     _write(text, output)
     return 1 if report.growth_failures(series, g.unit) else exit_code(findings)

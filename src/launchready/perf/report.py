@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -724,16 +725,22 @@ def _growth_settings_text(settings: LoadSettings | None, sizes: list[int], unit:
     return f"{load}sizes {', '.join(map(str, sizes))} {unit}; budget: p95 at most {max_factor:g}x the smallest size's"
 
 
-def growth_dict(
-    series: list[GrowthSeries],
-    findings: list[Finding],
-    max_factor: float,
-    unit: str = "members",
-    *,
-    settings: LoadSettings | None = None,
-    started: datetime | None = None,
-) -> dict[str, Any]:
-    headline, _, reasons = growth_outcome(series, findings, max_factor, unit)
+@dataclass(frozen=True)
+class GrowthRun:
+    """What every growth report shows: the series measured, the findings judged over them, the
+    budget, the unit the sizes count, and how and when the run was made (None where unknown)."""
+
+    series: list[GrowthSeries]
+    findings: list[Finding]
+    max_factor: float
+    unit: str = "members"
+    settings: LoadSettings | None = None
+    started: datetime | None = None
+
+
+def growth_dict(run: GrowthRun) -> dict[str, Any]:
+    series, settings, started = run.series, run.settings, run.started
+    headline, _, reasons = growth_outcome(series, run.findings, run.max_factor, run.unit)
     return {
         "report_version": REPORT_VERSION,
         "kind": "growth",
@@ -749,8 +756,8 @@ def growth_dict(
             "connections": settings.connections,
             "timeout_s": settings.timeout_s,
         },
-        "max_factor": max_factor,
-        "unit": unit,
+        "max_factor": run.max_factor,
+        "unit": run.unit,
         "endpoints": [
             {
                 "name": s.name,
@@ -771,7 +778,7 @@ def growth_dict(
             }
             for s in series
         ],
-        "findings": [f.model_dump(mode="json") for f in findings],
+        "findings": [f.model_dump(mode="json") for f in run.findings],
     }
 
 
@@ -785,20 +792,13 @@ def _sizes(series: list[GrowthSeries]) -> list[int]:
     return sorted({p.size for s in series for p in s.points})
 
 
-def growth_text(
-    series: list[GrowthSeries],
-    findings: list[Finding],
-    max_factor: float,
-    unit: str = "members",
-    *,
-    settings: LoadSettings | None = None,
-    started: datetime | None = None,
-) -> str:
+def growth_text(run: GrowthRun) -> str:
     """The growth test for the terminal: the outcome first, then one line per size and endpoint."""
+    series, findings, max_factor, unit = run.series, run.findings, run.max_factor, run.unit
     headline, text, reasons = growth_outcome(series, findings, max_factor, unit)
     lines = [f"{headline}  growth test: {text}", *(f"  - {r}" for r in reasons)]
-    lines.append(f"target: {', '.join(targets([s.url for s in series]))} · started {started_text(started)}")
-    lines.append(f"settings: {_growth_settings_text(settings, _sizes(series), unit, max_factor)}")
+    lines.append(f"target: {', '.join(targets([s.url for s in series]))} · started {started_text(run.started)}")
+    lines.append(f"settings: {_growth_settings_text(run.settings, _sizes(series), unit, max_factor)}")
     for s in series:
         lines.append(s.name + "  " + s.url)
         for p in s.points:
@@ -814,31 +814,24 @@ def growth_text(
     return "\n".join(lines) + "\n"
 
 
-def growth_document(
-    series: list[GrowthSeries],
-    findings: list[Finding],
-    max_factor: float,
-    unit: str = "members",
-    *,
-    settings: LoadSettings | None = None,
-    started: datetime | None = None,
-) -> Document:
+def growth_document(run: GrowthRun) -> Document:
     """The growth test as a page: the outcome, the run, one table per endpoint (size -> p50, p95, bytes)."""
+    series, findings, max_factor, unit = run.series, run.findings, run.max_factor, run.unit
     headline, text, reasons = growth_outcome(series, findings, max_factor, unit)
     banner = Banner(
         label="Growth test", headline=headline, text=text, tone="bad" if reasons else "good", points=tuple(reasons)
     )
     target = ", ".join(targets([s.url for s in series]))
-    when = started_text(started)
-    run = BulletList(
+    when = started_text(run.started)
+    facts = BulletList(
         (
             _fact("Target", Span(target, code=True)),
             _fact("Started", when),
-            _fact("Settings", _growth_settings_text(settings, _sizes(series), unit, max_factor)),
+            _fact("Settings", _growth_settings_text(run.settings, _sizes(series), unit, max_factor)),
         )
     )
     sections = [
-        Section("The run", (run,)),
+        Section("The run", (facts,)),
         Section("Findings", (_findings_block(findings, _growth_clean(series, max_factor, unit)),)),
     ]
     for s in series:
@@ -874,25 +867,9 @@ def growth_document(
     )
 
 
-def render_growth_html(
-    series: list[GrowthSeries],
-    findings: list[Finding],
-    max_factor: float,
-    unit: str = "members",
-    *,
-    settings: LoadSettings | None = None,
-    started: datetime | None = None,
-) -> str:
-    return write_html(growth_document(series, findings, max_factor, unit, settings=settings, started=started))
+def render_growth_html(run: GrowthRun) -> str:
+    return write_html(growth_document(run))
 
 
-def render_growth_markdown(
-    series: list[GrowthSeries],
-    findings: list[Finding],
-    max_factor: float,
-    unit: str = "members",
-    *,
-    settings: LoadSettings | None = None,
-    started: datetime | None = None,
-) -> str:
-    return write_markdown(growth_document(series, findings, max_factor, unit, settings=settings, started=started))
+def render_growth_markdown(run: GrowthRun) -> str:
+    return write_markdown(growth_document(run))
