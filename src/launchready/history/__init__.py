@@ -6,8 +6,9 @@ imports at start) must not pull in SQLAlchemy.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from launchready.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from launchready.history.errors import HistoryError
@@ -16,16 +17,12 @@ if TYPE_CHECKING:
 
 __all__ = ["HistoryError", "HistoryStore", "RunSummary", "render_history"]
 
-_HOMES = {
-    "HistoryError": "launchready.history.errors",
-    "HistoryStore": "launchready.history.store",
-    "RunSummary": "launchready.history.store",
-    "render_history": "launchready.history.render",
-}
-
-
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "HistoryError": "launchready.history.errors",
+        "HistoryStore": "launchready.history.store",
+        "RunSummary": "launchready.history.store",
+        "render_history": "launchready.history.render",
+    },
+)

@@ -6,8 +6,9 @@ flows' planner that ``setup`` brings in.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from launchready.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from launchready.monitor.config.setup import effective_monitor_config, prepare_smoke_plans
@@ -15,16 +16,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DerivedCheck", "derive_checks", "effective_monitor_config", "prepare_smoke_plans"]
 
-_HOMES = {
-    "DerivedCheck": "launchready.monitor.config.zeroconf",
-    "derive_checks": "launchready.monitor.config.zeroconf",
-    "effective_monitor_config": "launchready.monitor.config.setup",
-    "prepare_smoke_plans": "launchready.monitor.config.setup",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "DerivedCheck": "launchready.monitor.config.zeroconf",
+        "derive_checks": "launchready.monitor.config.zeroconf",
+        "effective_monitor_config": "launchready.monitor.config.setup",
+        "prepare_smoke_plans": "launchready.monitor.config.setup",
+    },
+)

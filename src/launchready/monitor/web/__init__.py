@@ -9,8 +9,9 @@ handover reads the store) does not pay for Starlette, Jinja2 and the password ha
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from launchready.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from launchready.monitor.store.pings import Routing
@@ -19,15 +20,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Routing", "WebSettings", "create_app"]
 
-_HOMES = {
-    "Routing": "launchready.monitor.store.pings",
-    "create_app": "launchready.monitor.web.app",
-    "WebSettings": "launchready.monitor.web.settings",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(home), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "Routing": "launchready.monitor.store.pings",
+        "create_app": "launchready.monitor.web.app",
+        "WebSettings": "launchready.monitor.web.settings",
+    },
+)
