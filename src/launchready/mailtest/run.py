@@ -234,32 +234,27 @@ class MailTest:
         target = message_target(base_url, wait.origin, wait.step)
         message = wait.message
         start = wait.trigger_started if wait.trigger_started is not None else wait.wait_started
-        waited_s = round(wait.found_at - wait.wait_started, 2)
-        if message is None or extended is None:
-            return SentMessage(
-                flow=wait.origin,
-                step=wait.step,
-                where=wait.where,
-                target=target,
-                to=wait.to,
-                trigger=wait.trigger,
-                arrived=False,
-                delivery_s=None,
-                waited_s=waited_s,
-            )
-        arrived_at = message.arrived_at if message.arrived_at is not None else wait.found_at
-        judgement = extended.judgement
-        message_id = judgement.subject if judgement.subject != target else None
-        return SentMessage(
+        # What is known of every email step, whether its message arrived or not.
+        missing = SentMessage(
             flow=wait.origin,
             step=wait.step,
             where=wait.where,
             target=target,
             to=wait.to,
             trigger=wait.trigger,
+            arrived=False,
+            delivery_s=None,
+            waited_s=round(wait.found_at - wait.wait_started, 2),
+        )
+        if message is None or extended is None:
+            return missing
+        arrived_at = message.arrived_at if message.arrived_at is not None else wait.found_at
+        judgement = extended.judgement
+        message_id = judgement.subject if judgement.subject != target else None
+        return replace(
+            missing,
             arrived=True,
             delivery_s=round(max(0.0, arrived_at - start), 2),
-            waited_s=waited_s,
             message_id=message_id,
             subject=dict(judgement.shown).get("Subject"),
             authentication_results=judgement.auth.authentication_results(),
