@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,9 +14,11 @@ from launchready.cli.options import (
     CaBundleOpt,
     ConfigOpt,
     ConnectToOpt,
+    FindingsFormat,
     NameserverOpt,
     QuietOpt,
     RdapServerOpt,
+    ReportOutputOpt,
     TimeoutOpt,
 )
 from launchready.core.severity import Severity
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
 # The engine, the probes (aiohttp, dnspython, cryptography), the history store (SQLAlchemy) and the
 # renderers (rich, Jinja2) are imported inside the functions: `launchready --version`, `--help` and
 # every other command must not pay for them at start.
-
-
-class OutputFormat(str, Enum):
-    TERMINAL = "terminal"
-    JSON = "json"
-    MD = "md"
-    HTML = "html"
-    SARIF = "sarif"
-    JUNIT = "junit"
 
 
 def exit_code(run: AuditRun, fail_on: Severity) -> int:
@@ -146,13 +138,13 @@ def execute_audit(
     return run
 
 
-def write_report(run: AuditRun, fmt: OutputFormat, output: Path | None, *, verbose: bool = False) -> None:
+def write_report(run: AuditRun, fmt: FindingsFormat, output: Path | None, *, verbose: bool = False) -> None:
     from rich.console import Console
 
     from launchready.report.formats import ReportFormat, render
     from launchready.report.terminal import render_terminal
 
-    if fmt is OutputFormat.TERMINAL:
+    if fmt is FindingsFormat.TERMINAL:
         if output is not None:
             with common.open_output(output) as fh:
                 render_terminal(run, Console(file=fh, width=100, force_terminal=False), verbose=verbose)
@@ -177,10 +169,8 @@ def register(app: typer.Typer) -> None:
             typer.Argument(help="The apex domain, e.g. example.com (default: 'domain' in launchready.toml)."),
         ] = None,
         config: ConfigOpt = None,
-        fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.TERMINAL,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
-        ] = None,
+        fmt: Annotated[FindingsFormat, typer.Option("--format", "-f", help="Report format.")] = FindingsFormat.TERMINAL,
+        output: ReportOutputOpt = None,
         fail_on: Annotated[
             Severity | None,
             typer.Option(

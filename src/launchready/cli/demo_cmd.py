@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from launchready.cli.options import QuietOpt
+
 # Fixed ports for the lab the demo offers to watch, so the monitor command can be printed in full
 # before the lab runs; change them in both commands if one is taken.
 DEMO_LAB_PORTS = {"dns": 25353, "https": 28443, "http": 28080, "smtp": 22525}
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
         output_dir: Annotated[Path, typer.Option("--output-dir", help="Where to write the HTML report.")] = Path(
             "launchready-demo"
         ),
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")] = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Audit the lab (a fragile marketplace MVP on loopback) and write an HTML report. Works offline."""
         import tempfile

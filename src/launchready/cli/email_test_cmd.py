@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,9 +14,11 @@ from launchready.cli.options import (
     CaBundleOpt,
     ConfigOpt,
     ConnectToOpt,
+    FindingsFormat,
     NameserverOpt,
     QuietOpt,
     RdapServerOpt,
+    ReportOutputOpt,
     TimeoutOpt,
 )
 from launchready.core.severity import Severity
@@ -30,15 +31,6 @@ if TYPE_CHECKING:
     from launchready.core.run import AuditRun
     from launchready.mailtest.content import ContentPolicy
     from launchready.mailtest.extended import ExtendedOptions
-
-
-class TestFormat(str, Enum):
-    TERMINAL = "terminal"
-    JSON = "json"
-    MD = "md"
-    HTML = "html"
-    SARIF = "sarif"
-    JUNIT = "junit"
 
 
 CHECK_ID = "email.message"
@@ -157,10 +149,8 @@ def register(app: typer.Typer) -> None:
                 help="After the flows, ask every link and image (HEAD, then GET) and report those that do not answer.",
             ),
         ] = False,
-        fmt: Annotated[TestFormat, typer.Option("--format", "-f", help="Report format.")] = TestFormat.TERMINAL,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
-        ] = None,
+        fmt: Annotated[FindingsFormat, typer.Option("--format", "-f", help="Report format.")] = FindingsFormat.TERMINAL,
+        output: ReportOutputOpt = None,
         fail_on: Annotated[
             Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
         ] = Severity.HIGH,
@@ -180,7 +170,7 @@ def register(app: typer.Typer) -> None:
         import asyncio
         from urllib.parse import urlsplit
 
-        from launchready.cli.audit_cmd import OutputFormat, write_report
+        from launchready.cli.audit_cmd import write_report
         from launchready.cli.email_cmd import content_policy, extended_options, parse_listen, tls_context
         from launchready.core.finding import Status
         from launchready.mailtest.spam import spamassassin_path
@@ -216,7 +206,7 @@ def register(app: typer.Typer) -> None:
                 options=options,
             )
         )
-        write_report(run, OutputFormat(fmt.value), output, verbose=verbose)
+        write_report(run, fmt, output, verbose=verbose)
         failed = any(f.severity.at_least(fail_on) for f in run.findings if f.accepted is None)
         could_not_run = [r for r in run.results if r.status is Status.ERROR]
         for result in could_not_run:

@@ -20,6 +20,7 @@ from launchready.cli.options import (
     NameserverOpt,
     QuietOpt,
     RdapServerOpt,
+    ReportOutputOpt,
     TimeoutOpt,
 )
 from launchready.core.severity import Severity
@@ -84,9 +85,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         growth: Annotated[bool, typer.Option("--growth", help="Run the growth test (perf.growth) instead.")] = False,
         fmt: Annotated[LoadFormat, typer.Option("--format", "-f", help="Report format.")] = LoadFormat.TERMINAL,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
-        ] = None,
+        output: ReportOutputOpt = None,
         config: ConfigOpt = None,
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,

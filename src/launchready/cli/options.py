@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -45,3 +46,19 @@ ConfigOpt = Annotated[
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output on stderr.")]
+
+
+class FindingsFormat(str, Enum):
+    """The formats of a findings report (audit, email test): the output layer writes each."""
+
+    TERMINAL = "terminal"
+    JSON = "json"
+    MD = "md"
+    HTML = "html"
+    SARIF = "sarif"
+    JUNIT = "junit"
+
+
+ReportOutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+]

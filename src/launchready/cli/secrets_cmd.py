@@ -11,7 +11,7 @@ import typer
 
 from launchready.cli import common
 from launchready.cli.errors import UsageError
-from launchready.cli.options import ConfigOpt
+from launchready.cli.options import ConfigOpt, ReportOutputOpt
 from launchready.core.severity import Severity
 
 if TYPE_CHECKING:
@@ -45,9 +45,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--logs", metavar="FILE|-", help="Scan a log file, or stdin with '-'.")
         ] = None,
         fmt: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.TERMINAL,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
-        ] = None,
+        output: ReportOutputOpt = None,
         fail_on: Annotated[
             Severity, typer.Option("--fail-on", help="Exit 1 when a new secret is at or above this severity.")
         ] = Severity.MEDIUM,

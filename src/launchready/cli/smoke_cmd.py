@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,6 +17,7 @@ from launchready.cli.options import (
     NameserverOpt,
     QuietOpt,
     RdapServerOpt,
+    ReportOutputOpt,
     TimeoutOpt,
 )
 from launchready.smoke.formats import SmokeFormat
@@ -47,9 +47,7 @@ def register(app: typer.Typer) -> None:
         ] = "production",
         flow: Annotated[list[str] | None, typer.Option("--flow", help="Run only this flow (repeatable).")] = None,
         fmt: Annotated[SmokeFormat, typer.Option("--format", "-f", help="Report format.")] = SmokeFormat.TERMINAL,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
-        ] = None,
+        output: ReportOutputOpt = None,
         config: ConfigOpt = None,
         quiet: QuietOpt = False,
         nameserver: NameserverOpt = None,
