@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import smtplib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
@@ -169,3 +170,35 @@ class ZoneServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+
+@contextlib.contextmanager
+def shop_zone(
+    key: SigningKey,
+    *,
+    spf: str = "v=spf1 ip4:192.0.2.10 -all",
+    dmarc: str = "v=DMARC1; p=reject",
+    more: dict[str, list[tuple[str, object]]] | None = None,
+) -> Iterator[ZoneServer]:
+    """shop.test as the received-mail tests publish it: ``spf`` and ``dmarc``, ``key`` at DKIM selector
+    ``k``, and ``more`` records; stopped on leaving."""
+    server = ZoneServer(
+        {
+            "shop.test": [("TXT", spf)],
+            "_dmarc.shop.test": [("TXT", dmarc)],
+            "k._domainkey.shop.test": [("TXT", key.record)],
+            **(more or {}),
+        }
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def send_utf8_message(port: int) -> None:
+    """Hand ``utf8_message()`` to zoë@inbox.test through the SMTP server on loopback ``port`` (SMTPUTF8).
+
+    Blocking: async tests run it in an executor."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.sendmail("bounce@shop.test", ["zoë@inbox.test"], utf8_message(), mail_options=["SMTPUTF8"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cliutil import run_cli
-from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, sign, utf8_message
+from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, shop_zone, sign, utf8_message
 
 from launchready.lab.ca import LabCA
 from tests.dovecotutil import JUNK_FOLDER, PASSWORD, USER, Dovecot, running_dovecot
@@ -30,15 +30,8 @@ def key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def zone(key: SigningKey) -> Iterator[ZoneServer]:
-    server = ZoneServer(
-        {
-            "shop.test": [("TXT", "v=spf1 ip4:192.0.2.10 -all")],
-            "_dmarc.shop.test": [("TXT", "v=DMARC1; p=quarantine")],
-            "k._domainkey.shop.test": [("TXT", key.record)],
-        }
-    )
-    yield server
-    server.stop()
+    with shop_zone(key, dmarc="v=DMARC1; p=quarantine") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mailzone import SigningKey, ZoneServer, message, rsa_key, sign
+from mailzone import SigningKey, ZoneServer, message, rsa_key, shop_zone, sign
 
 from launchready.core.net import NetSettings
 from launchready.mailtest.auth import MAX_HEADER_BYTES, MAX_SIGNATURES
@@ -28,16 +28,8 @@ def key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def zone(key: SigningKey) -> Iterator[ZoneServer]:
-    server = ZoneServer(
-        {
-            "shop.test": [("TXT", "v=spf1 ip4:192.0.2.10 -all")],
-            "_dmarc.shop.test": [("TXT", "v=DMARC1; p=reject")],
-            "k._domainkey.shop.test": [("TXT", key.record)],
-            "bad._domainkey.shop.test": [("TXT", "v=DKIM1; k=rsa; p=!!!not-base64!!!")],
-        }
-    )
-    yield server
-    server.stop()
+    with shop_zone(key, more={"bad._domainkey.shop.test": [("TXT", "v=DKIM1; k=rsa; p=!!!not-base64!!!")]}) as server:
+        yield server
 
 
 def judge(zone: ZoneServer, raw: bytes) -> Judgement:

@@ -16,7 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, sign, utf8_message
+from mailzone import (
+    UTF8_SUBJECT,
+    SigningKey,
+    ZoneServer,
+    message,
+    rsa_key,
+    send_utf8_message,
+    shop_zone,
+    sign,
+    utf8_message,
+)
 
 from launchready.core.net import NetSettings
 from launchready.lab.ca import LabCA
@@ -33,16 +43,10 @@ def key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def zone(key: SigningKey) -> Iterator[ZoneServer]:
-    server = ZoneServer(
-        {
-            "shop.test": [("TXT", "v=spf1 ip4:127.0.0.1 -all")],
-            "_dmarc.shop.test": [("TXT", "v=DMARC1; p=reject")],
-            "k._domainkey.shop.test": [("TXT", key.record)],
-            "elsewhere.test": [("TXT", "v=spf1 ip4:192.0.2.99 -all")],
-        }
-    )
-    yield server
-    server.stop()
+    with shop_zone(
+        key, spf="v=spf1 ip4:127.0.0.1 -all", more={"elsewhere.test": [("TXT", "v=spf1 ip4:192.0.2.99 -all")]}
+    ) as server:
+        yield server
 
 
 class RunningReceiver:
@@ -153,12 +157,7 @@ def test_the_mail_tests_inbox_finds_a_utf8_message_by_its_utf8_address_and_subje
         inbox = SmtpInbox()
         port = await inbox.start()
         try:
-
-            def send() -> None:
-                with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-                    client.sendmail("bounce@shop.test", ["zoë@inbox.test"], utf8_message(), mail_options=["SMTPUTF8"])
-
-            await asyncio.get_running_loop().run_in_executor(None, send)
+            await asyncio.get_running_loop().run_in_executor(None, send_utf8_message, port)
             found = await inbox.find("zoë@inbox.test", "Zoë 🎉")
         finally:
             await inbox.stop()

@@ -4,11 +4,10 @@ flows it runs with the audited domain."""
 from __future__ import annotations
 
 import asyncio
-import smtplib
 from pathlib import Path
 
 import pytest
-from mailzone import UTF8_SUBJECT, ZoneServer, utf8_message
+from mailzone import UTF8_SUBJECT, ZoneServer, send_utf8_message
 
 from launchready.config.model import Config
 from launchready.core.mail_test import MailTestFacts
@@ -84,12 +83,7 @@ def test_the_mail_test_follows_redirects_to_the_audited_domain_and_shows_a_utf8_
         inbox = SmtpInbox()
         port = await inbox.start()
         try:
-
-            def send() -> None:
-                with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-                    client.sendmail("bounce@shop.test", ["zoë@inbox.test"], utf8_message(), mail_options=["SMTPUTF8"])
-
-            await asyncio.get_running_loop().run_in_executor(None, send)
+            await asyncio.get_running_loop().run_in_executor(None, send_utf8_message, port)
             async with RawServer(pages) as server:
                 net = NetSettings(
                     nameservers=(zone.nameserver,),
