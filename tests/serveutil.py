@@ -9,6 +9,7 @@ on how long anything took.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -176,6 +177,18 @@ class Receiver:
     def wait_for(self, kind: str, status: str, count: int = 1) -> list[Delivery]:
         wait_until(lambda: len(self.alerts(kind, status)) >= count, f"{count} {kind} {status} alert(s)")
         return self.alerts(kind, status)
+
+
+@contextlib.contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A Receiver on a loop thread of its own; stopped, and the loop closed, on leaving."""
+    loop = LoopThread()
+    hook = Receiver(loop).start()
+    try:
+        yield hook
+    finally:
+        hook.stop()
+        loop.close()
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cliutil import run_cli
 from netutil import closed_port
-from serveutil import LoopThread, Receiver, Serve, store_rows
+from serveutil import Receiver, Serve, running_receiver, store_rows
 
 from launchready.config.loader import load_config
 from launchready.intake.projects import add_project
@@ -27,13 +27,8 @@ from launchready.monitor.markers import record_deploy_marker
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    loop = LoopThread()
-    hook = Receiver(loop).start()
-    try:
+    with running_receiver() as hook:
         yield hook
-    finally:
-        hook.stop()
-        loop.close()
 
 
 def test_new_error_after_deploy_reaches_the_monitor_as_a_new_group_after_the_marker(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from netutil import closed_port
-from serveutil import LoopThread, Receiver, Serve, store_rows
+from serveutil import Receiver, Serve, running_receiver, store_rows
 
 from launchready.lab.faults import fault_names, faults, monitor_faults
 from launchready.lab.lab import Lab
@@ -19,13 +19,8 @@ from launchready.lab.monitor_lab import FLAKY_HEALTH, HEARTBEAT_NAME
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    loop = LoopThread()
-    hook = Receiver(loop).start()
-    try:
+    with running_receiver() as hook:
         yield hook
-    finally:
-        hook.stop()
-        loop.close()
 
 
 def test_monitor_faults_are_lab_switches_but_no_audit_check_faults() -> None:

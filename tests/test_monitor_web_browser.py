@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -15,26 +14,21 @@ from typing import Any
 
 import aiohttp
 import pytest
+from report_browser import chromium_or_skip, shots_dir
 from sqlalchemy import Engine, update
 
 from launchready.monitor.store.flips import record_flip
 from launchready.monitor.store.schema import checks
 from launchready.monitor.web import WebSettings, create_app
 from launchready.monitor.web.auth import add_api_token
-from launchready.perf.chromium import _Cdp, _launch, find_chromium
+from launchready.perf.chromium import _Cdp, _launch
 from tests.monitor_web_support import Browser, ServedApp, serve, store_engine
 from tests.test_monitor_web import HB_UUID, NOW, PASSWORD, Clock, seed
 
 
 @pytest.fixture
 def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required when CI is set (apt-get install chromium)")
-        print("skipping the browser test: Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    return binary
+    return chromium_or_skip()
 
 
 @pytest.fixture
@@ -45,11 +39,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    # Set LAUNCHREADY_SCREENSHOT_DIR to keep the screenshots for a person to look at.
-    kept = os.environ.get("LAUNCHREADY_SCREENSHOT_DIR")
-    directory = Path(kept) if kept else tmp_path / "shots"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return shots_dir(tmp_path)
 
 
 class Page:
