@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,25 +55,31 @@ def _config(tmp_path: Path, server: Dovecot) -> Path:
     return path
 
 
+ReceiveImap = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
 def receive_imap(
-    zone: ZoneServer, server: Dovecot, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str
-) -> tuple[int, str, str]:
-    args = ["email", "receive", "--imap", "--config", str(_config(tmp_path, server))]
-    args += ["--ca-bundle", str(server.ca_bundle), "--nameserver", f"127.0.0.1:{zone.port}", "--no-spamassassin"]
-    return run_cli([*args, *extra], capsys)
-
-
-def test_message_in_junk_with_the_providers_verdicts_next_to_ours(
     zone: ZoneServer,
     dovecot: Dovecot,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> ReceiveImap:
+    """`email receive --imap EXTRA...` against the module's dovecot and zone, with the IMAP password
+    in the environment the config names (a test may change or remove it before calling)."""
     monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
-    code, out, err = receive_imap(
-        zone, dovecot, tmp_path, capsys, "--to", "member+junk-1@mailtest.test", "--wait", "5", "--format", "json"
-    )
+
+    def run(*extra: str) -> tuple[int, str, str]:
+        args = ["email", "receive", "--imap", "--config", str(_config(tmp_path, dovecot))]
+        args += ["--ca-bundle", str(dovecot.ca_bundle), "--nameserver", f"127.0.0.1:{zone.port}", "--no-spamassassin"]
+        return run_cli([*args, *extra], capsys)
+
+    return run
+
+
+def test_message_in_junk_with_the_providers_verdicts_next_to_ours(receive_imap: ReceiveImap) -> None:
+    code, out, err = receive_imap("--to", "member+junk-1@mailtest.test", "--wait", "5", "--format", "json")
     assert code == 1, err
     data = json.loads(out)
     assert data["mailbox"] == {
@@ -99,32 +105,16 @@ def test_message_in_junk_with_the_providers_verdicts_next_to_ours(
     assert PASSWORD not in out + err
 
 
-def test_message_in_the_inbox_terminal_output(
-    zone: ZoneServer,
-    dovecot: Dovecot,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
-    code, out, err = receive_imap(zone, dovecot, tmp_path, capsys, "--to", "member+inbox-1@mailtest.test")
+def test_message_in_the_inbox_terminal_output(receive_imap: ReceiveImap) -> None:
+    code, out, err = receive_imap("--to", "member+inbox-1@mailtest.test")
     assert "Mailbox folder: INBOX\n" in out
     assert "Provider's Authentication-Results: mx.mailtest.test: dkim=pass (shop.test)" in out
     assert "email.message.landed-in-junk" not in out and "provider-auth-fail" not in out
     assert code == 0, out + err
 
 
-def test_a_utf8_message_is_found_by_its_utf8_address_and_shown_as_written(
-    zone: ZoneServer,
-    dovecot: Dovecot,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
-    code, out, err = receive_imap(
-        zone, dovecot, tmp_path, capsys, "--to", "zoë@inbox.test", "--wait", "5", "--format", "json"
-    )
+def test_a_utf8_message_is_found_by_its_utf8_address_and_shown_as_written(receive_imap: ReceiveImap) -> None:
+    code, out, err = receive_imap("--to", "zoë@inbox.test", "--wait", "5", "--format", "json")
     data = json.loads(out)
     assert data["headers"]["subject"] == UTF8_SUBJECT
     assert data["headers"]["to"] == "Zoë Exemple <zoë@inbox.test>"
@@ -133,18 +123,13 @@ def test_a_utf8_message_is_found_by_its_utf8_address_and_shown_as_written(
 
 
 def test_absent_message_wrong_password_and_bad_options(
-    zone: ZoneServer,
-    dovecot: Dovecot,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    receive_imap: ReceiveImap, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", PASSWORD)
-    code, out, err = receive_imap(zone, dovecot, tmp_path, capsys, "--to", "nobody@mailtest.test", "--wait", "0.2")
+    code, out, err = receive_imap("--to", "nobody@mailtest.test", "--wait", "0.2")
     assert code == 1 and out == ""
     assert "no matching message arrived within 0.2 s (Inbox and Junk searched)" in err
     monkeypatch.setenv("TEST_IMAP_PASSWORD", "not-the-password-9")
-    code, out, err = receive_imap(zone, dovecot, tmp_path, capsys, "--to", "nobody@mailtest.test")
+    code, out, err = receive_imap("--to", "nobody@mailtest.test")
     assert code == 2
     assert err.strip().splitlines()[-1].startswith("launchready: error: IMAP 127.0.0.1:")
     assert "login as tester refused: [AUTHENTICATIONFAILED]" in err
@@ -154,7 +139,7 @@ def test_absent_message_wrong_password_and_bad_options(
     code, _, err = run_cli(["email", "receive", "--listen", "127.0.0.1:0", "--imap", "--to", "a@b.c"], capsys)
     assert code == 2 and "either --listen HOST:PORT" in err
     monkeypatch.delenv("TEST_IMAP_PASSWORD")
-    code, _, err = receive_imap(zone, dovecot, tmp_path, capsys, "--to", "a@b.c")
+    code, _, err = receive_imap("--to", "a@b.c")
     assert code == 2 and "[smoke.mailbox]: ${env:TEST_IMAP_PASSWORD} is not set in the environment" in err
 
 
