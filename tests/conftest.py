@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import threading
@@ -18,6 +19,20 @@ import pytest
 from launchready.core.net import Nameserver
 from launchready.lab.ca import LabCA
 from launchready.lab.lab import Lab
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (pyproject's addopts): two workers per CPU, at most eight.
+
+    Most of the suite's wall time is waiting (real servers, child processes, deliberate outages),
+    not computing, so more workers than CPUs keeps the CPUs busy; past eight, memory and the
+    many child processes cost more than they save. PYTEST_XDIST_AUTO_NUM_WORKERS overrides.
+    """
+    forced = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if forced:
+        return int(forced)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(2 * cpus, 8)
 
 
 @pytest.fixture
