@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import IO
 
 import dns.flags
 import dns.message
@@ -33,6 +35,73 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
         return int(forced)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return min(2 * cpus, 8)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "alone: the test judges timings (latency budgets, page loads, growth factors) that other tests' "
+        "load would distort: under pytest-xdist no other test runs while it does",
+    )
+
+
+class _TakingTurns:
+    """A readers-writer lock between the xdist workers of one run, on two flock()ed files.
+
+    Every test holds the room shared; an ``alone`` test holds it exclusively. To enter, a test
+    first passes the gate; an ``alone`` test keeps the gate while it waits for the room to empty
+    and while it runs, so tests arriving meanwhile wait instead of starving it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._gate: IO[bytes] = (directory / "alone-gate.lock").open("ab")
+        self._room: IO[bytes] = (directory / "alone-room.lock").open("ab")
+        self.holding: str | None = None  # None, "shared" or "alone"
+
+    def enter(self, alone: bool) -> None:
+        wanted = "alone" if alone else "shared"
+        if self.holding == wanted:
+            return
+        self.leave()
+        fcntl.flock(self._gate, fcntl.LOCK_EX)
+        fcntl.flock(self._room, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+        self.holding = wanted
+
+    def leave(self) -> None:
+        if self.holding is None:
+            return
+        fcntl.flock(self._room, fcntl.LOCK_UN)
+        if self.holding == "alone":
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+        self.holding = None
+
+
+_turns: _TakingTurns | None = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Under pytest-xdist, run each ``alone`` test with no other test running (see _TakingTurns).
+
+    Consecutive ``alone`` tests on one worker keep the room between them. A plain run (one
+    process) takes no locks.
+    """
+    global _turns
+    workerinput = getattr(item.config, "workerinput", None)
+    if workerinput is None or item.config.option.basetemp is None:
+        return (yield)
+    if _turns is None:
+        # The workers' base temporary directories (popen-gwN) share the run's one.
+        _turns = _TakingTurns(Path(item.config.option.basetemp).parent)
+    alone = item.get_closest_marker("alone") is not None
+    _turns.enter(alone)
+    try:
+        return (yield)
+    finally:
+        if not (alone and nextitem is not None and nextitem.get_closest_marker("alone") is not None):
+            _turns.leave()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ needs_chromium = pytest.mark.skipif(
 APP = "https://app.marketlab.test/"
 
 
+@pytest.mark.alone
 @needs_chromium
 def test_clean_lab_page_loads_fast_under_the_mobile_profile(lab: Lab) -> None:
     assert CHROMIUM is not None
