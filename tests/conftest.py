@@ -23,12 +23,14 @@ from launchready.lab.ca import LabCA
 from launchready.lab.lab import Lab
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: without xdist (-p no:xdist) it is never called
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto`` (pyproject's addopts): two workers per CPU, at most eight.
 
     Most of the suite's wall time is waiting (real servers, child processes, deliberate outages),
-    not computing, so more workers than CPUs keeps the CPUs busy; past eight, memory and the
-    many child processes cost more than they save. PYTEST_XDIST_AUTO_NUM_WORKERS overrides.
+    not computing, so more workers than CPUs keeps the CPUs busy. The cap keeps a big machine
+    from starting dozens of servers, browsers and labs at once. PYTEST_XDIST_AUTO_NUM_WORKERS
+    sets the number instead.
     """
     forced = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
     if forced:
