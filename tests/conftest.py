@@ -39,6 +39,38 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return min(2 * cpus, 8)
 
 
+# The test files that take longest, longest first (per-file test time in a parallel run). Under
+# pytest-xdist (one file per worker, --no-loadscope-reorder) they are handed out first, so the
+# run does not end with one worker still in a long file while the others idle. A file missing
+# here only starts later.
+_LONGEST_FILES = (
+    "tests/test_check_lab.py",
+    "tests/test_monitor_serve_e2e.py",
+    "tests/test_e2e_cli.py",
+    "tests/test_monitor_web.py",
+    "tests/test_monitor_probe.py",
+    "tests/test_monitor_cluster.py",
+    "tests/test_deploy_gate.py",
+    "tests/test_monitor_scheduler.py",
+    "tests/test_monitor_regions_netns.py",
+    "tests/hostile/test_cli_flags.py",
+    "tests/hostile/test_regexes.py",
+    "tests/test_monitor_lab.py",
+    "tests/hostile/test_history_concurrency.py",
+    "tests/test_perf_health.py",
+    "tests/hostile/test_no_observation.py",
+    "tests/test_monitor_alerts.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the longest files first (_LONGEST_FILES); each file's own order is kept."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {path: index for index, path in enumerate(_LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
