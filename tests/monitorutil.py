@@ -90,7 +90,7 @@ def one_serve_on_pg_at_a_time(timeout_s: float = 600.0) -> Iterator[None]:
             deadline = time.monotonic() + timeout_s
             while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _SERVE_ON_PG_LOCK}).scalar():
                 conn.commit()
-                assert time.monotonic() < deadline, "another test kept serving on PostgreSQL for over 10 minutes"
+                assert time.monotonic() < deadline, f"another test kept serving on PostgreSQL for over {timeout_s:g} s"
                 time.sleep(0.2)
             conn.commit()
             try:
