@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import select
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import IO
 
 import dns.flags
 import dns.message
@@ -18,6 +21,121 @@ import pytest
 from launchready.core.net import Nameserver
 from launchready.lab.ca import LabCA
 from launchready.lab.lab import Lab
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: without xdist (-p no:xdist) it is never called
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (pyproject's addopts): two workers per CPU, at most eight.
+
+    Most of the suite's wall time is waiting (real servers, child processes, deliberate outages),
+    not computing, so more workers than CPUs keeps the CPUs busy. The cap keeps a big machine
+    from starting dozens of servers, browsers and labs at once. PYTEST_XDIST_AUTO_NUM_WORKERS
+    sets the number instead.
+    """
+    forced = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if forced:
+        return int(forced)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(2 * cpus, 8)
+
+
+# The test files that take longest, longest first (per-file test time in a parallel run). Under
+# pytest-xdist (one file per worker, --no-loadscope-reorder) they are handed out first, so the
+# run does not end with one worker still in a long file while the others idle. A file missing
+# here only starts later.
+_LONGEST_FILES = (
+    "tests/test_check_lab.py",
+    "tests/test_monitor_serve_e2e.py",
+    "tests/test_e2e_cli.py",
+    "tests/test_monitor_web.py",
+    "tests/test_monitor_probe.py",
+    "tests/test_monitor_cluster.py",
+    "tests/test_deploy_gate.py",
+    "tests/test_monitor_scheduler.py",
+    "tests/test_monitor_regions_netns.py",
+    "tests/hostile/test_cli_flags.py",
+    "tests/hostile/test_regexes.py",
+    "tests/test_monitor_lab.py",
+    "tests/hostile/test_history_concurrency.py",
+    "tests/test_perf_health.py",
+    "tests/hostile/test_no_observation.py",
+    "tests/test_monitor_alerts.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the longest files first (_LONGEST_FILES); each file's own order is kept."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {path: index for index, path in enumerate(_LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "alone: the test judges timings (latency budgets, page loads, growth factors) that other tests' "
+        "load would distort: under pytest-xdist no other test runs while it does",
+    )
+
+
+class _TakingTurns:
+    """A readers-writer lock between the xdist workers of one run, on two flock()ed files.
+
+    Every test holds the room shared; an ``alone`` test holds it exclusively. To enter, a test
+    first passes the gate; an ``alone`` test keeps the gate while it waits for the room to empty
+    and while it runs, so tests arriving meanwhile wait instead of starving it.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._gate: IO[bytes] = (directory / "alone-gate.lock").open("ab")
+        self._room: IO[bytes] = (directory / "alone-room.lock").open("ab")
+        self.holding: str | None = None  # None, "shared" or "alone"
+
+    def enter(self, alone: bool) -> None:
+        wanted = "alone" if alone else "shared"
+        if self.holding == wanted:
+            return
+        self.leave()
+        fcntl.flock(self._gate, fcntl.LOCK_EX)
+        fcntl.flock(self._room, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+        self.holding = wanted
+
+    def leave(self) -> None:
+        if self.holding is None:
+            return
+        fcntl.flock(self._room, fcntl.LOCK_UN)
+        if self.holding == "alone":
+            fcntl.flock(self._gate, fcntl.LOCK_UN)
+        self.holding = None
+
+
+_turns: _TakingTurns | None = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Under pytest-xdist, run each ``alone`` test with no other test running (see _TakingTurns).
+
+    Consecutive ``alone`` tests on one worker keep the room between them. A plain run (one
+    process) takes no locks.
+    """
+    global _turns
+    workerinput = getattr(item.config, "workerinput", None)
+    if workerinput is None or item.config.option.basetemp is None:
+        return (yield)
+    if _turns is None:
+        # The workers' base temporary directories (popen-gwN) share the run's one.
+        _turns = _TakingTurns(Path(item.config.option.basetemp).parent)
+    alone = item.get_closest_marker("alone") is not None
+    _turns.enter(alone)
+    try:
+        return (yield)
+    finally:
+        if not (alone and nextitem is not None and nextitem.get_closest_marker("alone") is not None):
+            _turns.leave()
 
 
 @pytest.fixture

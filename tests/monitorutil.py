@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,9 @@ from sqlalchemy import Engine, create_engine, text
 from launchready.monitor.store.engine import open_store
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# The session advisory lock that one_serve_on_pg_at_a_time holds ("lr-tests" in ASCII); the
+# monitor's own keys are other words.
+_SERVE_ON_PG_LOCK = 0x6C722D7465737473
 
 
 def _pg_reachable() -> str | None:
@@ -69,3 +73,30 @@ def store_engine(kind: str, tmp_path: Path) -> Iterator[Engine]:
             yield engine
         finally:
             engine.dispose()
+
+
+@contextmanager
+def one_serve_on_pg_at_a_time(timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the test suite's own advisory lock on the database ``test`` while the block runs.
+
+    `monitor serve` on PostgreSQL runs its alert worker and SLO evaluator under session advisory
+    locks, and advisory locks belong to the database, not to a schema: two tests serving at once
+    (pytest-xdist workers, each in its own schema) would wait on each other's locks. Tests that
+    serve on PostgreSQL take this first, so they run one after the other.
+    """
+    engine = create_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            deadline = time.monotonic() + timeout_s
+            while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _SERVE_ON_PG_LOCK}).scalar():
+                conn.commit()
+                assert time.monotonic() < deadline, f"another test kept serving on PostgreSQL for over {timeout_s:g} s"
+                time.sleep(0.2)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SERVE_ON_PG_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()

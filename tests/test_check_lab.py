@@ -125,12 +125,27 @@ def opts_in(check_id: str) -> bool:
     return bool(own) and all(f.lab_config for f in own)
 
 
+# Checks whose verdicts rest on measured timings (latency budgets, growth factors, page loads):
+# their lab tests run alone under pytest-xdist (tests/conftest.py), as other tests' load would
+# distort what they measure.
+TIMED_CHECKS = frozenset({"perf.growth", "perf.load", "perf.pageload"})
+
+
+def timed(check_id: str) -> tuple[pytest.MarkDecorator, ...]:
+    return (pytest.mark.alone,) if check_id in TIMED_CHECKS else ()
+
+
+def timed_last(params: list[pytest.ParameterSet]) -> list[pytest.ParameterSet]:
+    """The ``alone`` cases after the others, one after another: they wait once for the rest to stop."""
+    return sorted(params, key=lambda param: any(mark.name == "alone" for mark in param.marks))
+
+
 def needs_missing_tool(check: Check) -> bool:
     # The page load is measured in headless Chromium; without it the check has nothing to run.
     return "chromium" in check.meta.probes and find_chromium() is None
 
 
-@pytest.mark.parametrize("check_id", ALL_CHECKS)
+@pytest.mark.parametrize("check_id", timed_last([pytest.param(c, marks=timed(c)) for c in ALL_CHECKS]))
 def test_clean_lab_passes(lab: Lab, check_id: str) -> None:
     check = REGISTRY.get(check_id)
     outcomes = run_check(check_id, lab)
@@ -185,7 +200,9 @@ def test_fault_targets_name_the_lab_and_fit_their_check_scope() -> None:
                 assert host == APEX or host.endswith("." + APEX), (fault.name, finding_id, target)
 
 
-@pytest.mark.parametrize("fault", faults(), ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "fault", timed_last([pytest.param(f, marks=timed(check_of(f).id), id=f.name) for f in faults()])
+)
 def test_fault_is_caught(fault: LabFault) -> None:
     check = check_of(fault)
     if needs_missing_tool(check):

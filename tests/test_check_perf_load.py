@@ -73,6 +73,7 @@ def _write_config(lab: Lab, tmp_path: Path, **perf: object) -> Path:
     return path
 
 
+@pytest.mark.alone
 def test_load_command_reports_and_exits_by_budget(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _write_config(lab, tmp_path)
     with pytest.raises(SystemExit) as ok:

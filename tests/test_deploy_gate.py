@@ -341,7 +341,9 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def wait_for(predicate: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+def wait_for(predicate: Callable[[], bool], what: str, seconds: float = 90.0) -> None:
+    # Only a bound for a broken build: on a machine busy with the suite's parallel workers,
+    # starting `launchready deploy` and its script alone has taken over 30 s.
     deadline = time.monotonic() + seconds
     while not predicate():
         if time.monotonic() > deadline:

@@ -33,6 +33,7 @@ def audit_json(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], *ex
     return code, json.loads(out), err
 
 
+@pytest.mark.alone
 def test_clean_lab_ships_with_nothing_above_info(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, report, _ = audit_json(lab, tmp_path, capsys)
     above_info = [(f["id"], f["target"]) for f in report["findings"] if f["severity"] in SEVERE]

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from monitorutil import pg_schema_url
+from monitorutil import one_serve_on_pg_at_a_time, pg_schema_url
 from netutil import closed_port
 from regionutil import Target, healthy, launchready, serving, stop, wait_until
 from sqlalchemy import create_engine, text
@@ -74,7 +74,7 @@ url = "{hook}"
 
 
 def test_three_nodes_run_each_slot_once_survive_a_kill_9_and_deliver_the_alert_once(tmp_path: Path) -> None:
-    with pg_schema_url() as url, Target() as target, Receiver().running() as receiver:
+    with pg_schema_url() as url, one_serve_on_pg_at_a_time(), Target() as target, Receiver().running() as receiver:
         _config(tmp_path, target, receiver.url)
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
 

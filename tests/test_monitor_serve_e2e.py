@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from monitorutil import pg_schema_url
+from monitorutil import one_serve_on_pg_at_a_time, pg_schema_url
 from netutil import closed_port
 from serveutil import LoopThread, Receiver, Serve, Target, integrity, signature, store_rows, wait_until
 from sqlalchemy import text
@@ -137,11 +137,11 @@ def test_heartbeat_pinged_over_http_then_silent_pages(tmp_path: Path, receiver: 
 @contextmanager
 def store_for(kind: str, tmp_path: Path) -> Iterator[str]:
     """The store URL `monitor serve` gets with --store: SQLite next to the config, or a fresh
-    PostgreSQL schema on 127.0.0.1:5432."""
+    PostgreSQL schema on 127.0.0.1:5432 (while no other test serves on PostgreSQL)."""
     if kind == "sqlite":
         yield f"sqlite:///{store_of(tmp_path)}"
         return
-    with pg_schema_url() as url:
+    with pg_schema_url() as url, one_serve_on_pg_at_a_time():
         yield url
 
 

@@ -22,6 +22,7 @@ needs_chromium = pytest.mark.skipif(
 APP = "https://app.marketlab.test/"
 
 
+@pytest.mark.alone
 @needs_chromium
 def test_clean_lab_page_loads_fast_under_the_mobile_profile(lab: Lab) -> None:
     assert CHROMIUM is not None
@@ -119,8 +120,10 @@ def test_layout_shift_blocking_time_and_the_lcp_element_are_reported(shifting_pa
     assert load.error is None, load.error
     # The hero and the line above it (about 580 px of an 823 px screen) moved 200 px down: 0.7 x 0.24.
     assert load.cls is not None and 0.12 < load.cls < 0.22
-    # 150 ms of script under the 4x CPU slowdown: one long task, well over the 50 ms allowance.
-    assert load.tbt_ms is not None and load.tbt_ms > 100
+    # One long task: the script busy-waits 150 ms of wall time (the 4x CPU slowdown does not
+    # lengthen a wall-clock wait), 100 ms over the 50 ms allowance. Date.now counts whole
+    # milliseconds, so the wait may end up to a millisecond early: hence a bound a little under 100.
+    assert load.tbt_ms is not None and load.tbt_ms >= 95
     assert load.lcp_element is not None and load.lcp_element.startswith('div#hero "The hero text')
     from launchready.checks.perf.pageload import describe
 

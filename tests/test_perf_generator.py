@@ -52,6 +52,7 @@ def ms(us: int) -> float:
     return us / 1000
 
 
+@pytest.mark.alone
 def test_fixed_delay_is_measured_within_tolerance() -> None:
     async def delayed(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(0.1)
@@ -66,6 +67,7 @@ def test_fixed_delay_is_measured_within_tolerance() -> None:
     assert len(result.per_second) == 2 and sum(h.total for h in result.per_second) == 100
 
 
+@pytest.mark.alone
 def test_periodic_stall_shows_in_the_tail() -> None:
     """A 1 s stall in every 3 s: requests scheduled during it wait for its end (uniform 0..1 s)."""
     started: list[float] = []

@@ -58,6 +58,7 @@ def ids(findings: list[Finding]) -> list[str]:
     return [f.id for f in findings]
 
 
+@pytest.mark.alone
 def test_a_full_pool_is_reported_as_the_generator_limit_with_the_connections_needed() -> None:
     # 4 connections to a constant 50 ms server carry 80 req/s; 120 are asked: the queue is the pool's.
     result = constant_server_run(rate=120, connections=4)
@@ -96,6 +97,7 @@ def test_a_full_pool_is_reported_as_the_generator_limit_with_the_connections_nee
     assert "pool-bound" in plain(doc.sections[0].blocks[0].text)  # type: ignore[union-attr]
 
 
+@pytest.mark.alone
 def test_a_server_stall_that_holds_every_connection_is_the_server_s_latency() -> None:
     """A 1 s stall fills a pool that is ample on average: the queue is the stall's, counted in latency."""
     started: list[float] = []
@@ -119,6 +121,7 @@ def test_a_server_stall_that_holds_every_connection_is_the_server_s_latency() ->
     assert result.overall.percentile(99) > 800_000  # the stall stays in the headline latency
 
 
+@pytest.mark.alone
 def test_enough_connections_leave_the_pool_out_of_it() -> None:
     result = constant_server_run(rate=120, connections=24)
     assert result.endpoints["ep"].pool_waited == 0
