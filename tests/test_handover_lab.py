@@ -156,7 +156,7 @@ def test_handover_names_the_fixes_the_deferred_risks_the_last_deploy_and_the_exp
     # The last deploy, its outcome and its smoke result.
     deploy = section(markdown, "How to deploy and roll back")
     assert "| Outcome | **succeeded** |" in deploy
-    assert "smoke after deploy: ok: 5 flow(s) passed" in deploy
+    assert re.search(r"smoke after deploy: ok: \d+ flow\(s\) passed", deploy)
     assert "`launchready rollback --env production` runs `true`" in deploy
     # The registration, from the lab registry's RDAP answer: expiry half a day short of ten days.
     registration = section(markdown, "Domain and registration")

@@ -165,8 +165,12 @@ def test_no_envelope_sender_and_no_helo_leaves_spf_unevaluated(zone: ZoneServer)
     assert "email.message.spf-none" not in ids(result)
 
 
+# A parsed field holds surrogates only as escapes of undecodable bytes (U+DC80-U+DCFF, one is in the
+# list); other lone surrogates cannot come from a message, so the random characters leave them out.
 HEADERISH = st.text(
-    alphabet=st.sampled_from(list('=?utf-8qQbB<>@",;:()\\ \t\r\nabcZoë🎉\udcff\x00')) | st.characters(), max_size=200
+    alphabet=st.sampled_from(list('=?utf-8qQbB<>@",;:()\\ \t\r\nabcZoë🎉\udcff\x00'))
+    | st.characters(exclude_categories=("Cs",)),
+    max_size=200,
 )
 
 
