@@ -110,6 +110,30 @@ def test_utf8_headers_are_shown_as_written_and_dkim_verifies_the_bytes(
     assert "\ufffd" not in out
 
 
+@pytest.mark.parametrize(
+    "domain",
+    ["\u2603\u2603\u2603.test".encode(), b"xn--zz--.test", b"caf\xff\xfe.test"],
+    ids=["disallowed-u-label", "undecodable-a-label", "raw-bytes"],
+)
+def test_a_from_domain_with_no_dns_form_is_a_permanent_error_not_a_dns_failure(
+    domain: bytes, zone: ZoneServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "odd.eml"
+    eml.write_bytes(
+        b"From: Shop <hello@" + domain + b">\r\nReturn-Path: <bounce@" + domain + b">\r\nTo: member@inbox.test\r\n"
+        b"Subject: hi\r\nMessage-ID: <1@shop.test>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\nhello\r\n"
+    )
+    code, out, err = verify(zone, eml, capsys, "--client-ip", "192.0.2.10", "--no-spamassassin", "--format", "json")
+    assert code == 1, err
+    data = json.loads(out)
+    # RFC 7208 4.3: SPF for a malformed domain is "none"; RFC 7489 6.6.1: a malformed From is a
+    # permerror. Neither is a temperror, which tells the sender to retry the same message later.
+    assert (data["spf"]["result"], data["dmarc"]["result"]) == ("none", "permerror")
+    assert "not a valid domain name" in data["spf"]["reason"]
+    assert "no DNS form" in data["dmarc"]["reason"]
+    assert "temperror" not in data["authentication_results"]
+
+
 def test_unreadable_file_and_bad_client_ip_are_one_line_usage_errors(
     zone: ZoneServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

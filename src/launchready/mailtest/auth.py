@@ -21,7 +21,7 @@ from launchready.email.alignment import aligned
 from launchready.email.dmarc_record import DmarcRecord
 from launchready.email.psl import organizational_domain
 from launchready.mailtest.message import ParsedMessage, domain_of
-from launchready.probes.spf import SpfResolver, check_host
+from launchready.probes.spf import SpfResolver, check_host, idna_problem
 
 # More signatures than this are not verified one by one: each costs a DNS query and an RSA
 # operation, and a sender never needs more than a few (its own, its provider's, a list's).
@@ -280,6 +280,10 @@ def _verify_arc(message: ParsedMessage, keys: dict[str, tuple[str, bytes | None]
 async def _dmarc(
     resolver: SpfResolver, from_domain: str, spf: SpfVerdict, dkim_verdicts: list[DkimVerdict]
 ) -> DmarcVerdict:
+    # RFC 7489 6.6.1: a From domain with no DNS form is a malformed From, not a DNS failure.
+    problem = idna_problem(from_domain)
+    if problem is not None:
+        return DmarcVerdict("permerror", from_domain, reason=f"the From domain has no DNS form: {problem}")
     org = organizational_domain(from_domain)
     record: DmarcRecord | None = None
     record_domain = None

@@ -13,6 +13,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import dns.exception
+import dns.name
+
 from launchready.core.dns import DnsAnswer, parse_mx
 from launchready.email.spf_facts import LOOKUP_LIMIT as LOOKUP_LIMIT
 from launchready.email.spf_facts import RECOMMENDED_MAX_LENGTH as RECOMMENDED_MAX_LENGTH
@@ -74,17 +77,32 @@ class SpfResult:
     void_lookups: int = 0
 
 
+def idna_problem(name: str) -> str | None:
+    """Why ``name`` has no DNS form (a U-label IDNA 2008 disallows, an A-label that decodes to
+    nothing, bytes that were never text), or None when it can be asked of the DNS.
+
+    Such a name is malformed, not unreachable: asking would fail the same way every time, so it
+    must not read as a DNS error (a temperror, "try again later")."""
+    try:
+        for label in dns.name.from_text(name.lower()).labels:
+            if label.startswith(b"xn--"):
+                dns.name.IDNA_2008.decode(label)
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        return f"{name!r} is not a valid domain name ({exc})"
+    return None
+
+
 def valid_domain(name: str) -> bool:
-    """RFC 7208 4.3: an FQDN whose labels are 1..63 octets (a trailing dot allowed)."""
+    """RFC 7208 4.3: an FQDN whose labels are 1..63 octets (a trailing dot allowed), with a DNS form."""
     name = name[:-1] if name.endswith(".") else name
     if not name or "." not in name or len(name) > 253:
         return False
-    return all(0 < len(label) <= 63 for label in name.split("."))
+    return all(0 < len(label) <= 63 for label in name.split(".")) and idna_problem(name) is None
 
 
 def _valid_query_name(name: str) -> bool:
     name = name[:-1] if name.endswith(".") else name
-    return bool(name) and all(0 < len(label) <= 63 for label in name.split("."))
+    return bool(name) and all(0 < len(label) <= 63 for label in name.split(".")) and idna_problem(name) is None
 
 
 def split_sender(sender: str, helo: str) -> tuple[str, str]:
@@ -225,8 +243,9 @@ class _Evaluation:
         def result(name: str, **kw: str | None) -> SpfResult:
             return SpfResult(name, domain, lookups=self.budget.lookups, void_lookups=self.budget.void, **kw)
 
+        # RFC 7208 4.3: a malformed domain is "none" (no SPF can be found for it), not a DNS error.
         if not valid_domain(domain):
-            return result("none", problem=f"{domain!r} is not a valid domain name")
+            return result("none", problem=idna_problem(domain) or f"{domain!r} is not a valid domain name")
         domain = domain.rstrip(".")
         status, records, answer = await fetch_spf(self.resolver, domain)
         if status == "temperror":
