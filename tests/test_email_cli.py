@@ -10,6 +10,8 @@ import pytest
 from cliutil import run_cli
 from mailzone import UTF8_SUBJECT, SigningKey, ZoneServer, message, rsa_key, shop_zone, sign, utf8_message
 
+from launchready.lab.lab import Lab
+
 RESULT_WORDS = {"pass", "fail", "neutral", "none", "temperror", "permerror", "policy", "softfail"}
 
 
@@ -132,6 +134,21 @@ def test_a_from_domain_with_no_dns_form_is_a_permanent_error_not_a_dns_failure(
     assert "not a valid domain name" in data["spf"]["reason"]
     assert "no DNS form" in data["dmarc"]["reason"]
     assert "temperror" not in data["authentication_results"]
+
+
+def test_the_network_flags_lab_up_prints_are_accepted_and_used(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eml = tmp_path / "lab.eml"
+    eml.write_bytes(message(sender=f"Shop <hello@{lab.domain}>"))
+    args = ["email", "verify", str(eml), "--mail-from", f"bounce@{lab.domain}", "--client-ip", "192.0.2.99"]
+    assert "--rdap-server" in lab.cli_args()
+    code, out, err = run_cli([*args, "--no-spamassassin", "--format", "json", *lab.cli_args()], capsys)
+    assert code in (0, 1), err
+    data = json.loads(out)
+    # The lab's own DNS answered: its DMARC record was found, its SPF evaluated (192.0.2.99 is not listed).
+    assert (data["dmarc"]["record_domain"], data["dmarc"]["result"]) == (lab.domain, "fail")
+    assert data["spf"]["result"] in ("fail", "softfail")
 
 
 def test_unreadable_file_and_bad_client_ip_are_one_line_usage_errors(

@@ -283,6 +283,7 @@ def build() -> typer.Typer:
         nameserver: NameserverOpt = None,
         ca_bundle: CaBundleOpt = None,
         connect_to: ConnectToOpt = None,
+        rdap_server: RdapServerOpt = None,
         timeout: TimeoutOpt = 10.0,
     ) -> None:
         """SPF, DKIM, DMARC and ARC verdicts (as an RFC 8601 Authentication-Results line) and content
@@ -296,7 +297,8 @@ def build() -> typer.Typer:
         ip = _client_ip(client_ip)
         loaded = common.load(config)
         policy = content_policy(loaded, domain or [], declared_host or [], staging_host or [], bulk)
-        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded)
+        # --rdap-server is accepted so the flags `lab up` prints can be pasted as they are.
+        net = common.net_settings(nameserver, ca_bundle, connect_to, timeout, loaded, rdap_server=rdap_server)
         options = extended_options(spamassassin, check_links)
         judgement = asyncio.run(
             verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from, options=options)
