@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from launchready.checks.dns.cname import fingerprints, judge, service_for
 from launchready.core.severity import Impact, Severity
 from launchready.probes.cname import CnameChain
@@ -106,3 +111,35 @@ def test_page_fingerprints_use_the_lists_patterns_and_skip_generic_ones() -> Non
     assert wordpress.page_match("Welcome to my blog") is None
     # Entries without a page text, or with only a status code, never match a body.
     assert all(not fp.page for fp in services_for("x.elasticbeanstalk.com"))
+
+
+def test_cname_and_owners_say_which_mx_hosts_they_did_not_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cliutil import run_cli
+    from mailzone import ZoneServer
+
+    from launchready.core.dns import MAX_MX_TARGETS
+
+    count = MAX_MX_TARGETS + 5
+    records: dict[str, list[tuple[str, object]]] = {
+        "shop.test": [("A", "127.0.0.1"), *(("MX", (n, f"mx{n}.shop.test")) for n in range(count))],
+        **{f"mx{n}.shop.test": [("A", "127.0.0.1")] for n in range(count)},
+    }
+    config = tmp_path / "launchready.toml"
+    config.write_text('domain = "shop.test"\n[audit]\ndiscover = false\n', encoding="utf-8")
+    zone = ZoneServer(records)
+    try:
+        args = ["audit", "-c", str(config), "--only", "dns.cname", "--only", "dns.owners", "--format", "json"]
+        code, out, err = run_cli([*args, "--no-history", "-q", "--nameserver", f"127.0.0.1:{zone.port}"], capsys)
+    finally:
+        zone.stop()
+    report = json.loads(out)
+    assert {r["check_id"]: r["status"] for r in report["results"]} == {"dns.cname": "passed", "dns.owners": "passed"}, (
+        err
+    )
+    facts = {f["check_id"]: f for f in report["host_facts"] if f["check_id"] in ("dns.cname", "dns.owners")}
+    assert set(facts) == {"dns.cname", "dns.owners"}
+    for fact in facts.values():
+        assert fact["host"] == "shop.test"
+        assert fact["detail"] == ["5 more MX host(s) not checked (only the 20 most preferred)"]

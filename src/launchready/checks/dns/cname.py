@@ -12,7 +12,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from launchready.core.check import GROUP_REPEATS_AT, Check, CheckDoc, CheckMeta, FindingSpec, Scope
-from launchready.core.dns import CnameChain
+from launchready.core.dns import CnameChain, mx_not_checked
 from launchready.core.errors import CouldNotRun
 from launchready.core.finding import Finding
 from launchready.core.http import HttpExchange
@@ -39,7 +39,8 @@ META = CheckMeta(
             "name (fingerprints from can-i-take-over-xyz, CC-BY-4.0). An alias that resolves to such a service "
             "is fetched once over plain HTTP: a page saying the resource does not exist is a takeover risk too. "
             "A name whose query fails (SERVFAIL, timeout) is reported as not verified; when every query fails the "
-            "check could not run."
+            "check could not run. Of a domain with more than 20 MX records only the 20 most preferred MX hosts "
+            "are followed; a host fact says how many were not."
         ),
         why=(
             "A CNAME left pointing at a deleted Heroku app, S3 bucket or Azure site lets anyone who creates "
@@ -326,6 +327,15 @@ def _names(ctx: AuditContext, domain: str) -> tuple[str, ...]:
 
 async def run(ctx: AuditContext, target: str) -> list[Finding]:
     chains = await ctx.cname.follow_all(_names(ctx, target))
+    if ctx.site.mx_omitted:
+        # Discovery looked up only the most preferred MX hosts: their aliases are the ones followed.
+        ctx.facts.add(
+            target,
+            "CNAMEs followed",
+            f"{len(chains)} names",
+            check_id=META.id,
+            detail=(mx_not_checked(ctx.site.mx_omitted),),
+        )
     candidates = page_candidates(chains)
     # Plain HTTP, as the fingerprints were taken: the name's certificate is the provider's, or none.
     fetched = await asyncio.gather(*(ctx.http.fetch(f"http://{c.name}/", max_body=256_000) for c in candidates))

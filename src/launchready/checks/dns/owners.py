@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from launchready.config.sections.owners import Owner
 from launchready.core.check import Check, CheckDoc, CheckMeta, FindingSpec, Scope
+from launchready.core.dns import mx_not_checked
 from launchready.core.finding import Finding
 from launchready.core.severity import Impact, Severity
 from launchready.email.psl import organizational_domain
@@ -63,7 +64,8 @@ META = CheckMeta(
             "Lists the providers the domain's DNS shows it depends on: the mail servers (MX), the services "
             "its SPF record includes, and where its hosts' CNAMEs point (hosting, CDN, storage). Each one "
             "must have someone named in the [owners] table of launchready.toml, under its kind (`email`, "
-            "`hosting`) or its own name (`sendgrid`, `heroku`)."
+            "`hosting`) or its own name (`sendgrid`, `heroku`). Every MX name is read, but CNAMEs only of the "
+            "20 most preferred MX hosts; a host fact says how many were not looked up."
         ),
         why=(
             "The outages no monitor prevents are ownership gaps: the mail provider's card expires and "
@@ -174,6 +176,16 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
             f"held by {holder}" if holder is not None else "no owner named",
             check_id=META.id,
             detail=provider.evidence,
+        )
+    if ctx.site.mx_omitted:
+        # Every MX name is read, but the aliases (CNAMEs) of only the looked-up ones: a provider
+        # behind an alias of a less preferred MX host is not seen.
+        ctx.facts.add(
+            target,
+            "Providers read",
+            f"{len(providers)} provider(s)",
+            check_id=META.id,
+            detail=(mx_not_checked(ctx.site.mx_omitted),),
         )
     return judge(target, providers, ctx.config.owners)
 
