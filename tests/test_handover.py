@@ -241,3 +241,66 @@ def test_pdf_without_chromium_is_a_clear_error(
     assert err.startswith("launchready: error: PDF output needs Chromium") and err.count("\n") == 1
     assert "apt-get install chromium" in err
     assert not (project / "pack.pdf").exists()
+
+
+def test_what_serves_a_host_names_the_edge_the_audit_saw_in_front_of_it() -> None:
+    from launchready.checks.web.edge import EDGE_FACT
+    from launchready.core.facts import HostFact
+    from launchready.core.run import AuditRun, Decision, HostSummary, Verdict
+
+    moment = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    run = AuditRun(
+        tool_version="test",
+        target="example.com",
+        started=moment,
+        finished=moment,
+        decision=Decision(verdict=Verdict.SHIP, reasons=(), rules=()),
+        findings=(),
+        results=(),
+        hosts=(
+            HostSummary(name="example.com", addresses=("104.16.1.1",), found_by="apex"),
+            HostSummary(
+                name="www.example.com",
+                addresses=("151.101.1.1",),
+                cname_chain=("shop.global.fastly.net",),
+                found_by="www",
+            ),
+            HostSummary(name="api.example.com", addresses=("203.0.113.9",), found_by="common-name"),
+            HostSummary(name="mail.example.com", addresses=("203.0.113.25",), found_by="mx"),
+        ),
+        host_facts=(
+            HostFact(
+                host="example.com", name=EDGE_FACT, value="Cloudflare", check_id="web.edge", detail=("cf-ray: 8a1b",)
+            ),
+            HostFact(
+                host="www.example.com",
+                name=EDGE_FACT,
+                value="Fastly",
+                check_id="web.edge",
+                detail=("x-served-by: cache-ams21",),
+            ),
+            HostFact(
+                host="api.example.com",
+                name=EDGE_FACT,
+                value="none detected",
+                check_id="web.edge",
+                detail=("GET https://api.example.com/ -> 200: no CDN/WAF header or published range matched",),
+            ),
+            # Another check's fact on the host is not an edge.
+            HostFact(host="mail.example.com", name="Header score", value="70 (B)", check_id="web.headers"),
+        ),
+        run_id=3,
+    )
+    facts = HandoverFacts(**{**empty_facts().__dict__, "history": AuditHistory(latest=run, first=run, runs=1)})
+    hosts_part = write_markdown(build_handover(facts)).split("## Hosts and what serves them")[1].split("\n## ")[0]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in hosts_part.splitlines()
+        if "example.com`" in line
+    }
+    assert rows["`example.com`"] == "104.16.1.1; edge: Cloudflare (cf-ray: 8a1b)"
+    assert rows["`www.example.com`"] == (
+        "Fastly (CNAME shop.global.fastly.net); edge: Fastly (x-served-by: cache-ams21)"
+    )
+    assert rows["`api.example.com`"] == "203.0.113.9; edge: none detected"
+    assert rows["`mail.example.com`"] == "203.0.113.25"

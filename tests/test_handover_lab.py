@@ -24,8 +24,18 @@ from cliutil import run_cli
 from launchready.lab.lab import Lab
 
 # The checks whose findings the two audits compare: registration (RDAP), the env contract, the
-# repository scan, owners and mail authentication. Enough for every handover section, and fast.
-ONLY = ("dns.registration", "dns.owners", "env.contract", "repo.secrets", "email.spf", "email.dkim", "email.dmarc")
+# repository scan, owners, the edge in front of the hosts and mail authentication. Enough for every
+# handover section, and fast.
+ONLY = (
+    "dns.registration",
+    "dns.owners",
+    "env.contract",
+    "repo.secrets",
+    "web.edge",
+    "email.spf",
+    "email.dkim",
+    "email.dmarc",
+)
 FIRST_FAULTS = ("registration-expiring", "registration-unlocked", "env-production-missing-var", "repo-secret-in-tree")
 FIXED = ("registration-unlocked", "env-production-missing-var")
 FIXED_IDS = ("dns.registration.no-transfer-lock", "env.contract.flow-variable-missing")
@@ -167,6 +177,10 @@ def test_handover_names_the_fixes_the_deferred_risks_the_last_deploy_and_the_exp
     secrets = section(markdown, "Where secrets live")
     assert "| `STRIPE_SECRET_KEY` | listed in .env.example | set | set |" in secrets
     assert "Roll the key in the Stripe dashboard" in secrets
+    # What serves each main host, with the edge web.edge recognised in front of it (the lab's emulated CDN).
+    hosts = section(markdown, "Hosts and what serves them")
+    apex = next(line for line in hosts.splitlines() if line.startswith("| `marketlab.test` |"))
+    assert "; edge: launchready lab edge (lab only) (" in apex, hosts
     # The monitor's config, and its store (created by the deploy's marker) was read.
     watch = section(markdown, "What to watch")
     assert "`lab-cron`" in watch and "`production-health`" in watch and ": read." in watch

@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 
 from launchready import __version__
 from launchready.checks.dns.owners import KNOWN_PROVIDERS
+from launchready.checks.web.edge import EDGE_FACT
+from launchready.checks.web.edge import META as EDGE_META
 from launchready.config.sections.owners import Owner
+from launchready.core.facts import HostFact
 from launchready.core.finding import CheckResult, Finding, Status
 from launchready.core.masking import mask_credentials
 from launchready.core.run import AuditRun, Verdict
@@ -221,13 +224,19 @@ def withheld_text(text: Text) -> Text:
     return withheld(text) if isinstance(text, str) else text
 
 
-def _served_by(cname_chain: tuple[str, ...], addresses: tuple[str, ...]) -> str:
+def _served_by(cname_chain: tuple[str, ...], addresses: tuple[str, ...], edge: HostFact | None = None) -> str:
     if cname_chain:
         last = cname_chain[-1]
         provider = organizational_domain(last.lower().rstrip("."))
         name = KNOWN_PROVIDERS.get(provider or "", ("", provider or last))[1]
-        return f"{name} (CNAME {' → '.join(cname_chain)})"
-    return ", ".join(addresses) if addresses else "no address"
+        served = f"{name} (CNAME {' → '.join(cname_chain)})"
+    else:
+        served = ", ".join(addresses) if addresses else "no address"
+    if edge is None:
+        return served
+    # What web.edge saw in front of the host (a CDN/WAF by its headers or address ranges).
+    how = next((line for line in edge.detail if line), "")
+    return f"{served}; edge: {edge.value}" + (f" ({how})" if how and edge.value != "none detected" else "")
 
 
 def _hosts(facts: HandoverFacts, run: AuditRun | None) -> Section:
@@ -238,10 +247,11 @@ def _hosts(facts: HandoverFacts, run: AuditRun | None) -> Section:
     for name, environment in facts.config.environments.items():
         host = (environment.base_url.host or "").lower()
         environments.setdefault(host, []).append(name)
+    edges = {f.host.lower(): f for f in run.host_facts if f.check_id == EDGE_META.id and f.name == EDGE_FACT}
     rows = tuple(
         (
             _code(host.name),
-            withheld(_served_by(host.cname_chain, host.addresses)),
+            withheld(_served_by(host.cname_chain, host.addresses, edges.get(host.name.lower()))),
             ", ".join(environments.get(host.name.lower(), ())) or "-",
             host.found_by,
         )

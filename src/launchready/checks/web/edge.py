@@ -38,6 +38,8 @@ ORIGIN_LABELS: tuple[str, ...] = (
     "ftp",
     "server",
 )
+# The host fact naming what fronts each main host (read back by the handover's "what serves" table).
+EDGE_FACT = "Edge (CDN/WAF)"
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 META = CheckMeta(
@@ -50,7 +52,8 @@ META = CheckMeta(
             "(Cloudflare, Fastly, CloudFront, Akamai, Vercel, Netlify, Fly.io, ...) by its response headers or by "
             "the vendor's published address ranges (data/edge/, refreshed with `launchready edge refresh-ranges`). "
             "Then looks for an exposed origin: another name of the domain (subdomains, MX hosts, origin., direct., "
-            "cpanel., ...) that is not behind the edge yet serves the same home page."
+            "cpanel., ...) that is not behind the edge yet serves the same home page. What fronts each main host is "
+            'stored as the host fact "Edge (CDN/WAF)" (the handover\'s "what serves" table shows it).'
         ),
         why=(
             "Without an edge, launch-day traffic and any DDoS land on the single origin server: no caching of "
@@ -207,6 +210,17 @@ async def run(ctx: AuditContext, target: str) -> list[Finding]:
     other_names = [n for n in other_names if ctx.net.steering_refusal(n.strip("[]")) is None]
     main = await asyncio.gather(*(edge_of(n) for n in main_names))
     others = await asyncio.gather(*(edge_of(n) for n in dict.fromkeys(other_names)))
+    for e in main:
+        if e.vendor is not None:
+            ctx.facts.add(e.host, EDGE_FACT, e.vendor, check_id=META.id, detail=(e.evidence or "",))
+        elif e.exchange.status is not None:
+            ctx.facts.add(
+                e.host,
+                EDGE_FACT,
+                "none detected",
+                check_id=META.id,
+                detail=(f"GET {e.exchange.url} -> {e.exchange.status}: no CDN/WAF header or published range matched",),
+            )
     failed = [e for e in main if e.exchange.status is None]
     if len(failed) == len(main) and all(e.vendor is None for e in main):
         # Neither headers nor addresses name an edge, and no page answered: nothing was observed.
