@@ -264,11 +264,16 @@ def test_checks_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_catches_a_blocker_and_writes_html(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = run_cli(["demo", "--quiet"], capsys)
     assert code == 0, err
+    # What the event loop logs as an error reaches the user's terminal as a traceback.
+    assert not [r.getMessage() for r in caplog.records if r.name == "asyncio" and r.levelname == "ERROR"]
     assert "PAUSE" in out
     assert "web.private-cache.shared-cacheable" in out
     report = tmp_path / "launchready-demo" / "report.html"

@@ -522,3 +522,45 @@ def test_the_page_load_proxy_dials_the_runs_answers_and_refuses_private_ones(
     assert head.startswith(b"HTTP/1.1 200") and ("GET", f"assets.{SITE}", "/a.png") in requests
     assert [(host, port) for host, port, _ in refused][1:] == [("169.254.169.254", 80)]
     assert refused[0][0] == f"lan.{SITE}" and "10.1.2.3 is a private address" in refused[0][2]
+
+
+def test_closing_the_page_load_proxy_with_connections_open_prints_nothing(
+    udp_dns_responder: Callable[[dict[str, str]], tuple[Nameserver, Any]],
+) -> None:
+    """The page load ends while Chromium still holds connections through the proxy: closing it
+    ends them quietly (the demo once printed a CancelledError traceback per open connection)."""
+    import struct
+
+    from launchready.perf.browser_proxy import GuardedProxy
+
+    nameserver, _ = udp_dns_responder({f"assets.{SITE}": "127.0.0.1"})
+    loop_errors: list[dict[str, Any]] = []
+
+    async def main() -> int:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: loop_errors.append(context))
+        async with RawServer({"/a.png": response(200, b"png", ctype="image/png")}) as server:
+            net = NetSettings(nameservers=(nameserver,), timeout=3)
+            dns = DnsProbe(net)
+            held: list[asyncio.StreamWriter] = []
+            try:
+                async with GuardedProxy(net, dns, SITE) as proxy:
+                    for _ in range(3):
+                        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+                        held.append(writer)
+                        writer.write(b"\x05\x01\x00")
+                        await reader.readexactly(2)
+                        host = f"assets.{SITE}".encode()
+                        writer.write(b"\x05\x01\x00\x03" + bytes((len(host),)) + host + struct.pack("!H", server.port))
+                        assert (await reader.readexactly(10))[1] == 0
+                    open_before_close = len(proxy._clients)
+                # Let the loop run the start_server callbacks of the ended handlers.
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                return open_before_close
+            finally:
+                for writer in held:
+                    writer.close()
+                await dns.close()
+
+    assert asyncio.run(main()) == 3
+    assert loop_errors == []

@@ -72,6 +72,11 @@ class GuardedProxy:
             await self._handle(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError, OSError, ValueError):
             pass
+        except asyncio.CancelledError:
+            # Cancelled only by __aexit__, as the page load ends. The handler ends normally: on
+            # Python 3.11 start_server asks a cancelled handler task for its exception, and the
+            # loop prints that CancelledError as a traceback on the user's terminal.
+            pass
         finally:
             if task is not None:
                 self._clients.discard(task)
