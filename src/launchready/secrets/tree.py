@@ -6,44 +6,15 @@ Binary files and files over the size limit are skipped with a note; neither is r
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-from launchready.probes.git import git_env
+from launchready.probes.git import worktree_files
 from launchready.secrets.detector import Detector
 from launchready.secrets.errors import SecretsError
 from launchready.secrets.model import Note, ScanResult, Source, hit_from_match
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 _SNIFF_BYTES = 8192
-_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".tox"})
-
-
-def tracked_and_unignored(root: Path) -> Iterator[str] | None:
-    """Paths (relative, posix) git knows or would add; None when ``root`` is not in a git checkout."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            env=git_env(),
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return iter(dict.fromkeys(n for n in names if n))
-
-
-def walk_files(root: Path) -> Iterator[str]:
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        for name in sorted(files):
-            yield os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
 
 
 def read_text_file(path: Path, max_bytes: int) -> str | Note:
@@ -77,8 +48,7 @@ def scan_tree(root: Path, detector: Detector, *, max_bytes: int = MAX_FILE_BYTES
         base, names = root.parent, iter([root.name])
     else:
         base = root
-        listed = tracked_and_unignored(root)
-        names = listed if listed is not None else walk_files(root)
+        names = iter(worktree_files(root))
     for name in names:
         if detector.allowlist.path_allowed(name):
             continue
