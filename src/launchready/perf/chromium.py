@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from launchready.core.net import NetSettings
 from launchready.core.protocols import DnsLookup
 from launchready.perf.browser_proxy import GuardedProxy
-from launchready.probes.dial import dial_plan, is_ip, redirect_refusal
+from launchready.probes.dial import DialPlan, dial_plan, is_ip, redirect_refusal
 from launchready.probes.dns import DnsProbe
 from launchready.probes.tls import verifying_context
 
@@ -200,19 +200,24 @@ def _handshake_problem(net: NetSettings, host: str, address: str, port: int) -> 
         return f"the TLS handshake failed: {exc}"
 
 
+async def _dial_plan(net: NetSettings, dns: DnsLookup | None, host: str, port: int) -> DialPlan:
+    """Where the probes would dial ``host:port``: through the run's resolver, or (the pageload
+    command has none) through one opened for this call."""
+    if dns is not None:
+        return await dial_plan(net, dns, host, port)
+    own = DnsProbe(net)
+    try:
+        return await dial_plan(net, own, host, port)
+    finally:
+        await own.close()
+
+
 async def tls_problem(net: NetSettings, url: str, *, dns: DnsLookup | None = None) -> str | None:
     """What is wrong with ``url``'s certificate, dialled as the probes dial it; None when nothing is."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     port = parts.port or 443
-    if dns is not None:
-        plan = await dial_plan(net, dns, host, port)
-    else:
-        own = DnsProbe(net)
-        try:
-            plan = await dial_plan(net, own, host, port)
-        finally:
-            await own.close()
+    plan = await _dial_plan(net, dns, host, port)
     if not plan.endpoints:
         return None
     address, dial_port = plan.endpoints[0]
@@ -251,14 +256,7 @@ async def browser_args(net: NetSettings, url: str, *, proxy_port: int, dns: DnsL
     host = (parts.hostname or "").lower()
     tls = parts.scheme == "https"
     port = parts.port or (443 if tls else 80)
-    if dns is not None:
-        plan = await dial_plan(net, dns, host, port)
-    else:
-        own = DnsProbe(net)
-        try:
-            plan = await dial_plan(net, own, host, port)
-        finally:
-            await own.close()
+    plan = await _dial_plan(net, dns, host, port)
     args = proxy_args(proxy_port)
     if plan.endpoints:
         address, dial_port = plan.endpoints[0]
