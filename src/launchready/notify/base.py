@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from launchready.config.sections.smoke import ENV_REFERENCE
+
+if TYPE_CHECKING:
+    from launchready.smoke.secrets import Masker
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,12 @@ def resolve_env(value: str | None, env: Mapping[str, str]) -> tuple[str | None, 
 
 def is_env_reference(value: str | None) -> bool:
     return value is not None and ENV_REFERENCE.match(value) is not None
+
+
+def resolve_secret(value: str | None, env: Mapping[str, str], masker: Masker) -> tuple[str | None, str | None]:
+    """``resolve_env``, and a value read from ``${env:NAME}`` is masked wherever the run prints:
+    a credential kept out of the config file must not come back in a report."""
+    resolved, problem = resolve_env(value, env)
+    if resolved and is_env_reference(value):
+        masker.add(resolved)
+    return resolved, problem

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from launchready.core.net import format_peer
-from launchready.notify.base import Delivery, Message, is_env_reference, resolve_env
+from launchready.notify.base import Delivery, Message, resolve_secret
 from launchready.notify.transport import Transport
 from launchready.probes.tls import verifying_context
 from launchready.smoke.secrets import Masker
@@ -78,14 +78,11 @@ class EmailProvider:
         self._sender = sender
         self._to = tuple(to)
         self._starttls = starttls
-        self._username, self._username_problem = resolve_env(username, env)
-        self._password, self._password_problem = resolve_env(password, env)
+        self._username, self._username_problem = resolve_secret(username, env, masker)
+        self._password, self._password_problem = resolve_secret(password, env, masker)
         self._transport = transport
         self._masker = masker
         self._executor: ThreadPoolExecutor | None = None
-        for value, raw in ((self._username, username), (self._password, password)):
-            if value and is_env_reference(raw):
-                masker.add(value)
 
     @property
     def name(self) -> str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from launchready.notify.base import Delivery, Message, is_env_reference, resolve_env
+from launchready.notify.base import Delivery, Message, is_env_reference, resolve_secret
 from launchready.notify.transport import Transport
 from launchready.smoke.secrets import Masker
 from launchready.smoke.signing import signature_header
@@ -68,13 +68,10 @@ class WebhookProvider:
         self._name = name
         self._raw_url = url
         self._raw_secret = secret
-        self._url, self._url_problem = resolve_env(url, env)
-        self._secret, self._secret_problem = resolve_env(secret, env)
+        self._url, self._url_problem = resolve_secret(url, env, masker)
+        self._secret, self._secret_problem = resolve_secret(secret, env, masker)
         self._transport = transport
         self._masker = masker
-        for value, raw in ((self._url, url), (self._secret, secret)):
-            if value and is_env_reference(raw):
-                masker.add(value)
 
     @property
     def name(self) -> str:
