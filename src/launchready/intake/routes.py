@@ -169,6 +169,13 @@ class IntakeService:
             raise Rejected(403, "unknown public key for this project")
         return project
 
+    def _admit(self, key: str | None, project_id: int, now: float) -> Project:
+        """The key's project, once the key is known for it and within its rate limit."""
+        project = self._authorise(key, project_id, now)
+        assert key is not None  # _authorise refuses a missing key
+        self._limit(key, now)
+        return project
+
     def _limit(self, key: str, now: float) -> None:
         wait = self.limiter.acquire(key, now)
         if wait:
@@ -210,18 +217,12 @@ class IntakeService:
         project_id = int(request.path_params["project_id"])
         now = self.clock()
         key = self._header_key(request)
-        if key:  # authenticate (and rate-limit) before reading a byte of the body
-            self._authorise(key, project_id, now)
-            self._limit(key, now)
+        # Authenticate (and rate-limit) before reading a byte of the body when a header names the key.
+        project = self._admit(key, project_id, now) if key else None
         body = await self._body(request, self.settings.envelope_max_bytes, self.settings.envelope_max_decompressed)
         envelope = parse_envelope(body, self.settings.max_items)
-        if not key:
-            key = key_from_dsn_header(envelope.headers.get("dsn"))
-            project = self._authorise(key, project_id, now)
-            assert key is not None
-            self._limit(key, now)
-        else:
-            project = self._authorise(key, project_id, now)
+        if project is None:
+            project = self._admit(key_from_dsn_header(envelope.headers.get("dsn")), project_id, now)
         work, event_id = self._work_from_envelope(envelope, project, now, request)
         if work.events or work.transactions or work.sessions or work.attachments or work.checkins:
             await self.writer.submit(work)
@@ -230,10 +231,7 @@ class IntakeService:
     async def _store(self, request: Request) -> Response:
         project_id = int(request.path_params["project_id"])
         now = self.clock()
-        key = self._header_key(request)
-        project = self._authorise(key, project_id, now)
-        assert key is not None
-        self._limit(key, now)
+        project = self._admit(self._header_key(request), project_id, now)
         body = await self._body(request, self.settings.store_max_bytes, self.settings.store_max_decompressed)
         if body.lstrip()[:1] not in (b"{", b""):
             # Old SDKs (raven) send the store body as base64 of zlib-compressed JSON.
@@ -257,10 +255,7 @@ class IntakeService:
     async def _logs(self, request: Request) -> Response:
         project_id = int(request.path_params["project_id"])
         now = self.clock()
-        key = self._header_key(request)
-        project = self._authorise(key, project_id, now)
-        assert key is not None
-        self._limit(key, now)
+        project = self._admit(self._header_key(request), project_id, now)
         body = await self._body(request, self.settings.envelope_max_bytes, self.settings.envelope_max_decompressed)
         try:
             text = body.decode("utf-8")
