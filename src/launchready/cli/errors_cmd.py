@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # The intake's modules (SQLAlchemy, the grouping and scrubbing code) load inside each command, so
 # the CLI starts without them.
 
+# The monitor's address as SDKs see it, which DSNs are built on.
+PublicUrlOpt = Annotated[str, typer.Option("--url", help="Where SDKs reach the monitor (its public URL).")]
 StoreOpt = Annotated[
     str | None,
     typer.Option(
@@ -147,9 +149,7 @@ def build() -> typer.Typer:
 
 def project_add(
     name: Annotated[str, typer.Argument(help="Project name (letters, digits, '.', '_', '-').")],
-    url: Annotated[
-        str, typer.Option("--url", help="Where SDKs reach the monitor (its public URL).")
-    ] = "http://127.0.0.1:8787",
+    url: PublicUrlOpt = "http://127.0.0.1:8787",
     store: StoreOpt = None,
 ) -> None:
     """Create an error-intake project and print its DSN (the last word of the output)."""
@@ -168,9 +168,7 @@ def project_add(
 
 
 def project_list(
-    url: Annotated[
-        str, typer.Option("--url", help="Where SDKs reach the monitor (its public URL).")
-    ] = "http://127.0.0.1:8787",
+    url: PublicUrlOpt = "http://127.0.0.1:8787",
     store: StoreOpt = None,
 ) -> None:
     """List the error-intake projects with their DSNs."""
