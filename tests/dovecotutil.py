@@ -182,26 +182,30 @@ def _dovecot_in(root: Path) -> Iterator[Dovecot]:
     for path in (root / "mail", home):
         os.chown(path, uid, gid)
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{home}\n")
-    port = _free_port()
     config = root / "dovecot.conf"
-    config.write_text(
-        _CONFIG.format(
-            run=run,
-            root=root,
-            port=port,
-            cert=cert,
-            key=key,
-            user=user,
-            group=group,
-            junk=JUNK_FOLDER,
-            decoy=DECOY_FOLDER,
+    for _ in range(5):
+        port = _free_port()
+        config.write_text(
+            _CONFIG.format(
+                run=run,
+                root=root,
+                port=port,
+                cert=cert,
+                key=key,
+                user=user,
+                group=group,
+                junk=JUNK_FOLDER,
+                decoy=DECOY_FOLDER,
+            )
         )
-    )
-    # Output to a file, not a pipe: the daemon it leaves behind would hold a pipe open forever.
-    with (root / "start.out").open("w+") as out:
-        started = subprocess.run([DOVECOT, "-c", str(config)], stdout=out, stderr=out, timeout=30)
-        out.seek(0)
-        said = out.read().strip()
+        # Output to a file, not a pipe: the daemon it leaves behind would hold a pipe open forever.
+        with (root / "start.out").open("w+") as out:
+            started = subprocess.run([DOVECOT, "-c", str(config)], stdout=out, stderr=out, timeout=30)
+            out.seek(0)
+            said = out.read().strip()
+        # The port was free when picked; a test running alongside may have taken it since.
+        if started.returncode == 0 or "Address already in use" not in said:
+            break
     if started.returncode != 0:
         message = f"dovecot could not start: {said}"
         if os.environ.get("CI"):

@@ -112,12 +112,22 @@ def test_domain_that_does_not_exist_is_a_blocker(lab: Lab, tmp_path: Path, capsy
 @pytest.fixture
 def silent_nameserver() -> Iterator[int]:
     """A UDP and TCP port that accept DNS queries and never answer."""
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    port = udp.getsockname()[1]
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    tcp.bind(("127.0.0.1", port))
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            # Another test running alongside may hold the TCP side of that port number: try another pair.
+            tcp.bind(("127.0.0.1", port))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        break
+    else:
+        pytest.fail("no free UDP and TCP port pair on 127.0.0.1 after 50 tries")
     tcp.listen()
     yield port
     udp.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import smtplib
-import socket
 import ssl
 import subprocess
 import sys
@@ -171,20 +171,13 @@ def test_the_mail_tests_inbox_finds_a_utf8_message_by_its_utf8_address_and_subje
     assert "zoë@inbox.test" in to
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_receive_command_prints_one_json_line_per_message(
     zone: ZoneServer, key: SigningKey, lab_ca: LabCA, tmp_path: Path
 ) -> None:
     issued = lab_ca.issue(["mx.shop.test"])
     cert, key_path = issued.write(tmp_path, "mx")
-    port = _free_port()
     command = [
-        sys.executable, "-m", "launchready", "email", "receive", "--listen", f"127.0.0.1:{port}",
+        sys.executable, "-m", "launchready", "email", "receive", "--listen", "127.0.0.1:0",
         "--cert", str(cert), "--key", str(key_path), "--count", "1", "--format", "json",
         "--nameserver", f"127.0.0.1:{zone.port}", "--domain", "shop.test",
     ]  # fmt: skip
@@ -192,7 +185,10 @@ def test_receive_command_prints_one_json_line_per_message(
     try:
         assert process.stderr is not None
         ready = process.stderr.readline()
-        assert ready.startswith(f"listening on 127.0.0.1:{port} (STARTTLS offered)"), ready
+        # Port 0: the command names the port it was given, so no other test can take it first.
+        listening = re.match(r"listening on 127\.0\.0\.1:(\d+) \(STARTTLS offered\)", ready)
+        assert listening is not None and listening.group(1) != "0", ready
+        port = int(listening.group(1))
         with smtplib.SMTP("127.0.0.1", port, local_hostname="relay.shop.test", timeout=30) as client:
             client.starttls(context=client_tls(lab_ca))
             client.sendmail(
