@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import fcntl
 import os
 import select
+import signal
 import socket
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -114,6 +117,44 @@ class _TakingTurns:
 
 _turns: _TakingTurns | None = None
 
+# No test comes near this (the longest take about a minute on a busy two-core machine). A test
+# still running then is hung: it fails there, with every thread's stack printed, instead of
+# holding the other workers at the turn-taking lock until CI's time runs out.
+_HUNG_TEST_S = float(os.environ.get("LAUNCHREADY_TEST_HANG_S", "420"))
+# A hung test whose own clean-up hangs too ends its process after this; xdist reports the crash.
+_UNWIND_S = 60.0
+
+
+class HungTestError(Exception):
+    """Raised in the test's thread when it runs past _HUNG_TEST_S."""
+
+
+def _terminal_fd(config: pytest.Config) -> int:
+    """The stream pytest's capture replaced (what a dying process wrote to the captured one is lost)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    saved = getattr(getattr(getattr(capture, "_global_capturing", None), "err", None), "targetfd_save", None)
+    return saved if isinstance(saved, int) else 2
+
+
+@contextlib.contextmanager
+def _hang_watchdog(config: pytest.Config) -> Iterator[None]:
+    terminal = _terminal_fd(config)
+
+    def expired(_signum: int, _frame: object) -> None:
+        faulthandler.dump_traceback(file=terminal)
+        faulthandler.dump_traceback_later(_UNWIND_S, exit=True, file=terminal)
+        raise HungTestError(f"still running after {_HUNG_TEST_S:g} s: hung (every thread's stack is on stderr)")
+
+    # SIGALRM interrupts a blocking call too; its handler runs in the main thread, the test's.
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, _HUNG_TEST_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        faulthandler.cancel_dump_traceback_later()
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
@@ -125,14 +166,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     global _turns
     workerinput = getattr(item.config, "workerinput", None)
     if workerinput is None or item.config.option.basetemp is None:
-        return (yield)
+        with _hang_watchdog(item.config):
+            return (yield)
     if _turns is None:
         # The workers' base temporary directories (popen-gwN) share the run's one.
         _turns = _TakingTurns(Path(item.config.option.basetemp).parent)
     alone = item.get_closest_marker("alone") is not None
     _turns.enter(alone)
     try:
-        return (yield)
+        with _hang_watchdog(item.config):
+            return (yield)
     finally:
         if not (alone and nextitem is not None and nextitem.get_closest_marker("alone") is not None):
             _turns.leave()

@@ -313,3 +313,40 @@ def test_detection_bound_with_the_defaults_leaves_room_for_delivery_within_three
     assert detection_bound_s(default) < 180
     fast = MonitorCheck(name="fast", url="https://example.test/health", interval=1, timeout=1, failures_before_down=3)
     assert detection_bound_s(fast, flush_interval=0.1) == pytest.approx(3 * 1 + 0.02 + 1 + 1.0 + 0.1)
+
+
+def test_a_stop_during_a_failing_write_ends_the_run_and_keeps_the_batch(tmp_path: Path) -> None:
+    """Stopping while a flush's write is in its thread and then fails: the run still ends (the store
+    error must not swallow the cancellation and leave the flush loop running) and the flip the
+    failed write held is kept in memory, not dropped."""
+    import threading
+
+    path = tmp_path / "slow.sqlite"
+    open_store(f"sqlite:///{path}").dispose()
+    engine = create_store_engine(f"sqlite:///{path}")
+    failing = threading.Event()
+    writing = threading.Event()
+
+    def slow_then_refuse(_dbapi_connection: object, _record: object, _proxy: object) -> None:
+        if failing.is_set():
+            writing.set()
+            time.sleep(0.5)  # the stop arrives while the write is still in its thread
+            raise sqlite3.OperationalError("disk I/O error")
+
+    event.listen(engine.pool, "checkout", slow_then_refuse)
+
+    async def go() -> Scheduler:
+        config = MonitorConfig(checks=(_check("dead", f"http://127.0.0.1:{closed_port()}/"),))
+        scheduler = Scheduler(config, engine, NET, route_all, flush_interval=0.1)
+        task = asyncio.create_task(scheduler.run())
+        await wait_for(lambda: scheduler.runs["dead"] >= 1, "a first run")
+        failing.set()
+        await wait_for(lambda: scheduler.states["dead"].state == "down", "down")
+        await wait_for(writing.is_set, "a write in its thread")
+        scheduler.stop()
+        await asyncio.wait_for(task, 30)
+        return scheduler
+
+    scheduler = asyncio.run(go())
+    assert scheduler.store_error is not None and "disk I/O error" in scheduler.store_error
+    assert [(f.old_state, f.new_state) for f in scheduler._pending.flips] == [("new", "down")]

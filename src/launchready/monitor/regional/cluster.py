@@ -225,21 +225,17 @@ class SharedScheduler(Scheduler):
                     flips, _ = ingest_results(conn, batch, specs, routing, regional_notice=notice)
                 return flips
 
-            write = asyncio.ensure_future(self._store("write results", work))
-            try:
-                try:
-                    flips = await asyncio.shield(write)
-                except asyncio.CancelledError:
-                    await write
-                    raise
-                self._synced = True
-                self._store_recovered()
-            except MonitorStoreError as exc:
-                self._store_failed(exc)
+            written, cancelled = await self._write_through_stop("write results", work)
+            if isinstance(written, MonitorStoreError):
+                self._store_failed(written)
                 self._results[:0] = batch
                 del self._results[:-_BACKLOG_LIMIT]
+                if cancelled:
+                    raise asyncio.CancelledError
                 return
-            for flip in flips:
+            self._synced = True
+            self._store_recovered()
+            for flip in written:
                 log.warning(
                     "check %s: %s -> %s%s",
                     flip.subject_name,
@@ -248,6 +244,8 @@ class SharedScheduler(Scheduler):
                     f" ({flip.reason})" if flip.reason else "",
                 )
                 self._tell_flip(flip)
+            if cancelled:
+                raise asyncio.CancelledError
 
     async def prune(self) -> None:
         await super().prune()

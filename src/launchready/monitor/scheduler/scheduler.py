@@ -246,6 +246,26 @@ class Scheduler:
 
         return await asyncio.to_thread(call)
 
+    async def _write_through_stop(
+        self, doing: str, work: Callable[[Engine], _T]
+    ) -> tuple[_T | MonitorStoreError, bool]:
+        """Run a store write to its end even when the task is cancelled meanwhile: (its result or
+        its store error, whether a cancellation arrived). The caller settles the batch, then
+        re-raises the cancellation: a write that failed while stopping must neither lose the batch
+        nor swallow the stop (the task would go on flushing and never let the monitor exit)."""
+        write = asyncio.ensure_future(self._store(doing, work))
+        cancelled = False
+        while True:
+            try:
+                # The write runs in a thread that a cancel cannot interrupt; wait for it.
+                return await asyncio.shield(write), cancelled
+            except asyncio.CancelledError:
+                if write.cancelled():
+                    raise
+                cancelled = True
+            except MonitorStoreError as exc:
+                return exc, cancelled
+
     def _store_failed(self, exc: MonitorStoreError) -> None:
         message = str(exc)
         if self.store_error is None:
@@ -387,23 +407,19 @@ class Scheduler:
                     for flip in batch.flips:
                         write_flip(conn, flip)
 
-            write = asyncio.ensure_future(self._store("write results", work))
-            try:
-                try:
-                    await asyncio.shield(write)
-                except asyncio.CancelledError:
-                    # Stopping: the write already runs in its thread; know how it ended first.
-                    await write
-                    raise
-                self._synced = True
-                self._store_recovered()
-            except MonitorStoreError as exc:
-                self._store_failed(exc)
+            written, cancelled = await self._write_through_stop("write results", work)
+            if isinstance(written, MonitorStoreError):
+                self._store_failed(written)
                 # Put the batch back in front of what arrived meanwhile; newer states win.
                 self._pending.results[:0] = batch.results
                 del self._pending.results[:-_BACKLOG_LIMIT]
                 self._pending.dirty = {**batch.dirty, **self._pending.dirty}
                 self._pending.flips[:0] = batch.flips
+            else:
+                self._synced = True
+                self._store_recovered()
+            if cancelled:
+                raise asyncio.CancelledError
 
     # -- heartbeats -----------------------------------------------------------------------------
 
