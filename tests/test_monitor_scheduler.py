@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -319,8 +320,6 @@ def test_a_stop_during_a_failing_write_ends_the_run_and_keeps_the_batch(tmp_path
     """Stopping while a flush's write is in its thread and then fails: the run still ends (the store
     error must not swallow the cancellation and leave the flush loop running) and the flip the
     failed write held is kept in memory, not dropped."""
-    import threading
-
     path = tmp_path / "slow.sqlite"
     open_store(f"sqlite:///{path}").dispose()
     engine = create_store_engine(f"sqlite:///{path}")

@@ -130,6 +130,20 @@ def render_terminal(judgement: Judgement | ExtendedJudgement) -> str:
     return visible("\n".join(lines) + "\n")
 
 
+def show_judgement(judgement: Judgement | ExtendedJudgement, fmt: VerifyFormat) -> None:
+    """One judged message on stdout (JSON, or text); exit 1 when a finding is high or worse.
+    Text from the message (subject, addresses) has its control characters escaped either way."""
+    from launchready.core.severity import Severity
+    from launchready.report.controls import json_visible
+
+    if fmt is VerifyFormat.JSON:
+        sys.stdout.write(json_visible(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False)) + "\n")
+    else:
+        sys.stdout.write(render_terminal(judgement))
+    if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
+        raise typer.Exit(1)
+
+
 def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
@@ -290,9 +304,6 @@ def build() -> typer.Typer:
         findings for one saved message; offline except for DNS. Exits 1 when a finding is high or worse."""
         import asyncio
 
-        from launchready.core.severity import Severity
-        from launchready.report.controls import json_visible
-
         raw = _read(file)
         ip = _client_ip(client_ip)
         loaded = common.load(config)
@@ -303,12 +314,7 @@ def build() -> typer.Typer:
         judgement = asyncio.run(
             verify_file(raw, file.name, net, policy, client_ip=ip, helo=helo, mail_from=mail_from, options=options)
         )
-        if fmt is VerifyFormat.JSON:
-            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False)) + "\n")
-        else:
-            sys.stdout.write(render_terminal(judgement))
-        if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
-            raise typer.Exit(1)
+        show_judgement(judgement, fmt)
 
     @app.command("receive")
     def receive_command(
@@ -362,8 +368,6 @@ def build() -> typer.Typer:
         or the message did not arrive."""
         import asyncio
 
-        from launchready.core.severity import Severity
-
         if imap == (listen is not None):
             raise UsageError("give either --listen HOST:PORT (an SMTP receiver) or --imap (a real mailbox)")
         if not imap and (to or subject or message_id):
@@ -384,14 +388,6 @@ def build() -> typer.Typer:
         if judgement is None:
             print(f"no matching message arrived within {wait:g} s (Inbox and Junk searched)", file=sys.stderr)
             raise typer.Exit(1)
-        if fmt is VerifyFormat.JSON:
-            from launchready.report.controls import json_visible
-
-            # The subject and addresses come from the mailbox as sent: their control characters are escaped.
-            sys.stdout.write(json_visible(json.dumps(judgement.to_json(), indent=2, ensure_ascii=False)) + "\n")
-        else:
-            sys.stdout.write(render_terminal(judgement))
-        if any(f.severity.at_least(Severity.HIGH) for f in judgement.findings):
-            raise typer.Exit(1)
+        show_judgement(judgement, fmt)
 
     return app
